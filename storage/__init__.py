@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, Alembic migrations, idempotent upserts and read queries."""
