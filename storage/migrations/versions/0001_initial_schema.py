@@ -2,7 +2,6 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 12:55:51.608966
 """
 
 from __future__ import annotations

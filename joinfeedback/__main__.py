@@ -1,0 +1,3 @@
+from joinfeedback.cli import main
+
+raise SystemExit(main())
