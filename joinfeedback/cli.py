@@ -1,0 +1,337 @@
+"""The ``joinfeedback`` command: the composition root that wires replica, crawler, storage, analysis, reports.
+
+Every subcommand is a thin function: parse → call one stage entry point → print what happened. Errors a
+user can fix (``UserError``) become one line on stderr and a non-zero exit code; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from joinfeedback import __version__
+from joinfeedback.errors import UserError
+
+EPILOG_EXAMPLES = """examples:
+  joinfeedback demo
+  joinfeedback replica --port 8800 --size medium --faults all
+  joinfeedback crawl --base-url http://127.0.0.1:8800 --profile local --db sqlite:///joinfeedback.db
+  joinfeedback import comments.csv --db sqlite:///joinfeedback.db
+  joinfeedback analyze --commitments my-catalogue.csv --seed 0
+  joinfeedback export assignments --db sqlite:///joinfeedback.db --out assignments.csv
+  joinfeedback report --out report/
+  joinfeedback evaluate --labels gold.csv
+  joinfeedback schedule --cron "0 */3 * * *"
+  joinfeedback status
+  joinfeedback config
+"""
+
+REAL_SITE = "https://join.gov.tw"
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The effective configuration: TOML file < environment < command-line flags."""
+    from joinfeedback.config import load_config
+
+    overrides = {
+        key: value
+        for key, value in {
+            "db_url": getattr(args, "db", None),
+            "base_url": getattr(args, "base_url", None),
+            "profile": getattr(args, "profile", None),
+            "report_dir": getattr(args, "out", None) if args.command == "report" else None,
+            "catalogue": getattr(args, "commitments", None),
+            "seed": getattr(args, "seed", None),
+            "cron": getattr(args, "cron", None),
+            "quiet": True if getattr(args, "quiet", False) else None,
+        }.items()
+        if value is not None
+    }
+    return load_config(Path(args.config) if args.config else None, overrides)
+
+
+def _engine(db_url: str) -> Any:
+    from storage.db import open_database
+
+    return open_database(db_url)
+
+
+@contextlib.contextmanager
+def _locked(engine: Any, name: str, wait: bool) -> Iterator[None]:
+    from joinfeedback.ops.lock import run_lock
+
+    with run_lock(engine, name, wait=wait, timeout=3600 if wait else 0):
+        yield
+
+
+def _say(args: argparse.Namespace, message: str) -> None:
+    if not args.quiet:
+        print(message)
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+
+def cmd_replica(args: argparse.Namespace) -> int:
+    from replica.server import serve_forever
+
+    serve_forever(args.host, args.port, args.seed, args.size, args.faults or "")
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    from crawler.run import run_crawl
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    with _locked(engine, "crawl", args.wait):
+        engine.dispose()
+        extra = {"redis_url": args.workers_redis} if args.workers_redis else {}
+        summary = run_crawl(
+            cfg.base_url, cfg.db_url, profile=cfg.profile, spiders=args.spider or None,
+            jobdir=args.jobdir, quiet=cfg.quiet, **extra,
+        )
+    _say(args, str(summary))
+    return 0 if getattr(summary, "ok", True) else 1
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from crawler.importer import import_file
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    with _locked(engine, "crawl", args.wait):
+        summary = import_file(Path(args.file), engine, dataset=args.dataset)
+    _say(args, str(summary))
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from analysis.run import run_analysis
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    with _locked(engine, "analysis", args.wait):
+        run_id = run_analysis(engine, catalogue=cfg.catalogue, seed=cfg.seed, quiet=cfg.quiet)
+    _say(args, f"analysis run {run_id} complete ({cfg.db_url})")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from reports.exports import export_assignments
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    rows = export_assignments(engine, Path(args.out))
+    _say(args, f"wrote {rows} rows to {args.out}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from reports.site import build_report
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    with _locked(engine, "analysis", args.wait):
+        index = build_report(engine, Path(cfg.report_dir), quiet=cfg.quiet, pdf=not args.no_pdf)
+    _say(args, f"report written: {index}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from analysis.evaluate import evaluate
+
+    cfg = _settings(args)
+    print(evaluate(_engine(cfg.db_url), Path(args.labels)))
+    return 0
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from joinfeedback.ops.schedule import run_schedule
+
+    cfg = _settings(args)
+    run_schedule(cfg, cfg.cron, max_runs=args.max_runs)
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from joinfeedback.ops.status import status_report
+
+    cfg = _settings(args)
+    text, code = status_report(_engine(cfg.db_url), cfg)
+    print(text)
+    return int(code)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    cfg = _settings(args)
+    for key, value, origin in cfg.effective_items():
+        print(f"{key} = {value}    # {origin}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Replica on a free port → crawl → analyse (bundled catalogue) → report, all local and offline."""
+    from analysis.run import run_analysis
+    from crawler.run import run_crawl
+    from replica.server import ReplicaServer
+    from reports.site import build_report
+
+    out = Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    db_url = args.db or f"sqlite:///{out / 'joinfeedback.db'}"
+    started = time.monotonic()
+    with ReplicaServer(seed=args.seed, size=args.size) as server:
+        manifest = server.manifest()
+        print(f"1/4 replica of join.gov.tw serving {server.base_url} (seed={args.seed}, size={args.size}): "
+              f"{manifest['policies']} consultations, {manifest['comments']} comments, {manifest['ideas']} proposals")
+        engine = _engine(db_url)
+        engine.dispose()
+        summary = run_crawl(server.base_url, db_url, profile="local", quiet=args.quiet)
+        print(f"2/4 crawled into {db_url}: {summary}")
+    engine = _engine(db_url)
+    run_id = run_analysis(engine, catalogue=None, seed=args.seed, quiet=args.quiet)
+    print(f"3/4 analysis run {run_id} against the bundled 2020 OGP action-plan catalogue")
+    index = build_report(engine, out / "report", quiet=args.quiet, pdf=not args.no_pdf)
+    print(f"4/4 report written: {index}")
+    print(f"demo finished in {time.monotonic() - started:.1f} s — open {index} in a browser")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------- parser
+
+
+def _add_common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
+    if db:
+        p.add_argument("--db", metavar="URL", help="SQLAlchemy URL (default: $JOINFEEDBACK_DB or sqlite:///joinfeedback.db)")
+    p.add_argument("--wait", action="store_true", help="wait for another run on the same database instead of exiting")
+    p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="joinfeedback",
+        description="Crawl, store, analyse and report public feedback from join.gov.tw (公共政策網路參與平臺).",
+        epilog=EPILOG_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"joinfeedback {__version__}")
+    parser.add_argument("--config", metavar="FILE", help="TOML configuration file (default: $JOINFEEDBACK_CONFIG or ./joinfeedback.toml)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output (the default without a terminal)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str, example: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("demo", cmd_demo, "run the whole chain offline: local replica → crawl → analyse → report",
+            "joinfeedback demo --out joinfeedback-demo")
+    p.add_argument("--out", default="joinfeedback-demo", help="folder for the database and the report (default: %(default)s)")
+    p.add_argument("--db", metavar="URL", help="database (default: a SQLite file in --out)")
+    p.add_argument("--seed", type=int, default=1, help="replica and analysis seed (default: %(default)s)")
+    p.add_argument("--size", default="small", help="replica size: small|medium|large or counts (default: %(default)s)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF briefs")
+
+    p = add("replica", cmd_replica, "serve the local replica of join.gov.tw until interrupted",
+            "joinfeedback replica --port 8800 --seed 1 --size medium --faults 500=0.05,429=0.05")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8800, help="0 picks a free port (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--size", default="small", help="small|medium|large or counts like policies=20,comments=3000,ideas=150")
+    p.add_argument("--faults", metavar="SPEC", default="", help="fault injection, e.g. all or 500=0.05,429=0.05,truncate=0.02 (see docs/site-shapes.md)")
+
+    p = add("crawl", cmd_crawl, "crawl join.gov.tw (or a replica) into the database, incrementally",
+            "joinfeedback crawl --base-url http://127.0.0.1:8800 --profile local")
+    p.add_argument("--base-url", metavar="URL", help=f"site to crawl (default: {REAL_SITE})")
+    p.add_argument("--profile", choices=["polite", "local"], help="polite (default, for the real site) or local (full speed, for the replica)")
+    p.add_argument("--spider", action="append", metavar="NAME", help="run only this spider (repeatable)")
+    p.add_argument("--jobdir", metavar="DIR", help="Scrapy JOBDIR for pause/resume")
+    p.add_argument("--workers-redis", metavar="URL", help="share one crawl frontier with other workers through this Redis")
+    _add_common(p)
+
+    p = add("import", cmd_import, "import a CSV (id,text,author,created_at,url) or join.gov.tw open-data JSON file",
+            "joinfeedback import comments.csv --db sqlite:///joinfeedback.db")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--dataset", default="import", help="name grouping the imported ids (default: %(default)s)")
+    _add_common(p)
+
+    p = add("analyze", cmd_analyze, "assign items to commitments, find themes and campaigns; store a new analysis run",
+            "joinfeedback analyze --commitments catalogue.csv --seed 0")
+    p.add_argument("--commitments", metavar="FILE.csv", help="catalogue CSV id,title,description,keywords; 'none' to cluster only (default: bundled 2020 OGP plan)")
+    p.add_argument("--seed", type=int)
+    _add_common(p)
+
+    p = add("export", cmd_export, "export the latest analysis run", "joinfeedback export assignments --db sqlite:///joinfeedback.db --out assignments.csv")
+    p.add_argument("what", choices=["assignments"])
+    p.add_argument("--out", required=True, metavar="FILE.csv")
+    _add_common(p)
+
+    p = add("report", cmd_report, "render the static report site and printable briefs from the latest analysis run",
+            "joinfeedback report --out report/")
+    p.add_argument("--out", metavar="DIR", help="output folder (default: report)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF briefs")
+    _add_common(p)
+
+    p = add("evaluate", cmd_evaluate, "score the latest analysis run against gold labels (item_id,gold)",
+            "joinfeedback evaluate --labels gold.csv")
+    p.add_argument("--labels", required=True, metavar="FILE.csv")
+    _add_common(p)
+
+    p = add("schedule", cmd_schedule, "run crawl → analyze → report on a cron expression, in the foreground",
+            'joinfeedback schedule --cron "0 */3 * * *" --base-url https://join.gov.tw')
+    p.add_argument("--cron", metavar="EXPR", help='5 fields (minute precision) or 6 fields with seconds first')
+    p.add_argument("--base-url", metavar="URL")
+    p.add_argument("--profile", choices=["polite", "local"])
+    p.add_argument("--max-runs", type=int, metavar="N", help="stop after N chains")
+    _add_common(p)
+
+    p = add("status", cmd_status, "last crawl and analysis runs and the next scheduled run; exit 1 if the last run failed",
+            "joinfeedback status --db sqlite:///joinfeedback.db")
+    _add_common(p)
+
+    p = add("config", cmd_config, "show the effective configuration and where each value comes from (secrets masked)",
+            "joinfeedback config")
+    _add_common(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not sys.stdout.isatty() and args.command not in {"demo", "config", "status", "evaluate"}:
+        args.quiet = True
+    try:
+        from joinfeedback.ops.logging import setup as setup_logging
+
+        setup_logging(level="DEBUG" if args.debug else "INFO", fmt="kv", quiet=args.quiet)
+    except ImportError:  # the ops package is optional for the core chain
+        logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
+    try:
+        return int(args.func(args))
+    except UserError as exc:
+        if args.debug:
+            raise
+        print(f"joinfeedback {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"joinfeedback {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        print(f"joinfeedback {args.command}: unexpected error: {type(exc).__name__}: {first_line} "
+              f"(run with --debug for the traceback)", file=sys.stderr)
+        return 1

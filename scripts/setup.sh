@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Set up joinfeedback in ./.venv (idempotent). `--test` also installs the test tools and Chromium.
+# System packages (Debian): fonts-noto-cjk for CJK glyphs in charts and PDF briefs; chromium for the browser tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+need_apt=()
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
+if [ "$want_test" = 1 ]; then
+  command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+fi
+if [ "${#need_apt[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing Debian packages: ${need_apt[*]}"
+    apt-get update -qq >/dev/null 2>&1 || true
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: warning: please install ${need_apt[*]} (needs root); continuing without" >&2
+  fi
+fi
+
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+extras="postgres,workers"
+[ "$want_test" = 1 ] && extras="$extras,test"
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$extras"
+if [ ! -e "$stamp" ]; then
+  echo "setup: installing joinfeedback[$extras] into .venv (about a minute the first time)"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".[$extras]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
+echo "setup: ready (.venv/bin/joinfeedback)"
