@@ -148,7 +148,12 @@ def upsert(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key_cols)
-    session.execute(statement, [dict(row) for row in rows])
+    # executemany needs one set of keys per statement: rows that omit optional columns go in their own batch
+    batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        batches.setdefault(tuple(sorted(row)), []).append(dict(row))
+    for batch in batches.values():
+        session.execute(statement, batch)
 
 
 __all__ = [

@@ -1,0 +1,109 @@
+"""Storage on SQLite and PostgreSQL: migrations match the models, upserts are idempotent, errors are clear."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import func, select
+
+from joinfeedback.errors import UserError
+from storage.corpus import load_items
+from storage.db import current_revision, open_database, transaction, upsert
+from storage.models import Base, Comment, Idea, ImportedItem, Policy
+
+
+def test_migrations_create_the_schema_the_models_describe(db_url: str) -> None:
+    engine = open_database(db_url)
+    assert current_revision(engine) == "0001"
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+    assert diff == [], f"models and migrations disagree: {diff}"
+    # running the migrations again is a no-op
+    open_database(db_url)
+    assert current_revision(engine) == "0001"
+
+
+def _comment_rows(text: str) -> list[dict[str, object]]:
+    return [
+        {"site": "join.gov.tw", "msg_uid": str(1000 + n), "policy_uuid": "031e9918-59d5-4a1a-b105-96af228f3147",
+         "text": f"{text} {n}", "created_at": datetime(2020, 2, 21, 8, n, tzinfo=UTC)}
+        for n in range(5)
+    ]
+
+
+def test_upsert_is_idempotent_and_updates_changed_columns(db_url: str) -> None:
+    engine = open_database(db_url)
+    for _ in range(2):
+        with transaction(engine) as session:
+            upsert(session, Comment, _comment_rows("支持資料開放"), keys=["site", "msg_uid"],
+                   update=["text", "created_at"])
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Comment)) == 5
+        upsert(session, Comment, _comment_rows("反對"), keys=["site", "msg_uid"], update=["text"])
+    with transaction(engine) as session:
+        texts = sorted(session.scalars(select(Comment.text)))
+        assert texts == [f"反對 {n}" for n in range(5)]
+        created = session.scalar(select(Comment.created_at).where(Comment.msg_uid == "1003"))
+        assert created is not None and created.replace(tzinfo=UTC) == datetime(2020, 2, 21, 8, 3, tzinfo=UTC)
+
+
+def test_do_nothing_upsert_keeps_the_first_version(db_url: str) -> None:
+    engine = open_database(db_url)
+    with transaction(engine) as session:
+        upsert(session, Policy, [{"site": "join.gov.tw", "uuid": "p1", "title": "first"}], keys=["site", "uuid"])
+        upsert(session, Policy, [{"site": "join.gov.tw", "uuid": "p1", "title": "second"}], keys=["site", "uuid"])
+        upsert(session, Policy, [{"site": "cy.join.gov.tw", "uuid": "p1", "title": "other host"}], keys=["site", "uuid"])
+    with transaction(engine) as session:
+        rows = sorted(session.execute(select(Policy.site, Policy.title)).all())
+    assert rows == [("cy.join.gov.tw", "other host"), ("join.gov.tw", "first")]
+
+
+def test_a_failed_transaction_leaves_nothing_behind(db_url: str) -> None:
+    engine = open_database(db_url)
+    with pytest.raises(RuntimeError), transaction(engine) as session:
+        upsert(session, Comment, _comment_rows("x"), keys=["site", "msg_uid"])
+        raise RuntimeError("interrupted")
+    with transaction(engine) as session:
+        assert session.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_corpus_lists_every_kind_in_a_stable_order(db_url: str) -> None:
+    engine = open_database(db_url)
+    with transaction(engine) as session:
+        upsert(session, Comment, _comment_rows("青年參與") + [
+            {"site": "join.gov.tw", "msg_uid": "9", "policy_uuid": "p", "text": "使用者已自行刪除留言", "is_deleted": True}
+        ], keys=["site", "msg_uid"])
+        upsert(session, Idea, [{"site": "join.gov.tw", "uuid": "i1", "title": "公投電子連署", "outline": "開放線上連署"}],
+               keys=["site", "uuid"])
+        upsert(session, ImportedItem, [{"dataset": "import", "item_id": "a", "text": "客語推廣"}],
+               keys=["dataset", "item_id"])
+    with transaction(engine) as session:
+        items = load_items(session)
+    assert [(i.kind, i.item_id) for i in items] == [
+        ("comment", "1000"), ("comment", "1001"), ("comment", "1002"), ("comment", "1003"), ("comment", "1004"),
+        ("idea", "i1"), ("import", "a"),
+    ]
+    assert items[5].text == "公投電子連署\n開放線上連署"
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("nonsense", "not a valid SQLAlchemy URL"),
+        ("mysql://u@localhost/x", "not supported"),
+        ("sqlite:////nonexistent-dir/sub/x.db", "does not exist"),
+    ],
+)
+def test_bad_database_urls_give_one_clear_line(url: str, fragment: str) -> None:
+    with pytest.raises(UserError, match=fragment) as info:
+        open_database(url)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.postgres
+def test_unreachable_postgres_is_a_clear_error() -> None:
+    with pytest.raises(UserError, match="cannot reach database"):
+        open_database("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
