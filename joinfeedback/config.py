@@ -1,0 +1,283 @@
+"""Every setting in one frozen dataclass: defaults, then a TOML file, then ``JOINFEEDBACK_*``, then flags.
+
+Where each value came from is kept beside it, so ``joinfeedback config`` can show it with secrets masked.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from joinfeedback.errors import UserError
+
+CONFIG_ENV = "JOINFEEDBACK_CONFIG"
+DEFAULT_CONFIG_FILE = "joinfeedback.toml"
+ENV_PREFIX = "JOINFEEDBACK_"
+# Older name kept because storage.db.resolve_db_url and the test fixtures read it.
+ENV_ALIASES = {"JOINFEEDBACK_DB": "db_url"}
+
+PROFILES = ("polite", "local", "distributed")
+LOG_FORMATS = ("text", "json")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """All settings of one invocation. ``sources`` says where each value came from."""
+
+    db_url: str = "sqlite:///joinfeedback.db"
+    base_url: str = "https://join.gov.tw"
+    crawl_profile: str = "polite"
+    spiders: tuple[str, ...] = ()  # empty: every spider
+    jobdir: str = ""  # empty: no resumable job state
+    redis_url: str = ""  # set: several workers share one frontier (crawl_profile "distributed")
+    crawl_key: str = ""  # names one shared crawl in Redis; empty: a fresh one per crawl
+    schedule: str = "0 3 * * *"  # cron, 5 fields, or 6 with seconds first
+    timezone: str = "Asia/Taipei"
+    report_dir: str = "report"
+    catalogue: str = ""  # empty: the default catalogue; "none": no commitments; else a file path
+    seed: int = 0
+    lock_wait: bool = False
+    lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
+    log_level: str = "INFO"
+    log_format: str = "text"
+    quiet: bool = False
+    config_file: str = ""  # the TOML file read, if any (not itself a key of that file)
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def effective_items(self) -> list[tuple[str, str, str]]:
+        """``(key, shown value, source)`` for every setting, passwords in URLs masked."""
+        items = []
+        for name in setting_names():
+            value = getattr(self, name)
+            items.append((name, mask_secrets(_show(value)), self.sources.get(name, "default")))
+        return items
+
+    def render(self) -> str:
+        """The effective configuration as aligned text, for ``joinfeedback config``."""
+        rows = self.effective_items()
+        width = max(len(key) for key, _, _ in rows)
+        header = f"# configuration file: {self.config_file or '(none)'}"
+        return "\n".join([header, *(f"{key:<{width}} = {value}    # {src}" for key, value, src in rows)])
+
+
+def setting_names() -> list[str]:
+    return [f.name for f in fields(Config) if f.name not in {"sources", "config_file"}]
+
+
+def env_name(key: str) -> str:
+    return ENV_PREFIX + key.upper()
+
+
+def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+    """Build the configuration: defaults < file < environment < ``overrides`` (flags; ``None`` = not given).
+
+    The file is ``path``, else ``$JOINFEEDBACK_CONFIG``, else ``./joinfeedback.toml`` when it exists.
+    """
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    config_file = _locate(path)
+    if config_file is not None:
+        for key, (value, line) in _read_toml(config_file).items():
+            values[key] = _coerce(key, value, where=f"{config_file}:{line}" if line else str(config_file))
+            sources[key] = f"file {config_file}" + (f":{line}" if line else "")
+    for key, value, var in _from_environment():
+        values[key] = _coerce(key, value, where=f"environment variable {var}")
+        sources[key] = f"env {var}"
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key not in setting_names():
+            raise UserError(f"unknown setting {key!r} given on the command line")
+        values[key] = _coerce(key, value, where="command line")
+        sources[key] = "command line"
+    config = replace(Config(), **values, config_file=str(config_file or ""), sources=sources)
+    _validate(config)
+    return config
+
+
+def mask_secrets(text: str) -> str:
+    """Hide the password part of ``scheme://user:password@host`` (also ``redis://:password@host``)."""
+    return re.sub(r"(://[^:/@\s]*:)[^@/\s]+@", r"\1***@", text)
+
+
+def to_environment(config: Config) -> dict[str, str]:
+    """The configuration as ``JOINFEEDBACK_*`` variables, so a child ``joinfeedback`` sees the same settings."""
+    env = {}
+    for key in setting_names():
+        value = getattr(config, key)
+        if isinstance(value, tuple):
+            env[env_name(key)] = ",".join(value)
+        elif isinstance(value, bool):
+            env[env_name(key)] = "true" if value else "false"
+        else:
+            env[env_name(key)] = str(value)
+    return env
+
+
+def _locate(path: Path | None) -> Path | None:
+    if path is not None:
+        chosen, origin = Path(path), "--config"
+    elif os.environ.get(CONFIG_ENV):
+        chosen, origin = Path(os.environ[CONFIG_ENV]), CONFIG_ENV
+    else:
+        default = Path(DEFAULT_CONFIG_FILE)
+        return default if default.is_file() else None
+    if not chosen.is_file():
+        raise UserError(f"configuration file {chosen} (from {origin}) does not exist")
+    return chosen
+
+
+def _read_toml(path: Path) -> dict[str, tuple[Any, int | None]]:
+    """Top-level keys of the file with the line each was set on."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"cannot read configuration file {path}: {exc}") from exc
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UserError(f"configuration file {path}: not valid TOML: {exc}") from exc
+    known = setting_names()
+    result: dict[str, tuple[Any, int | None]] = {}
+    for key, value in data.items():
+        line = _line_of(text, key)
+        if key not in known:
+            where = f"{path}:{line}" if line else str(path)
+            hint = _closest(key, known)
+            raise UserError(f"{where}: unknown key {key!r}" + (f" (did you mean {hint!r}?)" if hint else ""))
+        result[key] = (value, line)
+    return result
+
+
+def _line_of(text: str, key: str) -> int | None:
+    pattern = re.compile(rf"^\s*(?:{re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*[=.]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
+def _closest(key: str, known: list[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def _from_environment() -> Iterator[tuple[str, str, str]]:
+    known = set(setting_names())
+    for alias, key in ENV_ALIASES.items():
+        if os.environ.get(alias) and not os.environ.get(env_name(key)):
+            yield key, os.environ[alias], alias
+    for var, value in sorted(os.environ.items()):
+        if not var.startswith(ENV_PREFIX) or var == CONFIG_ENV or var in ENV_ALIASES:
+            continue
+        key = var[len(ENV_PREFIX):].lower()
+        if key in known:
+            yield key, value, var
+        # Other JOINFEEDBACK_* variables belong to other parts (tests, the crawler's settings): ignore them.
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _coerce(key: str, value: Any, *, where: str) -> Any:
+    """Turn a TOML value, an environment string or a flag value into the field's type."""
+    expected = _FIELD_TYPES[key]
+    from_text = isinstance(value, str)
+
+    def wrong(what: str) -> UserError:
+        return UserError(f"{where}: {key} must be {what}, got {value!r}")
+
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        if from_text and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise wrong("true or false")
+    if expected is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if from_text and re.fullmatch(r"\s*-?\d+\s*", value):
+            return int(value)
+        raise wrong("an integer")
+    if expected is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if from_text:
+            try:
+                return float(value)
+            except ValueError:
+                pass
+        raise wrong("a number")
+    if expected is tuple:
+        if from_text:
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise wrong("a list of names")
+    if isinstance(value, Path):
+        return str(value)
+    if not from_text:
+        raise wrong("a string")
+    return value
+
+
+_FIELD_TYPES: dict[str, type] = {
+    "db_url": str, "base_url": str, "crawl_profile": str, "spiders": tuple, "jobdir": str,
+    "redis_url": str, "crawl_key": str, "schedule": str, "timezone": str, "report_dir": str,
+    "catalogue": str, "seed": int, "lock_wait": bool, "lock_timeout": float, "log_level": str,
+    "log_format": str, "quiet": bool,
+}
+
+
+def _validate(config: Config) -> None:
+    def bad(key: str, message: str) -> UserError:
+        return UserError(f"setting {key} (from {config.sources.get(key, 'default')}): {message}")
+
+    if config.crawl_profile not in PROFILES:
+        raise bad("crawl_profile", f"{config.crawl_profile!r} is not one of {', '.join(PROFILES)}")
+    if config.crawl_profile == "distributed" and not config.redis_url:
+        raise bad("crawl_profile", "the distributed profile needs redis_url (JOINFEEDBACK_REDIS_URL)")
+    if config.redis_url and not re.match(r"^rediss?://|^unix://", config.redis_url):
+        raise bad("redis_url", f"{mask_secrets(config.redis_url)!r} is not a redis:// URL")
+    if not re.match(r"^https?://[^/\s]+", config.base_url):
+        raise bad("base_url", f"{config.base_url!r} is not an http(s) URL")
+    if config.log_level.upper() not in LOG_LEVELS:
+        raise bad("log_level", f"{config.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+    if config.log_format not in LOG_FORMATS:
+        raise bad("log_format", f"{config.log_format!r} is not one of {', '.join(LOG_FORMATS)}")
+    if config.lock_timeout < 0:
+        raise bad("lock_timeout", "must not be negative")
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(config.timezone)
+    except (KeyError, ValueError, OSError) as exc:
+        raise bad("timezone", f"{config.timezone!r} is not a known time zone") from exc
+    from joinfeedback.ops.cron import parse_cron
+
+    try:
+        parse_cron(config.schedule, config.timezone)
+    except UserError as exc:
+        raise bad("schedule", str(exc)) from exc
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, tuple):
+        return ", ".join(value) if value else "(all)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value == "":
+        return "(unset)"
+    return str(value)
+
+
+__all__ = ["Config", "load_config", "mask_secrets", "setting_names", "to_environment"]

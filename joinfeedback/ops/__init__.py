@@ -1,0 +1,1 @@
+"""Operations: configuration-driven locks, schedules, status, logging and progress for the CLI."""
