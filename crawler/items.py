@@ -105,3 +105,47 @@ class ImportedItem:
     created_at: datetime | None = None
     url: str = ""
     source_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EndorsementSnapshot:
+    """The endorsement count of one proposal as one crawl run saw it (stored once per idea per run)."""
+
+    idea_uuid: str
+    endorse_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyListEntry:
+    """One consultation of the open-data list: the counts decide whether its pages need fetching again.
+
+    The 2017 open-data shape embedded the comments without ids; they come back as ``messages``.
+    """
+
+    uuid: str
+    title: str
+    url: str
+    agency: str = ""
+    published_at: datetime | None = None
+    closes_at: datetime | None = None
+    follower_count: int | None = None
+    declared_comment_count: int | None = None
+    messages: tuple[ImportedItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A fetched body as the site served it: stored once per sha256, referenced by every row parsed from it."""
+
+    url: str
+    body: bytes
+    content_type: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PageHarvest:
+    """What one fetched page yielded: its raw body plus the domain records parsed from it."""
+
+    page: RawPage
+    records: tuple[Policy | Comment | Idea | EndorsementSnapshot, ...] = ()
+    kind: str = ""  # policy_detail | comment_board | idea_list | idea_detail | opendata

@@ -1,0 +1,137 @@
+"""Parsers of the open-data JSON lists: pure functions over already-loaded JSON.
+
+Used by the spiders (fast path and cross-check) and by ``crawler/importer.py`` for files on disk. Shapes from
+docs/site-shapes.md: policies in the current Chinese-keyed shape [C+I] and the 2017 English-keyed shape with
+embedded ``messages`` [C]; ideas in the v2 shape ``/toOpenData/v2/ey/idea?year=`` (same as v1 ``/ey/idea``) [C].
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+from crawler.items import Idea, ImportedItem, PolicyListEntry
+from crawler.pages.common import clean, html_to_text, parse_site_datetime, to_int, uuid_from_url
+from joinfeedback.errors import UserError
+
+
+class OpenDataError(UserError):
+    """An open-data document that does not have the expected shape; names the entry and the field."""
+
+    def __init__(self, source: str, index: int | None, field: str, problem: str) -> None:
+        where = f"{source}: " if source else ""
+        entry = f"entry {index}: " if index is not None else ""
+        super().__init__(f"{where}{entry}{field}: {problem}")
+        self.source = source
+        self.index = index
+        self.field = field
+
+
+def _entries(data: Any, source: str) -> list[Mapping[str, Any]]:
+    if isinstance(data, Mapping):  # some mirrors wrap the array
+        for key in ("result", "data", "records"):
+            if isinstance(data.get(key), list):
+                data = data[key]
+                break
+    if not isinstance(data, list):
+        raise OpenDataError(source, None, "document", f"expected a JSON array, got {type(data).__name__}")
+    for index, entry in enumerate(data):
+        if not isinstance(entry, Mapping):
+            raise OpenDataError(source, index, "entry", f"expected an object, got {type(entry).__name__}")
+    return data
+
+
+def _uuid(entry: Mapping[str, Any], keys: tuple[str, ...], source: str, index: int) -> tuple[str, str]:
+    for key in keys:
+        url = clean(entry.get(key))
+        if url:
+            uuid = uuid_from_url(url)
+            if uuid is None:
+                raise OpenDataError(source, index, key, f"no /detail/{{uuid}} in {url[:120]!r}")
+            return uuid, url
+    raise OpenDataError(source, index, keys[0], "missing")
+
+
+def _message_id(policy_uuid: str, created: str, author: str, content: str) -> str:
+    digest = hashlib.sha256(f"{created}\x1f{author}\x1f{content}".encode()).hexdigest()[:16]
+    return f"{policy_uuid}:{digest}"
+
+
+def parse_policy_opendata(data: Any, *, source: str = "") -> list[PolicyListEntry]:
+    """Consultations of ``/toOpenData/ey/policy`` in either shape; ``source`` names the file or URL in errors."""
+    policies = []
+    for index, entry in enumerate(_entries(data, source)):
+        uuid, url = _uuid(entry, ("網址", "url", "URL"), source, index)
+        messages = []
+        raw_messages = entry.get("messages") or []
+        if not isinstance(raw_messages, list):
+            raise OpenDataError(source, index, "messages", "expected an array")
+        for m_index, message in enumerate(raw_messages):
+            if not isinstance(message, Mapping):
+                raise OpenDataError(source, index, f"messages[{m_index}]", "expected an object")
+            created = clean(message.get("createDate"))
+            author = clean(message.get("authorName"))
+            text = html_to_text(message.get("content"))
+            messages.append(ImportedItem(
+                item_id=_message_id(uuid, created, author, text),
+                text=text,
+                author=author,
+                created_at=parse_site_datetime(created),
+                url=url,
+            ))
+        title = clean(entry.get("標題") or entry.get("title"))
+        if not title:
+            raise OpenDataError(source, index, "標題", "missing or empty")
+        comment_count = to_int(entry.get("留言數量"))
+        if comment_count is None and "messages" in entry:
+            comment_count = len(messages)
+        policies.append(PolicyListEntry(
+            uuid=uuid,
+            title=title,
+            url=url,
+            agency=clean(entry.get("提議機關") or entry.get("機關") or entry.get("agency")),
+            published_at=parse_site_datetime(entry.get("發佈日期") or entry.get("publishDate")),
+            closes_at=parse_site_datetime(entry.get("下線日期") or entry.get("endDate")),
+            follower_count=to_int(entry.get("關注數量")),
+            declared_comment_count=comment_count,
+            messages=tuple(messages),
+        ))
+    return policies
+
+
+def parse_idea_opendata(data: Any, *, source: str = "") -> list[Idea]:
+    """Proposals of ``/toOpenData/v2/ey/idea?year=`` or ``/toOpenData/ey/idea``.
+
+    No status, agency or responses in this shape (those come from the detail page). Numbers may be
+    strings; ``提送日期`` may be the sentinel ``"無"``.
+    """
+    ideas = []
+    for index, entry in enumerate(_entries(data, source)):
+        uuid, url = _uuid(entry, ("網址", "url"), source, index)
+        title = clean(entry.get("標題"))
+        if not title:
+            raise OpenDataError(source, index, "標題", "missing or empty")
+        endorse = to_int(entry.get("附議數量"))
+        if entry.get("附議數量") not in (None, "") and endorse is None:
+            raise OpenDataError(source, index, "附議數量", f"not a number: {entry.get('附議數量')!r}")
+        content = html_to_text(entry.get("提議內容"))
+        ideas.append(Idea(
+            uuid=uuid,
+            title=title,
+            url=url,
+            outline=content[:200],
+            content=content,
+            outcome=html_to_text(entry.get("利益與影響")),
+            proposer=clean(entry.get("提議者")),
+            published_at=parse_site_datetime(entry.get("publishDate")),
+            endorse_count=endorse or 0,
+            endorse_goal=to_int(entry.get("附議門檻")) or 5000,
+            passed_at=parse_site_datetime(entry.get("提送日期")),
+            follower_count=to_int(entry.get("關注數量")),
+            comment_count=to_int(entry.get("留言數量")),
+        ))
+    return ideas
+
+
+__all__ = ["OpenDataError", "parse_idea_opendata", "parse_policy_opendata"]

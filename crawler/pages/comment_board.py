@@ -1,0 +1,83 @@
+"""Comment board JSON ``/joinComments/board/policy/{uuid}?size=M&page=N`` (pager envelope [V])."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from crawler.items import Comment
+from crawler.pages.common import LayoutError, clean, html_to_text, load_json_body, parse_site_datetime, to_int
+
+DELETED_TEXT = "使用者已自行刪除留言"
+
+
+@dataclass(frozen=True, slots=True)
+class CommentPage:
+    """One page of a board: its comments (replies flattened after their parent) and the pager."""
+
+    comments: tuple[Comment, ...]
+    current_page: int
+    total_pages: int
+    total_results: int
+    top_level_count: int
+
+
+def _comment(raw: Mapping[str, Any], policy_uuid: str, url: str, parent: str | None) -> Comment:
+    msg_uid = to_int(raw.get("msgUid"))
+    if msg_uid is None:
+        raise LayoutError(url, "a comment without msgUid")
+    markup = raw.get("content") or raw.get("oriContent") or raw.get("content4Html") or ""
+    text = html_to_text(markup)
+    is_deleted = bool(raw.get("isDeleted")) or text == DELETED_TEXT
+    # cdate is UTC [V]; beforeNow is the same instant in Taiwan time, used only when cdate is absent.
+    created = parse_site_datetime(raw.get("cdate"), utc=True) or parse_site_datetime(raw.get("beforeNow"))
+    author = raw.get("author") if isinstance(raw.get("author"), Mapping) else {}
+    parent_uid = to_int(raw.get("parentMsgUid"))
+    return Comment(
+        msg_uid=str(msg_uid),
+        policy_uuid=policy_uuid,
+        text=text,
+        url=url,
+        html=str(markup),
+        author=clean(author.get("displayName")),
+        created_at=created,
+        parent_msg_uid=str(parent_uid) if parent_uid is not None else parent,
+        like_count=to_int(raw.get("likeCount")) or 0,
+        unlike_count=to_int(raw.get("unlikeCount")) or 0,
+        is_deleted=is_deleted,
+    )
+
+
+def _walk(raws: Any, policy_uuid: str, url: str, parent: str | None) -> Iterator[Comment]:
+    if not isinstance(raws, list):
+        return
+    for raw in raws:
+        if not isinstance(raw, Mapping):
+            raise LayoutError(url, "a comment that is not a JSON object")
+        comment = _comment(raw, policy_uuid, url, parent)
+        yield comment
+        yield from _walk(raw.get("replyMessages"), policy_uuid, url, comment.msg_uid)
+
+
+def parse_comment_board(body: str | bytes | Mapping[str, Any], url: str, policy_uuid: str) -> CommentPage:
+    """Every comment and reply of one board page. ``body`` may be raw bytes/text or the loaded JSON.
+
+    A 503 from Cloudflare can carry a valid JSON body; it is parsed like any other (the caller decides
+    whether a status is acceptable). A challenge page raises ChallengePage; a truncated body LayoutError.
+    """
+    data = body if isinstance(body, Mapping) else load_json_body(body, url)
+    if not isinstance(data, Mapping) or "result" not in data:
+        raise LayoutError(url, "no 'result' list in the comment board envelope")
+    if data.get("success") is False:
+        raise LayoutError(url, f"board answered success=false ({clean(data.get('message'))[:100]})")
+    result = data["result"]
+    if not isinstance(result, list):
+        raise LayoutError(url, "'result' is not a list")
+    current = to_int(data.get("currentPage")) or 1
+    total_pages = to_int(data.get("totalPages")) or 0
+    total_results = to_int(data.get("totalResults")) or 0
+    if not result and current <= total_pages:
+        raise LayoutError(url, f"page {current} of {total_pages} holds no comments")
+    comments = tuple(_walk(result, policy_uuid, url, None))
+    return CommentPage(comments, current, total_pages, total_results, len(result))

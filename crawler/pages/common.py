@@ -1,0 +1,158 @@
+"""Helpers every page parser shares: layout errors, embedded-JSON extraction, the site's value formats."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from parsel import Selector
+from w3lib.html import remove_tags, replace_entities
+
+from crawler.items import TAIPEI
+
+
+class LayoutError(Exception):
+    """A page no longer has the shape its parser expects; the message names the URL and what was missing."""
+
+    def __init__(self, url: str, missing: str, *, what: str = "layout changed") -> None:
+        super().__init__(f"{url}: {what}: {missing}")
+        self.url = url
+        self.missing = missing
+
+
+class ChallengePage(LayoutError):
+    """A Cloudflare (or similar) challenge served instead of the page: retry later, never store it."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, "a bot-challenge page came instead of content", what="challenge")
+
+
+EMPTY_SENTINELS = frozenset({"", "無", "-", "null", "None"})
+_CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "Just a moment...", "cf_chl_opt", "Attention Required! | Cloudflare")
+
+
+def looks_like_challenge(text: str) -> bool:
+    """True for a Cloudflare challenge or block page (recognised by its markers, not by the status code)."""
+    head = text[:20000]
+    return any(marker in head for marker in _CHALLENGE_MARKERS)
+
+
+def selector_of(page: Any) -> Selector:
+    """Accept a Scrapy response or a parsel Selector."""
+    if isinstance(page, Selector):
+        return page
+    return Selector(text=page.text)
+
+
+def text_of(page: Any) -> str:
+    if isinstance(page, Selector):
+        return str(page.get())
+    return str(page.text)
+
+
+def embedded_json(source: str, variable: str) -> Any | None:
+    """The value of ``var <variable> = {...};`` in a page's scripts, or None when the page has none.
+
+    ``raw_decode`` reads exactly one JSON value, so semicolons or braces inside strings are harmless.
+    """
+    match = re.search(rf"\b(?:var|let|const)\s+{re.escape(variable)}\s*=\s*", source)
+    if match is None:
+        match = re.search(rf"\b{re.escape(variable)}\s*=\s*(?=[{{\[])", source)
+    if match is None:
+        return None
+    try:
+        value, _end = json.JSONDecoder().raw_decode(source, match.end())
+    except json.JSONDecodeError:
+        return None
+    return value
+
+
+def load_json_body(body: str | bytes, url: str) -> Any:
+    """Parse a JSON body; a challenge page or a truncated body raises a LayoutError naming the URL."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    if looks_like_challenge(text):
+        raise ChallengePage(url)
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LayoutError(url, f"body is not valid JSON ({exc.msg} at char {exc.pos} of {len(text)})") from exc
+
+
+def to_int(value: Any) -> int | None:
+    """Ints arrive as numbers or numeric strings ("5,104"); empty values and sentinels give None."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    text = str(value).strip().replace(",", "").replace("，", "")
+    if text in EMPTY_SENTINELS:
+        return None
+    match = re.fullmatch(r"[+-]?\d+(?:\.0+)?", text)
+    return int(float(text)) if match else None
+
+
+def from_epoch_ms(value: Any) -> datetime | None:
+    """Epoch milliseconds (number or numeric string) as Taiwan time; ``""`` means no value."""
+    number = to_int(value)
+    if number is None:
+        return None
+    return datetime.fromtimestamp(number / 1000, tz=UTC).astimezone(TAIPEI)
+
+
+_DATE_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def parse_site_datetime(value: Any, *, utc: bool = False) -> datetime | None:
+    """``"YYYY-MM-DD[ HH:MM[:SS]]"`` (Taiwan time unless ``utc``), epoch ms, or a sentinel such as ``"無"``."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return from_epoch_ms(value)
+    text = str(value).strip()
+    if text in EMPTY_SENTINELS:
+        return None
+    if text.isdigit() and len(text) >= 11:
+        return from_epoch_ms(text)
+    match = _DATE_RE.search(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
+    try:
+        naive = datetime(year, month, day, hour, minute, second)  # noqa: DTZ001 - zone attached below
+    except ValueError:
+        return None
+    if utc:
+        return naive.replace(tzinfo=UTC).astimezone(TAIPEI)
+    return naive.replace(tzinfo=TAIPEI)
+
+
+_BLOCK_END = re.compile(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>|</h\d\s*>")
+
+
+def html_to_text(markup: Any) -> str:
+    """Readable text of an HTML fragment: tags dropped, entities decoded, paragraphs on their own lines."""
+    if not markup:
+        return ""
+    text = _BLOCK_END.sub("\n", str(markup))
+    text = replace_entities(remove_tags(text))
+    text = html.unescape(text).replace("\xa0", " ")
+    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+def clean(value: Any) -> str:
+    """A scalar as trimmed text; None and sentinels become ``""``."""
+    if value is None:
+        return ""
+    text = html.unescape(str(value)).strip()
+    return "" if text in {"null", "None"} else text
+
+
+def uuid_from_url(url: str) -> str | None:
+    match = re.search(r"/detail/([0-9A-Za-z-]{8,64})", url)
+    return match.group(1) if match else None
