@@ -22,7 +22,8 @@ ENV_PREFIX = "JOINFEEDBACK_"
 ENV_ALIASES = {"JOINFEEDBACK_DB": "db_url"}
 
 PROFILES = ("polite", "local", "distributed")
-LOG_FORMATS = ("text", "json")
+LOG_FORMATS = ("kv", "json")
+LOG_FORMAT_ALIASES = {"text": "kv", "logfmt": "kv", "jsonl": "json"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -32,12 +33,12 @@ class Config:
 
     db_url: str = "sqlite:///joinfeedback.db"
     base_url: str = "https://join.gov.tw"
-    crawl_profile: str = "polite"
+    profile: str = "polite"  # polite | local | distributed
     spiders: tuple[str, ...] = ()  # empty: every spider
     jobdir: str = ""  # empty: no resumable job state
-    redis_url: str = ""  # set: several workers share one frontier (crawl_profile "distributed")
+    redis_url: str = ""  # set: several workers share one frontier (profile "distributed")
     crawl_key: str = ""  # names one shared crawl in Redis; empty: a fresh one per crawl
-    schedule: str = "0 3 * * *"  # cron, 5 fields, or 6 with seconds first
+    cron: str = "0 3 * * *"  # the schedule, 5 fields, or 6 with seconds first
     timezone: str = "Asia/Taipei"
     report_dir: str = "report"
     catalogue: str = ""  # empty: the default catalogue; "none": no commitments; else a file path
@@ -45,7 +46,7 @@ class Config:
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
     log_level: str = "INFO"
-    log_format: str = "text"
+    log_format: str = "kv"  # kv (key=value lines) | json
     quiet: bool = False
     config_file: str = ""  # the TOML file read, if any (not itself a key of that file)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False, repr=False)
@@ -96,6 +97,10 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             raise UserError(f"unknown setting {key!r} given on the command line")
         values[key] = _coerce(key, value, where="command line")
         sources[key] = "command line"
+    if "log_format" in values:
+        values["log_format"] = LOG_FORMAT_ALIASES.get(values["log_format"], values["log_format"])
+    if "log_level" in values:
+        values["log_level"] = values["log_level"].upper()
     config = replace(Config(), **values, config_file=str(config_file or ""), sources=sources)
     _validate(config)
     return config
@@ -117,6 +122,7 @@ def to_environment(config: Config) -> dict[str, str]:
             env[env_name(key)] = "true" if value else "false"
         else:
             env[env_name(key)] = str(value)
+    env["JOINFEEDBACK_DB"] = config.db_url  # the alias storage.db reads: keep both in step
     return env
 
 
@@ -231,8 +237,8 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
 
 
 _FIELD_TYPES: dict[str, type] = {
-    "db_url": str, "base_url": str, "crawl_profile": str, "spiders": tuple, "jobdir": str,
-    "redis_url": str, "crawl_key": str, "schedule": str, "timezone": str, "report_dir": str,
+    "db_url": str, "base_url": str, "profile": str, "spiders": tuple, "jobdir": str,
+    "redis_url": str, "crawl_key": str, "cron": str, "timezone": str, "report_dir": str,
     "catalogue": str, "seed": int, "lock_wait": bool, "lock_timeout": float, "log_level": str,
     "log_format": str, "quiet": bool,
 }
@@ -242,10 +248,10 @@ def _validate(config: Config) -> None:
     def bad(key: str, message: str) -> UserError:
         return UserError(f"setting {key} (from {config.sources.get(key, 'default')}): {message}")
 
-    if config.crawl_profile not in PROFILES:
-        raise bad("crawl_profile", f"{config.crawl_profile!r} is not one of {', '.join(PROFILES)}")
-    if config.crawl_profile == "distributed" and not config.redis_url:
-        raise bad("crawl_profile", "the distributed profile needs redis_url (JOINFEEDBACK_REDIS_URL)")
+    if config.profile not in PROFILES:
+        raise bad("profile", f"{config.profile!r} is not one of {', '.join(PROFILES)}")
+    if config.profile == "distributed" and not config.redis_url:
+        raise bad("profile", "the distributed profile needs redis_url (JOINFEEDBACK_REDIS_URL)")
     if config.redis_url and not re.match(r"^rediss?://|^unix://", config.redis_url):
         raise bad("redis_url", f"{mask_secrets(config.redis_url)!r} is not a redis:// URL")
     if not re.match(r"^https?://[^/\s]+", config.base_url):
@@ -265,9 +271,9 @@ def _validate(config: Config) -> None:
     from joinfeedback.ops.cron import parse_cron
 
     try:
-        parse_cron(config.schedule, config.timezone)
+        parse_cron(config.cron, config.timezone)
     except UserError as exc:
-        raise bad("schedule", str(exc)) from exc
+        raise bad("cron", str(exc)) from exc
 
 
 def _show(value: Any) -> str:

@@ -1,0 +1,122 @@
+"""``joinfeedback status``: what the last crawl and analysis did, what is running, when the next run is.
+
+Exit code 0 when the last crawl and the last analysis succeeded (or nothing ran yet), 1 when either failed,
+was interrupted, or says "running" although nobody holds its lock (the process died).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine
+
+from joinfeedback.config import Config, mask_secrets
+from joinfeedback.errors import UserError
+from joinfeedback.ops.cron import next_fire_time
+from joinfeedback.ops.lock import is_locked
+from storage.models import AnalysisRun, CrawlRun
+from storage.run_status import latest_analysis_runs, latest_crawl_runs
+
+OK, FAILED = 0, 1
+FAILED_STATUSES = {"failed", "interrupted"}
+
+
+def status_report(engine: Engine, config: Config, *, now: datetime | None = None) -> tuple[str, int]:
+    """Printable status and the exit code (0 healthy, 1 the last run failed or died)."""
+    tz = ZoneInfo(config.timezone)
+    now = now or datetime.now(tz)
+    lines = [f"database: {mask_secrets(engine.url.render_as_string(hide_password=False))}"]
+    problems: list[str] = []
+
+    crawls = latest_crawl_runs(engine)
+    if not crawls:
+        lines.append("last crawl: none yet")
+    else:
+        crawl = crawls[0]
+        state = _effective_state(crawl.status, running_alive=is_locked(engine, "crawl"))
+        lines.append(f"last crawl: #{crawl.id} {state} — {_span(crawl.started_at, crawl.finished_at, tz, now)}")
+        lines.append(f"  site {crawl.base_url}" + (f", spiders {crawl.spiders}" if crawl.spiders else ""))
+        lines.append(f"  {crawl.pages} pages from {crawl.requests} requests; items {crawl.items_new} new, "
+                     f"{crawl.items_updated} updated, {crawl.items_unchanged} unchanged; "
+                     f"{len(crawl.errors or [])} failures")
+        for failure in (crawl.errors or [])[:3]:
+            lines.append(f"    {_failure(failure)}")
+        if crawl.message:
+            lines.append(f"  message: {crawl.message.strip().splitlines()[0]}")
+        if state in FAILED_STATUSES or state.startswith("died"):
+            problems.append(f"crawl #{crawl.id} {state}")
+
+    analyses = latest_analysis_runs(engine)
+    if not analyses:
+        lines.append("last analysis: none yet")
+    else:
+        run = analyses[0]
+        state = _effective_state(run.status, running_alive=is_locked(engine, "analysis"))
+        lines.append(f"last analysis: #{run.id} {state} — {_span(run.started_at, run.finished_at, tz, now)}")
+        lines.append(f"  {run.n_items} items, catalogue {run.catalogue or '(default)'}, seed {run.seed}")
+        if state in FAILED_STATUSES or state.startswith("died"):
+            problems.append(f"analysis #{run.id} {state}")
+        elif crawls and run.status == "complete" and _aware(run.started_at) < _aware(crawls[0].started_at):
+            lines.append("  (older than the last crawl: the next analysis will include newer data)")
+
+    try:
+        fire = next_fire_time(config.cron, config.timezone, after=now)
+        lines.append(f"next scheduled run: {fire.isoformat(timespec='seconds')} "
+                     f"(cron {config.cron!r}, {config.timezone}; only while `joinfeedback schedule` "
+                     "or a cron/systemd timer runs)")
+    except UserError as exc:
+        lines.append(f"next scheduled run: unknown ({exc})")
+
+    if problems:
+        lines.append("status: FAILED — " + "; ".join(problems))
+        return "\n".join(lines), FAILED
+    lines.append("status: ok")
+    return "\n".join(lines), OK
+
+
+def latest_crawl(engine: Engine) -> CrawlRun | None:
+    runs = latest_crawl_runs(engine)
+    return runs[0] if runs else None
+
+
+def latest_analysis(engine: Engine) -> AnalysisRun | None:
+    runs = latest_analysis_runs(engine)
+    return runs[0] if runs else None
+
+
+def _effective_state(status: str, *, running_alive: bool) -> str:
+    if status == "running" and not running_alive:
+        return "died (marked running, but no process holds its lock)"
+    return status
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+
+
+def _span(started: datetime, finished: datetime | None, tz: ZoneInfo, now: datetime) -> str:
+    start = _aware(started).astimezone(tz)
+    if finished is None:
+        return f"started {start.isoformat(timespec='seconds')}, running for {_duration(now - start)}"
+    return f"started {start.isoformat(timespec='seconds')}, took {_duration(_aware(finished) - start)}"
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def _failure(failure: object) -> str:
+    if isinstance(failure, dict):
+        return f"{failure.get('url', '?')}: {str(failure.get('error', '')).strip()[:160]}"
+    return str(failure)[:200]
+
+
+__all__ = ["FAILED", "OK", "latest_analysis", "latest_crawl", "status_report"]
