@@ -1,0 +1,57 @@
+"""The CrawlRun record of a Scrapy run: opened with the spider, closed with its figures and errors."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import Spider, signals
+from scrapy.crawler import Crawler
+
+from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
+from storage.db import open_database
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlRunRecorder:
+    """Creates the CrawlRun (unless ``JOINFEEDBACK_RUN_ID`` names a shared one), and at the end adds the
+    spider's pages, requests and errors; it closes the run only when it opened it."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.db_url = crawler.settings.get("JOINFEEDBACK_DB")
+        shared = crawler.settings.get("JOINFEEDBACK_RUN_ID")
+        self.shared_run_id = int(shared) if shared else None
+        self.engine: Any = None
+        self.run_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlRunRecorder:
+        ext = cls(crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        return ext
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.engine = open_database(self.db_url)
+        if self.shared_run_id is not None:
+            self.run_id = self.shared_run_id
+        else:
+            self.run_id = start_crawl_run(self.engine, base_url=getattr(spider, "base_url", ""),
+                                          spiders=[spider.name])
+        spider.crawl_run_id = self.run_id  # type: ignore[attr-defined]
+
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        if self.engine is None or self.run_id is None:
+            return
+        stats = self.crawler.stats
+        pages = int(stats.get_value("response_received_count", 0)) if stats else 0
+        requests = int(stats.get_value("downloader/request_count", 0)) if stats else 0
+        errors = list(getattr(spider, "failures", []))
+        record_crawl_progress(self.engine, self.run_id, pages=pages, requests=requests, errors=errors,
+                              message=str(getattr(spider, "report", "")))
+        if self.shared_run_id is None:
+            status = "finished" if reason == "finished" else ("interrupted" if reason == "shutdown" else "failed")
+            finish_crawl_run(self.engine, self.run_id, status=status)
+        self.engine.dispose()

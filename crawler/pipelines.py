@@ -1,0 +1,161 @@
+"""Item pipelines, one job each: validate → normalise → store (buffered, flushed in batches)."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawler import items
+from storage import models
+from storage.crawlstate import CrawlBatch, store_batch
+from storage.db import open_database
+
+logger = logging.getLogger(__name__)
+
+
+def site_of(base_url: str) -> str:
+    """Ids are unique per host: the site is the base URL's host name without port."""
+    return (urlsplit(base_url).hostname or "").lower()
+
+
+def _problem(record: Any) -> str | None:
+    if isinstance(record, items.Comment):
+        if not record.msg_uid or not record.policy_uuid:
+            return "comment without msg_uid or policy uuid"
+        if record.like_count < 0 or record.unlike_count < 0:
+            return f"comment {record.msg_uid} with a negative like count"
+    elif isinstance(record, items.Policy | items.Idea):
+        if not record.uuid or not record.title:
+            return "record without uuid or title"
+        if isinstance(record, items.Idea) and (record.endorse_count < 0 or record.endorse_goal <= 0):
+            return f"idea {record.uuid} with impossible endorsement figures"
+    elif isinstance(record, items.EndorsementSnapshot):
+        if not record.idea_uuid or record.endorse_count < 0:
+            return "snapshot without idea or with a negative count"
+    else:
+        return f"unexpected record type {type(record).__name__}"
+    return None
+
+
+class ValidatePipeline:
+    """Drop records that cannot be true (and say which and why); a harvest with no page is dropped."""
+
+    def process_item(self, item: Any) -> Any:
+        if not isinstance(item, items.PageHarvest):
+            raise DropItem(f"not a PageHarvest: {type(item).__name__}")
+        kept = []
+        for record in item.records:
+            problem = _problem(record)
+            if problem:
+                logger.warning("%s: dropped a record: %s", item.page.url, problem)
+            else:
+                kept.append(record)
+        return dataclasses.replace(item, records=tuple(kept))
+
+
+def _normalise_text(value: str) -> str:
+    # NFC so that equal text compares equal; NUL is rejected by PostgreSQL text columns.
+    return unicodedata.normalize("NFC", value).replace("\x00", "")
+
+
+def _normalise(record: Any) -> Any:
+    changes = {f.name: _normalise_text(getattr(record, f.name)) for f in dataclasses.fields(record)
+               if isinstance(getattr(record, f.name), str)}
+    if isinstance(record, items.Idea):
+        changes["responses"] = tuple(_normalise(r) for r in record.responses)  # type: ignore[assignment]
+    return dataclasses.replace(record, **changes)
+
+
+class NormalisePipeline:
+    """Unicode NFC and no NUL characters in every text field."""
+
+    def process_item(self, item: Any) -> Any:
+        return dataclasses.replace(item, records=tuple(_normalise(r) for r in item.records))
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value is not None else None
+
+
+def _row(record: Any, site: str, sha: str) -> tuple[type[models.Base], dict[str, Any]]:
+    """A record as a row of its table (times in UTC, which both SQLite and PostgreSQL keep faithfully)."""
+    values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "responses"}
+    values = {k: _utc(v) if isinstance(v, datetime) else v for k, v in values.items()}
+    values.update(site=site, payload_sha256=sha)
+    if isinstance(record, items.Policy):
+        values["attachments"] = list(record.attachments)
+        return models.Policy, values
+    if isinstance(record, items.Comment):
+        return models.Comment, values
+    if isinstance(record, items.Idea):
+        return models.Idea, values
+    if isinstance(record, items.AgencyResponse):
+        return models.AgencyResponse, values
+    raise TypeError(type(record).__name__)
+
+
+class StorePipeline:
+    """Buffer rows and write them in batches (one transaction each); a killed crawl keeps every flushed batch."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.db_url = crawler.settings.get("JOINFEEDBACK_DB")
+        self.batch_size = crawler.settings.getint("JOINFEEDBACK_BATCH_SIZE")
+        self.batch = CrawlBatch()
+        self.engine: Any = None
+        self.flush_every = crawler.settings.getfloat("JOINFEEDBACK_FLUSH_SECONDS", 5.0)
+        self.last_flush = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        return cls(crawler)
+
+    def open_spider(self) -> None:
+        self.engine = open_database(self.db_url, migrate=False)
+
+    @property
+    def run_id(self) -> int | None:
+        return getattr(self.crawler.spider, "crawl_run_id", None)
+
+    def process_item(self, item: items.PageHarvest) -> items.PageHarvest:
+        site = self.crawler.spider.site  # type: ignore[union-attr]
+        sha = self.batch.add_payload(item.page.url, item.page.body, item.page.content_type) if item.records else ""
+        for record in item.records:
+            if isinstance(record, items.EndorsementSnapshot):
+                self.batch.add_snapshot(site, record.idea_uuid, record.endorse_count)
+                continue
+            self.batch.add_row(*_row(record, site, sha))
+            if isinstance(record, items.Idea):
+                for response in record.responses:
+                    self.batch.add_row(*_row(response, site, sha))
+        # Flush by size, and by age so that a crawl killed mid-way loses at most a few seconds of work.
+        if len(self.batch) >= self.batch_size or time.monotonic() - self.last_flush > self.flush_every:
+            self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not len(self.batch) and not self.batch.payloads:
+            return
+        batch, self.batch = self.batch, CrawlBatch()
+        self.last_flush = time.monotonic()
+        counts = store_batch(self.engine, batch, crawl_run_id=self.run_id)
+        stats = self.crawler.stats
+        if stats is not None:
+            stats.inc_value("joinfeedback/items_new", counts.new)
+            stats.inc_value("joinfeedback/items_updated", counts.updated)
+            stats.inc_value("joinfeedback/items_unchanged", counts.unchanged)
+
+    def close_spider(self) -> None:
+        try:
+            self.flush()
+        finally:
+            if self.engine is not None:
+                self.engine.dispose()

@@ -1,0 +1,105 @@
+"""``run_crawl``: run the spiders in this process (Scrapy's reactor starts once per process) as one crawl run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.settings import profile_settings
+from crawler.spiders.base import check_base_url
+from crawler.spiders.ideas import IdeasSpider
+from crawler.spiders.policies import PoliciesSpider
+from joinfeedback.errors import UserError
+from storage.crawlstate import finish_crawl_run, start_crawl_run
+from storage.db import open_database
+
+SPIDERS: dict[str, type] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlSummary:
+    """What one crawl run did; ``errors`` lists every URL given up on."""
+
+    crawl_run_id: int
+    status: str
+    pages: int
+    requests: int
+    items_new: int
+    items_updated: int
+    items_unchanged: int
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "finished"
+
+    def __str__(self) -> str:
+        given_up = f", {len(self.errors)} URLs given up (see crawl run)" if self.errors else ""
+        return (f"crawl run {self.crawl_run_id} {self.status}: {self.requests} requests, {self.pages} pages, "
+                f"items {self.items_new} new / {self.items_updated} updated / {self.items_unchanged} unchanged"
+                f"{given_up}")
+
+
+def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | None = None,
+                   jobdir: str | None = None, quiet: bool = False, redis_url: str | None = None) -> Settings:
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.update(profile_settings(profile), priority="project")
+    settings.update({"JOINFEEDBACK_DB": db_url, "JOINFEEDBACK_BASE_URL": base_url,
+                     "JOINFEEDBACK_CRAWL_PROFILE": profile, "JOINFEEDBACK_RUN_ID": run_id}, priority="cmdline")
+    if jobdir:
+        settings.set("JOBDIR", jobdir, priority="cmdline")
+    if quiet:
+        settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
+    if redis_url:  # several workers share one frontier and one dupefilter
+        settings.update({"SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+                         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+                         "SCHEDULER_PERSIST": False, "REDIS_URL": redis_url}, priority="cmdline")
+    return settings
+
+
+def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: list[str] | None = None,
+              jobdir: str | None = None, quiet: bool = False, redis_url: str | None = None) -> CrawlSummary:
+    """Crawl ``base_url`` into ``db_url`` incrementally; blocks until every spider is done."""
+    base_url = check_base_url(base_url)
+    names = list(spiders or SPIDERS)
+    unknown = [n for n in names if n not in SPIDERS]
+    if unknown:
+        raise UserError(f"unknown spider {unknown[0]!r} (choose from {', '.join(SPIDERS)})")
+    profile_settings(profile)  # validates the name
+    engine = open_database(db_url)
+    run_id = start_crawl_run(engine, base_url=base_url, spiders=names)
+    settings = crawl_settings(base_url, db_url, profile=profile, run_id=run_id, jobdir=jobdir, quiet=quiet,
+                              redis_url=redis_url)
+    process = CrawlerProcess(settings)
+    crawlers = []
+    try:
+        for name in names:
+            crawler = process.create_crawler(SPIDERS[name])
+            crawlers.append(crawler)
+            process.crawl(crawler, base_url=base_url)
+        process.start()
+    except BaseException:
+        finish_crawl_run(engine, run_id, status="failed")
+        engine.dispose()
+        raise
+    reasons = [str(c.stats.get_value("finish_reason", "")) if c.stats else "" for c in crawlers]
+    if all(r == "finished" for r in reasons):
+        status = "finished"
+    elif any(r == "shutdown" for r in reasons):
+        status = "interrupted"
+    else:
+        status = "failed"
+    run = finish_crawl_run(engine, run_id, status=status)
+    engine.dispose()
+    assert run is not None
+    return CrawlSummary(run.id, run.status, run.pages, run.requests, run.items_new, run.items_updated,
+                        run.items_unchanged, list(run.errors or []), run.message)
+
+
+__all__ = ["SPIDERS", "CrawlSummary", "crawl_settings", "run_crawl"]

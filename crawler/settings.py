@@ -1,0 +1,92 @@
+"""Scrapy settings for joinfeedback: the one module that reads the environment.
+
+Profiles: ``polite`` (default; for the real join.gov.tw: robots.txt, AutoThrottle, one request at a time per
+host, ≥ 1 s apart, long timeouts) and ``local`` (for the replica on 127.0.0.1: full speed).
+Environment: ``JOINFEEDBACK_DB`` (database URL), ``JOINFEEDBACK_BASE_URL``, ``JOINFEEDBACK_CRAWL_PROFILE``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from joinfeedback.errors import UserError
+
+BOT_NAME = "joinfeedback"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+USER_AGENT = "joinfeedback/0.1 (+https://github.com/joinfeedback/joinfeedback)"
+REAL_SITE = "https://join.gov.tw"
+
+JOINFEEDBACK_DB = os.environ.get("JOINFEEDBACK_DB") or "sqlite:///joinfeedback.db"
+JOINFEEDBACK_BASE_URL = os.environ.get("JOINFEEDBACK_BASE_URL") or REAL_SITE
+JOINFEEDBACK_CRAWL_PROFILE = os.environ.get("JOINFEEDBACK_CRAWL_PROFILE") or "polite"
+JOINFEEDBACK_RUN_ID = None  # set by crawler.run when several spiders share one crawl run
+JOINFEEDBACK_BATCH_SIZE = 500  # rows per store flush (one transaction, executemany upserts)
+JOINFEEDBACK_COMMENT_PAGE_SIZE = 200  # comments per board page (the 2017 crawler used 2000)
+JOINFEEDBACK_LIST_PAGE_SIZE = 100  # proposals per list page
+JOINFEEDBACK_RETRY_AFTER_MAX = 300.0  # longest Retry-After we wait for, seconds
+JOINFEEDBACK_PARSE_RETRIES = 3  # a truncated/malformed/challenge page is fetched again this many times
+
+ROBOTSTXT_OBEY = True
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"
+RETRY_ENABLED = True
+RETRY_TIMES = 5
+RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 522, 524, 408, 429]
+HTTPERROR_ALLOWED_CODES = [503]  # a Cloudflare 503 may carry a valid JSON body (parsed when it parses)
+LOG_LEVEL = "INFO"
+
+DOWNLOADER_MIDDLEWARES = {
+    "crawler.middlewares.RetryAfterMiddleware": 540,  # before Scrapy's RetryMiddleware (550) sees the response
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ValidatePipeline": 100,
+    "crawler.pipelines.NormalisePipeline": 200,
+    "crawler.pipelines.StorePipeline": 900,
+}
+EXTENSIONS = {
+    "crawler.extensions.CrawlRunRecorder": 100,
+}
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "polite": {
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": True,
+        "AUTOTHROTTLE_START_DELAY": 2.0,
+        "AUTOTHROTTLE_MAX_DELAY": 60.0,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": 1.0,
+        "CONCURRENT_REQUESTS": 4,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "DOWNLOAD_DELAY": 1.5,
+        "DOWNLOAD_DELAY_JITTER": 0.5,
+        "DOWNLOAD_TIMEOUT": 120,  # the open-data policy list is large and slow: consumers use 45-120 s
+        "RETRY_TIMES": 5,
+        "JOINFEEDBACK_RETRY_AFTER_MAX": 300.0,
+    },
+    "local": {
+        "ROBOTSTXT_OBEY": True,
+        "AUTOTHROTTLE_ENABLED": False,
+        "CONCURRENT_REQUESTS": 32,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 32,
+        "DOWNLOAD_DELAY": 0,
+        "DOWNLOAD_TIMEOUT": 45,
+        "RETRY_TIMES": 8,  # the replica's fault injection is random: allow several attempts
+        "JOINFEEDBACK_RETRY_AFTER_MAX": 2.0,
+        "REACTOR_THREADPOOL_MAXSIZE": 4,
+        "LOG_LEVEL": "WARNING",
+    },
+}
+
+
+def profile_settings(profile: str) -> dict[str, Any]:
+    """The overrides of one profile; an unknown name is a UserError."""
+    try:
+        return dict(PROFILES[profile])
+    except KeyError:
+        raise UserError(f"crawl profile {profile!r} is unknown (polite or local)") from None
+
+
+# `scrapy crawl` uses this module directly: apply the profile chosen by the environment.
+globals().update(profile_settings(JOINFEEDBACK_CRAWL_PROFILE))

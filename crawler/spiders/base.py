@@ -1,0 +1,93 @@
+"""What every joinfeedback spider shares: base URL and site, requests with error bookkeeping, re-fetching
+pages that came back truncated, malformed or as a challenge, and the harvest envelope."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.crawler import Crawler
+from scrapy.downloadermiddlewares.retry import get_retry_request
+from scrapy.http import Request, Response
+from twisted.python.failure import Failure
+
+from crawler.items import PageHarvest, RawPage
+from crawler.pages.common import LayoutError
+from crawler.pipelines import site_of
+from joinfeedback.errors import UserError
+from storage.db import open_database
+
+logger = logging.getLogger(__name__)
+
+
+def check_base_url(base_url: str) -> str:
+    parts = urlsplit(base_url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise UserError(f"base URL {base_url!r} is not an http(s) URL with a host")
+    return base_url.rstrip("/")
+
+
+class JoinSpider(scrapy.Spider):
+    """Spiders only navigate: parsing lives in crawler/pages and crawler/opendata."""
+
+    base_url: str
+    site: str
+
+    def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._base_url_arg = base_url
+        self.failures: list[dict[str, str]] = []
+        self.mismatches: list[str] = []
+        self.skipped = 0
+        self.report = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JoinSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.base_url = check_base_url(spider._base_url_arg or crawler.settings.get("JOINFEEDBACK_BASE_URL"))
+        spider.site = site_of(spider.base_url)
+        spider.parse_retries = crawler.settings.getint("JOINFEEDBACK_PARSE_RETRIES")
+        spider.db = open_database(crawler.settings.get("JOINFEEDBACK_DB"))
+        return spider
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    def request(self, url: str, callback: Callable[..., Any], *, priority: int = 0,
+                meta: dict[str, Any] | None = None) -> Request:
+        return Request(url, callback=callback, errback=self.on_error, priority=priority, meta=meta or {})
+
+    def record_failure(self, url: str, error: str) -> None:
+        logger.error("gave up on %s: %s", url, error)
+        self.failures.append({"url": url, "error": error[:500], "kind": "failed"})
+
+    def on_error(self, failure: Failure) -> None:
+        request = getattr(failure, "request", None)
+        response = getattr(failure.value, "response", None)
+        url = request.url if request is not None else "?"
+        if response is not None:
+            self.record_failure(url, f"HTTP {response.status} after retries")
+        else:
+            self.record_failure(url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def refetch_or_give_up(self, response: Response, error: LayoutError) -> Iterable[Request]:
+        """A truncated, malformed or challenge page: fetch it again a few times, then record it as failed."""
+        retry = get_retry_request(response.request, spider=self, reason=type(error).__name__,  # type: ignore[arg-type]
+                                  max_retry_times=self.parse_retries)
+        if retry is not None:
+            logger.warning("%s; fetching it again", error)
+            yield retry
+        else:
+            self.record_failure(response.url, str(error))
+
+    def harvest(self, response: Response, records: Iterable[Any], kind: str) -> PageHarvest:
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        return PageHarvest(RawPage(response.url, response.body, content_type), tuple(records), kind)
+
+    def closed(self, reason: str) -> None:
+        self.report = "\n".join(self.mismatches[:200] + (
+            [f"… and {len(self.mismatches) - 200} more mismatches"] if len(self.mismatches) > 200 else []))
+        self.db.dispose()

@@ -1,0 +1,135 @@
+"""Proposals (提點子): every page of every list state → detail pages of new, changed or still-open proposals;
+an endorsement snapshot per proposal per run; the open-data list as a cross-check and a safety net."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DontCloseSpider
+from scrapy.http import Response
+
+from crawler.items import EndorsementSnapshot, Idea, IdeaListEntry
+from crawler.opendata import OpenDataError, parse_idea_opendata
+from crawler.pages.common import LayoutError, load_json_body
+from crawler.pages.idea_detail import parse_idea_detail
+from crawler.pages.idea_list import parse_idea_list
+from crawler.spiders.base import JoinSpider
+from storage.crawlstate import IdeaState, idea_states
+
+LIST_STATES = ("ENDORSING", "ADVICE", "COMPLETED", "CLOSED")
+# Passed the threshold: the agency owes an answer until a formal (non-placeholder) response is stored.
+PASSED_STATUSES = ("SecondSigned", "Advice", "Completed")
+
+
+def needs_detail(state: IdeaState | None, entry: IdeaListEntry) -> bool:
+    if state is None or state.awaiting_response:
+        return True
+    return ((bool(entry.status) and entry.status != state.status)
+            or (entry.endorse_count is not None and entry.endorse_count != state.endorse_count)
+            or (entry.comment_count is not None and entry.comment_count != state.comment_count))
+
+
+class IdeasSpider(JoinSpider):
+    name = "ideas"
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> IdeasSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider  # type: ignore[return-value]
+
+    async def start(self) -> Any:
+        self.list_size = self.settings.getint("JOINFEEDBACK_LIST_PAGE_SIZE")
+        self.states = idea_states(self.db, self.site, passed_statuses=PASSED_STATUSES)
+        self.listed: dict[str, IdeaListEntry] = {}
+        self.open_data: dict[str, Idea] | None = None
+        self.list_failed = False
+        self.cross_checked = False
+        yield self.request(self.url("/toOpenData/ey/idea"), self.parse_open_data, priority=100)
+        for state in LIST_STATES:
+            yield self.request(self.list_url(state, 1), self.parse_list, priority=50, meta={"state": state})
+
+    def list_url(self, state: str, page: int) -> str:
+        return self.url(f"/idea/index/search/{state}?page={page}&size={self.list_size}")
+
+    def parse_open_data(self, response: Response) -> Iterator[Any]:
+        try:
+            ideas = parse_idea_opendata(load_json_body(response.body, response.url), source=response.url)
+        except LayoutError as error:
+            yield from self.refetch_or_give_up(response, error)
+            return
+        except OpenDataError as error:
+            yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
+            return
+        self.open_data = {idea.uuid: idea for idea in ideas}
+
+    def parse_list(self, response: Response) -> Iterator[Any]:
+        try:
+            page = parse_idea_list(response, response.url)
+        except LayoutError as error:
+            retries = list(self.refetch_or_give_up(response, error))
+            self.list_failed = self.list_failed or not retries
+            yield from retries
+            return
+        if page.current_page == 1:
+            for number in range(2, page.total_pages + 1):
+                yield self.request(self.list_url(response.meta["state"], number), self.parse_list, priority=40,
+                                   meta=response.meta)
+        snapshots = []
+        for entry in page.entries:
+            self.listed[entry.uuid] = entry
+            if entry.endorse_count is not None:
+                snapshots.append(EndorsementSnapshot(entry.uuid, entry.endorse_count))
+            if needs_detail(self.states.get(entry.uuid), entry):
+                yield self.detail_request(entry.uuid)
+            else:
+                self.skipped += 1
+        yield self.harvest(response, snapshots, "idea_list")
+
+    def detail_request(self, uuid: str) -> Any:
+        return self.request(self.url(f"/idea/detail/{uuid}"), self.parse_detail, priority=10)
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        try:
+            idea = parse_idea_detail(response, response.url)
+        except LayoutError as error:
+            yield from self.refetch_or_give_up(response, error)
+            return
+        entry = self.listed.get(idea.uuid)
+        if entry is not None and entry.status and idea.status and entry.status != idea.status:
+            self.mismatches.append(f"{response.url}: status {idea.status} ≠ list {entry.status}")
+        records: list[Any] = [idea]
+        if entry is None:  # found through open data only: the detail page gives this run's count
+            records.append(EndorsementSnapshot(idea.uuid, idea.endorse_count))
+        yield self.harvest(response, records, "idea_detail")
+
+    def on_idle(self) -> None:
+        """Once every list is read: compare with open data and fetch proposals the lists did not show."""
+        if self.cross_checked:
+            return
+        self.cross_checked = True
+        if self.open_data is None:
+            self.mismatches.append("open-data idea list unavailable: no cross-check")
+            return
+        extra = []
+        for uuid, idea in sorted(self.open_data.items()):
+            entry = self.listed.get(uuid)
+            if entry is None:
+                if not self.list_failed:
+                    self.mismatches.append(f"idea {uuid}: in open data, in no list state")
+                state = self.states.get(uuid)
+                if state is None or state.endorse_count != idea.endorse_count or state.awaiting_response:
+                    extra.append(self.detail_request(uuid))
+            elif entry.endorse_count is not None and entry.endorse_count != idea.endorse_count:
+                self.mismatches.append(f"idea {uuid}: endorsements {entry.endorse_count} in the list, "
+                                       f"{idea.endorse_count} in open data")
+        if not self.list_failed:
+            for uuid in sorted(set(self.listed) - set(self.open_data)):
+                self.mismatches.append(f"idea {uuid}: listed, absent from open data")
+        for request in extra:
+            self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+        if extra:
+            raise DontCloseSpider

@@ -1,0 +1,110 @@
+"""Consultations (眾開講): open-data list → detail pages → every page of every comment board."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from scrapy.http import Response
+
+from crawler.items import PolicyListEntry
+from crawler.opendata import OpenDataError, parse_policy_opendata
+from crawler.pages.comment_board import parse_comment_board
+from crawler.pages.common import LayoutError, load_json_body
+from crawler.pages.policy_detail import parse_policy_detail
+from crawler.spiders.base import JoinSpider
+from storage.crawlstate import PolicyState, policy_states
+
+
+def is_current(state: PolicyState | None, entry: PolicyListEntry) -> bool:
+    """Stored and complete: the declared count is unchanged and every declared comment is stored."""
+    return (state is not None and entry.declared_comment_count is not None
+            and state.declared_comment_count == entry.declared_comment_count == state.stored_comments)
+
+
+class PoliciesSpider(JoinSpider):
+    name = "policies"
+
+    async def start(self) -> Any:
+        self.board_size = self.settings.getint("JOINFEEDBACK_COMMENT_PAGE_SIZE")
+        self.collected: dict[str, set[str]] = {}
+        self.declared: dict[str, int | None] = {}
+        self.board_failed: set[str] = set()
+        yield self.request(self.url("/toOpenData/ey/policy"), self.parse_open_data, priority=100)
+
+    def board_url(self, uuid: str, page: int) -> str:
+        return self.url(f"/joinComments/board/policy/{uuid}?size={self.board_size}&page={page}")
+
+    def parse_open_data(self, response: Response) -> Iterator[Any]:
+        try:
+            entries = parse_policy_opendata(load_json_body(response.body, response.url), source=response.url)
+            if not entries:
+                raise LayoutError(response.url, "the open-data list of consultations is empty")
+        except LayoutError as error:
+            yield from self.refetch_or_give_up(response, error)
+            return
+        except OpenDataError as error:
+            yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
+            return
+        states = policy_states(self.db, self.site)
+        for entry in entries:
+            if is_current(states.get(entry.uuid), entry):
+                self.skipped += 1
+                continue
+            self.declared[entry.uuid] = entry.declared_comment_count
+            self.collected[entry.uuid] = set()
+            meta = {"entry": entry}
+            yield self.request(self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10, meta=meta)
+            yield self.request(self.board_url(entry.uuid, 1), self.parse_board, priority=5, meta=meta)
+
+    def parse_detail(self, response: Response) -> Iterator[Any]:
+        entry: PolicyListEntry = response.meta["entry"]
+        try:
+            policy = parse_policy_detail(response, response.url)
+        except LayoutError as error:
+            yield from self.refetch_or_give_up(response, error)
+            return
+        if policy.title != entry.title:
+            self.mismatches.append(f"{response.url}: title {policy.title!r} ≠ open data {entry.title!r}")
+        # Open data carries the precise times and the counts; the page carries body and attachments.
+        yield self.harvest(response, [dataclasses.replace(
+            policy,
+            agency=policy.agency or entry.agency,
+            published_at=entry.published_at or policy.published_at,
+            closes_at=entry.closes_at or policy.closes_at,
+            follower_count=entry.follower_count,
+            declared_comment_count=entry.declared_comment_count,
+        )], "policy_detail")
+
+    def parse_board(self, response: Response) -> Iterator[Any]:
+        entry: PolicyListEntry = response.meta["entry"]
+        if response.status != 200:
+            try:  # a 503 whose body is a valid board is a board; anything else is a failure
+                json.loads(response.text)
+            except ValueError:
+                self.board_failed.add(entry.uuid)
+                self.record_failure(response.url, f"HTTP {response.status}")
+                return
+        try:
+            page = parse_comment_board(response.body, response.url, entry.uuid)
+        except LayoutError as error:
+            retries = list(self.refetch_or_give_up(response, error))
+            if not retries:
+                self.board_failed.add(entry.uuid)
+            yield from retries
+            return
+        if page.current_page == 1:
+            for number in range(2, page.total_pages + 1):
+                yield self.request(self.board_url(entry.uuid, number), self.parse_board, meta=response.meta)
+        self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
+        yield self.harvest(response, page.comments, "comment_board")
+
+    def closed(self, reason: str) -> None:
+        for uuid, seen in sorted(self.collected.items()):
+            declared = self.declared.get(uuid)
+            if uuid not in self.board_failed and declared is not None and declared != len(seen):
+                self.mismatches.append(f"policy {uuid}: open data declares {declared} comments, board served "
+                                       f"{len(seen)}")
+        super().closed(reason)

@@ -1,0 +1,246 @@
+"""What the crawler reads and writes: crawl-run bookkeeping, batched stores with change counts, and the
+state a re-crawl compares against (stored comment counts, endorsement counts, statuses)."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from storage.db import transaction, upsert
+from storage.models import (
+    AgencyResponse,
+    Base,
+    Comment,
+    CrawlRun,
+    EndorsementSnapshot,
+    Idea,
+    Policy,
+    RawPayload,
+)
+
+# Columns compared to tell an updated row from an unchanged one (provenance and audit columns excluded).
+TRACKED: dict[type[Base], tuple[str, ...]] = {
+    Policy: ("title", "agency", "body", "published_at", "closes_at", "attachments", "follower_count",
+             "declared_comment_count"),
+    Comment: ("policy_uuid", "parent_msg_uid", "author", "text", "html", "created_at", "like_count",
+              "unlike_count", "is_deleted"),
+    Idea: ("title", "outline", "content", "outcome", "status", "proposer", "agency", "published_at",
+           "endorse_count", "endorse_goal", "endorse_due_at", "passed_at", "response_due_at", "follower_count",
+           "comment_count", "site_updated_at"),
+    AgencyResponse: ("idea_uuid", "agency", "responded_at", "site_updated_at", "analysis", "suggest", "plan",
+                     "reference", "is_placeholder"),
+}
+NATURAL_KEY: dict[type[Base], str] = {Policy: "uuid", Comment: "msg_uid", Idea: "uuid", AgencyResponse: "uuid"}
+STORE_ORDER: tuple[type[Base], ...] = (Policy, Idea, AgencyResponse, Comment)
+
+
+@dataclass
+class CrawlBatch:
+    """Rows waiting to be written together. Each row dict may carry ``payload_sha256`` (its raw page)."""
+
+    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[type[Base], dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
+    snapshots: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def add_payload(self, url: str, body: bytes, content_type: str) -> str:
+        sha = hashlib.sha256(body).hexdigest()
+        if sha not in self.payloads:
+            self.payloads[sha] = {"sha256": sha, "url": url[:1000], "content_type": content_type[:100],
+                                  "size": len(body), "body_zlib": zlib.compress(body, 6)}
+        return sha
+
+    def add_row(self, model: type[Base], row: dict[str, Any]) -> None:
+        # A later copy of the same row (e.g. a comment seen on two pages while the board shifted) wins.
+        self.rows.setdefault(model, {})[(row["site"], row[NATURAL_KEY[model]])] = row
+
+    def add_snapshot(self, site: str, idea_uuid: str, endorse_count: int) -> None:
+        self.snapshots[(site, idea_uuid)] = endorse_count
+
+    def __len__(self) -> int:
+        return sum(len(r) for r in self.rows.values()) + len(self.snapshots)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+
+def _comparable(value: Any) -> Any:
+    """SQLite hands back naive datetimes (stored as UTC here); PostgreSQL aware ones: compare in UTC."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC).replace(microsecond=0)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _existing(session: Session, model: type[Base], site: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    key = NATURAL_KEY[model]
+    table = model.__table__
+    columns = [table.c[key], *(table.c[name] for name in TRACKED[model])]
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        query = select(*columns).where(table.c.site == site, table.c[key].in_(chunk))
+        for row in session.execute(query):
+            values = row._mapping
+            found[values[key]] = {name: _comparable(values[name]) for name in TRACKED[model]}
+    return found
+
+
+def _store_model(session: Session, model: type[Base], rows: list[dict[str, Any]], now: datetime) -> StoreCounts:
+    key = NATURAL_KEY[model]
+    new = updated = unchanged = 0
+    writes: list[dict[str, Any]] = []
+    by_site: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_site.setdefault(row["site"], []).append(row)
+    for site, site_rows in by_site.items():
+        existing = _existing(session, model, site, [r[key] for r in site_rows])
+        for row in site_rows:
+            before = existing.get(row[key])
+            if before is None:
+                new += 1
+            elif all(before[name] == _comparable(row.get(name)) for name in TRACKED[model]):
+                unchanged += 1
+                continue
+            else:
+                updated += 1
+            writes.append({**row, "first_seen_at": now, "last_seen_at": now} if "first_seen_at" in
+                          model.__table__.c else row)
+    update_columns = [c for c in writes[0] if c not in {"site", key, "first_seen_at"}] if writes else []
+    upsert(session, model, writes, keys=("site", key), update=update_columns)
+    return StoreCounts(new, updated, unchanged)
+
+
+def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) -> StoreCounts:
+    """Write one batch in one transaction: payloads (deduplicated by sha256), rows linked to them,
+    endorsement snapshots; the crawl run's counters grow in the same transaction."""
+    now = datetime.now(UTC)
+    totals = StoreCounts()
+    with transaction(engine) as session:
+        payload_ids: dict[str, int] = {}
+        if batch.payloads:
+            rows = [{**p, "fetched_at": now, "crawl_run_id": crawl_run_id} for p in batch.payloads.values()]
+            upsert(session, RawPayload, rows, keys=("sha256",))
+            shas = list(batch.payloads)
+            for start in range(0, len(shas), 500):
+                query = select(RawPayload.sha256, RawPayload.id).where(RawPayload.sha256.in_(shas[start:start + 500]))
+                payload_ids.update({sha: pid for sha, pid in session.execute(query)})
+        for model in STORE_ORDER:
+            rows = []
+            for row in batch.rows.get(model, {}).values():
+                row = dict(row)
+                row["raw_payload_id"] = payload_ids.get(row.pop("payload_sha256", ""))
+                rows.append(row)
+            if rows:
+                counts = _store_model(session, model, rows, now)
+                totals = StoreCounts(totals.new + counts.new, totals.updated + counts.updated,
+                                     totals.unchanged + counts.unchanged)
+        if batch.snapshots and crawl_run_id is not None:
+            snapshot_rows = [{"site": site, "idea_uuid": uuid, "crawl_run_id": crawl_run_id, "observed_at": now,
+                              "endorse_count": count} for (site, uuid), count in batch.snapshots.items()]
+            upsert(session, EndorsementSnapshot, snapshot_rows, keys=("site", "idea_uuid", "crawl_run_id"))
+        if crawl_run_id is not None:
+            session.execute(update(CrawlRun).where(CrawlRun.id == crawl_run_id).values(
+                items_new=CrawlRun.items_new + totals.new,
+                items_updated=CrawlRun.items_updated + totals.updated,
+                items_unchanged=CrawlRun.items_unchanged + totals.unchanged,
+            ))
+    return totals
+
+
+def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: str = "crawl") -> int:
+    with transaction(engine) as session:
+        run = CrawlRun(kind=kind, base_url=base_url[:500], spiders=",".join(spiders)[:200], status="running",
+                       errors=[])
+        session.add(run)
+        session.flush()
+        return int(run.id)
+
+
+def record_crawl_progress(engine: Engine, run_id: int, *, pages: int = 0, requests: int = 0,
+                          errors: Sequence[Mapping[str, Any]] = (), message: str = "") -> None:
+    """Add a spider's page and request counts and its errors to a run (several spiders may share one)."""
+    with transaction(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            return
+        run.pages = (run.pages or 0) + pages
+        run.requests = (run.requests or 0) + requests
+        if errors:
+            run.errors = [*(run.errors or []), *(dict(e) for e in errors)]
+        if message:
+            run.message = (f"{run.message}\n{message}" if run.message else message)[:20000]
+
+
+def finish_crawl_run(engine: Engine, run_id: int, *, status: str, message: str = "") -> CrawlRun | None:
+    with transaction(engine) as session:
+        run = session.get(CrawlRun, run_id)
+        if run is None:
+            return None
+        run.status = status
+        run.finished_at = datetime.now(UTC)
+        if message:
+            run.message = (f"{run.message}\n{message}" if run.message else message)[:20000]
+        session.flush()
+        session.expunge(run)
+        return run
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyState:
+    declared_comment_count: int | None
+    stored_comments: int
+
+
+@dataclass(frozen=True, slots=True)
+class IdeaState:
+    status: str
+    endorse_count: int
+    comment_count: int | None
+    awaiting_response: bool  # passed, and no formal (non-placeholder) response stored yet
+
+
+def policy_states(engine: Engine, site: str) -> dict[str, PolicyState]:
+    with transaction(engine) as session:
+        counts = dict(session.execute(
+            select(Comment.policy_uuid, func.count()).where(Comment.site == site).group_by(Comment.policy_uuid)
+        ).all())
+        return {uuid: PolicyState(declared, int(counts.get(uuid, 0)))
+                for uuid, declared in session.execute(
+                    select(Policy.uuid, Policy.declared_comment_count).where(Policy.site == site))}
+
+
+def idea_states(engine: Engine, site: str, *, passed_statuses: Iterable[str]) -> dict[str, IdeaState]:
+    passed = set(passed_statuses)
+    with transaction(engine) as session:
+        formal = set(session.scalars(select(AgencyResponse.idea_uuid).where(
+            AgencyResponse.site == site, AgencyResponse.is_placeholder.is_(False))))
+        return {uuid: IdeaState(status, count, comments, status in passed and uuid not in formal)
+                for uuid, status, count, comments in session.execute(
+                    select(Idea.uuid, Idea.status, Idea.endorse_count, Idea.comment_count).where(Idea.site == site))}
+
+
+__all__ = [
+    "CrawlBatch",
+    "IdeaState",
+    "PolicyState",
+    "StoreCounts",
+    "finish_crawl_run",
+    "idea_states",
+    "policy_states",
+    "record_crawl_progress",
+    "start_crawl_run",
+    "store_batch",
+]
