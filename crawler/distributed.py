@@ -61,14 +61,6 @@ def redis_settings(redis_url: str, crawl_key: str, *, wait_for: int = 0) -> dict
     }
 
 
-def settings_from_environment(base_url: str) -> dict[str, Any]:
-    """The distributed overlay chosen by ``JOINFEEDBACK_REDIS_URL`` / ``_CRAWL_KEY`` / ``_WORKERS_WAIT_FOR``."""
-    redis_url = os.environ.get("JOINFEEDBACK_REDIS_URL", "")
-    key = os.environ.get("JOINFEEDBACK_CRAWL_KEY") or default_crawl_key(base_url)
-    wait_for = int(os.environ.get("JOINFEEDBACK_WORKERS_WAIT_FOR") or 0)
-    return redis_settings(redis_url, key, wait_for=wait_for)
-
-
 def crawl_keys(redis_url: str, crawl_key: str) -> list[str]:
     """Every Redis key a shared crawl uses (for inspection and clean-up)."""
     import redis
@@ -173,5 +165,4 @@ __all__ = [
     "crawl_keys",
     "default_crawl_key",
     "redis_settings",
-    "settings_from_environment",
 ]

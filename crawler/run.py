@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,11 +56,12 @@ def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | No
         settings.set("JOBDIR", jobdir, priority="cmdline")
     if quiet:
         settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
-        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
-    if redis_url:  # several workers share one frontier and one dupefilter
-        settings.update({"SCHEDULER": "scrapy_redis.scheduler.Scheduler",
-                         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
-                         "SCHEDULER_PERSIST": False, "REDIS_URL": redis_url}, priority="cmdline")
+    if redis_url:  # several workers share one frontier and one dupefilter (see crawler/distributed.py)
+        from crawler.distributed import default_crawl_key, redis_settings
+
+        key = settings.get("JOINFEEDBACK_CRAWL_KEY") or default_crawl_key(base_url)
+        settings.update(redis_settings(redis_url, key, wait_for=settings.getint("JOINFEEDBACK_WORKERS_WAIT_FOR")),
+                        priority="cmdline")
     return settings
 
 
@@ -76,6 +78,10 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
     run_id = start_crawl_run(engine, base_url=base_url, spiders=names)
     settings = crawl_settings(base_url, db_url, profile=profile, run_id=run_id, jobdir=jobdir, quiet=quiet,
                               redis_url=redis_url)
+    # Scrapy filters by LOG_LEVEL in its own root handler only; a handler the caller installed (the CLI's)
+    # would otherwise print every debug line of the crawl.
+    for name in ("scrapy", "crawler", "py.warnings", "twisted"):
+        logging.getLogger(name).setLevel(settings.get("LOG_LEVEL"))
     process = CrawlerProcess(settings)
     crawlers = []
     try:

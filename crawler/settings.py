@@ -21,6 +21,10 @@ REAL_SITE = "https://join.gov.tw"
 JOINFEEDBACK_DB = os.environ.get("JOINFEEDBACK_DB") or "sqlite:///joinfeedback.db"
 JOINFEEDBACK_BASE_URL = os.environ.get("JOINFEEDBACK_BASE_URL") or REAL_SITE
 JOINFEEDBACK_CRAWL_PROFILE = os.environ.get("JOINFEEDBACK_CRAWL_PROFILE") or "polite"
+# Several workers, one frontier (crawler/distributed.py): workers with the same Redis and crawl key share
+# one queue and one duplicate filter; empty key = one shared crawl per site. WAIT_FOR=N: start when N joined.
+JOINFEEDBACK_CRAWL_KEY = os.environ.get("JOINFEEDBACK_CRAWL_KEY") or ""
+JOINFEEDBACK_WORKERS_WAIT_FOR = int(os.environ.get("JOINFEEDBACK_WORKERS_WAIT_FOR") or 0)
 JOINFEEDBACK_RUN_ID = None  # set by crawler.run when several spiders share one crawl run
 JOINFEEDBACK_BATCH_SIZE = 500  # rows per store flush (one transaction, executemany upserts)
 JOINFEEDBACK_COMMENT_PAGE_SIZE = 200  # comments per board page (the 2017 crawler used 2000)

@@ -18,10 +18,10 @@ from joinfeedback.errors import UserError
 CONFIG_ENV = "JOINFEEDBACK_CONFIG"
 DEFAULT_CONFIG_FILE = "joinfeedback.toml"
 ENV_PREFIX = "JOINFEEDBACK_"
-# Older name kept because storage.db.resolve_db_url and the test fixtures read it.
-ENV_ALIASES = {"JOINFEEDBACK_DB": "db_url"}
+# Older names kept because storage.db, crawler.settings and the test fixtures read them.
+ENV_ALIASES = {"JOINFEEDBACK_DB": "db_url", "JOINFEEDBACK_CRAWL_PROFILE": "profile"}
 
-PROFILES = ("polite", "local", "distributed")
+PROFILES = ("polite", "local")  # crawler/settings.py; a Redis URL makes either one distributed
 LOG_FORMATS = ("kv", "json")
 LOG_FORMAT_ALIASES = {"text": "kv", "logfmt": "kv", "jsonl": "json"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -33,10 +33,10 @@ class Config:
 
     db_url: str = "sqlite:///joinfeedback.db"
     base_url: str = "https://join.gov.tw"
-    profile: str = "polite"  # polite | local | distributed
+    profile: str = "polite"  # polite | local
     spiders: tuple[str, ...] = ()  # empty: every spider
     jobdir: str = ""  # empty: no resumable job state
-    redis_url: str = ""  # set: several workers share one frontier (profile "distributed")
+    redis_url: str = ""  # set: several crawl workers share one frontier through this Redis
     crawl_key: str = ""  # names one shared crawl in Redis; empty: a fresh one per crawl
     cron: str = "0 3 * * *"  # the schedule, 5 fields, or 6 with seconds first
     timezone: str = "Asia/Taipei"
@@ -122,7 +122,9 @@ def to_environment(config: Config) -> dict[str, str]:
             env[env_name(key)] = "true" if value else "false"
         else:
             env[env_name(key)] = str(value)
-    env["JOINFEEDBACK_DB"] = config.db_url  # the alias storage.db reads: keep both in step
+    # The aliases storage.db and crawler.settings read: keep them in step.
+    env["JOINFEEDBACK_DB"] = config.db_url
+    env["JOINFEEDBACK_CRAWL_PROFILE"] = config.profile
     return env
 
 
@@ -250,8 +252,6 @@ def _validate(config: Config) -> None:
 
     if config.profile not in PROFILES:
         raise bad("profile", f"{config.profile!r} is not one of {', '.join(PROFILES)}")
-    if config.profile == "distributed" and not config.redis_url:
-        raise bad("profile", "the distributed profile needs redis_url (JOINFEEDBACK_REDIS_URL)")
     if config.redis_url and not re.match(r"^rediss?://|^unix://", config.redis_url):
         raise bad("redis_url", f"{mask_secrets(config.redis_url)!r} is not a redis:// URL")
     if not re.match(r"^https?://[^/\s]+", config.base_url):
