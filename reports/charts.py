@@ -1,0 +1,123 @@
+"""Charts as inline SVG drawn by matplotlib, with a Traditional-Chinese font so labels are not boxes."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Sequence
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+CJK_FONT_CANDIDATES = (
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/opentype/noto-cjk/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+)
+PALETTE = ("#1f6f8b", "#99c1b9", "#e07a5f", "#f2cc8f", "#81b29a", "#3d405b")
+SVG_START = re.compile(r"^.*?(<svg\b)", re.DOTALL)
+
+
+@cache
+def cjk_font_family() -> str | None:
+    """Register the first CJK font found with matplotlib; ``None`` (plain labels still draw) if there is none."""
+    from matplotlib import font_manager
+
+    for path in CJK_FONT_CANDIDATES:
+        if not path.is_file():
+            continue
+        try:
+            font_manager.fontManager.addfont(str(path))
+            # A .ttc registers its first face (JP for Noto); ask for the TC family by name when present.
+            names = {f.name for f in font_manager.fontManager.ttflist if f.fname == str(path)}
+            for preferred in ("Noto Sans CJK TC", "Noto Sans CJK JP", "WenQuanYi Micro Hei"):
+                if preferred in names:
+                    return preferred
+            return sorted(names)[0] if names else None
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("cannot register CJK font %s: %s", path, exc)
+    log.warning("no CJK font found; chart labels in Chinese may render as boxes")
+    return None
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    family = cjk_font_family()
+    pyplot.rcParams.update({
+        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+        "svg.fonttype": "path",  # glyphs as paths: the SVG needs no font on the reader's device
+        "svg.hashsalt": "joinfeedback",  # stable ids → identical output for identical data
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "font.size": 10,
+    })
+    return pyplot
+
+
+def _to_svg(figure: object, title: str) -> str:
+    pyplot = _pyplot()
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # type: ignore[attr-defined]
+    pyplot.close(figure)  # type: ignore[arg-type]
+    svg = SVG_START.sub(r"\1", buffer.getvalue(), count=1)
+    # Accessible name for the chart; the title is our own string, escaped for XML anyway.
+    safe_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    svg = svg.replace("<svg ", '<svg role="img" aria-label="' + safe_title.replace('"', "&quot;") + '" ', 1)
+    return svg
+
+
+def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str) -> str:
+    """Horizontal grouped bars (one group per label), largest at the top."""
+    pyplot = _pyplot()
+    n = max(1, len(labels))
+    figure, axes = pyplot.subplots(figsize=(7.0, 0.45 * n + 1.2))
+    height = 0.8 / max(1, len(series))
+    for index, (name, values) in enumerate(series):
+        positions = [row + index * height for row in range(len(labels))]
+        axes.barh(positions, values, height=height, label=name, color=PALETTE[index % len(PALETTE)])
+    axes.set_yticks([row + height * (len(series) - 1) / 2 for row in range(len(labels))], labels)
+    axes.invert_yaxis()
+    if len(series) > 1:
+        axes.legend(loc="lower right", frameon=False)
+    axes.set_title(title, loc="left")
+    return _to_svg(figure, title)
+
+
+def time_chart(days: Sequence[date], counts: Sequence[int], title: str, ylabel: str) -> str:
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(figsize=(7.0, 2.6))
+    if days:
+        axes.bar(list(days), list(counts), width=0.9 if len(days) < 200 else 1.0, color=PALETTE[0])
+    axes.set_ylabel(ylabel)
+    axes.set_title(title, loc="left")
+    figure.autofmt_xdate()
+    return _to_svg(figure, title)
+
+
+def share_chart(labels: Sequence[str], values: Sequence[int], title: str) -> str:
+    """A single stacked horizontal bar: parts of a whole, readable on a narrow screen."""
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(figsize=(7.0, 1.4))
+    total = max(1, sum(values))
+    left = 0.0
+    for index, (label, value) in enumerate(zip(labels, values, strict=True)):
+        share = value / total
+        axes.barh([0], [share], left=left, color=PALETTE[index % len(PALETTE)], label=f"{label} {share:.0%}")
+        left += share
+    axes.set_xlim(0, 1)
+    axes.set_yticks([])
+    axes.xaxis.set_major_formatter(pyplot.FuncFormatter(lambda x, _pos: f"{x:.0%}"))
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=len(labels), frameon=False)
+    axes.set_title(title, loc="left")
+    return _to_svg(figure, title)
+
+
+__all__ = ["bar_chart", "cjk_font_family", "share_chart", "time_chart"]

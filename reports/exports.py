@@ -1,0 +1,99 @@
+"""CSV and JSON exports: every report table, and the assignments of the latest complete run.
+
+CSV formula injection: a text cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+is written with a leading apostrophe (``'=1+1``), so spreadsheet programs show it as text instead of
+evaluating it. Numbers are written as numbers. JSON files hold the values unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from joinfeedback.errors import UserError
+from reports.model import Table
+from storage import report_queries as rq
+from storage.db import session_factory
+
+ASSIGNMENT_HEADER = ("item_id", "text", "status", "commitment_id", "confidence", "cluster_id", "cluster_label")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A value made safe for spreadsheets (see the module docstring)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = False) -> int:
+    """Write a CSV; ``bom`` (report tables) lets Excel on Windows, common in agencies, read the CJK text."""
+    count = 0
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([csv_cell(value) for value in row])
+            count += 1
+    return count
+
+
+def write_table(table: Table, folder: Path) -> tuple[Path, Path]:
+    """``<folder>/<name>.csv`` and ``.json`` with every row of the table (the HTML may show only its head)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    keys = table.export_keys()
+    csv_path = folder / f"{table.name}.csv"
+    json_path = folder / f"{table.name}.json"
+    write_csv(csv_path, keys, ([row.get(key) for key in keys] for row in table.rows), bom=True)
+    payload = {"name": table.name, "title": table.title,
+               "columns": [{"key": c.key, "label": c.label} for c in table.columns],
+               "rows": [{key: row.get(key) for key in keys} for row in table.rows]}
+    json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+    return csv_path, json_path
+
+
+def export_assignments(engine: Engine, out_path: Path) -> int:
+    """Every item of the latest complete run, once, with its status, commitment, confidence and theme."""
+    with session_factory(engine)() as session:
+        run = rq.latest_complete_run(session)
+        if run is None:
+            raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
+        labels = {c.cluster_key: c.label for c in rq.clusters(session, run.id)}
+        texts = {(item.kind, item.item_id): item.text for item in rq.run_item_texts(session, run.id)}
+        rows = rq.assignments(session, run.id)
+    if out_path.parent and not out_path.parent.exists():
+        raise UserError(f"cannot write {out_path}: folder {out_path.parent} does not exist")
+
+    def records() -> Iterable[Sequence[Any]]:
+        for row in rows:
+            assigned = row.status == "assigned"
+            yield (row.item_id, texts.get((row.kind, row.item_id), ""), row.status,
+                   row.commitment_code if assigned and row.commitment_code else "",
+                   round(row.confidence, 4), row.cluster_key or "", labels.get(row.cluster_key or "", ""))
+
+    try:
+        return write_csv(out_path, ASSIGNMENT_HEADER, records())
+    except OSError as exc:
+        raise UserError(f"cannot write {out_path}: {exc.strerror}") from exc
+
+
+__all__ = ["ASSIGNMENT_HEADER", "FORMULA_PREFIXES", "csv_cell", "export_assignments", "write_csv", "write_table"]

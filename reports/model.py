@@ -1,0 +1,149 @@
+"""The report's view model: plain frozen dataclasses that templates, exports and printers all read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+
+TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
+SMALL_N = 30  # fewer unique arguments than this: the brief warns that shares are not meaningful
+HTML_ROW_LIMIT = 60  # tables longer than this show their head in HTML; the CSV/JSON hold every row
+
+
+def to_taipei(moment: datetime | None) -> datetime | None:
+    """Aware datetimes converted to Taipei; naive ones (SQLite drops the offset) are taken as Taipei wall time."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=TAIPEI)
+    return moment.astimezone(TAIPEI)
+
+
+def day_of(moment: datetime | None) -> date | None:
+    local = to_taipei(moment)
+    return local.date() if local else None
+
+
+def fmt_day(moment: datetime | date | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, datetime):
+        local = to_taipei(moment)
+        return local.strftime("%Y-%m-%d") if local else ""
+    return moment.isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    label: str
+    numeric: bool = False
+    link_key: str | None = None  # the row key holding this cell's (unchecked) URL
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One table of the report; every table is also written as ``data/<name>.csv`` and ``.json``."""
+
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[dict[str, Any], ...]
+
+    @property
+    def html_rows(self) -> tuple[dict[str, Any], ...]:
+        return self.rows[:HTML_ROW_LIMIT]
+
+    @property
+    def truncated(self) -> bool:
+        return len(self.rows) > HTML_ROW_LIMIT
+
+    def export_keys(self) -> list[str]:
+        keys = [column.key for column in self.columns]
+        keys += [column.link_key for column in self.columns if column.link_key and column.link_key not in keys]
+        return keys
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A verbatim excerpt of one item, with where it came from; ``print_text`` is redacted for print."""
+
+    kind: str
+    item_id: str
+    text: str
+    print_text: str
+    cut: bool
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    key: str
+    label: str
+    terms: tuple[str, ...]
+    size: int
+    share: float  # of the scope's items
+    delta: int | None  # size change since the previous complete run; None when the theme is new
+    is_minority: bool
+    quotes: tuple[Quote, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignView:
+    key: str
+    size: int
+    first_at: str
+    last_at: str
+    is_burst: bool
+    commitment_code: str | None
+    quote: Quote | None
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    previous_run_id: int | None
+    new_items: int
+    new_quotes: tuple[Quote, ...] = ()
+    theme_deltas: tuple[tuple[str, int | None], ...] = ()  # (label, Δ or None for new)
+
+
+@dataclass(frozen=True, slots=True)
+class Brief:
+    """A commitment's workshop brief: the content of its HTML page, Markdown file and PDF."""
+
+    code: str
+    slug: str
+    title: str
+    description: str
+    raw: int
+    unique: int
+    share_of_all: float
+    campaign_items: int
+    median_confidence: float | None
+    small_n: bool
+    themes: tuple[Theme, ...]
+    minority: tuple[Theme, ...]
+    campaigns: tuple[CampaignView, ...]
+    responses: Table
+    questions: tuple[str, ...]
+    prompts: tuple[str, ...]
+    changes: Changes
+    tables: tuple[Table, ...] = field(default=())
+
+
+__all__ = [
+    "HTML_ROW_LIMIT",
+    "SMALL_N",
+    "TAIPEI",
+    "Brief",
+    "CampaignView",
+    "Changes",
+    "Column",
+    "Quote",
+    "Table",
+    "Theme",
+    "day_of",
+    "fmt_day",
+    "to_taipei",
+]

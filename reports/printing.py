@@ -1,0 +1,115 @@
+"""Printable briefs: Markdown and A4 PDF (WeasyPrint, Noto Sans CJK TC embedded), quotes redacted for print."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment
+
+from reports.i18n import Translator
+from reports.model import SMALL_N, Brief, Quote
+from reports.textsafety import make_inert, safe_url
+
+log = logging.getLogger(__name__)
+PRINT_THEMES = 5
+PRINT_QUOTES = 2
+MD_INLINE = re.compile(r"([\\`*_\[\]<>|~&])")  # meaningful anywhere in a line
+MD_LINE_START = re.compile(r"^(\s*\d*)([#+\-=>.)])")  # list/heading/quote markers only matter at line start
+
+
+def md_text(text: str) -> str:
+    """User or catalogue text as literal Markdown: controls made visible, every Markdown metacharacter escaped."""
+    escaped = MD_INLINE.sub(r"\\\1", make_inert(text))
+    return "\n".join(MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
+                     for line in escaped.split("\n"))
+
+
+def _md_quote(t: Translator, quote: Quote) -> list[str]:
+    body = [f"> {md_text(line) if line.strip() else ''}" for line in quote.print_text.splitlines() or [""]]
+    if quote.cut:
+        body[-1] += "…"
+    source = f"{t('kind_' + quote.kind)} {md_text(quote.item_id)}"
+    url = safe_url(quote.url)
+    if url:
+        # Angle-bracket destination: parentheses and spaces in the URL cannot end the link early.
+        source = f"[{source}](<{url.replace('<', '%3C').replace('>', '%3E')}>)"
+    return [*body, f"> — {source}", ""]
+
+
+def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: str) -> str:
+    lines = [f"# {md_text(t('brief_heading', code=brief.code, title=brief.title))}", "",
+             f"*{t('brief_label')} · {md_text(t('generated_from', run_id=run_id, finished=run_finished))}*", ""]
+    if brief.description:
+        lines += [md_text(brief.description), ""]
+    lines += [f"## {t('key_numbers')}", "",
+              f"- {t('kn_raw')}：{brief.raw:,}",
+              f"- {t('kn_unique')}：{brief.unique:,}",
+              f"- {t('kn_share')}：{brief.share_of_all:.1%}",
+              f"- {t('kn_campaign_items')}：{brief.campaign_items:,}", ""]
+    if brief.raw == 0:
+        lines += [f"**{t('no_input_warning')}**", ""]
+    elif brief.small_n:
+        lines += [f"**{t('small_n_warning', n=brief.unique, min=SMALL_N)}**", ""]
+    lines += [f"## {t('themes_heading')}", ""]
+    for theme in brief.themes[:PRINT_THEMES]:
+        delta = f" · {theme.delta:+d}" if theme.delta else ""
+        lines += [f"### {md_text(theme.label)}（{t('theme_size', size=f'{theme.size:,}')} · {theme.share:.1%}{delta}）",
+                  ""]
+        for quote in theme.quotes[:PRINT_QUOTES]:
+            lines += _md_quote(t, quote)
+    if not brief.themes:
+        lines += [t("none_found"), ""]
+    if brief.minority:
+        lines += [f"## {t('minority_heading')}", ""]
+        for theme in brief.minority[:2]:
+            lines += [f"### {md_text(theme.label)}（{t('theme_size', size=theme.size)}）", ""]
+            for quote in theme.quotes[:1]:
+                lines += _md_quote(t, quote)
+    if brief.campaigns:
+        lines += [f"## {t('commitment_campaigns_heading')}", ""]
+        for campaign in brief.campaigns[:2]:
+            lines += [t("campaign_note", size=f"{campaign.size:,}"), ""]
+            if campaign.quote:
+                lines += _md_quote(t, campaign.quote)
+    if brief.responses.rows:
+        lines += [f"## {t('related_responses_heading')}", ""]
+        for row in brief.responses.rows[:4]:
+            days = f"（{row['days_taken']} 天）" if row.get("days_taken") is not None else ""
+            lines.append(f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}：{row['state']}{days}")
+        lines.append("")
+    lines += [f"## {t('questions_heading')}", ""] + [f"- {md_text(q)}" for q in brief.questions] + [""]
+    lines += [f"## {t('prompts_heading')}", ""]
+    lines += [f"{n}. {md_text(p)}" for n, p in enumerate(brief.prompts, start=1)] + [""]
+    lines += [f"## {t('changes_heading')}", ""]
+    if brief.changes.previous_run_id is None:
+        lines += [t("changes_none"), ""]
+    else:
+        lines += [t("changes_new_items", n=f"{brief.changes.new_items:,}", run_id=brief.changes.previous_run_id), ""]
+    return "\n".join(lines)
+
+
+def _footer(t: Translator, brief: Brief, run_id: int) -> str:
+    # Goes into a CSS string in @page: only characters that need no escaping there.
+    return t("print_footer", code=re.sub(r"[^A-Za-z0-9._-]", "", brief.code), run_id=run_id)
+
+
+def brief_print_html(env: Environment, brief: Brief, t: Translator, **context: Any) -> str:
+    return env.get_template("brief_print.html.j2").render(
+        b=brief, footer=_footer(t, brief, context["run"].id), print_themes=PRINT_THEMES, print_quotes=PRINT_QUOTES,
+        **context)
+
+
+def write_pdfs(pages: list[tuple[Path, str]]) -> None:
+    """Render each HTML string to an A4 PDF; fonts are subset and embedded by WeasyPrint."""
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()  # shared: the CJK face is loaded once for all briefs
+    for path, html in pages:
+        HTML(string=html, base_url=None).write_pdf(path, font_config=fonts)
+
+
+__all__ = ["brief_markdown", "brief_print_html", "md_text", "write_pdfs"]

@@ -1,0 +1,144 @@
+"""Proposal (提點子) statistics: endorsements, momentum, proposals near threshold or deadline, the 2-month rule."""
+
+from __future__ import annotations
+
+import calendar
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from reports.i18n import Translator
+from reports.model import Column, Table, fmt_day, to_taipei
+from storage import report_queries as rq
+
+NEAR_SHARE = 0.8  # at least this share of the threshold …
+NEAR_DAYS = 7  # … or fewer days than this left to endorse
+TOP_MOMENTUM = 20
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalStats:
+    as_of: datetime | None
+    momentum_from: datetime | None
+    momentum_to: datetime | None
+    goal: int
+    tables: dict[str, Table]
+    response_states: dict[str, str]  # idea uuid → state key, for the briefs
+
+
+def add_months(moment: datetime, months: int) -> datetime:
+    """Same day ``months`` later, clamped to the month's end (31 Dec + 2 months → 28/29 Feb)."""
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])
+    return moment.replace(year=year, month=month, day=day)
+
+
+def response_deadline(proposal: rq.ProposalRow) -> datetime | None:
+    """The site's own deadline when it states one, else two months after the proposal passed."""
+    if proposal.response_due_at is not None:
+        return to_taipei(proposal.response_due_at)
+    passed = to_taipei(proposal.passed_at)
+    return add_months(passed, 2) if passed else None
+
+
+def build_proposal_stats(session: Session, t: Translator, *, fallback_as_of: datetime | None) -> ProposalStats:
+    proposals = rq.proposals(session)
+    responses = rq.agency_responses(session)
+    gained, momentum_from, momentum_to = rq.endorsement_momentum(session)
+    as_of = to_taipei(rq.last_crawl_finished_at(session) or fallback_as_of)
+    goals = [p.endorse_goal for p in proposals if p.endorse_goal]
+    goal = statistics.mode(goals) if goals else 5000
+
+    formal: dict[str, rq.ResponseRow] = {}
+    for response in responses:  # ordered by date: the first formal answer counts
+        if not response.is_placeholder and response.responded_at is not None:
+            formal.setdefault(response.idea_uuid, response)
+
+    all_rows = []
+    near_rows = []
+    for p in proposals:
+        due = to_taipei(p.endorse_due_at)
+        days_left = (due - as_of).days if due and as_of else None
+        progress = round(p.endorse_count / p.endorse_goal, 4) if p.endorse_goal else 0.0
+        row = {"proposal": p.title, "url": p.url, "status": p.status, "endorse": p.endorse_count,
+               "goal": p.endorse_goal, "progress": progress, "gained": gained.get(p.uuid),
+               "due": fmt_day(due), "days_left": days_left, "uuid": p.uuid}
+        all_rows.append(row)
+        open_for_endorsement = p.passed_at is None and p.endorse_count < p.endorse_goal and (
+            days_left is None or days_left >= 0)
+        if open_for_endorsement and (progress >= NEAR_SHARE or (days_left is not None and days_left < NEAR_DAYS)):
+            near_rows.append(row)
+
+    momentum_rows = sorted((r for r in all_rows if r["gained"]), key=lambda r: (-r["gained"], r["uuid"]))
+
+    response_rows = []
+    states: dict[str, str] = {}
+    per_agency: dict[str, dict[str, list[int] | int]] = defaultdict(
+        lambda: {"passed": 0, "responded": 0, "on_time": 0, "overdue": 0, "days": []})
+    for p in proposals:
+        if p.passed_at is None:
+            continue
+        passed = to_taipei(p.passed_at)
+        deadline = response_deadline(p)
+        answer = formal.get(p.uuid)
+        agency = p.agency or (answer.agency if answer else "") or "—"
+        stats = per_agency[agency]
+        stats["passed"] += 1  # type: ignore[operator]
+        answered_at = to_taipei(answer.responded_at) if answer else None
+        days_taken = (answered_at - passed).days if answered_at and passed else None
+        if answered_at is not None:
+            state = "on_time" if deadline is None or answered_at <= deadline else "late"
+            stats["responded"] += 1  # type: ignore[operator]
+            stats["days"].append(days_taken)  # type: ignore[union-attr]
+            if state == "on_time":
+                stats["on_time"] += 1  # type: ignore[operator]
+        else:
+            state = "overdue" if deadline and as_of and as_of > deadline else "pending"
+            if state == "overdue":
+                stats["overdue"] += 1  # type: ignore[operator]
+        overdue_days = (as_of - deadline).days if state == "overdue" and deadline and as_of else None
+        states[p.uuid] = state
+        response_rows.append({"proposal": p.title, "url": p.url, "agency": agency, "passed": fmt_day(passed),
+                              "deadline": fmt_day(deadline), "responded": fmt_day(answered_at),
+                              "days_taken": days_taken, "state": t(f"state_{state}"), "state_key": state,
+                              "overdue_days": overdue_days, "uuid": p.uuid})
+
+    agency_rows = []
+    for agency, stats in sorted(per_agency.items()):
+        days = stats["days"]
+        agency_rows.append({"agency": agency, "passed": stats["passed"], "responded": stats["responded"],
+                            "on_time": stats["on_time"], "overdue": stats["overdue"],
+                            "median_days": statistics.median(days) if days else None})  # type: ignore[arg-type]
+
+    proposal_cols = (Column("proposal", t("col_proposal"), link_key="url"), Column("status", t("col_state")),
+                     Column("endorse", t("col_endorse"), numeric=True), Column("goal", t("col_goal"), numeric=True),
+                     Column("progress", t("col_progress"), numeric=True),
+                     Column("gained", t("col_gained"), numeric=True), Column("due", t("col_due")),
+                     Column("days_left", t("col_days_left"), numeric=True))
+    tables = {
+        "proposals": Table("proposals", t("proposals_heading"), proposal_cols, tuple(all_rows)),
+        "momentum": Table("momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM])),
+        "near": Table("near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows)),
+        "responses": Table(
+            "agency_responses", t("responses_heading"),
+            (Column("proposal", t("col_proposal"), link_key="url"), Column("agency", t("col_agency")),
+             Column("passed", t("col_passed")), Column("deadline", t("col_deadline")),
+             Column("responded", t("col_responded")), Column("days_taken", t("col_days_taken"), numeric=True),
+             Column("state", t("col_state"))),
+            tuple(response_rows)),
+        "agencies": Table(
+            "agencies", t("by_agency_heading"),
+            (Column("agency", t("col_agency")), Column("passed", t("col_passed_n"), numeric=True),
+             Column("responded", t("col_responded_n"), numeric=True),
+             Column("on_time", t("col_on_time_n"), numeric=True), Column("overdue", t("col_overdue_n"), numeric=True),
+             Column("median_days", t("col_median_days"), numeric=True)),
+            tuple(agency_rows)),
+    }
+    return ProposalStats(as_of, momentum_from, momentum_to, goal, tables, states)
+
+
+__all__ = ["NEAR_DAYS", "NEAR_SHARE", "ProposalStats", "add_months", "build_proposal_stats", "response_deadline"]

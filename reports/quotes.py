@@ -1,0 +1,64 @@
+"""Verbatim quotes: fetch the stored texts of the few items a report cites, excerpt, verify, redact for print."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from reports.model import Quote
+from reports.textsafety import excerpt, redact, safe_url, verify_quote
+from storage import report_queries as rq
+
+log = logging.getLogger(__name__)
+QUOTE_CHARS = 160
+
+
+def resolve_ref(ref: Any, kind_of: Mapping[str, str]) -> rq.ItemKey | None:
+    """A representative id as the analysis stored it (``"id"`` or ``["kind", "id"]``) → ``(kind, id)``."""
+    if isinstance(ref, list | tuple) and len(ref) == 2:
+        return str(ref[0]), str(ref[1])
+    item_id = str(ref)
+    kind = kind_of.get(item_id)
+    return (kind, item_id) if kind else None
+
+
+class QuoteBook:
+    """Holds the verified quotes of one report; texts are fetched once, in batches."""
+
+    def __init__(self, *, redact_print: bool, mask: str, limit: int = QUOTE_CHARS) -> None:
+        self.redact_print = redact_print
+        self.mask = mask
+        self.limit = limit
+        self._quotes: dict[rq.ItemKey, Quote] = {}
+        self.missing: list[rq.ItemKey] = []
+
+    def load(self, session: Session, keys: Iterable[rq.ItemKey]) -> None:
+        wanted = [key for key in dict.fromkeys(keys) if key not in self._quotes]
+        texts = rq.item_texts(session, wanted)
+        for key in wanted:
+            item = texts.get(key)
+            if item is None or not item.text.strip():
+                self.missing.append(key)
+                log.warning("no stored text for %s %s; not quoted", *key)
+                continue
+            quote, cut = excerpt(item.text, self.limit)
+            verify_quote(quote, item.text, kind=key[0], item_id=key[1])
+            printed = redact(quote, self.mask) if self.redact_print else quote
+            self._quotes[key] = Quote(key[0], key[1], quote, printed, cut, safe_url(item.url))
+
+    def get(self, key: rq.ItemKey | None) -> Quote | None:
+        return self._quotes.get(key) if key else None
+
+    def verify_all(self, session: Session) -> int:
+        """Re-read every quoted item and check each quote again (the last gate before writing files)."""
+        texts = rq.item_texts(session, self._quotes)
+        for key, quote in self._quotes.items():
+            stored = texts.get(key)
+            verify_quote(quote.text, stored.text if stored else "", kind=key[0], item_id=key[1])
+        return len(self._quotes)
+
+
+__all__ = ["QUOTE_CHARS", "QuoteBook", "resolve_ref"]
