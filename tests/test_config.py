@@ -140,3 +140,11 @@ def test_to_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
     for var, value in to_environment(original).items():
         monkeypatch.setenv(var, value)
     assert load_config() == original
+
+
+def test_the_deploy_example_is_a_valid_configuration() -> None:
+    example = Path(__file__).resolve().parents[1] / "deploy" / "joinfeedback.toml.example"
+    config = load_config(example)
+    assert config.cron == "0 3 * * *" and config.timezone == "Asia/Taipei"
+    assert config.spiders == () and config.lock_timeout == 0.0
+    assert {source.split(":")[0] for _, _, source in config.effective_items()} == {f"file {example}"}
