@@ -138,7 +138,7 @@ class RawPage:
     """A fetched body as the site served it: stored once per sha256, referenced by every row parsed from it."""
 
     url: str
-    body: bytes
+    body: bytes = field(repr=False)
     content_type: str = ""
 
 

@@ -111,7 +111,7 @@ class StorePipeline:
         self.batch_size = crawler.settings.getint("JOINFEEDBACK_BATCH_SIZE")
         self.batch = CrawlBatch()
         self.engine: Any = None
-        self.flush_every = crawler.settings.getfloat("JOINFEEDBACK_FLUSH_SECONDS", 5.0)
+        self.flush_every = crawler.settings.getfloat("JOINFEEDBACK_FLUSH_SECONDS")
         self.last_flush = time.monotonic()
 
     @classmethod

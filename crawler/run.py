@@ -78,10 +78,6 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
     run_id = start_crawl_run(engine, base_url=base_url, spiders=names)
     settings = crawl_settings(base_url, db_url, profile=profile, run_id=run_id, jobdir=jobdir, quiet=quiet,
                               redis_url=redis_url)
-    # Scrapy filters by LOG_LEVEL in its own root handler only; a handler the caller installed (the CLI's)
-    # would otherwise print every debug line of the crawl.
-    for name in ("scrapy", "crawler", "py.warnings", "twisted"):
-        logging.getLogger(name).setLevel(settings.get("LOG_LEVEL"))
     process = CrawlerProcess(settings)
     crawlers = []
     try:
@@ -89,6 +85,10 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
             crawler = process.create_crawler(SPIDERS[name])
             crawlers.append(crawler)
             process.crawl(crawler, base_url=base_url)
+        # Scrapy filters by LOG_LEVEL in its own root handler only (and sets the "scrapy" logger to DEBUG);
+        # a handler the caller installed (the CLI's) would otherwise print every debug line of the crawl.
+        for logger_name in ("scrapy", "crawler", "py.warnings"):
+            logging.getLogger(logger_name).setLevel(settings.get("LOG_LEVEL"))
         process.start()
     except BaseException:
         finish_crawl_run(engine, run_id, status="failed")

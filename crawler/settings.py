@@ -2,7 +2,8 @@
 
 Profiles: ``polite`` (default; for the real join.gov.tw: robots.txt, AutoThrottle, one request at a time per
 host, ≥ 1 s apart, long timeouts) and ``local`` (for the replica on 127.0.0.1: full speed).
-Environment: ``JOINFEEDBACK_DB`` (database URL), ``JOINFEEDBACK_BASE_URL``, ``JOINFEEDBACK_CRAWL_PROFILE``.
+Environment: ``JOINFEEDBACK_DB`` (database URL), ``JOINFEEDBACK_BASE_URL``, ``JOINFEEDBACK_CRAWL_PROFILE``,
+``JOINFEEDBACK_CRAWL_FLUSH_SECONDS``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ JOINFEEDBACK_CRAWL_KEY = os.environ.get("JOINFEEDBACK_CRAWL_KEY") or ""
 JOINFEEDBACK_WORKERS_WAIT_FOR = int(os.environ.get("JOINFEEDBACK_WORKERS_WAIT_FOR") or 0)
 JOINFEEDBACK_RUN_ID = None  # set by crawler.run when several spiders share one crawl run
 JOINFEEDBACK_BATCH_SIZE = 500  # rows per store flush (one transaction, executemany upserts)
+# Also flush when the buffer is this old: a killed crawl loses at most that much work.
+JOINFEEDBACK_FLUSH_SECONDS = float(os.environ.get("JOINFEEDBACK_CRAWL_FLUSH_SECONDS") or 5.0)
 JOINFEEDBACK_COMMENT_PAGE_SIZE = 200  # comments per board page (the 2017 crawler used 2000)
 JOINFEEDBACK_LIST_PAGE_SIZE = 100  # proposals per list page
 JOINFEEDBACK_RETRY_AFTER_MAX = 300.0  # longest Retry-After we wait for, seconds
