@@ -1,0 +1,245 @@
+"""``run_analysis``: load the corpus, analyse it and store one analysis run atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine
+
+from analysis.assign import NONE, Decision
+from analysis.catalogue import Catalogue, resolve_catalogue
+from analysis.duplicates import DuplicateFinder, compact, is_burst
+from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare
+from analysis.text import dictionary_hashes, file_sha256
+from analysis.themes import ThemeClusterer, describe_themes
+from analysis.themes_store import assign_keys
+from storage import analysis_store
+from storage.corpus import TextItem, load_items
+from storage.db import session_factory, transaction
+
+CAMPAIGN_MIN_SIZE = 3  # two identical comments are a coincidence or a double post; three are a pattern
+_PACKAGES = ("jieba", "scikit-learn", "numpy", "scipy", "datasketch", "opencc-python-reimplemented", "sqlalchemy")
+
+
+@dataclass(slots=True)
+class AnalysisResult:
+    """Everything a run stores, as plain rows (the storage layer writes them)."""
+
+    assignments: list[dict[str, Any]]
+    clusters: list[dict[str, Any]]
+    campaigns: list[dict[str, Any]]
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def data_hash(items: Sequence[TextItem]) -> str:
+    digest = hashlib.sha256()
+    for item in items:
+        digest.update(f"{item.kind}\x1f{item.item_id}\x1f{item.text}\x1e".encode())
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def _theme_rows(prepared: PreparedCorpus, items: Sequence[TextItem], scope: str, members: np.ndarray,
+                previous: list[tuple[str, dict[str, float]]], seed: int) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Cluster ``members`` (corpus indices) of one scope; return Cluster rows and item index → key."""
+    if members.size == 0:
+        return [], {}
+    n_words = prepared.vectorizer.n_word_features_
+    vocabulary = prepared.vectorizer.words_.get_feature_names_out()
+    X = prepared.X[members]
+    clusterer = ThemeClusterer(random_state=seed).fit(X)
+    themes = describe_themes(clusterer.labels_, clusterer.reduced_, X[:, :n_words].tocsr(), vocabulary)
+    centroids = []
+    for theme in themes:
+        mean = np.asarray(X[list(theme.members), :n_words].mean(axis=0)).ravel()
+        top = np.lexsort((np.arange(mean.size), -mean))[:30]
+        centroids.append({str(vocabulary[j]): round(float(mean[j]), 5) for j in top if mean[j] > 0})
+    keys = assign_keys(scope, centroids, previous)
+    rows, key_of = [], {}
+    for theme, key, centroid in zip(themes, keys, centroids, strict=True):
+        rows.append({
+            "cluster_key": key,
+            "scope": scope,
+            "label": theme.label,
+            "terms": [[t, w] for t, w in theme.terms],
+            "size": len(theme.members),
+            "representative_ids": [items[int(members[i])].item_id for i in theme.representatives],
+            "is_minority": theme.is_minority,
+            "centroid": [[t, w] for t, w in centroid.items()],
+        })
+        for i in theme.members:
+            key_of[int(members[i])] = key
+    return rows, key_of
+
+
+def analyse(items: Sequence[TextItem], catalogue: Catalogue | None, *, seed: int = 0,
+            previous_clusters: dict[str, list[tuple[str, dict[str, float]]]] | None = None,
+            params: dict[str, Any] | None = None) -> AnalysisResult:
+    """The whole analysis on loaded items, without touching the database."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    prepared = prepare([it.text for it in items], catalogue, params)
+    timings["prepare"] = time.perf_counter() - started
+    n = len(items)
+
+    mark = time.perf_counter()
+    summary: dict[str, Any] = {}
+    if catalogue is not None and n:
+        assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
+        summary.update(none_share=round(assigner.none_share_, 4), none_threshold=round(assigner.none_threshold_, 5))
+    else:
+        decisions = [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
+    timings["assign"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    previous_clusters = previous_clusters or {}
+    scopes: dict[str, list[int]] = {}
+    for i, d in enumerate(decisions):
+        scopes.setdefault(d.code if d.code is not None else NONE, []).append(i)
+    clusters: list[dict[str, Any]] = []
+    cluster_of: dict[int, str] = {}
+    for scope in sorted(scopes):
+        rows, key_of = _theme_rows(prepared, items, scope, np.array(scopes[scope]), previous_clusters.get(scope, []), seed)
+        clusters.extend(rows)
+        cluster_of.update(key_of)
+    timings["themes"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    finder = DuplicateFinder(random_state=seed).fit(prepared.texts)
+    duplicate_of: dict[int, str] = {}
+    campaign_of: dict[int, str] = {}
+    campaigns: list[dict[str, Any]] = []
+    for group in finder.groups_:
+        first = items[group.members[0]]
+        for i in group.members[1:]:
+            duplicate_of[i] = first.item_id
+        if len(group.members) < CAMPAIGN_MIN_SIZE:
+            continue
+        key = "c-" + hashlib.sha1(compact(prepared.texts[group.members[0]]).encode()).hexdigest()[:12]  # noqa: S324
+        times = [items[i].created_at for i in group.members]
+        stamps = [t for t in times if t is not None]
+        codes = Counter(decisions[i].code for i in group.members if decisions[i].code)
+        campaigns.append({
+            "campaign_key": key,
+            "size": len(group.members),
+            "exemplar_item_id": first.item_id,
+            "exemplar_text": first.text[:2000],
+            "first_at": min(stamps) if stamps else None,
+            "last_at": max(stamps) if stamps else None,
+            "is_burst": is_burst(times),
+            "commitment_code": codes.most_common(1)[0][0] if codes else None,
+        })
+        for i in group.members:
+            campaign_of[i] = key
+    timings["duplicates"] = time.perf_counter() - mark
+
+    assignments = [
+        {
+            "item_kind": item.kind,
+            "item_id": item.item_id,
+            "status": d.status,
+            "commitment_code": d.code,
+            "confidence": float(d.confidence),
+            "candidates": [[c, s] for c, s in d.candidates],
+            "cluster_key": cluster_of.get(i),
+            "duplicate_of": duplicate_of.get(i),
+            "campaign_key": campaign_of.get(i),
+        }
+        for i, (item, d) in enumerate(zip(items, decisions, strict=True))
+    ]
+    summary.update(
+        n_items=n,
+        n_unique_arguments=finder.n_unique_,
+        n_duplicate_groups=len(finder.groups_),
+        n_campaigns=len(campaigns),
+        n_campaign_submissions=sum(c["size"] for c in campaigns),
+        status_counts=dict(Counter(d.status for d in decisions)),
+        n_clusters=len(clusters),
+        timings_s={k: round(v, 3) for k, v in timings.items()},
+    )
+    return AnalysisResult(assignments, clusters, campaigns, summary)
+
+
+def _previous_clusters(engine: Engine) -> dict[str, list[tuple[str, dict[str, float]]]]:
+    with session_factory(engine)() as session:
+        run = analysis_store.latest_complete_run(session)
+        if run is None:
+            return {}
+        out: dict[str, list[tuple[str, dict[str, float]]]] = {}
+        for c in analysis_store.clusters_for_run(session, run.id):
+            out.setdefault(c.scope, []).append((c.cluster_key, {str(t): float(w) for t, w in c.centroid}))
+        return out
+
+
+def run_analysis(engine: Engine, *, catalogue: str | None = None, seed: int = 0, quiet: bool = False) -> int:
+    """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
+
+    Returns the id of the new, complete run. On any failure the run is marked ``failed`` and the
+    previous complete run stays the latest.
+    """
+    resolved = resolve_catalogue(catalogue)
+    catalogue_name = resolved.name if resolved is not None else "none"
+    if resolved is not None:
+        with transaction(engine) as session:
+            analysis_store.upsert_commitments(session, resolved.name, [
+                {"code": c.code, "title": c.title, "description": c.description, "keywords": list(c.keywords),
+                 "position": position}
+                for position, c in enumerate(resolved.commitments)
+            ])
+    with session_factory(engine)() as session:
+        items = load_items(session)
+    previous = _previous_clusters(engine)
+    params = dict(DEFAULT_PARAMS)
+    manifest: dict[str, Any] = {
+        "catalogue": catalogue_name,
+        "catalogue_source": resolved.source if resolved is not None else "",
+        "catalogue_sha256": file_sha256(Path(resolved.source)) if resolved is not None else "",
+        "seed": seed,
+        "params": params,
+        "dictionaries": dictionary_hashes(),
+        "packages": package_versions(),
+    }
+    run_id = analysis_store.start_run(engine, catalogue=catalogue_name, seed=seed, manifest=manifest)
+    try:
+        started = time.perf_counter()
+        result = analyse(items, resolved, seed=seed, previous_clusters=previous, params=params)
+        snapshot = data_hash(items)
+        manifest.update(data_hash=snapshot, summary=result.summary,
+                        elapsed_s=round(time.perf_counter() - started, 3))
+        analysis_store.complete_run(
+            engine, run_id, assignments=result.assignments, clusters=result.clusters, campaigns=result.campaigns,
+            manifest=manifest, data_hash=snapshot, n_items=len(items),
+        )
+    except BaseException as exc:
+        analysis_store.fail_run(engine, run_id, f"{type(exc).__name__}: {exc}")
+        raise
+    if not quiet:
+        s = result.summary
+        print(
+            f"analysis run {run_id}: {s['n_items']} items ({s['n_unique_arguments']} unique arguments), "
+            f"statuses {s['status_counts']}, {s['n_clusters']} themes, {s['n_campaigns']} campaigns",
+            file=sys.stderr,
+        )
+    return run_id
+
+
+__all__ = ["AnalysisResult", "analyse", "data_hash", "package_versions", "run_analysis"]

@@ -1,0 +1,127 @@
+"""Themes: cluster a set of items (those that fit no commitment, or those of one commitment).
+
+SVD-reduced TF-IDF, k-means for each k in a range, k chosen by the silhouette score; labels are the
+cluster's most distinctive words; items alone in their cluster are kept as minority ideas.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import normalize
+
+
+@dataclass(frozen=True, slots=True)
+class Theme:
+    """One cluster: ``members`` index the rows given to ``fit``; ``terms`` are (word, weight), best first."""
+
+    members: tuple[int, ...]
+    terms: tuple[tuple[str, float], ...]
+    representatives: tuple[int, ...]
+    is_minority: bool
+
+    @property
+    def label(self) -> str:
+        return "、".join(t for t, _ in self.terms[:3]) or "（無明顯詞彙）"
+
+
+class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
+    """k-means on SVD-reduced rows with k chosen by silhouette over ``k_min..k_max``.
+
+    ``fit(X)`` sets ``labels_``, ``n_clusters_``, ``cluster_centers_`` (in the reduced space) and
+    ``silhouette_``. Fewer than ``2 * k_min`` rows form a single cluster.
+    """
+
+    def __init__(self, k_min: int = 2, k_max: int = 12, n_components: int = 50,
+                 sample_size: int = 3000, random_state: int = 0) -> None:
+        self.k_min = k_min
+        self.k_max = k_max
+        self.n_components = n_components
+        self.sample_size = sample_size
+        self.random_state = random_state
+
+    def _reduce(self, X: Any) -> np.ndarray:
+        n, d = X.shape
+        components = min(self.n_components, n - 1, d - 1)
+        if sp.issparse(X) and components >= 2:
+            self.svd_ = TruncatedSVD(components, random_state=self.random_state)
+            reduced = self.svd_.fit_transform(X)
+        else:
+            self.svd_ = None
+            reduced = X.toarray() if sp.issparse(X) else np.asarray(X, dtype=np.float64)
+        return normalize(reduced)
+
+    def _kmeans(self, k: int, n: int) -> KMeans | MiniBatchKMeans:
+        if n > 20000:
+            return MiniBatchKMeans(k, random_state=self.random_state, n_init=3, batch_size=4096)
+        return KMeans(k, random_state=self.random_state, n_init=4)
+
+    def fit(self, X: Any, y: Any = None) -> ThemeClusterer:
+        n = X.shape[0]
+        self.n_features_in_ = X.shape[1]
+        if n < max(2 * self.k_min, 4):
+            self.labels_ = np.zeros(n, dtype=np.int64)
+            self.n_clusters_ = 1 if n else 0
+            reduced = self._reduce(X) if n > 1 else (X.toarray() if sp.issparse(X) else np.asarray(X))
+            self.cluster_centers_ = reduced.mean(axis=0, keepdims=True) if n else np.zeros((0, X.shape[1]))
+            self.silhouette_ = 0.0
+            self.reduced_ = reduced
+            return self
+        reduced = self._reduce(X)
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(n, min(n, self.sample_size), replace=False))
+        best: tuple[float, int, Any] | None = None
+        k_max = min(self.k_max, n - 1, max(self.k_min, n // 2))
+        for k in range(self.k_min, k_max + 1):
+            model = self._kmeans(k, n).fit(reduced)
+            labels = model.labels_
+            if len(np.unique(labels[sample])) < 2:
+                continue
+            score = float(silhouette_score(reduced[sample], labels[sample], metric="cosine"))
+            if best is None or score > best[0] + 1e-9:
+                best = (score, k, model)
+        if best is None:
+            self.labels_ = np.zeros(n, dtype=np.int64)
+            self.n_clusters_ = 1
+            self.cluster_centers_ = reduced.mean(axis=0, keepdims=True)
+            self.silhouette_ = 0.0
+        else:
+            score, k, model = best
+            self.labels_ = np.asarray(model.labels_, dtype=np.int64)
+            self.n_clusters_ = k
+            self.cluster_centers_ = model.cluster_centers_
+            self.silhouette_ = score
+        self.reduced_ = reduced
+        return self
+
+
+def describe_themes(labels: np.ndarray, reduced: np.ndarray, word_matrix: sp.csr_matrix,
+                    vocabulary: np.ndarray, *, n_terms: int = 8, n_representatives: int = 3) -> list[Theme]:
+    """Themes in a stable order (largest first, ties by first member) with distinctive words.
+
+    A word is distinctive for a cluster when its mean weight there exceeds its mean weight overall.
+    """
+    themes: list[Theme] = []
+    overall = np.asarray(word_matrix.mean(axis=0)).ravel() if word_matrix.shape[0] else np.zeros(0)
+    clusters = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    clusters.sort(key=lambda m: (-m.size, int(m[0])))
+    for members in clusters:
+        inside = np.asarray(word_matrix[members].mean(axis=0)).ravel()
+        distinct = inside - overall if len(clusters) > 1 else inside
+        order = np.lexsort((np.arange(distinct.size), -distinct))[:n_terms]
+        terms = tuple((str(vocabulary[j]), round(float(distinct[j]), 5)) for j in order if inside[j] > 0)
+        centre = reduced[members].mean(axis=0)
+        closeness = reduced[members] @ centre
+        reps = members[np.lexsort((members, -closeness))][:n_representatives]
+        themes.append(Theme(tuple(int(i) for i in members), terms, tuple(int(i) for i in reps), members.size == 1))
+    return themes
+
+
+__all__ = ["Theme", "ThemeClusterer", "describe_themes"]
