@@ -1,0 +1,77 @@
+"""Crawl throughput against Scrapy's own ceiling, and the cost of a re-crawl (not a test: prints figures).
+
+    .venv/bin/python benchmarks/bench_crawl.py [--size large] [--seed 1]
+
+1. Full crawl of the replica (profile ``local``) with the whole pipeline (parse + store into a fresh SQLite file).
+2. ``scrapy bench`` on the same machine (Scrapy following links on its own local server, no parsing or storage).
+3. A second crawl with nothing changed: its requests as a share of the full crawl's.
+Prints pages/min for 1 and 2 and their ratio (goal ≥ 0.8), and the re-crawl share (goal ≤ 10 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Timed inside the subprocess, like scrapy bench's elapsed_time_seconds: interpreter start-up excluded.
+CRAWL = """
+import json, sys, time
+from crawler.run import run_crawl
+started = time.perf_counter()
+s = run_crawl(sys.argv[1], sys.argv[2], profile="local", quiet=True)
+print(json.dumps({"pages": s.pages, "requests": s.requests, "new": s.items_new, "errors": len(s.errors),
+                  "seconds": time.perf_counter() - started}))
+"""
+
+
+def timed_crawl(base_url: str, db_url: str) -> tuple[dict[str, float], float]:
+    done = subprocess.run([sys.executable, "-c", CRAWL, base_url, db_url], capture_output=True, text=True,
+                          cwd=ROOT, check=True)
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures, float(figures["seconds"])
+
+
+def scrapy_bench_pages_per_minute() -> float:
+    """Pages/min of ``scrapy bench`` from its final stats (run outside the project: Scrapy's defaults)."""
+    with tempfile.TemporaryDirectory() as empty:
+        done = subprocess.run([sys.executable, "-m", "scrapy", "bench", "-s", "LOG_LEVEL=INFO"],
+                              capture_output=True, text=True, cwd=empty, check=True)
+    log = done.stderr + done.stdout
+    pages = int(re.search(r"'response_received_count': (\d+)", log).group(1))  # type: ignore[union-attr]
+    seconds = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))  # type: ignore[union-attr]
+    return pages / seconds * 60
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", default="large")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    from replica.server import ReplicaServer
+
+    with tempfile.TemporaryDirectory() as tmp, ReplicaServer(seed=args.seed, size=args.size) as srv:
+        db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        full, seconds = timed_crawl(srv.base_url, db_url)
+        ours = full["pages"] / seconds * 60
+        print(f"joinfeedback crawl (size {args.size}, parse + store): {full['pages']} pages, "
+              f"{full['new']} rows in {seconds:.1f} s → {ours:,.0f} pages/min ({full['errors']} errors)")
+        again, again_seconds = timed_crawl(srv.base_url, db_url)
+        share = again["requests"] / full["requests"]
+        print(f"re-crawl, nothing changed: {again['requests']} of {full['requests']} requests "
+              f"({share:.1%}) in {again_seconds:.1f} s")
+    bench = scrapy_bench_pages_per_minute()
+    print(f"scrapy bench: {bench:,.0f} pages/min")
+    print(f"ratio joinfeedback / scrapy bench: {ours / bench:.2f} (goal ≥ 0.8)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
