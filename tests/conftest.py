@@ -104,3 +104,28 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
 @pytest.fixture
 def cli():  # type: ignore[no-untyped-def]
     return run_cli
+
+
+def dump_database(url: str) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table of the schema, as sorted reprs: equal dumps mean nothing was written."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from storage.models import Base
+
+    engine = create_engine(url)
+    try:
+        present = set(sa_inspect(engine).get_table_names())
+        dump: dict[str, list[tuple[str, ...]]] = {}
+        with engine.connect() as conn:
+            for table in Base.metadata.sorted_tables:
+                if table.name in present:
+                    dump[table.name] = sorted(tuple(repr(v) for v in row) for row in conn.execute(table.select()))
+        return dump
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db_dump():  # type: ignore[no-untyped-def]
+    """``db_dump(url)``: a canonical dump of a database, to compare before and after a command."""
+    return dump_database
