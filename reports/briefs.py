@@ -64,7 +64,8 @@ def theme_table(name: str, title: str, themes: Sequence[Theme], t: Translator) -
                   Column("size", t("col_size"), numeric=True), Column("share", t("col_share_all"), numeric=True),
                   Column("delta", t("col_delta"), numeric=True)),
                  tuple({"theme": th.label, "terms": " ".join(th.terms), "size": th.size, "share": th.share,
-                        "delta": th.delta, "key": th.key} for th in themes))
+                        "delta": th.delta, "key": th.key, "minority": th.is_minority} for th in themes),
+                 export_only=("key", "minority"))
 
 
 def build_briefs(session: Session, data: RunData, book: QuoteBook, proposals: ProposalStats,
@@ -169,7 +170,7 @@ def build_gap_map(session: Session, data: RunData, book: QuoteBook, briefs: Sequ
                         Column("size", t("col_size"), numeric=True), Column("share", t("col_share_all"), numeric=True)),
                        tuple({"theme": c.label, "terms": " ".join(c.terms), "size": c.size,
                               "share": round(c.size / max(1, scope_total), 4), "key": c.cluster_key}
-                             for c in every_gap))
+                             for c in every_gap), export_only=("key",))
     return GapMap(themes, quiet, (all_themes, quiet))
 
 

@@ -50,6 +50,7 @@ class Table:
     title: str
     columns: tuple[Column, ...]
     rows: tuple[dict[str, Any], ...]
+    export_only: tuple[str, ...] = ()  # row keys written to CSV/JSON but not shown as HTML columns
 
     @property
     def html_rows(self) -> tuple[dict[str, Any], ...]:
@@ -62,7 +63,7 @@ class Table:
     def export_keys(self) -> list[str]:
         keys = [column.key for column in self.columns]
         keys += [column.link_key for column in self.columns if column.link_key and column.link_key not in keys]
-        return keys
+        return keys + [key for key in self.export_only if key not in keys]
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,10 +84,11 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     )
     coverage_table = Table(
         "coverage", t("coverage_heading"),
-        (Column("status", t("col_status")), Column("label", t("col_status")),
+        (Column("label", t("col_status")),
          Column("count", t("col_count"), numeric=True), Column("share", t("col_share_all"), numeric=True)),
         tuple({"status": s, "label": t(f"status_{s}"), "count": coverage[s],
                "share": round(coverage[s] / max(1, total), 4)} for s in STATUSES),
+        export_only=("status",),
     )
     timeline = _timeline(data.days)
     over_time = Table(

@@ -120,16 +120,17 @@ def build_proposal_stats(session: Session, t: Translator, *, fallback_as_of: dat
                      Column("gained", t("col_gained"), numeric=True), Column("due", t("col_due")),
                      Column("days_left", t("col_days_left"), numeric=True))
     tables = {
-        "proposals": Table("proposals", t("proposals_heading"), proposal_cols, tuple(all_rows)),
-        "momentum": Table("momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM])),
-        "near": Table("near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows)),
+        "proposals": Table("proposals", t("proposals_heading"), proposal_cols, tuple(all_rows), ("uuid",)),
+        "momentum": Table("momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM]),
+                          ("uuid",)),
+        "near": Table("near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows), ("uuid",)),
         "responses": Table(
             "agency_responses", t("responses_heading"),
             (Column("proposal", t("col_proposal"), link_key="url"), Column("agency", t("col_agency")),
              Column("passed", t("col_passed")), Column("deadline", t("col_deadline")),
              Column("responded", t("col_responded")), Column("days_taken", t("col_days_taken"), numeric=True),
              Column("state", t("col_state"))),
-            tuple(response_rows)),
+            tuple(response_rows), ("uuid", "state_key", "overdue_days")),
         "agencies": Table(
             "agencies", t("by_agency_heading"),
             (Column("agency", t("col_agency")), Column("passed", t("col_passed_n"), numeric=True),

@@ -46,6 +46,8 @@ HOSTILE_TEXT = (
 )
 PII_ID = "c-pii"
 PII_TEXT = "資料開放專法應明定去識別化標準，聯絡我 someone@example.org 或 0912-345-678，身分證 A123456789。"
+FORMULA_ID = "c-formula"
+FORMULA_TEXT = '=HYPERLINK("http://evil.example","點我")長照人力不足'
 CAMPAIGN_TEXT = "我們支持全國性公民投票案電子連署，請中選會盡快建置系統並保障個資安全。"
 MINORITY_TEXT = "建議客家議題公共參與也要納入客語直播與字幕，讓長輩也能參加。"
 SPARSE_CODES = {"3.3": 0, "5.1": 2}  # commitments with (almost) no input, for the gap map
@@ -102,7 +104,7 @@ def populate(engine: Engine, *, n_comments: int = 300, seed: int = 7, keep_texts
                       "code": code, "theme": theme})
 
     campaign_n = max(5, n_comments // 12)
-    for i in range(n_comments - campaign_n - 3):
+    for i in range(n_comments - campaign_n - 4):
         roll = rng.random()
         day = min(13.9, rng.expovariate(0.35))
         if roll < 0.14:
@@ -124,6 +126,7 @@ def populate(engine: Engine, *, n_comments: int = 300, seed: int = 7, keep_texts
         add("comment", f"c-camp-{j:05d}", CAMPAIGN_TEXT, 5.0 + j * 0.5 / campaign_n, "assigned", "2.1", "2.1-t0")
     add("comment", HOSTILE_ID, HOSTILE_TEXT, 2.0, "assigned", "2.1", "2.1-t0")
     add("comment", PII_ID, PII_TEXT, 1.0, "assigned", "1.1", "1.1-t0")
+    add("comment", FORMULA_ID, FORMULA_TEXT, 4.5, "none", None, "none-t1")
     add("comment", "c-minority", MINORITY_TEXT, 4.0, "assigned", "3.4", "3.4-minority")
     for j in range(20):
         add("import", f"imp-{j:03d}", f"（座談會紀錄）{rng.choice(OPINIONS)}{rng.choice(keywords['2.2'])}。編號{j}",
