@@ -51,9 +51,9 @@ def malformed(resp: Response) -> Response:
         if broken == body:  # an empty array or object: still make it invalid
             broken = body[:-1] + b",}"
         return Response(resp.status, resp.content_type, broken, resp.headers)
-    broken = body.replace(b'":', b'"=', 1)
-    cut = broken[: max(1, len(broken) * 3 // 5)]
-    return Response(resp.status, resp.content_type, cut + b'<div class="', resp.headers)
+    text = body.decode().replace('":', '"=', 1)
+    cut = text[: max(1, len(text) * 3 // 5)]  # whole characters: broken markup, still valid UTF-8
+    return Response(resp.status, resp.content_type, (cut + '<div class="').encode(), resp.headers)
 
 
 def truncated_body(body: bytes) -> bytes:
