@@ -77,6 +77,9 @@ def load_catalogue() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+_KEYWORDS = {row["id"]: row["keywords"].split(";") for row in load_catalogue()}
+
+
 def _at(day: float) -> datetime:
     return datetime(2020, 2, 21, 9, 0, tzinfo=TAIPEI) + timedelta(days=day)
 
@@ -251,8 +254,11 @@ def _write_run(engine: Engine, items: list[dict[str, Any]], rng: random.Random, 
             none_theme = next((t for t in NONE_THEMES if t[0] == key), None)
             if none_theme:
                 label, terms = none_theme[1], none_theme[2]
-            else:
-                label, terms = f"主題 {key}", [key.split("-")[1], "意見"]
+            else:  # a label made of catalogue keywords, as a term-based labeller would produce
+                words = _KEYWORDS[scope]
+                offset = 2 * (int(key[-1]) if key[-1].isdigit() else 3) % len(words)
+                terms = [words[(offset + n) % len(words)] for n in range(3)]
+                label = " ".join(terms[:2])
             reps = [m["item_id"] for m in members if m["item_id"] not in {HOSTILE_ID, PII_ID}][:3]
             for special in (HOSTILE_ID, PII_ID):
                 if any(m["item_id"] == special for m in members):

@@ -223,7 +223,8 @@ def test_export_assignments_writes_every_item_once_and_guards_formulas(
     assert all(bool(row["commitment_id"]) == (row["status"] == "assigned") for row in rows)
     by_id = {row["item_id"]: row for row in rows}
     assert by_id[FORMULA_ID]["text"].startswith("'=HYPERLINK(")
-    assert by_id[PII_ID]["cluster_label"] == "主題 1.1-t0"
+    assert by_id[PII_ID]["cluster_id"] == "1.1-t0"
+    assert by_id[PII_ID]["cluster_label"] == "資料開放 開放資料"
     engine.dispose()
 
 

@@ -1,0 +1,142 @@
+"""The generated report in headless Chromium: every commitment page reachable, no console errors, hostile
+text inert; also saves the README screenshots (docs/screenshots/)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reports.site import build_report
+from storage.db import open_database
+from tests.conftest import IN_CI, ROOT
+from tests.report_fixtures import HOSTILE_ID, populate
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+pytestmark = pytest.mark.browser
+
+
+def _require_browser() -> None:
+    reason = None
+    if not CHROMIUM.exists():
+        reason = f"{CHROMIUM} is not installed (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            reason = "playwright is not installed (pip install -e '.[test]')"
+    if reason is None:
+        return
+    if IN_CI:
+        pytest.fail(f"CI must provide the browser: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("browser")
+    engine = open_database(f"sqlite:///{folder / 'jf.db'}")
+    populate(engine)
+    index = build_report(engine, folder / "site", quiet=True, pdf=True)
+    engine.dispose()
+    return index.parent
+
+
+@pytest.fixture(scope="module")
+def browser_context() -> Iterator[Any]:
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="jf-chromium-")
+    try:
+        with sync_playwright() as playwright:
+            context = playwright.chromium.launch_persistent_context(
+                profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
+                viewport={"width": 1100, "height": 900})
+            yield context
+            context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+class PageWatch:
+    """Records console errors, page errors and dialogs of one tab; a dialog is dismissed and remembered."""
+
+    def __init__(self, page: Any) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("dialog", self._dialog)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+
+def test_every_commitment_page_opens_without_errors(site: Path, browser_context: Any) -> None:
+    page = browser_context.new_page()
+    watch = PageWatch(page)
+    page.goto((site / "index.html").as_uri())
+    assert page.title().startswith("總覽")
+    links = page.eval_on_selector_all("a[href^='commitments/']", "els => els.map(e => e.getAttribute('href'))")
+    assert len(set(links)) == 12
+    for href in sorted(set(links)):
+        page.goto((site / "index.html").as_uri())
+        page.click(f"a[href='{href}'] >> nth=0")
+        page.wait_for_load_state("load")
+        assert page.url.endswith(href)
+        assert page.locator("h1").inner_text().startswith("承諾")
+    # relative links back from a commitment page work too
+    page.click("nav.main a.brand[href='../index.html']")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/site/index.html")
+    for other in ("proposals.html", "gaps.html", "methods.html"):
+        page.goto((site / other).as_uri())
+        assert page.locator("h1").count() == 1
+    assert watch.errors == []
+    assert watch.dialogs == []
+    page.close()
+
+
+def test_hostile_comment_renders_as_inert_text(site: Path, browser_context: Any) -> None:
+    page = browser_context.new_page()
+    watch = PageWatch(page)
+    page.goto((site / "commitments" / "c-2-1.html").as_uri())
+    page.wait_for_timeout(300)  # give an injected handler (onerror) the chance it must not get
+    quote = page.locator(f"blockquote[data-item-id='{HOSTILE_ID}']").first
+    text = quote.locator("p").inner_text()
+    assert '<script>alert("xss")</script>' in text
+    assert '<img src=x onerror="alert(1)">' in text
+    assert "[U+202E]" in text
+    # no element was injected: the quote's paragraph holds text and our own ellipsis span only
+    assert quote.locator("p script, p img, p a").count() == 0
+    assert page.locator("script").count() == 0
+    assert page.locator("img").count() == 0
+    hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+    assert hrefs and not [h for h in hrefs if not h.startswith(("http://", "https://", "file://"))]
+    assert watch.dialogs == []
+    assert watch.errors == []
+    page.close()
+
+
+def test_save_readme_screenshots(site: Path, browser_context: Any) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": 1000, "height": 900})
+    page.goto((site / "index.html").as_uri())
+    page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=False)
+    page.set_viewport_size({"width": 420, "height": 1400})  # a brief as read on a phone
+    page.goto((site / "commitments" / "c-2-2.html").as_uri())
+    page.screenshot(path=str(SCREENSHOTS / "brief.png"), full_page=False)
+    for name in ("overview.png", "brief.png"):
+        assert (SCREENSHOTS / name).stat().st_size > 10_000
+    page.close()
