@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
 from scrapy_redis.scheduler import Scheduler
+from twisted.internet.task import LoopingCall
 
 from joinfeedback.errors import UserError
 
@@ -30,6 +31,7 @@ KEY_ROOT = "joinfeedback"
 BUSY_TTL_SECONDS = 120.0  # a worker silent this long is taken for dead and no longer keeps others open
 KEY_EXPIRY_SECONDS = 3 * 24 * 3600  # what a crashed crawl leaves behind disappears on its own
 JOIN_TIMEOUT_SECONDS = 120.0
+POLL_SECONDS = 0.25  # how often an idle worker looks for requests other workers queued
 
 
 def default_crawl_key(base_url: str) -> str:
@@ -105,6 +107,10 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
                  extra={"spider": spider})
         if self.wait_for > 1:
             self._wait_for_workers()
+        # Scrapy asks the scheduler for more only when its own downloads finish, or every 5 s: too slow to
+        # notice what the other workers queue, so look more often.
+        self._poller = LoopingCall(self._poke_engine)
+        self._poller.start(POLL_SECONDS, now=False)
         return result
 
     def _wait_for_workers(self) -> None:
@@ -131,6 +137,8 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         return self._others_busy()
 
     def close(self, reason: str) -> Any:
+        if getattr(self, "_poller", None) is not None and self._poller.running:
+            self._poller.stop()
         pipe = self.server.pipeline()
         pipe.zrem(self.busy_key, self.worker_id)
         pipe.decr(self.workers_key)
@@ -143,6 +151,12 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
             for key in (self.queue.key, self.df.key, self.busy_key):
                 self.server.expire(key, KEY_EXPIRY_SECONDS)
         return super().close(reason)
+
+    def _poke_engine(self) -> None:
+        slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None and getattr(slot, "closing", None) is None and len(self) > 0:
+            nextcall.schedule()
 
     def _mark_busy(self) -> None:
         self.server.zadd(self.busy_key, {self.worker_id: time.time()})

@@ -15,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -71,8 +72,8 @@ def expected_counts(manifest: dict[str, Any]) -> dict[str, int]:
     """The manifest's ground truth in the shape of ``stored_counts``."""
     return {
         "policies": manifest["policies"],
-        "messages": manifest["comments"] + manifest["replies"],
-        "top_level": manifest["comments"],
+        "messages": manifest["comments"],  # every message: top-level comments and replies
+        "top_level": manifest["top_level_comments"],
         "replies": manifest["replies"],
         "deleted": manifest["comments_deleted"],
         "ideas": manifest["ideas"],
@@ -126,6 +127,8 @@ def test_permanent_faults_are_listed_and_the_rest_is_stored(sqlite_url: str) -> 
         result = crawl(srv.base_url, sqlite_url)
         failed = {e["url"] for e in result["errors"] if e.get("kind") == "failed"}
         assert failed, "5 % permanent faults on a small site should cost some URLs"
+        assert {urlsplit(url).path for url in failed} == set(srv.manifest()["permanent_failures"])
+        assert "board served 0" not in result["message"]  # a board given up on is not a count mismatch
         for url in sorted(failed)[:10]:  # given up on for good reason: they still fail
             with pytest.raises((urllib.error.HTTPError, urllib.error.URLError, ValueError)):
                 with urllib.request.urlopen(url, timeout=10) as response:
