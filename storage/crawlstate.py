@@ -53,7 +53,7 @@ class CrawlBatch:
         sha = hashlib.sha256(body).hexdigest()
         if sha not in self.payloads:
             self.payloads[sha] = {"sha256": sha, "url": url[:1000], "content_type": content_type[:100],
-                                  "size": len(body), "body_zlib": zlib.compress(body, 6)}
+                                  "size": len(body), "body_zlib": zlib.compress(body, 1)}
         return sha
 
     def add_row(self, model: type[Base], row: dict[str, Any]) -> None:
