@@ -26,7 +26,7 @@ FUTURE_DAYS = 90
 
 
 def parse_size(size: str | dict[str, int]) -> tuple[str, dict[str, int]]:
-    """Return (canonical name, counts) for ``small|medium|large`` or ``policies=20,comments=3000,ideas=150``."""
+    """(canonical name, counts) for ``small|medium|large`` or ``policies=20,comments=3000,ideas=150``."""
     if isinstance(size, dict):
         counts = dict(size)
     elif size in SIZES:
@@ -40,8 +40,10 @@ def parse_size(size: str | dict[str, int]) -> tuple[str, dict[str, int]]:
             counts[key.strip()] = int(value)
     unknown = set(counts) - {"policies", "comments", "ideas"}
     if unknown:
-        raise UserError(f"replica size: unknown key(s) {sorted(unknown)} (use small, medium, large "
-                        "or policies=N,comments=N,ideas=N)")
+        raise UserError(
+            f"replica size: unknown key(s) {sorted(unknown)} (use small, medium, large "
+            "or policies=N,comments=N,ideas=N)"
+        )
     full = {**SIZES["small"], **counts}
     if full["policies"] < 1:
         raise UserError("replica size: policies must be at least 1 (the reference consultation)")
@@ -137,9 +139,16 @@ class ReplicaData:
         """``labels`` as JSON-ready rows (served at ``/_replica/labels``)."""
         rows = []
         for (kind, item_id), label in self.labels.items():
-            rows.append({"item_kind": kind, "item_id": item_id, "kind": label.kind,
-                         "commitments": list(label.commitments), "theme": label.theme,
-                         "campaign": label.campaign})
+            rows.append(
+                {
+                    "item_kind": kind,
+                    "item_id": item_id,
+                    "kind": label.kind,
+                    "commitments": list(label.commitments),
+                    "theme": label.theme,
+                    "campaign": label.campaign,
+                }
+            )
         return rows
 
 
@@ -180,5 +189,12 @@ def _comments(rng: random.Random, policies: list[PolicyRec], total: int) -> None
         hi = min(policy.end_ms, CLOCK_START_MS + FUTURE_DAYS * DAY_MS)
         gen_policies.fill_comments(rng, policy, n_future, CLOCK_START_MS + 1000, hi, authors, uids, [])
         future_replies += round(n_future * REPLY_SHARE)
-    gen_policies.add_replies(rng, policies, future_replies, CLOCK_START_MS + 1000,
-                             CLOCK_START_MS + FUTURE_DAYS * DAY_MS, authors, uids)
+    gen_policies.add_replies(
+        rng,
+        policies,
+        future_replies,
+        CLOCK_START_MS + 1000,
+        CLOCK_START_MS + FUTURE_DAYS * DAY_MS,
+        authors,
+        uids,
+    )

@@ -51,8 +51,10 @@ class FaultSpec:
                 elif name in TRANSIENT:
                     rates[name] = float(value) if has_value else ALL_RATE
                 else:
-                    raise UserError(f"replica faults: unknown fault {name!r} in {spec!r} "
-                                    f"(known: {', '.join(TRANSIENT)}, all, maxfail, permanent, layout, hang_seconds)")
+                    raise UserError(
+                        f"replica faults: unknown fault {name!r} in {spec!r} "
+                        f"(known: {', '.join(TRANSIENT)}, all, maxfail, permanent, layout, hang_seconds)"
+                    )
             except ValueError:
                 raise UserError(f"replica faults: bad value in {raw!r} (in {spec!r})") from None
         if all_rate is not None:
@@ -69,8 +71,8 @@ class FaultSpec:
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    name: str           # one of TRANSIENT, or "permanent"
-    roll: float         # a second deterministic number in [0, 1) to pick variants and delays
+    name: str  # one of TRANSIENT, or "permanent"
+    roll: float  # a second deterministic number in [0, 1) to pick variants and delays
 
 
 def unit(*parts: object) -> float:
@@ -90,8 +92,11 @@ class FaultInjector:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def is_permanent(self, kind: str, path: str) -> bool:
-        return (self.spec.permanent > 0 and kind in PERMANENT_KINDS
-                and unit(self.seed, "permanent", path) < self.spec.permanent)
+        return (
+            self.spec.permanent > 0
+            and kind in PERMANENT_KINDS
+            and unit(self.seed, "permanent", path) < self.spec.permanent
+        )
 
     def layout_changed(self) -> bool:
         return self.spec.layout_after is not None and self.requests > self.spec.layout_after

@@ -35,7 +35,7 @@ RESPONSE_WINDOW_MS = 61 * DAY_MS
 def endorse_fraction(x: float) -> float:
     """Share of the final count reached after fraction ``x`` of the window: fast start, slow end."""
     x = min(1.0, max(0.0, x))
-    return 1.0 - (1.0 - x) ** CURVE_EXPONENT
+    return 1.0 - float((1.0 - x) ** CURVE_EXPONENT)
 
 
 def endorse_count(idea: IdeaRec, now_ms: int) -> int:
@@ -48,7 +48,7 @@ def endorse_count(idea: IdeaRec, now_ms: int) -> int:
 def _pass_time(approved_ms: int, final: int) -> int | None:
     if final < ENDORSE_GOAL:
         return None
-    x = 1.0 - (1.0 - ENDORSE_GOAL / final) ** (1.0 / CURVE_EXPONENT)
+    x = 1.0 - float((1.0 - ENDORSE_GOAL / final) ** (1.0 / CURVE_EXPONENT))
     t = approved_ms + math.ceil(x * ENDORSE_DAYS * DAY_MS / 1000) * 1000
     while int(final * endorse_fraction((t - approved_ms) / (ENDORSE_DAYS * DAY_MS))) < ENDORSE_GOAL:
         t += 1000
@@ -56,7 +56,7 @@ def _pass_time(approved_ms: int, final: int) -> int | None:
 
 
 def _final_endorsements(rng: random.Random) -> int:
-    """Heavy tail: median in the low hundreds, roughly one in six passes, a rare few reach tens of thousands."""
+    """Heavy tail: median in the low hundreds, about 6 % pass, a rare few reach tens of thousands."""
     return max(1, min(40_000, int(rng.lognormvariate(5.6, 1.9))))
 
 
@@ -66,12 +66,35 @@ def _responses(rng: random.Random, idea_uuid: str, agency: str, pass_ms: int) ->
     if rng.random() < 0.7:
         t = pass_ms + rng.randint(5, 20) * DAY_MS + rng.randint(0, DAY_MS)
         promise = BI.PLACEHOLDER.format(roc_date=roc_date(deadline))
-        out.append(ResponseRec(new_uuid(rng), idea_uuid, agency, t, t + rng.randint(60_000, 3600_000),
-                               rng.choice(BI.RESPONSE_ANALYSIS), promise, promise, promise, True))
+        out.append(
+            ResponseRec(
+                new_uuid(rng),
+                idea_uuid,
+                agency,
+                t,
+                t + rng.randint(60_000, 3600_000),
+                rng.choice(BI.RESPONSE_ANALYSIS),
+                promise,
+                promise,
+                promise,
+                True,
+            )
+        )
     t = pass_ms + rng.randint(25, 58) * DAY_MS + rng.randint(0, DAY_MS)
-    out.append(ResponseRec(new_uuid(rng), idea_uuid, agency, t, t + rng.randint(60_000, 3600_000),
-                           rng.choice(BI.RESPONSE_ANALYSIS), rng.choice(BI.RESPONSE_SUGGEST),
-                           rng.choice(BI.RESPONSE_PLAN), rng.choice(BI.RESPONSE_REFERENCE), False))
+    out.append(
+        ResponseRec(
+            new_uuid(rng),
+            idea_uuid,
+            agency,
+            t,
+            t + rng.randint(60_000, 3600_000),
+            rng.choice(BI.RESPONSE_ANALYSIS),
+            rng.choice(BI.RESPONSE_SUGGEST),
+            rng.choice(BI.RESPONSE_PLAN),
+            rng.choice(BI.RESPONSE_REFERENCE),
+            False,
+        )
+    )
     return tuple(out)
 
 
@@ -85,10 +108,10 @@ def _content(rng: random.Random, outline: str, theme: str) -> str:
 # Fixed cases so every status exists even in a tiny replica: (days approved before the clock, final count,
 # closed status). The third passes a few days after epoch 0, so advance() visibly changes its status.
 FIXED_CASES: tuple[tuple[float, int, str], ...] = (
-    (150, 9_800, ""),        # Completed (placeholder then formal)
-    (45, 7_200, ""),          # passed ~25 days ago: Advice
-    (40, 5_150, ""),          # endorsing, passes ~5 days after epoch 0
-    (200, 1_200, ""),         # FirstFailed
+    (150, 9_800, ""),  # Completed (placeholder then formal)
+    (45, 7_200, ""),  # passed ~25 days ago: Advice
+    (40, 5_150, ""),  # endorsing, passes ~5 days after epoch 0
+    (200, 1_200, ""),  # FirstFailed
     (20, 300, "Revoked"),
     (30, 80, "Rejected"),
 )
@@ -131,12 +154,24 @@ def _idea(rng: random.Random, approved: int, final: int, closed: str, authors: l
     author = rng.choice(authors)
     commitments = (theme[1:],) if theme.startswith("c") else ()
     return IdeaRec(
-        uuid=uid, title=title, outline=outline, content=_content(rng, outline, theme),
-        outcome=f"<p>{benefit}</p>\n", agency=agency, co_agencies=co, proposer_uid=author.uid,
-        proposer=author.name if rng.random() < 0.85 else "", publish_ms=publish, approved_ms=approved,
-        final_endorse=final, pass_ms=pass_ms, closed_status=closed, closed_ms=closed_ms,
+        uuid=uid,
+        title=title,
+        outline=outline,
+        content=_content(rng, outline, theme),
+        outcome=f"<p>{benefit}</p>\n",
+        agency=agency,
+        co_agencies=co,
+        proposer_uid=author.uid,
+        proposer=author.name if rng.random() < 0.85 else "",
+        publish_ms=publish,
+        approved_ms=approved,
+        final_endorse=final,
+        pass_ms=pass_ms,
+        closed_status=closed,
+        closed_ms=closed_ms,
         attention_final=int(final * rng.uniform(0.03, 0.12)) + rng.randint(0, 20),
-        comments_final=int(rng.paretovariate(1.3)) - 1, views_final=int(final * rng.uniform(3, 12)) + 50,
+        comments_final=int(rng.paretovariate(1.3)) - 1,
+        views_final=int(final * rng.uniform(3, 12)) + 50,
         numbers_as_strings=rng.random() < 0.3,
         responses=_responses(rng, uid, agency, pass_ms) if pass_ms else (),
         label=Label("idea", commitments, theme="" if commitments else theme),
@@ -158,8 +193,14 @@ def idea_status(idea: IdeaRec, now_ms: int) -> str:
 
 
 STATUS_GROUP = {
-    "FirstSigned": "ENDORSING", "SecondSigned": "ADVICE", "Advice": "ADVICE", "Completed": "COMPLETED",
-    "FirstFailed": "CLOSED", "SecondFailed": "CLOSED", "Rejected": "CLOSED", "Revoked": "CLOSED",
+    "FirstSigned": "ENDORSING",
+    "SecondSigned": "ADVICE",
+    "Advice": "ADVICE",
+    "Completed": "COMPLETED",
+    "FirstFailed": "CLOSED",
+    "SecondFailed": "CLOSED",
+    "Rejected": "CLOSED",
+    "Revoked": "CLOSED",
 }
 GROUPS = ("ENDORSING", "ADVICE", "COMPLETED", "CLOSED")
 

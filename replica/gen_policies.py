@@ -25,8 +25,20 @@ from replica.model import (
 
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周"
 GIVEN = "志明家豪怡君淑芬雅婷俊傑宗翰美玲建宏佩珊冠宇欣怡承恩"
-HANDLES = ("taipei_walker", "opendata_fan", "g0v_friend", "kaohsiung88", "civic.tech", "matcha", "hakka_boy",
-           "ntu_student", "mama_bear", "old_engineer", "formosa", "nightowl")
+HANDLES = (
+    "taipei_walker",
+    "opendata_fan",
+    "g0v_friend",
+    "kaohsiung88",
+    "civic.tech",
+    "matcha",
+    "hakka_boy",
+    "ntu_student",
+    "mama_bear",
+    "old_engineer",
+    "formosa",
+    "nightowl",
+)
 COMMITMENT_IDS = tuple(c.id for c in COMMITMENTS)
 OFFTOPIC = ("traffic", "pension", "air", "health", "housing", "platform")
 EARLIEST_MS = ms(datetime(2015, 3, 1, tzinfo=TAIPEI))
@@ -81,14 +93,25 @@ def make_policies(rng: random.Random, count: int) -> list[PolicyRec]:
             start = rng.randint(EARLIEST_MS, CLOCK_START_MS - 70 * DAY_MS)
         start -= start % 60_000
         uid = new_uuid(rng)
-        body = (f"<p>{agency}為{title.strip('「」')}，特公開徵詢各界意見。</p>"
-                f"<p>本案預告期間為{days}日，歡迎踴躍提供意見。</p>")
-        policies.append(PolicyRec(
-            uuid=uid, title=title, agency=agency, theme=theme, body_html=body, published_ms=start,
-            start_ms=start, end_ms=start + days * DAY_MS - 1000, attention=rng.randint(5, 400),
-            board_uid=rng.randint(4_000_000_000, 4_299_999_999),
-            attachments=((f"/files/{uid}/draft.pdf", "草案條文對照表.pdf"),),
-        ))
+        body = (
+            f"<p>{agency}為{title.strip('「」')}，特公開徵詢各界意見。</p>"
+            f"<p>本案預告期間為{days}日，歡迎踴躍提供意見。</p>"
+        )
+        policies.append(
+            PolicyRec(
+                uuid=uid,
+                title=title,
+                agency=agency,
+                theme=theme,
+                body_html=body,
+                published_ms=start,
+                start_ms=start,
+                end_ms=start + days * DAY_MS - 1000,
+                attention=rng.randint(5, 400),
+                board_uid=rng.randint(4_000_000_000, 4_299_999_999),
+                attachments=((f"/files/{uid}/draft.pdf", "草案條文對照表.pdf"),),
+            )
+        )
     return policies
 
 
@@ -96,15 +119,26 @@ def _ogp_policy(rng: random.Random) -> PolicyRec:
     start = ms(datetime(2020, 2, 21, 10, 0, tzinfo=TAIPEI))
     end = ms(datetime(2020, 3, 6, 23, 59, 59, tzinfo=TAIPEI))
     items = "".join(f"<li>{c.id} {c.title}</li>" for c in COMMITMENTS)
-    body = ("<p>為落實開放政府精神，國家發展委員會邀請各界共同檢視「臺灣開放政府國家行動方案」草案，"
-            "草案共提出五大面向、十二項承諾事項如下：</p>"
-            f"<ol>{items}</ol><p>歡迎就各項承諾提出意見，我們將彙整後於諮詢會議中討論。</p>")
+    body = (
+        "<p>為落實開放政府精神，國家發展委員會邀請各界共同檢視「臺灣開放政府國家行動方案」草案，"
+        "草案共提出五大面向、十二項承諾事項如下：</p>"
+        f"<ol>{items}</ol><p>歡迎就各項承諾提出意見，我們將彙整後於諮詢會議中討論。</p>"
+    )
     return PolicyRec(
-        uuid=OGP_UUID, title=OGP_TITLE, agency="國家發展委員會", theme="ogp", body_html=body,
-        published_ms=start, start_ms=start, end_ms=end, attention=rng.randint(800, 1500),
+        uuid=OGP_UUID,
+        title=OGP_TITLE,
+        agency="國家發展委員會",
+        theme="ogp",
+        body_html=body,
+        published_ms=start,
+        start_ms=start,
+        end_ms=end,
+        attention=rng.randint(800, 1500),
         board_uid=4_150_000_000,
-        attachments=((f"/files/{OGP_UUID}/nap-draft.pdf", "臺灣開放政府國家行動方案草案.pdf"),
-                     (f"/files/{OGP_UUID}/commitments.odt", "承諾事項表.odt")),
+        attachments=(
+            (f"/files/{OGP_UUID}/nap-draft.pdf", "臺灣開放政府國家行動方案草案.pdf"),
+            (f"/files/{OGP_UUID}/commitments.odt", "承諾事項表.odt"),
+        ),
     )
 
 
@@ -121,7 +155,9 @@ def allocate(total: int, weights: list[float]) -> list[int]:
     return out
 
 
-def top_level_counts(rng: random.Random, policies: list[PolicyRec], total: int, ogp_share: float) -> list[int]:
+def top_level_counts(
+    rng: random.Random, policies: list[PolicyRec], total: int, ogp_share: float
+) -> list[int]:
     """Heavy tail: about a third of the other consultations get nothing, the rest a Zipf share."""
     n_other = len(policies) - 1
     weights = [0.0] * n_other
@@ -139,6 +175,7 @@ def top_level_counts(rng: random.Random, policies: list[PolicyRec], total: int, 
 def comment_maker(rng: random.Random, policy: PolicyRec) -> Callable[[], tuple[str, Label]]:
     """What an ordinary comment on this consultation is about."""
     if policy.theme == "ogp":
+
         def ogp() -> tuple[str, Label]:
             r = rng.random()
             if r < 0.62:
@@ -147,6 +184,7 @@ def comment_maker(rng: random.Random, policy: PolicyRec) -> Callable[[], tuple[s
             if r < 0.86:
                 return text.offtopic_comment(rng, rng.choice(OFFTOPIC))
             return text.generic_comment(rng)
+
         return ogp
     if policy.theme.startswith("c"):
         cid = policy.theme[1:]
@@ -158,6 +196,7 @@ def comment_maker(rng: random.Random, policy: PolicyRec) -> Callable[[], tuple[s
             if r < 0.8:
                 return text.offtopic_comment(rng, rng.choice(OFFTOPIC))
             return text.generic_comment(rng)
+
         return on_commitment
 
     def themed() -> tuple[str, Label]:
@@ -167,11 +206,20 @@ def comment_maker(rng: random.Random, policy: PolicyRec) -> Callable[[], tuple[s
         if r < 0.9:
             return text.generic_comment(rng)
         return text.offtopic_comment(rng, rng.choice(OFFTOPIC))
+
     return themed
 
 
-def fill_comments(rng: random.Random, policy: PolicyRec, n_top: int, lo_ms: int, hi_ms: int,
-                  authors: list[Author], uids: UidAllocator, extras: list[tuple[str, Label, int]]) -> None:
+def fill_comments(
+    rng: random.Random,
+    policy: PolicyRec,
+    n_top: int,
+    lo_ms: int,
+    hi_ms: int,
+    authors: list[Author],
+    uids: UidAllocator,
+    extras: list[tuple[str, Label, int]],
+) -> None:
     """Add ``n_top`` top-level comments in [lo_ms, hi_ms]; ``extras`` (html, label, time) count among them."""
     make = comment_maker(rng, policy)
     rows = list(extras)
@@ -181,19 +229,32 @@ def fill_comments(rng: random.Random, policy: PolicyRec, n_top: int, lo_ms: int,
     for html, label, created in rows:
         deleted = rng.random() < 0.03
         rec = CommentRec(
-            msg_uid=uids(created), policy_uuid=policy.uuid, parent_uid=None,
+            msg_uid=uids(created),
+            policy_uuid=policy.uuid,
+            parent_uid=None,
             html=text.deleted_comment() if deleted else html,
-            author=rng.choice(authors), created_ms=created, like_count=int(rng.paretovariate(1.5)) - 1,
-            unlike_count=int(rng.paretovariate(2.5)) - 1, deleted=deleted,
+            author=rng.choice(authors),
+            created_ms=created,
+            like_count=int(rng.paretovariate(1.5)) - 1,
+            unlike_count=int(rng.paretovariate(2.5)) - 1,
+            deleted=deleted,
             label=Label("deleted") if deleted else label,
         )
         policy.top_level.append(rec)
     policy.top_level.sort(key=lambda c: (c.created_ms, c.msg_uid))
 
 
-def add_replies(rng: random.Random, policies: list[PolicyRec], n: int, lo_ms: int | None, hi_ms: int,
-                authors: list[Author], uids: UidAllocator) -> None:
+def add_replies(
+    rng: random.Random,
+    policies: list[PolicyRec],
+    n: int,
+    lo_ms: int | None,
+    hi_ms: int,
+    authors: list[Author],
+    uids: UidAllocator,
+) -> None:
     """Attach ``n`` replies created in [lo_ms, hi_ms] (and before each board closes) to top-level comments."""
+
     def earliest(c: CommentRec) -> int:
         return max(c.created_ms + 60_000, lo_ms or 0)
 
@@ -211,9 +272,15 @@ def add_replies(rng: random.Random, policies: list[PolicyRec], n: int, lo_ms: in
         deleted = agency is None and rng.random() < 0.03
         author = Author(f"agency-{policy.agency}", policy.agency) if agency else rng.choice(authors)
         rec = CommentRec(
-            msg_uid=uids(created), policy_uuid=policy.uuid, parent_uid=parent.msg_uid,
-            html=text.deleted_comment() if deleted else html, author=author, created_ms=created,
-            like_count=int(rng.paretovariate(2.0)) - 1, unlike_count=0, deleted=deleted,
+            msg_uid=uids(created),
+            policy_uuid=policy.uuid,
+            parent_uid=parent.msg_uid,
+            html=text.deleted_comment() if deleted else html,
+            author=author,
+            created_ms=created,
+            like_count=int(rng.paretovariate(2.0)) - 1,
+            unlike_count=0,
+            deleted=deleted,
             label=Label("deleted") if deleted else label,
         )
         policy.replies.setdefault(parent.msg_uid, []).append(rec)
@@ -221,7 +288,9 @@ def add_replies(rng: random.Random, policies: list[PolicyRec], n: int, lo_ms: in
         replies.sort(key=lambda c: (c.created_ms, c.msg_uid))
 
 
-def ogp_extras(rng: random.Random, policy: PolicyRec, n_top: int, size_scale: int) -> list[tuple[str, Label, int]]:
+def ogp_extras(
+    rng: random.Random, policy: PolicyRec, n_top: int, size_scale: int
+) -> list[tuple[str, Label, int]]:
     """Form-letter bursts and hostile payloads on the reference consultation, if it has room for them."""
     lo, hi = policy.start_ms, min(policy.end_ms, CLOCK_START_MS)
     extras: list[tuple[str, Label, int]] = []

@@ -125,12 +125,12 @@ class IdeaRec:
     publish_ms: int
     approved_ms: int
     final_endorse: int
-    pass_ms: int | None          # when endorsements reached the goal, if ever
-    closed_status: str           # "" | Revoked | Rejected: ends the idea at closed_ms
+    pass_ms: int | None  # when endorsements reached the goal, if ever
+    closed_status: str  # "" | Revoked | Rejected: ends the idea at closed_ms
     closed_ms: int | None
     attention_final: int
     comments_final: int
     views_final: int
-    numbers_as_strings: bool     # the open data sometimes serialises numbers as strings [C]
+    numbers_as_strings: bool  # the open data sometimes serialises numbers as strings [C]
     responses: tuple[ResponseRec, ...]
     label: Label

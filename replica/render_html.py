@@ -20,67 +20,86 @@ def script_json(value: Any) -> str:
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!DOCTYPE html>\n<html lang="zh-Hant-TW"><head><meta charset="utf-8">'
-            f"<title>{escape(title)}</title></head>\n<body>\n{body}\n</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="zh-Hant-TW"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title></head>\n<body>\n{body}\n</body></html>\n"
+    )
 
 
 def policy_detail(p: PolicyRec, changed: bool = False) -> str:
     start, end = taipei_date(p.start_ms), taipei_date(p.end_ms)
-    files = "".join(f'<li><a class="attachment" href="{escape(href)}">{escape(name)}</a></li>'
-                    for href, name in p.attachments)
+    files = "".join(
+        f'<li><a class="attachment" href="{escape(href)}">{escape(name)}</a></li>'
+        for href, name in p.attachments
+    )
     if changed:
-        body = (f'<main id="policyMain" class="pd-v2" data-id="{p.uuid}">\n'
-                f'  <h2 class="pd-heading">{escape(p.title)}</h2>\n'
-                f'  <dl class="pd-meta"><dt>機關</dt><dd class="pd-org">{escape(p.agency)}</dd>'
-                f'<dt>期間</dt><dd class="pd-period">{start} 至 {end}</dd></dl>\n'
-                f'  <section class="pd-body">{p.body_html}</section>\n'
-                f'  <ul class="pd-files">{files.replace("attachment", "pd-file")}</ul>\n</main>\n'
-                '<div id="commentBoard" data-subject="policy"><div class="msg-item"></div>'
-                '<button id="loadMoreComments">載入更多</button></div>')
+        body = (
+            f'<main id="policyMain" class="pd-v2" data-id="{p.uuid}">\n'
+            f'  <h2 class="pd-heading">{escape(p.title)}</h2>\n'
+            f'  <dl class="pd-meta"><dt>機關</dt><dd class="pd-org">{escape(p.agency)}</dd>'
+            f'<dt>期間</dt><dd class="pd-period">{start} 至 {end}</dd></dl>\n'
+            f'  <section class="pd-body">{p.body_html}</section>\n'
+            f'  <ul class="pd-files">{files.replace("attachment", "pd-file")}</ul>\n</main>\n'
+            '<div id="commentBoard" data-subject="policy"><div class="msg-item"></div>'
+            '<button id="loadMoreComments">載入更多</button></div>'
+        )
         return _page(p.title + SUFFIX, body)
-    body = (f'<div id="policyDetail" class="policy_detail" data-uuid="{p.uuid}">\n'
-            f'  <h1 class="policy-title">{escape(p.title)}</h1>\n'
-            '  <ul class="policy-info">\n'
-            f'    <li class="org">提議機關：<span class="info-value">{escape(p.agency)}</span></li>\n'
-            f'    <li class="period">討論期間：<span class="info-value start">{start}</span> ~ '
-            f'<span class="info-value end">{end}</span></li>\n  </ul>\n'
-            f'  <div class="policy-content">{p.body_html}</div>\n'
-            f'  <ul class="attachments">{files}</ul>\n</div>\n'
-            '<div id="boardContainer"><noscript>沒有 Javascript 無法參與討論</noscript>\n'
-            '  <div class="message_show" data-bind="foreach: messages"></div>\n'
-            '  <button id="moreMsgBtn">查看更多留言</button>\n</div>')
+    body = (
+        f'<div id="policyDetail" class="policy_detail" data-uuid="{p.uuid}">\n'
+        f'  <h1 class="policy-title">{escape(p.title)}</h1>\n'
+        '  <ul class="policy-info">\n'
+        f'    <li class="org">提議機關：<span class="info-value">{escape(p.agency)}</span></li>\n'
+        f'    <li class="period">討論期間：<span class="info-value start">{start}</span> ~ '
+        f'<span class="info-value end">{end}</span></li>\n  </ul>\n'
+        f'  <div class="policy-content">{p.body_html}</div>\n'
+        f'  <ul class="attachments">{files}</ul>\n</div>\n'
+        '<div id="boardContainer"><noscript>沒有 Javascript 無法參與討論</noscript>\n'
+        '  <div class="message_show" data-bind="foreach: messages"></div>\n'
+        '  <button id="moreMsgBtn">查看更多留言</button>\n</div>'
+    )
     return _page(p.title + SUFFIX, body)
 
 
 def idea_list(status: str, envelope: dict[str, Any], changed: bool = False) -> str:
     items = []
     for e in envelope["result"]:
-        title, href = escape(e["title"]), f'/idea/detail/{e["id"]}'
+        title, href = escape(e["title"]), f"/idea/detail/{e['id']}"
         date, count = taipei_date(e["publishDate"]), e["endorseCount"]
         if changed:
-            items.append(f'<article class="idea-card"><h3><a href="{href}">{title}</a></h3>'
-                         f'<time>{date}</time><span class="endorse-num">{count}</span></article>')
+            items.append(
+                f'<article class="idea-card"><h3><a href="{href}">{title}</a></h3>'
+                f'<time>{date}</time><span class="endorse-num">{count}</span></article>'
+            )
         else:
-            items.append(f'<div class="list_item"><h4><a href="{href}">{title}</a></h4>'
-                         f'<span class="date">{date}</span><span class="show_3_1">{count}</span></div>')
-    pager = f'{envelope["currentPage"]} / {envelope["totalPages"]}'
+            items.append(
+                f'<div class="list_item"><h4><a href="{href}">{title}</a></h4>'
+                f'<span class="date">{date}</span><span class="show_3_1">{count}</span></div>'
+            )
+    pager = f"{envelope['currentPage']} / {envelope['totalPages']}"
     if changed:
-        body = (f'<section id="ideaResults" data-status="{status}">\n' + "\n".join(items) + "\n</section>\n"
-                f'<nav class="pager"><span>{pager}</span></nav>')
+        body = (
+            f'<section id="ideaResults" data-status="{status}">\n' + "\n".join(items) + "\n</section>\n"
+            f'<nav class="pager"><span>{pager}</span></nav>'
+        )
     else:
-        body = (f"<script>var searchResult = {script_json(envelope)};</script>\n"
-                f'<div id="searchResult" data-status="{status}">\n' + "\n".join(items) + "\n</div>\n"
-                f'<form id="naviPageForm"><span class="page-info">{pager}</span></form>')
+        body = (
+            f"<script>var searchResult = {script_json(envelope)};</script>\n"
+            f'<div id="searchResult" data-status="{status}">\n' + "\n".join(items) + "\n</div>\n"
+            f'<form id="naviPageForm"><span class="page-info">{pager}</span></form>'
+        )
     return _page("提點子" + SUFFIX, body)
 
 
 def _responses_html(idea: dict[str, Any]) -> str:
     out = []
     for r in idea["govResponses"]:
-        out.append(f'<div class="gov-response" data-id="{r["id"]}"><h5>{escape(r["organization"]["organizationName"])}'
-                   f' {taipei_str(r["responseTime"])}</h5><div class="analysis">{r["analysis"]}</div>'
-                   f'<div class="suggest">{r["suggest"]}</div><div class="plan">{r["plan"]}</div>'
-                   f'<div class="reference">{r["reference"]}</div></div>')
+        out.append(
+            f'<div class="gov-response" data-id="{r["id"]}">'
+            f"<h5>{escape(r['organization']['organizationName'])}"
+            f' {taipei_str(r["responseTime"])}</h5><div class="analysis">{r["analysis"]}</div>'
+            f'<div class="suggest">{r["suggest"]}</div><div class="plan">{r["plan"]}</div>'
+            f'<div class="reference">{r["reference"]}</div></div>'
+        )
     return "".join(out)
 
 
@@ -89,19 +108,23 @@ def idea_page(idea: IdeaRec, now_ms: int, changed: bool = False) -> str:
     remaining = max(0, -(-(idea.approved_ms + ENDORSE_DAYS * DAY_MS - now_ms) // DAY_MS))
     count = endorse_count(idea, now_ms)
     if changed:
-        body = (f'<main class="proposal" data-id="{idea.uuid}" data-status="{obj["status"]}">'
-                f'<h2 class="proposal-title">{escape(idea.title)}</h2>'
-                f'<p class="endorse-summary">附議人數 {count} 人，剩餘 {remaining} 天</p>'
-                f'<section class="proposal-body">{idea.content}</section>'
-                f'<section class="proposal-outcome">{idea.outcome}</section>'
-                f'<section class="responses">{_responses_html(obj)}</section></main>')
+        body = (
+            f'<main class="proposal" data-id="{idea.uuid}" data-status="{obj["status"]}">'
+            f'<h2 class="proposal-title">{escape(idea.title)}</h2>'
+            f'<p class="endorse-summary">附議人數 {count} 人，剩餘 {remaining} 天</p>'
+            f'<section class="proposal-body">{idea.content}</section>'
+            f'<section class="proposal-outcome">{idea.outcome}</section>'
+            f'<section class="responses">{_responses_html(obj)}</section></main>'
+        )
         return _page(idea.title, body)
-    body = (f"<script>var idea = {script_json(obj)};</script>\n"
-            f'<div class="idea-detail" data-id="{idea.uuid}">\n'
-            f'  <h2 class="idea-title">{escape(idea.title)}</h2>\n'
-            f'  <div class="detail-join-num">已附議 {count}／尚餘 {remaining} 日</div>\n'
-            f'  <div class="idea-outline">{escape(idea.outline)}</div>\n'
-            f'  <div class="idea-content">{idea.content}</div>\n'
-            f'  <div class="idea-outcome">{idea.outcome}</div>\n'
-            f'  <div class="gov-responses">{_responses_html(obj)}</div>\n</div>')
+    body = (
+        f"<script>var idea = {script_json(obj)};</script>\n"
+        f'<div class="idea-detail" data-id="{idea.uuid}">\n'
+        f'  <h2 class="idea-title">{escape(idea.title)}</h2>\n'
+        f'  <div class="detail-join-num">已附議 {count}／尚餘 {remaining} 日</div>\n'
+        f'  <div class="idea-outline">{escape(idea.outline)}</div>\n'
+        f'  <div class="idea-content">{idea.content}</div>\n'
+        f'  <div class="idea-outcome">{idea.outcome}</div>\n'
+        f'  <div class="gov-responses">{_responses_html(obj)}</div>\n</div>'
+    )
     return _page(idea.title, body)

@@ -30,40 +30,84 @@ def envelope(result: list[Any], total: int, page: int, size: int) -> dict[str, A
     """The pager envelope of boards and idea searches [V]."""
     pages = -(-total // size) if size else 0
     return {
-        "result": result, "firstResult": (page - 1) * size, "maxResults": size, "totalResults": total,
-        "totalPages": pages, "currentPage": page, "surplusResults": max(0, total - page * size),
-        "otherResultCountMap": None, "success": True,
+        "result": result,
+        "firstResult": (page - 1) * size,
+        "maxResults": size,
+        "totalResults": total,
+        "totalPages": pages,
+        "currentPage": page,
+        "surplusResults": max(0, total - page * size),
+        "otherResultCountMap": None,
+        "success": True,
     }
 
 
 def _board(policy: PolicyRec) -> dict[str, Any]:
     return {
-        "boardUid": policy.board_uid, "title": policy.title, "message": "",
-        "baseUrl": f"{SITE}/policies/detail/{policy.uuid}", "cdate": policy.published_ms,
-        "postSdate": None, "postEdate": None, "stat": 1, "threadId": policy.board_uid,
-        "subjectUid": policy.uuid, "subjectType": "policy", "boardStatus": "Enable", "enable": True,
+        "boardUid": policy.board_uid,
+        "title": policy.title,
+        "message": "",
+        "baseUrl": f"{SITE}/policies/detail/{policy.uuid}",
+        "cdate": policy.published_ms,
+        "postSdate": None,
+        "postEdate": None,
+        "stat": 1,
+        "threadId": policy.board_uid,
+        "subjectUid": policy.uuid,
+        "subjectType": "policy",
+        "boardStatus": "Enable",
+        "enable": True,
         "disable": False,
     }
 
 
-def comment(c: CommentRec, policy: PolicyRec, replies: list[dict[str, Any]], parent_author: str | None) -> dict[str, Any]:
+def comment(
+    c: CommentRec, policy: PolicyRec, replies: list[dict[str, Any]], parent_author: str | None
+) -> dict[str, Any]:
     html = deleted_comment() if c.deleted else c.html
     return {
-        "msgUid": c.msg_uid, "userUid": c.author.uid, "content": html, "oriContent": html,
-        "parentMsgUid": c.parent_uid, "cdate": utc_str(c.created_ms),
-        "requestIp": "0.0.0.0",  # present on the real site; the crawler must never store it
-        "likeCount": c.like_count, "replyCount": len(replies), "postId": c.msg_uid, "replyMsgUid": None,
-        "board": _board(policy), "unlikeCount": c.unlike_count, "sharedCount": 0, "reportCount": 0,
-        "inBlackCount": 0, "likeActions": None, "replyMessages": replies,
-        "parentMessageAuthorDisplayName": parent_author, "anonymous": False, "content4Html": html,
-        "displayStyle": "normal", "status": "ENABLE", "isAnonymous": "N", "hasMoreReply": False,
-        "canOpenModifyBox": False, "isDeleted": c.deleted, "isSpam": False, "isEnable": True,
-        "liked": False, "beforeNow": taipei_str(c.created_ms),
+        "msgUid": c.msg_uid,
+        "userUid": c.author.uid,
+        "content": html,
+        "oriContent": html,
+        "parentMsgUid": c.parent_uid,
+        "cdate": utc_str(c.created_ms),
+        "requestIp": "0.0.0.0",  # noqa: S104 - a placeholder the real site also sends; never stored
+        "likeCount": c.like_count,
+        "replyCount": len(replies),
+        "postId": c.msg_uid,
+        "replyMsgUid": None,
+        "board": _board(policy),
+        "unlikeCount": c.unlike_count,
+        "sharedCount": 0,
+        "reportCount": 0,
+        "inBlackCount": 0,
+        "likeActions": None,
+        "replyMessages": replies,
+        "parentMessageAuthorDisplayName": parent_author,
+        "anonymous": False,
+        "content4Html": html,
+        "displayStyle": "normal",
+        "status": "ENABLE",
+        "isAnonymous": "N",
+        "hasMoreReply": False,
+        "canOpenModifyBox": False,
+        "isDeleted": c.deleted,
+        "isSpam": False,
+        "isEnable": True,
+        "liked": False,
+        "beforeNow": taipei_str(c.created_ms),
         "author": {
-            "userUid": c.author.uid, "userId": "example-user", "userRegisterFrom": "JOIN",
-            "userEmail": "redacted@example.invalid", "userStatus": "Y", "userProfiles": [],
-            "isAdmin": c.author.uid.startswith("agency-"), "openId": "example-user",
-            "displayName": c.author.name, "profilePicture": None,
+            "userUid": c.author.uid,
+            "userId": "example-user",
+            "userRegisterFrom": "JOIN",
+            "userEmail": "redacted@example.invalid",
+            "userStatus": "Y",
+            "userProfiles": [],
+            "isAdmin": c.author.uid.startswith("agency-"),
+            "openId": "example-user",
+            "displayName": c.author.name,
+            "profilePicture": None,
         },
     }
 
@@ -72,7 +116,7 @@ def board_page(view: PolicyView, now_ms: int, page: int, size: int) -> dict[str,
     """Top-level comments newest first, each with its visible replies nested."""
     tops = view.top_level(now_ms)
     total = len(tops)
-    newest_first = tops[::-1][(page - 1) * size: page * size]
+    newest_first = tops[::-1][(page - 1) * size : page * size]
     result = []
     for c in newest_first:
         replies = [comment(r, view.policy, [], c.author.name) for r in view.replies(c.msg_uid, now_ms)]
@@ -83,11 +127,17 @@ def board_page(view: PolicyView, now_ms: int, page: int, size: int) -> dict[str,
 def open_data_policies(data: ReplicaData, now_ms: int) -> list[dict[str, Any]]:
     out = []
     for p in sorted(data.policies, key=lambda p: (p.published_ms, p.uuid)):
-        out.append({
-            "標題": p.title, "網址": f"{SITE}/policies/detail/{p.uuid}", "提議機關": p.agency,
-            "發佈日期": taipei_str(p.published_ms), "下線日期": taipei_str(p.end_ms),
-            "關注數量": p.attention, "留言數量": len(data.views[p.uuid].all_messages(now_ms)),
-        })
+        out.append(
+            {
+                "標題": p.title,
+                "網址": f"{SITE}/policies/detail/{p.uuid}",
+                "提議機關": p.agency,
+                "發佈日期": taipei_str(p.published_ms),
+                "下線日期": taipei_str(p.end_ms),
+                "關注數量": p.attention,
+                "留言數量": len(data.views[p.uuid].all_messages(now_ms)),
+            }
+        )
     return out
 
 
@@ -96,11 +146,20 @@ def open_data_policies_2017(data: ReplicaData, now_ms: int) -> list[dict[str, An
     out = []
     for p in sorted(data.policies, key=lambda p: (p.published_ms, p.uuid)):
         msgs = sorted(data.views[p.uuid].all_messages(now_ms), key=lambda m: (m.created_ms, m.msg_uid))
-        out.append({
-            "url": f"{SITE}/policies/detail/{p.uuid}", "title": p.title,
-            "messages": [{"createDate": taipei_str(m.created_ms), "authorName": m.author.name,
-                          "content": deleted_comment() if m.deleted else m.html} for m in msgs],
-        })
+        out.append(
+            {
+                "url": f"{SITE}/policies/detail/{p.uuid}",
+                "title": p.title,
+                "messages": [
+                    {
+                        "createDate": taipei_str(m.created_ms),
+                        "authorName": m.author.name,
+                        "content": deleted_comment() if m.deleted else m.html,
+                    }
+                    for m in msgs
+                ],
+            }
+        )
     return out
 
 
@@ -108,8 +167,12 @@ def open_data_policies_2017(data: ReplicaData, now_ms: int) -> list[dict[str, An
 def organization(name: str) -> dict[str, Any]:
     org_id, order = BI.AGENCIES.get(name, ("A00000000X", 9000))
     return {
-        "orgOrder": order, "orgStatus": True, "organizationId": org_id, "organizationName": name,
-        "organizationParent": "", "organizationUid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"org:{name}")),
+        "orgOrder": order,
+        "orgStatus": True,
+        "organizationId": org_id,
+        "organizationName": name,
+        "organizationParent": "",
+        "organizationUid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"org:{name}")),
         "updateDate": 1443593081000,
     }
 
@@ -117,11 +180,25 @@ def organization(name: str) -> dict[str, Any]:
 def response(r: ResponseRec) -> dict[str, Any]:
     org = organization(r.agency)
     return {
-        "analysis": r.analysis, "attachments": "", "contentPictureUrl": "", "id": r.uuid, "ideaId": r.idea_uuid,
-        "isReady": True, "linkUrls": "", "orgId": org["organizationUid"], "organization": org,
-        "plan": r.plan, "reference": r.reference, "relateAttachments": [], "relateIdeas": [],
-        "relatedIdeaIds": "", "responseTime": r.response_ms, "responseUserName": "", "responseUserUid": "",
-        "suggest": r.suggest, "updateDate": r.update_ms,
+        "analysis": r.analysis,
+        "attachments": "",
+        "contentPictureUrl": "",
+        "id": r.uuid,
+        "ideaId": r.idea_uuid,
+        "isReady": True,
+        "linkUrls": "",
+        "orgId": org["organizationUid"],
+        "organization": org,
+        "plan": r.plan,
+        "reference": r.reference,
+        "relateAttachments": [],
+        "relateIdeas": [],
+        "relatedIdeaIds": "",
+        "responseTime": r.response_ms,
+        "responseUserName": "",
+        "responseUserUid": "",
+        "suggest": r.suggest,
+        "updateDate": r.update_ms,
     }
 
 
@@ -142,14 +219,24 @@ def idea_list_entry(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
     """A list object as in idea-list-2017.json (19 keys, alphabetical as recorded)."""
     count = endorse_count(idea, now_ms)
     return {
-        "allowAttention": True, "approvedTime": idea.approved_ms,
+        "allowAttention": True,
+        "approvedTime": idea.approved_ms,
         "attentionCount": _growth(idea, now_ms, idea.attention_final),
-        "commentCount": _growth(idea, now_ms, idea.comments_final), "declare": False,
-        "endorseConfigEnable": True, "endorseCount": count,
-        "endorseDueDate": idea.approved_ms + ENDORSE_DAYS * DAY_MS, "endorseGoal": ENDORSE_GOAL,
-        "endorsePeriodDays": 0, "entranceType": "ey", "expiredOnCooperation": False, "id": idea.uuid,
-        "needToEndorseCount": max(0, ENDORSE_GOAL - count), "publishDate": idea.publish_ms,
-        "status": idea_status(idea, now_ms), "title": idea.title, "urgeFlag": False,
+        "commentCount": _growth(idea, now_ms, idea.comments_final),
+        "declare": False,
+        "endorseConfigEnable": True,
+        "endorseCount": count,
+        "endorseDueDate": idea.approved_ms + ENDORSE_DAYS * DAY_MS,
+        "endorseGoal": ENDORSE_GOAL,
+        "endorsePeriodDays": 0,
+        "entranceType": "ey",
+        "expiredOnCooperation": False,
+        "id": idea.uuid,
+        "needToEndorseCount": max(0, ENDORSE_GOAL - count),
+        "publishDate": idea.publish_ms,
+        "status": idea_status(idea, now_ms),
+        "title": idea.title,
+        "urgeFlag": False,
         "version": "EndorseStage_2016",
     }
 
@@ -165,28 +252,54 @@ def idea_detail(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
         "advisedTime": passed + 61 * DAY_MS if passed else "",
         "allowAttention": True,
         "approvalOrganization": {"master": organization(idea.agency), "slave": slaves or ""},
-        "approvedDueDate": idea.approved_ms + 15 * DAY_MS, "approvedTime": idea.approved_ms,
-        "attachments": [], "attentionCount": _growth(idea, now_ms, idea.attention_final), "caseNumber": "",
-        "commentCount": _growth(idea, now_ms, idea.comments_final), "content": idea.content,
-        "contentPictureUrl": "", "cooperationEndTime": "", "cooperationStartTime": "",
+        "approvedDueDate": idea.approved_ms + 15 * DAY_MS,
+        "approvedTime": idea.approved_ms,
+        "attachments": [],
+        "attentionCount": _growth(idea, now_ms, idea.attention_final),
+        "caseNumber": "",
+        "commentCount": _growth(idea, now_ms, idea.comments_final),
+        "content": idea.content,
+        "contentPictureUrl": "",
+        "cooperationEndTime": "",
+        "cooperationStartTime": "",
         "decisionComment": "不符合提點子規範，不予成案。" if status == "Rejected" else "",
-        "declare": False, "disapprovedTime": closed if status == "Rejected" and closed else "",
-        "endorseConfigEnable": True, "endorseCount": count,
-        "endorseDueDate": idea.approved_ms + ENDORSE_DAYS * DAY_MS, "endorseGoal": ENDORSE_GOAL,
-        "endorsePeriodDays": ENDORSE_DAYS, "entranceType": "ey", "expiredOnCooperation": False,
+        "declare": False,
+        "disapprovedTime": closed if status == "Rejected" and closed else "",
+        "endorseConfigEnable": True,
+        "endorseCount": count,
+        "endorseDueDate": idea.approved_ms + ENDORSE_DAYS * DAY_MS,
+        "endorseGoal": ENDORSE_GOAL,
+        "endorsePeriodDays": ENDORSE_DAYS,
+        "entranceType": "ey",
+        "expiredOnCooperation": False,
         "firstSignedTime": passed or "",
         "govResponses": [response(r) for r in idea.responses if r.response_ms <= now_ms],
-        "id": idea.uuid, "isDisplayOrg": True, "isDisqusClosed": False, "isPublic": "Y", "isQualified": 1,
-        "linkUrls": "", "needToEndorseCount": max(0, ENDORSE_GOAL - count), "outcome": idea.outcome,
+        "id": idea.uuid,
+        "isDisplayOrg": True,
+        "isDisqusClosed": False,
+        "isPublic": "Y",
+        "isQualified": 1,
+        "linkUrls": "",
+        "needToEndorseCount": max(0, ENDORSE_GOAL - count),
+        "outcome": idea.outcome,
         "outline": idea.outline,
         "proposer": {"id": idea.proposer_uid, "name": "", "nickname": idea.proposer},
-        "publishDate": idea.publish_ms, "readyTime": idea.publish_ms + 48_000,
+        "publishDate": idea.publish_ms,
+        "readyTime": idea.publish_ms + 48_000,
         "revokedComment": "提議人自行撤案" if status == "Revoked" else "",
         "revokedTime": closed if status == "Revoked" and closed else "",
-        "secondSignedTime": passed or "", "slideshareLink": "", "slideshareLinkHtml": "",
-        "slideshareReadLinkUrl": "", "sortedAttachments": [], "status": status, "title": idea.title,
-        "updateDate": _update_ms(idea, now_ms), "urgeFlag": False, "version": "EndorseStage_2016",
-        "videoLink": "", "youTubeVideoId": "",
+        "secondSignedTime": passed or "",
+        "slideshareLink": "",
+        "slideshareLinkHtml": "",
+        "slideshareReadLinkUrl": "",
+        "sortedAttachments": [],
+        "status": status,
+        "title": idea.title,
+        "updateDate": _update_ms(idea, now_ms),
+        "urgeFlag": False,
+        "version": "EndorseStage_2016",
+        "videoLink": "",
+        "youTubeVideoId": "",
     }
 
 
@@ -197,7 +310,7 @@ def _strip(html: str) -> str:
 
 
 def open_data_idea(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
-    """v2 open-data object, keys in the recorded order [C]; some numbers as strings, ``提送日期`` may be 無."""
+    """v2 open-data object, keys in recorded order [C]; numbers sometimes strings; ``提送日期`` may be 無."""
     count = endorse_count(idea, now_ms)
     passed = idea.pass_ms if idea.pass_ms is not None and idea.pass_ms <= now_ms else None
 
@@ -205,13 +318,18 @@ def open_data_idea(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
         return str(n) if idea.numbers_as_strings else n
 
     return {
-        "publishDate": taipei_str(idea.publish_ms), "網址": f"{SITE}/idea/detail/{idea.uuid}",
-        "標題": idea.title, "提議內容": _strip(idea.content), "利益與影響": _strip(idea.outcome),
-        "附議數量": num(count), "附議門檻": num(ENDORSE_GOAL),
+        "publishDate": taipei_str(idea.publish_ms),
+        "網址": f"{SITE}/idea/detail/{idea.uuid}",
+        "標題": idea.title,
+        "提議內容": _strip(idea.content),
+        "利益與影響": _strip(idea.outcome),
+        "附議數量": num(count),
+        "附議門檻": num(ENDORSE_GOAL),
         "提送日期": taipei_str(passed) if passed else "無",
         "關注數量": num(_growth(idea, now_ms, idea.attention_final)),
         "留言數量": num(_growth(idea, now_ms, idea.comments_final)),
-        "googleAnalytics": _growth(idea, now_ms, idea.views_final), "提議者": idea.proposer,
+        "googleAnalytics": _growth(idea, now_ms, idea.views_final),
+        "提議者": idea.proposer,
     }
 
 
@@ -225,6 +343,13 @@ def open_data_acts(data: ReplicaData, now_ms: int) -> list[dict[str, Any]]:
     out = []
     for n, (name, agency) in enumerate(BI.ACT_PROGRAMMES):
         progress = min(100, 20 + 7 * n + (now_ms // DAY_MS + data.seed) % 30)
-        out.append({"計畫名稱": name, "主辦機關": agency, "網址": f"{SITE}/acts/detail/{n + 1}",
-                    "執行進度": f"{progress}%", "更新日期": taipei_str(now_ms - (now_ms % DAY_MS))})
+        out.append(
+            {
+                "計畫名稱": name,
+                "主辦機關": agency,
+                "網址": f"{SITE}/acts/detail/{n + 1}",
+                "執行進度": f"{progress}%",
+                "更新日期": taipei_str(now_ms - (now_ms % DAY_MS)),
+            }
+        )
     return out

@@ -68,11 +68,12 @@ class Replica:
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: avoid 40 ms ACK stalls
     server_version = "joinfeedback-replica"
     sys_version = ""
     replica: Replica  # set on a subclass per server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet: /_replica/stats counts requests
 
     def do_GET(self) -> None:
@@ -158,7 +159,9 @@ class Handler(BaseHTTPRequestHandler):
                 return
         self._send(kind, response, head=head)
 
-    def _send(self, kind: str, response: Response, head: bool = False, body_override: bytes | None = None) -> None:
+    def _send(
+        self, kind: str, response: Response, head: bool = False, body_override: bytes | None = None
+    ) -> None:
         self.replica.count(kind, response.status)
         try:
             self.send_response(response.status)
@@ -182,21 +185,28 @@ class _Server(ThreadingHTTPServer):
 class ReplicaServer:
     """A replica on ``host:port`` (port 0: any free port), serving from a background thread."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = 1, size: str | dict[str, int] = "small",
-                 faults: str = "") -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        seed: int = 1,
+        size: str | dict[str, int] = "small",
+        faults: str = "",
+    ) -> None:
         self.replica = Replica(generate(seed, size), faults)
         handler = type("BoundHandler", (Handler,), {"replica": self.replica})
         try:
             self._httpd = _Server((host, port), handler)
         except OSError as exc:
-            raise UserError(f"replica: cannot listen on {host}:{port}: {exc.strerror or exc}",
-                            exit_code=4) from None
+            raise UserError(
+                f"replica: cannot listen on {host}:{port}: {exc.strerror or exc}", exit_code=4
+            ) from None
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     @property
     def data(self) -> ReplicaData:
@@ -204,7 +214,9 @@ class ReplicaServer:
 
     def start(self) -> ReplicaServer:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name="replica-http", daemon=True)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, name="replica-http", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -236,8 +248,13 @@ class ReplicaServer:
         self.stop()
 
 
-def serve_forever(host: str = "127.0.0.1", port: int = 8000, seed: int = 1, size: str | dict[str, int] = "small",
-                  faults: str = "") -> None:
+def serve_forever(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    seed: int = 1,
+    size: str | dict[str, int] = "small",
+    faults: str = "",
+) -> None:
     """Serve until interrupted; prints ``replica serving http://HOST:PORT (seed=…, size=…)`` first."""
     server = ReplicaServer(host, port, seed, size, faults)
     print(f"replica serving {server.base_url} (seed={seed}, size={server.data.size})", flush=True)

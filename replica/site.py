@@ -126,7 +126,9 @@ class Site:
             return json_response(render_json.open_data_acts(self.data, now))
         if kind == "policy_detail":
             policy = self.policies.get(groups[0])
-            return html_response(render_html.policy_detail(policy, changed)) if policy else not_found("policy")
+            return (
+                html_response(render_html.policy_detail(policy, changed)) if policy else not_found("policy")
+            )
         if kind == "board":
             view = self.data.views.get(groups[0])
             page, size = _int_param(query, "page", 1), _int_param(query, "size", 10)
@@ -154,6 +156,6 @@ class Site:
             return bad_request("page and size must be positive integers")
         ideas = [i for i in self.data.visible_ideas(now) if STATUS_GROUP[idea_status(i, now)] == status]
         ideas.sort(key=lambda i: (-i.publish_ms, i.uuid))
-        rows = [render_json.idea_list_entry(i, now) for i in ideas[(page - 1) * size: page * size]]
+        rows = [render_json.idea_list_entry(i, now) for i in ideas[(page - 1) * size : page * size]]
         envelope = render_json.envelope(rows, len(ideas), page, size)
         return html_response(render_html.idea_list(status, envelope, changed))

@@ -27,7 +27,9 @@ SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "docs" / "join-sample
 STATUSES = ("ENDORSING", "ADVICE", "COMPLETED", "CLOSED")
 
 
-def fetch(base: str, path: str, method: str = "GET", timeout: float = 10) -> tuple[int, dict[str, str], bytes, bool]:
+def fetch(
+    base: str, path: str, method: str = "GET", timeout: float = 10
+) -> tuple[int, dict[str, str], bytes, bool]:
     """(status, headers, body, complete): ``complete`` is False when the connection dropped mid-body."""
     parts = urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
@@ -94,7 +96,7 @@ def walk_ideas(base: str, status: str, size: int = 25) -> list[dict[str, Any]]:
         page += 1
 
 
-# --- data generation --------------------------------------------------------------------------------------
+# --- data generation -------------------------------------------------------------------------------
 
 
 def test_generation_is_deterministic_and_seed_dependent() -> None:
@@ -106,10 +108,16 @@ def test_generation_is_deterministic_and_seed_dependent() -> None:
     assert html_a != [m.html for p in c.policies for m in p.top_level]
 
 
-@pytest.mark.parametrize(("size", "expected"), [
-    ("small", (12, 800, 80)), ("medium", (60, 6000, 400)), ("large", (200, 30000, 2000)),
-    ("policies=5,comments=100,ideas=10", (5, 100, 10)), ({"policies": 3, "comments": 0, "ideas": 7}, (3, 0, 7)),
-])
+@pytest.mark.parametrize(
+    ("size", "expected"),
+    [
+        ("small", (12, 800, 80)),
+        ("medium", (60, 6000, 400)),
+        ("large", (200, 30000, 2000)),
+        ("policies=5,comments=100,ideas=10", (5, 100, 10)),
+        ({"policies": 3, "comments": 0, "ideas": 7}, (3, 0, 7)),
+    ],
+)
 def test_sizes_give_the_requested_counts(size: Any, expected: tuple[int, int, int]) -> None:
     m = generate(2, size).manifest()
     assert (m["policies"], m["comments"], m["ideas"]) == expected
@@ -129,7 +137,8 @@ def test_reference_consultation_has_most_comments_and_heavy_tail() -> None:
         assert max(counts, key=counts.__getitem__) == OGP_UUID
         assert 0 in counts.values()  # some consultations get nothing
         ogp = next(p for p in data.policies if p.uuid == OGP_UUID)
-        assert ogp.title == OGP_TITLE and ogp.agency == "國家發展委員會"
+        assert ogp.title == OGP_TITLE
+        assert ogp.agency == "國家發展委員會"
 
 
 def test_ground_truth_covers_commitments_campaigns_and_hostile_text() -> None:
@@ -153,7 +162,7 @@ def test_ground_truth_covers_commitments_campaigns_and_hostile_text() -> None:
     assert all(m.html == DELETED_TEXT for m in ogp if m.deleted)
 
 
-# --- served shapes ------------------------------------------------------------------------------------------
+# --- served shapes ---------------------------------------------------------------------------------
 
 
 def test_shapes_match_the_real_samples(replica: ReplicaServer) -> None:
@@ -176,7 +185,9 @@ def test_shapes_match_the_real_samples(replica: ReplicaServer) -> None:
     idea = embedded(get_html(base, f"/idea/detail/{entry['id']}"), "idea")
     assert list(idea) == list(sample_detail)
     assert list(idea["govResponses"][0]) == list(sample_detail["govResponses"][0])
-    assert list(idea["approvalOrganization"]["master"]) == list(sample_detail["approvalOrganization"]["master"])
+    assert list(idea["approvalOrganization"]["master"]) == list(
+        sample_detail["approvalOrganization"]["master"]
+    )
 
 
 def test_open_data_shapes(replica: ReplicaServer) -> None:
@@ -188,8 +199,20 @@ def test_open_data_shapes(replica: ReplicaServer) -> None:
     assert all(list(m) == ["createDate", "authorName", "content"] for p in old for m in p["messages"])
     assert [len(p["messages"]) for p in old] == [p["留言數量"] for p in policies]
     ideas = get_json(base, "/toOpenData/ey/idea")
-    assert list(ideas[0]) == ["publishDate", "網址", "標題", "提議內容", "利益與影響", "附議數量", "附議門檻", "提送日期",
-                              "關注數量", "留言數量", "googleAnalytics", "提議者"]
+    assert list(ideas[0]) == [
+        "publishDate",
+        "網址",
+        "標題",
+        "提議內容",
+        "利益與影響",
+        "附議數量",
+        "附議門檻",
+        "提送日期",
+        "關注數量",
+        "留言數量",
+        "googleAnalytics",
+        "提議者",
+    ]
     assert [i["publishDate"] for i in ideas] == sorted(i["publishDate"] for i in ideas)
     assert {type(i["附議數量"]) for i in ideas} == {int, str}  # numbers sometimes as strings
     assert "無" in {i["提送日期"] for i in ideas}
@@ -203,10 +226,12 @@ def test_policy_detail_markup(replica: ReplicaServer) -> None:
     assert '<span class="info-value start">2020-02-21</span>' in html
     assert '<span class="info-value end">2020-03-06</span>' in html
     assert '<span class="info-value">國家發展委員會</span>' in html
-    assert 'id="boardContainer"' in html and 'id="moreMsgBtn"' in html and 'class="attachment"' in html
+    assert 'id="boardContainer"' in html
+    assert 'id="moreMsgBtn"' in html
+    assert 'class="attachment"' in html
 
 
-# --- counts: the manifest equals what the endpoints serve -------------------------------------------------
+# --- counts: the manifest equals what the endpoints serve ------------------------------------------
 
 
 def assert_manifest_matches_endpoints(base: str) -> None:
@@ -222,8 +247,14 @@ def assert_manifest_matches_endpoints(base: str) -> None:
         assert times == sorted(times, reverse=True)  # newest first
         messages += n
         replies += sum(len(c["replyMessages"]) for c in tops)
-        deleted += sum(c["isDeleted"] for c in tops) + sum(r["isDeleted"] for c in tops for r in c["replyMessages"])
-    assert (messages, deleted, replies) == (manifest["comments"], manifest["comments_deleted"], manifest["replies"])
+        deleted += sum(c["isDeleted"] for c in tops) + sum(
+            r["isDeleted"] for c in tops for r in c["replyMessages"]
+        )
+    assert (messages, deleted, replies) == (
+        manifest["comments"],
+        manifest["comments_deleted"],
+        manifest["replies"],
+    )
 
     by_status = {s: walk_ideas(base, s) for s in STATUSES}
     assert {s: len(v) for s, v in by_status.items()} == manifest["ideas_by_status"]
@@ -258,11 +289,16 @@ def test_pagination_edges(replica: ReplicaServer) -> None:
     size = 7 if n % 7 else 8
     pages = -(-n // size)
     last = get_json(base, f"/joinComments/board/policy/{OGP_UUID}?size={size}&page={pages}")
-    assert len(last["result"]) == n - (pages - 1) * size and last["currentPage"] == pages
+    assert len(last["result"]) == n - (pages - 1) * size
+    assert last["currentPage"] == pages
     past = get_json(base, f"/joinComments/board/policy/{OGP_UUID}?size={size}&page={pages + 5}")
-    assert past["result"] == [] and past["totalResults"] == n
-    ids = [c["msgUid"] for page in range(1, pages + 1)
-           for c in get_json(base, f"/joinComments/board/policy/{OGP_UUID}?size={size}&page={page}")["result"]]
+    assert past["result"] == []
+    assert past["totalResults"] == n
+    ids = [
+        c["msgUid"]
+        for page in range(1, pages + 1)
+        for c in get_json(base, f"/joinComments/board/policy/{OGP_UUID}?size={size}&page={page}")["result"]
+    ]
     assert len(ids) == len(set(ids)) == n
 
     assert fetch(base, f"/joinComments/board/policy/{OGP_UUID}?page=0")[0] == 400
@@ -279,7 +315,8 @@ def test_pagination_edges(replica: ReplicaServer) -> None:
 
 def test_robots_txt_allows_all_but_replica(replica: ReplicaServer) -> None:
     status, headers, body, _ = fetch(replica.base_url, "/robots.txt")
-    assert status == 200 and headers["content-type"].startswith("text/plain")
+    assert status == 200
+    assert headers["content-type"].startswith("text/plain")
     parser = urllib.robotparser.RobotFileParser()
     parser.parse(body.decode().splitlines())
     assert parser.can_fetch("joinfeedback", f"{replica.base_url}/policies/detail/{OGP_UUID}")
@@ -293,7 +330,8 @@ def test_labels_endpoint(replica: ReplicaServer) -> None:
     kinds = Counter(r["item_kind"] for r in rows)
     assert kinds == {"comment": manifest["comments"], "idea": manifest["ideas"]}
     assert {r["item_id"] for r in rows if r["item_kind"] == "comment"} == {
-        k[1] for k in replica.data.labels if k[0] == "comment"}
+        k[1] for k in replica.data.labels if k[0] == "comment"
+    }
 
 
 def test_idea_rules(replica: ReplicaServer) -> None:
@@ -303,7 +341,8 @@ def test_idea_rules(replica: ReplicaServer) -> None:
         for e in walk_ideas(base, status):
             idea = embedded(get_html(base, f"/idea/detail/{e['id']}"), "idea")
             assert idea["endorseDueDate"] - idea["approvedTime"] == 60 * DAY_MS
-            assert idea["endorseCount"] >= 5000 and idea["firstSignedTime"] != ""
+            assert idea["endorseCount"] >= 5000
+            assert idea["firstSignedTime"] != ""
             assert idea["firstSignedTime"] <= idea["endorseDueDate"]
             times = [r["responseTime"] for r in idea["govResponses"]]
             assert times == sorted(times)
@@ -313,19 +352,29 @@ def test_idea_rules(replica: ReplicaServer) -> None:
             placeholders = [r for r in idea["govResponses"] if "前發布正式回應時說明" in r["plan"]]
             assert placeholders in ([], idea["govResponses"][:1])
     for e in walk_ideas(base, "CLOSED"):
-        assert e["status"] in {"FirstFailed", "Rejected", "Revoked"} and e["endorseCount"] < 5000
+        assert e["status"] in {"FirstFailed", "Rejected", "Revoked"}
+        assert e["endorseCount"] < 5000
 
 
-# --- determinism of what is served --------------------------------------------------------------------------
+# --- determinism of what is served -----------------------------------------------------------------
 
 
 def _sample_paths(base: str) -> list[str]:
     policies = get_json(base, "/toOpenData/ey/policy")
     ideas = get_json(base, "/toOpenData/ey/idea")
-    paths = ["/toOpenData/ey/policy", "/toOpenData/ey/policy?shape=2017", "/toOpenData/ey/idea",
-             "/toOpenData/v2/ey/idea?year=2019", "/toOpenData/ey/act", "/idea/index/search/ENDORSING?page=1&size=20"]
+    paths = [
+        "/toOpenData/ey/policy",
+        "/toOpenData/ey/policy?shape=2017",
+        "/toOpenData/ey/idea",
+        "/toOpenData/v2/ey/idea?year=2019",
+        "/toOpenData/ey/act",
+        "/idea/index/search/ENDORSING?page=1&size=20",
+    ]
     for p in policies[:6]:
-        paths += [f"/policies/detail/{uuid_of(p['網址'])}", f"/joinComments/board/policy/{uuid_of(p['網址'])}?size=20&page=1"]
+        paths += [
+            f"/policies/detail/{uuid_of(p['網址'])}",
+            f"/joinComments/board/policy/{uuid_of(p['網址'])}?size=20&page=1",
+        ]
     paths += [f"/idea/detail/{uuid_of(i['網址'])}" for i in ideas[:10]]
     return paths
 
@@ -335,11 +384,13 @@ def test_same_seed_serves_identical_bytes_and_other_seeds_differ() -> None:
         paths = _sample_paths(a.base_url)
         assert [fetch(a.base_url, p)[2] for p in paths] == [fetch(b.base_url, p)[2] for p in paths]
         assert fetch(a.base_url, "/toOpenData/ey/policy")[2] != fetch(c.base_url, "/toOpenData/ey/policy")[2]
-        assert fetch(a.base_url, f"/joinComments/board/policy/{OGP_UUID}")[2] != fetch(
-            c.base_url, f"/joinComments/board/policy/{OGP_UUID}")[2]
+        assert (
+            fetch(a.base_url, f"/joinComments/board/policy/{OGP_UUID}")[2]
+            != fetch(c.base_url, f"/joinComments/board/policy/{OGP_UUID}")[2]
+        )
 
 
-# --- time ------------------------------------------------------------------------------------------------------
+# --- time ------------------------------------------------------------------------------------------
 
 
 def test_advance_changes_counts_as_the_manifest_says() -> None:
@@ -349,7 +400,8 @@ def test_advance_changes_counts_as_the_manifest_says() -> None:
         before_ogp = get_json(base, f"/joinComments/board/policy/{OGP_UUID}?size=1")["totalResults"]
         before_open = {e["id"]: e["endorseCount"] for e in walk_ideas(base, "ENDORSING")}
         after = server.advance(3)
-        assert after["epoch"] == 3 and after["clock"] > before["clock"]
+        assert after["epoch"] == 3
+        assert after["clock"] > before["clock"]
         assert after["comments"] > before["comments"]
         assert get_json(base, f"/joinComments/board/policy/{OGP_UUID}?size=1")["totalResults"] > before_ogp
         later = {e["id"]: e["endorseCount"] for e in walk_ideas(base, "ENDORSING")}
@@ -358,20 +410,23 @@ def test_advance_changes_counts_as_the_manifest_says() -> None:
         assert_manifest_matches_endpoints(base)
         status, _, body, _ = fetch(base, "/_replica/advance?steps=40", method="POST")
         moved = json.loads(body)
-        assert status == 200 and moved["epoch"] == 43
+        assert status == 200
+        assert moved["epoch"] == 43
         assert moved["agency_responses"] > after["agency_responses"]
         assert moved["ideas"] >= after["ideas"]
         assert_manifest_matches_endpoints(base)
         assert fetch(base, "/_replica/advance")[0] == 405
 
 
-# --- faults ----------------------------------------------------------------------------------------------------
+# --- faults ----------------------------------------------------------------------------------------
 
 
 def test_fault_spec_parsing() -> None:
     spec = FaultSpec.parse("all,maxfail=3,layout=after:10,permanent=0.1,hang_seconds=2")
     names = dict(spec.rates)
-    assert "hang" not in names and "500" in names and "challenge" in names
+    assert "hang" not in names
+    assert "500" in names
+    assert "challenge" in names
     assert (spec.maxfail, spec.layout_after, spec.permanent, spec.hang_seconds) == (3, 10, 0.1, 2.0)
     for bad in ("boom=0.1", "500=x", "500=0.8,503=0.8"):
         with pytest.raises(UserError, match="replica faults"):
@@ -404,7 +459,9 @@ def test_429_says_when_to_retry_and_503_sometimes_carries_json() -> None:
     with ReplicaServer(seed=1, faults="429=1") as server:
         assert fetch(server.base_url, "/toOpenData/ey/act")[1]["retry-after"] == "1"
     with ReplicaServer(seed=1, faults="503=1,maxfail=1") as server:
-        bodies = [fetch(server.base_url, f"/idea/detail/{i.uuid}")[2] for i in server.data.visible_ideas()[:20]]
+        bodies = [
+            fetch(server.base_url, f"/idea/detail/{i.uuid}")[2] for i in server.data.visible_ideas()[:20]
+        ]
 
         def parses(body: bytes) -> bool:
             try:
@@ -412,6 +469,7 @@ def test_429_says_when_to_retry_and_503_sometimes_carries_json() -> None:
                 return True
             except ValueError:
                 return False
+
         assert {parses(b) for b in bodies} == {True, False}
 
 
@@ -420,13 +478,14 @@ def test_challenge_malformed_and_truncate_are_observable() -> None:
         seen = set()
         for idea in server.data.visible_ideas()[:12]:
             status, headers, body, _ = fetch(server.base_url, f"/idea/detail/{idea.uuid}")
-            assert b"<title>Just a moment...</title>" in body and headers["cf-mitigated"] == "challenge"
+            assert b"<title>Just a moment...</title>" in body
+            assert headers["cf-mitigated"] == "challenge"
             seen.add(status)
         assert seen == {200, 503}
     with ReplicaServer(seed=1, faults="malformed=1,maxfail=1") as server:
         status, _, body, _ = fetch(server.base_url, "/toOpenData/ey/policy")
         assert status == 200
-        with pytest.raises(ValueError):
+        with pytest.raises(json.JSONDecodeError):
             json.loads(body)
         html = fetch(server.base_url, f"/idea/detail/{server.data.ideas[0].uuid}")[2].decode()
         assert "</html>" not in html
@@ -437,7 +496,8 @@ def test_challenge_malformed_and_truncate_are_observable() -> None:
         kinds = set()
         for idea in server.data.visible_ideas()[:20]:
             status, headers, body, complete = fetch(server.base_url, f"/idea/detail/{idea.uuid}")
-            assert status == 200 and "</html>" not in body.decode(errors="replace")
+            assert status == 200
+            assert "</html>" not in body.decode(errors="replace")
             kinds.add("dropped" if not complete else "short")
             if complete:
                 assert int(headers["content-length"]) == len(body)
@@ -463,11 +523,15 @@ def test_layout_switches_for_good_after_n_requests() -> None:
             assert "var idea = " in get_html(base, f"/idea/detail/{idea}")
         assert server.manifest()["layout_changed"] is False
         changed = get_html(base, f"/idea/detail/{idea}")
-        assert "var idea" not in changed and "detail-join-num" not in changed and "endorse-summary" in changed
+        assert "var idea" not in changed
+        assert "detail-join-num" not in changed
+        assert "endorse-summary" in changed
         policy = get_html(base, f"/policies/detail/{OGP_UUID}")
-        assert "policy-title" not in policy and "pd-heading" in policy
+        assert "policy-title" not in policy
+        assert "pd-heading" in policy
         listing = get_html(base, "/idea/index/search/CLOSED")
-        assert "searchResult" not in listing and "list_item" not in listing
+        assert "searchResult" not in listing
+        assert "list_item" not in listing
         assert get_json(base, "/toOpenData/ey/policy")  # JSON is unchanged
         assert server.manifest()["layout_changed"] is True
 
@@ -481,15 +545,21 @@ def test_permanent_failures_are_listed_and_always_fail() -> None:
         assert any(p.startswith("/joinComments/board/policy/") for p in failing)
         board = next(p for p in failing if p.startswith("/joinComments/"))
         assert fetch(server.base_url, board + "?size=5&page=2")[0] == 500
-        ok = next(f"/policies/detail/{p.uuid}" for p in server.data.policies
-                  if f"/policies/detail/{p.uuid}" not in failing)
+        ok = next(
+            f"/policies/detail/{p.uuid}"
+            for p in server.data.policies
+            if f"/policies/detail/{p.uuid}" not in failing
+        )
         assert fetch(server.base_url, ok)[0] == 200
 
 
 def test_faults_are_deterministic_given_the_seed() -> None:
     spec = "all=0.1,slow=0,maxfail=2"
-    with ReplicaServer(seed=8, faults=spec) as a, ReplicaServer(seed=8, faults=spec) as b, \
-            ReplicaServer(seed=8) as clean:
+    with (
+        ReplicaServer(seed=8, faults=spec) as a,
+        ReplicaServer(seed=8, faults=spec) as b,
+        ReplicaServer(seed=8) as clean,
+    ):
         paths = _sample_paths(clean.base_url)
         seq_a = [fetch(a.base_url, p)[0::3] for p in paths for _ in range(3)]
         seq_b = [fetch(b.base_url, p)[0::3] for p in paths for _ in range(3)]
@@ -499,7 +569,7 @@ def test_faults_are_deterministic_given_the_seed() -> None:
 
 
 def test_faulted_responses_never_corrupt_later_ones() -> None:
-    """Every request faults until a URL has had ``maxfail``; then each page is byte-identical to a clean run."""
+    """Each request faults until its URL had ``maxfail``; then pages are byte-identical to a clean run."""
     spec = "malformed=0.3,truncate=0.3,500=0.2,challenge=0.2,maxfail=2"
     with ReplicaServer(seed=8, faults=spec) as faulty, ReplicaServer(seed=8) as clean:
         paths = _sample_paths(clean.base_url)
@@ -507,7 +577,8 @@ def test_faulted_responses_never_corrupt_later_ones() -> None:
         second = [fetch(faulty.base_url, p) for p in paths]
         for path, one, two in zip(paths, first, second, strict=True):
             expected = fetch(clean.base_url, path)[2]
-            assert one[2] != expected and two[2] != expected, path
+            assert one[2] != expected, path
+            assert two[2] != expected, path
         for path in paths:
             status, _, body, complete = fetch(faulty.base_url, path)
             assert (status, complete) == (200, True)
