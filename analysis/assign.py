@@ -43,6 +43,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
     none_share: ``"auto"`` estimates the share of items that fit no commitment from the score
         distributions (see :meth:`_calibrate_none`); a number in [0, 1] fixes it.
+    null_ceiling: a ``none`` item's best score is at most this quantile of the runner-up scores.
     seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
     uncertain_ratio: ``uncertain`` when the second candidate's probability reaches this share of the first.
     C: inverse regularisation of the logistic regression.
@@ -58,6 +59,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         seed_fraction: float = 0.5,
         none_share: float | str = "auto",
         seed_quantile: float = 0.5,
+        null_ceiling: float = 0.9,
         uncertain_ratio: float = 0.85,
         C: float = 4.0,
         prf_weight: float = 0.5,
@@ -71,6 +73,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.seed_fraction = seed_fraction
         self.none_share = none_share
         self.seed_quantile = seed_quantile
+        self.null_ceiling = null_ceiling
         self.uncertain_ratio = uncertain_ratio
         self.C = C
         self.prf_weight = prf_weight
@@ -153,8 +156,8 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """Set ``none_threshold_`` from the score distributions.
 
         The runner-up scores show how well an unrelated commitment matches (the null). Storey's
-        estimate of the share of items that fit nothing is π0 = F(λ) / F0(λ) at the null's median λ,
-        with F the distribution of the items' best scores and F0 that of the null. With
+        estimate of the share of items that fit nothing is π0 = #{p > ½} / (n · ½), with p each item's
+        best score's p-value under the null. With
         ``none_share="auto"`` the π0 weakest items are ``none``; a number fixes that share instead.
         """
         n, k = scores.shape
@@ -165,14 +168,18 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             null = np.sort(np.partition(scores, -2, axis=1)[:, -2])
         self.null_scores_ = null
         if isinstance(self.none_share, str):
-            lam = float(np.quantile(null, 0.5))
-            f0 = float(np.searchsorted(null, lam, side="right")) / null.size
-            f = float((best <= lam).mean()) if n else 0.0
-            share = min(1.0, f / f0) if f0 > 0 else 0.0
+            # p-value of each best score under the null (mid-ranks: scores tie at 0 often).
+            below = np.searchsorted(null, best, side="left")
+            ties = np.searchsorted(null, best, side="right") - below
+            p_values = 1.0 - (below + 0.5 * ties) / null.size
+            share = min(1.0, float((p_values > 0.5).mean()) / 0.5)
         else:
             share = float(self.none_share)
         self.none_share_ = share
         cut = float(np.quantile(best, share)) if n and share > 0 else 0.0
+        # π0 is only an estimate: never call none an item that matches better than most unrelated
+        # commitments do (the null's ``null_ceiling`` quantile).
+        cut = min(cut, float(np.quantile(null, self.null_ceiling)))
         # Never call an item with no evidence at all anything but none.
         self.none_threshold_ = max(cut, 0.0)
 

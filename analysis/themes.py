@@ -82,7 +82,7 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         # 2-core machine): one thread is faster at these sizes.
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(limits=1, user_api="openmp"):
+        with threadpool_limits(limits=1):
             return self._fit(X)
 
     def _fit(self, X: Any) -> ThemeClusterer:

