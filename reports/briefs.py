@@ -1,4 +1,4 @@
-"""Per-commitment workshop briefs and the gap map, built from a stored run (no analysis is recomputed here)."""
+"""Per-commitment workshop briefs and the gap map, from a stored run (nothing is recomputed here)."""
 
 from __future__ import annotations
 
@@ -43,9 +43,16 @@ def _refs(data: RunData, cluster: rq.ClusterRow, limit: int) -> list[rq.ItemKey]
 def _theme(data: RunData, book: QuoteBook, cluster: rq.ClusterRow, scope_total: int, limit: int) -> Theme:
     previous = data.previous_cluster_sizes.get(cluster.cluster_key) if data.previous else None
     quotes = tuple(q for q in (book.get(k) for k in _refs(data, cluster, limit)) if q)
-    return Theme(cluster.cluster_key, cluster.label or " ".join(cluster.terms[:3]), cluster.terms[:6], cluster.size,
-                 round(cluster.size / max(1, scope_total), 4), None if previous is None else cluster.size - previous,
-                 cluster.is_minority, quotes)
+    return Theme(
+        cluster.cluster_key,
+        cluster.label or " ".join(cluster.terms[:3]),
+        cluster.terms[:6],
+        cluster.size,
+        round(cluster.size / max(1, scope_total), 4),
+        None if previous is None else cluster.size - previous,
+        cluster.is_minority,
+        quotes,
+    )
 
 
 def campaign_codes(data: RunData) -> dict[str, str | None]:
@@ -54,22 +61,43 @@ def campaign_codes(data: RunData) -> dict[str, str | None]:
     for row in data.assignments:
         if row.campaign_key and row.commitment_code:
             votes[row.campaign_key][row.commitment_code] += 1
-    return {c.campaign_key: c.commitment_code or (votes[c.campaign_key].most_common(1)[0][0]
-                                                  if votes[c.campaign_key] else None) for c in data.campaigns}
+    return {
+        c.campaign_key: c.commitment_code
+        or (votes[c.campaign_key].most_common(1)[0][0] if votes[c.campaign_key] else None)
+        for c in data.campaigns
+    }
 
 
 def theme_table(name: str, title: str, themes: Sequence[Theme], t: Translator) -> Table:
-    return Table(name, title,
-                 (Column("theme", t("col_theme")), Column("terms", t("col_terms")),
-                  Column("size", t("col_size"), numeric=True), Column("share", t("col_share_all"), numeric=True),
-                  Column("delta", t("col_delta"), numeric=True)),
-                 tuple({"theme": th.label, "terms": " ".join(th.terms), "size": th.size, "share": th.share,
-                        "delta": th.delta, "key": th.key, "minority": th.is_minority} for th in themes),
-                 export_only=("key", "minority"))
+    return Table(
+        name,
+        title,
+        (
+            Column("theme", t("col_theme")),
+            Column("terms", t("col_terms")),
+            Column("size", t("col_size"), numeric=True),
+            Column("share", t("col_share_all"), numeric=True),
+            Column("delta", t("col_delta"), numeric=True),
+        ),
+        tuple(
+            {
+                "theme": th.label,
+                "terms": " ".join(th.terms),
+                "size": th.size,
+                "share": th.share,
+                "delta": th.delta,
+                "key": th.key,
+                "minority": th.is_minority,
+            }
+            for th in themes
+        ),
+        export_only=("key", "minority"),
+    )
 
 
-def build_briefs(session: Session, data: RunData, book: QuoteBook, proposals: ProposalStats,
-                 t: Translator) -> list[Brief]:
+def build_briefs(
+    session: Session, data: RunData, book: QuoteBook, proposals: ProposalStats, t: Translator
+) -> list[Brief]:
     by_code: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
     for row in data.assignments:
         if row.status == "assigned" and row.commitment_code:
@@ -90,7 +118,9 @@ def build_briefs(session: Session, data: RunData, book: QuoteBook, proposals: Pr
         scoped = clusters_by_scope.get(code, [])
         major = [c for c in scoped if not c.is_minority][:MAX_THEMES]
         minor = [c for c in scoped if c.is_minority][:MAX_MINORITY]
-        campaigns = [c for c in data.campaigns if codes_of_campaign.get(c.campaign_key) == code][:MAX_CAMPAIGNS]
+        campaigns = [c for c in data.campaigns if codes_of_campaign.get(c.campaign_key) == code][
+            :MAX_CAMPAIGNS
+        ]
         new_rows = [r for r in rows if (r.kind, r.item_id) in data.new_item_keys]
         new_keys = [(r.kind, r.item_id) for r in new_rows if is_unique(r)][:NEW_QUOTES]
         wanted = [k for c in major for k in _refs(data, c, QUOTES_PER_THEME)]
@@ -101,41 +131,79 @@ def build_briefs(session: Session, data: RunData, book: QuoteBook, proposals: Pr
         themes = tuple(_theme(data, book, c, raw, QUOTES_PER_THEME) for c in major)
         minority = tuple(_theme(data, book, c, raw, QUOTES_PER_MINORITY) for c in minor)
         campaign_views = tuple(
-            CampaignView(c.campaign_key, c.size, fmt_day(c.first_at), fmt_day(c.last_at), c.is_burst, code,
-                         book.get((data.kind_of.get(c.exemplar_item_id, "comment"), c.exemplar_item_id)))
-            for c in campaigns)
+            CampaignView(
+                c.campaign_key,
+                c.size,
+                fmt_day(c.first_at),
+                fmt_day(c.last_at),
+                c.is_burst,
+                code,
+                book.get((data.kind_of.get(c.exemplar_item_id, "comment"), c.exemplar_item_id)),
+            )
+            for c in campaigns
+        )
         idea_ids = {r.item_id for r in rows if r.kind == "idea"}
         related = tuple(r for r in response_rows if r["uuid"] in idea_ids)
-        responses = Table(f"{slug(code)}-responses", t("related_responses_heading"),
-                          proposals.tables["responses"].columns, related)
+        responses = Table(
+            f"{slug(code)}-responses",
+            t("related_responses_heading"),
+            proposals.tables["responses"].columns,
+            related,
+        )
         confidences = [r.confidence for r in rows]
         changes = Changes(
-            data.previous.id if data.previous else None, len(new_rows),
+            data.previous.id if data.previous else None,
+            len(new_rows),
             tuple(q for q in (book.get(k) for k in new_keys) if q),
-            tuple((th.label, th.delta) for th in themes + minority))
-        questions, prompts = _questions_and_prompts(t, themes, minority, campaign_views, related, unique,
-                                                    uncertain_share)
+            tuple((th.label, th.delta) for th in themes + minority),
+        )
+        questions, prompts = _questions_and_prompts(
+            t, themes, minority, campaign_views, related, unique, uncertain_share
+        )
         brief = Brief(
-            code=code, slug=slug(code), title=commitment.title, description=commitment.description,
-            raw=raw, unique=unique, share_of_all=round(raw / max(1, total), 4),
+            code=code,
+            slug=slug(code),
+            title=commitment.title,
+            description=commitment.description,
+            raw=raw,
+            unique=unique,
+            share_of_all=round(raw / max(1, total), 4),
             campaign_items=sum(1 for r in rows if r.campaign_key),
             median_confidence=round(statistics.median(confidences), 3) if confidences else None,
-            small_n=unique < SMALL_N, themes=themes, minority=minority, campaigns=campaign_views,
-            responses=responses, questions=questions, prompts=prompts, changes=changes,
-            tables=(theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t), responses),
+            small_n=unique < SMALL_N,
+            themes=themes,
+            minority=minority,
+            campaigns=campaign_views,
+            responses=responses,
+            questions=questions,
+            prompts=prompts,
+            changes=changes,
+            tables=(
+                theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t),
+                responses,
+            ),
         )
         briefs.append(brief)
     return briefs
 
 
-def _questions_and_prompts(t: Translator, themes: Sequence[Theme], minority: Sequence[Theme],
-                           campaigns: Sequence[CampaignView], related: Sequence[dict[str, object]], unique: int,
-                           uncertain_share: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _questions_and_prompts(
+    t: Translator,
+    themes: Sequence[Theme],
+    minority: Sequence[Theme],
+    campaigns: Sequence[CampaignView],
+    related: Sequence[dict[str, object]],
+    unique: int,
+    uncertain_share: int,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Workshop questions and prompts: fixed templates filled with computed values only."""
     questions = [t("q_top_theme", theme=th.label, size=th.size) for th in themes[:2]]
     questions += [t("q_campaign", size=c.size) for c in campaigns[:1]]
-    questions += [t("q_overdue", proposal=r["proposal"], days=r["overdue_days"])
-                  for r in related if r.get("state_key") == "overdue"][:2]
+    questions += [
+        t("q_overdue", proposal=r["proposal"], days=r["overdue_days"])
+        for r in related
+        if r.get("state_key") == "overdue"
+    ][:2]
     if unique < SMALL_N:
         questions.append(t("q_small_n", n=unique))
     prompts = []
@@ -152,25 +220,56 @@ def _questions_and_prompts(t: Translator, themes: Sequence[Theme], minority: Seq
     return tuple(questions), tuple(prompts)
 
 
-def build_gap_map(session: Session, data: RunData, book: QuoteBook, briefs: Sequence[Brief],
-                  t: Translator) -> GapMap:
+def build_gap_map(
+    session: Session, data: RunData, book: QuoteBook, briefs: Sequence[Brief], t: Translator
+) -> GapMap:
     unassigned = [c for c in data.clusters if c.scope == "none"][:MAX_GAP_THEMES]
     scope_total = sum(1 for r in data.assignments if r.status == "none")
     book.load(session, [k for c in unassigned for k in _refs(data, c, QUOTES_PER_GAP)])
     themes = tuple(_theme(data, book, c, scope_total, QUOTES_PER_GAP) for c in unassigned)
-    quiet = Table("quiet_commitments", t("gaps_quiet_heading"),
-                  (Column("code", t("col_code")), Column("title", t("col_commitment"), link_key="page"),
-                   Column("raw", t("col_raw"), numeric=True), Column("unique", t("col_unique"), numeric=True)),
-                  tuple({"code": b.code, "title": b.title, "page": f"commitments/{b.slug}.html", "raw": b.raw,
-                         "unique": b.unique} for b in sorted(briefs, key=lambda b: (b.unique, b.code))
-                        if b.unique < SMALL_N))
+    quiet = Table(
+        "quiet_commitments",
+        t("gaps_quiet_heading"),
+        (
+            Column("code", t("col_code")),
+            Column("title", t("col_commitment"), link_key="page"),
+            Column("raw", t("col_raw"), numeric=True),
+            Column("unique", t("col_unique"), numeric=True),
+        ),
+        tuple(
+            {
+                "code": b.code,
+                "title": b.title,
+                "page": f"commitments/{b.slug}.html",
+                "raw": b.raw,
+                "unique": b.unique,
+            }
+            for b in sorted(briefs, key=lambda b: (b.unique, b.code))
+            if b.unique < SMALL_N
+        ),
+    )
     every_gap = [c for c in data.clusters if c.scope == "none"]
-    all_themes = Table("gap_themes", t("gaps_themes_heading"),
-                       (Column("theme", t("col_theme")), Column("terms", t("col_terms")),
-                        Column("size", t("col_size"), numeric=True), Column("share", t("col_share_all"), numeric=True)),
-                       tuple({"theme": c.label, "terms": " ".join(c.terms), "size": c.size,
-                              "share": round(c.size / max(1, scope_total), 4), "key": c.cluster_key}
-                             for c in every_gap), export_only=("key",))
+    all_themes = Table(
+        "gap_themes",
+        t("gaps_themes_heading"),
+        (
+            Column("theme", t("col_theme")),
+            Column("terms", t("col_terms")),
+            Column("size", t("col_size"), numeric=True),
+            Column("share", t("col_share_all"), numeric=True),
+        ),
+        tuple(
+            {
+                "theme": c.label,
+                "terms": " ".join(c.terms),
+                "size": c.size,
+                "share": round(c.size / max(1, scope_total), 4),
+                "key": c.cluster_key,
+            }
+            for c in every_gap
+        ),
+        export_only=("key",),
+    )
     return GapMap(themes, quiet, (all_themes, quiet))
 
 

@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
+from typing import Any
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ SVG_START = re.compile(r"^.*?(<svg\b)", re.DOTALL)
 
 @cache
 def cjk_font_family() -> str | None:
-    """Register the first CJK font found with matplotlib; ``None`` (plain labels still draw) if there is none."""
+    """Register the first CJK font found with matplotlib; ``None`` (labels still draw) if none."""
     from matplotlib import font_manager
 
     for path in CJK_FONT_CANDIDATES:
@@ -44,29 +45,31 @@ def cjk_font_family() -> str | None:
     return None
 
 
-def _pyplot():  # type: ignore[no-untyped-def]
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
 
     family = cjk_font_family()
-    pyplot.rcParams.update({
-        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
-        "svg.fonttype": "path",  # glyphs as paths: the SVG needs no font on the reader's device
-        "svg.hashsalt": "joinfeedback",  # stable ids → identical output for identical data
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-        "font.size": 10,
-    })
+    pyplot.rcParams.update(
+        {
+            "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+            "svg.fonttype": "path",  # glyphs as paths: the SVG needs no font on the reader's device
+            "svg.hashsalt": "joinfeedback",  # stable ids → identical output for identical data
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "font.size": 10,
+        }
+    )
     return pyplot
 
 
-def _to_svg(figure: object, title: str) -> str:
+def _to_svg(figure: Any, title: str) -> str:
     pyplot = _pyplot()
     buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})  # type: ignore[attr-defined]
-    pyplot.close(figure)  # type: ignore[arg-type]
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    pyplot.close(figure)
     svg = SVG_START.sub(r"\1", buffer.getvalue(), count=1)
     # Accessible name for the chart; the title is our own string, escaped for XML anyway.
     safe_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

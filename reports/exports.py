@@ -21,7 +21,15 @@ from reports.model import Table
 from storage import report_queries as rq
 from storage.db import session_factory
 
-ASSIGNMENT_HEADER = ("item_id", "text", "status", "commitment_id", "confidence", "cluster_id", "cluster_label")
+ASSIGNMENT_HEADER = (
+    "item_id",
+    "text",
+    "status",
+    "commitment_id",
+    "confidence",
+    "cluster_id",
+    "cluster_label",
+)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -64,10 +72,15 @@ def write_table(table: Table, folder: Path) -> tuple[Path, Path]:
     csv_path = folder / f"{table.name}.csv"
     json_path = folder / f"{table.name}.json"
     write_csv(csv_path, keys, ([row.get(key) for key in keys] for row in table.rows), bom=True)
-    payload = {"name": table.name, "title": table.title,
-               "columns": [{"key": c.key, "label": c.label} for c in table.columns],
-               "rows": [{key: row.get(key) for key in keys} for row in table.rows]}
-    json_path.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+    payload = {
+        "name": table.name,
+        "title": table.title,
+        "columns": [{"key": c.key, "label": c.label} for c in table.columns],
+        "rows": [{key: row.get(key) for key in keys} for row in table.rows],
+    }
+    json_path.write_text(
+        json.dumps(payload, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
+    )
     return csv_path, json_path
 
 
@@ -86,9 +99,15 @@ def export_assignments(engine: Engine, out_path: Path) -> int:
     def records() -> Iterable[Sequence[Any]]:
         for row in rows:
             assigned = row.status == "assigned"
-            yield (row.item_id, texts.get((row.kind, row.item_id), ""), row.status,
-                   row.commitment_code if assigned and row.commitment_code else "",
-                   round(row.confidence, 4), row.cluster_key or "", labels.get(row.cluster_key or "", ""))
+            yield (
+                row.item_id,
+                texts.get((row.kind, row.item_id), ""),
+                row.status,
+                row.commitment_code if assigned and row.commitment_code else "",
+                round(row.confidence, 4),
+                row.cluster_key or "",
+                labels.get(row.cluster_key or "", ""),
+            )
 
     try:
         return write_csv(out_path, ASSIGNMENT_HEADER, records())
@@ -96,4 +115,11 @@ def export_assignments(engine: Engine, out_path: Path) -> int:
         raise UserError(f"cannot write {out_path}: {exc.strerror}") from exc
 
 
-__all__ = ["ASSIGNMENT_HEADER", "FORMULA_PREFIXES", "csv_cell", "export_assignments", "write_csv", "write_table"]
+__all__ = [
+    "ASSIGNMENT_HEADER",
+    "FORMULA_PREFIXES",
+    "csv_cell",
+    "export_assignments",
+    "write_csv",
+    "write_table",
+]

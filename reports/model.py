@@ -12,7 +12,7 @@ HTML_ROW_LIMIT = 60  # tables longer than this show their head in HTML; the CSV/
 
 
 def to_taipei(moment: datetime | None) -> datetime | None:
-    """Aware datetimes converted to Taipei; naive ones (SQLite drops the offset) are taken as Taipei wall time."""
+    """Aware datetimes converted to Taipei; naive ones (SQLite drops the offset) taken as Taipei time."""
     if moment is None:
         return None
     if moment.tzinfo is None:
@@ -62,7 +62,9 @@ class Table:
 
     def export_keys(self) -> list[str]:
         keys = [column.key for column in self.columns]
-        keys += [column.link_key for column in self.columns if column.link_key and column.link_key not in keys]
+        keys += [
+            column.link_key for column in self.columns if column.link_key and column.link_key not in keys
+        ]
         return keys + [key for key in self.export_only if key not in keys]
 
 

@@ -74,49 +74,101 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         ("kpi_campaigns", len(data.campaigns)),
     )
     by_commitment = Table(
-        "by_commitment", t("by_commitment_heading"),
-        (Column("code", t("col_code")), Column("title", t("col_commitment"), link_key="page"),
-         Column("raw", t("col_raw"), numeric=True), Column("unique", t("col_unique"), numeric=True),
-         Column("share", t("col_share"), numeric=True)),
-        tuple({"code": c.code, "title": c.title, "page": f"commitments/{slug(c.code)}.html",
-               "raw": raw[c.code], "unique": unique[c.code],
-               "share": round(raw[c.code] / assigned_total, 4)} for c in data.commitments),
+        "by_commitment",
+        t("by_commitment_heading"),
+        (
+            Column("code", t("col_code")),
+            Column("title", t("col_commitment"), link_key="page"),
+            Column("raw", t("col_raw"), numeric=True),
+            Column("unique", t("col_unique"), numeric=True),
+            Column("share", t("col_share"), numeric=True),
+        ),
+        tuple(
+            {
+                "code": c.code,
+                "title": c.title,
+                "page": f"commitments/{slug(c.code)}.html",
+                "raw": raw[c.code],
+                "unique": unique[c.code],
+                "share": round(raw[c.code] / assigned_total, 4),
+            }
+            for c in data.commitments
+        ),
     )
     coverage_table = Table(
-        "coverage", t("coverage_heading"),
-        (Column("label", t("col_status")),
-         Column("count", t("col_count"), numeric=True), Column("share", t("col_share_all"), numeric=True)),
-        tuple({"status": s, "label": t(f"status_{s}"), "count": coverage[s],
-               "share": round(coverage[s] / max(1, total), 4)} for s in STATUSES),
+        "coverage",
+        t("coverage_heading"),
+        (
+            Column("label", t("col_status")),
+            Column("count", t("col_count"), numeric=True),
+            Column("share", t("col_share_all"), numeric=True),
+        ),
+        tuple(
+            {
+                "status": s,
+                "label": t(f"status_{s}"),
+                "count": coverage[s],
+                "share": round(coverage[s] / max(1, total), 4),
+            }
+            for s in STATUSES
+        ),
         export_only=("status",),
     )
     timeline = _timeline(data.days)
     over_time = Table(
-        "over_time", t("over_time_heading"),
+        "over_time",
+        t("over_time_heading"),
         (Column("date", t("col_date")), Column("count", t("col_count"), numeric=True)),
         tuple({"date": day.isoformat(), "count": count} for day, count in timeline),
     )
     campaigns = Table(
-        "campaigns", t("campaigns_heading"),
-        (Column("campaign", t("col_campaign")), Column("code", t("col_code")),
-         Column("size", t("col_size"), numeric=True), Column("first", t("col_first")),
-         Column("last", t("col_last")), Column("burst", t("col_burst"))),
-        tuple({"campaign": c.campaign_key, "code": c.commitment_code or "", "size": c.size,
-               "first": fmt_day(c.first_at), "last": fmt_day(c.last_at), "burst": t("yes") if c.is_burst else t("no")}
-              for c in data.campaigns),
+        "campaigns",
+        t("campaigns_heading"),
+        (
+            Column("campaign", t("col_campaign")),
+            Column("code", t("col_code")),
+            Column("size", t("col_size"), numeric=True),
+            Column("first", t("col_first")),
+            Column("last", t("col_last")),
+            Column("burst", t("col_burst")),
+        ),
+        tuple(
+            {
+                "campaign": c.campaign_key,
+                "code": c.commitment_code or "",
+                "size": c.size,
+                "first": fmt_day(c.first_at),
+                "last": fmt_day(c.last_at),
+                "burst": t("yes") if c.is_burst else t("no"),
+            }
+            for c in data.campaigns
+        ),
     )
     rendered: dict[str, str] = {}
     if with_charts:
         labels = [f"{c.code} {c.title[:14]}" for c in data.commitments]
         rendered["by_commitment"] = charts.bar_chart(
-            labels, [(t("chart_raw"), [raw[c.code] for c in data.commitments]),
-                     (t("chart_unique"), [unique[c.code] for c in data.commitments])], t("chart_by_commitment"))
+            labels,
+            [
+                (t("chart_raw"), [raw[c.code] for c in data.commitments]),
+                (t("chart_unique"), [unique[c.code] for c in data.commitments]),
+            ],
+            t("chart_by_commitment"),
+        )
         rendered["over_time"] = charts.time_chart(
-            [d for d, _ in timeline], [n for _, n in timeline], t("chart_over_time"), t("chart_count"))
+            [d for d, _ in timeline], [n for _, n in timeline], t("chart_over_time"), t("chart_count")
+        )
         rendered["coverage"] = charts.share_chart(
-            [t(f"status_{s}") for s in STATUSES], [coverage[s] for s in STATUSES], t("chart_coverage"))
-    return Overview(kpis, {s: coverage[s] for s in STATUSES}, total, unique_total,
-                    (by_commitment, coverage_table, over_time, campaigns), rendered)
+            [t(f"status_{s}") for s in STATUSES], [coverage[s] for s in STATUSES], t("chart_coverage")
+        )
+    return Overview(
+        kpis,
+        {s: coverage[s] for s in STATUSES},
+        total,
+        unique_total,
+        (by_commitment, coverage_table, over_time, campaigns),
+        rendered,
+    )
 
 
 def slug(code: str) -> str:

@@ -1,4 +1,4 @@
-"""Printable briefs: Markdown and A4 PDF (WeasyPrint, Noto Sans CJK TC embedded), quotes redacted for print."""
+"""Printable briefs: Markdown and A4 PDF (WeasyPrint, Noto Sans CJK TC embedded), quotes redacted."""
 
 from __future__ import annotations
 
@@ -21,10 +21,11 @@ MD_LINE_START = re.compile(r"^(\s*\d*)([#+\-=>.)])")  # list/heading/quote marke
 
 
 def md_text(text: str) -> str:
-    """User or catalogue text as literal Markdown: controls made visible, every Markdown metacharacter escaped."""
+    """User or catalogue text as literal Markdown: controls made visible, metacharacters escaped."""
     escaped = MD_INLINE.sub(r"\\\1", make_inert(text))
-    return "\n".join(MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line)
-                     for line in escaped.split("\n"))
+    return "\n".join(
+        MD_LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), line) for line in escaped.split("\n")
+    )
 
 
 def _md_quote(t: Translator, quote: Quote) -> list[str]:
@@ -40,15 +41,23 @@ def _md_quote(t: Translator, quote: Quote) -> list[str]:
 
 
 def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: str) -> str:
-    lines = [f"# {md_text(t('brief_heading', code=brief.code, title=brief.title))}", "",
-             f"*{t('brief_label')} · {md_text(t('generated_from', run_id=run_id, finished=run_finished))}*", ""]
+    lines = [
+        f"# {md_text(t('brief_heading', code=brief.code, title=brief.title))}",
+        "",
+        f"*{t('brief_label')} · {md_text(t('generated_from', run_id=run_id, finished=run_finished))}*",
+        "",
+    ]
     if brief.description:
         lines += [md_text(brief.description), ""]
-    lines += [f"## {t('key_numbers')}", "",
-              f"- {t('kn_raw')}：{brief.raw:,}",
-              f"- {t('kn_unique')}：{brief.unique:,}",
-              f"- {t('kn_share')}：{brief.share_of_all:.1%}",
-              f"- {t('kn_campaign_items')}：{brief.campaign_items:,}", ""]
+    lines += [
+        f"## {t('key_numbers')}",
+        "",
+        f"- {t('kn_raw')}：{brief.raw:,}",
+        f"- {t('kn_unique')}：{brief.unique:,}",
+        f"- {t('kn_share')}：{brief.share_of_all:.1%}",
+        f"- {t('kn_campaign_items')}：{brief.campaign_items:,}",
+        "",
+    ]
     if brief.raw == 0:
         lines += [f"**{t('no_input_warning')}**", ""]
     elif brief.small_n:
@@ -56,8 +65,11 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
     lines += [f"## {t('themes_heading')}", ""]
     for theme in brief.themes[:PRINT_THEMES]:
         delta = f" · {theme.delta:+d}" if theme.delta else ""
-        lines += [f"### {md_text(theme.label)}（{t('theme_size', size=f'{theme.size:,}')} · {theme.share:.1%}{delta}）",
-                  ""]
+        lines += [
+            f"### {md_text(theme.label)}"
+            f"（{t('theme_size', size=f'{theme.size:,}')} · {theme.share:.1%}{delta}）",
+            "",
+        ]
         for quote in theme.quotes[:PRINT_QUOTES]:
             lines += _md_quote(t, quote)
     if not brief.themes:
@@ -78,7 +90,9 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
         lines += [f"## {t('related_responses_heading')}", ""]
         for row in brief.responses.rows[:4]:
             days = f"（{row['days_taken']} 天）" if row.get("days_taken") is not None else ""
-            lines.append(f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}：{row['state']}{days}")
+            lines.append(
+                f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}：{row['state']}{days}"
+            )
         lines.append("")
     lines += [f"## {t('questions_heading')}", ""] + [f"- {md_text(q)}" for q in brief.questions] + [""]
     lines += [f"## {t('prompts_heading')}", ""]
@@ -87,7 +101,10 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
     if brief.changes.previous_run_id is None:
         lines += [t("changes_none"), ""]
     else:
-        lines += [t("changes_new_items", n=f"{brief.changes.new_items:,}", run_id=brief.changes.previous_run_id), ""]
+        lines += [
+            t("changes_new_items", n=f"{brief.changes.new_items:,}", run_id=brief.changes.previous_run_id),
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -98,8 +115,12 @@ def _footer(t: Translator, brief: Brief, run_id: int) -> str:
 
 def brief_print_html(env: Environment, brief: Brief, t: Translator, **context: Any) -> str:
     return env.get_template("brief_print.html.j2").render(
-        b=brief, footer=_footer(t, brief, context["run"].id), print_themes=PRINT_THEMES, print_quotes=PRINT_QUOTES,
-        **context)
+        b=brief,
+        footer=_footer(t, brief, context["run"].id),
+        print_themes=PRINT_THEMES,
+        print_quotes=PRINT_QUOTES,
+        **context,
+    )
 
 
 def write_pdfs(pages: list[tuple[Path, str]]) -> None:

@@ -1,12 +1,13 @@
-"""Proposal (提點子) statistics: endorsements, momentum, proposals near threshold or deadline, the 2-month rule."""
+"""Proposal (提點子) statistics: endorsements, momentum, near threshold or deadline, the 2-month rule."""
 
 from __future__ import annotations
 
 import calendar
 import statistics
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -29,6 +30,17 @@ class ProposalStats:
     response_states: dict[str, str]  # idea uuid → state key, for the briefs
 
 
+@dataclass(slots=True)
+class AgencyTally:
+    """Running counts for one agency's passed proposals (mutable while tallying)."""
+
+    passed: int = 0
+    responded: int = 0
+    on_time: int = 0
+    overdue: int = 0
+    days: list[int] = field(default_factory=list)
+
+
 def add_months(moment: datetime, months: int) -> datetime:
     """Same day ``months`` later, clamped to the month's end (31 Dec + 2 months → 28/29 Feb)."""
     month_index = moment.month - 1 + months
@@ -45,7 +57,9 @@ def response_deadline(proposal: rq.ProposalRow) -> datetime | None:
     return add_months(passed, 2) if passed else None
 
 
-def build_proposal_stats(session: Session, t: Translator, *, fallback_as_of: datetime | None) -> ProposalStats:
+def build_proposal_stats(
+    session: Session, t: Translator, *, fallback_as_of: datetime | None
+) -> ProposalStats:
     proposals = rq.proposals(session)
     responses = rq.agency_responses(session)
     gained, momentum_from, momentum_to = rq.endorsement_momentum(session)
@@ -58,27 +72,40 @@ def build_proposal_stats(session: Session, t: Translator, *, fallback_as_of: dat
         if not response.is_placeholder and response.responded_at is not None:
             formal.setdefault(response.idea_uuid, response)
 
-    all_rows = []
+    all_rows: list[dict[str, Any]] = []
     near_rows = []
     for p in proposals:
         due = to_taipei(p.endorse_due_at)
         days_left = (due - as_of).days if due and as_of else None
         progress = round(p.endorse_count / p.endorse_goal, 4) if p.endorse_goal else 0.0
-        row = {"proposal": p.title, "url": p.url, "status": p.status, "endorse": p.endorse_count,
-               "goal": p.endorse_goal, "progress": progress, "gained": gained.get(p.uuid),
-               "due": fmt_day(due), "days_left": days_left, "uuid": p.uuid}
+        row = {
+            "proposal": p.title,
+            "url": p.url,
+            "status": p.status,
+            "endorse": p.endorse_count,
+            "goal": p.endorse_goal,
+            "progress": progress,
+            "gained": gained.get(p.uuid),
+            "due": fmt_day(due),
+            "days_left": days_left,
+            "uuid": p.uuid,
+        }
         all_rows.append(row)
-        open_for_endorsement = p.passed_at is None and p.endorse_count < p.endorse_goal and (
-            days_left is None or days_left >= 0)
-        if open_for_endorsement and (progress >= NEAR_SHARE or (days_left is not None and days_left < NEAR_DAYS)):
+        open_for_endorsement = (
+            p.passed_at is None and p.endorse_count < p.endorse_goal and (days_left is None or days_left >= 0)
+        )
+        if open_for_endorsement and (
+            progress >= NEAR_SHARE or (days_left is not None and days_left < NEAR_DAYS)
+        ):
             near_rows.append(row)
 
-    momentum_rows = sorted((r for r in all_rows if r["gained"]), key=lambda r: (-r["gained"], r["uuid"]))
+    momentum_rows = sorted(
+        (r for r in all_rows if r["gained"]), key=lambda r: (-int(r["gained"] or 0), str(r["uuid"]))
+    )
 
     response_rows = []
     states: dict[str, str] = {}
-    per_agency: dict[str, dict[str, list[int] | int]] = defaultdict(
-        lambda: {"passed": 0, "responded": 0, "on_time": 0, "overdue": 0, "days": []})
+    per_agency: dict[str, AgencyTally] = defaultdict(AgencyTally)
     for p in proposals:
         if p.passed_at is None:
             continue
@@ -87,59 +114,106 @@ def build_proposal_stats(session: Session, t: Translator, *, fallback_as_of: dat
         answer = formal.get(p.uuid)
         agency = p.agency or (answer.agency if answer else "") or "—"
         stats = per_agency[agency]
-        stats["passed"] += 1  # type: ignore[operator]
+        stats.passed += 1
         answered_at = to_taipei(answer.responded_at) if answer else None
         days_taken = (answered_at - passed).days if answered_at and passed else None
         if answered_at is not None:
             state = "on_time" if deadline is None or answered_at <= deadline else "late"
-            stats["responded"] += 1  # type: ignore[operator]
-            stats["days"].append(days_taken)  # type: ignore[union-attr]
+            stats.responded += 1
+            if days_taken is not None:
+                stats.days.append(days_taken)
             if state == "on_time":
-                stats["on_time"] += 1  # type: ignore[operator]
+                stats.on_time += 1
         else:
             state = "overdue" if deadline and as_of and as_of > deadline else "pending"
             if state == "overdue":
-                stats["overdue"] += 1  # type: ignore[operator]
+                stats.overdue += 1
         overdue_days = (as_of - deadline).days if state == "overdue" and deadline and as_of else None
         states[p.uuid] = state
-        response_rows.append({"proposal": p.title, "url": p.url, "agency": agency, "passed": fmt_day(passed),
-                              "deadline": fmt_day(deadline), "responded": fmt_day(answered_at),
-                              "days_taken": days_taken, "state": t(f"state_{state}"), "state_key": state,
-                              "overdue_days": overdue_days, "uuid": p.uuid})
+        response_rows.append(
+            {
+                "proposal": p.title,
+                "url": p.url,
+                "agency": agency,
+                "passed": fmt_day(passed),
+                "deadline": fmt_day(deadline),
+                "responded": fmt_day(answered_at),
+                "days_taken": days_taken,
+                "state": t(f"state_{state}"),
+                "state_key": state,
+                "overdue_days": overdue_days,
+                "uuid": p.uuid,
+            }
+        )
 
     agency_rows = []
     for agency, stats in sorted(per_agency.items()):
-        days = stats["days"]
-        agency_rows.append({"agency": agency, "passed": stats["passed"], "responded": stats["responded"],
-                            "on_time": stats["on_time"], "overdue": stats["overdue"],
-                            "median_days": statistics.median(days) if days else None})  # type: ignore[arg-type]
+        agency_rows.append(
+            {
+                "agency": agency,
+                "passed": stats.passed,
+                "responded": stats.responded,
+                "on_time": stats.on_time,
+                "overdue": stats.overdue,
+                "median_days": statistics.median(stats.days) if stats.days else None,
+            }
+        )
 
-    proposal_cols = (Column("proposal", t("col_proposal"), link_key="url"), Column("status", t("col_state")),
-                     Column("endorse", t("col_endorse"), numeric=True), Column("goal", t("col_goal"), numeric=True),
-                     Column("progress", t("col_progress"), numeric=True),
-                     Column("gained", t("col_gained"), numeric=True), Column("due", t("col_due")),
-                     Column("days_left", t("col_days_left"), numeric=True))
+    proposal_cols = (
+        Column("proposal", t("col_proposal"), link_key="url"),
+        Column("status", t("col_state")),
+        Column("endorse", t("col_endorse"), numeric=True),
+        Column("goal", t("col_goal"), numeric=True),
+        Column("progress", t("col_progress"), numeric=True),
+        Column("gained", t("col_gained"), numeric=True),
+        Column("due", t("col_due")),
+        Column("days_left", t("col_days_left"), numeric=True),
+    )
     tables = {
         "proposals": Table("proposals", t("proposals_heading"), proposal_cols, tuple(all_rows), ("uuid",)),
-        "momentum": Table("momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM]),
-                          ("uuid",)),
-        "near": Table("near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows), ("uuid",)),
+        "momentum": Table(
+            "momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM]), ("uuid",)
+        ),
+        "near": Table(
+            "near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows), ("uuid",)
+        ),
         "responses": Table(
-            "agency_responses", t("responses_heading"),
-            (Column("proposal", t("col_proposal"), link_key="url"), Column("agency", t("col_agency")),
-             Column("passed", t("col_passed")), Column("deadline", t("col_deadline")),
-             Column("responded", t("col_responded")), Column("days_taken", t("col_days_taken"), numeric=True),
-             Column("state", t("col_state"))),
-            tuple(response_rows), ("uuid", "state_key", "overdue_days")),
+            "agency_responses",
+            t("responses_heading"),
+            (
+                Column("proposal", t("col_proposal"), link_key="url"),
+                Column("agency", t("col_agency")),
+                Column("passed", t("col_passed")),
+                Column("deadline", t("col_deadline")),
+                Column("responded", t("col_responded")),
+                Column("days_taken", t("col_days_taken"), numeric=True),
+                Column("state", t("col_state")),
+            ),
+            tuple(response_rows),
+            ("uuid", "state_key", "overdue_days"),
+        ),
         "agencies": Table(
-            "agencies", t("by_agency_heading"),
-            (Column("agency", t("col_agency")), Column("passed", t("col_passed_n"), numeric=True),
-             Column("responded", t("col_responded_n"), numeric=True),
-             Column("on_time", t("col_on_time_n"), numeric=True), Column("overdue", t("col_overdue_n"), numeric=True),
-             Column("median_days", t("col_median_days"), numeric=True)),
-            tuple(agency_rows)),
+            "agencies",
+            t("by_agency_heading"),
+            (
+                Column("agency", t("col_agency")),
+                Column("passed", t("col_passed_n"), numeric=True),
+                Column("responded", t("col_responded_n"), numeric=True),
+                Column("on_time", t("col_on_time_n"), numeric=True),
+                Column("overdue", t("col_overdue_n"), numeric=True),
+                Column("median_days", t("col_median_days"), numeric=True),
+            ),
+            tuple(agency_rows),
+        ),
     }
     return ProposalStats(as_of, momentum_from, momentum_to, goal, tables, states)
 
 
-__all__ = ["NEAR_DAYS", "NEAR_SHARE", "ProposalStats", "add_months", "build_proposal_stats", "response_deadline"]
+__all__ = [
+    "NEAR_DAYS",
+    "NEAR_SHARE",
+    "ProposalStats",
+    "add_months",
+    "build_proposal_stats",
+    "response_deadline",
+]

@@ -1,4 +1,4 @@
-"""Verbatim quotes: fetch the stored texts of the few items a report cites, excerpt, verify, redact for print."""
+"""Verbatim quotes: fetch the stored texts of the items a report cites, excerpt, verify, redact."""
 
 from __future__ import annotations
 

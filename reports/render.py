@@ -15,7 +15,9 @@ from reports.model import SMALL_N, fmt_day
 from reports.textsafety import make_inert, safe_url
 
 TEMPLATES = resources.files("reports") / "templates"
-INTERNAL_LINK = re.compile(r"^(?:(?:commitments|briefs|data)/)?[a-z0-9][a-z0-9._-]*\.(?:html|csv|json|md|pdf)$")
+INTERNAL_LINK = re.compile(
+    r"^(?:(?:commitments|briefs|data)/)?[a-z0-9][a-z0-9._-]*\.(?:html|csv|json|md|pdf)$"
+)
 RATIO_KEYS = {"share", "progress"}
 
 

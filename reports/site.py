@@ -33,8 +33,15 @@ def _prepare(out_dir: Path) -> None:
         raise UserError(f"cannot create report folder {out_dir}: {exc.strerror}") from exc
 
 
-def build_report(engine: Engine, out_dir: Path, *, quiet: bool = False, pdf: bool = True, redact: bool = True,
-                 language: str = DEFAULT_LANGUAGE) -> Path:
+def build_report(
+    engine: Engine,
+    out_dir: Path,
+    *,
+    quiet: bool = False,
+    pdf: bool = True,
+    redact: bool = True,
+    language: str = DEFAULT_LANGUAGE,
+) -> Path:
     """Render the latest complete analysis run into ``out_dir``; returns the path of ``index.html``.
 
     Everything is read and every quote verified before the first file is written, so a failed check
@@ -60,19 +67,36 @@ def build_report(engine: Engine, out_dir: Path, *, quiet: bool = False, pdf: boo
 
     _prepare(out_dir)
     run_finished = fmt_day(data.run.finished_at) or "—"
-    env = make_environment(t, run=data.run, run_finished=run_finished, has_previous=data.previous is not None,
-                           pdf=pdf, redact=redact)
+    env = make_environment(
+        t,
+        run=data.run,
+        run_finished=run_finished,
+        has_previous=data.previous is not None,
+        pdf=pdf,
+        redact=redact,
+    )
 
     def page(template: str, target: str, root: str = "", **context: object) -> None:
         html = env.get_template(template).render(root=root, page=target, **context)
         (out_dir / target).write_text(html, encoding="utf-8")
 
     page("index.html.j2", "index.html", overview=overview, briefs=briefs)
-    page("proposals.html.j2", "proposals.html", stats=stats, near_share=round(NEAR_SHARE * 100), near_days=NEAR_DAYS)
+    page(
+        "proposals.html.j2",
+        "proposals.html",
+        stats=stats,
+        near_share=round(NEAR_SHARE * 100),
+        near_days=NEAR_DAYS,
+    )
     page("gaps.html.j2", "gaps.html", gaps=gaps)
     manifest_json = json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    page("methods.html.j2", "methods.html", manifest_json=manifest_json,
-         period_start=fmt_day(data.first_at) or "—", period_end=fmt_day(data.last_at) or "—")
+    page(
+        "methods.html.j2",
+        "methods.html",
+        manifest_json=manifest_json,
+        period_start=fmt_day(data.first_at) or "—",
+        period_end=fmt_day(data.last_at) or "—",
+    )
     for brief in briefs:
         page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief)
     tables = [*overview.tables, *stats.tables.values(), *gaps.tables]
@@ -85,16 +109,33 @@ def build_report(engine: Engine, out_dir: Path, *, quiet: bool = False, pdf: boo
         markdown = brief_markdown(brief, t, run_id=data.run.id, run_finished=run_finished)
         (out_dir / "briefs" / f"{brief.slug}.md").write_text(markdown, encoding="utf-8")
     if pdf:
-        write_pdfs([(out_dir / "briefs" / f"{brief.slug}.pdf",
-                     brief_print_html(env, brief, t, run=data.run, run_finished=run_finished)) for brief in briefs])
+        write_pdfs(
+            [
+                (
+                    out_dir / "briefs" / f"{brief.slug}.pdf",
+                    brief_print_html(env, brief, t, run=data.run, run_finished=run_finished),
+                )
+                for brief in briefs
+            ]
+        )
         say(f"{len(briefs)} PDF briefs written")
-    (out_dir / "data" / "report.json").write_text(json.dumps({
-        "analysis_run": data.run.id, "previous_run": data.previous.id if data.previous else None,
-        "items": len(data.assignments), "quotes_verified": checked, "redacted_print": redact,
-        "pages": ["index.html", "proposals.html", "gaps.html", "methods.html"]
-        + [f"commitments/{b.slug}.html" for b in briefs],
-        "tables": [f"data/{table.name}.csv" for table in tables],
-    }, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / "data" / "report.json").write_text(
+        json.dumps(
+            {
+                "analysis_run": data.run.id,
+                "previous_run": data.previous.id if data.previous else None,
+                "items": len(data.assignments),
+                "quotes_verified": checked,
+                "redacted_print": redact,
+                "pages": ["index.html", "proposals.html", "gaps.html", "methods.html"]
+                + [f"commitments/{b.slug}.html" for b in briefs],
+                "tables": [f"data/{table.name}.csv" for table in tables],
+            },
+            ensure_ascii=False,
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
     return out_dir / "index.html"
 
 

@@ -1,4 +1,4 @@
-"""Making submitted text safe to show: link filtering, inert control characters, redaction, verbatim quotes."""
+"""Making submitted text safe to show: link filtering, inert controls, redaction, verbatim quotes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ OTHER_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
 MOBILE = re.compile(r"(?<!\d)(?:\+?886[-\s]?|0)9\d{2}[-\s]?\d{3}[-\s]?\d{3}(?!\d)")
 LANDLINE = re.compile(r"(?<!\d)(?:\+?886[-\s]?\(?[2-8]\)?|\(?0[2-8]\d?\)?)[-\s]?\d{3,4}[-\s]?\d{4}(?!\d)")
-# Taiwanese national ID (second digit 1/2), plus the 2021 resident-certificate numbers (8/9) of the same shape.
+# Taiwanese national ID (second digit 1/2), plus the 2021 resident-certificate numbers (8/9).
 NATIONAL_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][1289]\d{8}(?!\d)")
 REDACTION_PATTERNS = (EMAIL, NATIONAL_ID, MOBILE, LANDLINE)
 
@@ -34,7 +34,11 @@ def safe_url(url: str | None) -> str | None:
     if not url:
         return None
     candidate = url.strip()
-    if OTHER_CONTROLS.search(candidate) or BIDI_CONTROLS.search(candidate) or any(c.isspace() for c in candidate):
+    if (
+        OTHER_CONTROLS.search(candidate)
+        or BIDI_CONTROLS.search(candidate)
+        or any(c.isspace() for c in candidate)
+    ):
         return None
     try:
         parts = urlsplit(candidate)
@@ -46,7 +50,7 @@ def safe_url(url: str | None) -> str | None:
 
 
 def make_inert(text: str) -> str:
-    """Replace bidi and other control characters by visible code-point markers (HTML escaping is Jinja's job)."""
+    """Replace bidi and other control characters by visible code-point markers (escaping is Jinja's)."""
     text = BIDI_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
     return OTHER_CONTROLS.sub(lambda m: f"[U+{ord(m.group()):04X}]", text)
 

@@ -1,7 +1,8 @@
 """Read queries the report stage needs: a stored analysis run, item texts, proposals, responses, snapshots.
 
 Everything here only reads. Rows come back as small frozen dataclasses so that ``reports/`` never touches
-SQLAlchemy objects or sessions beyond the one it is handed.
+SQLAlchemy objects or sessions beyond the one it is handed. Which run to show comes from
+``storage.analysis_store``; a run's rows are selected column-wise here (100K ORM objects would cost seconds).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from storage import analysis_store
 from storage.models import (
     AgencyResponse,
     AnalysisRun,
@@ -125,25 +127,26 @@ class ResponseRow:
 
 
 def _run_info(run: AnalysisRun) -> RunInfo:
-    return RunInfo(run.id, run.started_at, run.finished_at, run.catalogue, run.seed, run.data_hash, run.n_items,
-                   dict(run.manifest or {}))
+    return RunInfo(
+        run.id,
+        run.started_at,
+        run.finished_at,
+        run.catalogue,
+        run.seed,
+        run.data_hash,
+        run.n_items,
+        dict(run.manifest or {}),
+    )
 
 
 def latest_complete_run(session: Session) -> RunInfo | None:
     """The newest run whose status is ``complete``; running or failed runs are never shown."""
-    run = session.scalars(
-        select(AnalysisRun).where(AnalysisRun.status == "complete").order_by(AnalysisRun.id.desc()).limit(1)
-    ).first()
+    run = analysis_store.latest_complete_run(session)
     return _run_info(run) if run else None
 
 
 def previous_complete_run(session: Session, run_id: int) -> RunInfo | None:
-    run = session.scalars(
-        select(AnalysisRun)
-        .where(AnalysisRun.status == "complete", AnalysisRun.id < run_id)
-        .order_by(AnalysisRun.id.desc())
-        .limit(1)
-    ).first()
+    run = analysis_store.previous_complete_run(session, run_id)
     return _run_info(run) if run else None
 
 
@@ -153,14 +156,24 @@ def commitments(session: Session, catalogue: str) -> list[CommitmentRow]:
         .where(Commitment.catalogue == catalogue)
         .order_by(Commitment.position, Commitment.code)
     )
-    return [CommitmentRow(code, title, description or "", position) for code, title, description, position in rows]
+    return [
+        CommitmentRow(code, title, description or "", position) for code, title, description, position in rows
+    ]
 
 
 def assignments(session: Session, run_id: int) -> list[AssignmentRow]:
     """Every item of a run, in a stable order (kind, id)."""
     rows = session.execute(
-        select(Assignment.item_kind, Assignment.item_id, Assignment.status, Assignment.commitment_code,
-               Assignment.confidence, Assignment.cluster_key, Assignment.duplicate_of, Assignment.campaign_key)
+        select(
+            Assignment.item_kind,
+            Assignment.item_id,
+            Assignment.status,
+            Assignment.commitment_code,
+            Assignment.confidence,
+            Assignment.cluster_key,
+            Assignment.duplicate_of,
+            Assignment.campaign_key,
+        )
         .where(Assignment.run_id == run_id)
         .order_by(Assignment.item_kind, Assignment.item_id)
     )
@@ -169,19 +182,36 @@ def assignments(session: Session, run_id: int) -> list[AssignmentRow]:
 
 def clusters(session: Session, run_id: int) -> list[ClusterRow]:
     rows = session.execute(
-        select(Cluster.cluster_key, Cluster.scope, Cluster.label, Cluster.terms, Cluster.size,
-               Cluster.representative_ids, Cluster.is_minority)
+        select(
+            Cluster.cluster_key,
+            Cluster.scope,
+            Cluster.label,
+            Cluster.terms,
+            Cluster.size,
+            Cluster.representative_ids,
+            Cluster.is_minority,
+        )
         .where(Cluster.run_id == run_id)
         .order_by(Cluster.size.desc(), Cluster.cluster_key)
     )
-    return [ClusterRow(key, scope, label or "", tuple(terms or ()), size, tuple(reps or ()), bool(minority))
-            for key, scope, label, terms, size, reps, minority in rows]
+    return [
+        ClusterRow(key, scope, label or "", tuple(terms or ()), size, tuple(reps or ()), bool(minority))
+        for key, scope, label, terms, size, reps, minority in rows
+    ]
 
 
 def campaigns(session: Session, run_id: int) -> list[CampaignRow]:
     rows = session.execute(
-        select(Campaign.campaign_key, Campaign.size, Campaign.exemplar_item_id, Campaign.exemplar_text,
-               Campaign.first_at, Campaign.last_at, Campaign.is_burst, Campaign.commitment_code)
+        select(
+            Campaign.campaign_key,
+            Campaign.size,
+            Campaign.exemplar_item_id,
+            Campaign.exemplar_text,
+            Campaign.first_at,
+            Campaign.last_at,
+            Campaign.is_burst,
+            Campaign.commitment_code,
+        )
         .where(Campaign.run_id == run_id)
         .order_by(Campaign.size.desc(), Campaign.campaign_key)
     )
@@ -194,7 +224,7 @@ def _chunked(values: list[str]) -> Iterator[list[str]]:
 
 
 def idea_text(title: str, outline: str) -> str:
-    """An idea's analysed text: title and outline on separate lines, as ``storage.corpus.load_items`` joins them."""
+    """An idea's analysed text: title and outline on two lines, as ``storage.corpus.load_items`` does."""
     return "\n".join(part for part in (title, outline) if part)
 
 
@@ -207,19 +237,26 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
     for chunk in _chunked(sorted(wanted.get("comment", ()))):
         for msg_uid, text, url, created in session.execute(
             select(Comment.msg_uid, Comment.text, Comment.url, Comment.created_at)
-            .where(Comment.msg_uid.in_(chunk)).order_by(Comment.site)
+            .where(Comment.msg_uid.in_(chunk))
+            .order_by(Comment.site)
         ):
-            found.setdefault(("comment", msg_uid), ItemText("comment", msg_uid, text or "", url or "", created))
+            found.setdefault(
+                ("comment", msg_uid), ItemText("comment", msg_uid, text or "", url or "", created)
+            )
     for chunk in _chunked(sorted(wanted.get("idea", ()))):
         for uuid, title, outline, url, published in session.execute(
             select(Idea.uuid, Idea.title, Idea.outline, Idea.url, Idea.published_at)
-            .where(Idea.uuid.in_(chunk)).order_by(Idea.site)
+            .where(Idea.uuid.in_(chunk))
+            .order_by(Idea.site)
         ):
-            found.setdefault(("idea", uuid), ItemText("idea", uuid, idea_text(title, outline), url or "", published))
+            found.setdefault(
+                ("idea", uuid), ItemText("idea", uuid, idea_text(title, outline), url or "", published)
+            )
     for chunk in _chunked(sorted(wanted.get("import", ()))):
         for item_id, text, url, created in session.execute(
             select(ImportedItem.item_id, ImportedItem.text, ImportedItem.url, ImportedItem.created_at)
-            .where(ImportedItem.item_id.in_(chunk)).order_by(ImportedItem.dataset)
+            .where(ImportedItem.item_id.in_(chunk))
+            .order_by(ImportedItem.dataset)
         ):
             found.setdefault(("import", item_id), ItemText("import", item_id, text or "", url or "", created))
     return found
@@ -254,12 +291,24 @@ def run_item_dates(session: Session, run_id: int) -> dict[ItemKey, datetime]:
     """When each item of a run was written (for charts over time and the data period)."""
     dates: dict[ItemKey, datetime] = {}
     queries = (
-        ("comment", select(Comment.msg_uid, Comment.created_at)
-         .join(Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment"))),
-        ("idea", select(Idea.uuid, Idea.published_at)
-         .join(Assignment, (Assignment.item_id == Idea.uuid) & (Assignment.item_kind == "idea"))),
-        ("import", select(ImportedItem.item_id, ImportedItem.created_at)
-         .join(Assignment, (Assignment.item_id == ImportedItem.item_id) & (Assignment.item_kind == "import"))),
+        (
+            "comment",
+            select(Comment.msg_uid, Comment.created_at).join(
+                Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment")
+            ),
+        ),
+        (
+            "idea",
+            select(Idea.uuid, Idea.published_at).join(
+                Assignment, (Assignment.item_id == Idea.uuid) & (Assignment.item_kind == "idea")
+            ),
+        ),
+        (
+            "import",
+            select(ImportedItem.item_id, ImportedItem.created_at).join(
+                Assignment, (Assignment.item_id == ImportedItem.item_id) & (Assignment.item_kind == "import")
+            ),
+        ),
     )
     for kind, query in queries:
         for item_id, created in session.execute(query.where(Assignment.run_id == run_id)):
@@ -269,13 +318,17 @@ def run_item_dates(session: Session, run_id: int) -> dict[ItemKey, datetime]:
 
 
 def item_keys(session: Session, run_id: int) -> set[ItemKey]:
-    return {(kind, item_id) for kind, item_id in session.execute(
-        select(Assignment.item_kind, Assignment.item_id).where(Assignment.run_id == run_id))}
+    return {
+        (kind, item_id)
+        for kind, item_id in session.execute(
+            select(Assignment.item_kind, Assignment.item_id).where(Assignment.run_id == run_id)
+        )
+    }
 
 
 def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
-    return {key: size for key, size in session.execute(
-        select(Cluster.cluster_key, Cluster.size).where(Cluster.run_id == run_id))}
+    rows = session.execute(select(Cluster.cluster_key, Cluster.size).where(Cluster.run_id == run_id)).all()
+    return {str(key): int(size) for key, size in rows}
 
 
 def counts(session: Session) -> dict[str, int]:
@@ -284,7 +337,9 @@ def counts(session: Session) -> dict[str, int]:
 
     return {
         "policies": session.scalar(select(func.count()).select_from(Policy)) or 0,
-        "comments": session.scalar(select(func.count()).select_from(Comment).where(Comment.is_deleted.is_(False)))
+        "comments": session.scalar(
+            select(func.count()).select_from(Comment).where(Comment.is_deleted.is_(False))
+        )
         or 0,
         "proposals": session.scalar(select(func.count()).select_from(Idea)) or 0,
         "imported": session.scalar(select(func.count()).select_from(ImportedItem)) or 0,
@@ -293,18 +348,33 @@ def counts(session: Session) -> dict[str, int]:
 
 def proposals(session: Session) -> list[ProposalRow]:
     rows = session.execute(
-        select(Idea.uuid, Idea.title, Idea.status, Idea.agency, Idea.url, Idea.published_at, Idea.endorse_count,
-               Idea.endorse_goal, Idea.endorse_due_at, Idea.passed_at, Idea.response_due_at)
-        .order_by(Idea.endorse_count.desc(), Idea.uuid)
+        select(
+            Idea.uuid,
+            Idea.title,
+            Idea.status,
+            Idea.agency,
+            Idea.url,
+            Idea.published_at,
+            Idea.endorse_count,
+            Idea.endorse_goal,
+            Idea.endorse_due_at,
+            Idea.passed_at,
+            Idea.response_due_at,
+        ).order_by(Idea.endorse_count.desc(), Idea.uuid)
     )
     return [ProposalRow(*row) for row in rows]
 
 
 def agency_responses(session: Session) -> list[ResponseRow]:
     rows = session.execute(
-        select(AgencyResponse.uuid, AgencyResponse.idea_uuid, AgencyResponse.agency, AgencyResponse.responded_at,
-               AgencyResponse.is_placeholder, AgencyResponse.url)
-        .order_by(AgencyResponse.idea_uuid, AgencyResponse.responded_at, AgencyResponse.uuid)
+        select(
+            AgencyResponse.uuid,
+            AgencyResponse.idea_uuid,
+            AgencyResponse.agency,
+            AgencyResponse.responded_at,
+            AgencyResponse.is_placeholder,
+            AgencyResponse.url,
+        ).order_by(AgencyResponse.idea_uuid, AgencyResponse.responded_at, AgencyResponse.uuid)
     )
     return [ResponseRow(*row) for row in rows]
 
@@ -314,24 +384,36 @@ def endorsement_momentum(session: Session) -> tuple[dict[str, int], datetime | N
 
     Returns ``({idea_uuid: gained}, previous_observed_at, latest_observed_at)``; empty with fewer than two.
     """
-    crawl_ids = [row for row, in session.execute(
-        select(EndorsementSnapshot.crawl_run_id).group_by(EndorsementSnapshot.crawl_run_id)
-        .order_by(EndorsementSnapshot.crawl_run_id.desc()).limit(2))]
+    crawl_ids = [
+        row
+        for (row,) in session.execute(
+            select(EndorsementSnapshot.crawl_run_id)
+            .group_by(EndorsementSnapshot.crawl_run_id)
+            .order_by(EndorsementSnapshot.crawl_run_id.desc())
+            .limit(2)
+        )
+    ]
     if len(crawl_ids) < 2:
         return {}, None, None
     latest_id, previous_id = crawl_ids
     seen: dict[int, dict[str, int]] = {latest_id: {}, previous_id: {}}
     stamps: dict[int, datetime] = {}
     for uuid, crawl_id, count, observed in session.execute(
-        select(EndorsementSnapshot.idea_uuid, EndorsementSnapshot.crawl_run_id, EndorsementSnapshot.endorse_count,
-               EndorsementSnapshot.observed_at)
-        .where(EndorsementSnapshot.crawl_run_id.in_(crawl_ids))
+        select(
+            EndorsementSnapshot.idea_uuid,
+            EndorsementSnapshot.crawl_run_id,
+            EndorsementSnapshot.endorse_count,
+            EndorsementSnapshot.observed_at,
+        ).where(EndorsementSnapshot.crawl_run_id.in_(crawl_ids))
     ):
         seen[crawl_id][uuid] = count
         if observed is not None:
             stamps[crawl_id] = max(stamps.get(crawl_id, observed), observed)
-    gained = {uuid: count - seen[previous_id][uuid] for uuid, count in seen[latest_id].items()
-              if uuid in seen[previous_id]}
+    gained = {
+        uuid: count - seen[previous_id][uuid]
+        for uuid, count in seen[latest_id].items()
+        if uuid in seen[previous_id]
+    }
     return gained, stamps.get(previous_id), stamps.get(latest_id)
 
 

@@ -17,8 +17,15 @@ from tests.conftest import IN_CI, ROOT
 from tests.report_fixtures import HOSTILE_ID, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 pytestmark = pytest.mark.browser
@@ -59,8 +66,12 @@ def browser_context() -> Iterator[Any]:
     try:
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
-                viewport={"width": 1100, "height": 900})
+                profile,
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_FLAGS,
+                viewport={"width": 1100, "height": 900},
+            )
             yield context
             context.close()
     finally:
@@ -87,7 +98,9 @@ def test_every_commitment_page_opens_without_errors(site: Path, browser_context:
     watch = PageWatch(page)
     page.goto((site / "index.html").as_uri())
     assert page.title().startswith("總覽")
-    links = page.eval_on_selector_all("a[href^='commitments/']", "els => els.map(e => e.getAttribute('href'))")
+    links = page.eval_on_selector_all(
+        "a[href^='commitments/']", "els => els.map(e => e.getAttribute('href'))"
+    )
     assert len(set(links)) == 12
     for href in sorted(set(links)):
         page.goto((site / "index.html").as_uri())
@@ -122,7 +135,8 @@ def test_hostile_comment_renders_as_inert_text(site: Path, browser_context: Any)
     assert page.locator("script").count() == 0
     assert page.locator("img").count() == 0
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
-    assert hrefs and not [h for h in hrefs if not h.startswith(("http://", "https://", "file://"))]
+    assert hrefs
+    assert not [h for h in hrefs if not h.startswith(("http://", "https://", "file://"))]
     assert watch.dialogs == []
     assert watch.errors == []
     page.close()

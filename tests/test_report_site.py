@@ -9,13 +9,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from tests.report_fixtures import (
-    FORMULA_ID,
-    HOSTILE_ID,
-    PII_ID,
-    FixtureSummary,
-    populate,
-)
 
 from joinfeedback.errors import UserError
 from reports.exports import ASSIGNMENT_HEADER, export_assignments
@@ -23,6 +16,13 @@ from reports.site import build_report
 from reports.textsafety import ProvenanceError
 from storage.db import open_database, transaction
 from storage.models import AnalysisRun, Comment
+from tests.report_fixtures import (
+    FORMULA_ID,
+    HOSTILE_ID,
+    PII_ID,
+    FixtureSummary,
+    populate,
+)
 
 
 class QuoteCollector(HTMLParser):
@@ -43,7 +43,11 @@ class QuoteCollector(HTMLParser):
         if "href" in values:
             self.hrefs.append(values["href"] or "")
         if tag == "blockquote" and "data-item-id" in values:
-            self._current = {"id": values["data-item-id"] or "", "kind": values.get("data-kind") or "", "text": ""}
+            self._current = {
+                "id": values["data-item-id"] or "",
+                "kind": values.get("data-kind") or "",
+                "text": "",
+            }
             self.quotes.append(self._current)
         elif tag == "p" and self._current is not None and not self._current["text"]:
             self._in_quote_p = True
@@ -98,11 +102,15 @@ def test_every_page_exists_and_shows_the_latest_complete_run(built: tuple[Path, 
         assert "工作坊簡報" in page
 
 
-def test_commitment_page_has_title_numbers_themes_and_changes(built: tuple[Path, FixtureSummary, str]) -> None:
+def test_commitment_page_has_title_numbers_themes_and_changes(
+    built: tuple[Path, FixtureSummary, str],
+) -> None:
     site, summary, _ = built
     page = (site / "commitments" / "c-2-1.html").read_text(encoding="utf-8")
     assert summary.titles["2.1"] in page
-    assert "主要主題" in page and "制式意見" in page and "討論引導" in page
+    assert "主要主題" in page
+    assert "制式意見" in page
+    assert "討論引導" in page
     assert re.search(r"新增 \d+ 則意見（上一次為批次 #" + str(summary.previous_run_id), page)
     sparse = (site / "commitments" / "c-5-1.html").read_text(encoding="utf-8")
     assert "注意：本承諾只有 2 則不重複論點" in sparse
@@ -131,8 +139,11 @@ def test_hostile_comment_is_inert_text(built: tuple[Path, FixtureSummary, str]) 
         assert "<script" not in html.lower()
         assert "<img" not in html.lower()
         assert "\u202e" not in html
-        assert not [h for h in parsed.hrefs if not (h.startswith(("http://", "https://", "../", "#"))
-                                                     or re.fullmatch(r"[a-z0-9/._-]+", h))]
+        assert not [
+            h
+            for h in parsed.hrefs
+            if not (h.startswith(("http://", "https://", "../", "#")) or re.fullmatch(r"[a-z0-9/._-]+", h))
+        ]
         for quote in parsed.quotes:
             if quote["id"] == HOSTILE_ID:
                 seen_hostile = True
@@ -149,8 +160,10 @@ def test_print_briefs_are_redacted_and_html_is_verbatim(built: tuple[Path, Fixtu
         assert secret not in markdown
     assert "someone@example.org" in (site / "commitments" / "c-1-1.html").read_text(encoding="utf-8")
     hostile_md = (site / "briefs" / "c-2-1.md").read_text(encoding="utf-8")
-    assert "<script>" not in hostile_md and "\\<script\\>" in hostile_md
-    assert "](javascript" not in hostile_md and "(<javascript" not in hostile_md  # no Markdown link made of it
+    assert "<script>" not in hostile_md
+    assert "\\<script\\>" in hostile_md
+    assert "](javascript" not in hostile_md
+    assert "(<javascript" not in hostile_md
     assert summary.titles["1.1"] in markdown
 
 
@@ -164,8 +177,11 @@ def test_pdf_brief_has_cjk_title_and_quote(built: tuple[Path, FixtureSummary, st
     assert summary.titles["1.1"] in text
     assert "資料開放專法應明定去識別化標準" in text  # the PII quote, in CJK …
     assert "someone@example.org" not in text  # … redacted for print
-    fonts = {str(font.get_object()["/BaseFont"]) for page in reader.pages
-             for font in page["/Resources"]["/Font"].values()}
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
     assert any("Noto-Sans-CJK-TC" in font for font in fonts), fonts
 
 
@@ -194,15 +210,19 @@ def test_proposal_page_applies_the_two_month_rule(built: tuple[Path, FixtureSumm
     assert states["idea-0015-aaaa-bbbb"] == "late"  # answered after 75 days
     assert states["idea-0005-aaaa-bbbb"] == "on_time"
     momentum = json.loads((site / "data" / "momentum.json").read_text(encoding="utf-8"))
-    assert momentum["rows"] and all(row["gained"] > 0 for row in momentum["rows"])
+    assert momentum["rows"]
+    assert all(row["gained"] > 0 for row in momentum["rows"])
     gains = [row["gained"] for row in momentum["rows"]]
     assert gains == sorted(gains, reverse=True)
 
 
-def test_gap_map_lists_unassigned_themes_and_quiet_commitments(built: tuple[Path, FixtureSummary, str]) -> None:
+def test_gap_map_lists_unassigned_themes_and_quiet_commitments(
+    built: tuple[Path, FixtureSummary, str],
+) -> None:
     site, _, _ = built
     gaps = (site / "gaps.html").read_text(encoding="utf-8")
-    assert "空氣污染 資訊公開" in gaps and "長照 人力" in gaps
+    assert "空氣污染 資訊公開" in gaps
+    assert "長照 人力" in gaps
     quiet = json.loads((site / "data" / "quiet_commitments.json").read_text(encoding="utf-8"))
     assert {row["code"] for row in quiet["rows"]} >= {"3.3", "5.1"}
 
