@@ -100,6 +100,8 @@ def setup(level: str = "INFO", fmt: str = "text", quiet: bool = False) -> loggin
     interactive = progress.interactive(quiet)
     handler: logging.Handler = ConsoleHandler() if interactive else logging.StreamHandler(sys.stderr)
     handler.set_name(HANDLER_NAME)
+    # the handler filters too: Scrapy resets the root logger's level to NOTSET when a crawl starts
+    handler.setLevel(numeric)
     handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
