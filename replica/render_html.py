@@ -120,7 +120,7 @@ def idea_page(idea: IdeaRec, now_ms: int, changed: bool = False) -> str:
     body = (
         f"<script>var idea = {script_json(obj)};</script>\n"
         f'<div class="idea-detail" data-id="{idea.uuid}">\n'
-        f'  <h2 class="idea-title">{escape(idea.title)}</h2>\n'
+        f'  <h1 class="idea-title">{escape(idea.title)}</h1>\n'
         f'  <div class="detail-join-num">已附議 {count}／尚餘 {remaining} 日</div>\n'
         f'  <div class="idea-outline">{escape(idea.outline)}</div>\n'
         f'  <div class="idea-content">{idea.content}</div>\n'

@@ -15,7 +15,7 @@ REGISTER_WEIGHTS = (0.35, 0.4, 0.12, 0.13)
 def _paragraphs(rng: random.Random, sentences: list[str], register: str) -> str:
     """Wrap sentences in paragraphs the way the site's editor does (``<p>``, sometimes ``<br>``)."""
     if len(sentences) > 3 and rng.random() < 0.6:
-        cut = rng.randint(1, len(sentences) - 1)
+        cut = rng.randint(2, len(sentences) - 1)  # never leave an opener alone in a paragraph
         groups = [sentences[:cut], sentences[cut:]]
     else:
         groups = [sentences]
