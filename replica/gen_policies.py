@@ -227,7 +227,8 @@ def fill_comments(
         html, label = make()
         rows.append((html, label, rng.randint(lo_ms, hi_ms)))
     for html, label, created in rows:
-        deleted = rng.random() < 0.03
+        # hostile payloads and form letters stay visible: tests and analysis rely on seeing them
+        deleted = rng.random() < 0.03 and label.kind not in {"hostile", "campaign"}
         rec = CommentRec(
             msg_uid=uids(created),
             policy_uuid=policy.uuid,
