@@ -8,8 +8,8 @@ import re
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
@@ -11,12 +11,13 @@ SMALL_N = 30  # fewer unique arguments than this: the brief warns that shares ar
 HTML_ROW_LIMIT = 60  # tables longer than this show their head in HTML; the CSV/JSON hold every row
 
 
-def to_taipei(moment: datetime | None) -> datetime | None:
-    """Aware datetimes converted to Taipei; naive ones (SQLite drops the offset) taken as Taipei time."""
+def to_taipei(moment: datetime | None, *, naive_is_utc: bool = False) -> datetime | None:
+    """A datetime in Taipei time. SQLite drops offsets: naive item times (written Taipei-aware by the
+    crawler) are Taipei wall time; naive bookkeeping times (runs, snapshots: ``utcnow``) are UTC."""
     if moment is None:
         return None
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=TAIPEI)
+        return moment.replace(tzinfo=UTC if naive_is_utc else TAIPEI).astimezone(TAIPEI)
     return moment.astimezone(TAIPEI)
 
 
@@ -25,11 +26,11 @@ def day_of(moment: datetime | None) -> date | None:
     return local.date() if local else None
 
 
-def fmt_day(moment: datetime | date | None) -> str:
+def fmt_day(moment: datetime | date | None, *, naive_is_utc: bool = False) -> str:
     if moment is None:
         return ""
     if isinstance(moment, datetime):
-        local = to_taipei(moment)
+        local = to_taipei(moment, naive_is_utc=naive_is_utc)
         return local.strftime("%Y-%m-%d") if local else ""
     return moment.isoformat()
 

@@ -63,7 +63,7 @@ def build_proposal_stats(
     proposals = rq.proposals(session)
     responses = rq.agency_responses(session)
     gained, momentum_from, momentum_to = rq.endorsement_momentum(session)
-    as_of = to_taipei(rq.last_crawl_finished_at(session) or fallback_as_of)
+    as_of = to_taipei(rq.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
     goals = [p.endorse_goal for p in proposals if p.endorse_goal]
     goal = statistics.mode(goals) if goals else 5000
 

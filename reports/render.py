@@ -55,6 +55,11 @@ def _day(value: datetime | date | None) -> str:
     return fmt_day(value) or "—"
 
 
+def _stamp_day(value: datetime | None) -> str:
+    """A bookkeeping time (run, crawl, snapshot), written as UTC."""
+    return fmt_day(value, naive_is_utc=True) or "—"
+
+
 def _svg(value: str | None) -> Markup:
     # Only ever our own matplotlib output (text drawn as paths), never user input.
     return Markup(value or "")  # noqa: S704
@@ -69,7 +74,7 @@ def make_environment(t: Translator, **globals_: Any) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(inert=_inert, href=_href, pct=_pct, num=_num, day=_day, svg=_svg)
+    env.filters.update(inert=_inert, href=_href, pct=_pct, num=_num, day=_day, stamp_day=_stamp_day, svg=_svg)
     css = (TEMPLATES / "style.css").read_text(encoding="utf-8")
     env.globals.update(t=t, lang=t.html_lang, css=Markup(css), small_n=SMALL_N, **globals_)  # noqa: S704
     return env

@@ -66,7 +66,7 @@ def build_report(
         say(f"{checked:,} quotes verified against stored texts")
 
     _prepare(out_dir)
-    run_finished = fmt_day(data.run.finished_at) or "—"
+    run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
     env = make_environment(
         t,
         run=data.run,

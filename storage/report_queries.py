@@ -195,9 +195,18 @@ def clusters(session: Session, run_id: int) -> list[ClusterRow]:
         .order_by(Cluster.size.desc(), Cluster.cluster_key)
     )
     return [
-        ClusterRow(key, scope, label or "", tuple(terms or ()), size, tuple(reps or ()), bool(minority))
+        ClusterRow(key, scope, label or "", _term_words(terms), size, tuple(reps or ()), bool(minority))
         for key, scope, label, terms, size, reps, minority in rows
     ]
+
+
+def _term_words(terms: Any) -> tuple[str, ...]:
+    """Theme terms as words: the analysis stores ``[[term, weight], …]``; plain ``[term, …]`` also accepted."""
+    words = []
+    for term in terms or ():
+        word = term[0] if isinstance(term, list | tuple) and term else term
+        words.append(str(word))
+    return tuple(words)
 
 
 def campaigns(session: Session, run_id: int) -> list[CampaignRow]:

@@ -283,3 +283,17 @@ def test_report_builds_on_each_database(db_url: str, tmp_path: Path) -> None:
     assert f"分析批次 #{summary.latest_run_id}" in index.read_text(encoding="utf-8")
     assert len(list((tmp_path / "site" / "commitments").glob("*.html"))) == len(summary.commitment_codes)
     engine.dispose()
+
+
+def test_report_renders_a_run_made_by_the_real_analysis(tmp_path: Path) -> None:
+    """The analysis stage's own output (term weights, its theme keys) renders, quotes verified."""
+    from analysis.run import run_analysis
+
+    engine = open_database(f"sqlite:///{tmp_path / 'jf.db'}")
+    populate(engine, n_comments=200)
+    run_id = run_analysis(engine, quiet=True)
+    index = build_report(engine, tmp_path / "site", quiet=True, pdf=False)
+    assert f"分析批次 #{run_id}" in index.read_text(encoding="utf-8")
+    quotes = [q for page in html_pages(tmp_path / "site") for q in parse(page).quotes]
+    assert len(quotes) >= 20
+    engine.dispose()
