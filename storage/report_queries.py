@@ -201,7 +201,7 @@ def clusters(session: Session, run_id: int) -> list[ClusterRow]:
 
 
 def _term_words(terms: Any) -> tuple[str, ...]:
-    """Theme terms as words: the analysis stores ``[[term, weight], …]``; plain ``[term, …]`` also accepted."""
+    """Theme terms as words: the analysis stores ``[[term, weight], …]``; plain ``[term, …]`` works too."""
     words = []
     for term in terms or ():
         word = term[0] if isinstance(term, list | tuple) and term else term
