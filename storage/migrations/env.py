@@ -22,12 +22,22 @@ def run_migrations() -> None:
         _run(connection)
 
 
+def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations name plain SQL types, never the models' Python-side decorators."""
+    from storage.models import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection) -> None:  # type: ignore[no-untyped-def]
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
