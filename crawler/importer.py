@@ -48,8 +48,10 @@ class ImportSummary:
     crawl_run_id: int | None = None
 
     def __str__(self) -> str:
-        return (f"imported {self.file} ({self.format}): {self.rows_read} rows read, {self.new} new, "
-                f"{self.updated} updated, {self.unchanged} unchanged")
+        return (
+            f"imported {self.file} ({self.format}): {self.rows_read} rows read, {self.new} new, "
+            f"{self.updated} updated, {self.unchanged} unchanged"
+        )
 
 
 def _looks_like_json(text: str) -> bool:
@@ -58,15 +60,27 @@ def _looks_like_json(text: str) -> bool:
 
 
 def _imported_batch(items: list[ImportedItemRecord], dataset: str, source_file: str) -> RowBatch:
-    rows = [{
-        "dataset": dataset, "item_id": item.item_id, "text": item.text, "author": item.author,
-        "created_at": item.created_at, "url": item.url, "source_file": source_file[:1000],
-        "source_line": item.source_line,
-    } for item in items]
-    return RowBatch(ImportedItem, ("dataset", "item_id"), COMPARED_COLUMNS, rows, also_update=PROVENANCE_COLUMNS)
+    rows = [
+        {
+            "dataset": dataset,
+            "item_id": item.item_id,
+            "text": item.text,
+            "author": item.author,
+            "created_at": item.created_at,
+            "url": item.url,
+            "source_file": source_file[:1000],
+            "source_line": item.source_line,
+        }
+        for item in items
+    ]
+    return RowBatch(
+        ImportedItem, ("dataset", "item_id"), COMPARED_COLUMNS, rows, also_update=PROVENANCE_COLUMNS
+    )
 
 
-def import_file(path: Path, engine: Engine, *, dataset: str = "import", encoding: str | None = None) -> ImportSummary:
+def import_file(
+    path: Path, engine: Engine, *, dataset: str = "import", encoding: str | None = None
+) -> ImportSummary:
     """Import ``path``; raises ``UserError`` (file + line/field) and writes nothing when anything is wrong."""
     label = str(path)
     dataset = dataset.strip()
@@ -81,13 +95,20 @@ def import_file(path: Path, engine: Engine, *, dataset: str = "import", encoding
         raise bad_file(label, "", "file is empty")
     if _looks_like_json(decoded.text):
         opendata = parse_opendata_file(decoded.text, label)
-        fmt, batches, rows_read, content_type = opendata.shape, opendata.batches, opendata.rows_read, "application/json"
+        fmt, batches, rows_read, content_type = (
+            opendata.shape,
+            opendata.batches,
+            opendata.rows_read,
+            "application/json",
+        )
     else:
         items = parse_csv(decoded.text, label)
         fmt, rows_read, content_type = "csv", len(items), "text/csv"
         batches = (_imported_batch(items, dataset, path.name),)
     uri = path.resolve().as_uri()
-    run_id, counts = write_import(engine, RawFile(uri, raw, f"{content_type}; charset={decoded.encoding}"), fmt, batches)
+    run_id, counts = write_import(
+        engine, RawFile(uri, raw, f"{content_type}; charset={decoded.encoding}"), fmt, batches
+    )
     return ImportSummary(label, fmt, rows_read, counts.new, counts.updated, counts.unchanged, run_id)
 
 

@@ -8,6 +8,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -106,13 +107,17 @@ def cli():  # type: ignore[no-untyped-def]
     return run_cli
 
 
-def dump_database(url: str) -> dict[str, list[tuple[str, ...]]]:
-    """Every row of every table of the schema, as sorted reprs: equal dumps mean nothing was written."""
+def dump_database(url: Any) -> dict[str, list[tuple[str, ...]]]:
+    """Every row of every table of the schema, as sorted reprs: equal dumps mean nothing was written.
+
+    ``url`` is a database URL or an open Engine (reused, not disposed).
+    """
+    from sqlalchemy import Engine
     from sqlalchemy import inspect as sa_inspect
 
     from storage.models import Base
 
-    engine = create_engine(url)
+    engine = url if isinstance(url, Engine) else create_engine(url)
     try:
         present = set(sa_inspect(engine).get_table_names())
         dump: dict[str, list[tuple[str, ...]]] = {}
@@ -122,7 +127,8 @@ def dump_database(url: str) -> dict[str, list[tuple[str, ...]]]:
                     dump[table.name] = sorted(tuple(repr(v) for v in row) for row in conn.execute(table.select()))
         return dump
     finally:
-        engine.dispose()
+        if engine is not url:
+            engine.dispose()
 
 
 @pytest.fixture

@@ -34,13 +34,18 @@ def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str]) -> Pat
 
 def sample_rows(n: int) -> list[dict[str, str]]:
     """Rows with the awkward parts real comments have: commas, quotes, newlines, CJK, emoji."""
-    return [{
-        "id": f"c{i:04d}",
-        "text": f"第{i}則意見：開放政府，\"資料\"要開放。\n第二段 {'😀' if i % 7 == 0 else ''}",
-        "author": f"使用者{i % 13}",
-        "created_at": f"109/02/{1 + i % 28:02d}" if i % 2 else f"2020-03-{1 + i % 28:02d} 08:{i % 60:02d}:00",
-        "url": f"https://example.org/c/{i}",
-    } for i in range(n)]
+    return [
+        {
+            "id": f"c{i:04d}",
+            "text": f'第{i}則意見：開放政府，"資料"要開放。\n第二段 {"😀" if i % 7 == 0 else ""}',
+            "author": f"使用者{i % 13}",
+            "created_at": f"109/02/{1 + i % 28:02d}"
+            if i % 2
+            else f"2020-03-{1 + i % 28:02d} 08:{i % 60:02d}:00",
+            "url": f"https://example.org/c/{i}",
+        }
+        for i in range(n)
+    ]
 
 
 def imported(engine: Engine, dataset: str = "import") -> dict[str, ImportedItem]:
@@ -65,7 +70,13 @@ def test_csv_round_trip_stores_every_row(tmp_path: Path, db_url: str) -> None:
     path = write_csv(tmp_path / "comments.csv", rows, ["id", "text", "author", "created_at", "url"])
     engine = open_database(db_url)
     summary = import_file(path, engine)
-    assert (summary.format, summary.rows_read, summary.new, summary.updated, summary.unchanged) == ("csv", 300, 300, 0, 0)
+    assert (summary.format, summary.rows_read, summary.new, summary.updated, summary.unchanged) == (
+        "csv",
+        300,
+        300,
+        0,
+        0,
+    )
     stored = imported(engine)
     assert len(stored) == 300
     for row in rows:
@@ -103,7 +114,10 @@ def test_import_twice_changes_nothing_and_a_changed_text_updates(tmp_path: Path,
         runs = session.scalars(select(CrawlRun).order_by(CrawlRun.id)).all()
         payloads = session.scalar(select(func.count()).select_from(RawPayload))
     assert [(r.kind, r.status, r.items_new, r.items_updated, r.items_unchanged) for r in runs] == [
-        ("import", "finished", 50, 0, 0), ("import", "finished", 0, 0, 50), ("import", "finished", 0, 1, 49)]
+        ("import", "finished", 50, 0, 0),
+        ("import", "finished", 0, 0, 50),
+        ("import", "finished", 0, 1, 49),
+    ]
     assert payloads == 2  # the same bytes are stored once
     assert stored["c0007"].raw_payload_id != stored["c0008"].raw_payload_id
     engine.dispose()
@@ -140,15 +154,18 @@ def test_datasets_keep_the_same_ids_apart(tmp_path: Path, sqlite_url: str) -> No
     engine.dispose()
 
 
-@pytest.mark.parametrize(("encoding", "prefix"), [
-    ("utf-8", b""),
-    ("utf-8", b"\xef\xbb\xbf"),
-    ("utf-16-le", b"\xff\xfe"),
-    ("utf-16-be", b"\xfe\xff"),
-    ("utf-16-le", b""),
-    ("utf-16-be", b""),
-    ("utf-32-le", b"\xff\xfe\x00\x00"),
-])
+@pytest.mark.parametrize(
+    ("encoding", "prefix"),
+    [
+        ("utf-8", b""),
+        ("utf-8", b"\xef\xbb\xbf"),
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-16-le", b""),
+        ("utf-16-be", b""),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+    ],
+)
 def test_utf_encodings_are_recognised(tmp_path: Path, sqlite_url: str, encoding: str, prefix: bytes) -> None:
     text = "id,text,author\r\n1,政府資料開放，請加強,王小明\r\n2,第二則 😀,\r\n"
     path = tmp_path / "c.csv"
@@ -156,7 +173,11 @@ def test_utf_encodings_are_recognised(tmp_path: Path, sqlite_url: str, encoding:
     engine = open_database(sqlite_url)
     assert import_file(path, engine).new == 2
     stored = imported(engine)
-    assert (stored["1"].text, stored["1"].author, stored["2"].text) == ("政府資料開放，請加強", "王小明", "第二則 😀")
+    assert (stored["1"].text, stored["1"].author, stored["2"].text) == (
+        "政府資料開放，請加強",
+        "王小明",
+        "第二則 😀",
+    )
     engine.dispose()
 
 
@@ -169,27 +190,41 @@ def test_big5_is_accepted_only_when_named(tmp_path: Path, sqlite_url: str) -> No
     engine.dispose()
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("2020-02-21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
-    ("2020-02-21 13:05:09", datetime(2020, 2, 21, 13, 5, 9, tzinfo=TAIPEI)),
-    ("2020-02-21T05:05:09Z", datetime(2020, 2, 21, 5, 5, 9, tzinfo=UTC)),
-    ("2020-02-21T13:05:09+08:00", datetime(2020, 2, 21, 5, 5, 9, tzinfo=UTC)),
-    ("2020/2/21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
-    ("2020/02/21 13:05", datetime(2020, 2, 21, 13, 5, tzinfo=TAIPEI)),
-    ("109/02/21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
-    ("109-2-21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
-    ("99/12/31", datetime(2010, 12, 31, tzinfo=TAIPEI)),
-    ("民國109年2月21日", datetime(2020, 2, 21, tzinfo=TAIPEI)),
-    ("109年2月21日 09:30", datetime(2020, 2, 21, 9, 30, tzinfo=TAIPEI)),
-    ("2020年2月21日", datetime(2020, 2, 21, tzinfo=TAIPEI)),
-    ("  ", None),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2020-02-21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
+        ("2020-02-21 13:05:09", datetime(2020, 2, 21, 13, 5, 9, tzinfo=TAIPEI)),
+        ("2020-02-21T05:05:09Z", datetime(2020, 2, 21, 5, 5, 9, tzinfo=UTC)),
+        ("2020-02-21T13:05:09+08:00", datetime(2020, 2, 21, 5, 5, 9, tzinfo=UTC)),
+        ("2020/2/21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
+        ("2020/02/21 13:05", datetime(2020, 2, 21, 13, 5, tzinfo=TAIPEI)),
+        ("109/02/21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
+        ("109-2-21", datetime(2020, 2, 21, tzinfo=TAIPEI)),
+        ("99/12/31", datetime(2010, 12, 31, tzinfo=TAIPEI)),
+        ("民國109年2月21日", datetime(2020, 2, 21, tzinfo=TAIPEI)),
+        ("109年2月21日 09:30", datetime(2020, 2, 21, 9, 30, tzinfo=TAIPEI)),
+        ("2020年2月21日", datetime(2020, 2, 21, tzinfo=TAIPEI)),
+        ("  ", None),
+    ],
+)
 def test_dates_people_write(value: str, expected: datetime | None) -> None:
     assert parse_date(value) == expected
 
 
-@pytest.mark.parametrize("value", ["21/02/2020", "Feb 21 2020", "109/13/01", "2020-02-30", "民國2020年1月1日",
-                                   "0001-01-01", "yesterday", "2020-02-21 25:00"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "21/02/2020",
+        "Feb 21 2020",
+        "109/13/01",
+        "2020-02-30",
+        "民國2020年1月1日",
+        "0001-01-01",
+        "yesterday",
+        "2020-02-21 25:00",
+    ],
+)
 def test_dates_that_are_refused(value: str) -> None:
     with pytest.raises(ValueError, match=r"date|year"):
         parse_date(value)
@@ -201,15 +236,26 @@ def test_dates_that_are_refused(value: str) -> None:
 def idea_entry(uuid: str, endorse: object = "5,104", sent: str = "無") -> dict[str, object]:
     """One object of /toOpenData/v2/ey/idea, keys in the site's order (docs/site-shapes.md)."""
     return {
-        "publishDate": "2024-01-14 00:01:18", "網址": f"https://join.gov.tw/idea/detail/{uuid}",
-        "標題": "請政府公開預算資料", "提議內容": "<p>公開<br>預算</p>", "利益與影響": "透明", "附議數量": endorse,
-        "附議門檻": 5000, "提送日期": sent, "關注數量": "12", "留言數量": 3, "googleAnalytics": 345.0, "提議者": "示例使用者",
+        "publishDate": "2024-01-14 00:01:18",
+        "網址": f"https://join.gov.tw/idea/detail/{uuid}",
+        "標題": "請政府公開預算資料",
+        "提議內容": "<p>公開<br>預算</p>",
+        "利益與影響": "透明",
+        "附議數量": endorse,
+        "附議門檻": 5000,
+        "提送日期": sent,
+        "關注數量": "12",
+        "留言數量": 3,
+        "googleAnalytics": 345.0,
+        "提議者": "示例使用者",
     }
 
 
 def test_opendata_ideas_become_idea_rows(tmp_path: Path, db_url: str) -> None:
-    entries = [idea_entry("0794207b-5f1e-4b8e-a3c9-111111111111"),
-               idea_entry("8661d539-aaaa-4b8e-a3c9-222222222222", endorse=120, sent="2024-03-01 10:00:00")]
+    entries = [
+        idea_entry("0794207b-5f1e-4b8e-a3c9-111111111111"),
+        idea_entry("8661d539-aaaa-4b8e-a3c9-222222222222", endorse=120, sent="2024-03-01 10:00:00"),
+    ]
     path = tmp_path / "idea.json"
     path.write_text(json.dumps(entries, ensure_ascii=False, indent=2), encoding="utf-8")
     engine = open_database(db_url)
@@ -219,10 +265,17 @@ def test_opendata_ideas_become_idea_rows(tmp_path: Path, db_url: str) -> None:
         ideas = {i.uuid: i for i in session.scalars(select(Idea))}
     first = ideas["0794207b-5f1e-4b8e-a3c9-111111111111"]
     assert (first.site, first.title, first.endorse_count, first.endorse_goal, first.follower_count) == (
-        "join.gov.tw", "請政府公開預算資料", 5104, 5000, 12)
+        "join.gov.tw",
+        "請政府公開預算資料",
+        5104,
+        5000,
+        12,
+    )
     assert first.passed_at is None
     assert as_taipei(first.published_at) == datetime(2024, 1, 14, 0, 1, 18, tzinfo=TAIPEI)
-    assert as_taipei(ideas["8661d539-aaaa-4b8e-a3c9-222222222222"].passed_at) == datetime(2024, 3, 1, 10, tzinfo=TAIPEI)
+    assert as_taipei(ideas["8661d539-aaaa-4b8e-a3c9-222222222222"].passed_at) == datetime(
+        2024, 3, 1, 10, tzinfo=TAIPEI
+    )
     before = data_tables(db_url)
     again = import_file(path, engine)
     assert (again.new, again.updated, again.unchanged) == (0, 0, 2)
@@ -235,47 +288,78 @@ def test_opendata_import_leaves_crawled_fields_alone(tmp_path: Path, sqlite_url:
     uuid = "0794207b-5f1e-4b8e-a3c9-111111111111"
     engine = open_database(sqlite_url)
     with session_factory(engine)() as session, session.begin():
-        session.add(Idea(site="join.gov.tw", uuid=uuid, title="舊標題", status="Completed", agency="國家發展委員會"))
+        session.add(
+            Idea(site="join.gov.tw", uuid=uuid, title="舊標題", status="Completed", agency="國家發展委員會")
+        )
     path = tmp_path / "idea.json"
     path.write_text(json.dumps([idea_entry(uuid)], ensure_ascii=False), encoding="utf-8")
     summary = import_file(path, engine)
     assert (summary.new, summary.updated) == (0, 1)
     with session_factory(engine)() as session:
         idea = session.scalars(select(Idea)).one()
-    assert (idea.title, idea.status, idea.agency, idea.endorse_count) == ("請政府公開預算資料", "Completed", "國家發展委員會", 5104)
+    assert (idea.title, idea.status, idea.agency, idea.endorse_count) == (
+        "請政府公開預算資料",
+        "Completed",
+        "國家發展委員會",
+        5104,
+    )
     engine.dispose()
 
 
 def test_opendata_policies_current_shape(tmp_path: Path, sqlite_url: str) -> None:
-    entries = [{"標題": "我國第一期開放政府國家行動方案（草案）", "網址": "https://join.gov.tw/policies/detail/031e9918-59d5-4a1a-b105-96af228f3147",
-                "提議機關": "國家發展委員會", "發佈日期": "2020-02-21 00:00:00", "下線日期": "2020-03-06 23:59:59",
-                "關注數量": "88", "留言數量": "131"}]
+    entries = [
+        {
+            "標題": "我國第一期開放政府國家行動方案（草案）",
+            "網址": "https://join.gov.tw/policies/detail/031e9918-59d5-4a1a-b105-96af228f3147",
+            "提議機關": "國家發展委員會",
+            "發佈日期": "2020-02-21 00:00:00",
+            "下線日期": "2020-03-06 23:59:59",
+            "關注數量": "88",
+            "留言數量": "131",
+        }
+    ]
     path = tmp_path / "policy.json"
     path.write_text(json.dumps(entries, ensure_ascii=False), encoding="utf-8")
     engine = open_database(sqlite_url)
     assert import_file(path, engine).format == "opendata-policy"
     with session_factory(engine)() as session:
         policy = session.scalars(select(Policy)).one()
-    assert (policy.site, policy.uuid, policy.agency, policy.follower_count, policy.declared_comment_count) == (
-        "join.gov.tw", "031e9918-59d5-4a1a-b105-96af228f3147", "國家發展委員會", 88, 131)
+    assert (
+        policy.site,
+        policy.uuid,
+        policy.agency,
+        policy.follower_count,
+        policy.declared_comment_count,
+    ) == ("join.gov.tw", "031e9918-59d5-4a1a-b105-96af228f3147", "國家發展委員會", 88, 131)
     assert as_taipei(policy.closes_at) == datetime(2020, 3, 6, 23, 59, 59, tzinfo=TAIPEI)
     engine.dispose()
 
 
 def policy_2017(messages: list[dict[str, str]]) -> list[dict[str, object]]:
-    return [{"url": "https://join.gov.tw/policies/detail/b51a8a5e-1b5e-4a6e-9d39-6ba2f1d2c0a7", "title": "數位經濟法草案",
-             "messages": messages}]
+    return [
+        {
+            "url": "https://join.gov.tw/policies/detail/b51a8a5e-1b5e-4a6e-9d39-6ba2f1d2c0a7",
+            "title": "數位經濟法草案",
+            "messages": messages,
+        }
+    ]
 
 
 def test_opendata_policies_2017_shape_gives_comments_with_stable_ids(tmp_path: Path, db_url: str) -> None:
-    messages = [{"createDate": "2017-03-01 10:00:00", "authorName": "示例使用者", "content": "<p>支持</p>"},
-                {"createDate": "2017-03-01 11:00:00", "authorName": "示例使用者", "content": "反對"},
-                {"createDate": "2017-03-01 11:00:00", "authorName": "示例使用者", "content": "反對"}]
+    messages = [
+        {"createDate": "2017-03-01 10:00:00", "authorName": "示例使用者", "content": "<p>支持</p>"},
+        {"createDate": "2017-03-01 11:00:00", "authorName": "示例使用者", "content": "反對"},
+        {"createDate": "2017-03-01 11:00:00", "authorName": "示例使用者", "content": "反對"},
+    ]
     path = tmp_path / "policy-2017.json"
     path.write_text(json.dumps(policy_2017(messages), ensure_ascii=False), encoding="utf-8")
     engine = open_database(db_url)
     summary = import_file(path, engine)
-    assert (summary.format, summary.rows_read, summary.new) == ("opendata-policy-2017", 1, 4)  # 1 policy + 3 comments
+    assert (summary.format, summary.rows_read, summary.new) == (
+        "opendata-policy-2017",
+        1,
+        4,
+    )  # 1 policy + 3 comments
     with session_factory(engine)() as session:
         comments = session.scalars(select(Comment).order_by(Comment.created_at, Comment.msg_uid)).all()
         policy = session.scalars(select(Policy)).one()
@@ -292,7 +376,17 @@ def test_opendata_policies_2017_shape_gives_comments_with_stable_ids(tmp_path: P
 
 def test_comment_ids_are_deterministic() -> None:
     assert comment_id("p", 0, "x") == comment_id("p", 0, "x")
-    assert len({comment_id("p", 0, "x"), comment_id("p", 1, "x"), comment_id("q", 0, "x"), comment_id("p", 0, "y")}) == 4
+    assert (
+        len(
+            {
+                comment_id("p", 0, "x"),
+                comment_id("p", 1, "x"),
+                comment_id("q", 0, "x"),
+                comment_id("p", 0, "y"),
+            }
+        )
+        == 4
+    )
     assert len(comment_id("031e9918-59d5-4a1a-b105-96af228f3147", 10**6, "x" * 500)) == 40
 
 
@@ -300,6 +394,10 @@ def test_recorded_fixture_files_import(tmp_path: Path, sqlite_url: str) -> None:
     """The files under tests/fixtures/import/ (small, hand-written in the documented shapes) all import."""
     engine = open_database(sqlite_url)
     formats = {path.name: import_file(path, engine).format for path in sorted(FIXTURES.glob("good-*"))}
-    assert formats == {"good-comments.csv": "csv", "good-idea.json": "opendata-idea",
-                       "good-policy-2017.json": "opendata-policy-2017", "good-policy.json": "opendata-policy"}
+    assert formats == {
+        "good-comments.csv": "csv",
+        "good-idea.json": "opendata-idea",
+        "good-policy-2017.json": "opendata-policy-2017",
+        "good-policy.json": "opendata-policy",
+    }
     engine.dispose()

@@ -43,14 +43,22 @@ def _header(fields: list[str], label: str) -> list[str]:
     unknown = [name for name in names if name not in COLUMNS]
     if unknown:
         listed = ", ".join(f'"{name}"' for name in unknown)
-        raise bad_file(label, "line 1", f"unknown column(s) {listed}; expected a header with id,text and "
-                       f"optionally author,created_at,url")
+        raise bad_file(
+            label,
+            "line 1",
+            f"unknown column(s) {listed}; expected a header with id,text and "
+            f"optionally author,created_at,url",
+        )
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
-        raise bad_file(label, "line 1", f"column(s) {', '.join(repeated)} appear more than once in the header")
+        raise bad_file(
+            label, "line 1", f"column(s) {', '.join(repeated)} appear more than once in the header"
+        )
     missing = [name for name in REQUIRED if name not in names]
     if missing:
-        raise bad_file(label, "line 1", f"missing required column(s) {', '.join(missing)} (header: {','.join(names)})")
+        raise bad_file(
+            label, "line 1", f"missing required column(s) {', '.join(missing)} (header: {','.join(names)})"
+        )
     return names
 
 
@@ -66,7 +74,9 @@ def parse_csv(text: str, label: str) -> list[ImportedItem]:
         raise bad_file(label, "", "file is empty")
     first_line, header_fields = records[0]
     if first_line != 1:
-        raise bad_file(label, f"line {first_line}", "the file starts with blank lines; the header must be line 1")
+        raise bad_file(
+            label, f"line {first_line}", "the file starts with blank lines; the header must be line 1"
+        )
     names = _header(header_fields, label)
     if len(records) == 1:
         raise bad_file(label, "", "has a header but no data rows")
@@ -75,8 +85,12 @@ def parse_csv(text: str, label: str) -> list[ImportedItem]:
     for line, fields in records[1:]:
         where = f"line {line}"
         if len(fields) != len(names):
-            raise bad_file(label, where, f"{len(fields)} fields but the header has {len(names)} "
-                           "(a comma or quote inside a value must be quoted)")
+            raise bad_file(
+                label,
+                where,
+                f"{len(fields)} fields but the header has {len(names)} "
+                "(a comma or quote inside a value must be quoted)",
+            )
         row = dict(zip(names, fields, strict=True))
         for name, value in row.items():
             check_storable(label, where, f'column "{name}"', value, max_chars=MAX_CHARS.get(name))
@@ -88,7 +102,9 @@ def parse_csv(text: str, label: str) -> list[ImportedItem]:
             raise bad_file(label, where, 'column "text" is empty')
         size = len(body.encode("utf-8"))
         if size > MAX_TEXT_BYTES:
-            raise bad_file(label, where, f'column "text" is {size / 2**20:.1f} MB, over the 1 MB limit per item')
+            raise bad_file(
+                label, where, f'column "text" is {size / 2**20:.1f} MB, over the 1 MB limit per item'
+            )
         if item_id in seen:
             raise bad_file(label, where, f'duplicate id "{item_id}" (first on line {seen[item_id]})')
         seen[item_id] = line
@@ -96,8 +112,14 @@ def parse_csv(text: str, label: str) -> list[ImportedItem]:
             created_at = parse_date(row.get("created_at", ""))
         except ValueError as exc:
             raise bad_file(label, where, f'column "created_at": {exc}') from None
-        items.append(ImportedItem(
-            item_id=item_id, text=body, author=row.get("author", "").strip(), created_at=created_at,
-            url=row.get("url", "").strip(), source_line=line,
-        ))
+        items.append(
+            ImportedItem(
+                item_id=item_id,
+                text=body,
+                author=row.get("author", "").strip(),
+                created_at=created_at,
+                url=row.get("url", "").strip(),
+                source_line=line,
+            )
+        )
     return items

@@ -55,9 +55,14 @@ def _from_match(match: re.Match[str], text: str) -> datetime:
         year += ROC_OFFSET
     try:
         moment = datetime(
-            year, int(match["m"]), int(match["d"]),
-            int(match["h"] or 0), int(match["mi"] or 0), int(match["s"] or 0),
-            int((match["f"] or "0").ljust(6, "0")), tzinfo=TAIPEI,
+            year,
+            int(match["m"]),
+            int(match["d"]),
+            int(match["h"] or 0),
+            int(match["mi"] or 0),
+            int(match["s"] or 0),
+            int((match["f"] or "0").ljust(6, "0")),
+            tzinfo=TAIPEI,
         )
     except ValueError as exc:
         raise ValueError(f"impossible date {text!r} ({exc})") from None

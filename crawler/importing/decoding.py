@@ -46,7 +46,9 @@ def read_bytes(path: Path, label: str) -> bytes:
             raise bad_file(label, "", "is not a regular file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise bad_file(label, "", f"is {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB import limit")
+            raise bad_file(
+                label, "", f"is {size / 2**20:.0f} MB, over the {MAX_FILE_BYTES // 2**20} MB import limit"
+            )
         return path.read_bytes()
     except PermissionError:
         raise bad_file(label, "", "cannot be read (permission denied)") from None
@@ -93,7 +95,9 @@ def decode(raw: bytes, label: str, *, encoding: str | None = None) -> DecodedFil
         try:
             codec = codecs.lookup(encoding).name
         except LookupError:
-            raise bad_file(label, "", f"unknown encoding {encoding!r} (try utf-8, big5, cp950, utf-16)") from None
+            raise bad_file(
+                label, "", f"unknown encoding {encoding!r} (try utf-8, big5, cp950, utf-16)"
+            ) from None
         text = _decode(raw, codec, label)
         return DecodedFile(raw, text.removeprefix("\ufeff"), codec)
     for bom, codec in _BOMS:
@@ -110,7 +114,15 @@ def decode(raw: bytes, label: str, *, encoding: str | None = None) -> DecodedFil
         try:
             raw.decode("cp950")
         except UnicodeDecodeError:
-            raise bad_file(label, f"line {line}", f"not valid UTF-8 (bytes {bad}); save the file as UTF-8, "
-                           "or name its encoding with --encoding") from None
-        raise bad_file(label, f"line {line}", f"not valid UTF-8 (bytes {bad}) but valid Big5/cp950; convert it "
-                       f"with `iconv -f big5 -t utf-8 {label} > converted.csv` or pass --encoding big5") from None
+            raise bad_file(
+                label,
+                f"line {line}",
+                f"not valid UTF-8 (bytes {bad}); save the file as UTF-8, "
+                "or name its encoding with --encoding",
+            ) from None
+        raise bad_file(
+            label,
+            f"line {line}",
+            f"not valid UTF-8 (bytes {bad}) but valid Big5/cp950; convert it "
+            f"with `iconv -f big5 -t utf-8 {label} > converted.csv` or pass --encoding big5",
+        ) from None

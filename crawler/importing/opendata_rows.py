@@ -29,10 +29,29 @@ POLICY_KEYS = frozenset({"提議機關", "發佈日期", "下線日期"})
 
 # What the open data says about a row; anything else (status, agency of an idea, …) comes from the
 # detail pages and must not be overwritten by an import.
-IDEA_COLUMNS = ("title", "url", "outline", "content", "outcome", "proposer", "published_at", "endorse_count",
-                "endorse_goal", "passed_at", "follower_count", "comment_count")
-POLICY_COLUMNS = ("title", "url", "agency", "published_at", "closes_at", "follower_count",
-                  "declared_comment_count")
+IDEA_COLUMNS = (
+    "title",
+    "url",
+    "outline",
+    "content",
+    "outcome",
+    "proposer",
+    "published_at",
+    "endorse_count",
+    "endorse_goal",
+    "passed_at",
+    "follower_count",
+    "comment_count",
+)
+POLICY_COLUMNS = (
+    "title",
+    "url",
+    "agency",
+    "published_at",
+    "closes_at",
+    "follower_count",
+    "declared_comment_count",
+)
 POLICY_2017_COLUMNS = ("title", "url")
 COMMENT_COLUMNS = ("policy_uuid", "author", "text", "created_at", "url")
 MAX_CHARS = {"uuid": 64, "url": 1000, "proposer": 200, "agency": 200, "author": 200, "site": 100}
@@ -159,7 +178,9 @@ def _no_duplicates(keys: Sequence[tuple[str, str]], what: str, where: _Where) ->
     seen: dict[tuple[str, str], int] = {}
     for index, key in enumerate(keys):
         if key in seen:
-            raise bad_file(where.label, where(index), f'duplicate {what} "{key[1]}" (first at {where(seen[key])})')
+            raise bad_file(
+                where.label, where(index), f'duplicate {what} "{key[1]}" (first at {where(seen[key])})'
+            )
         seen[key] = index
 
 
@@ -195,9 +216,13 @@ def _policy_batches(entries: Sequence[Any], where: _Where, *, with_messages: boo
         policy_rows.append(row)
         for m_index, message in enumerate(policy.messages):
             comment = {
-                "site": site, "msg_uid": comment_id(policy.uuid, m_index, message.item_id),
-                "policy_uuid": policy.uuid, "author": message.author, "text": message.text,
-                "created_at": message.created_at, "url": message.url,
+                "site": site,
+                "msg_uid": comment_id(policy.uuid, m_index, message.item_id),
+                "policy_uuid": policy.uuid,
+                "author": message.author,
+                "text": message.text,
+                "created_at": message.created_at,
+                "url": message.url,
             }
             _check_row(comment, where.label, f"{where(index)}: messages[{m_index}]")
             comment_rows.append(comment)
@@ -212,7 +237,7 @@ def parse_opendata_file(text: str, label: str) -> OpenDataFile:
     """Rows of an open-data file, or ``BadImportFile`` naming the line and field of the first problem."""
     data = load_json(text, label)
     if not isinstance(data, list):
-        kind = {dict: "an object", str: "a string"}.get(type(data), type(data).__name__)
+        kind = "an object" if isinstance(data, dict) else type(data).__name__
         raise bad_file(label, "line 1", f"expected a JSON array of open-data entries, got {kind}")
     if not data:
         raise bad_file(label, "", "the JSON array is empty: nothing to import")
@@ -229,6 +254,10 @@ def parse_opendata_file(text: str, label: str) -> OpenDataFile:
         batches = _policy_batches(data, where, with_messages=True)
     else:
         keys = ", ".join(sorted(data[0]))[:200]
-        raise bad_file(label, where(0), f"not a join.gov.tw open-data shape I know (keys: {keys}); expected "
-                       "the proposal list (網址, 標題, 附議數量, …) or the consultation list (網址, 標題, …)")
+        raise bad_file(
+            label,
+            where(0),
+            f"not a join.gov.tw open-data shape I know (keys: {keys}); expected "
+            "the proposal list (網址, 標題, 附議數量, …) or the consultation list (網址, 標題, …)",
+        )
     return OpenDataFile(shape, batches, len(data))

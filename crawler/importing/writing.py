@@ -99,7 +99,13 @@ def _write_batch(session: Session, batch: RowBatch, raw_payload_id: int | None, 
         else:
             updated += 1
         changed.append({**row, "raw_payload_id": raw_payload_id})
-    upsert(session, batch.model, changed, keys=batch.keys, update=(*batch.columns, *batch.also_update, "raw_payload_id"))
+    upsert(
+        session,
+        batch.model,
+        changed,
+        keys=batch.keys,
+        update=(*batch.columns, *batch.also_update, "raw_payload_id"),
+    )
     counts.new += new
     counts.updated += updated
     counts.unchanged += unchanged
@@ -108,10 +114,22 @@ def _write_batch(session: Session, batch: RowBatch, raw_payload_id: int | None, 
 
 def _store_raw(session: Session, raw: RawFile, crawl_run_id: int) -> int:
     digest = hashlib.sha256(raw.body).hexdigest()
-    upsert(session, RawPayload, [{
-        "sha256": digest, "url": raw.uri[:1000], "content_type": raw.content_type, "size": len(raw.body),
-        "body_zlib": zlib.compress(raw.body, 6), "fetched_at": datetime.now(UTC), "crawl_run_id": crawl_run_id,
-    }], keys=("sha256",))
+    upsert(
+        session,
+        RawPayload,
+        [
+            {
+                "sha256": digest,
+                "url": raw.uri[:1000],
+                "content_type": raw.content_type,
+                "size": len(raw.body),
+                "body_zlib": zlib.compress(raw.body, 6),
+                "fetched_at": datetime.now(UTC),
+                "crawl_run_id": crawl_run_id,
+            }
+        ],
+        keys=("sha256",),
+    )
     payload_id = session.scalar(select(RawPayload.id).where(RawPayload.sha256 == digest))
     assert payload_id is not None  # just inserted or already there, inside this transaction
     return int(payload_id)
@@ -122,8 +140,17 @@ def write_import(engine: Engine, raw: RawFile, fmt: str, batches: Sequence[RowBa
     counts = Counts()
     started = datetime.now(UTC)
     with transaction(engine) as session:
-        run = CrawlRun(kind="import", base_url=raw.uri[:500], spiders=fmt[:200], started_at=started,
-                       status="running", pages=1, requests=0, errors=[], message="")
+        run = CrawlRun(
+            kind="import",
+            base_url=raw.uri[:500],
+            spiders=fmt[:200],
+            started_at=started,
+            status="running",
+            pages=1,
+            requests=0,
+            errors=[],
+            message="",
+        )
         session.add(run)
         session.flush()
         payload_id = _store_raw(session, raw, run.id)
@@ -132,6 +159,7 @@ def write_import(engine: Engine, raw: RawFile, fmt: str, batches: Sequence[RowBa
         run.status = "finished"
         run.finished_at = datetime.now(UTC)
         run.items_new, run.items_updated, run.items_unchanged = counts.new, counts.updated, counts.unchanged
-        run.message = ", ".join(f"{table}: {n} new, {u} updated, {s} unchanged"
-                                for table, (n, u, s) in counts.by_table.items())
+        run.message = ", ".join(
+            f"{table}: {n} new, {u} updated, {s} unchanged" for table, (n, u, s) in counts.by_table.items()
+        )
         return run.id, counts
