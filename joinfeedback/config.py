@@ -41,7 +41,7 @@ class Config:
     cron: str = "0 3 * * *"  # the schedule, 5 fields, or 6 with seconds first
     timezone: str = "Asia/Taipei"
     report_dir: str = "report"
-    catalogue: str = ""  # empty: the default catalogue; "none": no commitments; else a file path
+    catalogue: str | None = None  # None (or ""): the bundled catalogue; "none": no commitments; else a CSV path
     seed: int = 0
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
@@ -120,6 +120,8 @@ def to_environment(config: Config) -> dict[str, str]:
             env[env_name(key)] = ",".join(value)
         elif isinstance(value, bool):
             env[env_name(key)] = "true" if value else "false"
+        elif value is None:
+            env[env_name(key)] = ""
         else:
             env[env_name(key)] = str(value)
     # The aliases storage.db and crawler.settings read: keep them in step.
@@ -235,7 +237,12 @@ def _coerce(key: str, value: Any, *, where: str) -> Any:
         return str(value)
     if not from_text:
         raise wrong("a string")
+    if key in _EMPTY_IS_NONE and not value.strip():
+        return None
     return value
+
+
+_EMPTY_IS_NONE = {"catalogue"}
 
 
 _FIELD_TYPES: dict[str, type] = {
@@ -277,6 +284,8 @@ def _validate(config: Config) -> None:
 
 
 def _show(value: Any) -> str:
+    if value is None:
+        return "(default)"
     if isinstance(value, tuple):
         return ", ".join(value) if value else "(all)"
     if isinstance(value, bool):

@@ -147,4 +147,5 @@ def test_the_deploy_example_is_a_valid_configuration() -> None:
     config = load_config(example)
     assert config.cron == "0 3 * * *" and config.timezone == "Asia/Taipei"
     assert config.spiders == () and config.lock_timeout == 0.0
+    assert config.catalogue is None  # "" means the bundled catalogue, as analysis.run_analysis(catalogue=None)
     assert {source.split(":")[0] for _, _, source in config.effective_items()} == {f"file {example}"}

@@ -109,8 +109,10 @@ def setup(level: str = "INFO", fmt: str = "text", quiet: bool = False) -> loggin
     root.addHandler(handler)
     root.setLevel(numeric)
     # Chatty libraries: their INFO is our DEBUG.
-    for noisy in ("apscheduler", "alembic", "urllib3", "asyncio", "filelock", "jieba"):
+    for noisy in ("alembic", "urllib3", "asyncio", "filelock", "jieba"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+    # APScheduler warns about every skipped overlapping firing; joinfeedback.ops.schedule says it once, briefly.
+    logging.getLogger("apscheduler").setLevel(max(numeric, logging.ERROR))
     return handler
 
 

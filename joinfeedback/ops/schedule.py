@@ -56,10 +56,11 @@ class ChainResult:
     started_at: datetime
     steps: tuple[StepResult, ...]
     skipped: str = ""  # why the chain did not run (another scheduler held the lock)
+    error: str = ""  # why it could not start (e.g. the database is unreachable)
 
     @property
     def ok(self) -> bool:
-        return not self.skipped and all(s.exit_code == 0 for s in self.steps)
+        return not self.skipped and not self.error and all(s.exit_code == 0 for s in self.steps)
 
 
 @dataclass(slots=True)
@@ -108,7 +109,11 @@ class _Chain:
     def _run(self, number: int, started: datetime) -> ChainResult:
         from storage.db import open_database
 
-        engine = open_database(self.config.db_url)
+        try:
+            engine = open_database(self.config.db_url)
+        except UserError as exc:  # the database may be back next time: keep the schedule alive
+            log.error("chain %d could not start: %s", number, exc)
+            return ChainResult(number, started, (), error=str(exc))
         try:
             with run_lock(engine, "schedule"):
                 log.info("chain %d started", number)
@@ -191,7 +196,7 @@ def run_schedule(config: Config, cron: str | None = None, *, max_runs: int | Non
     scheduler.add_job(job, trigger, id="chain", max_instances=1, coalesce=True, misfire_grace_time=None)
 
     def busy(event: JobEvent) -> None:
-        log.warning("schedule fired at %s while the previous chain still runs: skipped", event.scheduled_run_times)
+        log.info("schedule fired at %s while the previous chain still runs: skipped", event.scheduled_run_times)
 
     scheduler.add_listener(busy, EVENT_JOB_MAX_INSTANCES)
     restore = _install_signal_handlers(stop, summary)
