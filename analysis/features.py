@@ -50,7 +50,7 @@ class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
     def __init__(
         self,
         word_weight: float = 0.5,
-        char_ngram: tuple[int, int] = (2, 3),
+        char_ngram: tuple[int, int] = (2, 2),
         min_df: int = 1,
         max_df: float = 0.5,
     ) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import scipy.sparse as sp
 
 from analysis.assign import CommitmentAssigner, Decision
@@ -19,7 +20,7 @@ from analysis.text import normalise, segmenter
 # The defaults of the whole analysis, recorded in every run's manifest.
 DEFAULT_PARAMS: dict[str, Any] = {
     "word_weight": 0.5,
-    "char_ngram": [2, 3],
+    "char_ngram": [2, 2],
     "max_df": 0.5,
     "keyword_repeat": 2,
     "n_iter": 0,
@@ -61,8 +62,15 @@ def prepare(texts: Sequence[str], catalogue: Catalogue | None, params: dict[str,
         seg.add_words([c.title for c in catalogue.commitments])
         seg.add_words([k for c in catalogue.commitments for k in c.keywords])
     normalised = [normalise(t) for t in texts]
-    tokens = seg.cut_many(normalised)
-    docs = list(zip(normalised, tokens, strict=True))
+    # Vectorise each distinct text once (form letters and repeated short answers are common), then
+    # expand back: rows of equal texts are equal.
+    index_of: dict[str, int] = {}
+    inverse = np.fromiter((index_of.setdefault(t, len(index_of)) for t in normalised), dtype=np.int64,
+                          count=len(normalised))
+    unique_texts = list(index_of)
+    unique_tokens = seg.cut_many(unique_texts)
+    tokens = [unique_tokens[i] for i in inverse]
+    docs = list(zip(unique_texts, unique_tokens, strict=True))
     cat_docs: list[tuple[str, list[str]]] = []
     if catalogue is not None:
         for c in catalogue.commitments:
@@ -73,7 +81,7 @@ def prepare(texts: Sequence[str], catalogue: Catalogue | None, params: dict[str,
     )
     matrix = vectorizer.fit_transform(docs + cat_docs)
     n = len(docs)
-    X = matrix[:n]
+    X = matrix[:n][inverse] if len(normalised) else matrix[:0]
     prototypes = matrix[n:] if cat_docs else None
     return PreparedCorpus(normalised, tokens, vectorizer, X, prototypes)
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import html
+import multiprocessing as mp
+import os
 import re
 import threading
 import unicodedata
@@ -115,15 +117,34 @@ class Segmenter:
         ]
 
     def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
-        """Segment many texts, each distinct text once (form letters repeat)."""
-        cache: dict[str, list[str]] = {}
-        out: list[list[str]] = []
-        for text in texts:
-            tokens = cache.get(text)
-            if tokens is None:
-                tokens = cache[text] = self.cut(text)
-            out.append(tokens)
-        return out
+        """Segment many texts, each distinct text once (form letters repeat).
+
+        Large inputs are split over the CPU cores with forked workers, which inherit this segmenter
+        (dictionary and added words included), so the result is the same as segmenting serially.
+        """
+        distinct = list(dict.fromkeys(texts))
+        workers = min(os.cpu_count() or 1, 4)
+        if len(distinct) >= PARALLEL_MIN_TEXTS and workers > 1 and "fork" in mp.get_all_start_methods():
+            global _FORKED
+            _FORKED = self
+            chunk = -(-len(distinct) // (workers * 4))
+            parts = [distinct[i : i + chunk] for i in range(0, len(distinct), chunk)]
+            with mp.get_context("fork").Pool(workers) as pool:
+                results = [tokens for part in pool.map(_cut_part, parts) for tokens in part]
+            _FORKED = None
+        else:
+            results = [self.cut(t) for t in distinct]
+        cache = dict(zip(distinct, results, strict=True))
+        return [cache[t] for t in texts]
+
+
+PARALLEL_MIN_TEXTS = 20000  # below this, starting workers costs more than it saves
+_FORKED: Segmenter | None = None
+
+
+def _cut_part(texts: list[str]) -> list[list[str]]:
+    assert _FORKED is not None
+    return [_FORKED.cut(t) for t in texts]
 
 
 _SEGMENTER: Segmenter | None = None

