@@ -142,7 +142,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.classifier_ = classifier
             scores = self._classifier_scores(X)
         self._calibrate_none(self.lexical_)
-        self.n_pseudo_labels_ = int((self._select_seeds(scores, self._null_threshold(scores), rng) >= 0).sum())
+        self.n_pseudo_labels_ = int(
+            (self._select_seeds(scores, self._null_threshold(scores), rng) >= 0).sum()
+        )
         return self
 
     def _null_threshold(self, scores: np.ndarray) -> float:
@@ -162,10 +164,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """
         n, k = scores.shape
         best = scores.max(axis=1) if n else np.zeros(0)
-        if k < 2 or n == 0:
-            null = np.zeros(1)
-        else:
-            null = np.sort(np.partition(scores, -2, axis=1)[:, -2])
+        null = np.zeros(1) if k < 2 or n == 0 else np.sort(np.partition(scores, -2, axis=1)[:, -2])
         self.null_scores_ = null
         if isinstance(self.none_share, str):
             # p-value of each best score under the null (mid-ranks: scores tie at 0 often).
@@ -219,7 +218,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         check_is_fitted(self, "classes_")
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         if X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {X.shape[1]} features, the assigner was fitted with {self.n_features_in_}")
+            raise ValueError(
+                f"X has {X.shape[1]} features, the assigner was fitted with {self.n_features_in_}"
+            )
         return X
 
     def lexical_scores(self, X: Any) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Catalogues of commitments: the bundled OGP 2020 draft or a user's CSV (``id,title,description,keywords``)."""
+"""Catalogues of commitments: the bundled OGP 2020 draft or a CSV ``id,title,description,keywords``."""
 
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ def load_catalogue(path: str | Path) -> Catalogue:
                 raise UserError(f"catalogue {where}: line {line}, column id: 'none' is reserved")
             if code in seen:
                 raise UserError(
-                    f"catalogue {where}: line {line}, column id: duplicate id {code!r} (first on line {seen[code]})"
+                    f"catalogue {where}: line {line}, column id: duplicate id {code!r} "
+                    f"(first on line {seen[code]})"
                 )
             if not title:
                 raise UserError(f"catalogue {where}: line {line}, column title: empty title")
@@ -106,7 +107,7 @@ def load_catalogue(path: str | Path) -> Catalogue:
 
 
 def resolve_catalogue(catalogue: str | None) -> Catalogue | None:
-    """``None`` → the bundled OGP 2020 catalogue; ``"none"`` → no catalogue (cluster only); else a CSV path."""
+    """``None`` → the bundled OGP 2020 catalogue; ``"none"`` → none (cluster only); else a CSV path."""
     if catalogue is None:
         return load_catalogue(BUNDLED)
     if catalogue.strip().lower() == "none":

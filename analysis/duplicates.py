@@ -38,7 +38,9 @@ def compact(text: str) -> str:
 
 def shingle_hashes(text: str, size: int) -> np.ndarray:
     grams = {text[i : i + size] for i in range(max(1, len(text) - size + 1))} if text else set()
-    return np.fromiter((zlib.crc32(g.encode("utf-8")) for g in sorted(grams)), dtype=np.uint64, count=len(grams))
+    return np.fromiter(
+        (zlib.crc32(g.encode("utf-8")) for g in sorted(grams)), dtype=np.uint64, count=len(grams)
+    )
 
 
 class _UnionFind:
@@ -66,8 +68,15 @@ class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
     "同意" twice is agreement, not a campaign), ``random_state`` (permutation seed).
     """
 
-    def __init__(self, threshold: float = 0.8, num_perm: int = 64, shingle_size: int = 3,
-                 min_chars: int = 12, band_rows: int = 4, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        threshold: float = 0.8,
+        num_perm: int = 64,
+        shingle_size: int = 3,
+        min_chars: int = 12,
+        band_rows: int = 4,
+        random_state: int = 0,
+    ) -> None:
         self.threshold = threshold
         self.num_perm = num_perm
         self.shingle_size = shingle_size
@@ -103,10 +112,11 @@ class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
         n, num_perm = signatures.shape
         rows = self.band_rows
         multipliers = np.random.default_rng(self.random_state + 1).integers(
-            1, 1 << 62, size=rows, dtype=np.uint64) | np.uint64(1)
+            1, 1 << 62, size=rows, dtype=np.uint64
+        ) | np.uint64(1)
         pairs: set[tuple[int, int]] = set()
         for band in range(num_perm // rows):
-            block = signatures[:, band * rows:(band + 1) * rows]
+            block = signatures[:, band * rows : (band + 1) * rows]
             bucket = (block * multipliers).sum(axis=1, dtype=np.uint64)  # wraps: a hash, not a sum
             order = np.argsort(bucket, kind="stable")
             sorted_bucket = bucket[order]

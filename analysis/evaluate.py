@@ -29,7 +29,9 @@ def load_labels(path: str | Path) -> dict[str, str]:
     reader = csv.reader(content.splitlines())
     header = [h.strip() for h in next(reader, [])]
     if header != ["item_id", "gold"]:
-        raise UserError(f"labels {path}: line 1: header must be exactly item_id,gold (found {','.join(header)})")
+        raise UserError(
+            f"labels {path}: line 1: header must be exactly item_id,gold (found {','.join(header)})"
+        )
     labels: dict[str, str] = {}
     for row in reader:
         if not any(c.strip() for c in row):
@@ -54,7 +56,9 @@ def _table(gold: list[str], predicted: list[str]) -> list[str]:
     for g in labels:
         if g not in gold:
             continue
-        lines.append(g[:width].ljust(width + 2) + " ".join(str(counts.get((g, p), 0)).rjust(width) for p in labels))
+        lines.append(
+            g[:width].ljust(width + 2) + " ".join(str(counts.get((g, p), 0)).rjust(width) for p in labels)
+        )
     return lines
 
 
@@ -69,13 +73,17 @@ def evaluate(engine: Engine, labels_path: str | Path) -> str:
     with session_factory(engine)() as session:
         run = analysis_store.latest_complete_run(session)
         if run is None:
-            raise UserError("evaluate: no complete analysis run in this database (run `joinfeedback analyze` first)")
+            raise UserError(
+                "evaluate: no complete analysis run in this database (run `joinfeedback analyze` first)"
+            )
         assignments = analysis_store.assignments_for_run(session, run.id)
     by_id = {a.item_id: a for a in assignments}
     missing = [i for i in labels if i not in by_id]
     matched = [i for i in labels if i in by_id]
     if not matched:
-        raise UserError(f"labels {labels_path}: none of the {len(labels)} labelled item ids is in run {run.id}")
+        raise UserError(
+            f"labels {labels_path}: none of the {len(labels)} labelled item ids is in run {run.id}"
+        )
     gold, predicted, grouping, themes = [], [], [], []
     uncertain = 0
     for item_id in matched:

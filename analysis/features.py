@@ -21,7 +21,7 @@ def _identity(tokens: Sequence[str]) -> Sequence[str]:
 
 
 def _cjk_char_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
-    """Character n-grams within runs of non-space characters (so n-grams never straddle two words of Latin text)."""
+    """Character n-grams within runs of non-space characters (never straddling two Latin words)."""
     grams: list[str] = []
     for chunk in text.split():
         length = len(chunk)
@@ -104,9 +104,7 @@ class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return len(self.words_.vocabulary_)
 
     def feature_names(self) -> np.ndarray:
-        return np.concatenate(
-            [self.words_.get_feature_names_out(), self.chars_.get_feature_names_out()]
-        )
+        return np.concatenate([self.words_.get_feature_names_out(), self.chars_.get_feature_names_out()])
 
 
 __all__ = ["CharNgrams", "LexicalVectorizer"]

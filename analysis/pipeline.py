@@ -54,7 +54,9 @@ def commitment_document(entry_title: str, description: str, keywords: Sequence[s
     return " ".join(parts)
 
 
-def prepare(texts: Sequence[str], catalogue: Catalogue | None, params: dict[str, Any] | None = None) -> PreparedCorpus:
+def prepare(
+    texts: Sequence[str], catalogue: Catalogue | None, params: dict[str, Any] | None = None
+) -> PreparedCorpus:
     """Normalise and segment every text and the catalogue, then fit one lexical space on both."""
     p = {**DEFAULT_PARAMS, **(params or {})}
     seg = segmenter()
@@ -65,8 +67,9 @@ def prepare(texts: Sequence[str], catalogue: Catalogue | None, params: dict[str,
     # Vectorise each distinct text once (form letters and repeated short answers are common), then
     # expand back: rows of equal texts are equal.
     index_of: dict[str, int] = {}
-    inverse = np.fromiter((index_of.setdefault(t, len(index_of)) for t in normalised), dtype=np.int64,
-                          count=len(normalised))
+    inverse = np.fromiter(
+        (index_of.setdefault(t, len(index_of)) for t in normalised), dtype=np.int64, count=len(normalised)
+    )
     unique_texts = list(index_of)
     unique_tokens = seg.cut_many(unique_texts)
     tokens = [unique_tokens[i] for i in inverse]
@@ -74,7 +77,9 @@ def prepare(texts: Sequence[str], catalogue: Catalogue | None, params: dict[str,
     cat_docs: list[tuple[str, list[str]]] = []
     if catalogue is not None:
         for c in catalogue.commitments:
-            text = normalise(commitment_document(c.title, c.description, c.keywords, int(p["keyword_repeat"])))
+            text = normalise(
+                commitment_document(c.title, c.description, c.keywords, int(p["keyword_repeat"]))
+            )
             cat_docs.append((text, seg.cut(text)))
     vectorizer = LexicalVectorizer(
         word_weight=float(p["word_weight"]), char_ngram=tuple(p["char_ngram"]), max_df=float(p["max_df"])
@@ -86,8 +91,9 @@ def prepare(texts: Sequence[str], catalogue: Catalogue | None, params: dict[str,
     return PreparedCorpus(normalised, tokens, vectorizer, X, prototypes)
 
 
-def assign(prepared: PreparedCorpus, catalogue: Catalogue, *, seed: int = 0,
-           params: dict[str, Any] | None = None) -> tuple[CommitmentAssigner, list[Decision]]:
+def assign(
+    prepared: PreparedCorpus, catalogue: Catalogue, *, seed: int = 0, params: dict[str, Any] | None = None
+) -> tuple[CommitmentAssigner, list[Decision]]:
     p = {**DEFAULT_PARAMS, **(params or {})}
     assigner = CommitmentAssigner(
         prototypes=prepared.prototypes,

@@ -28,7 +28,15 @@ from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
 
 CAMPAIGN_MIN_SIZE = 3  # two identical comments are a coincidence or a double post; three are a pattern
-_PACKAGES = ("jieba", "scikit-learn", "numpy", "scipy", "datasketch", "opencc-python-reimplemented", "sqlalchemy")
+_PACKAGES = (
+    "jieba",
+    "scikit-learn",
+    "numpy",
+    "scipy",
+    "datasketch",
+    "opencc-python-reimplemented",
+    "sqlalchemy",
+)
 
 
 @dataclass(slots=True)
@@ -58,8 +66,14 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def _theme_rows(prepared: PreparedCorpus, items: Sequence[TextItem], scope: str, members: np.ndarray,
-                previous: list[tuple[str, dict[str, float]]], seed: int) -> tuple[list[dict[str, Any]], dict[int, str]]:
+def _theme_rows(
+    prepared: PreparedCorpus,
+    items: Sequence[TextItem],
+    scope: str,
+    members: np.ndarray,
+    previous: list[tuple[str, dict[str, float]]],
+    seed: int,
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
     """Cluster ``members`` (corpus indices) of one scope; return Cluster rows and item index → key."""
     if members.size == 0:
         return [], {}
@@ -76,24 +90,31 @@ def _theme_rows(prepared: PreparedCorpus, items: Sequence[TextItem], scope: str,
     keys = assign_keys(scope, centroids, previous)
     rows, key_of = [], {}
     for theme, key, centroid in zip(themes, keys, centroids, strict=True):
-        rows.append({
-            "cluster_key": key,
-            "scope": scope,
-            "label": theme.label,
-            "terms": [[t, w] for t, w in theme.terms],
-            "size": len(theme.members),
-            "representative_ids": [items[int(members[i])].item_id for i in theme.representatives],
-            "is_minority": theme.is_minority,
-            "centroid": [[t, w] for t, w in centroid.items()],
-        })
+        rows.append(
+            {
+                "cluster_key": key,
+                "scope": scope,
+                "label": theme.label,
+                "terms": [[t, w] for t, w in theme.terms],
+                "size": len(theme.members),
+                "representative_ids": [items[int(members[i])].item_id for i in theme.representatives],
+                "is_minority": theme.is_minority,
+                "centroid": [[t, w] for t, w in centroid.items()],
+            }
+        )
         for i in theme.members:
             key_of[int(members[i])] = key
     return rows, key_of
 
 
-def analyse(items: Sequence[TextItem], catalogue: Catalogue | None, *, seed: int = 0,
-            previous_clusters: dict[str, list[tuple[str, dict[str, float]]]] | None = None,
-            params: dict[str, Any] | None = None) -> AnalysisResult:
+def analyse(
+    items: Sequence[TextItem],
+    catalogue: Catalogue | None,
+    *,
+    seed: int = 0,
+    previous_clusters: dict[str, list[tuple[str, dict[str, float]]]] | None = None,
+    params: dict[str, Any] | None = None,
+) -> AnalysisResult:
     """The whole analysis on loaded items, without touching the database."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -105,7 +126,9 @@ def analyse(items: Sequence[TextItem], catalogue: Catalogue | None, *, seed: int
     summary: dict[str, Any] = {}
     if catalogue is not None and n:
         assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
-        summary.update(none_share=round(assigner.none_share_, 4), none_threshold=round(assigner.none_threshold_, 5))
+        summary.update(
+            none_share=round(assigner.none_share_, 4), none_threshold=round(assigner.none_threshold_, 5)
+        )
     else:
         decisions = [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
     timings["assign"] = time.perf_counter() - mark
@@ -118,7 +141,9 @@ def analyse(items: Sequence[TextItem], catalogue: Catalogue | None, *, seed: int
     clusters: list[dict[str, Any]] = []
     cluster_of: dict[int, str] = {}
     for scope in sorted(scopes):
-        rows, key_of = _theme_rows(prepared, items, scope, np.array(scopes[scope]), previous_clusters.get(scope, []), seed)
+        rows, key_of = _theme_rows(
+            prepared, items, scope, np.array(scopes[scope]), previous_clusters.get(scope, []), seed
+        )
         clusters.extend(rows)
         cluster_of.update(key_of)
     timings["themes"] = time.perf_counter() - mark
@@ -138,16 +163,18 @@ def analyse(items: Sequence[TextItem], catalogue: Catalogue | None, *, seed: int
         times = [items[i].created_at for i in group.members]
         stamps = [t for t in times if t is not None]
         codes = Counter(decisions[i].code for i in group.members if decisions[i].code)
-        campaigns.append({
-            "campaign_key": key,
-            "size": len(group.members),
-            "exemplar_item_id": first.item_id,
-            "exemplar_text": first.text[:2000],
-            "first_at": min(stamps) if stamps else None,
-            "last_at": max(stamps) if stamps else None,
-            "is_burst": is_burst(times),
-            "commitment_code": codes.most_common(1)[0][0] if codes else None,
-        })
+        campaigns.append(
+            {
+                "campaign_key": key,
+                "size": len(group.members),
+                "exemplar_item_id": first.item_id,
+                "exemplar_text": first.text[:2000],
+                "first_at": min(stamps) if stamps else None,
+                "last_at": max(stamps) if stamps else None,
+                "is_burst": is_burst(times),
+                "commitment_code": codes.most_common(1)[0][0] if codes else None,
+            }
+        )
         for i in group.members:
             campaign_of[i] = key
     timings["duplicates"] = time.perf_counter() - mark
@@ -200,11 +227,20 @@ def run_analysis(engine: Engine, *, catalogue: str | None = None, seed: int = 0,
     catalogue_name = resolved.name if resolved is not None else "none"
     if resolved is not None:
         with transaction(engine) as session:
-            analysis_store.upsert_commitments(session, resolved.name, [
-                {"code": c.code, "title": c.title, "description": c.description, "keywords": list(c.keywords),
-                 "position": position}
-                for position, c in enumerate(resolved.commitments)
-            ])
+            analysis_store.upsert_commitments(
+                session,
+                resolved.name,
+                [
+                    {
+                        "code": c.code,
+                        "title": c.title,
+                        "description": c.description,
+                        "keywords": list(c.keywords),
+                        "position": position,
+                    }
+                    for position, c in enumerate(resolved.commitments)
+                ],
+            )
     with session_factory(engine)() as session:
         items = load_items(session)
     previous = _previous_clusters(engine)
@@ -223,11 +259,18 @@ def run_analysis(engine: Engine, *, catalogue: str | None = None, seed: int = 0,
         started = time.perf_counter()
         result = analyse(items, resolved, seed=seed, previous_clusters=previous, params=params)
         snapshot = data_hash(items)
-        manifest.update(data_hash=snapshot, summary=result.summary,
-                        elapsed_s=round(time.perf_counter() - started, 3))
+        manifest.update(
+            data_hash=snapshot, summary=result.summary, elapsed_s=round(time.perf_counter() - started, 3)
+        )
         analysis_store.complete_run(
-            engine, run_id, assignments=result.assignments, clusters=result.clusters, campaigns=result.campaigns,
-            manifest=manifest, data_hash=snapshot, n_items=len(items),
+            engine,
+            run_id,
+            assignments=result.assignments,
+            clusters=result.clusters,
+            campaigns=result.campaigns,
+            manifest=manifest,
+            data_hash=snapshot,
+            n_items=len(items),
         )
     except BaseException as exc:
         analysis_store.fail_run(engine, run_id, f"{type(exc).__name__}: {exc}")

@@ -34,10 +34,11 @@ _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
 @lru_cache(maxsize=1)
 def _s2t() -> tuple[object, frozenset[str]]:
     """The OpenCC Simplified→Traditional converter and the characters that only occur in Simplified text."""
+    import opencc
     from opencc import OpenCC
 
     converter = OpenCC("s2t")
-    table = Path(__import__("opencc").__file__).with_name("dictionary") / "STCharacters.txt"
+    table = Path(str(opencc.__file__)).with_name("dictionary") / "STCharacters.txt"
     simplified_only: set[str] = set()
     for line in table.read_text(encoding="utf-8").splitlines():
         source, _, targets = line.partition("\t")
@@ -63,7 +64,7 @@ def to_traditional(text: str) -> str:
 
 
 def normalise(text: str) -> str:
-    """Markup stripped, NFKC (full-width → half-width letters/digits), Traditional script, single spaces, lower case."""
+    """Markup stripped, NFKC (full-width → half-width), Traditional script, single spaces, lower case."""
     text = strip_markup(text)
     text = unicodedata.normalize("NFKC", text)
     text = to_traditional(text)

@@ -38,8 +38,15 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     ``silhouette_``. Fewer than ``2 * k_min`` rows form a single cluster.
     """
 
-    def __init__(self, k_min: int = 2, k_max: int = 12, n_components: int = 50,
-                 sample_size: int = 1500, gram_limit: int = 800, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        k_min: int = 2,
+        k_max: int = 12,
+        n_components: int = 50,
+        sample_size: int = 1500,
+        gram_limit: int = 800,
+        random_state: int = 0,
+    ) -> None:
         self.k_min = k_min
         self.k_max = k_max
         self.n_components = n_components
@@ -75,8 +82,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         if not keep.any():
             return np.zeros((n, 1))
         axes = Xs.T @ (vectors[:, keep] / np.sqrt(values[keep]))
-        reduced = np.asarray(X @ axes)
-        return normalize(reduced)
+        reduced: np.ndarray = normalize(np.asarray(X @ axes))
+        return reduced
 
     def _kmeans(self, k: int, n: int) -> KMeans | MiniBatchKMeans:
         if n > 20000:
@@ -135,8 +142,15 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
 
-def describe_themes(labels: np.ndarray, reduced: np.ndarray, word_matrix: sp.csr_matrix,
-                    vocabulary: np.ndarray, *, n_terms: int = 8, n_representatives: int = 3) -> list[Theme]:
+def describe_themes(
+    labels: np.ndarray,
+    reduced: np.ndarray,
+    word_matrix: sp.csr_matrix,
+    vocabulary: np.ndarray,
+    *,
+    n_terms: int = 8,
+    n_representatives: int = 3,
+) -> list[Theme]:
     """Themes in a stable order (largest first, ties by first member) with distinctive words.
 
     A word is distinctive for a cluster when its mean weight there exceeds its mean weight overall.
@@ -153,7 +167,9 @@ def describe_themes(labels: np.ndarray, reduced: np.ndarray, word_matrix: sp.csr
         centre = reduced[members].mean(axis=0)
         closeness = reduced[members] @ centre
         reps = members[np.lexsort((members, -closeness))][:n_representatives]
-        themes.append(Theme(tuple(int(i) for i in members), terms, tuple(int(i) for i in reps), members.size == 1))
+        themes.append(
+            Theme(tuple(int(i) for i in members), terms, tuple(int(i) for i in reps), members.size == 1)
+        )
     return themes
 
 

@@ -27,8 +27,9 @@ def make_key(scope: str, number: int) -> str:
     return f"{scope[:40]}#{number}"
 
 
-def assign_keys(scope: str, centroids: Sequence[Mapping[str, float]],
-                previous: Sequence[tuple[str, Mapping[str, float]]]) -> list[str]:
+def assign_keys(
+    scope: str, centroids: Sequence[Mapping[str, float]], previous: Sequence[tuple[str, Mapping[str, float]]]
+) -> list[str]:
     """One key per new theme: the matched previous key (best one-to-one match), else the next free number."""
     keys: list[str | None] = [None] * len(centroids)
     if centroids and previous:

@@ -50,9 +50,15 @@ def generate(n: int, seed: int = 0) -> list[dict[str, object]]:
             text = "，".join(parts)
             if len(text) > 4 and rng.random() < 0.5:
                 k = rng.randrange(len(text))
-                text = text[:k] + text[k + 1:] if rng.random() < 0.5 else text[:k] + text[k] + text[k:]
-        rows.append({"dataset": "bench", "item_id": f"b{i:07d}", "text": text or "同意",
-                     "created_at": start + timedelta(seconds=37 * i)})
+                text = text[:k] + text[k + 1 :] if rng.random() < 0.5 else text[:k] + text[k] + text[k:]
+        rows.append(
+            {
+                "dataset": "bench",
+                "item_id": f"b{i:07d}",
+                "text": text or "同意",
+                "created_at": start + timedelta(seconds=37 * i),
+            }
+        )
     return rows
 
 
@@ -71,7 +77,7 @@ def phase_ours(n: int) -> dict[str, float]:
         started = time.perf_counter()
         with transaction(engine) as session:
             for i in range(0, len(rows), 10000):
-                upsert(session, ImportedItem, rows[i:i + 10000], keys=["dataset", "item_id"])
+                upsert(session, ImportedItem, rows[i : i + 10000], keys=["dataset", "item_id"])
         imported = time.perf_counter() - started
         started = time.perf_counter()
         run_id = run_analysis(engine, catalogue=str(CATALOGUES["main"]), seed=0, quiet=True)
@@ -81,9 +87,14 @@ def phase_ours(n: int) -> dict[str, float]:
             assert run is not None
             summary = run.manifest["summary"]
         engine.dispose()
-    return {"import_s": imported, "analysis_s": elapsed, "peak_rss_mb": peak_rss_mb(),
-            **{f"{k}_s": v for k, v in summary["timings_s"].items()},
-            "n_unique_arguments": summary["n_unique_arguments"], "n_campaigns": summary["n_campaigns"]}
+    return {
+        "import_s": imported,
+        "analysis_s": elapsed,
+        "peak_rss_mb": peak_rss_mb(),
+        **{f"{k}_s": v for k, v in summary["timings_s"].items()},
+        "n_unique_arguments": summary["n_unique_arguments"],
+        "n_campaigns": summary["n_campaigns"],
+    }
 
 
 def phase_baseline(n: int) -> dict[str, float]:
@@ -93,14 +104,18 @@ def phase_baseline(n: int) -> dict[str, float]:
     rows = generate(n)
     catalogue = load_catalogue(CATALOGUES["main"])
     started = time.perf_counter()
-    naive_baseline([str(r["text"]) for r in rows], [(c.code, c.text) for c in catalogue.commitments],
-                   len(catalogue.codes) + 1)
+    naive_baseline(
+        [str(r["text"]) for r in rows],
+        [(c.code, c.text) for c in catalogue.commitments],
+        len(catalogue.codes) + 1,
+    )
     return {"analysis_s": time.perf_counter() - started, "peak_rss_mb": peak_rss_mb()}
 
 
 def run_phase(name: str, n: int) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--phase", name, "--n", str(n)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--phase", name, "--n", str(n)], capture_output=True, text=True, check=True
+    )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -116,11 +131,16 @@ def main() -> None:
     ours = run_phase("ours", args.n)
     base = run_phase("baseline", args.n)
     print(f"{args.n} generated comments, catalogue benchmarks/devset/topics.csv")
-    print(f"joinfeedback default: analysis {ours['analysis_s']:.1f} s (import {ours['import_s']:.1f} s; "
-          + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in ours.items()
-                      if k.endswith("_s") and k not in {"import_s", "analysis_s"})
-          + f"), peak RSS {ours['peak_rss_mb']:.0f} MB, {int(ours['n_unique_arguments'])} unique arguments, "
-          f"{int(ours['n_campaigns'])} campaigns")
+    print(
+        f"joinfeedback default: analysis {ours['analysis_s']:.1f} s (import {ours['import_s']:.1f} s; "
+        + ", ".join(
+            f"{k[:-2]} {v:.1f} s"
+            for k, v in ours.items()
+            if k.endswith("_s") and k not in {"import_s", "analysis_s"}
+        )
+        + f"), peak RSS {ours['peak_rss_mb']:.0f} MB, {int(ours['n_unique_arguments'])} unique arguments, "
+        f"{int(ours['n_campaigns'])} campaigns"
+    )
     print(f"naive baseline:      {base['analysis_s']:.1f} s, peak RSS {base['peak_rss_mb']:.0f} MB")
     print(f"speed-up vs baseline: {base['analysis_s'] / ours['analysis_s']:.2f}x")
 

@@ -37,11 +37,15 @@ def scores(gold: list[str], predicted: list[str], groups: list[str] | None = Non
     tp = float(((g == "none") & (p == "none")).sum())
     out["none_precision"] = tp / max(1.0, float((p == "none").sum()))
     out["none_recall"] = tp / max(1.0, float((g == "none").sum()))
-    out["nmi"] = float(normalized_mutual_info_score(g, np.array(groups if groups else predicted, dtype=object)))
+    out["nmi"] = float(
+        normalized_mutual_info_score(g, np.array(groups if groups else predicted, dtype=object))
+    )
     return out
 
 
-def naive_baseline(texts: list[str], catalogue_rows: list[tuple[str, str]], n_clusters: int) -> tuple[list[str], list[int]]:
+def naive_baseline(
+    texts: list[str], catalogue_rows: list[tuple[str, str]], n_clusters: int
+) -> tuple[list[str], list[int]]:
     """jieba (default dictionary) + TF-IDF + cosine to each commitment's text; KMeans(k) for clustering."""
     import jieba
     from sklearn.cluster import KMeans
@@ -49,12 +53,14 @@ def naive_baseline(texts: list[str], catalogue_rows: list[tuple[str, str]], n_cl
 
     docs = [" ".join(jieba.lcut(t)) for t in texts]
     cat_docs = [" ".join(jieba.lcut(text)) for _, text in catalogue_rows]
-    vec = TfidfVectorizer(token_pattern=r"(?u)\S+")
+    vec = TfidfVectorizer(token_pattern=r"(?u)\S+")  # noqa: S106 (a regex, not a password)
     m = vec.fit_transform(docs + cat_docs)
-    X, C = m[: len(docs)], m[len(docs):]
+    X, C = m[: len(docs)], m[len(docs) :]
     sims = (X @ C.T).toarray()
     codes = [code for code, _ in catalogue_rows]
-    predicted = [codes[int(i)] if s.max() > 0 else "none" for i, s in zip(sims.argmax(axis=1), sims, strict=True)]
+    predicted = [
+        codes[int(i)] if s.max() > 0 else "none" for i, s in zip(sims.argmax(axis=1), sims, strict=True)
+    ]
     clusters = KMeans(n_clusters=n_clusters, n_init=3, random_state=0).fit_predict(X)
     return predicted, [int(c) for c in clusters]
 

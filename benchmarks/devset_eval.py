@@ -20,12 +20,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.catalogue import load_catalogue  # noqa: E402
-from analysis.evaluate import evaluate  # noqa: E402
-from analysis.run import run_analysis  # noqa: E402
-from benchmarks.devset_common import CATALOGUES, gold_labels, load_devset, naive_baseline, scores  # noqa: E402
-from storage.db import open_database, transaction, upsert  # noqa: E402
-from storage.models import ImportedItem  # noqa: E402
+from analysis.catalogue import load_catalogue
+from analysis.evaluate import evaluate
+from analysis.run import run_analysis
+from benchmarks.devset_common import CATALOGUES, gold_labels, load_devset, naive_baseline, scores
+from storage.db import open_database, transaction, upsert
+from storage.models import ImportedItem
 
 
 def main() -> None:
@@ -42,14 +42,26 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             engine = open_database(f"sqlite:///{Path(tmp) / 'devset.db'}")
             with transaction(engine) as session:
-                upsert(session, ImportedItem, [
-                    {"dataset": "polis", "item_id": r["id"], "text": r["text"], "source_file": "comments.csv",
-                     "source_line": i + 2}
-                    for i, r in enumerate(rows)
-                ], keys=["dataset", "item_id"])
+                upsert(
+                    session,
+                    ImportedItem,
+                    [
+                        {
+                            "dataset": "polis",
+                            "item_id": r["id"],
+                            "text": r["text"],
+                            "source_file": "comments.csv",
+                            "source_line": i + 2,
+                        }
+                        for i, r in enumerate(rows)
+                    ],
+                    keys=["dataset", "item_id"],
+                )
             labels = Path(tmp) / "labels.csv"
-            labels.write_text("item_id,gold\n" + "".join(f"{r['id']},{g}\n" for r, g in zip(rows, gold, strict=True)),
-                              encoding="utf-8")
+            labels.write_text(
+                "item_id,gold\n" + "".join(f"{r['id']},{g}\n" for r, g in zip(rows, gold, strict=True)),
+                encoding="utf-8",
+            )
             started = time.perf_counter()
             run_analysis(engine, catalogue=str(path), seed=args.seed, quiet=True)
             elapsed = time.perf_counter() - started
@@ -57,17 +69,23 @@ def main() -> None:
             engine.dispose()
         started = time.perf_counter()
         base_pred, base_clusters = naive_baseline(
-            [r["text"] for r in rows], [(c.code, c.text) for c in catalogue.commitments], len(catalogue.codes) + 1
+            [r["text"] for r in rows],
+            [(c.code, c.text) for c in catalogue.commitments],
+            len(catalogue.codes) + 1,
         )
         base_elapsed = time.perf_counter() - started
         base = scores(gold, base_pred)
         base_nmi = scores(gold, base_pred, [str(c) for c in base_clusters])["nmi"]
-        print(f"=== catalogue {name} ({path.name}): {len(catalogue.codes)} topics, "
-              f"{sum(g == 'none' for g in gold)} of {len(gold)} comments fit none")
-        print(f"naive baseline: accuracy {base['accuracy']:.3f}  macro-F1 {base['macro_f1']:.3f}  "
-              f"none P/R {base['none_precision']:.3f}/{base['none_recall']:.3f}  "
-              f"NMI (assignments) {base['nmi']:.3f}  NMI (KMeans k={len(catalogue.codes) + 1}) {base_nmi:.3f}  "
-              f"[{base_elapsed:.1f} s]")
+        print(
+            f"=== catalogue {name} ({path.name}): {len(catalogue.codes)} topics, "
+            f"{sum(g == 'none' for g in gold)} of {len(gold)} comments fit none"
+        )
+        print(
+            f"naive baseline: accuracy {base['accuracy']:.3f}  macro-F1 {base['macro_f1']:.3f}  "
+            f"none P/R {base['none_precision']:.3f}/{base['none_recall']:.3f}  "
+            f"NMI (assignments) {base['nmi']:.3f}  NMI (KMeans k={len(catalogue.codes) + 1}) {base_nmi:.3f}  "
+            f"[{base_elapsed:.1f} s]"
+        )
         print(f"joinfeedback [{elapsed:.1f} s incl. storage]:")
         print(report)
         print()

@@ -31,9 +31,13 @@ def upsert_commitments(session: Session, catalogue: str, rows: Sequence[Mapping[
 
 
 def commitments_for_catalogue(session: Session, catalogue: str) -> list[Commitment]:
-    return list(session.scalars(
-        select(Commitment).where(Commitment.catalogue == catalogue).order_by(Commitment.position, Commitment.code)
-    ))
+    return list(
+        session.scalars(
+            select(Commitment)
+            .where(Commitment.catalogue == catalogue)
+            .order_by(Commitment.position, Commitment.code)
+        )
+    )
 
 
 def start_run(engine: Engine, *, catalogue: str, seed: int, manifest: Mapping[str, Any] | None = None) -> int:
@@ -81,8 +85,13 @@ def complete_run(
         session.execute(
             update(AnalysisRun)
             .where(AnalysisRun.id == run_id)
-            .values(status="complete", finished_at=utcnow(), manifest=dict(manifest), data_hash=data_hash,
-                    n_items=n_items)
+            .values(
+                status="complete",
+                finished_at=utcnow(),
+                manifest=dict(manifest),
+                data_hash=data_hash,
+                n_items=n_items,
+            )
         )
 
 
@@ -117,21 +126,31 @@ def get_run(session: Session, run_id: int) -> AnalysisRun | None:
 
 
 def assignments_for_run(session: Session, run_id: int) -> list[Assignment]:
-    return list(session.scalars(
-        select(Assignment).where(Assignment.run_id == run_id).order_by(Assignment.item_kind, Assignment.item_id)
-    ))
+    return list(
+        session.scalars(
+            select(Assignment)
+            .where(Assignment.run_id == run_id)
+            .order_by(Assignment.item_kind, Assignment.item_id)
+        )
+    )
 
 
 def clusters_for_run(session: Session, run_id: int) -> list[Cluster]:
-    return list(session.scalars(
-        select(Cluster).where(Cluster.run_id == run_id).order_by(Cluster.scope, Cluster.cluster_key)
-    ))
+    return list(
+        session.scalars(
+            select(Cluster).where(Cluster.run_id == run_id).order_by(Cluster.scope, Cluster.cluster_key)
+        )
+    )
 
 
 def campaigns_for_run(session: Session, run_id: int) -> list[Campaign]:
-    return list(session.scalars(
-        select(Campaign).where(Campaign.run_id == run_id).order_by(Campaign.size.desc(), Campaign.campaign_key)
-    ))
+    return list(
+        session.scalars(
+            select(Campaign)
+            .where(Campaign.run_id == run_id)
+            .order_by(Campaign.size.desc(), Campaign.campaign_key)
+        )
+    )
 
 
 __all__ = [

@@ -62,7 +62,7 @@ def test_bad_catalogues_name_file_and_place(tmp_path: Path, content: str, expect
 
 
 def test_bad_encoding_names_the_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "id,title,description,keywords\nX,t,d,k\n".encode() + "Y,標題,d,k\n".encode("big5"))
+    path = write(tmp_path, b"id,title,description,keywords\nX,t,d,k\n" + "Y,標題,d,k\n".encode("big5"))
     with pytest.raises(UserError, match=r"line 3: not valid UTF-8"):
         load_catalogue(path)
 

