@@ -303,3 +303,168 @@ def test_cli_runs_from_the_repository() -> None:
     result = run_cli("import", "--help", cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert "--encoding" in result.stdout
+
+
+# ------------------------------------------------------------------------------------ the other user inputs
+
+
+@dataclass(frozen=True)
+class CommandCase:
+    """A bad value for another input: database URLs, command-line arguments, catalogues, configuration.
+
+    ``args`` may use ``{db}`` (a copy of the template database), ``{dir}`` (the test folder) and ``{good}``
+    (a valid comments CSV); ``files`` are written into the folder first, which is the working directory.
+    """
+
+    name: str
+    args: tuple[str, ...]
+    fragment: str
+    exit_code: int = 2
+    files: tuple[tuple[str, bytes], ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    usage_allowed: bool = False  # argparse prints its usage lines before the one error line
+
+
+CATALOGUE_HEADER = b"id,title,description,keywords\n"
+COMMAND_CASES = [
+    # --- database URLs
+    CommandCase(
+        "db nonsense scheme",
+        ("import", "{good}", "--db", "nonsense://"),
+        "backend 'nonsense' is not supported",
+        4,
+    ),
+    CommandCase(
+        "db unsupported backend", ("import", "{good}", "--db", "mysql://u@h/d"), "backend 'mysql'", 4
+    ),
+    CommandCase(
+        "db not a URL", ("import", "{good}", "--db", "://nothing"), "is not a valid SQLAlchemy URL", 4
+    ),
+    CommandCase(
+        "db folder missing",
+        ("import", "{good}", "--db", "sqlite:////nonexistent/dir/x.db"),
+        "does not exist",
+        4,
+    ),
+    CommandCase(
+        "db unreachable postgres",
+        ("import", "{good}", "--db", "postgresql+psycopg://postgres@127.0.0.1:1/test"),
+        "cannot reach database",
+        4,
+    ),
+    # --- command-line arguments
+    CommandCase(
+        "import without FILE", ("import",), "the following arguments are required: FILE", usage_allowed=True
+    ),
+    CommandCase(
+        "unknown option",
+        ("import", "{good}", "--bogus"),
+        "unrecognized arguments: --bogus",
+        usage_allowed=True,
+    ),
+    CommandCase("unknown command", ("frobnicate",), "invalid choice: 'frobnicate'", usage_allowed=True),
+    # --- catalogue CSVs (analyze --commitments)
+    CommandCase(
+        "catalogue missing", ("analyze", "--commitments", "{dir}/none.csv", "--db", "{db}"), "cannot read"
+    ),
+    CommandCase(
+        "catalogue empty",
+        ("analyze", "--commitments", "cat.csv", "--db", "{db}"),
+        "empty",
+        files=(("cat.csv", b""),),
+    ),
+    CommandCase(
+        "catalogue wrong header",
+        ("analyze", "--commitments", "cat.csv", "--db", "{db}"),
+        "line 1: header must be exactly id,title,description,keywords",
+        files=(("cat.csv", b"id,text\n1,a\n"),),
+    ),
+    CommandCase(
+        "catalogue in Big5",
+        ("analyze", "--commitments", "cat.csv", "--db", "{db}"),
+        "line 2: not valid UTF-8",
+        files=(("cat.csv", CATALOGUE_HEADER + "A,開放資料,,\n".encode("big5")),),
+    ),
+    CommandCase(
+        "catalogue duplicate id",
+        ("analyze", "--commitments", "cat.csv", "--db", "{db}"),
+        "line 3, column id: duplicate id 'A' (first on line 2)",
+        files=(("cat.csv", CATALOGUE_HEADER + b"A,t,,\nA,u,,\n"),),
+    ),
+    # --- configuration (joinfeedback.toml in the working directory, --config, JOINFEEDBACK_*)
+    CommandCase(
+        "config not TOML",
+        ("import", "{good}", "--db", "{db}"),
+        "not valid TOML",
+        files=(("joinfeedback.toml", b"[[broken\n"),),
+    ),
+    CommandCase(
+        "config unknown key",
+        ("import", "{good}", "--db", "{db}"),
+        "unknown key 'no_such_key'",
+        files=(("joinfeedback.toml", b"no_such_key = 1\n"),),
+    ),
+    CommandCase(
+        "config wrong type",
+        ("import", "{good}", "--db", "{db}"),
+        "seed must be an integer",
+        files=(("joinfeedback.toml", b'seed = "abc"\n'),),
+    ),
+    CommandCase(
+        "config not UTF-8",
+        ("import", "{good}", "--db", "{db}"),
+        "joinfeedback.toml",
+        files=(("joinfeedback.toml", b"\xff\xfe\x00"),),
+    ),
+    CommandCase(
+        "--config missing",
+        ("--config", "{dir}/nope.toml", "import", "{good}", "--db", "{db}"),
+        "does not exist",
+    ),
+    CommandCase(
+        "environment variable wrong type",
+        ("import", "{good}", "--db", "{db}"),
+        "JOINFEEDBACK_SEED: seed must be an integer",
+        env=(("JOINFEEDBACK_SEED", "abc"),),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", COMMAND_CASES, ids=[case.name for case in COMMAND_CASES])
+def test_bad_command_input(case: CommandCase, tmp_path: Path, template_db: Path) -> None:
+    database = tmp_path / "joinfeedback.db"
+    shutil.copy(template_db, database)
+    url = f"sqlite:///{database}"
+    (tmp_path / "good.csv").write_bytes("id,text\n100,新的一則意見\n".encode())
+    for name, content in case.files:
+        (tmp_path / name).write_bytes(content)
+    before = dump_database(url)
+    fill = {"db": url, "dir": str(tmp_path), "good": str(tmp_path / "good.csv")}
+    args = [arg.format(**fill) for arg in case.args]
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOINFEEDBACK_")}
+    result = run_cli(*args, env={**env, **dict(case.env)}, cwd=tmp_path)
+    lines = result.stderr.strip().splitlines()
+    if case.usage_allowed:  # argparse: "usage: …" (possibly wrapped) and then the one error line
+        assert lines, result.stderr
+        assert lines[0].startswith("usage:"), result.stderr
+        lines = lines[-1:]
+    assert_one_clean_line(
+        subprocess.CompletedProcess(result.args, result.returncode, result.stdout, "\n".join(lines)),
+        case.exit_code,
+        case.fragment,
+    )
+    assert dump_database(url) == before
+
+
+@pytest.mark.xfail(
+    raises=AssertionError,
+    strict=True,
+    reason="storage.db.make_engine: a non-numeric port makes make_url raise ValueError, which the CLI reports"
+    " as an unexpected error (exit 1); it should be a StorageError (exit 4). Drop this mark once fixed.",
+)
+def test_database_url_with_a_bad_port(tmp_path: Path) -> None:
+    (tmp_path / "good.csv").write_bytes(GOOD_CSV)
+    result = run_cli(
+        "import", str(tmp_path / "good.csv"), "--db", "postgresql://postgres@127.0.0.1:notaport/test"
+    )
+    assert_one_clean_line(result, 4, "not a valid")
