@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from sqlalchemy import Engine
 
 from analysis.assign import NONE, Decision
@@ -80,7 +81,17 @@ def _theme_rows(
     n_words = prepared.vectorizer.n_word_features_
     vocabulary = prepared.vectorizer.words_.get_feature_names_out()
     X = prepared.X[members]
-    clusterer = ThemeClusterer(random_state=seed).fit(X)
+    init = None
+    if previous:
+        # The previous themes' word centroids, placed in this run's feature space (words only).
+        column = prepared.vectorizer.words_.vocabulary_
+        init = sp.lil_matrix((len(previous), X.shape[1]))
+        for row, (_, terms) in enumerate(previous):
+            for term, weight in terms.items():
+                if term in column:
+                    init[row, column[term]] = weight
+        init = init.tocsr()
+    clusterer = ThemeClusterer(init_centroids=init, random_state=seed).fit(X)
     themes = describe_themes(clusterer.labels_, clusterer.reduced_, X[:, :n_words].tocsr(), vocabulary)
     centroids = []
     for theme in themes:

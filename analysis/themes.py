@@ -36,6 +36,10 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
     ``fit(X)`` sets ``labels_``, ``n_clusters_``, ``cluster_centers_`` (in the reduced space) and
     ``silhouette_``. Fewer than ``2 * k_min`` rows form a single cluster.
+
+    ``init_centroids`` (rows in the space of ``X``, e.g. the previous run's themes) make the clustering
+    stable on growing data: k-means started from them is kept unless the best k found from scratch
+    beats it by more than ``stability_tolerance`` in silhouette.
     """
 
     def __init__(
@@ -45,6 +49,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         n_components: int = 50,
         sample_size: int = 1500,
         gram_limit: int = 800,
+        init_centroids: Any = None,
+        stability_tolerance: float = 0.05,
         random_state: int = 0,
     ) -> None:
         self.k_min = k_min
@@ -52,6 +58,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.n_components = n_components
         self.sample_size = sample_size
         self.gram_limit = gram_limit
+        self.init_centroids = init_centroids
+        self.stability_tolerance = stability_tolerance
         self.random_state = random_state
 
     def _reduce(self, X: Any) -> np.ndarray:
@@ -61,6 +69,7 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         SVD of a very wide sparse matrix, and exact.
         """
         X = sp.csr_matrix(X, dtype=np.float64)
+        self.axes_: np.ndarray | None = None
         n = X.shape[0]
         components = max(1, min(self.n_components, n - 1))
         # Exact top eigenvectors of the Gram matrix of (a sample of) the rows; the other rows are
@@ -82,6 +91,7 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         if not keep.any():
             return np.zeros((n, 1))
         axes = Xs.T @ (vectors[:, keep] / np.sqrt(values[keep]))
+        self.axes_ = axes
         reduced: np.ndarray = normalize(np.asarray(X @ axes))
         return reduced
 
@@ -97,6 +107,22 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
 
         with threadpool_limits(limits=1):
             return self._fit(X)
+
+    def _warm_start(
+        self, reduced: np.ndarray, sample: np.ndarray, distances: np.ndarray
+    ) -> tuple[float, KMeans] | None:
+        """k-means from the given centroids (projected on this run's axes), with its sample silhouette."""
+        if self.init_centroids is None or getattr(self, "axes_", None) is None:
+            return None
+        init = normalize(np.asarray(sp.csr_matrix(self.init_centroids, dtype=np.float64) @ self.axes_))
+        init = init[np.linalg.norm(init, axis=1) > 0]
+        if not 2 <= init.shape[0] < reduced.shape[0]:
+            return None
+        model = KMeans(init.shape[0], init=init, n_init=1, random_state=self.random_state).fit(reduced)
+        labels = model.labels_[sample]
+        if len(np.unique(labels)) < 2:
+            return None
+        return float(silhouette_score(distances, labels, metric="precomputed")), model
 
     def _fit(self, X: Any) -> ThemeClusterer:
         n = X.shape[0]
@@ -126,6 +152,17 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             score = float(silhouette_score(distances, labels, metric="precomputed"))
             if best is None or score > best[0] + 1e-9:
                 best = (score, k)
+        warm = self._warm_start(reduced, sample, distances)
+        if warm is not None and (best is None or warm[0] >= best[0] - self.stability_tolerance):
+            score, model = warm
+            self.labels_ = np.asarray(model.labels_, dtype=np.int64)
+            self.n_clusters_ = int(model.n_clusters)
+            self.cluster_centers_ = model.cluster_centers_
+            self.silhouette_ = score
+            self.warm_started_ = True
+            self.reduced_ = reduced
+            return self
+        self.warm_started_ = False
         if best is None:
             self.labels_ = np.zeros(n, dtype=np.int64)
             self.n_clusters_ = 1
