@@ -103,8 +103,13 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
             pipe.expire(key, KEY_EXPIRY_SECONDS)
         _, joined, *_ = pipe.execute()
         self._mark_busy()  # until our start requests are queued, others must not think the crawl is over
-        log.info("worker %s joined shared crawl %s (%d joined)", self.worker_id, base, joined,
-                 extra={"spider": spider})
+        log.info(
+            "worker %s joined shared crawl %s (%d joined)",
+            self.worker_id,
+            base,
+            joined,
+            extra={"spider": spider},
+        )
         if self.wait_for > 1:
             self._wait_for_workers()
         # Scrapy asks the scheduler for more only when its own downloads finish, or every 5 s: too slow to
@@ -118,13 +123,17 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         deadline = time.monotonic() + JOIN_TIMEOUT_SECONDS
         while int(self.server.get(self.joined_key) or 0) < self.wait_for:
             if time.monotonic() > deadline:
-                log.warning("only %s of %d workers joined within %.0f s; crawling anyway",
-                            self.server.get(self.joined_key), self.wait_for, JOIN_TIMEOUT_SECONDS)
+                log.warning(
+                    "only %s of %d workers joined within %.0f s; crawling anyway",
+                    self.server.get(self.joined_key),
+                    self.wait_for,
+                    JOIN_TIMEOUT_SECONDS,
+                )
                 return
             time.sleep(0.1)
 
     def next_request(self) -> Request | None:
-        request = super().next_request()
+        request: Request | None = super().next_request()
         if request is not None or self._engine_active():
             self._mark_busy()
         return request

@@ -41,7 +41,9 @@ class Config:
     cron: str = "0 3 * * *"  # the schedule, 5 fields, or 6 with seconds first
     timezone: str = "Asia/Taipei"
     report_dir: str = "report"
-    catalogue: str | None = None  # None (or ""): the bundled catalogue; "none": no commitments; else a CSV path
+    catalogue: str | None = (
+        None  # None (or ""): the bundled catalogue; "none": no commitments; else a CSV path
+    )
     seed: int = 0
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
@@ -112,7 +114,7 @@ def mask_secrets(text: str) -> str:
 
 
 def to_environment(config: Config) -> dict[str, str]:
-    """The configuration as ``JOINFEEDBACK_*`` variables, so a child ``joinfeedback`` sees the same settings."""
+    """The configuration as ``JOINFEEDBACK_*`` variables: a child ``joinfeedback`` sees the same settings."""
     env = {}
     for key in setting_names():
         value = getattr(config, key)
@@ -188,7 +190,7 @@ def _from_environment() -> Iterator[tuple[str, str, str]]:
     for var, value in sorted(os.environ.items()):
         if not var.startswith(ENV_PREFIX) or var == CONFIG_ENV or var in ENV_ALIASES:
             continue
-        key = var[len(ENV_PREFIX):].lower()
+        key = var[len(ENV_PREFIX) :].lower()
         if key in known:
             yield key, value, var
         # Other JOINFEEDBACK_* variables belong to other parts (tests, the crawler's settings): ignore them.
@@ -246,10 +248,23 @@ _EMPTY_IS_NONE = {"catalogue"}
 
 
 _FIELD_TYPES: dict[str, type] = {
-    "db_url": str, "base_url": str, "profile": str, "spiders": tuple, "jobdir": str,
-    "redis_url": str, "crawl_key": str, "cron": str, "timezone": str, "report_dir": str,
-    "catalogue": str, "seed": int, "lock_wait": bool, "lock_timeout": float, "log_level": str,
-    "log_format": str, "quiet": bool,
+    "db_url": str,
+    "base_url": str,
+    "profile": str,
+    "spiders": tuple,
+    "jobdir": str,
+    "redis_url": str,
+    "crawl_key": str,
+    "cron": str,
+    "timezone": str,
+    "report_dir": str,
+    "catalogue": str,
+    "seed": int,
+    "lock_wait": bool,
+    "lock_timeout": float,
+    "log_level": str,
+    "log_format": str,
+    "quiet": bool,
 }
 
 

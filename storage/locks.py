@@ -88,8 +88,13 @@ def record_holder(engine: Engine, name: str, holder: str) -> None:
         return
     now = utcnow()
     with transaction(engine) as session:
-        upsert(session, RunLock, [{"name": name, "holder": holder[:200], "acquired_at": now, "heartbeat_at": now}],
-               keys=["name"], update=["holder", "acquired_at", "heartbeat_at"])
+        upsert(
+            session,
+            RunLock,
+            [{"name": name, "holder": holder[:200], "acquired_at": now, "heartbeat_at": now}],
+            keys=["name"],
+            update=["holder", "acquired_at", "heartbeat_at"],
+        )
 
 
 def clear_holder(engine: Engine, name: str, holder: str) -> None:

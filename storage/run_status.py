@@ -11,15 +11,21 @@ from storage.models import AnalysisRun, CrawlRun
 def latest_crawl_runs(engine: Engine, *, kind: str = "crawl", limit: int = 1) -> list[CrawlRun]:
     """The newest crawl runs (detached rows), newest first."""
     with transaction(engine) as session:
-        query = (select(CrawlRun).where(CrawlRun.kind == kind)
-                 .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc()).limit(limit))
+        query = (
+            select(CrawlRun)
+            .where(CrawlRun.kind == kind)
+            .order_by(CrawlRun.started_at.desc(), CrawlRun.id.desc())
+            .limit(limit)
+        )
         return list(session.scalars(query))
 
 
 def latest_analysis_runs(engine: Engine, *, limit: int = 1) -> list[AnalysisRun]:
     """The newest analysis runs, whatever their status, newest first."""
     with transaction(engine) as session:
-        query = select(AnalysisRun).order_by(AnalysisRun.started_at.desc(), AnalysisRun.id.desc()).limit(limit)
+        query = (
+            select(AnalysisRun).order_by(AnalysisRun.started_at.desc(), AnalysisRun.id.desc()).limit(limit)
+        )
         return list(session.scalars(query))
 
 

@@ -35,9 +35,14 @@ def test_defaults_without_any_source() -> None:
     assert [key for key, _, _ in config.effective_items()] == setting_names()
 
 
-def test_precedence_file_then_environment_then_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write(tmp_path, 'db_url = "sqlite:///file.db"\nseed = 7\nprofile = "local"\nquiet = true\n'
-                           'spiders = ["policies", "ideas"]\n')
+def test_precedence_file_then_environment_then_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(
+        tmp_path,
+        'db_url = "sqlite:///file.db"\nseed = 7\nprofile = "local"\nquiet = true\n'
+        'spiders = ["policies", "ideas"]\n',
+    )
     monkeypatch.setenv("JOINFEEDBACK_SEED", "8")
     monkeypatch.setenv("JOINFEEDBACK_PROFILE", "polite")
     config = load_config(path, {"profile": "local", "db_url": None})
@@ -53,7 +58,9 @@ def test_precedence_file_then_environment_then_overrides(tmp_path: Path, monkeyp
     assert sources["report_dir"] == "default"
 
 
-def test_config_file_from_environment_and_default_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_config_file_from_environment_and_default_location(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(tmp_path, "seed = 3\n", name="joinfeedback.toml")
     assert load_config().seed == 3  # ./joinfeedback.toml is read when present
     other = write(tmp_path, "seed = 4\n", name="other.toml")
@@ -87,7 +94,9 @@ def test_wrong_type_names_file_line_and_key(tmp_path: Path) -> None:
 
 def test_wrong_type_in_environment_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JOINFEEDBACK_QUIET", "perhaps")
-    with pytest.raises(UserError, match="environment variable JOINFEEDBACK_QUIET: quiet must be true or false"):
+    with pytest.raises(
+        UserError, match="environment variable JOINFEEDBACK_QUIET: quiet must be true or false"
+    ):
         load_config()
 
 
@@ -125,18 +134,31 @@ def test_seconds_level_cron_is_accepted() -> None:
 
 
 def test_secrets_are_masked_in_effective_items() -> None:
-    config = load_config(overrides={"db_url": "postgresql+psycopg://team:s3cret@db.example/jf",
-                                    "redis_url": "redis://:hunter2@127.0.0.1:6379/0"})
-    shown = dict((key, value) for key, value, _ in config.effective_items())
+    config = load_config(
+        overrides={
+            "db_url": "postgresql+psycopg://team:s3cret@db.example/jf",
+            "redis_url": "redis://:hunter2@127.0.0.1:6379/0",
+        }
+    )
+    shown = {key: value for key, value, _ in config.effective_items()}
     assert shown["db_url"] == "postgresql+psycopg://team:***@db.example/jf"
     assert shown["redis_url"] == "redis://:***@127.0.0.1:6379/0"
-    assert "s3cret" not in config.render() and "hunter2" not in config.render()
+    assert "s3cret" not in config.render()
+    assert "hunter2" not in config.render()
     assert mask_secrets("sqlite:///joinfeedback.db") == "sqlite:///joinfeedback.db"
 
 
 def test_to_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = load_config(overrides={"seed": 5, "spiders": ["ideas"], "quiet": True, "lock_timeout": 1.5,
-                                      "catalogue": "none", "cron": "*/5 * * * * *"})
+    original = load_config(
+        overrides={
+            "seed": 5,
+            "spiders": ["ideas"],
+            "quiet": True,
+            "lock_timeout": 1.5,
+            "catalogue": "none",
+            "cron": "*/5 * * * * *",
+        }
+    )
     for var, value in to_environment(original).items():
         monkeypatch.setenv(var, value)
     assert load_config() == original
@@ -145,7 +167,11 @@ def test_to_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_deploy_example_is_a_valid_configuration() -> None:
     example = Path(__file__).resolve().parents[1] / "deploy" / "joinfeedback.toml.example"
     config = load_config(example)
-    assert config.cron == "0 3 * * *" and config.timezone == "Asia/Taipei"
-    assert config.spiders == () and config.lock_timeout == 0.0
-    assert config.catalogue is None  # "" means the bundled catalogue, as analysis.run_analysis(catalogue=None)
+    assert config.cron == "0 3 * * *"
+    assert config.timezone == "Asia/Taipei"
+    assert config.spiders == ()
+    assert config.lock_timeout == 0.0
+    assert (
+        config.catalogue is None
+    )  # "" means the bundled catalogue, as analysis.run_analysis(catalogue=None)
     assert {source.split(":")[0] for _, _, source in config.effective_items()} == {f"file {example}"}

@@ -1,4 +1,4 @@
-"""Run locks: a second holder on the same database is refused (exit code 3) or waits; a dead holder leaves none."""
+"""Run locks: a second holder on one database is refused (exit code 3) or waits; a dead holder leaves none."""
 
 from __future__ import annotations
 
@@ -32,10 +32,16 @@ HOLDER = textwrap.dedent(
 
 
 @contextmanager
-def holder_process(db_url: str, name: str = "crawl", *, shared: bool = False) -> Iterator[subprocess.Popen[str]]:
+def holder_process(
+    db_url: str, name: str = "crawl", *, shared: bool = False
+) -> Iterator[subprocess.Popen[str]]:
     """Another process holding the lock, as a second ``joinfeedback crawl`` would."""
-    process = subprocess.Popen([sys.executable, "-c", HOLDER, db_url, name, "shared" if shared else "exclusive"],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, db_url, name, "shared" if shared else "exclusive"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         assert process.stdout.readline().strip() == "held"
@@ -54,7 +60,8 @@ def test_second_holder_is_refused_with_who_and_since(db_url: str) -> None:
         assert refused.value.exit_code == LOCKED_EXIT_CODE == 3
         message = str(refused.value)
         assert message.startswith("another crawl is running on this database (pid ")
-        assert f"pid {other.pid} " in message and "since " in message
+        assert f"pid {other.pid} " in message
+        assert "since " in message
         assert is_locked(engine, "crawl")
         assert not is_locked(engine, "analysis")  # names are independent
     engine.dispose()
@@ -97,11 +104,13 @@ def test_killed_holder_leaves_no_stale_lock(db_url: str) -> None:
 
 def test_shared_holders_coexist_but_exclude_an_exclusive_one(db_url: str) -> None:
     engine = open_database(db_url)
-    with holder_process(db_url, shared=True) as worker:
-        with run_lock(engine, "crawl", shared=True):  # a second worker of the same distributed crawl
-            with pytest.raises(UserError, match=rf"another crawl is running .*pid {worker.pid} "):
-                with run_lock(engine, "crawl"):
-                    pytest.fail("an exclusive crawl ran beside workers")
+    with (
+        holder_process(db_url, shared=True) as worker,
+        run_lock(engine, "crawl", shared=True),  # a second worker of the same distributed crawl
+        pytest.raises(UserError, match=rf"another crawl is running .*pid {worker.pid} "),
+        run_lock(engine, "crawl"),
+    ):
+        pytest.fail("an exclusive crawl ran beside workers")
     engine.dispose()
 
 

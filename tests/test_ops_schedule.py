@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -55,13 +56,19 @@ def config(sqlite_url: str):  # type: ignore[no-untyped-def]
 def test_chains_run_in_order_never_overlap_and_stop_after_max_runs(config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     notes = tmp_path / "journal.jsonl"
     # Each chain outlasts the one-second interval: the firings in between must be skipped, not stacked.
-    steps = [journal_step("crawl", notes, seconds=1.2), journal_step("analyze", notes), journal_step("report", notes)]
+    steps = [
+        journal_step("crawl", notes, seconds=1.2),
+        journal_step("analyze", notes),
+        journal_step("report", notes),
+    ]
     summary = run_schedule(config, EVERY_SECOND, max_runs=2, steps=steps)
-    assert summary.stopped_by == "max_runs=2" and summary.exit_code == 0
-    assert [c.number for c in summary.chains] == [1, 2] and all(c.ok for c in summary.chains)
+    assert summary.stopped_by == "max_runs=2"
+    assert summary.exit_code == 0
+    assert [c.number for c in summary.chains] == [1, 2]
+    assert all(c.ok for c in summary.chains)
     entries = journal(notes)
     assert [e["step"] for e in entries] == ["crawl", "analyze", "report"] * 2
-    assert all(later["began"] >= earlier["ended"] for earlier, later in zip(entries, entries[1:], strict=False))
+    assert all(later["began"] >= earlier["ended"] for earlier, later in itertools.pairwise(entries))
     assert {e["db"] for e in entries} == {config.db_url}  # the steps see this process's configuration
 
 
@@ -78,7 +85,9 @@ def test_stop_request_interrupts_the_running_step_and_runs_no_further(config, tm
     notes = tmp_path / "journal.jsonl"
     started = tmp_path / "started"
     stop = threading.Event()
-    long_step = python_step("crawl", f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(600)")
+    long_step = python_step(
+        "crawl", f"import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(600)"
+    )
 
     def request_stop_once_started() -> None:
         while not started.exists():
@@ -86,7 +95,9 @@ def test_stop_request_interrupts_the_running_step_and_runs_no_further(config, tm
         stop.set()
 
     threading.Thread(target=request_stop_once_started, daemon=True).start()
-    summary = run_schedule(config, EVERY_SECOND, stop_event=stop, steps=[long_step, journal_step("analyze", notes)])
+    summary = run_schedule(
+        config, EVERY_SECOND, stop_event=stop, steps=[long_step, journal_step("analyze", notes)]
+    )
     assert summary.stopped_by == "stop requested"
     assert len(summary.chains) == 1
     assert summary.chains[0].steps[0].exit_code != 0  # interrupted by the forwarded SIGINT, not finished
@@ -100,7 +111,8 @@ def test_a_second_scheduler_on_the_same_database_skips_its_turn(config, tmp_path
         summary = run_schedule(config, EVERY_SECOND, max_runs=1, steps=[journal_step("crawl", notes)])
     engine.dispose()
     assert summary.chains[0].skipped.startswith("another schedule is running on this database")
-    assert journal(notes) == [] and summary.exit_code == 0
+    assert journal(notes) == []
+    assert summary.exit_code == 0
 
 
 def test_sigterm_stops_the_scheduler_cleanly(sqlite_url: str, tmp_path: Path) -> None:
@@ -111,11 +123,18 @@ def test_sigterm_stops_the_scheduler_cleanly(sqlite_url: str, tmp_path: Path) ->
         from joinfeedback.ops.schedule import Step, run_schedule
         step = Step("crawl", (sys.executable, "-c",
                     "import pathlib, time; pathlib.Path({str(started)!r}).touch(); time.sleep(600)"))
-        summary = run_schedule(load_config(overrides={{"db_url": {sqlite_url!r}}}), "* * * * * *", steps=[step])
+        config = load_config(overrides={{"db_url": {sqlite_url!r}}})
+        summary = run_schedule(config, "* * * * * *", steps=[step])
         print(summary.stopped_by, [s.exit_code for c in summary.chains for s in c.steps])
     """)
-    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env={**os.environ, "JOINFEEDBACK_QUIET": "1"})
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "JOINFEEDBACK_QUIET": "1"},
+    )
     deadline = 60.0
     while not started.exists():
         assert process.poll() is None, process.communicate()[1]
@@ -125,7 +144,8 @@ def test_sigterm_stops_the_scheduler_cleanly(sqlite_url: str, tmp_path: Path) ->
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
-    assert out.startswith("SIGTERM [") and "[0]" not in out
+    assert out.startswith("SIGTERM [")
+    assert "[0]" not in out
 
 
 def test_bad_expressions_are_user_errors(config) -> None:  # type: ignore[no-untyped-def]
@@ -142,14 +162,26 @@ def test_real_chain_runs_twice_against_the_replica_then_stops_on_request(tmp_pat
     db_url = f"sqlite:///{tmp_path / 'jf.db'}"
     stop = threading.Event()
     with ReplicaServer(seed=1, size="small", faults="") as replica:
-        config = load_config(overrides={"db_url": db_url, "base_url": replica.base_url, "profile": "local",
-                                        "report_dir": str(tmp_path / "report"), "quiet": True})
-        summary = run_schedule(config, "*/5 * * * * *", stop_event=stop,
-                               on_chain=lambda chain: stop.set() if chain.number >= 2 else None)
+        config = load_config(
+            overrides={
+                "db_url": db_url,
+                "base_url": replica.base_url,
+                "profile": "local",
+                "report_dir": str(tmp_path / "report"),
+                "quiet": True,
+            }
+        )
+        summary = run_schedule(
+            config,
+            "*/5 * * * * *",
+            stop_event=stop,
+            on_chain=lambda chain: stop.set() if chain.number >= 2 else None,
+        )
     assert summary.stopped_by == "stop requested"
     assert [c.number for c in summary.chains] == [1, 2]
     assert [[(s.name, s.exit_code) for s in c.steps] for c in summary.chains] == [
-        [("crawl", 0), ("analyze", 0), ("report", 0)]] * 2
+        [("crawl", 0), ("analyze", 0), ("report", 0)]
+    ] * 2
     engine = open_database(db_url)
     with engine.connect() as conn:
         assert conn.execute(select(CrawlRun.status)).scalars().all() == ["finished", "finished"]

@@ -23,10 +23,19 @@ def add(engine, *rows) -> None:  # type: ignore[no-untyped-def]
 
 
 def finished_crawl(**changes) -> CrawlRun:  # type: ignore[no-untyped-def]
-    values = dict(base_url="http://127.0.0.1:8800", spiders="policies,ideas", started_at=T0,
-                  finished_at=T0 + timedelta(minutes=3, seconds=12), status="finished", pages=120, requests=130,
-                  items_new=10, items_updated=2, items_unchanged=100,
-                  errors=[{"url": "http://127.0.0.1:8800/idea/detail/x", "error": "HTTP 500 after 3 retries"}])
+    values = {
+        "base_url": "http://127.0.0.1:8800",
+        "spiders": "policies,ideas",
+        "started_at": T0,
+        "finished_at": T0 + timedelta(minutes=3, seconds=12),
+        "status": "finished",
+        "pages": 120,
+        "requests": 130,
+        "items_new": 10,
+        "items_updated": 2,
+        "items_unchanged": 100,
+        "errors": [{"url": "http://127.0.0.1:8800/idea/detail/x", "error": "HTTP 500 after 3 retries"}],
+    }
     values.update(changes)
     return CrawlRun(**values)
 
@@ -39,32 +48,52 @@ def config():  # type: ignore[no-untyped-def]
 def test_empty_database_is_healthy_and_says_so(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
     text, code = status_report(open_database(db_url), config, now=NOW)
     assert code == 0
-    assert "last crawl: none yet" in text and "last analysis: none yet" in text
+    assert "last crawl: none yet" in text
+    assert "last analysis: none yet" in text
     assert "next scheduled run: 2026-03-02T03:00:00+08:00" in text
 
 
 def test_successful_runs_report_counts_failures_and_duration(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
     engine = open_database(db_url)
-    add(engine, finished_crawl(), AnalysisRun(started_at=T0 + timedelta(minutes=5),
-                                              finished_at=T0 + timedelta(minutes=5, seconds=42),
-                                              status="complete", n_items=1234, catalogue="ogp2020", seed=0))
+    add(
+        engine,
+        finished_crawl(),
+        AnalysisRun(
+            started_at=T0 + timedelta(minutes=5),
+            finished_at=T0 + timedelta(minutes=5, seconds=42),
+            status="complete",
+            n_items=1234,
+            catalogue="ogp2020",
+            seed=0,
+        ),
+    )
     text, code = status_report(engine, config, now=NOW)
     assert code == 0, text
     assert "last crawl: #1 finished — started 2026-03-01T09:00:00+08:00, took 3 min 12 s" in text
     assert "120 pages from 130 requests; items 10 new, 2 updated, 100 unchanged; 1 failures" in text
     assert "/idea/detail/x: HTTP 500 after 3 retries" in text
-    assert "last analysis: #1 complete" in text and "took 42 s" in text and "1234 items" in text
+    assert "last analysis: #1 complete" in text
+    assert "took 42 s" in text
+    assert "1234 items" in text
     assert text.endswith("status: ok")
 
 
 def test_failed_last_crawl_exits_non_zero(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
     engine = open_database(db_url)
     add(engine, finished_crawl())
-    add(engine, finished_crawl(started_at=T0 + timedelta(hours=3), finished_at=T0 + timedelta(hours=3, seconds=5),
-                               status="failed", message="robots.txt unreachable\nmore detail"))
+    add(
+        engine,
+        finished_crawl(
+            started_at=T0 + timedelta(hours=3),
+            finished_at=T0 + timedelta(hours=3, seconds=5),
+            status="failed",
+            message="robots.txt unreachable\nmore detail",
+        ),
+    )
     text, code = status_report(engine, config, now=NOW)
     assert code == 1
-    assert "last crawl: #2 failed" in text and "message: robots.txt unreachable" in text
+    assert "last crawl: #2 failed" in text
+    assert "message: robots.txt unreachable" in text
     assert "status: FAILED — crawl #2 failed" in text
 
 
@@ -72,11 +101,11 @@ def test_failed_last_analysis_exits_non_zero(db_url: str, config) -> None:  # ty
     engine = open_database(db_url)
     add(engine, finished_crawl(), AnalysisRun(started_at=T0 + timedelta(hours=1), status="failed"))
     text, code = status_report(engine, config, now=NOW)
-    assert code == 1 and "analysis #1 failed" in text
+    assert code == 1
+    assert "analysis #1 failed" in text
 
 
-def test_running_crawl_is_fine_while_its_holder_lives_and_a_failure_once_it_died(
-        db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+def test_running_crawl_is_fine_while_its_holder_lives_and_a_failure_once_it_died(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
     engine = open_database(db_url)
     add(engine, finished_crawl(started_at=T0, finished_at=None, status="running"))
     with run_lock(engine, "crawl"):
@@ -86,4 +115,3 @@ def test_running_crawl_is_fine_while_its_holder_lives_and_a_failure_once_it_died
     text, code = status_report(engine, config, now=NOW)
     assert code == 1
     assert "#1 died (marked running, but no process holds its lock)" in text
-

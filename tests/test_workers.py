@@ -39,8 +39,14 @@ print(json.dumps({"status": summary.status, "requests": summary.requests, "error
 
 def start_worker(base_url: str, db_url: str, redis_url: str, env: dict[str, str]) -> subprocess.Popen[str]:
     full_env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"} | env
-    return subprocess.Popen([sys.executable, "-c", WORKER, base_url, db_url, redis_url], cwd=ROOT, env=full_env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", WORKER, base_url, db_url, redis_url],
+        cwd=ROOT,
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen[str]) -> dict[str, Any]:
@@ -57,12 +63,18 @@ def served_by_kind(base_url: str) -> dict[str, int]:
 def stored_counts(db_url: str) -> dict[str, int]:
     engine = open_database(db_url)
     with engine.connect() as conn:
+
         def count(model: Any, *where: Any) -> int:
             return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
-        counts = {"policies": count(Policy), "comments": count(Comment),  # the manifest counts replies too
-                  "replies": count(Comment, Comment.parent_msg_uid.is_not(None)),
-                  "comments_deleted": count(Comment, Comment.is_deleted.is_(True)), "ideas": count(Idea),
-                  "agency_responses": count(AgencyResponse)}
+
+        counts = {
+            "policies": count(Policy),
+            "comments": count(Comment),  # the manifest counts replies too
+            "replies": count(Comment, Comment.parent_msg_uid.is_not(None)),
+            "comments_deleted": count(Comment, Comment.is_deleted.is_(True)),
+            "ideas": count(Idea),
+            "agency_responses": count(AgencyResponse),
+        }
     engine.dispose()
     return counts
 
@@ -71,14 +83,16 @@ def stored_counts(db_url: str) -> dict[str, int]:
 @pytest.mark.redis
 @pytest.mark.postgres
 def test_two_workers_fetch_each_page_once_and_store_what_one_crawl_stores(
-        redis_url: str, pg_url: str, sqlite_url: str) -> None:
+    redis_url: str, pg_url: str, sqlite_url: str
+) -> None:
     from replica.server import ReplicaServer
 
     # Reference: one ordinary crawl of a fresh replica with the same seed.
     with ReplicaServer(seed=1, size="small", faults="") as reference:
         single = finish(start_worker(reference.base_url, sqlite_url, "", {}))
         single_served = served_by_kind(reference.base_url)
-    assert single["status"] == "finished" and single["errors"] == []
+    assert single["status"] == "finished"
+    assert single["errors"] == []
 
     open_database(pg_url).dispose()  # migrate first: two first-time migrations at once would race
     key = f"test-{uuid.uuid4().hex[:8]}"

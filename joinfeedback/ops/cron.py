@@ -19,19 +19,30 @@ def parse_cron(expression: str, timezone: str = "Asia/Taipei") -> CronTrigger:
             return CronTrigger.from_crontab(expression, timezone=tz)
         if len(parts) == 6:
             second, minute, hour, day, month, day_of_week = parts
-            return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                               day_of_week=day_of_week, timezone=tz)
+            return CronTrigger(
+                second=second,
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=day_of_week,
+                timezone=tz,
+            )
     except ValueError as exc:
         raise UserError(f"cron expression {expression!r}: {exc}") from exc
-    raise UserError(f"cron expression {expression!r} has {len(parts)} fields; expected 5 "
-                    "(minute hour day month weekday) or 6 (second first)")
+    raise UserError(
+        f"cron expression {expression!r} has {len(parts)} fields; expected 5 "
+        "(minute hour day month weekday) or 6 (second first)"
+    )
 
 
-def next_fire_time(expression: str, timezone: str = "Asia/Taipei", *, after: datetime | None = None) -> datetime:
+def next_fire_time(
+    expression: str, timezone: str = "Asia/Taipei", *, after: datetime | None = None
+) -> datetime:
     """When ``expression`` next fires after ``after`` (default: now)."""
     trigger = parse_cron(expression, timezone)
     now = after or datetime.now(ZoneInfo(timezone))
-    fire = trigger.get_next_fire_time(None, now)
+    fire: datetime | None = trigger.get_next_fire_time(None, now)
     if fire is None:  # a trigger that can never fire again (e.g. 30 February)
         raise UserError(f"cron expression {expression!r} never fires")
     return fire

@@ -1,4 +1,4 @@
-"""One crawl (or analysis, or schedule) at a time per database, with locks a crashed holder cannot leave behind.
+"""One crawl (or analysis, or schedule) at a time per database; a crashed holder leaves no lock behind.
 
 PostgreSQL: a session advisory lock on a hash of the name, held on a dedicated connection (the server drops
 it when that connection dies). SQLite: ``flock`` on ``<db file>.lock`` (the kernel drops it when the process
@@ -40,21 +40,27 @@ def holder_id() -> str:
 
 
 @contextmanager
-def run_lock(engine: Engine, name: str, *, wait: bool = False, timeout: float = 0,
-             shared: bool = False) -> Iterator[HeldLock]:
+def run_lock(
+    engine: Engine, name: str, *, wait: bool = False, timeout: float = 0, shared: bool = False
+) -> Iterator[HeldLock]:
     """Hold the lock ``name`` on the database of ``engine`` for the ``with`` block.
 
     Refused (``UserError``, exit code 3) when someone else holds it, unless ``wait``: then poll until it
     is free, for at most ``timeout`` seconds (0: without limit). ``shared`` holders (several crawl workers
     of one distributed crawl) coexist with each other but not with an exclusive holder.
     """
-    backend = _Postgres(engine, name, shared) if engine.dialect.name == "postgresql" else _SQLiteFile(
-        engine, name, shared)
+    backend = (
+        _Postgres(engine, name, shared)
+        if engine.dialect.name == "postgresql"
+        else _SQLiteFile(engine, name, shared)
+    )
     started = time.monotonic()
     while not backend.try_acquire():
         waited = time.monotonic() - started
         if not wait or (timeout and waited >= timeout):
-            raise UserError(_refusal(engine, name, waited if wait else None, backend), exit_code=LOCKED_EXIT_CODE)
+            raise UserError(
+                _refusal(engine, name, waited if wait else None, backend), exit_code=LOCKED_EXIT_CODE
+            )
         time.sleep(POLL_SECONDS)
     me = holder_id()
     row = locks.row_name(name, me if shared else None)
@@ -69,8 +75,11 @@ def run_lock(engine: Engine, name: str, *, wait: bool = False, timeout: float = 
 
 def is_locked(engine: Engine, name: str) -> bool:
     """Whether someone holds ``name`` now (tries it and lets go at once)."""
-    backend = _Postgres(engine, name, False) if engine.dialect.name == "postgresql" else _SQLiteFile(
-        engine, name, False)
+    backend = (
+        _Postgres(engine, name, False)
+        if engine.dialect.name == "postgresql"
+        else _SQLiteFile(engine, name, False)
+    )
     if backend.try_acquire():
         backend.release()
         return False

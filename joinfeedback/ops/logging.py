@@ -58,8 +58,13 @@ class KeyValueFormatter(logging.Formatter):
     """``time=… level=info logger=… crawl_run=12 msg="…"`` (logfmt), greppable and still readable."""
 
     def format(self, record: logging.LogRecord) -> str:
-        pairs: dict[str, Any] = {"time": _timestamp(record), "level": record.levelname.lower(),
-                                 "logger": record.name, **record_fields(record), "msg": record.getMessage()}
+        pairs: dict[str, Any] = {
+            "time": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            **record_fields(record),
+            "msg": record.getMessage(),
+        }
         if record.exc_info:
             pairs["error"] = self.formatException(record.exc_info)
         return " ".join(f"{key}={_logfmt_value(value)}" for key, value in pairs.items())
@@ -69,8 +74,13 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {"time": _timestamp(record), "level": record.levelname.lower(),
-                                   "logger": record.name, **record_fields(record), "msg": record.getMessage()}
+        payload: dict[str, Any] = {
+            "time": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            **record_fields(record),
+            "msg": record.getMessage(),
+        }
         if record.exc_info:
             payload["error"] = self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
@@ -111,7 +121,7 @@ def setup(level: str = "INFO", fmt: str = "text", quiet: bool = False) -> loggin
     # Chatty libraries: their INFO is our DEBUG.
     for noisy in ("alembic", "urllib3", "asyncio", "filelock", "jieba"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
-    # APScheduler warns about every skipped overlapping firing; joinfeedback.ops.schedule says it once, briefly.
+    # APScheduler warns about every skipped overlapping firing; joinfeedback.ops.schedule says it briefly.
     logging.getLogger("apscheduler").setLevel(max(numeric, logging.ERROR))
     return handler
 

@@ -73,15 +73,22 @@ def progress(description: str, total: int | None = None, *, quiet: bool | None =
     if not interactive(quiet):
         yield Tracker()
         return
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn()]
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
     with Progress(*columns, console=console(), transient=False) as bar:
         task = bar.add_task(description, total=total)
         yield Tracker(bar, task)
 
 
-def track(items: Iterable[T], description: str, total: int | None = None, *,
-          quiet: bool | None = None) -> Iterator[T]:
+def track(
+    items: Iterable[T], description: str, total: int | None = None, *, quiet: bool | None = None
+) -> Iterator[T]:
     """Iterate ``items`` with a bar."""
     if total is None and hasattr(items, "__len__"):
         total = len(items)  # type: ignore[arg-type]

@@ -78,16 +78,31 @@ class ScheduleSummary:
 def default_steps() -> list[Step]:
     """crawl → analyze → report, each with the settings of this process (passed through the environment)."""
     command = (sys.executable, "-m", "joinfeedback")
-    return [Step("crawl", (*command, "crawl")), Step("analyze", (*command, "analyze")),
-            Step("report", (*command, "report"))]
+    return [
+        Step("crawl", (*command, "crawl")),
+        Step("analyze", (*command, "analyze")),
+        Step("report", (*command, "report")),
+    ]
 
 
 class _Chain:
     """Runs the steps once per call; knows the running child so that a stop request can reach it."""
 
-    def __init__(self, config: Config, steps: Sequence[Step], stop: threading.Event,
-                 max_runs: int | None, summary: ScheduleSummary) -> None:
-        self.config, self.steps, self.stop, self.max_runs, self.summary = config, steps, stop, max_runs, summary
+    def __init__(
+        self,
+        config: Config,
+        steps: Sequence[Step],
+        stop: threading.Event,
+        max_runs: int | None,
+        summary: ScheduleSummary,
+    ) -> None:
+        self.config, self.steps, self.stop, self.max_runs, self.summary = (
+            config,
+            steps,
+            stop,
+            max_runs,
+            summary,
+        )
         self.child: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
         self.env = {**os.environ, **to_environment(config)}
@@ -126,12 +141,16 @@ class _Chain:
         finally:
             engine.dispose()
         outcome = "ok" if all(r.exit_code == 0 for r in results) else "failed"
-        log.info("chain %d %s: %s", number, outcome,
-                 ", ".join(f"{r.name}={r.exit_code} ({r.seconds:.1f} s)" for r in results))
+        log.info(
+            "chain %d %s: %s",
+            number,
+            outcome,
+            ", ".join(f"{r.name}={r.exit_code} ({r.seconds:.1f} s)" for r in results),
+        )
         return ChainResult(number, started, tuple(results))
 
     def _steps(self) -> list[StepResult]:
-        results = []
+        results: list[StepResult] = []
         for step in self.steps:
             if self.stop.is_set() and results:
                 break
@@ -171,10 +190,15 @@ class _Chain:
             child.kill()
 
 
-def run_schedule(config: Config, cron: str | None = None, *, max_runs: int | None = None,
-                 stop_event: threading.Event | None = None,
-                 steps: Sequence[Step] | None = None,
-                 on_chain: Callable[[ChainResult], None] | None = None) -> ScheduleSummary:
+def run_schedule(
+    config: Config,
+    cron: str | None = None,
+    *,
+    max_runs: int | None = None,
+    stop_event: threading.Event | None = None,
+    steps: Sequence[Step] | None = None,
+    on_chain: Callable[[ChainResult], None] | None = None,
+) -> ScheduleSummary:
     """Run the chain each time ``cron`` fires until SIGINT/SIGTERM, ``stop_event``, or ``max_runs`` chains.
 
     ``cron`` defaults to ``config.cron``: 5 fields, or 6 with seconds first (``*/5 * * * * *``).
@@ -196,14 +220,20 @@ def run_schedule(config: Config, cron: str | None = None, *, max_runs: int | Non
     scheduler.add_job(job, trigger, id="chain", max_instances=1, coalesce=True, misfire_grace_time=None)
 
     def busy(event: JobEvent) -> None:
-        log.info("schedule fired at %s while the previous chain still runs: skipped", event.scheduled_run_times)
+        log.info(
+            "schedule fired at %s while the previous chain still runs: skipped", event.scheduled_run_times
+        )
 
     scheduler.add_listener(busy, EVENT_JOB_MAX_INSTANCES)
     restore = _install_signal_handlers(stop, summary)
     scheduler.start()
     job_ = scheduler.get_job("chain")
-    log.info("schedule started: cron %r (%s), first run at %s", expression, config.timezone,
-             job_.next_run_time.isoformat(timespec="seconds") if job_ and job_.next_run_time else "never")
+    log.info(
+        "schedule started: cron %r (%s), first run at %s",
+        expression,
+        config.timezone,
+        job_.next_run_time.isoformat(timespec="seconds") if job_ and job_.next_run_time else "never",
+    )
     try:
         while not stop.wait(0.2):
             pass

@@ -35,11 +35,15 @@ def status_report(engine: Engine, config: Config, *, now: datetime | None = None
     else:
         crawl = crawls[0]
         state = _effective_state(crawl.status, running_alive=is_locked(engine, "crawl"))
-        lines.append(f"last crawl: #{crawl.id} {state} — {_span(crawl.started_at, crawl.finished_at, tz, now)}")
+        lines.append(
+            f"last crawl: #{crawl.id} {state} — {_span(crawl.started_at, crawl.finished_at, tz, now)}"
+        )
         lines.append(f"  site {crawl.base_url}" + (f", spiders {crawl.spiders}" if crawl.spiders else ""))
-        lines.append(f"  {crawl.pages} pages from {crawl.requests} requests; items {crawl.items_new} new, "
-                     f"{crawl.items_updated} updated, {crawl.items_unchanged} unchanged; "
-                     f"{len(crawl.errors or [])} failures")
+        lines.append(
+            f"  {crawl.pages} pages from {crawl.requests} requests; items {crawl.items_new} new, "
+            f"{crawl.items_updated} updated, {crawl.items_unchanged} unchanged; "
+            f"{len(crawl.errors or [])} failures"
+        )
         for failure in (crawl.errors or [])[:3]:
             lines.append(f"    {_failure(failure)}")
         if crawl.message:
@@ -62,9 +66,11 @@ def status_report(engine: Engine, config: Config, *, now: datetime | None = None
 
     try:
         fire = next_fire_time(config.cron, config.timezone, after=now)
-        lines.append(f"next scheduled run: {fire.isoformat(timespec='seconds')} "
-                     f"(cron {config.cron!r}, {config.timezone}; only while `joinfeedback schedule` "
-                     "or a cron/systemd timer runs)")
+        lines.append(
+            f"next scheduled run: {fire.isoformat(timespec='seconds')} "
+            f"(cron {config.cron!r}, {config.timezone}; only while `joinfeedback schedule` "
+            "or a cron/systemd timer runs)"
+        )
     except UserError as exc:
         lines.append(f"next scheduled run: unknown ({exc})")
 
