@@ -44,6 +44,16 @@ def pg_unlock(connection: Connection, key: int, *, shared: bool = False) -> bool
     return bool(connection.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar())
 
 
+def serialize_migrations(connection: Connection) -> None:
+    """Make concurrent first-time migrations of one PostgreSQL database wait for each other.
+
+    Call inside the migration's transaction (``storage.db.upgrade``): the lock ends with it, and the second
+    process then finds the schema at head instead of racing to create ``alembic_version``.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("migrate")})
+
+
 def pg_holders(connection: Connection, key: int) -> list[LockHolder]:
     """Server processes holding the advisory lock ``key`` in this database (when no row says more)."""
     # A bigint advisory key is split into classid (high 32 bits) and objid (low 32 bits), objsubid 1.
@@ -129,5 +139,6 @@ __all__ = [
     "read_holders",
     "record_holder",
     "row_name",
+    "serialize_migrations",
     "sqlite_lock_file",
 ]
