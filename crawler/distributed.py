@@ -164,7 +164,9 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
     def _poke_engine(self) -> None:
         slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)
         nextcall = getattr(slot, "nextcall", None)
-        if nextcall is not None and getattr(slot, "closing", None) is None and len(self) > 0:
+        # Also when our queue is empty: the engine then asks has_pending_requests() again, which is how an
+        # idle worker notices that the others have finished (instead of at Scrapy's next 5 s heartbeat).
+        if nextcall is not None and getattr(slot, "closing", None) is None:
             nextcall.schedule()
 
     def _mark_busy(self) -> None:
