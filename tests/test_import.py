@@ -66,19 +66,19 @@ def as_taipei(moment: datetime | None) -> datetime | None:
 
 
 def test_csv_round_trip_stores_every_row(tmp_path: Path, db_url: str) -> None:
-    rows = sample_rows(300)
+    rows = sample_rows(600)  # above KEY_CHUNK: existing rows are read in one pass, not by IN lists
     path = write_csv(tmp_path / "comments.csv", rows, ["id", "text", "author", "created_at", "url"])
     engine = open_database(db_url)
     summary = import_file(path, engine)
     assert (summary.format, summary.rows_read, summary.new, summary.updated, summary.unchanged) == (
         "csv",
-        300,
-        300,
+        600,
+        600,
         0,
         0,
     )
     stored = imported(engine)
-    assert len(stored) == 300
+    assert len(stored) == 600
     for row in rows:
         item = stored[row["id"]]
         assert item.text == row["text"].strip()
@@ -89,6 +89,12 @@ def test_csv_round_trip_stores_every_row(tmp_path: Path, db_url: str) -> None:
     assert stored["c0001"].created_at is not None
     assert as_taipei(stored["c0001"].created_at) == datetime(2020, 2, 2, tzinfo=TAIPEI)  # ROC 109/02/02
     assert stored["c0003"].source_line == 2 + 3 * 2  # header + two physical lines per row
+
+    rows[599]["author"] = "改名的使用者"
+    write_csv(path, rows, ["id", "text", "author", "created_at", "url"])
+    again = import_file(path, engine)
+    assert (again.new, again.updated, again.unchanged) == (0, 1, 599)
+    assert imported(engine)["c0599"].author == "改名的使用者"
     engine.dispose()
 
 
