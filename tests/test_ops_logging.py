@@ -130,3 +130,33 @@ def test_progress_bar_on_a_terminal_unless_quiet() -> None:
     quiet = run_on_terminal("quiet")
     assert "analysing comments" not in quiet
     assert "done" in quiet
+
+
+def test_a_child_process_inherits_the_bound_fields() -> None:
+    from joinfeedback.ops.logging import context_environment
+
+    script = "\n".join(
+        [
+            "import logging",
+            "from joinfeedback.ops.logging import setup",
+            "setup()",
+            "logging.getLogger('c').warning('hi')",
+        ]
+    )
+    with bind(schedule_run=2, step="crawl"):
+        env = {**os.environ, **context_environment()}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    assert "schedule_run=2 step=crawl msg=hi" in done.stderr
+
+
+def test_scrapy_lines_carry_the_crawl_run_from_the_spider_settings(capfd: pytest.CaptureFixture[str]) -> None:
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    setup("INFO", "kv")
+    crawler = get_crawler(Spider, {"JOINFEEDBACK_RUN_ID": 12})
+    spider = Spider.from_crawler(crawler, name="policies")
+    logging.getLogger("scrapy.core.engine").info("Spider opened", extra={"spider": spider})
+    assert 'crawl_run=12 spider=policies msg="Spider opened"' in capfd.readouterr().err

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,8 @@ HANDLER_NAME = "joinfeedback"
 # Attributes callers may pass with ``extra=``, shown as fields when present.
 KNOWN_FIELDS = ("crawl_run", "analysis_run", "schedule_run", "step", "spider", "url", "pid")
 
+CONTEXT_ENV = "JOINFEEDBACK_LOG_CONTEXT"  # fields a parent process (the scheduler) bound, as JSON
+_inherited: dict[str, Any] = {}
 _fields: ContextVar[dict[str, Any]] = ContextVar("joinfeedback_log_fields", default={})  # noqa: B039
 
 
@@ -35,12 +38,32 @@ def bind(**fields: Any) -> Iterator[None]:
 
 
 def record_fields(record: logging.LogRecord) -> dict[str, Any]:
-    fields = dict(_fields.get())
+    fields = {**_inherited, **_fields.get()}
     for name in KNOWN_FIELDS:
         value = getattr(record, name, None)
         if value is not None:
             fields[name] = getattr(value, "name", value)  # Scrapy passes the spider object
+    if "crawl_run" not in fields:
+        # Scrapy's own lines carry the spider; crawler.run puts the crawl run id in the crawl's settings.
+        settings = getattr(getattr(getattr(record, "spider", None), "crawler", None), "settings", None)
+        run_id = settings.get("JOINFEEDBACK_RUN_ID") if settings is not None else None
+        if run_id is not None:
+            fields = {"crawl_run": run_id, **fields}
     return fields
+
+
+def context_environment() -> dict[str, str]:
+    """The bound fields as an environment variable, so a child process's lines carry them too."""
+    fields = {**_inherited, **_fields.get()}
+    return {CONTEXT_ENV: json.dumps(fields, default=str)} if fields else {}
+
+
+def _read_inherited() -> dict[str, Any]:
+    try:
+        value = json.loads(os.environ.get(CONTEXT_ENV) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -102,6 +125,8 @@ def setup(level: str = "INFO", fmt: str = "text", quiet: bool = False) -> loggin
     ``quiet`` hides progress bars and everything below WARNING: cron mails only what went wrong.
     """
     progress.set_quiet(quiet)
+    _inherited.clear()
+    _inherited.update(_read_inherited())
     numeric = logging.getLevelName(level.upper())
     if not isinstance(numeric, int):
         numeric = logging.INFO
@@ -126,4 +151,4 @@ def setup(level: str = "INFO", fmt: str = "text", quiet: bool = False) -> loggin
     return handler
 
 
-__all__ = ["JsonFormatter", "KeyValueFormatter", "bind", "setup"]
+__all__ = ["JsonFormatter", "KeyValueFormatter", "bind", "context_environment", "setup"]

@@ -28,7 +28,7 @@ from joinfeedback.config import Config, to_environment
 from joinfeedback.errors import UserError
 from joinfeedback.ops.cron import parse_cron
 from joinfeedback.ops.lock import LOCKED_EXIT_CODE, run_lock
-from joinfeedback.ops.logging import bind
+from joinfeedback.ops.logging import bind, context_environment
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +168,8 @@ class _Chain:
         with self.lock:
             # A session of its own: a Ctrl-C on the terminal reaches only the scheduler, which forwards one
             # SIGINT (Scrapy treats a second one as "stop now, drop everything").
-            self.child = subprocess.Popen(step.argv, env=self.env, start_new_session=True)
+            env = {**self.env, **context_environment()}  # the step's log lines say which chain and step
+            self.child = subprocess.Popen(step.argv, env=env, start_new_session=True)
         try:
             return self.child.wait()
         finally:
