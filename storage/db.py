@@ -40,18 +40,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, *, allow_memory: bool = False) -> Engine:
     """Build an engine for a SQLAlchemy URL, with a clear error for a malformed or unsupported one."""
     resolved = resolve_db_url(url)
     try:
         parsed = make_url(resolved)
-    except ArgumentError as exc:
+    except (ArgumentError, ValueError) as exc:  # ValueError: e.g. a port that is not a number
         raise StorageError(f"database URL {resolved!r} is not a valid SQLAlchemy URL") from exc
     backend = parsed.get_backend_name()
     if backend not in {"sqlite", "postgresql"}:
         raise StorageError(f"database URL {resolved!r}: backend {backend!r} is not supported (sqlite or postgresql)")
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and not allow_memory and parsed.database in {None, "", ":memory:"}:
+        raise StorageError(f"database URL {resolved!r} names no file: the data would be lost when the command "
+                           "ends (use sqlite:///path/to/file.db)")
     if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():

@@ -456,12 +456,6 @@ def test_bad_command_input(case: CommandCase, tmp_path: Path, template_db: Path)
     assert dump_database(url) == before
 
 
-@pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="storage.db.make_engine: a non-numeric port makes make_url raise ValueError, which the CLI reports"
-    " as an unexpected error (exit 1); it should be a StorageError (exit 4). Drop this mark once fixed.",
-)
 def test_database_url_with_a_bad_port(tmp_path: Path) -> None:
     (tmp_path / "good.csv").write_bytes(GOOD_CSV)
     result = run_cli(

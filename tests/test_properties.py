@@ -279,15 +279,6 @@ def test_any_date_text_parses_or_raises_value_error(value: str) -> None:
 # ------------------------------------------------------------------------------------------ crawler parsers
 
 
-EPOCH_BUG = pytest.mark.xfail(
-    raises=AssertionError,
-    strict=True,
-    reason="crawler.pages.common.from_epoch_ms raises ValueError for an out-of-range epoch (year 0)"
-    " instead of returning None or a clear error; an @example shows it. Fix there, then drop this mark.",
-)
-
-
-@EPOCH_BUG
 @PARSER_SETTINGS
 @given(document=opendata_documents)
 @example(
@@ -350,7 +341,6 @@ def test_page_parsers_return_items_or_raise_layout_error(pieces: list[str]) -> N
             assert PAGE_URL in str(outcome)
 
 
-@EPOCH_BUG
 @PARSER_SETTINGS
 @given(
     data=st.dictionaries(

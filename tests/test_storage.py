@@ -95,6 +95,8 @@ def test_corpus_lists_every_kind_in_a_stable_order(db_url: str) -> None:
         ("nonsense", "not a valid SQLAlchemy URL"),
         ("mysql://u@localhost/x", "not supported"),
         ("sqlite:////nonexistent-dir/sub/x.db", "does not exist"),
+        ("sqlite://", "names no file"),
+        ("postgresql://u@127.0.0.1:notaport/x", "not a valid SQLAlchemy URL"),
     ],
 )
 def test_bad_database_urls_give_one_clear_line(url: str, fragment: str) -> None:

@@ -101,7 +101,10 @@ def from_epoch_ms(value: Any) -> datetime | None:
     number = to_int(value)
     if number is None:
         return None
-    return datetime.fromtimestamp(number / 1000, tz=UTC).astimezone(TAIPEI)
+    try:
+        return datetime.fromtimestamp(number / 1000, tz=UTC).astimezone(TAIPEI)
+    except (ValueError, OverflowError, OSError):  # outside datetime's range: no usable time, not a crash
+        return None
 
 
 _DATE_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
