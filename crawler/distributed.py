@@ -6,7 +6,9 @@ per spider, so no page is fetched twice. Keys live under ``joinfeedback:<crawl k
 
 Ending a shared crawl: a worker whose queue is empty stays open while another worker is still busy (it may
 yet discover pages); the last worker to close deletes the crawl's keys, so the next crawl with the same key
-starts afresh. ``JOINFEEDBACK_WORKERS_WAIT_FOR=N`` makes each worker wait until N have joined before fetching.
+starts afresh. A worker that finds requests queued but nobody working (its predecessors died) resumes them;
+one that finds nothing queued and nobody working clears what is left and starts a new crawl.
+``JOINFEEDBACK_WORKERS_WAIT_FOR=N`` makes each worker wait until N have joined before fetching.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from joinfeedback.errors import UserError
 log = logging.getLogger(__name__)
 
 KEY_ROOT = "joinfeedback"
-BUSY_TTL_SECONDS = 120.0  # a worker silent this long is taken for dead and no longer keeps others open
+# A busy worker renews its mark every POLL_SECONDS; one silent this long is taken for dead. Erring costs
+# little: an idle worker closes early, or a new worker starts the crawl afresh (pages fetched again).
+BUSY_TTL_SECONDS = 15.0
 KEY_EXPIRY_SECONDS = 3 * 24 * 3600  # what a crashed crawl leaves behind disappears on its own
 JOIN_TIMEOUT_SECONDS = 120.0
 POLL_SECONDS = 0.25  # how often an idle worker looks for requests other workers queued
@@ -95,14 +99,21 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
     def open(self, spider: Spider) -> Any:
         result = super().open(spider)
         base = self.queue_key.removesuffix(":requests") % {"spider": spider.name}
-        self.busy_key, self.workers_key, self.joined_key = f"{base}:busy", f"{base}:workers", f"{base}:joined"
-        pipe = self.server.pipeline()
-        pipe.incr(self.workers_key)
-        pipe.incr(self.joined_key)
-        for key in (self.workers_key, self.joined_key):
-            pipe.expire(key, KEY_EXPIRY_SECONDS)
-        _, joined, *_ = pipe.execute()
-        self._mark_busy()  # until our start requests are queued, others must not think the crawl is over
+        self.busy_key, self.joined_key = f"{base}:busy", f"{base}:joined"
+        # One worker at a time decides whether it joins a running crawl or starts a new one.
+        with self.server.lock(f"{base}:opening", timeout=30, blocking_timeout=60):
+            if len(self) == 0 and not self._others_busy():
+                # Nobody is working and nothing is queued: what is left (a finished crawl whose last worker
+                # died before clearing it) must not make this crawl skip pages as "already seen".
+                self.flush()
+                self.server.delete(self.busy_key, self.joined_key)
+            elif len(self):
+                log.info(
+                    "resuming shared crawl %s: %d requests queued", base, len(self), extra={"spider": spider}
+                )
+            self._mark_busy()  # until our start requests are queued, others must not think the crawl is over
+            joined = self.server.incr(self.joined_key)
+            self.server.expire(self.joined_key, KEY_EXPIRY_SECONDS)
         log.info(
             "worker %s joined shared crawl %s (%d joined)",
             self.worker_id,
@@ -113,7 +124,7 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         if self.wait_for > 1:
             self._wait_for_workers()
         # Scrapy asks the scheduler for more only when its own downloads finish, or every 5 s: too slow to
-        # notice what the other workers queue, so look more often.
+        # notice what the other workers queue, so look more often (and say we are alive while busy).
         self._poller = LoopingCall(self._poke_engine)
         self._poller.start(POLL_SECONDS, now=False)
         return result
@@ -130,12 +141,14 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
                     JOIN_TIMEOUT_SECONDS,
                 )
                 return
+            self._mark_busy()
             time.sleep(0.1)
 
     def next_request(self) -> Request | None:
+        # Busy *before* the pop: a request in flight must never be invisible to a worker deciding the crawl
+        # is over (it would clear the duplicate filter while our page may still add links).
+        self._mark_busy()
         request: Request | None = super().next_request()
-        if request is not None or self._engine_active():
-            self._mark_busy()
         return request
 
     def has_pending_requests(self) -> bool:
@@ -148,13 +161,10 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
     def close(self, reason: str) -> Any:
         if getattr(self, "_poller", None) is not None and self._poller.running:
             self._poller.stop()
-        pipe = self.server.pipeline()
-        pipe.zrem(self.busy_key, self.worker_id)
-        pipe.decr(self.workers_key)
-        _, remaining = pipe.execute()
-        if remaining <= 0 and len(self) == 0 and not self._others_busy():
+        self.server.zrem(self.busy_key, self.worker_id)
+        if len(self) == 0 and not self._others_busy():
             self.flush()
-            self.server.delete(self.busy_key, self.workers_key, self.joined_key)
+            self.server.delete(self.busy_key, self.joined_key)
             log.info("last worker of the shared crawl: its Redis keys are cleared")
         else:
             for key in (self.queue.key, self.df.key, self.busy_key):
@@ -167,6 +177,8 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         # Also when our queue is empty: the engine then asks has_pending_requests() again, which is how an
         # idle worker notices that the others have finished (instead of at Scrapy's next 5 s heartbeat).
         if nextcall is not None and getattr(slot, "closing", None) is None:
+            if self._engine_active():
+                self._mark_busy()
             nextcall.schedule()
 
     def _mark_busy(self) -> None:

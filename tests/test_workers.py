@@ -132,3 +132,32 @@ def test_redis_settings_name_one_crawl_per_key() -> None:
         redis_settings("", "nightly")
     with pytest.raises(UserError, match="crawl key 'a b'"):
         redis_settings("redis://127.0.0.1", "a b")
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_leftovers_of_a_dead_crawl_do_not_make_the_next_one_skip_pages(
+    redis_url: str, sqlite_url: str
+) -> None:
+    """A dead crawl keeps its fingerprints; a new worker that finds nobody at work starts afresh."""
+    import redis
+    from scrapy import Request
+    from scrapy_redis.dupefilter import RFPDupeFilter
+
+    from replica.server import ReplicaServer
+
+    key = f"test-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(redis_url)
+    with ReplicaServer(seed=1, size="small", faults="") as replica:
+        # As if yesterday's crawl had fetched the open-data list and died before clearing its keys.
+        seen = RFPDupeFilter(client, key="unused").request_fingerprint(
+            Request(f"{replica.base_url}/toOpenData/ey/policy")
+        )
+        client.sadd(f"joinfeedback:{key}:policies:dupefilter", seen)
+        result = finish(
+            start_worker(replica.base_url, sqlite_url, redis_url, {"JOINFEEDBACK_CRAWL_KEY": key})
+        )
+        manifest = replica.manifest()
+    assert result["status"] == "finished"
+    assert stored_counts(sqlite_url) == {k: manifest[k] for k in stored_counts(sqlite_url)}
+    assert crawl_keys(redis_url, key) == []
