@@ -188,3 +188,34 @@ def test_real_chain_runs_twice_against_the_replica_then_stops_on_request(tmp_pat
         assert conn.execute(select(AnalysisRun.status)).scalars().all() == ["complete", "complete"]
     engine.dispose()
     assert (tmp_path / "report" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_schedule_command_runs_the_chain_from_the_configuration_file(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    from replica.server import ReplicaServer
+
+    db_url = f"sqlite:///{tmp_path / 'jf.db'}"
+    with ReplicaServer(seed=1, size="small", faults="") as replica:
+        settings = tmp_path / "joinfeedback.toml"
+        settings.write_text(
+            f'db_url = "{db_url}"\nbase_url = "{replica.base_url}"\nprofile = "local"\n'
+            f'report_dir = "{tmp_path / "site"}"\ncron = "*/2 * * * * *"\n',
+            encoding="utf-8",
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JOINFEEDBACK_")}
+        done = subprocess.run(
+            [sys.executable, "-m", "joinfeedback", "--config", str(settings), "schedule", "--max-runs", "1"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    engine = open_database(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(CrawlRun.status)).scalars().all() == ["finished"]
+        assert conn.execute(select(AnalysisRun.status)).scalars().all() == ["complete"]
+    engine.dispose()
+    assert (tmp_path / "site" / "index.html").is_file()

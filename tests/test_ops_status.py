@@ -115,3 +115,16 @@ def test_running_crawl_is_fine_while_its_holder_lives_and_a_failure_once_it_died
     text, code = status_report(engine, config, now=NOW)
     assert code == 1
     assert "#1 died (marked running, but no process holds its lock)" in text
+
+
+def test_status_command_exit_code_follows_the_last_run(sqlite_url: str, cli) -> None:  # type: ignore[no-untyped-def]
+    engine = open_database(sqlite_url)
+    add(engine, finished_crawl())
+    done = cli("status", "--db", sqlite_url)
+    assert done.returncode == 0, done.stderr
+    assert "last crawl: #1 finished" in done.stdout
+    add(engine, finished_crawl(started_at=T0 + timedelta(hours=1), status="failed"))
+    engine.dispose()
+    done = cli("status", "--db", sqlite_url)
+    assert done.returncode == 1
+    assert "status: FAILED — crawl #2 failed" in done.stdout
