@@ -19,6 +19,8 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
+from analysis.fit import EvidenceGate
+
 NONE = "none"
 
 
@@ -142,6 +144,12 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.classifier_ = classifier
             scores = self._classifier_scores(X)
         self._calibrate_none(self.lexical_)
+        # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
+        # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
+        self.gate_ = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state).fit(
+            X, self._prototype_matrix(X.shape[1]), self.predict_proba(X).argmax(axis=1)
+        )
+        self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
         self.n_pseudo_labels_ = int(
             (self._select_seeds(scores, self._null_threshold(scores), rng) >= 0).sum()
         )
@@ -244,8 +252,8 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         the best candidate beats the second.
         """
         proba = self.predict_proba(X)
-        evidence = self.lexical_scores(X).max(axis=1)
-        above_null = self._null_cdf(evidence)
+        fits = self.gate_.fits(X, np.argmax(proba, axis=1))
+        above_null = self.gate_.strength(X)
         decisions: list[Decision] = []
         k = proba.shape[1]
         for i in range(proba.shape[0]):
@@ -255,7 +263,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             p2 = float(proba[i, order[1]]) if k > 1 else 0.0
             closeness = p2 / p1 if p1 > 0 else 1.0
             candidates = tuple((str(self.classes_[j]), round(float(proba[i, j]), 4)) for j in order[:3])
-            if evidence[i] <= self.none_threshold_:
+            if not fits[i]:
                 confidence = 1.0 - float(above_null[i])
                 decisions.append(Decision(NONE, None, round(confidence, 4), candidates))
                 continue

@@ -1,0 +1,182 @@
+"""Does an item fit any commitment at all? Absolute evidence, then cluster-level consistency.
+
+The assigner's scores are relative (which commitment fits best) and its feedback prototypes drift: a
+commitment whose clearest matches include an off-topic theme sharing one word with it (air pollution
+and «國際») absorbs that theme's vocabulary, and then the whole theme matches it. So the ``none``
+decision is taken here on two other grounds:
+
+1. **Absolute evidence.** Each item's cosine to the catalogue's *own* text (no feedback) is compared
+   with a null read from the corpus: the runner-up scores, i.e. how well an unrelated commitment
+   typically matches. Storey's π0 (share of items whose best score looks like the null) sets the cut,
+   never above the null's ``null_ceiling`` quantile.
+2. **Cluster consistency.** The corpus is clustered (SVD + k-means, about ``clusters_per_commitment``
+   clusters per commitment). A cluster where few members carry evidence is a coherent theme of its
+   own: its members are ``none`` even when one of them shares a word with a commitment. A cluster
+   where most members carry evidence and most of those agree on one commitment supports its weaker
+   members that lean to that same commitment.
+
+Both rules use shares, not tuned scores, and the cluster rules are kept per cluster so rows given to
+:meth:`EvidenceGate.fits` later are judged by the cluster they fall in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.decomposition import TruncatedSVD
+from sklearn.preprocessing import normalize
+from sklearn.utils.validation import check_is_fitted
+
+_SVD_SAMPLE = 20000  # SVD fitted on a sample of this many rows keeps 100 K-item runs fast
+_BATCH_ABOVE = 20000  # mini-batch k-means above this many rows
+
+
+def storey_cut(
+    scores: np.ndarray, null_ceiling: float, none_share: float | str = "auto"
+) -> tuple[float, float, np.ndarray]:
+    """(cut, estimated share of items that fit nothing, sorted null) from an items × commitments matrix.
+
+    The null is each item's runner-up score. An item's p-value is the share of the null at or above its
+    best score (mid-ranks, because many scores tie at 0); π0 = #{p > ½} / (n · ½). A number as
+    ``none_share`` fixes the share instead.
+    """
+    n, k = scores.shape
+    if n == 0 or k < 2:
+        return 0.0, 0.0, np.zeros(1)
+    best = scores.max(axis=1)
+    null = np.sort(np.partition(scores, -2, axis=1)[:, -2])
+    below = np.searchsorted(null, best, side="left")
+    ties = np.searchsorted(null, best, side="right") - below
+    p_values = 1.0 - (below + 0.5 * ties) / null.size
+    share = min(1.0, float((p_values > 0.5).mean()) / 0.5) if isinstance(none_share, str) else float(none_share)
+    cut = float(np.quantile(best, share)) if share > 0 else 0.0
+    cut = min(cut, float(np.quantile(null, null_ceiling)))
+    return max(cut, 0.0), share, null
+
+
+class EvidenceGate(BaseEstimator):  # type: ignore[misc]
+    """Decide per item whether it fits its best commitment at all (``True``) or is ``none``.
+
+    ``fit(X, prototypes, best)``: ``X`` the corpus rows, ``prototypes`` the catalogue's own rows in the
+    same space (one per commitment), ``best`` each row's best commitment index by the assigner.
+
+    Parameters
+    ----------
+    none_share: ``"auto"`` estimates the share of items that fit nothing (π0) and applies the cluster
+        rules; a number in [0, 1] fixes that share and turns the cluster rules off.
+    null_ceiling: the cut never exceeds this quantile of the runner-up scores.
+    clusters_per_commitment: k-means uses ``clusters_per_commitment · k + 1`` clusters (one spare for
+        what fits nothing), fewer on small corpora.
+    offtopic_share: a cluster where fewer than this share of members carry evidence is ``none`` as a whole.
+    support_share, support_purity: a cluster where at least ``support_share`` of members carry evidence,
+        and at least ``support_purity`` of those lean to one commitment, supports that commitment for its
+        weaker members leaning the same way.
+    n_components: SVD dimensions for clustering.
+    random_state: seed for the SVD, the sample and k-means.
+    """
+
+    def __init__(
+        self,
+        none_share: float | str = "auto",
+        null_ceiling: float = 0.9,
+        clusters_per_commitment: int = 2,
+        offtopic_share: float = 0.25,
+        support_share: float = 0.5,
+        support_purity: float = 0.5,
+        n_components: int = 100,
+        random_state: int = 0,
+    ) -> None:
+        self.none_share = none_share
+        self.null_ceiling = null_ceiling
+        self.clusters_per_commitment = clusters_per_commitment
+        self.offtopic_share = offtopic_share
+        self.support_share = support_share
+        self.support_purity = support_purity
+        self.n_components = n_components
+        self.random_state = random_state
+
+    def fit(self, X: Any, prototypes: Any, best: Any) -> EvidenceGate:
+        X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        proto = normalize(sp.csr_matrix(prototypes, dtype=np.float32))
+        if proto.shape[1] != X.shape[1]:
+            raise ValueError(f"prototypes have {proto.shape[1]} features, X has {X.shape[1]}")
+        best = np.asarray(best, dtype=np.int64)
+        if best.shape != (X.shape[0],):
+            raise ValueError("best needs one commitment index per row of X")
+        self.prototypes_ = proto
+        self.n_features_in_ = X.shape[1]
+        k = proto.shape[0]
+        scores = self.absolute_scores(X)
+        self.threshold_, self.none_share_, self.null_scores_ = storey_cut(scores, self.null_ceiling, self.none_share)
+        evident = scores.max(axis=1) > self.threshold_ if X.shape[0] else np.zeros(0, dtype=bool)
+
+        self.clusters_ = self._cluster(X, k)
+        n_clusters = int(self.clusters_.max()) + 1 if self.clusters_.size else 0
+        # Per cluster: -1 = no rule, -2 = off-topic theme, j >= 0 = supports commitment j.
+        self.cluster_rule_ = np.full(n_clusters, -1, dtype=np.int64)
+        for c in range(n_clusters):
+            members = np.flatnonzero(self.clusters_ == c)
+            with_evidence = members[evident[members]]
+            share = with_evidence.size / max(1, members.size)
+            if share < self.offtopic_share:
+                self.cluster_rule_[c] = -2
+                continue
+            counts = np.bincount(best[with_evidence], minlength=k)
+            dominant = int(counts.argmax())
+            if share >= self.support_share and counts[dominant] >= self.support_purity * with_evidence.size:
+                self.cluster_rule_[c] = dominant
+        return self
+
+    def _cluster(self, X: sp.csr_matrix, k: int) -> np.ndarray:
+        """Cluster index per row (all 0 when the corpus is too small to cluster meaningfully)."""
+        n = X.shape[0]
+        n_clusters = min(self.clusters_per_commitment * k + 1, n // 5)
+        components = min(self.n_components, X.shape[1] - 1, n - 1)
+        if n_clusters < 2 or components < 2 or not isinstance(self.none_share, str):
+            self.svd_, self.kmeans_ = None, None
+            return np.zeros(n, dtype=np.int64)
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(n, _SVD_SAMPLE, replace=False)) if n > _SVD_SAMPLE else slice(None)
+        self.svd_ = TruncatedSVD(components, random_state=self.random_state).fit(X[sample])
+        reduced = normalize(self.svd_.transform(X))
+        if n > _BATCH_ABOVE:
+            self.kmeans_ = MiniBatchKMeans(
+                n_clusters, n_init=3, batch_size=4096, random_state=self.random_state
+            ).fit(reduced)
+        else:
+            self.kmeans_ = KMeans(n_clusters, n_init=3, random_state=self.random_state).fit(reduced)
+        return np.asarray(self.kmeans_.labels_, dtype=np.int64)
+
+    def absolute_scores(self, X: Any) -> np.ndarray:
+        """Cosine of each row to each commitment's own text (items × commitments)."""
+        check_is_fitted(self, "prototypes_")
+        X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        return np.asarray((X @ self.prototypes_.T).todense(), dtype=np.float64)
+
+    def strength(self, X: Any) -> np.ndarray:
+        """How far each row's absolute evidence stands above the null: its null CDF in [0, 1]."""
+        best = self.absolute_scores(X).max(axis=1)
+        return np.searchsorted(self.null_scores_, best, side="right") / max(1, self.null_scores_.size)
+
+    def fits(self, X: Any, best: Any) -> np.ndarray:
+        """``True`` where the row fits its best commitment ``best[i]``; ``False`` means ``none``."""
+        check_is_fitted(self, "cluster_rule_")
+        X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        best = np.asarray(best, dtype=np.int64)
+        scores = self.absolute_scores(X)
+        evident = scores.max(axis=1) > self.threshold_
+        if self.kmeans_ is None or self.svd_ is None or X.shape[0] == 0:
+            return evident
+        rules = self.cluster_rule_[self.kmeans_.predict(normalize(self.svd_.transform(X)))]
+        # Support needs some evidence of the row's own: a cluster never lends a commitment to a row
+        # that shares nothing with its text.
+        own = scores[np.arange(X.shape[0]), np.clip(best, 0, scores.shape[1] - 1)] > 0
+        supported = (rules >= 0) & (rules == best) & own
+        return np.where(rules == -2, False, evident | supported)
+
+
+__all__ = ["EvidenceGate", "storey_cut"]
