@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import logging
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +17,7 @@ from typing import Any
 
 from joinfeedback import __version__
 from joinfeedback.errors import UserError
+from joinfeedback.ops.logging import setup as setup_logging
 
 EPILOG_EXAMPLES = """examples:
   joinfeedback demo
@@ -39,7 +40,10 @@ REAL_SITE = "https://join.gov.tw"
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    """The effective configuration: TOML file < environment < command-line flags."""
+    """The effective configuration: TOML file < environment < command-line flags (loaded once per run)."""
+    cached = getattr(args, "_config", None)
+    if cached is not None:
+        return cached
     from joinfeedback.config import load_config
 
     overrides = {
@@ -56,7 +60,8 @@ def _settings(args: argparse.Namespace) -> Any:
         }.items()
         if value is not None
     }
-    return load_config(Path(args.config) if args.config else None, overrides)
+    args._config = load_config(Path(args.config) if args.config else None, overrides)
+    return args._config
 
 
 def _engine(db_url: str) -> Any:
@@ -66,10 +71,12 @@ def _engine(db_url: str) -> Any:
 
 
 @contextlib.contextmanager
-def _locked(engine: Any, name: str, wait: bool) -> Iterator[None]:
+def _locked(engine: Any, name: str, args: argparse.Namespace, *, shared: bool = False) -> Iterator[None]:
+    """One run at a time per database and kind; ``--wait`` (or ``lock_wait``) queues instead of exiting 3."""
     from joinfeedback.ops.lock import run_lock
 
-    with run_lock(engine, name, wait=wait, timeout=3600 if wait else 0):
+    cfg = _settings(args)
+    with run_lock(engine, name, wait=args.wait or cfg.lock_wait, timeout=cfg.lock_timeout, shared=shared):
         yield
 
 
@@ -89,16 +96,19 @@ def cmd_replica(args: argparse.Namespace) -> int:
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
+    cfg = _settings(args)
+    redis_url = args.workers_redis or cfg.redis_url or None
+    if cfg.crawl_key:  # crawler.settings reads it when first imported
+        os.environ["JOINFEEDBACK_CRAWL_KEY"] = cfg.crawl_key
     from crawler.run import run_crawl
 
-    cfg = _settings(args)
     engine = _engine(cfg.db_url)
-    with _locked(engine, "crawl", args.wait):
+    # workers of one shared (Redis) crawl hold the lock together; a second plain crawl is refused
+    with _locked(engine, "crawl", args, shared=bool(redis_url)):
         engine.dispose()
-        extra = {"redis_url": args.workers_redis} if args.workers_redis else {}
         summary = run_crawl(
-            cfg.base_url, cfg.db_url, profile=cfg.profile, spiders=args.spider or None,
-            jobdir=args.jobdir, quiet=cfg.quiet, **extra,
+            cfg.base_url, cfg.db_url, profile=cfg.profile, spiders=args.spider or cfg.spiders or None,
+            jobdir=args.jobdir or cfg.jobdir or None, quiet=cfg.quiet, redis_url=redis_url,
         )
     _say(args, str(summary))
     return 0 if getattr(summary, "ok", True) else 1
@@ -109,8 +119,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
-    with _locked(engine, "crawl", args.wait):
-        summary = import_file(Path(args.file), engine, dataset=args.dataset)
+    with _locked(engine, "crawl", args):
+        summary = import_file(Path(args.file), engine, dataset=args.dataset, encoding=args.encoding)
     _say(args, str(summary))
     return 0
 
@@ -120,7 +130,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
-    with _locked(engine, "analysis", args.wait):
+    with _locked(engine, "analysis", args):
         run_id = run_analysis(engine, catalogue=cfg.catalogue, seed=cfg.seed, quiet=cfg.quiet)
     _say(args, f"analysis run {run_id} complete ({cfg.db_url})")
     return 0
@@ -141,7 +151,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
-    with _locked(engine, "analysis", args.wait):
+    with _locked(engine, "analysis", args):
         index = build_report(engine, Path(cfg.report_dir), quiet=cfg.quiet, pdf=not args.no_pdf)
     _say(args, f"report written: {index}")
     return 0
@@ -159,8 +169,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from joinfeedback.ops.schedule import run_schedule
 
     cfg = _settings(args)
-    run_schedule(cfg, cfg.cron, max_runs=args.max_runs)
-    return 0
+    summary = run_schedule(cfg, cfg.cron, max_runs=args.max_runs)
+    return summary.exit_code  # 1 when the last chain that ran failed
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -265,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
             "joinfeedback import comments.csv --db sqlite:///joinfeedback.db")
     p.add_argument("file", metavar="FILE")
     p.add_argument("--dataset", default="import", help="name grouping the imported ids (default: %(default)s)")
+    p.add_argument("--encoding", metavar="NAME", help="the file's encoding when it is not UTF-8/UTF-16 (e.g. big5, cp950)")
     _add_common(p)
 
     p = add("analyze", cmd_analyze, "assign items to commitments, find themes and campaigns; store a new analysis run",
@@ -313,12 +324,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not sys.stdout.isatty() and args.command not in {"demo", "config", "status", "evaluate"}:
         args.quiet = True
     try:
-        from joinfeedback.ops.logging import setup as setup_logging
-
-        setup_logging(level="DEBUG" if args.debug else "INFO", fmt="kv", quiet=args.quiet)
-    except ImportError:  # the ops package is optional for the core chain
-        logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING)
-    try:
+        level, fmt = "WARNING", "kv"
+        if args.command not in {"replica", "demo"}:
+            cfg = _settings(args)
+            level, fmt = cfg.log_level, cfg.log_format
+        setup_logging(level="DEBUG" if args.debug else level, fmt=fmt, quiet=args.quiet)
         return int(args.func(args))
     except UserError as exc:
         if args.debug:

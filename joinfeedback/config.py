@@ -47,7 +47,7 @@ class Config:
     seed: int = 0
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
-    log_level: str = "INFO"
+    log_level: str = "WARNING"  # INFO adds each stage's own progress lines (Scrapy's included)
     log_format: str = "kv"  # kv (key=value lines) | json
     quiet: bool = False
     config_file: str = ""  # the TOML file read, if any (not itself a key of that file)

@@ -83,6 +83,9 @@ def upgrade(engine: Engine) -> None:
 
     try:
         with engine.begin() as connection:
+            from storage.locks import serialize_migrations
+
+            serialize_migrations(connection)  # two processes opening a fresh database must not race
             cfg = _alembic_config(engine)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
