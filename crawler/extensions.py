@@ -8,6 +8,7 @@ from typing import Any
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 
+from crawler.dbretry import StoreError, with_retries
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
 
@@ -49,9 +50,27 @@ class CrawlRunRecorder:
         pages = int(stats.get_value("response_received_count", 0)) if stats else 0
         requests = int(stats.get_value("downloader/request_count", 0)) if stats else 0
         errors = list(getattr(spider, "failures", []))
-        record_crawl_progress(self.engine, self.run_id, pages=pages, requests=requests, errors=errors,
-                              message=str(getattr(spider, "report", "")))
-        if self.shared_run_id is None:
-            status = "finished" if reason == "finished" else ("interrupted" if reason == "shutdown" else "failed")
-            finish_crawl_run(self.engine, self.run_id, status=status)
-        self.engine.dispose()
+        message = str(getattr(spider, "report", ""))
+        store_error = getattr(spider, "store_error", "")
+        if store_error:
+            message = f"stopped: {store_error}\n{message}".strip()
+        run_id, engine = self.run_id, self.engine
+        try:
+            with_retries(lambda: record_crawl_progress(engine, run_id, pages=pages, requests=requests,
+                                                       errors=errors, message=message),
+                         what=f"recording crawl run {run_id}", wait_total=10.0)
+            if self.shared_run_id is None:
+                with_retries(lambda: finish_crawl_run(engine, run_id, status=run_status(reason, errors)),
+                             what=f"closing crawl run {run_id}", wait_total=10.0)
+        except StoreError as error:  # the log is the account now; crawler.run says it once more at the end
+            logger.error("%s (%d URLs given up on were not recorded)", error, len(errors))
+        finally:
+            self.engine.dispose()
+
+
+def run_status(reason: str, errors: list[dict[str, Any]]) -> str:
+    """finished: everything fetched and stored; partial: some URLs given up on (listed in the run's errors);
+    interrupted: stopped by a signal; failed: stopped by an error (e.g. the database could not be written)."""
+    if reason == "finished":
+        return "partial" if any(e.get("kind") == "failed" for e in errors) else "finished"
+    return "interrupted" if reason == "shutdown" else "failed"

@@ -93,6 +93,7 @@ class IdeaListEntry:
     comment_count: int | None = None
     published_at: datetime | None = None
     site_updated_at: datetime | None = None
+    follower_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

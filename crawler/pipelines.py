@@ -14,11 +14,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
 from crawler import items
+from crawler.dbretry import StoreError, with_retries
 from storage import models
 from storage.crawlstate import CrawlBatch, store_batch
 from storage.db import open_database
 
 logger = logging.getLogger(__name__)
+# Pages kept raw although they yield no rows: the open-data lists a run compared against.
+RAW_KINDS = frozenset({"opendata_policy", "opendata_idea", "opendata_act"})
 
 
 def site_of(base_url: str) -> str:
@@ -113,6 +116,8 @@ class StorePipeline:
         self.engine: Any = None
         self.flush_every = crawler.settings.getfloat("JOINFEEDBACK_FLUSH_SECONDS")
         self.last_flush = time.monotonic()
+        self.store_wait = crawler.settings.getfloat("JOINFEEDBACK_STORE_RETRY_SECONDS")
+        self.failed: StoreError | None = None  # set once a batch could not be written: the crawl stops
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -126,8 +131,12 @@ class StorePipeline:
         return getattr(self.crawler.spider, "crawl_run_id", None)
 
     def process_item(self, item: items.PageHarvest) -> items.PageHarvest:
+        if self.failed is not None:  # the crawl is stopping; what is still in flight cannot be stored
+            self._not_stored([item.page.url], self.failed)
+            return item
         site = self.crawler.spider.site  # type: ignore[union-attr]
-        sha = self.batch.add_payload(item.page.url, item.page.body, item.page.content_type) if item.records else ""
+        keep_raw = bool(item.records) or item.kind in RAW_KINDS
+        sha = self.batch.add_payload(item.page.url, item.page.body, item.page.content_type) if keep_raw else ""
         for record in item.records:
             if isinstance(record, items.EndorsementSnapshot):
                 self.batch.add_snapshot(site, record.idea_uuid, record.endorse_count)
@@ -146,12 +155,39 @@ class StorePipeline:
             return
         batch, self.batch = self.batch, CrawlBatch()
         self.last_flush = time.monotonic()
-        counts = store_batch(self.engine, batch, crawl_run_id=self.run_id)
+        try:
+            counts = with_retries(lambda: store_batch(self.engine, batch, crawl_run_id=self.run_id),
+                                  what=f"storing {len(batch)} rows from {len(batch.payloads)} pages",
+                                  wait_total=self.store_wait)
+        except StoreError as error:
+            self._stop(batch, error)
+            return
         stats = self.crawler.stats
         if stats is not None:
             stats.inc_value("joinfeedback/items_new", counts.new)
             stats.inc_value("joinfeedback/items_updated", counts.updated)
             stats.inc_value("joinfeedback/items_unchanged", counts.unchanged)
+
+    def _not_stored(self, urls: list[str], error: StoreError) -> None:
+        spider = self.crawler.spider
+        for url in urls:
+            getattr(spider, "failures", []).append({"url": url, "error": f"not stored: {error}"[:500],
+                                                    "kind": "failed", "cause": "StoreError"})
+
+    def _stop(self, batch: CrawlBatch, error: StoreError) -> None:
+        """A batch that cannot be written: its pages are listed as failed and the crawl stops (fetching more
+        would only lose more); every batch committed before stays, and the next run fetches the rest."""
+        logger.error("%s; stopping the crawl (what was committed before is kept; run the crawl again once the "
+                     "database is back or has space)", error)
+        self._not_stored(sorted({p["url"] for p in batch.payloads.values()}), error)
+        spider = self.crawler.spider
+        if self.failed is None and spider is not None:
+            spider.store_error = str(error)  # type: ignore[attr-defined]
+            self.failed = error
+            engine = self.crawler.engine
+            if engine is not None and engine.running:
+                engine.close_spider(spider, "store_failed")
+        self.failed = error
 
     def close_spider(self) -> None:
         try:

@@ -9,6 +9,8 @@ from typing import Any
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.dbretry import StoreError, with_retries
+from crawler.extensions import run_status
 from crawler.settings import profile_settings
 from crawler.spiders.base import check_base_url
 from crawler.spiders.ideas import IdeasSpider
@@ -38,11 +40,17 @@ class CrawlSummary:
     def ok(self) -> bool:
         return self.status == "finished"
 
+    @property
+    def failed_urls(self) -> list[str]:
+        return [str(e.get("url")) for e in self.errors if e.get("kind") == "failed"]
+
     def __str__(self) -> str:
-        given_up = f", {len(self.errors)} URLs given up (see crawl run)" if self.errors else ""
+        failed = self.failed_urls
+        given_up = f", {len(failed)} URLs given up (see crawl run; the next crawl fetches them again)" if failed else ""
+        stopped = next((line for line in self.message.splitlines() if line.startswith("stopped: ")), "")
         return (f"crawl run {self.crawl_run_id} {self.status}: {self.requests} requests, {self.pages} pages, "
                 f"items {self.items_new} new / {self.items_updated} updated / {self.items_unchanged} unchanged"
-                f"{given_up}")
+                f"{given_up}{'; ' + stopped if stopped else ''}")
 
 
 def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | None = None,
@@ -54,6 +62,9 @@ def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | No
                      "JOINFEEDBACK_CRAWL_PROFILE": profile, "JOINFEEDBACK_RUN_ID": run_id}, priority="cmdline")
     if jobdir:
         settings.set("JOBDIR", jobdir, priority="cmdline")
+    # The caller's handler (the CLI's, joinfeedback/ops/logging.py) is the only one: Scrapy's own root handler
+    # would print every line a second time in its own format.
+    settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")
     if quiet:
         settings.set("LOG_LEVEL", "ERROR", priority="cmdline")
     if redis_url:  # several workers share one frontier and one dupefilter (see crawler/distributed.py)
@@ -63,6 +74,18 @@ def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | No
         settings.update(redis_settings(redis_url, key, wait_for=settings.getint("JOINFEEDBACK_WORKERS_WAIT_FOR")),
                         priority="cmdline")
     return settings
+
+
+def quiet_scrapy_loggers(*, quiet: bool) -> None:
+    """Scrapy sets its logger to DEBUG; its INFO (start-up banner, settings, stats dump) is our DEBUG.
+
+    Our own loggers (``crawler.*``) follow the level the caller configured; ``quiet`` asks for errors only.
+    """
+    root_level = logging.getLogger().getEffectiveLevel()
+    scrapy_level = logging.ERROR if quiet else (logging.INFO if root_level <= logging.DEBUG else logging.WARNING)
+    logging.getLogger("scrapy").setLevel(scrapy_level)
+    logging.getLogger("py.warnings").setLevel(max(scrapy_level, logging.WARNING))
+    logging.getLogger("crawler").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
 
 def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: list[str] | None = None,
@@ -85,24 +108,32 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
             crawler = process.create_crawler(SPIDERS[name])
             crawlers.append(crawler)
             process.crawl(crawler, base_url=base_url)
-        # Scrapy filters by LOG_LEVEL in its own root handler only (and sets the "scrapy" logger to DEBUG);
-        # a handler the caller installed (the CLI's) would otherwise print every debug line of the crawl.
-        for logger_name in ("scrapy", "crawler", "py.warnings"):
-            logging.getLogger(logger_name).setLevel(settings.get("LOG_LEVEL"))
+        quiet_scrapy_loggers(quiet=quiet)
         process.start()
     except BaseException:
-        finish_crawl_run(engine, run_id, status="failed")
-        engine.dispose()
+        try:
+            finish_crawl_run(engine, run_id, status="failed")
+        finally:
+            engine.dispose()
         raise
     reasons = [str(c.stats.get_value("finish_reason", "")) if c.stats else "" for c in crawlers]
-    if all(r == "finished" for r in reasons):
-        status = "finished"
-    elif any(r == "shutdown" for r in reasons):
+    errors = [e for c in crawlers for e in getattr(c.spider, "failures", [])]
+    if any(r == "shutdown" for r in reasons):
         status = "interrupted"
+    elif all(r == "finished" for r in reasons):
+        status = run_status("finished", errors)
     else:
         status = "failed"
-    run = finish_crawl_run(engine, run_id, status=status)
-    engine.dispose()
+    try:
+        run = with_retries(lambda: finish_crawl_run(engine, run_id, status=status),
+                           what=f"closing crawl run {run_id}", wait_total=10.0)
+    except StoreError as error:
+        store_errors = {str(getattr(c.spider, "store_error", "")) for c in crawlers} - {""}
+        raise UserError(f"crawl run {run_id} {status}{': ' + '; '.join(sorted(store_errors)) if store_errors else ''}"
+                        f"; its record could not be written either ({error}). Everything committed before "
+                        f"is kept: fix the database (space, server) and run the crawl again.") from error
+    finally:
+        engine.dispose()
     assert run is not None
     return CrawlSummary(run.id, run.status, run.pages, run.requests, run.items_new, run.items_updated,
                         run.items_unchanged, list(run.errors or []), run.message)

@@ -30,9 +30,13 @@ JOINFEEDBACK_RUN_ID = None  # set by crawler.run when several spiders share one 
 JOINFEEDBACK_BATCH_SIZE = 500  # rows per store flush (one transaction, executemany upserts)
 # Also flush when the buffer is this old: a killed crawl loses at most that much work.
 JOINFEEDBACK_FLUSH_SECONDS = float(os.environ.get("JOINFEEDBACK_CRAWL_FLUSH_SECONDS") or 5.0)
+# Years of /toOpenData/v2/ey/idea?year= to read on every crawl ("2015-2020"); empty: the years of proposals
+# still moving (open for endorsement, awaiting an answer) and of proposals new to the database.
+JOINFEEDBACK_IDEA_YEARS = os.environ.get("JOINFEEDBACK_IDEA_YEARS") or ""
 JOINFEEDBACK_COMMENT_PAGE_SIZE = 200  # comments per board page (the 2017 crawler used 2000)
 JOINFEEDBACK_LIST_PAGE_SIZE = 100  # proposals per list page
 JOINFEEDBACK_RETRY_AFTER_MAX = 300.0  # longest Retry-After we wait for, seconds
+JOINFEEDBACK_STORE_RETRY_SECONDS = float(os.environ.get("JOINFEEDBACK_STORE_RETRY_SECONDS") or 30.0)  # DB away
 JOINFEEDBACK_PARSE_RETRIES = 3  # a truncated/malformed/challenge page is fetched again this many times
 
 ROBOTSTXT_OBEY = True
@@ -82,7 +86,6 @@ PROFILES: dict[str, dict[str, Any]] = {
         "RETRY_TIMES": 8,  # the replica's fault injection is random: allow several attempts
         "JOINFEEDBACK_RETRY_AFTER_MAX": 2.0,
         "REACTOR_THREADPOOL_MAXSIZE": 4,
-        "LOG_LEVEL": "WARNING",
     },
 }
 

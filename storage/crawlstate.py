@@ -202,6 +202,8 @@ def finish_crawl_run(engine: Engine, run_id: int, *, status: str, message: str =
 class PolicyState:
     declared_comment_count: int | None
     stored_comments: int
+    follower_count: int | None = None
+    closes_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +212,8 @@ class IdeaState:
     endorse_count: int
     comment_count: int | None
     awaiting_response: bool  # passed, and no formal (non-placeholder) response stored yet
+    follower_count: int | None = None
+    published_at: datetime | None = None
 
 
 def policy_states(engine: Engine, site: str) -> dict[str, PolicyState]:
@@ -217,9 +221,10 @@ def policy_states(engine: Engine, site: str) -> dict[str, PolicyState]:
         counts = dict(session.execute(
             select(Comment.policy_uuid, func.count()).where(Comment.site == site).group_by(Comment.policy_uuid)
         ).all())
-        return {uuid: PolicyState(declared, int(counts.get(uuid, 0)))
-                for uuid, declared in session.execute(
-                    select(Policy.uuid, Policy.declared_comment_count).where(Policy.site == site))}
+        return {uuid: PolicyState(declared, int(counts.get(uuid, 0)), followers, closes)
+                for uuid, declared, followers, closes in session.execute(
+                    select(Policy.uuid, Policy.declared_comment_count, Policy.follower_count, Policy.closes_at)
+                    .where(Policy.site == site))}
 
 
 def idea_states(engine: Engine, site: str, *, passed_statuses: Iterable[str]) -> dict[str, IdeaState]:
@@ -227,9 +232,11 @@ def idea_states(engine: Engine, site: str, *, passed_statuses: Iterable[str]) ->
     with transaction(engine) as session:
         formal = set(session.scalars(select(AgencyResponse.idea_uuid).where(
             AgencyResponse.site == site, AgencyResponse.is_placeholder.is_(False))))
-        return {uuid: IdeaState(status, count, comments, status in passed and uuid not in formal)
-                for uuid, status, count, comments in session.execute(
-                    select(Idea.uuid, Idea.status, Idea.endorse_count, Idea.comment_count).where(Idea.site == site))}
+        return {uuid: IdeaState(status, count, comments, status in passed and uuid not in formal, followers,
+                                published)
+                for uuid, status, count, comments, followers, published in session.execute(
+                    select(Idea.uuid, Idea.status, Idea.endorse_count, Idea.comment_count, Idea.follower_count,
+                           Idea.published_at).where(Idea.site == site))}
 
 
 __all__ = [

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
+from crawler.spiders.ideas import PASSED_STATUSES
+from storage.crawlstate import idea_states
 from storage.db import open_database
 from storage.dump import canonical_dump
 from storage.models import AgencyResponse, Comment, CrawlRun, EndorsementSnapshot, Idea, Policy, RawPayload
@@ -82,6 +84,29 @@ def expected_counts(manifest: dict[str, Any]) -> dict[str, int]:
     }
 
 
+def open_board_pages(base_url: str, clock: str) -> int:
+    """Board pages (200 comments each) of the consultations still open at the replica's clock."""
+    with urllib.request.urlopen(f"{base_url}/toOpenData/ey/policy", timeout=10) as response:
+        policies = json.loads(response.read())
+    pages = 0
+    for policy in policies:
+        if policy["下線日期"] > clock:  # both "YYYY-MM-DD HH:MM:SS" Taiwan time
+            uuid = policy["網址"].rsplit("/", 1)[1]
+            with urllib.request.urlopen(f"{base_url}/joinComments/board/policy/{uuid}?size=200&page=1",
+                                        timeout=10) as response:
+                pages += max(1, int(json.loads(response.read())["totalPages"]))
+    return pages
+
+
+def awaiting_answer(db_url: str) -> int:
+    engine = open_database(db_url)
+    try:
+        return sum(s.awaiting_response for s in idea_states(engine, "127.0.0.1", passed_statuses=PASSED_STATUSES)
+                   .values())
+    finally:
+        engine.dispose()
+
+
 def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlite_url: str) -> None:
     with ReplicaServer(seed=1, size="small", faults="") as srv:
         first = crawl(srv.base_url, sqlite_url)
@@ -89,10 +114,19 @@ def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlit
         assert stored_counts(sqlite_url) == expected_counts(srv.manifest())
         assert first["new"] > 0
 
+        before = srv.stats()["by_kind"]
         again = crawl(srv.base_url, sqlite_url)
+        fetched = {kind: n - before.get(kind, 0) for kind, n in srv.stats()["by_kind"].items()}
         share = again["requests"] / first["requests"]
-        print(f"re-crawl with nothing changed: {again['requests']} of {first['requests']} requests ({share:.1%})")
-        assert share <= 0.10
+        print(f"re-crawl with nothing changed: {again['requests']} of {first['requests']} requests ({share:.1%}): "
+              f"{fetched}")
+        # A 12-consultation site is mostly fixed cost (robots, open data, list pages); the ≤ 10 % goal is
+        # asserted on the medium site in test_killed_crawl_resumes_to_the_same_end_state. Here: exactly what
+        # can still change is fetched again — the boards of open consultations, the proposals awaiting an answer.
+        assert fetched["policy_detail"] == 0
+        assert fetched["board"] == open_board_pages(srv.base_url, srv.manifest()["clock"]) > 0
+        assert fetched["idea_detail"] == awaiting_answer(sqlite_url)
+        assert fetched["opendata_idea_v2"] <= 2 and fetched["opendata_act"] == 1
         assert again["new"] == 0 and again["updated"] == 0
         assert stored_counts(sqlite_url) == expected_counts(srv.manifest())
 
@@ -178,7 +212,11 @@ def test_killed_crawl_resumes_to_the_same_end_state(tmp_path: Path) -> None:
         assert 0 < partial["messages"] < expected["messages"]
 
         crawl(srv.base_url, interrupted)
-        crawl(srv.base_url, reference)
+        full = crawl(srv.base_url, reference)
+        quiet = crawl(srv.base_url, reference)
+    share = quiet["requests"] / full["requests"]
+    print(f"medium site, re-crawl with nothing changed: {quiet['requests']} of {full['requests']} ({share:.1%})")
+    assert share <= 0.10 and quiet["new"] == quiet["updated"] == 0
     assert stored_counts(interrupted) == expected
     assert canonical_dump(open_database(interrupted)) == canonical_dump(open_database(reference))
 

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from crawler.dbretry import StoreError, is_disk_full, is_transient, with_retries
 from crawler.items import IdeaListEntry, PolicyListEntry
 from crawler.middlewares import retry_after_seconds
 from crawler.pipelines import site_of
 from crawler.run import crawl_settings
 from crawler.settings import USER_AGENT, profile_settings
-from crawler.spiders.ideas import needs_detail
-from crawler.spiders.policies import is_current
+from crawler.spiders.ideas import live_years, needs_detail, parse_years
+from crawler.spiders.policies import is_current, pages_to_fetch, site_clock_of
 from joinfeedback.errors import UserError
 from storage.crawlstate import CrawlBatch, IdeaState, PolicyState, start_crawl_run, store_batch
 from storage.db import open_database
@@ -93,3 +94,75 @@ def test_store_batch_counts_and_dedups_payloads(sqlite_url: str) -> None:
         run = conn.execute(select(CrawlRun.items_new, CrawlRun.items_updated, CrawlRun.items_unchanged)).one()
         assert tuple(run) == (1, 1, 1)
     engine.dispose()
+
+
+def test_policy_pages_fetched_again_while_open_or_when_followers_move() -> None:
+    closes = datetime(2020, 3, 6, 15, 59, 59, tzinfo=UTC)
+    entry = PolicyListEntry("u", "t", "https://join.gov.tw/policies/detail/u", closes_at=closes, follower_count=7,
+                            declared_comment_count=5)
+    before, after = closes - timedelta(days=1), closes + timedelta(days=1)
+    assert pages_to_fetch(PolicyState(5, 5, 7, closes), entry, after) == (False, False)  # closed, unchanged
+    assert pages_to_fetch(PolicyState(5, 5, 7, closes), entry, before) == (False, True)  # open: the board
+    assert pages_to_fetch(PolicyState(5, 5, 6, closes), entry, after) == (True, False)  # followers: the page
+    assert pages_to_fetch(PolicyState(4, 4, 7, closes), entry, after) == (True, True)  # new comments: both
+    assert pages_to_fetch(None, entry, after) == (True, True)
+    assert pages_to_fetch(PolicyState(5, 5, 7, closes), entry, None) == (False, False)  # no clock: counts decide
+
+
+def test_site_clock_is_the_date_header_only_when_plausible() -> None:
+    newest = datetime(2020, 2, 21, 2, 0, tzinfo=UTC)
+    assert site_clock_of([newest, None], b"Sun, 01 Mar 2020 04:00:00 GMT") == datetime(2020, 3, 1, 4, tzinfo=UTC)
+    # the replica (and a frozen mirror) serve today's date over data from 2020: the newest publication counts
+    assert site_clock_of([newest], b"Wed, 21 Oct 2026 07:28:30 GMT") == newest
+    assert site_clock_of([newest], None) == newest
+    assert site_clock_of([], b"garbage") is None
+
+
+def test_idea_refetched_when_followers_move() -> None:
+    entry = IdeaListEntry("u", "t", status="FirstSigned", endorse_count=10, comment_count=0, follower_count=3)
+    assert not needs_detail(IdeaState("FirstSigned", 10, 0, False, 3), entry)
+    assert needs_detail(IdeaState("FirstSigned", 10, 0, False, 2), entry)
+
+
+@pytest.mark.parametrize(("text", "years"), [("", []), ("2019", [2019]), ("2015-2017, 2020", [2015, 2016, 2017, 2020])])
+def test_idea_years_setting(text: str, years: list[int]) -> None:
+    assert parse_years(text) == years
+
+
+def test_bad_idea_years_setting_is_a_user_error() -> None:
+    with pytest.raises(UserError, match="'20x9'"):
+        parse_years("20x9")
+
+
+def test_live_years_are_those_of_proposals_still_moving() -> None:
+    published = datetime(2019, 12, 31, 17, 0, tzinfo=UTC)  # 2020-01-01 01:00 in Taipei
+    states = [IdeaState("FirstSigned", 1, 0, False, None, published),
+              IdeaState("Completed", 1, 0, False, None, datetime(2016, 5, 1, tzinfo=UTC)),
+              IdeaState("Completed", 1, 0, True, None, datetime(2018, 5, 1, tzinfo=UTC))]
+    assert live_years(states) == {2020, 2018}
+
+
+def test_store_error_messages_say_what_went_wrong() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    full = OperationalError("INSERT …", {}, sqlite3.OperationalError("database or disk is full"))
+    gone = OperationalError("SELECT 1", {}, Exception("terminating connection due to administrator command"))
+    assert is_disk_full(full) and not is_transient(full)
+    assert is_transient(gone) and not is_disk_full(gone)
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 2:
+            raise gone
+        return "stored"
+
+    assert with_retries(flaky, what="storing", wait_total=5) == "stored" and len(calls) == 2
+
+    def always_full() -> None:
+        raise full
+
+    with pytest.raises(StoreError, match="storing 3 rows: the database's disk is full"):
+        with_retries(always_full, what="storing 3 rows")

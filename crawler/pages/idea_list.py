@@ -43,6 +43,7 @@ def entry_from_json(raw: Mapping[str, Any], url: str) -> IdeaListEntry:
         comment_count=to_int(raw.get("commentCount")),
         published_at=from_epoch_ms(raw.get("publishDate")),
         site_updated_at=from_epoch_ms(raw.get("updateDate")),
+        follower_count=to_int(raw.get("attentionCount")),
     )
 
 

@@ -1,9 +1,10 @@
 """Proposals (提點子): every page of every list state → detail pages of new, changed or still-open proposals;
-an endorsement snapshot per proposal per run; the open-data list as a cross-check and a safety net."""
+an endorsement snapshot per proposal per run; the per-year open data (``/toOpenData/v2/ey/idea?year=``) as a
+cross-check and a safety net (proposals no list shows are fetched from it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from scrapy import signals
@@ -11,17 +12,21 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
-from crawler.items import EndorsementSnapshot, Idea, IdeaListEntry
+from crawler.items import TAIPEI, EndorsementSnapshot, Idea, IdeaListEntry
 from crawler.opendata import OpenDataError, parse_idea_opendata
 from crawler.pages.common import LayoutError, load_json_body
 from crawler.pages.idea_detail import parse_idea_detail
 from crawler.pages.idea_list import parse_idea_list
 from crawler.spiders.base import JoinSpider
+from joinfeedback.errors import UserError
 from storage.crawlstate import IdeaState, idea_states
 
 LIST_STATES = ("ENDORSING", "ADVICE", "COMPLETED", "CLOSED")
 # Passed the threshold: the agency owes an answer until a formal (non-placeholder) response is stored.
 PASSED_STATUSES = ("SecondSigned", "Advice", "Completed")
+# Still moving: open for endorsement, or passed and waiting for the agency. Their years' open data is fetched
+# on every crawl; the other years only when a proposal of theirs is new to the database.
+LIVE_STATUSES = ("FirstSigned", "SecondSigned", "Advice")
 
 
 def needs_detail(state: IdeaState | None, entry: IdeaListEntry) -> bool:
@@ -29,7 +34,29 @@ def needs_detail(state: IdeaState | None, entry: IdeaListEntry) -> bool:
         return True
     return ((bool(entry.status) and entry.status != state.status)
             or (entry.endorse_count is not None and entry.endorse_count != state.endorse_count)
-            or (entry.comment_count is not None and entry.comment_count != state.comment_count))
+            or (entry.comment_count is not None and entry.comment_count != state.comment_count)
+            or (entry.follower_count is not None and entry.follower_count != state.follower_count))
+
+
+def year_of(entry: IdeaListEntry | IdeaState | Idea) -> int | None:
+    """The open-data year of a proposal: its publication year in Taiwan time."""
+    return entry.published_at.astimezone(TAIPEI).year if entry.published_at is not None else None
+
+
+def parse_years(text: str) -> list[int]:
+    """``JOINFEEDBACK_IDEA_YEARS``: "2015-2020", "2019,2020" or "" (years from the proposals themselves)."""
+    years: set[int] = set()
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise UserError(f"JOINFEEDBACK_IDEA_YEARS: {part!r} is not a year or a range like 2015-2020")
+        years.update(range(int(first), int(last or first) + 1))
+    return sorted(years)
+
+
+def live_years(states: Iterable[IdeaState]) -> set[int]:
+    return {y for s in states if (s.status in LIVE_STATUSES or s.awaiting_response)
+            and (y := year_of(s)) is not None}
 
 
 class IdeasSpider(JoinSpider):
@@ -45,15 +72,24 @@ class IdeasSpider(JoinSpider):
         self.list_size = self.settings.getint("JOINFEEDBACK_LIST_PAGE_SIZE")
         self.states = idea_states(self.db, self.site, passed_statuses=PASSED_STATUSES)
         self.listed: dict[str, IdeaListEntry] = {}
-        self.open_data: dict[str, Idea] | None = None
+        self.open_data: dict[str, Idea] = {}
+        self.years_requested: set[int] = set()
+        self.years_read: set[int] = set()
         self.list_failed = False
         self.cross_checked = False
-        yield self.request(self.url("/toOpenData/ey/idea"), self.parse_open_data, priority=100)
+        configured = parse_years(self.settings.get("JOINFEEDBACK_IDEA_YEARS") or "")
+        for year in configured or sorted(live_years(self.states.values())):
+            yield self.year_request(year)
         for state in LIST_STATES:
             yield self.request(self.list_url(state, 1), self.parse_list, priority=50, meta={"state": state})
 
     def list_url(self, state: str, page: int) -> str:
         return self.url(f"/idea/index/search/{state}?page={page}&size={self.list_size}")
+
+    def year_request(self, year: int) -> Any:
+        self.years_requested.add(year)
+        return self.request(self.url(f"/toOpenData/v2/ey/idea?year={year}"), self.parse_open_data, priority=100,
+                            meta={"year": year})
 
     def parse_open_data(self, response: Response) -> Iterator[Any]:
         try:
@@ -64,7 +100,14 @@ class IdeasSpider(JoinSpider):
         except OpenDataError as error:
             yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
             return
-        self.open_data = {idea.uuid: idea for idea in ideas}
+        year = int(response.meta["year"])
+        self.years_read.add(year)
+        for idea in ideas:
+            if year_of(idea) not in (year, None):
+                self.mismatches.append(f"idea {idea.uuid}: published {idea.published_at:%Y-%m-%d}, "
+                                       f"served in the open data of {year}")
+            self.open_data[idea.uuid] = idea
+        yield self.harvest(response, [], "opendata_idea")
 
     def parse_list(self, response: Response) -> Iterator[Any]:
         try:
@@ -77,7 +120,7 @@ class IdeasSpider(JoinSpider):
         if page.current_page == 1:
             for number in range(2, page.total_pages + 1):
                 yield self.request(self.list_url(response.meta["state"], number), self.parse_list, priority=40,
-                                   meta=response.meta)
+                                   meta={"state": response.meta["state"]})
         snapshots = []
         for entry in page.entries:
             self.listed[entry.uuid] = entry
@@ -106,14 +149,28 @@ class IdeasSpider(JoinSpider):
             records.append(EndorsementSnapshot(idea.uuid, idea.endorse_count))
         yield self.harvest(response, records, "idea_detail")
 
+    def years_to_read(self) -> set[int]:
+        """The open-data years still to fetch once the lists are read: those of proposals new to the database."""
+        if self.settings.get("JOINFEEDBACK_IDEA_YEARS"):
+            return set()
+        new = {year_of(e) for uuid, e in self.listed.items() if uuid not in self.states}
+        return {y for y in new if y is not None} - self.years_requested
+
     def on_idle(self) -> None:
-        """Once every list is read: compare with open data and fetch proposals the lists did not show."""
+        """Once every list is read: fetch the open data of the years new proposals belong to; once that is
+        read too, compare it with the lists and fetch proposals the lists did not show."""
         if self.cross_checked:
             return
+        years = sorted(self.years_to_read())
+        if years:
+            for year in years:
+                self.crawler.engine.crawl(self.year_request(year))  # type: ignore[union-attr]
+            raise DontCloseSpider
         self.cross_checked = True
-        if self.open_data is None:
-            self.mismatches.append("open-data idea list unavailable: no cross-check")
-            return
+        missing_years = sorted(self.years_requested - self.years_read)
+        if missing_years:
+            self.mismatches.append(f"open-data ideas of {', '.join(map(str, missing_years))} unavailable: "
+                                   "no cross-check for those years")
         extra = []
         for uuid, idea in sorted(self.open_data.items()):
             entry = self.listed.get(uuid)
@@ -128,7 +185,8 @@ class IdeasSpider(JoinSpider):
                                        f"{idea.endorse_count} in open data")
         if not self.list_failed:
             for uuid in sorted(set(self.listed) - set(self.open_data)):
-                self.mismatches.append(f"idea {uuid}: listed, absent from open data")
+                if year_of(self.listed[uuid]) in self.years_read:
+                    self.mismatches.append(f"idea {uuid}: listed, absent from open data")
         for request in extra:
             self.crawler.engine.crawl(request)  # type: ignore[union-attr]
         if extra:

@@ -1,10 +1,13 @@
-"""Consultations (眾開講): open-data list → detail pages → every page of every comment board."""
+"""Consultations (眾開講): open-data list → detail pages → every page of every comment board; the open-data
+programme list (``/toOpenData/ey/act``) is kept raw."""
 
 from __future__ import annotations
 
 import dataclasses
+import email.utils
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from scrapy.http import Response
@@ -18,10 +21,51 @@ from crawler.spiders.base import JoinSpider
 from storage.crawlstate import PolicyState, policy_states
 
 
+# A Date header this far past the newest publication is not the site's clock (a replica, a frozen mirror).
+CLOCK_PLAUSIBLE = timedelta(days=60)
+
+
 def is_current(state: PolicyState | None, entry: PolicyListEntry) -> bool:
     """Stored and complete: the declared count is unchanged and every declared comment is stored."""
     return (state is not None and entry.declared_comment_count is not None
             and state.declared_comment_count == entry.declared_comment_count == state.stored_comments)
+
+
+def is_open(state: PolicyState | None, entry: PolicyListEntry, site_clock: datetime | None) -> bool:
+    """Still taking comments by the site's clock: likes and new comments may not show in the counts yet."""
+    closes = entry.closes_at or (state.closes_at if state else None)
+    return site_clock is not None and closes is not None and closes > site_clock
+
+
+def pages_to_fetch(state: PolicyState | None, entry: PolicyListEntry,
+                   site_clock: datetime | None) -> tuple[bool, bool]:
+    """(detail page, comment board) to fetch again for one consultation of the open-data list.
+
+    Changed counts or an incomplete board: both. Still open: the board. Only the follower count moved:
+    the detail page (the row takes its counts from the open-data entry).
+    """
+    if not is_current(state, entry):
+        return True, True
+    assert state is not None
+    followers_moved = entry.follower_count is not None and entry.follower_count != state.follower_count
+    return followers_moved, is_open(state, entry, site_clock)
+
+
+def site_clock_of(published: Iterable[datetime | None], date_header: bytes | None) -> datetime | None:
+    """The site's "now": its Date header when plausible, else its newest publication (a lower bound, so
+    a consultation closing after it counts as open: fetching it again is the safe mistake)."""
+    newest = max((p for p in published if p is not None), default=None)
+    served: datetime | None = None
+    if date_header:
+        try:
+            served = email.utils.parsedate_to_datetime(date_header.decode("latin-1"))
+        except (TypeError, ValueError):
+            served = None
+    if served is None or served.tzinfo is None:
+        return newest
+    if newest is None or newest <= served <= newest + CLOCK_PLAUSIBLE:
+        return served
+    return newest
 
 
 class PoliciesSpider(JoinSpider):
@@ -32,7 +76,9 @@ class PoliciesSpider(JoinSpider):
         self.collected: dict[str, set[str]] = {}
         self.declared: dict[str, int | None] = {}
         self.board_failed: set[str] = set()
+        self.site_clock: datetime | None = None
         yield self.request(self.url("/toOpenData/ey/policy"), self.parse_open_data, priority=100)
+        yield self.request(self.url("/toOpenData/ey/act"), self.parse_acts, priority=90)
 
     def board_url(self, uuid: str, page: int) -> str:
         return self.url(f"/joinComments/board/policy/{uuid}?size={self.board_size}&page={page}")
@@ -48,16 +94,34 @@ class PoliciesSpider(JoinSpider):
         except OpenDataError as error:
             yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
             return
+        yield self.harvest(response, [], "opendata_policy")  # kept raw: the counts the run compared against
         states = policy_states(self.db, self.site)
+        self.site_clock = site_clock_of((e.published_at for e in entries), response.headers.get(b"Date"))
         for entry in entries:
-            if is_current(states.get(entry.uuid), entry):
+            detail, board = pages_to_fetch(states.get(entry.uuid), entry, self.site_clock)
+            if not (detail or board):
                 self.skipped += 1
                 continue
-            self.declared[entry.uuid] = entry.declared_comment_count
-            self.collected[entry.uuid] = set()
+            # Only our own keys travel in meta: copying response.meta would carry Scrapy's (download_latency…).
             meta = {"entry": entry}
-            yield self.request(self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10, meta=meta)
-            yield self.request(self.board_url(entry.uuid, 1), self.parse_board, priority=5, meta=meta)
+            if detail:
+                yield self.request(self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10,
+                                   meta=meta)
+            if board:
+                self.declared[entry.uuid] = entry.declared_comment_count
+                self.collected[entry.uuid] = set()
+                yield self.request(self.board_url(entry.uuid, 1), self.parse_board, priority=5, meta=meta)
+
+    def parse_acts(self, response: Response) -> Iterator[Any]:
+        """Programme progress [I]: no table yet (its fields are unrecorded), the payload is kept raw."""
+        try:
+            acts = load_json_body(response.body, response.url)
+            if not isinstance(acts, list):
+                raise LayoutError(response.url, f"expected a JSON array of programmes, got {type(acts).__name__}")
+        except LayoutError as error:
+            yield from self.refetch_or_give_up(response, error)
+            return
+        yield self.harvest(response, [], "opendata_act")
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         entry: PolicyListEntry = response.meta["entry"]
@@ -97,7 +161,7 @@ class PoliciesSpider(JoinSpider):
             return
         if page.current_page == 1:
             for number in range(2, page.total_pages + 1):
-                yield self.request(self.board_url(entry.uuid, number), self.parse_board, meta=response.meta)
+                yield self.request(self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry})
         self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
         yield self.harvest(response, page.comments, "comment_board")
 
