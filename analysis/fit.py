@@ -52,7 +52,9 @@ def storey_cut(
     below = np.searchsorted(null, best, side="left")
     ties = np.searchsorted(null, best, side="right") - below
     p_values = 1.0 - (below + 0.5 * ties) / null.size
-    share = min(1.0, float((p_values > 0.5).mean()) / 0.5) if isinstance(none_share, str) else float(none_share)
+    share = (
+        min(1.0, float((p_values > 0.5).mean()) / 0.5) if isinstance(none_share, str) else float(none_share)
+    )
     cut = float(np.quantile(best, share)) if share > 0 else 0.0
     cut = min(cut, float(np.quantile(null, null_ceiling)))
     return max(cut, 0.0), share, null
@@ -111,7 +113,9 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = X.shape[1]
         k = proto.shape[0]
         scores = self.absolute_scores(X)
-        self.threshold_, self.none_share_, self.null_scores_ = storey_cut(scores, self.null_ceiling, self.none_share)
+        self.threshold_, self.none_share_, self.null_scores_ = storey_cut(
+            scores, self.null_ceiling, self.none_share
+        )
         evident = scores.max(axis=1) > self.threshold_ if X.shape[0] else np.zeros(0, dtype=bool)
 
         self.clusters_ = self._cluster(X, k)
@@ -160,7 +164,8 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
     def strength(self, X: Any) -> np.ndarray:
         """How far each row's absolute evidence stands above the null: its null CDF in [0, 1]."""
         best = self.absolute_scores(X).max(axis=1)
-        return np.searchsorted(self.null_scores_, best, side="right") / max(1, self.null_scores_.size)
+        ranks = np.searchsorted(self.null_scores_, best, side="right")
+        return np.asarray(ranks / max(1, self.null_scores_.size), dtype=np.float64)
 
     def fits(self, X: Any, best: Any) -> np.ndarray:
         """``True`` where the row fits its best commitment ``best[i]``; ``False`` means ``none``."""
@@ -168,7 +173,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         best = np.asarray(best, dtype=np.int64)
         scores = self.absolute_scores(X)
-        evident = scores.max(axis=1) > self.threshold_
+        evident: np.ndarray = np.asarray(scores.max(axis=1) > self.threshold_)
         if self.kmeans_ is None or self.svd_ is None or X.shape[0] == 0:
             return evident
         rules = self.cluster_rule_[self.kmeans_.predict(normalize(self.svd_.transform(X)))]

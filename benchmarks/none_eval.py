@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -79,8 +80,10 @@ def evaluate_corpus(
     keep = np.array([g is not None for g in gold])
     g = [str(x) for x in np.array(gold, dtype=object)[keep]]
     out = {"before": scores(g, list(before[keep])), "after": scores(g, list(after[keep]))}
-    print(f"=== {name}: {keep.sum()} scored items ({g.count('none')} gold none), {len(codes)} commitments "
-          f"[{elapsed:.1f} s]")
+    print(
+        f"=== {name}: {keep.sum()} scored items ({g.count('none')} gold none), {len(codes)} commitments "
+        f"[{elapsed:.1f} s]"
+    )
     for which, s in out.items():
         print(
             f"  {which:6s} accuracy {s['accuracy']:.3f}  macro-F1 {s['macro_f1']:.3f}  "
@@ -90,7 +93,7 @@ def evaluate_corpus(
     right = after[keep] == np.array(g, dtype=object)
     cells = []
     ece = 0.0
-    for lo, hi in zip(BINS, BINS[1:], strict=False):
+    for lo, hi in pairwise(BINS):
         inside = (confidence >= lo) & (confidence < hi)
         if inside.any():
             cells.append(f"[{lo:.1f},{min(hi, 1):.1f}) {right[inside].mean():.2f} n={inside.sum()}")
@@ -126,7 +129,8 @@ def main() -> None:
         print(
             f"  {name:18s} "
             + "  ".join(
-                f"{k} {b[k]:.3f}→{a[k]:.3f}" for k in ("accuracy", "none_precision", "none_recall", "macro_f1")
+                f"{k} {b[k]:.3f}→{a[k]:.3f}"
+                for k in ("accuracy", "none_precision", "none_recall", "macro_f1")
             )
         )
 

@@ -1,0 +1,146 @@
+"""analysis/fit.py: an off-topic theme sharing one generic word with a commitment is ``none``."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from analysis.assign import NONE
+from analysis.catalogue import load_catalogue
+from analysis.fit import EvidenceGate, storey_cut
+from analysis.pipeline import assign, prepare
+
+CATALOGUE = """id,title,description,keywords
+IND,擴大原住民族國際合作與交流,推動原住民族與南島語族的國際交流，保障傳統領域與族語文化。,原住民族;部落;南島;族語;傳統領域;國際交流
+REG,地方創生互動平台,讓地方政府、在地團隊與返鄉青年媒合資源，公開地方創生計畫。,地方創生;返鄉;偏鄉;人口外流;在地;媒合
+YTH,青年政策參與,擴大青年參與公共政策，青年諮詢委員會與校園公民教育。,青年;青諮會;校園;公民教育;年輕人
+DON,政治獻金透明化,公開政治獻金資料，候選人與政黨收支可以即時查詢。,政治獻金;候選人;政黨;捐款;收支
+"""
+
+ON_TOPIC = {
+    "IND": [
+        "部落的族語教材應該更多",
+        "傳統領域的劃設要尊重族人",
+        "南島語族的交流活動可以擴大",
+        "原住民族文化要保存",
+    ],
+    "REG": ["地方創生計畫要公開進度", "返鄉青年需要媒合資源", "人口外流讓在地產業萎縮", "地方創生平台要好用"],
+    "YTH": ["青諮會的建議要被採納", "校園公民教育要加強", "青年參與政策的管道太少", "青年諮詢委員要多元"],
+    "DON": ["政治獻金資料要即時公開", "候選人的收支應該可以下載", "政黨捐款要透明", "政治獻金法應該修正"],
+}
+# Off-topic themes; the first phrase of each shares one generic word (國際, 偏鄉, 年輕人) with a
+# commitment and occurs in every sixth item of its theme, as a theme's recurring point does.
+OFF_TOPIC = {
+    "air": [
+        "燃煤電廠的排放標準應該跟國際接軌",
+        "老舊柴油車的汰換補助應該擴大",
+        "冬天空氣汙染太嚴重",
+        "工業區旁邊的居民長期吸廢氣",
+        "露天燃燒稻草要取締",
+    ],
+    "health": [
+        "偏鄉的醫療資源不足，看專科要坐兩小時車",
+        "急診室壅塞的問題要解決",
+        "護理人員的工時太長",
+        "長照的人力嚴重缺乏",
+    ],
+    "housing": ["年輕人買不起房子", "房價所得比太高", "社會住宅要蓋更多", "租屋補貼的申請太麻煩"],
+}
+
+
+def _corpus(seed: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    texts, gold = [], []
+    for code, phrases in ON_TOPIC.items():
+        for _ in range(25):
+            texts.append("。".join(rng.sample(phrases, 2)) + "。")
+            gold.append(code)
+    for theme, phrases in OFF_TOPIC.items():
+        for i in range(36):
+            if i % 6 == 0:
+                texts.append(
+                    f"{phrases[0]}。" if i % 12 == 0 else f"{phrases[0]}。{rng.choice(phrases[1:])}。"
+                )
+            else:
+                texts.append("。".join(rng.sample(phrases[1:], 2)) + "。")
+            gold.append(f"off:{theme}")
+    return texts, gold
+
+
+@pytest.fixture(scope="module")
+def analysed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("fit") / "catalogue.csv"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    catalogue = load_catalogue(path)
+    texts, gold = _corpus(7)
+    prepared = prepare(texts, catalogue)
+    assigner, decisions = assign(prepared, catalogue, seed=0)
+    return texts, gold, prepared, assigner, decisions
+
+
+def test_off_topic_theme_sharing_one_generic_word_is_none(analysed) -> None:  # type: ignore[no-untyped-def]
+    texts, gold, _, _, decisions = analysed
+    for theme in OFF_TOPIC:
+        statuses = [d.status for d, g in zip(decisions, gold, strict=True) if g == f"off:{theme}"]
+        assert statuses.count(NONE) / len(statuses) >= 0.8, theme
+    # The items with the shared word in particular: «國際», «偏鄉», «年輕人» mostly do not make a
+    # match (the earlier rule assigned every one of them). Known limit on a corpus this small: a few
+    # still pass when k-means puts them beside the commitment's items.
+    sharing = [
+        d
+        for d, t in zip(decisions, texts, strict=True)
+        if t.startswith(tuple(p[0] for p in OFF_TOPIC.values()))
+    ]
+    assert len(sharing) == 18
+    assert sum(d.status == NONE for d in sharing) >= 9
+
+
+def test_real_matches_with_specific_terms_stay_assigned(analysed) -> None:  # type: ignore[no-untyped-def]
+    _, gold, _, _, decisions = analysed
+    matched = [(d.code, g) for d, g in zip(decisions, gold, strict=True) if g in ON_TOPIC]
+    assert sum(code == g for code, g in matched) / len(matched) >= 0.95
+    assigned = [d for d, g in zip(decisions, gold, strict=True) if g in ON_TOPIC and d.status != NONE]
+    assert all(0.0 <= d.confidence <= 1.0 for d in assigned)
+
+
+def test_the_gate_is_deterministic_and_follows_conventions(analysed) -> None:  # type: ignore[no-untyped-def]
+    _, _, prepared, assigner, decisions = analysed
+    gate = EvidenceGate(random_state=4)
+    assert not [k for k in vars(gate) if k.endswith("_")]
+    with pytest.raises(NotFittedError):
+        gate.fits(prepared.X, np.zeros(prepared.X.shape[0], dtype=int))
+    best = assigner.predict_proba(prepared.X).argmax(axis=1)
+    first = gate.fit(prepared.X, prepared.prototypes, best).fits(prepared.X, best)
+    second = clone(gate).fit(prepared.X, prepared.prototypes, best).fits(prepared.X, best)
+    assert np.array_equal(first, second)
+    # The same corpus analysed twice gives the same decisions.
+    _, repeat = assign(prepared, _catalogue_of(assigner), seed=0)
+    assert repeat == decisions
+
+
+def _catalogue_of(assigner):  # type: ignore[no-untyped-def]
+    from analysis.catalogue import Catalogue, CommitmentEntry
+
+    return Catalogue("t", tuple(CommitmentEntry(str(c), str(c)) for c in assigner.classes_))
+
+
+def test_storey_cut_and_tiny_inputs() -> None:
+    # Three commitments; four rows match one each clearly, three rows match nothing.
+    scores = np.array([[0.9, 0.2, 0.0]] * 4 + [[0.05, 0.0, 0.0]] * 3)
+    cut, share, _ = storey_cut(scores, 0.9)
+    assert 0.0 < share < 1.0
+    assert 0.05 <= cut < 0.9
+    assert storey_cut(scores, 0.9, none_share=0.0)[1] == 0.0
+    # Too few rows to cluster: only the evidence threshold decides, and rows with nothing are none.
+    proto = sp.csr_matrix(np.eye(3, 4))
+    X = sp.csr_matrix(np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0, 1.0]]))
+    gate = EvidenceGate().fit(X, proto, np.array([0, 1, 0]))
+    assert gate.kmeans_ is None
+    assert gate.fits(X, np.array([0, 1, 0])).tolist() == [True, True, False]
+    with pytest.raises(ValueError, match="one commitment index per row"):
+        EvidenceGate().fit(X, proto, np.array([0]))
