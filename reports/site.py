@@ -9,7 +9,6 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from joinfeedback.errors import UserError
 from reports.briefs import build_briefs, build_gap_map
 from reports.exports import write_table
 from reports.i18n import DEFAULT_LANGUAGE, Translator
@@ -17,20 +16,20 @@ from reports.model import fmt_day
 from reports.overview import build_overview
 from reports.printing import brief_markdown, brief_print_html, write_pdfs
 from reports.proposals import NEAR_DAYS, NEAR_SHARE, build_proposal_stats
+from reports.publish import MARKER, check_target, discard, publish, staging_dir
 from reports.quotes import QuoteBook
 from reports.render import make_environment
 from reports.rundata import load_run
 from storage.db import session_factory
 
 
-def _prepare(out_dir: Path) -> None:
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"report folder {out_dir} exists and is not a folder")
-    try:
-        for sub in ("", "commitments", "briefs", "data"):
-            (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create report folder {out_dir}: {exc.strerror}") from exc
+def _prepare(out_dir: Path) -> Path:
+    """Check the target and make a fresh staging folder beside it (published atomically at the end)."""
+    check_target(out_dir)
+    staging = staging_dir(out_dir)
+    for sub in ("commitments", "briefs", "data"):
+        (staging / sub).mkdir()
+    return staging
 
 
 def build_report(
@@ -44,8 +43,9 @@ def build_report(
 ) -> Path:
     """Render the latest complete analysis run into ``out_dir``; returns the path of ``index.html``.
 
-    Everything is read and every quote verified before the first file is written, so a failed check
-    leaves an earlier report untouched.
+    Everything is read and every quote verified before the first file is written, and the files are
+    written to a staging folder that replaces ``out_dir`` in one atomic step at the end: a failed check or
+    a killed build leaves an earlier report untouched. Given the same database the output is byte-identical.
     """
     started = time.perf_counter()
 
@@ -65,77 +65,84 @@ def build_report(
         checked = book.verify_all(session)
         say(f"{checked:,} quotes verified against stored texts")
 
-    _prepare(out_dir)
-    run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
-    env = make_environment(
-        t,
-        run=data.run,
-        run_finished=run_finished,
-        has_previous=data.previous is not None,
-        pdf=pdf,
-        redact=redact,
-    )
-
-    def page(template: str, target: str, root: str = "", **context: object) -> None:
-        html = env.get_template(template).render(root=root, page=target, **context)
-        (out_dir / target).write_text(html, encoding="utf-8")
-
-    page("index.html.j2", "index.html", overview=overview, briefs=briefs)
-    page(
-        "proposals.html.j2",
-        "proposals.html",
-        stats=stats,
-        near_share=round(NEAR_SHARE * 100),
-        near_days=NEAR_DAYS,
-    )
-    page("gaps.html.j2", "gaps.html", gaps=gaps)
-    manifest_json = json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-    page(
-        "methods.html.j2",
-        "methods.html",
-        manifest_json=manifest_json,
-        period_start=fmt_day(data.first_at) or "—",
-        period_end=fmt_day(data.last_at) or "—",
-    )
-    for brief in briefs:
-        page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief)
-    tables = [*overview.tables, *stats.tables.values(), *gaps.tables]
-    tables += [table for brief in briefs for table in brief.tables]
-    for table in tables:
-        write_table(table, out_dir / "data")
-    say(f"{len(briefs) + 4} pages and {len(tables)} tables written")
-
-    for brief in briefs:
-        markdown = brief_markdown(brief, t, run_id=data.run.id, run_finished=run_finished)
-        (out_dir / "briefs" / f"{brief.slug}.md").write_text(markdown, encoding="utf-8")
-    if pdf:
-        write_pdfs(
-            [
-                (
-                    out_dir / "briefs" / f"{brief.slug}.pdf",
-                    brief_print_html(env, brief, t, run=data.run, run_finished=run_finished),
-                )
-                for brief in briefs
-            ]
+    staging = _prepare(out_dir)
+    try:
+        run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
+        env = make_environment(
+            t,
+            run=data.run,
+            run_finished=run_finished,
+            has_previous=data.previous is not None,
+            pdf=pdf,
+            redact=redact,
         )
-        say(f"{len(briefs)} PDF briefs written")
-    (out_dir / "data" / "report.json").write_text(
-        json.dumps(
-            {
-                "analysis_run": data.run.id,
-                "previous_run": data.previous.id if data.previous else None,
-                "items": len(data.assignments),
-                "quotes_verified": checked,
-                "redacted_print": redact,
-                "pages": ["index.html", "proposals.html", "gaps.html", "methods.html"]
-                + [f"commitments/{b.slug}.html" for b in briefs],
-                "tables": [f"data/{table.name}.csv" for table in tables],
-            },
-            ensure_ascii=False,
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
+
+        def page(template: str, target: str, root: str = "", **context: object) -> None:
+            html = env.get_template(template).render(root=root, page=target, **context)
+            (staging / target).write_text(html, encoding="utf-8")
+
+        page("index.html.j2", "index.html", overview=overview, briefs=briefs)
+        page(
+            "proposals.html.j2",
+            "proposals.html",
+            stats=stats,
+            near_share=round(NEAR_SHARE * 100),
+            near_days=NEAR_DAYS,
+        )
+        page("gaps.html.j2", "gaps.html", gaps=gaps)
+        manifest_json = json.dumps(
+            data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str
+        )
+        page(
+            "methods.html.j2",
+            "methods.html",
+            manifest_json=manifest_json,
+            period_start=fmt_day(data.first_at) or "—",
+            period_end=fmt_day(data.last_at) or "—",
+        )
+        for brief in briefs:
+            page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief)
+        tables = [*overview.tables, *stats.tables.values(), *gaps.tables]
+        tables += [table for brief in briefs for table in brief.tables]
+        for table in tables:
+            write_table(table, staging / "data")
+        say(f"{len(briefs) + 4} pages and {len(tables)} tables written")
+
+        for brief in briefs:
+            markdown = brief_markdown(brief, t, run_id=data.run.id, run_finished=run_finished)
+            (staging / "briefs" / f"{brief.slug}.md").write_text(markdown, encoding="utf-8")
+        if pdf:
+            write_pdfs(
+                [
+                    (
+                        staging / "briefs" / f"{brief.slug}.pdf",
+                        brief_print_html(env, brief, t, run=data.run, run_finished=run_finished),
+                    )
+                    for brief in briefs
+                ]
+            )
+            say(f"{len(briefs)} PDF briefs written")
+        (staging / MARKER).write_text(
+            json.dumps(
+                {
+                    "analysis_run": data.run.id,
+                    "previous_run": data.previous.id if data.previous else None,
+                    "items": len(data.assignments),
+                    "quotes_verified": checked,
+                    "redacted_print": redact,
+                    "pages": ["index.html", "proposals.html", "gaps.html", "methods.html"]
+                    + [f"commitments/{b.slug}.html" for b in briefs],
+                    "tables": [f"data/{table.name}.csv" for table in tables],
+                },
+                ensure_ascii=False,
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
+    except BaseException:
+        discard(staging)
+        raise
+    publish(staging, out_dir)
     return out_dir / "index.html"
 
 
