@@ -63,7 +63,9 @@ def prepare(
     if catalogue is not None:
         seg.add_words([c.title for c in catalogue.commitments])
         seg.add_words([k for c in catalogue.commitments for k in c.keywords])
-    normalised = [normalise(t) for t in texts]
+    # Normalise each distinct raw text once (duplicates are common), then expand.
+    normal_of = {t: normalise(t) for t in dict.fromkeys(texts)}
+    normalised = [normal_of[t] for t in texts]
     # Vectorise each distinct text once (form letters and repeated short answers are common), then
     # expand back: rows of equal texts are equal.
     index_of: dict[str, int] = {}

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from analysis.assign import NONE, Decision
 from analysis.catalogue import Catalogue, resolve_catalogue
-from analysis.duplicates import DuplicateFinder, compact, is_burst
+from analysis.duplicates import DuplicateFinder, DuplicateGroup, compact, is_burst, is_campaign
 from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare
 from analysis.text import dictionary_hashes, file_sha256
 from analysis.themes import ThemeClusterer, describe_themes
@@ -28,13 +28,11 @@ from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
 
-CAMPAIGN_MIN_SIZE = 3  # two identical comments are a coincidence or a double post; three are a pattern
 _PACKAGES = (
     "jieba",
     "scikit-learn",
     "numpy",
     "scipy",
-    "datasketch",
     "opencc-python-reimplemented",
     "sqlalchemy",
 )
@@ -161,6 +159,7 @@ def analyse(
 
     mark = time.perf_counter()
     finder = DuplicateFinder(random_state=seed).fit(prepared.texts)
+    keys = [compact(t) for t in prepared.texts]
     duplicate_of: dict[int, str] = {}
     campaign_of: dict[int, str] = {}
     campaigns: list[dict[str, Any]] = []
@@ -168,25 +167,29 @@ def analyse(
         first = items[group.members[0]]
         for i in group.members[1:]:
             duplicate_of[i] = first.item_id
-        if len(group.members) < CAMPAIGN_MIN_SIZE:
+        # Proposals (提點子) that repeat one another are duplicates, not form letters: on that board the
+        # campaign signal is the endorsement count. Campaigns are made of comments and imported items.
+        letters = DuplicateGroup(tuple(i for i in group.members if items[i].kind != "idea"), group.exact)
+        if not is_campaign(letters, keys):
             continue
-        key = "c-" + hashlib.sha1(compact(prepared.texts[group.members[0]]).encode()).hexdigest()[:12]  # noqa: S324
-        times = [items[i].created_at for i in group.members]
+        exemplar = items[letters.members[0]]
+        key = "c-" + hashlib.sha1(keys[letters.members[0]].encode()).hexdigest()[:12]  # noqa: S324
+        times = [items[i].created_at for i in letters.members]
         stamps = [t for t in times if t is not None]
-        codes = Counter(decisions[i].code for i in group.members if decisions[i].code)
+        codes = Counter(decisions[i].code for i in letters.members if decisions[i].code)
         campaigns.append(
             {
                 "campaign_key": key,
-                "size": len(group.members),
-                "exemplar_item_id": first.item_id,
-                "exemplar_text": first.text[:2000],
+                "size": len(letters.members),
+                "exemplar_item_id": exemplar.item_id,
+                "exemplar_text": exemplar.text[:2000],
                 "first_at": min(stamps) if stamps else None,
                 "last_at": max(stamps) if stamps else None,
                 "is_burst": is_burst(times),
                 "commitment_code": codes.most_common(1)[0][0] if codes else None,
             }
         )
-        for i in group.members:
+        for i in letters.members:
             campaign_of[i] = key
     timings["duplicates"] = time.perf_counter() - mark
 

@@ -118,34 +118,51 @@ class Segmenter:
         ]
 
     def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
-        """Segment many texts, each distinct text once (form letters repeat).
+        """Segment many texts, each distinct block of CJK/alphanumeric characters once.
 
-        Large inputs are split over the CPU cores with forked workers, which inherit this segmenter
-        (dictionary and added words included), so the result is the same as segmenting serially.
+        jieba segments every block between punctuation on its own (``re_han_default`` splits the text
+        first), so caching blocks gives exactly the tokens of :meth:`cut` (a test checks this). Form
+        letters, quotes and stock phrases repeat whole clauses: on the 100 K benchmark 65 K distinct
+        texts hold only 31 K distinct blocks with 15 % of the characters. Large inputs are split over
+        the CPU cores with forked workers, which inherit this segmenter (dictionary and added words).
         """
+        import jieba
+
+        split = jieba.re_han_default.split
         distinct = list(dict.fromkeys(texts))
+        pieces = [[b for b in split(t) if b] for t in distinct]
+        blocks = list(dict.fromkeys(b for parts in pieces for b in parts))
         workers = min(os.cpu_count() or 1, 4)
-        if len(distinct) >= PARALLEL_MIN_TEXTS and workers > 1 and "fork" in mp.get_all_start_methods():
+        n_chars = sum(map(len, blocks))
+        if n_chars >= PARALLEL_MIN_CHARS and workers > 1 and "fork" in mp.get_all_start_methods():
             global _FORKED
             _FORKED = self
-            chunk = -(-len(distinct) // (workers * 4))
-            parts = [distinct[i : i + chunk] for i in range(0, len(distinct), chunk)]
+            chunk = -(-len(blocks) // (workers * 4))
+            parts = [blocks[i : i + chunk] for i in range(0, len(blocks), chunk)]
             with mp.get_context("fork").Pool(workers) as pool:
                 results = [tokens for part in pool.map(_cut_part, parts) for tokens in part]
             _FORKED = None
         else:
-            results = [self.cut(t) for t in distinct]
-        cache = dict(zip(distinct, results, strict=True))
-        return [cache[t] for t in texts]
+            results = [self._cut_block(b) for b in blocks]
+        cache = dict(zip(blocks, results, strict=True))
+        by_text = {t: [w for b in parts for w in cache[b]] for t, parts in zip(distinct, pieces, strict=True)}
+        return [by_text[t] for t in texts]
+
+    def _cut_block(self, block: str) -> list[str]:
+        return [
+            token
+            for token in self._tokenizer.cut(block, HMM=False)
+            if token.strip() and token not in self._stop and _WORDLIKE.search(token)
+        ]
 
 
-PARALLEL_MIN_TEXTS = 20000  # below this, starting workers costs more than it saves
+PARALLEL_MIN_CHARS = 1_000_000  # below this, starting workers costs more than it saves (~4 s of jieba)
 _FORKED: Segmenter | None = None
 
 
-def _cut_part(texts: list[str]) -> list[list[str]]:
+def _cut_part(blocks: list[str]) -> list[list[str]]:
     assert _FORKED is not None
-    return [_FORKED.cut(t) for t in texts]
+    return [_FORKED._cut_block(b) for b in blocks]
 
 
 _SEGMENTER: Segmenter | None = None

