@@ -50,7 +50,8 @@ class CrawlRunRecorder:
         pages = int(stats.get_value("response_received_count", 0)) if stats else 0
         requests = int(stats.get_value("downloader/request_count", 0)) if stats else 0
         errors = list(getattr(spider, "failures", []))
-        message = str(getattr(spider, "report", ""))
+        message = "\n".join(filter(None, [fault_account(spider.name, stats.get_stats() if stats else {}),
+                                           str(getattr(spider, "report", ""))]))
         store_error = getattr(spider, "store_error", "")
         if store_error:
             message = f"stopped: {store_error}\n{message}".strip()
@@ -66,6 +67,22 @@ class CrawlRunRecorder:
             logger.error("%s (%d URLs given up on were not recorded)", error, len(errors))
         finally:
             self.engine.dispose()
+
+
+def fault_account(spider: str, stats: dict[str, Any]) -> str:
+    """One line on what went wrong on the way and was survived: retries by reason, Retry-After waits."""
+    prefix = "retry/reason_count/"
+    reasons = {k[len(prefix):].rsplit(".", 1)[-1]: int(v) for k, v in stats.items() if k.startswith(prefix)}
+    parts = []
+    if reasons:
+        listed = ", ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items()))
+        parts.append(f"{sum(reasons.values())} retries ({listed})")
+    if stats.get("retry/max_reached"):
+        parts.append(f"{int(stats['retry/max_reached'])} given up after the last retry")
+    if stats.get("joinfeedback/retry_after_waits"):
+        parts.append(f"waited for Retry-After {int(stats['joinfeedback/retry_after_waits'])} times, "
+                     f"{float(stats.get('joinfeedback/retry_after_seconds', 0)):.0f} s")
+    return f"{spider}: {'; '.join(parts)}" if parts else ""
 
 
 def run_status(reason: str, errors: list[dict[str, Any]]) -> str:

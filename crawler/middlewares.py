@@ -34,12 +34,13 @@ def retry_after_seconds(value: bytes | str | None, *, now: datetime | None = Non
 class RetryAfterMiddleware:
     """Wait what the server asked (capped by JOINFEEDBACK_RETRY_AFTER_MAX) before the retry is scheduled."""
 
-    def __init__(self, max_wait: float) -> None:
+    def __init__(self, max_wait: float, crawler: Crawler | None = None) -> None:
         self.max_wait = max_wait
+        self.stats = crawler.stats if crawler is not None else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RetryAfterMiddleware:
-        return cls(crawler.settings.getfloat("JOINFEEDBACK_RETRY_AFTER_MAX"))
+        return cls(crawler.settings.getfloat("JOINFEEDBACK_RETRY_AFTER_MAX"), crawler)
 
     async def process_response(self, request: Request, response: Response) -> Response:
         if response.status in (429, 503):
@@ -48,5 +49,8 @@ class RetryAfterMiddleware:
                 delay = min(wait, self.max_wait)
                 logger.info("%s answered %s with Retry-After %.0f s: waiting %.1f s", request.url,
                             response.status, wait, delay)
+                if self.stats is not None:  # the crawl run's account says how often and how long
+                    self.stats.inc_value("joinfeedback/retry_after_waits")
+                    self.stats.inc_value("joinfeedback/retry_after_seconds", delay)
                 await asyncio.sleep(delay)
         return response

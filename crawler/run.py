@@ -60,6 +60,8 @@ def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | No
     settings.update(profile_settings(profile), priority="project")
     settings.update({"JOINFEEDBACK_DB": db_url, "JOINFEEDBACK_BASE_URL": base_url,
                      "JOINFEEDBACK_CRAWL_PROFILE": profile, "JOINFEEDBACK_RUN_ID": run_id}, priority="cmdline")
+    if settings.getfloat("JOINFEEDBACK_DOWNLOAD_TIMEOUT") > 0:
+        settings.set("DOWNLOAD_TIMEOUT", settings.getfloat("JOINFEEDBACK_DOWNLOAD_TIMEOUT"), priority="cmdline")
     if jobdir:
         settings.set("JOBDIR", jobdir, priority="cmdline")
     # The caller's handler (the CLI's, joinfeedback/ops/logging.py) is the only one: Scrapy's own root handler

@@ -3,7 +3,8 @@
 Profiles: ``polite`` (default; for the real join.gov.tw: robots.txt, AutoThrottle, one request at a time per
 host, ≥ 1 s apart, long timeouts) and ``local`` (for the replica on 127.0.0.1: full speed).
 Environment: ``JOINFEEDBACK_DB`` (database URL), ``JOINFEEDBACK_BASE_URL``, ``JOINFEEDBACK_CRAWL_PROFILE``,
-``JOINFEEDBACK_CRAWL_FLUSH_SECONDS``.
+``JOINFEEDBACK_CRAWL_FLUSH_SECONDS``, ``JOINFEEDBACK_DOWNLOAD_TIMEOUT``, ``JOINFEEDBACK_STORE_RETRY_SECONDS``,
+``JOINFEEDBACK_IDEA_YEARS``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ JOINFEEDBACK_COMMENT_PAGE_SIZE = 200  # comments per board page (the 2017 crawle
 JOINFEEDBACK_LIST_PAGE_SIZE = 100  # proposals per list page
 JOINFEEDBACK_RETRY_AFTER_MAX = 300.0  # longest Retry-After we wait for, seconds
 JOINFEEDBACK_STORE_RETRY_SECONDS = float(os.environ.get("JOINFEEDBACK_STORE_RETRY_SECONDS") or 30.0)  # DB away
+# Seconds before a request counts as hung (overrides the profile's DOWNLOAD_TIMEOUT; 0 = the profile's).
+JOINFEEDBACK_DOWNLOAD_TIMEOUT = float(os.environ.get("JOINFEEDBACK_DOWNLOAD_TIMEOUT") or 0)
 JOINFEEDBACK_PARSE_RETRIES = 3  # a truncated/malformed/challenge page is fetched again this many times
 
 ROBOTSTXT_OBEY = True
@@ -50,7 +53,9 @@ HTTPERROR_ALLOWED_CODES = [503]  # a Cloudflare 503 may carry a valid JSON body 
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
-    "crawler.middlewares.RetryAfterMiddleware": 540,  # before Scrapy's RetryMiddleware (550) sees the response
+    # process_response runs from the downloader outwards (highest number first): above RetryMiddleware (550)
+    # it sees the 429/503 before the retry is scheduled (at 540 it never saw one).
+    "crawler.middlewares.RetryAfterMiddleware": 560,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidatePipeline": 100,

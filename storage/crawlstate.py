@@ -30,7 +30,7 @@ TRACKED: dict[type[Base], tuple[str, ...]] = {
     Policy: ("title", "agency", "body", "published_at", "closes_at", "attachments", "follower_count",
              "declared_comment_count"),
     Comment: ("policy_uuid", "parent_msg_uid", "author", "text", "html", "created_at", "like_count",
-              "unlike_count", "is_deleted"),
+              "unlike_count", "is_deleted", "url"),
     Idea: ("title", "outline", "content", "outcome", "status", "proposer", "agency", "published_at",
            "endorse_count", "endorse_goal", "endorse_due_at", "passed_at", "response_due_at", "follower_count",
            "comment_count", "site_updated_at"),

@@ -163,7 +163,10 @@ class PoliciesSpider(JoinSpider):
             for number in range(2, page.total_pages + 1):
                 yield self.request(self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry})
         self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
-        yield self.harvest(response, page.comments, "comment_board")
+        # A comment's link is its consultation's page: the board page it was read from shifts as comments arrive
+        # (the raw board page stays linked through raw_payload_id).
+        page_url = self.url(f"/policies/detail/{entry.uuid}")
+        yield self.harvest(response, [dataclasses.replace(c, url=page_url) for c in page.comments], "comment_board")
 
     def closed(self, reason: str) -> None:
         given_up = " ".join(f["url"] for f in self.failures)
