@@ -83,7 +83,11 @@ def run_to_end(args: list[str], cwd: Path) -> float:
 def run_and_kill(args: list[str], cwd: Path, at: float) -> bool:
     """Start the command, SIGKILL its process group ``at`` seconds later; ``True`` if it was still running."""
     process = subprocess.Popen(
-        _argv(args), cwd=cwd, env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        _argv(args),
+        cwd=cwd,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
     try:
@@ -186,7 +190,9 @@ def baseline(replica: ReplicaServer, tmp_path_factory: pytest.TempPathFactory) -
     shutil.copy(analysed_once, analysed_twice)
     analyze_s = run_to_end(["analyze", "--db", f"sqlite:///{analysed_twice}"], work)
     run_to_end(["report", "--db", f"sqlite:///{analysed_once}", "--out", str(work / "old_report")], work)
-    report_s = run_to_end(["report", "--db", f"sqlite:///{analysed_twice}", "--out", str(work / "report")], work)
+    report_s = run_to_end(
+        ["report", "--db", f"sqlite:///{analysed_twice}", "--out", str(work / "report")], work
+    )
     engine = open_database(url)
     dump = canonical_dump(engine)
     engine.dispose()
@@ -223,14 +229,25 @@ def test_crawl_survives_kill_9(
             assert integrity == "ok", f"crawl killed at {at}s left a damaged database: {integrity}"
             with sqlite3.connect(db) as conn:
                 tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-                comments = conn.execute("SELECT count(*) FROM comment").fetchone()[0] if "comment" in tables else 0
+                comments = (
+                    conn.execute("SELECT count(*) FROM comment").fetchone()[0] if "comment" in tables else 0
+                )
             left = f"integrity ok, {comments} comments"
         run_to_end(args, tmp_path)
         engine = open_database(f"sqlite:///{db}")
         dump = canonical_dump(engine)
         engine.dispose()
-        trial = Trial("crawl", number, at, baseline["crawl_s"], killed, left, True, dump == baseline["dump"],
-                      _lost(expected, dump.splitlines()))
+        trial = Trial(
+            "crawl",
+            number,
+            at,
+            baseline["crawl_s"],
+            killed,
+            left,
+            True,
+            dump == baseline["dump"],
+            _lost(expected, dump.splitlines()),
+        )
         trials.append(trial)
         assert trial.equal, f"crawl killed at {at}s, then rerun: database differs ({trial.lost} rows lost)"
 
@@ -256,8 +273,17 @@ def test_analysis_survives_kill_9(baseline: dict[str, Any], trials: list[Trial],
         left = ", ".join(f"#{i} {status}" for i, status, _, _ in runs)
         run_to_end(["analyze", "--db", url], tmp_path)
         latest_id, content = run_content(url)
-        trial = Trial("analyze", number, at, baseline["analyze_s"], killed, left, True, content == expected,
-                      sum(_lost(expected[k], content.get(k, [])) for k in expected))
+        trial = Trial(
+            "analyze",
+            number,
+            at,
+            baseline["analyze_s"],
+            killed,
+            left,
+            True,
+            content == expected,
+            sum(_lost(expected[k], content.get(k, [])) for k in expected),
+        )
         trials.append(trial)
         assert trial.equal, f"analysis killed at {at}s, then rerun: run {latest_id} differs"
 
@@ -285,8 +311,17 @@ def test_report_survives_kill_9(baseline: dict[str, Any], trials: list[Trial], t
         files = folder_files(out)
         leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(f".{out.name}."))
         assert not leftovers, f"staging leftovers after the rerun: {leftovers}"
-        trial = Trial("report", number, at, baseline["report_s"], killed, left, True, files == expected,
-                      _lost(expected, files))
+        trial = Trial(
+            "report",
+            number,
+            at,
+            baseline["report_s"],
+            killed,
+            left,
+            True,
+            files == expected,
+            _lost(expected, files),
+        )
         trials.append(trial)
         assert trial.equal, f"report killed at {at}s, then rebuilt: {trial.lost} files differ"
 
@@ -298,16 +333,21 @@ def format_table(rows: list[Trial]) -> str:
     lines = [
         f"crash safety (seed {SEED}): kill -9, inspect, rerun, compare with an uninterrupted run",
         "",
-        "| command | # | kill at (s) / run (s) | killed | left behind (before rerun) | rerun | equal | lost |",
+        "| command | # | kill at (s) / run (s) | killed | left behind (before rerun) | rerun | equal "
+        "| lost |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for t in rows:
         lines.append(
-            f"| {t.command} | {t.number} | {t.kill_at:.2f} / {t.duration:.1f} | {'yes' if t.killed else 'finished'} "
+            f"| {t.command} | {t.number} | {t.kill_at:.2f} / {t.duration:.1f} "
+            f"| {'yes' if t.killed else 'finished'} "
             f"| {t.left} | {'ok' if t.rerun_ok else 'FAILED'} | {'yes' if t.equal else 'NO'} | {t.lost} |"
         )
     killed = sum(t.killed for t in rows)
     survived = sum(t.killed and t.equal for t in rows)
-    lines += ["", f"{len(rows)} cases, {killed} killed mid-run, {survived} survived, "
-              f"{sum(t.lost for t in rows)} rows/files lost"]
+    lines += [
+        "",
+        f"{len(rows)} cases, {killed} killed mid-run, {survived} survived, "
+        f"{sum(t.lost for t in rows)} rows/files lost",
+    ]
     return "\n".join(lines)
