@@ -71,8 +71,12 @@ class CrawlRunRecorder:
 
 def fault_account(spider: str, stats: dict[str, Any]) -> str:
     """One line on what went wrong on the way and was survived: retries by reason, Retry-After waits."""
-    prefix = "retry/reason_count/"
-    reasons = {k[len(prefix):].rsplit(".", 1)[-1]: int(v) for k, v in stats.items() if k.startswith(prefix)}
+    reasons: dict[str, int] = {}
+    for prefix in ("retry/reason_count/", "joinfeedback/refetch/"):  # HTTP-level retries, bad-body re-fetches
+        for key, value in stats.items():
+            if key.startswith(prefix):
+                reason = key[len(prefix):].rsplit(".", 1)[-1]
+                reasons[reason] = reasons.get(reason, 0) + int(value)
     parts = []
     if reasons:
         listed = ", ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items()))

@@ -78,13 +78,33 @@ def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | No
     return settings
 
 
-def quiet_scrapy_loggers(*, quiet: bool) -> None:
-    """Scrapy sets its logger to DEBUG; its INFO (start-up banner, settings, stats dump) is our DEBUG.
+# Scrapy logs its start-up banner, settings and stats at INFO while the process is being built; its dictConfig
+# then resets the levels of every "scrapy.*" logger, but keeps their filters: a filter holds the line.
+SCRAPY_CHATTY_LOGGERS = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler",
+                         "scrapy.core.engine", "scrapy.extensions.logstats", "scrapy.extensions.telnet",
+                         "scrapy.statscollectors")
 
-    Our own loggers (``crawler.*``) follow the level the caller configured; ``quiet`` asks for errors only.
-    """
+
+class _AtLeast(logging.Filter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.level = logging.WARNING
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
+
+
+_SCRAPY_FILTER = _AtLeast()
+
+
+def quiet_scrapy_loggers(*, quiet: bool) -> None:
+    """Scrapy's INFO (start-up banner, settings, stats dump) is our DEBUG: shown only when the caller's
+    level is DEBUG. Our own loggers (``crawler.*``) follow the caller's level; ``quiet`` asks for errors only."""
     root_level = logging.getLogger().getEffectiveLevel()
     scrapy_level = logging.ERROR if quiet else (logging.INFO if root_level <= logging.DEBUG else logging.WARNING)
+    _SCRAPY_FILTER.level = scrapy_level
+    for name in SCRAPY_CHATTY_LOGGERS:
+        logging.getLogger(name).addFilter(_SCRAPY_FILTER)  # idempotent
     logging.getLogger("scrapy").setLevel(scrapy_level)
     logging.getLogger("py.warnings").setLevel(max(scrapy_level, logging.WARNING))
     logging.getLogger("crawler").setLevel(logging.ERROR if quiet else logging.NOTSET)
@@ -103,6 +123,7 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
     run_id = start_crawl_run(engine, base_url=base_url, spiders=names)
     settings = crawl_settings(base_url, db_url, profile=profile, run_id=run_id, jobdir=jobdir, quiet=quiet,
                               redis_url=redis_url)
+    quiet_scrapy_loggers(quiet=quiet)
     process = CrawlerProcess(settings)
     crawlers = []
     try:
@@ -110,7 +131,7 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
             crawler = process.create_crawler(SPIDERS[name])
             crawlers.append(crawler)
             process.crawl(crawler, base_url=base_url)
-        quiet_scrapy_loggers(quiet=quiet)
+        quiet_scrapy_loggers(quiet=quiet)  # again: building the process set "scrapy" to DEBUG
         process.start()
     except BaseException:
         try:

@@ -233,3 +233,30 @@ def test_crawl_into_postgresql_equals_sqlite(pg_url: str, sqlite_url: str) -> No
     finally:
         pg.dispose()
         lite.dispose()
+
+
+LOGGED_CRAWL = """
+import sys
+from joinfeedback.ops.logging import setup
+from crawler.run import run_crawl
+setup(level=sys.argv[3])
+print(run_crawl(sys.argv[1], sys.argv[2], profile="local"))
+"""
+
+
+@pytest.mark.parametrize("level", ["INFO", "WARNING"])
+def test_crawl_logs_once_through_the_callers_handler(tmp_path: Path, level: str) -> None:
+    """Scrapy's root handler is not installed (no second copy of each line), its start-up INFO stays out at
+    INFO and WARNING, and re-fetched pages do not trip MetaCopyDetectionMiddleware."""
+    env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"}
+    with ReplicaServer(seed=6, size="small", faults="challenge=0.1,maxfail=1") as srv:
+        done = subprocess.run([sys.executable, "-c", LOGGED_CRAWL, srv.base_url, f"sqlite:///{tmp_path / 'l.db'}",
+                               level], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stderr.splitlines()
+    refetched = [line for line in lines if "fetching it again" in line]
+    assert refetched and all(line.startswith("time=") and "level=warning" in line for line in refetched)
+    assert len(refetched) == len(set(refetched))
+    assert not [line for line in lines if "[scrapy" in line or "Scrapy 2." in line or "Overridden settings" in line]
+    assert not [line for line in lines if "metacopy" in line or "internal meta keys" in line]
+    assert "finished" in done.stdout

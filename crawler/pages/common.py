@@ -30,6 +30,19 @@ class ChallengePage(LayoutError):
         super().__init__(url, "a bot-challenge page came instead of content", what="challenge")
 
 
+class TruncatedPage(LayoutError):
+    """An HTML page that stops before its end (a cut connection, a broken proxy): never parse what is there,
+    it would store a shortened body or a partial list as if it were the page."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, "the HTML stops before </html>", what="truncated")
+
+
+def require_complete_html(source: str, url: str) -> None:
+    if "</html>" not in source[-4096:].lower():
+        raise TruncatedPage(url)
+
+
 EMPTY_SENTINELS = frozenset({"", "無", "-", "null", "None"})
 _CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "Just a moment...", "cf_chl_opt", "Attention Required! | Cloudflare")
 

@@ -15,6 +15,7 @@ from crawler.pages.common import (
     from_epoch_ms,
     html_to_text,
     looks_like_challenge,
+    require_complete_html,
     selector_of,
     text_of,
     to_int,
@@ -108,6 +109,7 @@ def parse_idea_detail(page: Any, url: str) -> Idea:
     source = text_of(page)
     if looks_like_challenge(source):
         raise ChallengePage(url)
+    require_complete_html(source, url)
     data = embedded_json(source, "idea")
     if isinstance(data, Mapping):
         return idea_from_json(data, url)

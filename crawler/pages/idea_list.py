@@ -15,6 +15,7 @@ from crawler.pages.common import (
     embedded_json,
     from_epoch_ms,
     looks_like_challenge,
+    require_complete_html,
     parse_site_datetime,
     selector_of,
     text_of,
@@ -91,6 +92,7 @@ def parse_idea_list(page: Any, url: str) -> IdeaListPage:
     source = text_of(page)
     if looks_like_challenge(source):
         raise ChallengePage(url)
+    require_complete_html(source, url)
     data = embedded_json(source, "searchResult")
     if isinstance(data, Mapping):
         return _from_json(data, url)

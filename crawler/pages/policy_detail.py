@@ -12,6 +12,7 @@ from crawler.pages.common import (
     html_to_text,
     looks_like_challenge,
     parse_site_datetime,
+    require_complete_html,
     selector_of,
     text_of,
     uuid_from_url,
@@ -26,6 +27,7 @@ def parse_policy_detail(page: Any, url: str) -> Policy:
         from crawler.pages.common import ChallengePage
 
         raise ChallengePage(url)
+    require_complete_html(text_of(page), url)
     sel = selector_of(page)
     block = sel.css("#policyDetail, .policy_detail")
     if not block:

@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
-from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.http import Request, Response
 from twisted.python.failure import Failure
 
@@ -21,6 +20,7 @@ from joinfeedback.errors import UserError
 from storage.db import open_database
 
 logger = logging.getLogger(__name__)
+OWN_META = frozenset({"entry", "state", "year"})  # what our callbacks read from meta
 
 
 def check_base_url(base_url: str) -> str:
@@ -75,11 +75,17 @@ class JoinSpider(scrapy.Spider):
 
     def refetch_or_give_up(self, response: Response, error: LayoutError) -> Iterable[Request]:
         """A truncated, malformed or challenge page: fetch it again a few times, then record it as failed."""
-        retry = get_retry_request(response.request, spider=self, reason=type(error).__name__,  # type: ignore[arg-type]
-                                  max_retry_times=self.parse_retries)
-        if retry is not None:
+        request = response.request
+        assert request is not None
+        done = int(request.meta.get("refetches", 0))
+        if done < self.parse_retries:
             logger.warning("%s; fetching it again", error)
-            yield retry
+            if self.crawler.stats is not None:
+                self.crawler.stats.inc_value(f"joinfeedback/refetch/{type(error).__name__}")
+            # Only our own keys travel on (Scrapy's download_latency, retry_times… describe the response); our
+            # own count, not Scrapy's retry_times, which a callback must not forward.
+            meta = {k: v for k, v in request.meta.items() if k in OWN_META}
+            yield request.replace(meta={**meta, "refetches": done + 1}, dont_filter=True)
         else:
             self.record_failure(response.url, str(error))
 
