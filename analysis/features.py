@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 
@@ -31,13 +31,94 @@ def _cjk_char_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
 
 
 class CharNgrams:
-    """A picklable analyzer for character n-grams."""
+    """A picklable analyzer for character n-grams (the reference for :class:`CharNgramTfidf`)."""
 
     def __init__(self, n_min: int, n_max: int) -> None:
         self.n_min, self.n_max = n_min, n_max
 
     def __call__(self, text: str) -> list[str]:
         return _cjk_char_ngrams(text, self.n_min, self.n_max)
+
+
+_BITS = 21  # every Unicode code point fits in 21 bits: up to three pack exactly into a uint64
+
+
+class CharNgramTfidf:
+    """TF-IDF over character n-grams (n ≤ 3), counted with numpy instead of one Python string per gram.
+
+    The same features and weights as ``TfidfVectorizer(analyzer=CharNgrams(n_min, n_max),
+    sublinear_tf=True, min_df, max_df)`` (a test checks it), ~5× faster on 100 K comments: the texts
+    are joined by spaces into one code-point array, each n-gram is its code points packed into one
+    integer (a 1-gram < 2^21 ≤ a 2-gram < 2^42 ≤ a 3-gram, so ids never collide across n), and grams
+    holding a space are dropped — exactly the analyzer's "never across a space" rule.
+    """
+
+    def __init__(self, n_min: int, n_max: int, min_df: int, max_df: float) -> None:
+        if not 1 <= n_min <= n_max <= 3:
+            raise ValueError(f"character n-grams need 1 <= n_min <= n_max <= 3, got {n_min}..{n_max}")
+        self.n_min, self.n_max, self.min_df, self.max_df = n_min, n_max, min_df, max_df
+
+    def _grams(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(document index, gram id) of every n-gram occurrence."""
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        joined = " ".join(texts) + " " * self.n_max
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+        doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths + 1)
+        total = doc_of.size - 1 if len(texts) else 0  # the last separator is not a position
+        space = points == 32
+        docs, ids = [], []
+        for n in range(self.n_min, self.n_max + 1):
+            gram = np.zeros(total, dtype=np.uint64)
+            blocked = np.zeros(total, dtype=bool)
+            for k in range(n):
+                gram = (gram << np.uint64(_BITS)) | points[k : k + total]
+                blocked |= space[k : k + total]
+            keep = ~blocked
+            docs.append(doc_of[:total][keep])
+            ids.append(gram[keep])
+        return np.concatenate(docs), np.concatenate(ids)
+
+    def _counts(self, texts: Sequence[str], columns: np.ndarray | None) -> sp.csr_matrix:
+        docs, ids = self._grams(texts)
+        if columns is None:
+            # unique + searchsorted: a plain sort is ~2× faster than unique's argsort for the inverse.
+            columns = np.unique(ids)
+            col = np.searchsorted(columns, ids)
+            self.gram_ids_ = columns
+        else:
+            col = np.searchsorted(columns, ids)
+            col = np.minimum(col, max(0, columns.size - 1))
+            known = columns[col] == ids if columns.size else np.zeros(ids.size, dtype=bool)
+            docs, col = docs[known], col[known]
+        counts = sp.csr_matrix(
+            (np.ones(col.size, dtype=np.float32), (docs, col)), shape=(len(texts), columns.size)
+        )
+        counts.sum_duplicates()
+        return counts
+
+    def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        counts = self._counts(texts, None)
+        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        n = counts.shape[0]
+        max_count = self.max_df * n if isinstance(self.max_df, float) else self.max_df
+        kept = np.flatnonzero((df >= self.min_df) & (df <= max_count))
+        self.gram_ids_ = self.gram_ids_[kept]
+        self.tfidf_ = TfidfTransformer(sublinear_tf=True)
+        return self.tfidf_.fit_transform(counts[:, kept]).astype(np.float32)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return self.tfidf_.transform(self._counts(texts, self.gram_ids_)).astype(np.float32)
+
+    def get_feature_names_out(self) -> np.ndarray:
+        names = []
+        mask = (1 << _BITS) - 1
+        for gram in self.gram_ids_.tolist():
+            chars = []
+            while gram:
+                chars.append(chr(gram & mask))
+                gram >>= _BITS
+            names.append("".join(reversed(chars)))
+        return np.array(names, dtype=object)
 
 
 class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
@@ -63,27 +144,17 @@ class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.fit_transform(documents)
         return self
 
-    def _vectorizers(self) -> tuple[TfidfVectorizer, TfidfVectorizer]:
+    def _vectorizers(self, max_df: float) -> tuple[TfidfVectorizer, CharNgramTfidf]:
         words = TfidfVectorizer(
-            analyzer=_identity, sublinear_tf=True, min_df=self.min_df, max_df=self.max_df, dtype=np.float32
+            analyzer=_identity, sublinear_tf=True, min_df=self.min_df, max_df=max_df, dtype=np.float32
         )
-        chars = TfidfVectorizer(
-            analyzer=CharNgrams(*self.char_ngram),
-            sublinear_tf=True,
-            min_df=self.min_df,
-            max_df=self.max_df,
-            dtype=np.float32,
-        )
-        return words, chars
+        return words, CharNgramTfidf(*self.char_ngram, min_df=self.min_df, max_df=max_df)
 
     def fit_transform(self, documents: Sequence[tuple[str, Sequence[str]]], y: Any = None) -> sp.csr_matrix:
         texts = [d[0] for d in documents]
         tokens = [list(d[1]) for d in documents]
-        self.words_, self.chars_ = self._vectorizers()
         # max_df above 1/2 of a tiny corpus would drop everything: relax it for small inputs.
-        if len(documents) < 20:
-            self.words_.set_params(max_df=1.0)
-            self.chars_.set_params(max_df=1.0)
+        self.words_, self.chars_ = self._vectorizers(1.0 if len(documents) < 20 else self.max_df)
         word_block = self.words_.fit_transform(tokens)
         char_block = self.chars_.fit_transform(texts)
         return self._stack(word_block, char_block)
@@ -107,4 +178,4 @@ class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         return np.concatenate([self.words_.get_feature_names_out(), self.chars_.get_feature_names_out()])
 
 
-__all__ = ["CharNgrams", "LexicalVectorizer"]
+__all__ = ["CharNgramTfidf", "CharNgrams", "LexicalVectorizer"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing as mp
+import os
 import platform
 import sys
 import time
@@ -116,6 +118,40 @@ def _theme_rows(
     return rows, key_of
 
 
+PARALLEL_THEMES_MIN_ITEMS = 20000  # below this, forking workers costs more than clustering saves
+_THEME_JOB: tuple[PreparedCorpus, Sequence[TextItem], int] | None = None
+ThemeJob = tuple[str, np.ndarray, list[tuple[str, dict[str, float]]]]
+
+
+def _theme_job(job: ThemeJob) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    assert _THEME_JOB is not None
+    prepared, items, seed = _THEME_JOB
+    return _theme_rows(prepared, items, job[0], job[1], job[2], seed)
+
+
+def _themes_for_scopes(
+    prepared: PreparedCorpus, items: Sequence[TextItem], jobs: list[ThemeJob], seed: int
+) -> list[tuple[list[dict[str, Any]], dict[int, str]]]:
+    """Themes of every scope, in the order of ``jobs``; scopes are independent, so large corpora
+    spread them over the cores with forked workers (each k-means is single-threaded)."""
+    global _THEME_JOB
+    workers = min(os.cpu_count() or 1, 4)
+    if len(items) < PARALLEL_THEMES_MIN_ITEMS or workers < 2 or "fork" not in mp.get_all_start_methods():
+        return [_theme_rows(prepared, items, scope, members, previous, seed) for scope, members, previous in jobs]
+    _THEME_JOB = (prepared, items, seed)
+    try:
+        # Largest scopes first so that no worker is left with a big one at the end.
+        order = sorted(range(len(jobs)), key=lambda j: -jobs[j][1].size)
+        with mp.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_theme_job, [jobs[j] for j in order], chunksize=1)
+    finally:
+        _THEME_JOB = None
+    out: list[tuple[list[dict[str, Any]], dict[int, str]]] = [([], {})] * len(jobs)
+    for j, result in zip(order, results, strict=True):
+        out[j] = result
+    return out
+
+
 def analyse(
     items: Sequence[TextItem],
     catalogue: Catalogue | None,
@@ -149,10 +185,8 @@ def analyse(
         scopes.setdefault(d.code if d.code is not None else NONE, []).append(i)
     clusters: list[dict[str, Any]] = []
     cluster_of: dict[int, str] = {}
-    for scope in sorted(scopes):
-        rows, key_of = _theme_rows(
-            prepared, items, scope, np.array(scopes[scope]), previous_clusters.get(scope, []), seed
-        )
+    jobs = [(scope, np.array(scopes[scope]), previous_clusters.get(scope, [])) for scope in sorted(scopes)]
+    for rows, key_of in _themes_for_scopes(prepared, items, jobs, seed):
         clusters.extend(rows)
         cluster_of.update(key_of)
     timings["themes"] = time.perf_counter() - mark
@@ -193,6 +227,15 @@ def analyse(
             campaign_of[i] = key
     timings["duplicates"] = time.perf_counter() - mark
 
+    listed: dict[int, list[list[Any]]] = {}
+
+    def candidates_of(decision: Decision) -> list[list[Any]]:
+        # Items with equal texts share one Decision object: list its candidates once.
+        key = id(decision)
+        if key not in listed:
+            listed[key] = [[c, s] for c, s in decision.candidates]
+        return listed[key]
+
     assignments = [
         {
             "item_kind": item.kind,
@@ -200,7 +243,7 @@ def analyse(
             "status": d.status,
             "commitment_code": d.code,
             "confidence": float(d.confidence),
-            "candidates": [[c, s] for c, s in d.candidates],
+            "candidates": candidates_of(d),
             "cluster_key": cluster_of.get(i),
             "duplicate_of": duplicate_of.get(i),
             "campaign_key": campaign_of.get(i),

@@ -1,0 +1,45 @@
+"""The numpy character n-gram TF-IDF equals scikit-learn's TfidfVectorizer with the reference analyzer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from analysis.features import CharNgrams, CharNgramTfidf
+from analysis.text import normalise
+
+TEXTS = [
+    normalise(t)
+    for t in (
+        "政府資料開放專法應儘速立法！",
+        "PM2.5 預警太晚，學校來不及應變",
+        "支持 👍 +1",
+        "資料開放 api 與更新通知",
+        "a b",
+        "",
+        "資料開放",
+        "青年參與公共政策，青年參與地方創生",
+    )
+]
+
+
+@pytest.mark.parametrize(("n_range", "max_df"), [((2, 2), 1.0), ((1, 2), 0.5), ((2, 3), 0.6), ((1, 3), 1.0)])
+def test_char_ngram_tfidf_matches_sklearn(n_range: tuple[int, int], max_df: float) -> None:
+    reference = TfidfVectorizer(analyzer=CharNgrams(*n_range), sublinear_tf=True, max_df=max_df)
+    expected = reference.fit_transform(TEXTS).toarray()
+    ours = CharNgramTfidf(*n_range, min_df=1, max_df=max_df)
+    got = ours.fit_transform(TEXTS).toarray()
+    names = ours.get_feature_names_out()
+    order = np.argsort(names)
+    assert list(names[order]) == list(reference.get_feature_names_out())
+    np.testing.assert_allclose(got[:, order], expected, atol=1e-6)
+    queries = ["新的 文字 pm2.5", "青年參與", "🙂"]
+    np.testing.assert_allclose(
+        ours.transform(queries).toarray()[:, order], reference.transform(queries).toarray(), atol=1e-6
+    )
+
+
+def test_char_ngram_tfidf_refuses_long_grams() -> None:
+    with pytest.raises(ValueError, match="n_max <= 3"):
+        CharNgramTfidf(2, 4, min_df=1, max_df=1.0)
