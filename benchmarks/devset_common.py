@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score, normalized_mutual_info_score
@@ -14,12 +15,22 @@ DEVSET = ROOT.parent / "shared" / "devsets" / "polis-untitled" / "comments.csv"
 CATALOGUES = {
     "main": ROOT / "benchmarks" / "devset" / "topics.csv",
     "alt": ROOT / "benchmarks" / "devset" / "topics_alt.csv",
+    "join": ROOT / "benchmarks" / "devset" / "join_topics.csv",
 }
+# Real join.gov.tw comments (see benchmarks/devset/README.md): id, text, label (label = consultation).
+JOIN_DEVSET = ROOT / "benchmarks" / "devset" / "join_comments.csv"
 
 
 def load_devset(path: Path = DEVSET) -> list[dict[str, str]]:
     with path.open(encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def load_rows(catalogue: str) -> list[dict[str, str]]:
+    """The comments a catalogue is evaluated on: the join.gov.tw set for ``join``, else polis."""
+    if catalogue != "join":
+        return load_devset()
+    return [{"id": r["id"], "text": r["text"], "conversation": r["label"]} for r in load_devset(JOIN_DEVSET)]
 
 
 def gold_labels(rows: list[dict[str, str]], codes: set[str]) -> list[str]:
@@ -43,12 +54,9 @@ def scores(gold: list[str], predicted: list[str], groups: list[str] | None = Non
     return out
 
 
-def naive_baseline(
-    texts: list[str], catalogue_rows: list[tuple[str, str]], n_clusters: int
-) -> tuple[list[str], list[int]]:
-    """jieba (default dictionary) + TF-IDF + cosine to each commitment's text; KMeans(k) for clustering."""
+def naive_assign(texts: list[str], catalogue_rows: list[tuple[str, str]]) -> tuple[list[str], Any]:
+    """jieba (default dictionary, HMM on) + TfidfVectorizer + cosine to each commitment's text."""
     import jieba
-    from sklearn.cluster import KMeans
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     docs = [" ".join(jieba.lcut(t)) for t in texts]
@@ -61,8 +69,21 @@ def naive_baseline(
     predicted = [
         codes[int(i)] if s.max() > 0 else "none" for i, s in zip(sims.argmax(axis=1), sims, strict=True)
     ]
-    clusters = KMeans(n_clusters=n_clusters, n_init=3, random_state=0).fit_predict(X)
-    return predicted, [int(c) for c in clusters]
+    return predicted, X
+
+
+def naive_clusters(X: Any, n_clusters: int) -> list[int]:
+    from sklearn.cluster import KMeans
+
+    return [int(c) for c in KMeans(n_clusters=n_clusters, n_init=3, random_state=0).fit_predict(X)]
+
+
+def naive_baseline(
+    texts: list[str], catalogue_rows: list[tuple[str, str]], n_clusters: int
+) -> tuple[list[str], list[int]]:
+    """The naive assignment plus KMeans(k) for clustering."""
+    predicted, X = naive_assign(texts, catalogue_rows)
+    return predicted, naive_clusters(X, n_clusters)
 
 
 def label_counts(labels: list[str]) -> Counter[str]:

@@ -8,6 +8,9 @@ The devset (CC0) is /work/shared/devsets/polis-untitled/comments.csv: 970 real c
 conversations; the conversation is the topic. benchmarks/devset/topics.csv describes 14 of them (written
 by reading the comments) and leaves 4 out to measure ``none``; topics_alt.csv leaves out 4 different ones,
 including the second-largest conversation.
+
+``--catalogue join`` evaluates real join.gov.tw comments instead (benchmarks/devset/join_comments.csv,
+5 consultations in join_topics.csv, 2 left out as ``none``; sources in benchmarks/devset/README.md).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis.catalogue import load_catalogue
 from analysis.evaluate import evaluate
 from analysis.run import run_analysis
-from benchmarks.devset_common import CATALOGUES, gold_labels, load_devset, naive_baseline, scores
+from benchmarks.devset_common import CATALOGUES, gold_labels, load_rows, naive_baseline, scores
 from storage.db import open_database, transaction, upsert
 from storage.models import ImportedItem
 
@@ -33,9 +36,9 @@ def main() -> None:
     parser.add_argument("--catalogue", choices=[*CATALOGUES, "all"], default="all")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    rows = load_devset()
     names = list(CATALOGUES) if args.catalogue == "all" else [args.catalogue]
     for name in names:
+        rows = load_rows(name)
         path = CATALOGUES[name]
         catalogue = load_catalogue(path)
         gold = gold_labels(rows, set(catalogue.codes))
