@@ -60,6 +60,7 @@ class CrawlRunRecorder:
             with_retries(lambda: record_crawl_progress(engine, run_id, pages=pages, requests=requests,
                                                        errors=errors, message=message),
                          what=f"recording crawl run {run_id}", wait_total=10.0)
+            spider.run_recorded = True  # type: ignore[attr-defined]
             if self.shared_run_id is None:
                 with_retries(lambda: finish_crawl_run(engine, run_id, status=run_status(reason, errors)),
                              what=f"closing crawl run {run_id}", wait_total=10.0)

@@ -16,7 +16,7 @@ from crawler.spiders.base import check_base_url
 from crawler.spiders.ideas import IdeasSpider
 from crawler.spiders.policies import PoliciesSpider
 from joinfeedback.errors import UserError
-from storage.crawlstate import finish_crawl_run, start_crawl_run
+from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
 
 SPIDERS: dict[str, type] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
@@ -110,6 +110,19 @@ def quiet_scrapy_loggers(*, quiet: bool) -> None:
     logging.getLogger("crawler").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
 
+def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -> None:
+    store_error = str(getattr(spider, "store_error", ""))
+    message = "\n".join(filter(None, [f"stopped: {store_error}" if store_error else "",
+                                       str(getattr(spider, "report", ""))]))
+    try:
+        with_retries(lambda: record_crawl_progress(
+            engine, run_id, pages=int(stats.get("response_received_count", 0)),
+            requests=int(stats.get("downloader/request_count", 0)), errors=list(getattr(spider, "failures", [])),
+            message=message), what=f"recording crawl run {run_id}", wait_total=5.0)
+    except StoreError:
+        pass  # finish_crawl_run below fails the same way and says so
+
+
 def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: list[str] | None = None,
               jobdir: str | None = None, quiet: bool = False, redis_url: str | None = None) -> CrawlSummary:
     """Crawl ``base_url`` into ``db_url`` incrementally; blocks until every spider is done."""
@@ -147,6 +160,10 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
         status = run_status("finished", errors)
     else:
         status = "failed"
+    for crawler in crawlers:  # a spider whose account could not be written at its close (disk full): now
+        spider = crawler.spider
+        if spider is not None and not getattr(spider, "run_recorded", False):
+            _record_late(engine, run_id, spider, crawler.stats.get_stats() if crawler.stats else {})
     try:
         run = with_retries(lambda: finish_crawl_run(engine, run_id, status=status),
                            what=f"closing crawl run {run_id}", wait_total=10.0)
