@@ -16,12 +16,28 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_FULL_MARKERS = ("disk is full", "no space left", "could not extend file", "database or disk is full",
-                 "diskfull", "disk full")
-_TRANSIENT_MARKERS = ("terminating connection", "server closed the connection", "connection refused",
-                      "could not connect", "the database system is starting up", "the database system is shutting down",
-                      "connection already closed", "ssl connection has been closed", "connection reset",
-                      "database is locked", "consuming input failed", "no connection to the server")
+_FULL_MARKERS = (
+    "disk is full",
+    "no space left",
+    "could not extend file",
+    "database or disk is full",
+    "diskfull",
+    "disk full",
+)
+_TRANSIENT_MARKERS = (
+    "terminating connection",
+    "server closed the connection",
+    "connection refused",
+    "could not connect",
+    "the database system is starting up",
+    "the database system is shutting down",
+    "connection already closed",
+    "ssl connection has been closed",
+    "connection reset",
+    "database is locked",
+    "consuming input failed",
+    "no connection to the server",
+)
 
 
 class StoreError(RuntimeError):

@@ -39,8 +39,9 @@ class CrawlRunRecorder:
         if self.shared_run_id is not None:
             self.run_id = self.shared_run_id
         else:
-            self.run_id = start_crawl_run(self.engine, base_url=getattr(spider, "base_url", ""),
-                                          spiders=[spider.name])
+            self.run_id = start_crawl_run(
+                self.engine, base_url=getattr(spider, "base_url", ""), spiders=[spider.name]
+            )
         spider.crawl_run_id = self.run_id  # type: ignore[attr-defined]
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
@@ -50,20 +51,34 @@ class CrawlRunRecorder:
         pages = int(stats.get_value("response_received_count", 0)) if stats else 0
         requests = int(stats.get_value("downloader/request_count", 0)) if stats else 0
         errors = list(getattr(spider, "failures", []))
-        message = "\n".join(filter(None, [fault_account(spider.name, stats.get_stats() if stats else {}),
-                                           str(getattr(spider, "report", ""))]))
+        message = "\n".join(
+            filter(
+                None,
+                [
+                    fault_account(spider.name, stats.get_stats() if stats else {}),
+                    str(getattr(spider, "report", "")),
+                ],
+            )
+        )
         store_error = getattr(spider, "store_error", "")
         if store_error:
             message = f"stopped: {store_error}\n{message}".strip()
         run_id, engine = self.run_id, self.engine
         try:
-            with_retries(lambda: record_crawl_progress(engine, run_id, pages=pages, requests=requests,
-                                                       errors=errors, message=message),
-                         what=f"recording crawl run {run_id}", wait_total=10.0)
+            with_retries(
+                lambda: record_crawl_progress(
+                    engine, run_id, pages=pages, requests=requests, errors=errors, message=message
+                ),
+                what=f"recording crawl run {run_id}",
+                wait_total=10.0,
+            )
             spider.run_recorded = True  # type: ignore[attr-defined]
             if self.shared_run_id is None:
-                with_retries(lambda: finish_crawl_run(engine, run_id, status=run_status(reason, errors)),
-                             what=f"closing crawl run {run_id}", wait_total=10.0)
+                with_retries(
+                    lambda: finish_crawl_run(engine, run_id, status=run_status(reason, errors)),
+                    what=f"closing crawl run {run_id}",
+                    wait_total=10.0,
+                )
         except StoreError as error:  # the log is the account now; crawler.run says it once more at the end
             logger.error("%s (%d URLs given up on were not recorded)", error, len(errors))
         finally:
@@ -76,7 +91,7 @@ def fault_account(spider: str, stats: dict[str, Any]) -> str:
     for prefix in ("retry/reason_count/", "joinfeedback/refetch/"):  # HTTP-level retries, bad-body re-fetches
         for key, value in stats.items():
             if key.startswith(prefix):
-                reason = key[len(prefix):].rsplit(".", 1)[-1]
+                reason = key[len(prefix) :].rsplit(".", 1)[-1]
                 reasons[reason] = reasons.get(reason, 0) + int(value)
     parts = []
     if reasons:
@@ -85,8 +100,10 @@ def fault_account(spider: str, stats: dict[str, Any]) -> str:
     if stats.get("retry/max_reached"):
         parts.append(f"{int(stats['retry/max_reached'])} given up after the last retry")
     if stats.get("joinfeedback/retry_after_waits"):
-        parts.append(f"waited for Retry-After {int(stats['joinfeedback/retry_after_waits'])} times, "
-                     f"{float(stats.get('joinfeedback/retry_after_seconds', 0)):.0f} s")
+        parts.append(
+            f"waited for Retry-After {int(stats['joinfeedback/retry_after_waits'])} times, "
+            f"{float(stats.get('joinfeedback/retry_after_seconds', 0)):.0f} s"
+        )
     return f"{spider}: {'; '.join(parts)}" if parts else ""
 
 

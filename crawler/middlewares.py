@@ -47,10 +47,15 @@ class RetryAfterMiddleware:
             wait = retry_after_seconds(response.headers.get(b"Retry-After"))
             if wait:
                 delay = min(wait, self.max_wait)
-                logger.info("%s answered %s with Retry-After %.0f s: waiting %.1f s", request.url,
-                            response.status, wait, delay)
+                logger.info(
+                    "%s answered %s with Retry-After %.0f s: waiting %.1f s",
+                    request.url,
+                    response.status,
+                    wait,
+                    delay,
+                )
                 if self.stats is not None:  # the crawl run's account says how often and how long
                     self.stats.inc_value("joinfeedback/retry_after_waits")
-                    self.stats.inc_value("joinfeedback/retry_after_seconds", delay)
+                    self.stats.inc_value("joinfeedback/retry_after_seconds", delay)  # type: ignore[arg-type]
                 await asyncio.sleep(delay)
         return response

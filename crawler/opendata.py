@@ -73,30 +73,34 @@ def parse_policy_opendata(data: Any, *, source: str = "") -> list[PolicyListEntr
             created = clean(message.get("createDate"))
             author = clean(message.get("authorName"))
             text = html_to_text(message.get("content"))
-            messages.append(ImportedItem(
-                item_id=_message_id(uuid, created, author, text),
-                text=text,
-                author=author,
-                created_at=parse_site_datetime(created),
-                url=url,
-            ))
+            messages.append(
+                ImportedItem(
+                    item_id=_message_id(uuid, created, author, text),
+                    text=text,
+                    author=author,
+                    created_at=parse_site_datetime(created),
+                    url=url,
+                )
+            )
         title = clean(entry.get("標題") or entry.get("title"))
         if not title:
             raise OpenDataError(source, index, "標題", "missing or empty")
         comment_count = to_int(entry.get("留言數量"))
         if comment_count is None and "messages" in entry:
             comment_count = len(messages)
-        policies.append(PolicyListEntry(
-            uuid=uuid,
-            title=title,
-            url=url,
-            agency=clean(entry.get("提議機關") or entry.get("機關") or entry.get("agency")),
-            published_at=parse_site_datetime(entry.get("發佈日期") or entry.get("publishDate")),
-            closes_at=parse_site_datetime(entry.get("下線日期") or entry.get("endDate")),
-            follower_count=to_int(entry.get("關注數量")),
-            declared_comment_count=comment_count,
-            messages=tuple(messages),
-        ))
+        policies.append(
+            PolicyListEntry(
+                uuid=uuid,
+                title=title,
+                url=url,
+                agency=clean(entry.get("提議機關") or entry.get("機關") or entry.get("agency")),
+                published_at=parse_site_datetime(entry.get("發佈日期") or entry.get("publishDate")),
+                closes_at=parse_site_datetime(entry.get("下線日期") or entry.get("endDate")),
+                follower_count=to_int(entry.get("關注數量")),
+                declared_comment_count=comment_count,
+                messages=tuple(messages),
+            )
+        )
     return policies
 
 
@@ -116,21 +120,23 @@ def parse_idea_opendata(data: Any, *, source: str = "") -> list[Idea]:
         if entry.get("附議數量") not in (None, "") and endorse is None:
             raise OpenDataError(source, index, "附議數量", f"not a number: {entry.get('附議數量')!r}")
         content = html_to_text(entry.get("提議內容"))
-        ideas.append(Idea(
-            uuid=uuid,
-            title=title,
-            url=url,
-            outline=content[:200],
-            content=content,
-            outcome=html_to_text(entry.get("利益與影響")),
-            proposer=clean(entry.get("提議者")),
-            published_at=parse_site_datetime(entry.get("publishDate")),
-            endorse_count=endorse or 0,
-            endorse_goal=to_int(entry.get("附議門檻")) or 5000,
-            passed_at=parse_site_datetime(entry.get("提送日期")),
-            follower_count=to_int(entry.get("關注數量")),
-            comment_count=to_int(entry.get("留言數量")),
-        ))
+        ideas.append(
+            Idea(
+                uuid=uuid,
+                title=title,
+                url=url,
+                outline=content[:200],
+                content=content,
+                outcome=html_to_text(entry.get("利益與影響")),
+                proposer=clean(entry.get("提議者")),
+                published_at=parse_site_datetime(entry.get("publishDate")),
+                endorse_count=endorse or 0,
+                endorse_goal=to_int(entry.get("附議門檻")) or 5000,
+                passed_at=parse_site_datetime(entry.get("提送日期")),
+                follower_count=to_int(entry.get("關注數量")),
+                comment_count=to_int(entry.get("留言數量")),
+            )
+        )
     return ideas
 
 

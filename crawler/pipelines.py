@@ -70,8 +70,11 @@ def _normalise_text(value: str) -> str:
 
 
 def _normalise(record: Any) -> Any:
-    changes = {f.name: _normalise_text(getattr(record, f.name)) for f in dataclasses.fields(record)
-               if isinstance(getattr(record, f.name), str)}
+    changes = {
+        f.name: _normalise_text(getattr(record, f.name))
+        for f in dataclasses.fields(record)
+        if isinstance(getattr(record, f.name), str)
+    }
     if isinstance(record, items.Idea):
         changes["responses"] = tuple(_normalise(r) for r in record.responses)  # type: ignore[assignment]
     return dataclasses.replace(record, **changes)
@@ -136,7 +139,9 @@ class StorePipeline:
             return item
         site = self.crawler.spider.site  # type: ignore[union-attr]
         keep_raw = bool(item.records) or item.kind in RAW_KINDS
-        sha = self.batch.add_payload(item.page.url, item.page.body, item.page.content_type) if keep_raw else ""
+        sha = (
+            self.batch.add_payload(item.page.url, item.page.body, item.page.content_type) if keep_raw else ""
+        )
         for record in item.records:
             if isinstance(record, items.EndorsementSnapshot):
                 self.batch.add_snapshot(site, record.idea_uuid, record.endorse_count)
@@ -156,9 +161,11 @@ class StorePipeline:
         batch, self.batch = self.batch, CrawlBatch()
         self.last_flush = time.monotonic()
         try:
-            counts = with_retries(lambda: store_batch(self.engine, batch, crawl_run_id=self.run_id),
-                                  what=f"storing {len(batch)} rows from {len(batch.payloads)} pages",
-                                  wait_total=self.store_wait)
+            counts = with_retries(
+                lambda: store_batch(self.engine, batch, crawl_run_id=self.run_id),
+                what=f"storing {len(batch)} rows from {len(batch.payloads)} pages",
+                wait_total=self.store_wait,
+            )
         except StoreError as error:
             self._stop(batch, error)
             return
@@ -171,14 +178,18 @@ class StorePipeline:
     def _not_stored(self, urls: list[str], error: StoreError) -> None:
         spider = self.crawler.spider
         for url in urls:
-            getattr(spider, "failures", []).append({"url": url, "error": f"not stored: {error}"[:500],
-                                                    "kind": "failed", "cause": "StoreError"})
+            getattr(spider, "failures", []).append(
+                {"url": url, "error": f"not stored: {error}"[:500], "kind": "failed", "cause": "StoreError"}
+            )
 
     def _stop(self, batch: CrawlBatch, error: StoreError) -> None:
         """A batch that cannot be written: its pages are listed as failed and the crawl stops (fetching more
         would only lose more); every batch committed before stays, and the next run fetches the rest."""
-        logger.error("%s; stopping the crawl (what was committed before is kept; run the crawl again once the "
-                     "database is back or has space)", error)
+        logger.error(
+            "%s; stopping the crawl (what was committed before is kept; run the crawl again once the "
+            "database is back or has space)",
+            error,
+        )
         self._not_stored(sorted({p["url"] for p in batch.payloads.values()}), error)
         spider = self.crawler.spider
         if self.failed is None and spider is not None:

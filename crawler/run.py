@@ -46,22 +46,45 @@ class CrawlSummary:
 
     def __str__(self) -> str:
         failed = self.failed_urls
-        given_up = f", {len(failed)} URLs given up (see crawl run; the next crawl fetches them again)" if failed else ""
+        given_up = (
+            f", {len(failed)} URLs given up (see crawl run; the next crawl fetches them again)"
+            if failed
+            else ""
+        )
         stopped = next((line for line in self.message.splitlines() if line.startswith("stopped: ")), "")
-        return (f"crawl run {self.crawl_run_id} {self.status}: {self.requests} requests, {self.pages} pages, "
-                f"items {self.items_new} new / {self.items_updated} updated / {self.items_unchanged} unchanged"
-                f"{given_up}{'; ' + stopped if stopped else ''}")
+        return (
+            f"crawl run {self.crawl_run_id} {self.status}: {self.requests} requests, {self.pages} pages, "
+            f"items {self.items_new} new / {self.items_updated} updated / {self.items_unchanged} unchanged"
+            f"{given_up}{'; ' + stopped if stopped else ''}"
+        )
 
 
-def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | None = None,
-                   jobdir: str | None = None, quiet: bool = False, redis_url: str | None = None) -> Settings:
+def crawl_settings(
+    base_url: str,
+    db_url: str,
+    *,
+    profile: str,
+    run_id: int | None = None,
+    jobdir: str | None = None,
+    quiet: bool = False,
+    redis_url: str | None = None,
+) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.update(profile_settings(profile), priority="project")
-    settings.update({"JOINFEEDBACK_DB": db_url, "JOINFEEDBACK_BASE_URL": base_url,
-                     "JOINFEEDBACK_CRAWL_PROFILE": profile, "JOINFEEDBACK_RUN_ID": run_id}, priority="cmdline")
+    settings.update(
+        {
+            "JOINFEEDBACK_DB": db_url,
+            "JOINFEEDBACK_BASE_URL": base_url,
+            "JOINFEEDBACK_CRAWL_PROFILE": profile,
+            "JOINFEEDBACK_RUN_ID": run_id,
+        },
+        priority="cmdline",
+    )
     if settings.getfloat("JOINFEEDBACK_DOWNLOAD_TIMEOUT") > 0:
-        settings.set("DOWNLOAD_TIMEOUT", settings.getfloat("JOINFEEDBACK_DOWNLOAD_TIMEOUT"), priority="cmdline")
+        settings.set(
+            "DOWNLOAD_TIMEOUT", settings.getfloat("JOINFEEDBACK_DOWNLOAD_TIMEOUT"), priority="cmdline"
+        )
     if jobdir:
         settings.set("JOBDIR", jobdir, priority="cmdline")
     # The caller's handler (the CLI's, joinfeedback/ops/logging.py) is the only one: Scrapy's own root handler
@@ -73,16 +96,25 @@ def crawl_settings(base_url: str, db_url: str, *, profile: str, run_id: int | No
         from crawler.distributed import default_crawl_key, redis_settings
 
         key = settings.get("JOINFEEDBACK_CRAWL_KEY") or default_crawl_key(base_url)
-        settings.update(redis_settings(redis_url, key, wait_for=settings.getint("JOINFEEDBACK_WORKERS_WAIT_FOR")),
-                        priority="cmdline")
+        settings.update(
+            redis_settings(redis_url, key, wait_for=settings.getint("JOINFEEDBACK_WORKERS_WAIT_FOR")),
+            priority="cmdline",
+        )
     return settings
 
 
 # Scrapy logs its start-up banner, settings and stats at INFO while the process is being built; its dictConfig
 # then resets the levels of every "scrapy.*" logger, but keeps their filters: a filter holds the line.
-SCRAPY_CHATTY_LOGGERS = ("scrapy.utils.log", "scrapy.addons", "scrapy.middleware", "scrapy.crawler",
-                         "scrapy.core.engine", "scrapy.extensions.logstats", "scrapy.extensions.telnet",
-                         "scrapy.statscollectors")
+SCRAPY_CHATTY_LOGGERS = (
+    "scrapy.utils.log",
+    "scrapy.addons",
+    "scrapy.middleware",
+    "scrapy.crawler",
+    "scrapy.core.engine",
+    "scrapy.extensions.logstats",
+    "scrapy.extensions.telnet",
+    "scrapy.statscollectors",
+)
 
 
 class _AtLeast(logging.Filter):
@@ -101,7 +133,9 @@ def quiet_scrapy_loggers(*, quiet: bool) -> None:
     """Scrapy's INFO (start-up banner, settings, stats dump) is our DEBUG: shown only when the caller's
     level is DEBUG. Our own loggers (``crawler.*``) follow the caller's level; ``quiet`` asks for errors only."""
     root_level = logging.getLogger().getEffectiveLevel()
-    scrapy_level = logging.ERROR if quiet else (logging.INFO if root_level <= logging.DEBUG else logging.WARNING)
+    scrapy_level = (
+        logging.ERROR if quiet else (logging.INFO if root_level <= logging.DEBUG else logging.WARNING)
+    )
     _SCRAPY_FILTER.level = scrapy_level
     for name in SCRAPY_CHATTY_LOGGERS:
         logging.getLogger(name).addFilter(_SCRAPY_FILTER)  # idempotent
@@ -112,19 +146,36 @@ def quiet_scrapy_loggers(*, quiet: bool) -> None:
 
 def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -> None:
     store_error = str(getattr(spider, "store_error", ""))
-    message = "\n".join(filter(None, [f"stopped: {store_error}" if store_error else "",
-                                       str(getattr(spider, "report", ""))]))
+    message = "\n".join(
+        filter(None, [f"stopped: {store_error}" if store_error else "", str(getattr(spider, "report", ""))])
+    )
     try:
-        with_retries(lambda: record_crawl_progress(
-            engine, run_id, pages=int(stats.get("response_received_count", 0)),
-            requests=int(stats.get("downloader/request_count", 0)), errors=list(getattr(spider, "failures", [])),
-            message=message), what=f"recording crawl run {run_id}", wait_total=5.0)
+        with_retries(
+            lambda: record_crawl_progress(
+                engine,
+                run_id,
+                pages=int(stats.get("response_received_count", 0)),
+                requests=int(stats.get("downloader/request_count", 0)),
+                errors=list(getattr(spider, "failures", [])),
+                message=message,
+            ),
+            what=f"recording crawl run {run_id}",
+            wait_total=5.0,
+        )
     except StoreError:
         pass  # finish_crawl_run below fails the same way and says so
 
 
-def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: list[str] | None = None,
-              jobdir: str | None = None, quiet: bool = False, redis_url: str | None = None) -> CrawlSummary:
+def run_crawl(
+    base_url: str,
+    db_url: str,
+    *,
+    profile: str = "polite",
+    spiders: list[str] | None = None,
+    jobdir: str | None = None,
+    quiet: bool = False,
+    redis_url: str | None = None,
+) -> CrawlSummary:
     """Crawl ``base_url`` into ``db_url`` incrementally; blocks until every spider is done."""
     base_url = check_base_url(base_url)
     names = list(spiders or SPIDERS)
@@ -134,8 +185,9 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
     profile_settings(profile)  # validates the name
     engine = open_database(db_url)
     run_id = start_crawl_run(engine, base_url=base_url, spiders=names)
-    settings = crawl_settings(base_url, db_url, profile=profile, run_id=run_id, jobdir=jobdir, quiet=quiet,
-                              redis_url=redis_url)
+    settings = crawl_settings(
+        base_url, db_url, profile=profile, run_id=run_id, jobdir=jobdir, quiet=quiet, redis_url=redis_url
+    )
     quiet_scrapy_loggers(quiet=quiet)
     process = CrawlerProcess(settings)
     crawlers = []
@@ -165,18 +217,32 @@ def run_crawl(base_url: str, db_url: str, *, profile: str = "polite", spiders: l
         if spider is not None and not getattr(spider, "run_recorded", False):
             _record_late(engine, run_id, spider, crawler.stats.get_stats() if crawler.stats else {})
     try:
-        run = with_retries(lambda: finish_crawl_run(engine, run_id, status=status),
-                           what=f"closing crawl run {run_id}", wait_total=10.0)
+        run = with_retries(
+            lambda: finish_crawl_run(engine, run_id, status=status),
+            what=f"closing crawl run {run_id}",
+            wait_total=10.0,
+        )
     except StoreError as error:
         store_errors = {str(getattr(c.spider, "store_error", "")) for c in crawlers} - {""}
-        raise UserError(f"crawl run {run_id} {status}{': ' + '; '.join(sorted(store_errors)) if store_errors else ''}"
-                        f"; its record could not be written either ({error}). Everything committed before "
-                        f"is kept: fix the database (space, server) and run the crawl again.") from error
+        raise UserError(
+            f"crawl run {run_id} {status}{': ' + '; '.join(sorted(store_errors)) if store_errors else ''}"
+            f"; its record could not be written either ({error}). Everything committed before "
+            f"is kept: fix the database (space, server) and run the crawl again."
+        ) from error
     finally:
         engine.dispose()
     assert run is not None
-    return CrawlSummary(run.id, run.status, run.pages, run.requests, run.items_new, run.items_updated,
-                        run.items_unchanged, list(run.errors or []), run.message)
+    return CrawlSummary(
+        run.id,
+        run.status,
+        run.pages,
+        run.requests,
+        run.items_new,
+        run.items_updated,
+        run.items_unchanged,
+        list(run.errors or []),
+        run.message,
+    )
 
 
 __all__ = ["SPIDERS", "CrawlSummary", "crawl_settings", "run_crawl"]

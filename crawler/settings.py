@@ -37,7 +37,9 @@ JOINFEEDBACK_IDEA_YEARS = os.environ.get("JOINFEEDBACK_IDEA_YEARS") or ""
 JOINFEEDBACK_COMMENT_PAGE_SIZE = 200  # comments per board page (the 2017 crawler used 2000)
 JOINFEEDBACK_LIST_PAGE_SIZE = 100  # proposals per list page
 JOINFEEDBACK_RETRY_AFTER_MAX = 300.0  # longest Retry-After we wait for, seconds
-JOINFEEDBACK_STORE_RETRY_SECONDS = float(os.environ.get("JOINFEEDBACK_STORE_RETRY_SECONDS") or 30.0)  # DB away
+JOINFEEDBACK_STORE_RETRY_SECONDS = float(
+    os.environ.get("JOINFEEDBACK_STORE_RETRY_SECONDS") or 30.0
+)  # DB away
 # Seconds before a request counts as hung (overrides the profile's DOWNLOAD_TIMEOUT; 0 = the profile's).
 JOINFEEDBACK_DOWNLOAD_TIMEOUT = float(os.environ.get("JOINFEEDBACK_DOWNLOAD_TIMEOUT") or 0)
 JOINFEEDBACK_PARSE_RETRIES = 3  # a truncated/malformed/challenge page is fetched again this many times

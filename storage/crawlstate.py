@@ -27,17 +27,64 @@ from storage.models import (
 
 # Columns compared to tell an updated row from an unchanged one (provenance and audit columns excluded).
 TRACKED: dict[type[Base], tuple[str, ...]] = {
-    Policy: ("title", "agency", "body", "published_at", "closes_at", "attachments", "follower_count",
-             "declared_comment_count"),
-    Comment: ("policy_uuid", "parent_msg_uid", "author", "text", "html", "created_at", "like_count",
-              "unlike_count", "is_deleted", "url"),
-    Idea: ("title", "outline", "content", "outcome", "status", "proposer", "agency", "published_at",
-           "endorse_count", "endorse_goal", "endorse_due_at", "passed_at", "response_due_at", "follower_count",
-           "comment_count", "site_updated_at"),
-    AgencyResponse: ("idea_uuid", "agency", "responded_at", "site_updated_at", "analysis", "suggest", "plan",
-                     "reference", "is_placeholder"),
+    Policy: (
+        "title",
+        "agency",
+        "body",
+        "published_at",
+        "closes_at",
+        "attachments",
+        "follower_count",
+        "declared_comment_count",
+    ),
+    Comment: (
+        "policy_uuid",
+        "parent_msg_uid",
+        "author",
+        "text",
+        "html",
+        "created_at",
+        "like_count",
+        "unlike_count",
+        "is_deleted",
+        "url",
+    ),
+    Idea: (
+        "title",
+        "outline",
+        "content",
+        "outcome",
+        "status",
+        "proposer",
+        "agency",
+        "published_at",
+        "endorse_count",
+        "endorse_goal",
+        "endorse_due_at",
+        "passed_at",
+        "response_due_at",
+        "follower_count",
+        "comment_count",
+        "site_updated_at",
+    ),
+    AgencyResponse: (
+        "idea_uuid",
+        "agency",
+        "responded_at",
+        "site_updated_at",
+        "analysis",
+        "suggest",
+        "plan",
+        "reference",
+        "is_placeholder",
+    ),
 }
-NATURAL_KEY: dict[type[Base], str] = {Policy: "uuid", Comment: "msg_uid", Idea: "uuid", AgencyResponse: "uuid"}
+NATURAL_KEY: dict[type[Base], str] = {
+    Policy: "uuid",
+    Comment: "msg_uid",
+    Idea: "uuid",
+    AgencyResponse: "uuid",
+}
 STORE_ORDER: tuple[type[Base], ...] = (Policy, Idea, AgencyResponse, Comment)
 
 
@@ -52,8 +99,13 @@ class CrawlBatch:
     def add_payload(self, url: str, body: bytes, content_type: str) -> str:
         sha = hashlib.sha256(body).hexdigest()
         if sha not in self.payloads:
-            self.payloads[sha] = {"sha256": sha, "url": url[:1000], "content_type": content_type[:100],
-                                  "size": len(body), "body_zlib": zlib.compress(body, 1)}
+            self.payloads[sha] = {
+                "sha256": sha,
+                "url": url[:1000],
+                "content_type": content_type[:100],
+                "size": len(body),
+                "body_zlib": zlib.compress(body, 1),
+            }
         return sha
 
     def add_row(self, model: type[Base], row: dict[str, Any]) -> None:
@@ -84,13 +136,15 @@ def _comparable(value: Any) -> Any:
     return value
 
 
-def _existing(session: Session, model: type[Base], site: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _existing(
+    session: Session, model: type[Base], site: str, ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
     key = NATURAL_KEY[model]
     table = model.__table__
     columns = [table.c[key], *(table.c[name] for name in TRACKED[model])]
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+        chunk = ids[start : start + 500]
         query = select(*columns).where(table.c.site == site, table.c[key].in_(chunk))
         for row in session.execute(query):
             values = row._mapping
@@ -98,7 +152,9 @@ def _existing(session: Session, model: type[Base], site: str, ids: Sequence[str]
     return found
 
 
-def _store_model(session: Session, model: type[Base], rows: list[dict[str, Any]], now: datetime) -> StoreCounts:
+def _store_model(
+    session: Session, model: type[Base], rows: list[dict[str, Any]], now: datetime
+) -> StoreCounts:
     key = NATURAL_KEY[model]
     new = updated = unchanged = 0
     writes: list[dict[str, Any]] = []
@@ -116,8 +172,11 @@ def _store_model(session: Session, model: type[Base], rows: list[dict[str, Any]]
                 continue
             else:
                 updated += 1
-            writes.append({**row, "first_seen_at": now, "last_seen_at": now} if "first_seen_at" in
-                          model.__table__.c else row)
+            writes.append(
+                {**row, "first_seen_at": now, "last_seen_at": now}
+                if "first_seen_at" in model.__table__.c
+                else row
+            )
     update_columns = [c for c in writes[0] if c not in {"site", key, "first_seen_at"}] if writes else []
     upsert(session, model, writes, keys=("site", key), update=update_columns)
     return StoreCounts(new, updated, unchanged)
@@ -135,7 +194,9 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
             upsert(session, RawPayload, rows, keys=("sha256",))
             shas = list(batch.payloads)
             for start in range(0, len(shas), 500):
-                query = select(RawPayload.sha256, RawPayload.id).where(RawPayload.sha256.in_(shas[start:start + 500]))
+                query = select(RawPayload.sha256, RawPayload.id).where(
+                    RawPayload.sha256.in_(shas[start : start + 500])
+                )
                 payload_ids.update({sha: pid for sha, pid in session.execute(query)})
         for model in STORE_ORDER:
             rows = []
@@ -145,32 +206,55 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
                 rows.append(row)
             if rows:
                 counts = _store_model(session, model, rows, now)
-                totals = StoreCounts(totals.new + counts.new, totals.updated + counts.updated,
-                                     totals.unchanged + counts.unchanged)
+                totals = StoreCounts(
+                    totals.new + counts.new,
+                    totals.updated + counts.updated,
+                    totals.unchanged + counts.unchanged,
+                )
         if batch.snapshots and crawl_run_id is not None:
-            snapshot_rows = [{"site": site, "idea_uuid": uuid, "crawl_run_id": crawl_run_id, "observed_at": now,
-                              "endorse_count": count} for (site, uuid), count in batch.snapshots.items()]
+            snapshot_rows = [
+                {
+                    "site": site,
+                    "idea_uuid": uuid,
+                    "crawl_run_id": crawl_run_id,
+                    "observed_at": now,
+                    "endorse_count": count,
+                }
+                for (site, uuid), count in batch.snapshots.items()
+            ]
             upsert(session, EndorsementSnapshot, snapshot_rows, keys=("site", "idea_uuid", "crawl_run_id"))
         if crawl_run_id is not None:
-            session.execute(update(CrawlRun).where(CrawlRun.id == crawl_run_id).values(
-                items_new=CrawlRun.items_new + totals.new,
-                items_updated=CrawlRun.items_updated + totals.updated,
-                items_unchanged=CrawlRun.items_unchanged + totals.unchanged,
-            ))
+            session.execute(
+                update(CrawlRun)
+                .where(CrawlRun.id == crawl_run_id)
+                .values(
+                    items_new=CrawlRun.items_new + totals.new,
+                    items_updated=CrawlRun.items_updated + totals.updated,
+                    items_unchanged=CrawlRun.items_unchanged + totals.unchanged,
+                )
+            )
     return totals
 
 
 def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: str = "crawl") -> int:
     with transaction(engine) as session:
-        run = CrawlRun(kind=kind, base_url=base_url[:500], spiders=",".join(spiders)[:200], status="running",
-                       errors=[])
+        run = CrawlRun(
+            kind=kind, base_url=base_url[:500], spiders=",".join(spiders)[:200], status="running", errors=[]
+        )
         session.add(run)
         session.flush()
         return int(run.id)
 
 
-def record_crawl_progress(engine: Engine, run_id: int, *, pages: int = 0, requests: int = 0,
-                          errors: Sequence[Mapping[str, Any]] = (), message: str = "") -> None:
+def record_crawl_progress(
+    engine: Engine,
+    run_id: int,
+    *,
+    pages: int = 0,
+    requests: int = 0,
+    errors: Sequence[Mapping[str, Any]] = (),
+    message: str = "",
+) -> None:
     """Add a spider's page and request counts and its errors to a run (several spiders may share one)."""
     with transaction(engine) as session:
         run = session.get(CrawlRun, run_id)
@@ -218,25 +302,48 @@ class IdeaState:
 
 def policy_states(engine: Engine, site: str) -> dict[str, PolicyState]:
     with transaction(engine) as session:
-        counts = dict(session.execute(
-            select(Comment.policy_uuid, func.count()).where(Comment.site == site).group_by(Comment.policy_uuid)
-        ).all())
-        return {uuid: PolicyState(declared, int(counts.get(uuid, 0)), followers, closes)
-                for uuid, declared, followers, closes in session.execute(
-                    select(Policy.uuid, Policy.declared_comment_count, Policy.follower_count, Policy.closes_at)
-                    .where(Policy.site == site))}
+        counts = dict(
+            session.execute(
+                select(Comment.policy_uuid, func.count())
+                .where(Comment.site == site)
+                .group_by(Comment.policy_uuid)
+            ).all()
+        )
+        return {
+            uuid: PolicyState(declared, int(counts.get(uuid, 0)), followers, closes)
+            for uuid, declared, followers, closes in session.execute(
+                select(
+                    Policy.uuid, Policy.declared_comment_count, Policy.follower_count, Policy.closes_at
+                ).where(Policy.site == site)
+            )
+        }
 
 
 def idea_states(engine: Engine, site: str, *, passed_statuses: Iterable[str]) -> dict[str, IdeaState]:
     passed = set(passed_statuses)
     with transaction(engine) as session:
-        formal = set(session.scalars(select(AgencyResponse.idea_uuid).where(
-            AgencyResponse.site == site, AgencyResponse.is_placeholder.is_(False))))
-        return {uuid: IdeaState(status, count, comments, status in passed and uuid not in formal, followers,
-                                published)
-                for uuid, status, count, comments, followers, published in session.execute(
-                    select(Idea.uuid, Idea.status, Idea.endorse_count, Idea.comment_count, Idea.follower_count,
-                           Idea.published_at).where(Idea.site == site))}
+        formal = set(
+            session.scalars(
+                select(AgencyResponse.idea_uuid).where(
+                    AgencyResponse.site == site, AgencyResponse.is_placeholder.is_(False)
+                )
+            )
+        )
+        return {
+            uuid: IdeaState(
+                status, count, comments, status in passed and uuid not in formal, followers, published
+            )
+            for uuid, status, count, comments, followers, published in session.execute(
+                select(
+                    Idea.uuid,
+                    Idea.status,
+                    Idea.endorse_count,
+                    Idea.comment_count,
+                    Idea.follower_count,
+                    Idea.published_at,
+                ).where(Idea.site == site)
+            )
+        }
 
 
 __all__ = [

@@ -28,7 +28,9 @@ from storage.db import open_database
 from storage.dump import canonical_dump
 from storage.models import Comment, CrawlRun
 
-replica_server = pytest.importorskip("replica.server", reason="the replica (replica/server.py) is not built yet")
+replica_server = pytest.importorskip(
+    "replica.server", reason="the replica (replica/server.py) is not built yet"
+)
 ReplicaServer = replica_server.ReplicaServer
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -46,16 +48,25 @@ print(json.dumps({"id": s.crawl_run_id, "status": s.status, "requests": s.reques
 """
 
 
-def crawl(base_url: str, db_url: str, *, env: dict[str, str] | None = None, timeout: float = 240,
-          background: bool = False, spiders: tuple[str, ...] = ()) -> Any:
+def crawl(
+    base_url: str,
+    db_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    timeout: float = 240,
+    background: bool = False,
+    spiders: tuple[str, ...] = (),
+) -> Any:
     full_env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"}
     full_env.update(env or {})
     args = [sys.executable, "-c", CRAWL_SCRIPT, base_url, db_url, *spiders]
     if background:
-        return subprocess.Popen(args, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True)
-    done = subprocess.run(args, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=full_env,
-                          check=False)
+        return subprocess.Popen(
+            args, cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    done = subprocess.run(
+        args, capture_output=True, text=True, timeout=timeout, cwd=ROOT, env=full_env, check=False
+    )
     return result_of(done.returncode, done.stdout, done.stderr)
 
 
@@ -99,8 +110,10 @@ class FaultOutcome:
 
     def row(self) -> str:
         survived = self.injected - self.given_up if self.injected else 0
-        return (f"| {self.name} | {self.injected} | {survived} | {self.given_up} | "
-                f"{self.faulted['status']} | {self.lost} | {self.corrupted} | {self.rerun['status']} |")
+        return (
+            f"| {self.name} | {self.injected} | {survived} | {self.given_up} | "
+            f"{self.faulted['status']} | {self.lost} | {self.corrupted} | {self.rerun['status']} |"
+        )
 
 
 FAULT_TABLE: list[str] = []
@@ -114,8 +127,15 @@ def check_nothing_lost(before: set[str], after: set[str], reference: set[str]) -
     return len(lost), len(corrupted)
 
 
-def run_scenario(tmp_path: Path, name: str, faults: str, *, seed: int = 11, env: dict[str, str] | None = None,
-                 layout: bool = False) -> FaultOutcome:
+def run_scenario(
+    tmp_path: Path,
+    name: str,
+    faults: str,
+    *,
+    seed: int = 11,
+    env: dict[str, str] | None = None,
+    layout: bool = False,
+) -> FaultOutcome:
     db = f"sqlite:///{tmp_path / 'faulted.db'}"
     reference_db = f"sqlite:///{tmp_path / 'reference.db'}"
     with ReplicaServer(seed=seed, size="small", faults="") as srv:
@@ -152,8 +172,12 @@ def assert_completes(crawled: set[str], reference: set[str]) -> None:
 
 
 def test_hung_responses_time_out_and_are_retried(tmp_path: Path) -> None:
-    outcome = run_scenario(tmp_path, "hang (timeout 1 s)", "hang=0.08,hang_seconds=4,maxfail=2",
-                           env={"JOINFEEDBACK_DOWNLOAD_TIMEOUT": "1"})
+    outcome = run_scenario(
+        tmp_path,
+        "hang (timeout 1 s)",
+        "hang=0.08,hang_seconds=4,maxfail=2",
+        env={"JOINFEEDBACK_DOWNLOAD_TIMEOUT": "1"},
+    )
     assert outcome.injected > 0
     assert outcome.faulted["status"] == "finished" and outcome.given_up == 0
     assert "TimeoutError" in outcome.faulted["message"]  # the account names what was survived
@@ -164,17 +188,22 @@ def test_429_storm_waits_for_retry_after(tmp_path: Path) -> None:
     assert outcome.injected > 20
     assert outcome.faulted["status"] == "finished" and outcome.given_up == 0
     assert "waited for Retry-After" in outcome.faulted["message"]
-    waits = sum(int(part.split(" times")[0].rsplit(" ", 1)[1]) for part in
-                outcome.faulted["message"].split("waited for Retry-After")[1:])
+    waits = sum(
+        int(part.split(" times")[0].rsplit(" ", 1)[1])
+        for part in outcome.faulted["message"].split("waited for Retry-After")[1:]
+    )
     assert waits == outcome.injected  # every 429 was waited for, none retried at once
 
 
-@pytest.mark.parametrize(("fault", "spec"), [
-    ("truncated bodies", "truncate=0.15,maxfail=2"),
-    ("malformed bodies", "malformed=0.15,maxfail=2"),
-    ("challenge pages", "challenge=0.15,maxfail=2"),
-    ("500/503 errors", "500=0.1,503=0.1,maxfail=2"),
-])
+@pytest.mark.parametrize(
+    ("fault", "spec"),
+    [
+        ("truncated bodies", "truncate=0.15,maxfail=2"),
+        ("malformed bodies", "malformed=0.15,maxfail=2"),
+        ("challenge pages", "challenge=0.15,maxfail=2"),
+        ("500/503 errors", "500=0.1,503=0.1,maxfail=2"),
+    ],
+)
 def test_bad_bodies_are_fetched_again(tmp_path: Path, fault: str, spec: str) -> None:
     outcome = run_scenario(tmp_path, fault, spec)
     assert outcome.injected > 0
@@ -183,11 +212,17 @@ def test_bad_bodies_are_fetched_again(tmp_path: Path, fault: str, spec: str) -> 
 
 def test_bad_bodies_beyond_the_retries_are_listed_and_completed_later(tmp_path: Path) -> None:
     """More bad bodies in a row than the crawler re-fetches: given up on, named, and fetched by the next run."""
-    outcome = run_scenario(tmp_path, "challenge pages beyond the 3 re-fetches (challenge=0.6, maxfail=6)",
-                           "challenge=0.6,maxfail=6")
+    outcome = run_scenario(
+        tmp_path,
+        "challenge pages beyond the 3 re-fetches (challenge=0.6, maxfail=6)",
+        "challenge=0.6,maxfail=6",
+    )
     assert outcome.given_up > 0 and outcome.faulted["status"] == "partial"
-    assert all(e["url"].startswith("http://127.0.0.1:") and "challenge" in e["error"]
-               for e in outcome.faulted["errors"] if e["kind"] == "failed")
+    assert all(
+        e["url"].startswith("http://127.0.0.1:") and "challenge" in e["error"]
+        for e in outcome.faulted["errors"]
+        if e["kind"] == "failed"
+    )
 
 
 def test_mid_crawl_layout_change(tmp_path: Path) -> None:
@@ -223,14 +258,22 @@ def test_postgresql_connections_terminated_mid_crawl(pg_url: str, tmp_path: Path
     killer = create_engine(pg_url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
     terminated = 0
     with ReplicaServer(seed=12, size="medium", faults="") as srv:
-        process = crawl(srv.base_url, pg_url, env={"JOINFEEDBACK_CRAWL_FLUSH_SECONDS": "0.1"}, background=True)
+        process = crawl(
+            srv.base_url, pg_url, env={"JOINFEEDBACK_CRAWL_FLUSH_SECONDS": "0.1"}, background=True
+        )
         _wait_for_comments(pg_url, process, time.monotonic() + 120)
         assert process.poll() is None, "the crawl ended before the database could go away"
         for _ in range(5):  # every backend of the crawl's database, several times while it stores
             with killer.connect() as conn:
-                terminated += int(conn.execute(text(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                    "WHERE datname = :db AND pid <> pg_backend_pid()"), {"db": database}).scalar_one())
+                terminated += int(
+                    conn.execute(
+                        text(
+                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                            "WHERE datname = :db AND pid <> pg_backend_pid()"
+                        ),
+                        {"db": database},
+                    ).scalar_one()
+                )
             time.sleep(0.3)
         stdout, stderr = process.communicate(timeout=240)
         faulted = result_of(process.returncode, stdout, stderr)
@@ -243,8 +286,10 @@ def test_postgresql_connections_terminated_mid_crawl(pg_url: str, tmp_path: Path
     if faulted["status"] == "failed":
         assert "stopped: " in faulted["message"]
     given_up = len([e for e in faulted["errors"] if e.get("kind") == "failed"])
-    row = (f"| PostgreSQL backends terminated mid-crawl ({terminated} connections) | {terminated} | "
-           f"{terminated if given_up == 0 else '—'} | {given_up} | {faulted['status']} | 0 | 0 | {rerun['status']} |")
+    row = (
+        f"| PostgreSQL backends terminated mid-crawl ({terminated} connections) | {terminated} | "
+        f"{terminated if given_up == 0 else '—'} | {given_up} | {faulted['status']} | 0 | 0 | {rerun['status']} |"
+    )
     FAULT_TABLE.append(row)
     print(row)
     assert rerun["status"] == "finished"
@@ -259,8 +304,12 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1.5 MB tmpfs (needs root, as in CI's container); remounted larger by the test to 'free space'."""
     mount_point = tmp_path / "small_disk"
     mount_point.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()[:200]}")
     try:
@@ -290,10 +339,14 @@ def test_full_disk_stops_the_crawl_clearly_and_a_rerun_completes(small_disk: Pat
     else:
         assert full["returncode"] == 1 and "disk is full" in full["user_error"]
         given_up = -1
-    assert kept and not (kept - reference - {line for line in kept if line.startswith("endorsement_snapshot")})
+    assert kept and not (
+        kept - reference - {line for line in kept if line.startswith("endorsement_snapshot")}
+    )
     corrupted = len(kept - reference)
-    row = (f"| SQLite disk full (1.5 MB tmpfs) | 1 | 0 | {given_up if given_up >= 0 else 'all in flight'} | "
-           f"{full.get('status', 'error')} | 0 | {corrupted} | {rerun['status']} |")
+    row = (
+        f"| SQLite disk full (1.5 MB tmpfs) | 1 | 0 | {given_up if given_up >= 0 else 'all in flight'} | "
+        f"{full.get('status', 'error')} | 0 | {corrupted} | {rerun['status']} |"
+    )
     FAULT_TABLE.append(row)
     print(row)
     assert rerun["status"] == "finished"

@@ -26,7 +26,9 @@ from storage.db import open_database
 from storage.dump import canonical_dump
 from storage.models import AgencyResponse, Comment, CrawlRun, EndorsementSnapshot, Idea, Policy, RawPayload
 
-replica_server = pytest.importorskip("replica.server", reason="the replica (replica/server.py) is not built yet")
+replica_server = pytest.importorskip(
+    "replica.server", reason="the replica (replica/server.py) is not built yet"
+)
 ReplicaServer = replica_server.ReplicaServer
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,8 +44,15 @@ print(json.dumps({"id": summary.crawl_run_id, "status": summary.status, "request
 
 def crawl(base_url: str, db_url: str, *, timeout: float = 300) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"}
-    done = subprocess.run([sys.executable, "-c", CRAWL_SCRIPT, base_url, db_url], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env=env, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", CRAWL_SCRIPT, base_url, db_url],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -52,8 +61,10 @@ def stored_counts(db_url: str) -> dict[str, int]:
     engine = open_database(db_url)
     try:
         with engine.connect() as conn:
+
             def count(*where: Any, model: Any) -> int:
                 return int(conn.execute(select(func.count()).select_from(model).where(*where)).scalar_one())
+
             return {
                 "policies": count(model=Policy),
                 "messages": count(model=Comment),
@@ -92,8 +103,9 @@ def open_board_pages(base_url: str, clock: str) -> int:
     for policy in policies:
         if policy["下線日期"] > clock:  # both "YYYY-MM-DD HH:MM:SS" Taiwan time
             uuid = policy["網址"].rsplit("/", 1)[1]
-            with urllib.request.urlopen(f"{base_url}/joinComments/board/policy/{uuid}?size=200&page=1",
-                                        timeout=10) as response:
+            with urllib.request.urlopen(
+                f"{base_url}/joinComments/board/policy/{uuid}?size=200&page=1", timeout=10
+            ) as response:
                 pages += max(1, int(json.loads(response.read())["totalPages"]))
     return pages
 
@@ -101,8 +113,10 @@ def open_board_pages(base_url: str, clock: str) -> int:
 def awaiting_answer(db_url: str) -> int:
     engine = open_database(db_url)
     try:
-        return sum(s.awaiting_response for s in idea_states(engine, "127.0.0.1", passed_statuses=PASSED_STATUSES)
-                   .values())
+        return sum(
+            s.awaiting_response
+            for s in idea_states(engine, "127.0.0.1", passed_statuses=PASSED_STATUSES).values()
+        )
     finally:
         engine.dispose()
 
@@ -118,8 +132,10 @@ def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlit
         again = crawl(srv.base_url, sqlite_url)
         fetched = {kind: n - before.get(kind, 0) for kind, n in srv.stats()["by_kind"].items()}
         share = again["requests"] / first["requests"]
-        print(f"re-crawl with nothing changed: {again['requests']} of {first['requests']} requests ({share:.1%}): "
-              f"{fetched}")
+        print(
+            f"re-crawl with nothing changed: {again['requests']} of {first['requests']} requests ({share:.1%}): "
+            f"{fetched}"
+        )
         # A 12-consultation site is mostly fixed cost (robots, open data, list pages); the ≤ 10 % goal is
         # asserted on the medium site in test_killed_crawl_resumes_to_the_same_end_state. Here: exactly what
         # can still change is fetched again — the boards of open consultations, the proposals awaiting an answer.
@@ -139,8 +155,13 @@ def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlit
     with engine.connect() as conn:
         runs = conn.execute(select(CrawlRun.id, CrawlRun.status, CrawlRun.requests)).all()
         assert [r.status for r in runs] == ["finished"] * 3 and all(r.requests > 0 for r in runs)
-        per_run = dict(conn.execute(select(EndorsementSnapshot.crawl_run_id, func.count())
-                                    .group_by(EndorsementSnapshot.crawl_run_id)).all())
+        per_run = dict(
+            conn.execute(
+                select(EndorsementSnapshot.crawl_run_id, func.count()).group_by(
+                    EndorsementSnapshot.crawl_run_id
+                )
+            ).all()
+        )
         ideas = conn.execute(select(func.count()).select_from(Idea)).scalar_one()
         assert sorted(per_run) == [r.id for r in runs]
         assert all(n >= ideas - 1 for n in per_run.values())  # one per listed idea per run
@@ -200,9 +221,25 @@ def test_killed_crawl_resumes_to_the_same_end_state(tmp_path: Path) -> None:
         env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"}
         env["JOINFEEDBACK_CRAWL_FLUSH_SECONDS"] = "0.2"
         process = subprocess.Popen(
-            [sys.executable, "-m", "joinfeedback", "crawl", "--base-url", srv.base_url, "--db", interrupted,
-             "--profile", "local", "--quiet"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "joinfeedback",
+                "crawl",
+                "--base-url",
+                srv.base_url,
+                "--db",
+                interrupted,
+                "--profile",
+                "local",
+                "--quiet",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         _wait_for_rows(interrupted, process, time.monotonic() + 120)
         assert process.poll() is None, "the crawl ended before it could be interrupted"
         os.kill(process.pid, signal.SIGKILL)
@@ -215,7 +252,9 @@ def test_killed_crawl_resumes_to_the_same_end_state(tmp_path: Path) -> None:
         full = crawl(srv.base_url, reference)
         quiet = crawl(srv.base_url, reference)
     share = quiet["requests"] / full["requests"]
-    print(f"medium site, re-crawl with nothing changed: {quiet['requests']} of {full['requests']} ({share:.1%})")
+    print(
+        f"medium site, re-crawl with nothing changed: {quiet['requests']} of {full['requests']} ({share:.1%})"
+    )
     assert share <= 0.10 and quiet["new"] == quiet["updated"] == 0
     assert stored_counts(interrupted) == expected
     assert canonical_dump(open_database(interrupted)) == canonical_dump(open_database(reference))
@@ -250,13 +289,22 @@ def test_crawl_logs_once_through_the_callers_handler(tmp_path: Path, level: str)
     INFO and WARNING, and re-fetched pages do not trip MetaCopyDetectionMiddleware."""
     env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"}
     with ReplicaServer(seed=6, size="small", faults="challenge=0.1,maxfail=1") as srv:
-        done = subprocess.run([sys.executable, "-c", LOGGED_CRAWL, srv.base_url, f"sqlite:///{tmp_path / 'l.db'}",
-                               level], capture_output=True, text=True, timeout=300, cwd=ROOT, env=env, check=False)
+        done = subprocess.run(
+            [sys.executable, "-c", LOGGED_CRAWL, srv.base_url, f"sqlite:///{tmp_path / 'l.db'}", level],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=ROOT,
+            env=env,
+            check=False,
+        )
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stderr.splitlines()
     refetched = [line for line in lines if "fetching it again" in line]
     assert refetched and all(line.startswith("time=") and "level=warning" in line for line in refetched)
     assert len(refetched) == len(set(refetched))
-    assert not [line for line in lines if "[scrapy" in line or "Scrapy 2." in line or "Overridden settings" in line]
+    assert not [
+        line for line in lines if "[scrapy" in line or "Scrapy 2." in line or "Overridden settings" in line
+    ]
     assert not [line for line in lines if "metacopy" in line or "internal meta keys" in line]
     assert "finished" in done.stdout

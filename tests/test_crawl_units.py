@@ -27,13 +27,19 @@ def test_polite_profile_is_polite() -> None:
     assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
     assert settings.getfloat("DOWNLOAD_DELAY") >= 1
     assert 45 <= settings.getint("DOWNLOAD_TIMEOUT") <= 120
-    assert settings.get("USER_AGENT") == USER_AGENT == "joinfeedback/0.1 (+https://github.com/joinfeedback/joinfeedback)"
+    assert (
+        settings.get("USER_AGENT")
+        == USER_AGENT
+        == "joinfeedback/0.1 (+https://github.com/joinfeedback/joinfeedback)"
+    )
     assert 429 in settings.getlist("RETRY_HTTP_CODES") and 503 in settings.getlist("RETRY_HTTP_CODES")
 
 
 def test_local_profile_is_fast() -> None:
     settings = crawl_settings("http://127.0.0.1:8800", "sqlite://", profile="local")
-    assert settings.getfloat("DOWNLOAD_DELAY") == 0 and settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") >= 16
+    assert (
+        settings.getfloat("DOWNLOAD_DELAY") == 0 and settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") >= 16
+    )
 
 
 def test_unknown_profile_is_a_user_error() -> None:
@@ -41,10 +47,16 @@ def test_unknown_profile_is_a_user_error() -> None:
         profile_settings("turbo")
 
 
-@pytest.mark.parametrize(("header", "expected"), [
-    (b"120", 120.0), ("7", 7.0), (None, None), (b"soon", None),
-    (b"Wed, 21 Oct 2026 07:28:30 GMT", 30.0),
-])
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (b"120", 120.0),
+        ("7", 7.0),
+        (None, None),
+        (b"soon", None),
+        (b"Wed, 21 Oct 2026 07:28:30 GMT", 30.0),
+    ],
+)
 def test_retry_after(header: bytes | str | None, expected: float | None) -> None:
     now = datetime(2026, 10, 21, 7, 28, 0, tzinfo=UTC)
     assert retry_after_seconds(header, now=now) == expected
@@ -79,10 +91,24 @@ def test_store_batch_counts_and_dedups_payloads(sqlite_url: str) -> None:
     def batch(text: str) -> CrawlBatch:
         b = CrawlBatch()
         sha = b.add_payload("http://127.0.0.1:1/board", b'{"result": []}', "application/json")
-        b.add_row(Comment, {"site": "127.0.0.1", "msg_uid": "1", "policy_uuid": "p", "parent_msg_uid": None,
-                            "text": text, "html": text, "url": "u", "author": "a",
-                            "created_at": datetime(2020, 1, 1, tzinfo=UTC), "like_count": 0, "unlike_count": 0,
-                            "is_deleted": False, "payload_sha256": sha})
+        b.add_row(
+            Comment,
+            {
+                "site": "127.0.0.1",
+                "msg_uid": "1",
+                "policy_uuid": "p",
+                "parent_msg_uid": None,
+                "text": text,
+                "html": text,
+                "url": "u",
+                "author": "a",
+                "created_at": datetime(2020, 1, 1, tzinfo=UTC),
+                "like_count": 0,
+                "unlike_count": 0,
+                "is_deleted": False,
+                "payload_sha256": sha,
+            },
+        )
         return b
 
     assert store_batch(engine, batch("一"), crawl_run_id=run_id).new == 1
@@ -98,20 +124,31 @@ def test_store_batch_counts_and_dedups_payloads(sqlite_url: str) -> None:
 
 def test_policy_pages_fetched_again_while_open_or_when_followers_move() -> None:
     closes = datetime(2020, 3, 6, 15, 59, 59, tzinfo=UTC)
-    entry = PolicyListEntry("u", "t", "https://join.gov.tw/policies/detail/u", closes_at=closes, follower_count=7,
-                            declared_comment_count=5)
+    entry = PolicyListEntry(
+        "u",
+        "t",
+        "https://join.gov.tw/policies/detail/u",
+        closes_at=closes,
+        follower_count=7,
+        declared_comment_count=5,
+    )
     before, after = closes - timedelta(days=1), closes + timedelta(days=1)
     assert pages_to_fetch(PolicyState(5, 5, 7, closes), entry, after) == (False, False)  # closed, unchanged
     assert pages_to_fetch(PolicyState(5, 5, 7, closes), entry, before) == (False, True)  # open: the board
     assert pages_to_fetch(PolicyState(5, 5, 6, closes), entry, after) == (True, False)  # followers: the page
     assert pages_to_fetch(PolicyState(4, 4, 7, closes), entry, after) == (True, True)  # new comments: both
     assert pages_to_fetch(None, entry, after) == (True, True)
-    assert pages_to_fetch(PolicyState(5, 5, 7, closes), entry, None) == (False, False)  # no clock: counts decide
+    assert pages_to_fetch(PolicyState(5, 5, 7, closes), entry, None) == (
+        False,
+        False,
+    )  # no clock: counts decide
 
 
 def test_site_clock_is_the_date_header_only_when_plausible() -> None:
     newest = datetime(2020, 2, 21, 2, 0, tzinfo=UTC)
-    assert site_clock_of([newest, None], b"Sun, 01 Mar 2020 04:00:00 GMT") == datetime(2020, 3, 1, 4, tzinfo=UTC)
+    assert site_clock_of([newest, None], b"Sun, 01 Mar 2020 04:00:00 GMT") == datetime(
+        2020, 3, 1, 4, tzinfo=UTC
+    )
     # the replica (and a frozen mirror) serve today's date over data from 2020: the newest publication counts
     assert site_clock_of([newest], b"Wed, 21 Oct 2026 07:28:30 GMT") == newest
     assert site_clock_of([newest], None) == newest
@@ -124,7 +161,9 @@ def test_idea_refetched_when_followers_move() -> None:
     assert needs_detail(IdeaState("FirstSigned", 10, 0, False, 2), entry)
 
 
-@pytest.mark.parametrize(("text", "years"), [("", []), ("2019", [2019]), ("2015-2017, 2020", [2015, 2016, 2017, 2020])])
+@pytest.mark.parametrize(
+    ("text", "years"), [("", []), ("2019", [2019]), ("2015-2017, 2020", [2015, 2016, 2017, 2020])]
+)
 def test_idea_years_setting(text: str, years: list[int]) -> None:
     assert parse_years(text) == years
 
@@ -136,9 +175,11 @@ def test_bad_idea_years_setting_is_a_user_error() -> None:
 
 def test_live_years_are_those_of_proposals_still_moving() -> None:
     published = datetime(2019, 12, 31, 17, 0, tzinfo=UTC)  # 2020-01-01 01:00 in Taipei
-    states = [IdeaState("FirstSigned", 1, 0, False, None, published),
-              IdeaState("Completed", 1, 0, False, None, datetime(2016, 5, 1, tzinfo=UTC)),
-              IdeaState("Completed", 1, 0, True, None, datetime(2018, 5, 1, tzinfo=UTC))]
+    states = [
+        IdeaState("FirstSigned", 1, 0, False, None, published),
+        IdeaState("Completed", 1, 0, False, None, datetime(2016, 5, 1, tzinfo=UTC)),
+        IdeaState("Completed", 1, 0, True, None, datetime(2018, 5, 1, tzinfo=UTC)),
+    ]
     assert live_years(states) == {2020, 2018}
 
 

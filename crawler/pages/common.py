@@ -44,7 +44,13 @@ def require_complete_html(source: str, url: str) -> None:
 
 
 EMPTY_SENTINELS = frozenset({"", "無", "-", "null", "None"})
-_CHALLENGE_MARKERS = ("cf-chl", "challenge-platform", "Just a moment...", "cf_chl_opt", "Attention Required! | Cloudflare")
+_CHALLENGE_MARKERS = (
+    "cf-chl",
+    "challenge-platform",
+    "Just a moment...",
+    "cf_chl_opt",
+    "Attention Required! | Cloudflare",
+)
 
 
 def looks_like_challenge(text: str) -> bool:
@@ -91,7 +97,9 @@ def load_json_body(body: str | bytes, url: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise LayoutError(url, f"body is not valid JSON ({exc.msg} at char {exc.pos} of {len(text)})") from exc
+        raise LayoutError(
+            url, f"body is not valid JSON ({exc.msg} at char {exc.pos} of {len(text)})"
+        ) from exc
 
 
 def to_int(value: Any) -> int | None:

@@ -39,8 +39,9 @@ def _response(raw: Mapping[str, Any], idea_uuid: str, url: str) -> AgencyRespons
     uuid = clean(raw.get("id"))
     if not uuid:
         raise LayoutError(url, "a govResponse without id")
-    analysis, suggest, plan, reference = (html_to_text(raw.get(key)) for key in
-                                          ("analysis", "suggest", "plan", "reference"))
+    analysis, suggest, plan, reference = (
+        html_to_text(raw.get(key)) for key in ("analysis", "suggest", "plan", "reference")
+    )
     return AgencyResponse(
         uuid=uuid,
         idea_uuid=clean(raw.get("ideaId")) or idea_uuid,
@@ -96,7 +97,9 @@ def idea_from_html(page: Any, url: str) -> Idea:
     """Fallback when no ``var idea`` is embedded: title and endorsement summary only [C]."""
     sel = selector_of(page)
     uuid = uuid_from_url(url)
-    title = clean(sel.css("h1.idea-title ::text, .idea_title ::text").get()) or clean(sel.css("title::text").get())
+    title = clean(sel.css("h1.idea-title ::text, .idea_title ::text").get()) or clean(
+        sel.css("title::text").get()
+    )
     title = title.split("｜")[0].strip()
     summary = clean(" ".join(sel.css(".detail-join-num ::text").getall()))
     match = _JOIN_NUM_RE.search(summary)

@@ -15,8 +15,8 @@ from crawler.pages.common import (
     embedded_json,
     from_epoch_ms,
     looks_like_challenge,
-    require_complete_html,
     parse_site_datetime,
+    require_complete_html,
     selector_of,
     text_of,
     to_int,
@@ -75,12 +75,16 @@ def _from_html(page: Any, url: str) -> IdeaListPage:
         uuid = uuid_from_url(href)
         if not uuid:
             raise LayoutError(url, "a div.list_item without h4 > a[href=/idea/detail/{uuid}]")
-        entries.append(IdeaListEntry(
-            uuid=uuid,
-            title=clean(" ".join(item.css("h4 > a ::text").getall())),
-            endorse_count=to_int(re.sub(r"\D", "", " ".join(item.css(".show_3_1 ::text").getall())) or None),
-            published_at=parse_site_datetime(item.css(".date ::text").get()),
-        ))
+        entries.append(
+            IdeaListEntry(
+                uuid=uuid,
+                title=clean(" ".join(item.css("h4 > a ::text").getall())),
+                endorse_count=to_int(
+                    re.sub(r"\D", "", " ".join(item.css(".show_3_1 ::text").getall())) or None
+                ),
+                published_at=parse_site_datetime(item.css(".date ::text").get()),
+            )
+        )
     pager = _PAGER_RE.search(" ".join(sel.css("#naviPageForm ::text").getall()))
     current, total_pages = (int(pager.group(1)), int(pager.group(2))) if pager else (1, 1 if entries else 0)
     if not entries and current <= total_pages:

@@ -35,6 +35,8 @@ class JoinSpider(scrapy.Spider):
 
     base_url: str
     site: str
+    parse_retries: int
+    db: Any  # the engine the spider reads re-crawl state from
 
     def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -47,7 +49,9 @@ class JoinSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JoinSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.base_url = check_base_url(spider._base_url_arg or crawler.settings.get("JOINFEEDBACK_BASE_URL"))
+        spider.base_url = check_base_url(
+            spider._base_url_arg or crawler.settings.get("JOINFEEDBACK_BASE_URL")
+        )
         spider.site = site_of(spider.base_url)
         spider.parse_retries = crawler.settings.getint("JOINFEEDBACK_PARSE_RETRIES")
         spider.db = open_database(crawler.settings.get("JOINFEEDBACK_DB"))
@@ -56,8 +60,9 @@ class JoinSpider(scrapy.Spider):
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def request(self, url: str, callback: Callable[..., Any], *, priority: int = 0,
-                meta: dict[str, Any] | None = None) -> Request:
+    def request(
+        self, url: str, callback: Callable[..., Any], *, priority: int = 0, meta: dict[str, Any] | None = None
+    ) -> Request:
         return Request(url, callback=callback, errback=self.on_error, priority=priority, meta=meta or {})
 
     def record_failure(self, url: str, error: str) -> None:
@@ -71,7 +76,9 @@ class JoinSpider(scrapy.Spider):
         if response is not None:
             self.record_failure(url, f"HTTP {response.status} after retries")
         else:
-            self.record_failure(url, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+            self.record_failure(
+                url, f"{getattr(failure.type, '__name__', 'Error')}: {failure.getErrorMessage()}"
+            )
 
     def refetch_or_give_up(self, response: Response, error: LayoutError) -> Iterable[Request]:
         """A truncated, malformed or challenge page: fetch it again a few times, then record it as failed."""
@@ -90,10 +97,12 @@ class JoinSpider(scrapy.Spider):
             self.record_failure(response.url, str(error))
 
     def harvest(self, response: Response, records: Iterable[Any], kind: str) -> PageHarvest:
-        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         return PageHarvest(RawPage(response.url, response.body, content_type), tuple(records), kind)
 
     def closed(self, reason: str) -> None:
-        self.report = "\n".join(self.mismatches[:200] + (
-            [f"… and {len(self.mismatches) - 200} more mismatches"] if len(self.mismatches) > 200 else []))
+        self.report = "\n".join(
+            self.mismatches[:200]
+            + ([f"… and {len(self.mismatches) - 200} more mismatches"] if len(self.mismatches) > 200 else [])
+        )
         self.db.dispose()

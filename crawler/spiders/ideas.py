@@ -32,10 +32,12 @@ LIVE_STATUSES = ("FirstSigned", "SecondSigned", "Advice")
 def needs_detail(state: IdeaState | None, entry: IdeaListEntry) -> bool:
     if state is None or state.awaiting_response:
         return True
-    return ((bool(entry.status) and entry.status != state.status)
-            or (entry.endorse_count is not None and entry.endorse_count != state.endorse_count)
-            or (entry.comment_count is not None and entry.comment_count != state.comment_count)
-            or (entry.follower_count is not None and entry.follower_count != state.follower_count))
+    return (
+        (bool(entry.status) and entry.status != state.status)
+        or (entry.endorse_count is not None and entry.endorse_count != state.endorse_count)
+        or (entry.comment_count is not None and entry.comment_count != state.comment_count)
+        or (entry.follower_count is not None and entry.follower_count != state.follower_count)
+    )
 
 
 def year_of(entry: IdeaListEntry | IdeaState | Idea) -> int | None:
@@ -55,8 +57,11 @@ def parse_years(text: str) -> list[int]:
 
 
 def live_years(states: Iterable[IdeaState]) -> set[int]:
-    return {y for s in states if (s.status in LIVE_STATUSES or s.awaiting_response)
-            and (y := year_of(s)) is not None}
+    return {
+        y
+        for s in states
+        if (s.status in LIVE_STATUSES or s.awaiting_response) and (y := year_of(s)) is not None
+    }
 
 
 class IdeasSpider(JoinSpider):
@@ -65,8 +70,9 @@ class IdeasSpider(JoinSpider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> IdeasSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, IdeasSpider)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
-        return spider  # type: ignore[return-value]
+        return spider
 
     async def start(self) -> Any:
         self.list_size = self.settings.getint("JOINFEEDBACK_LIST_PAGE_SIZE")
@@ -88,8 +94,12 @@ class IdeasSpider(JoinSpider):
 
     def year_request(self, year: int) -> Any:
         self.years_requested.add(year)
-        return self.request(self.url(f"/toOpenData/v2/ey/idea?year={year}"), self.parse_open_data, priority=100,
-                            meta={"year": year})
+        return self.request(
+            self.url(f"/toOpenData/v2/ey/idea?year={year}"),
+            self.parse_open_data,
+            priority=100,
+            meta={"year": year},
+        )
 
     def parse_open_data(self, response: Response) -> Iterator[Any]:
         try:
@@ -104,8 +114,10 @@ class IdeasSpider(JoinSpider):
         self.years_read.add(year)
         for idea in ideas:
             if year_of(idea) not in (year, None):
-                self.mismatches.append(f"idea {idea.uuid}: published {idea.published_at:%Y-%m-%d}, "
-                                       f"served in the open data of {year}")
+                self.mismatches.append(
+                    f"idea {idea.uuid}: published {idea.published_at:%Y-%m-%d}, "
+                    f"served in the open data of {year}"
+                )
             self.open_data[idea.uuid] = idea
         yield self.harvest(response, [], "opendata_idea")
 
@@ -119,8 +131,12 @@ class IdeasSpider(JoinSpider):
             return
         if page.current_page == 1:
             for number in range(2, page.total_pages + 1):
-                yield self.request(self.list_url(response.meta["state"], number), self.parse_list, priority=40,
-                                   meta={"state": response.meta["state"]})
+                yield self.request(
+                    self.list_url(response.meta["state"], number),
+                    self.parse_list,
+                    priority=40,
+                    meta={"state": response.meta["state"]},
+                )
         snapshots = []
         for entry in page.entries:
             self.listed[entry.uuid] = entry
@@ -164,13 +180,15 @@ class IdeasSpider(JoinSpider):
         years = sorted(self.years_to_read())
         if years:
             for year in years:
-                self.crawler.engine.crawl(self.year_request(year))  # type: ignore[union-attr]
+                self.crawler.engine.crawl(self.year_request(year))
             raise DontCloseSpider
         self.cross_checked = True
         missing_years = sorted(self.years_requested - self.years_read)
         if missing_years:
-            self.mismatches.append(f"open-data ideas of {', '.join(map(str, missing_years))} unavailable: "
-                                   "no cross-check for those years")
+            self.mismatches.append(
+                f"open-data ideas of {', '.join(map(str, missing_years))} unavailable: "
+                "no cross-check for those years"
+            )
         extra = []
         for uuid, idea in sorted(self.open_data.items()):
             entry = self.listed.get(uuid)
@@ -181,13 +199,15 @@ class IdeasSpider(JoinSpider):
                 if state is None or state.endorse_count != idea.endorse_count or state.awaiting_response:
                     extra.append(self.detail_request(uuid))
             elif entry.endorse_count is not None and entry.endorse_count != idea.endorse_count:
-                self.mismatches.append(f"idea {uuid}: endorsements {entry.endorse_count} in the list, "
-                                       f"{idea.endorse_count} in open data")
+                self.mismatches.append(
+                    f"idea {uuid}: endorsements {entry.endorse_count} in the list, "
+                    f"{idea.endorse_count} in open data"
+                )
         if not self.list_failed:
             for uuid in sorted(set(self.listed) - set(self.open_data)):
                 if year_of(self.listed[uuid]) in self.years_read:
                     self.mismatches.append(f"idea {uuid}: listed, absent from open data")
         for request in extra:
-            self.crawler.engine.crawl(request)  # type: ignore[union-attr]
+            self.crawler.engine.crawl(request)
         if extra:
             raise DontCloseSpider

@@ -20,15 +20,17 @@ from crawler.pages.policy_detail import parse_policy_detail
 from crawler.spiders.base import JoinSpider
 from storage.crawlstate import PolicyState, policy_states
 
-
 # A Date header this far past the newest publication is not the site's clock (a replica, a frozen mirror).
 CLOCK_PLAUSIBLE = timedelta(days=60)
 
 
 def is_current(state: PolicyState | None, entry: PolicyListEntry) -> bool:
     """Stored and complete: the declared count is unchanged and every declared comment is stored."""
-    return (state is not None and entry.declared_comment_count is not None
-            and state.declared_comment_count == entry.declared_comment_count == state.stored_comments)
+    return (
+        state is not None
+        and entry.declared_comment_count is not None
+        and state.declared_comment_count == entry.declared_comment_count == state.stored_comments
+    )
 
 
 def is_open(state: PolicyState | None, entry: PolicyListEntry, site_clock: datetime | None) -> bool:
@@ -37,8 +39,9 @@ def is_open(state: PolicyState | None, entry: PolicyListEntry, site_clock: datet
     return site_clock is not None and closes is not None and closes > site_clock
 
 
-def pages_to_fetch(state: PolicyState | None, entry: PolicyListEntry,
-                   site_clock: datetime | None) -> tuple[bool, bool]:
+def pages_to_fetch(
+    state: PolicyState | None, entry: PolicyListEntry, site_clock: datetime | None
+) -> tuple[bool, bool]:
     """(detail page, comment board) to fetch again for one consultation of the open-data list.
 
     Changed counts or an incomplete board: both. Still open: the board. Only the follower count moved:
@@ -105,8 +108,9 @@ class PoliciesSpider(JoinSpider):
             # Only our own keys travel in meta: copying response.meta would carry Scrapy's (download_latency…).
             meta = {"entry": entry}
             if detail:
-                yield self.request(self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10,
-                                   meta=meta)
+                yield self.request(
+                    self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10, meta=meta
+                )
             if board:
                 self.declared[entry.uuid] = entry.declared_comment_count
                 self.collected[entry.uuid] = set()
@@ -117,7 +121,9 @@ class PoliciesSpider(JoinSpider):
         try:
             acts = load_json_body(response.body, response.url)
             if not isinstance(acts, list):
-                raise LayoutError(response.url, f"expected a JSON array of programmes, got {type(acts).__name__}")
+                raise LayoutError(
+                    response.url, f"expected a JSON array of programmes, got {type(acts).__name__}"
+                )
         except LayoutError as error:
             yield from self.refetch_or_give_up(response, error)
             return
@@ -133,14 +139,20 @@ class PoliciesSpider(JoinSpider):
         if policy.title != entry.title:
             self.mismatches.append(f"{response.url}: title {policy.title!r} ≠ open data {entry.title!r}")
         # Open data carries the precise times and the counts; the page carries body and attachments.
-        yield self.harvest(response, [dataclasses.replace(
-            policy,
-            agency=policy.agency or entry.agency,
-            published_at=entry.published_at or policy.published_at,
-            closes_at=entry.closes_at or policy.closes_at,
-            follower_count=entry.follower_count,
-            declared_comment_count=entry.declared_comment_count,
-        )], "policy_detail")
+        yield self.harvest(
+            response,
+            [
+                dataclasses.replace(
+                    policy,
+                    agency=policy.agency or entry.agency,
+                    published_at=entry.published_at or policy.published_at,
+                    closes_at=entry.closes_at or policy.closes_at,
+                    follower_count=entry.follower_count,
+                    declared_comment_count=entry.declared_comment_count,
+                )
+            ],
+            "policy_detail",
+        )
 
     def parse_board(self, response: Response) -> Iterator[Any]:
         entry: PolicyListEntry = response.meta["entry"]
@@ -161,12 +173,16 @@ class PoliciesSpider(JoinSpider):
             return
         if page.current_page == 1:
             for number in range(2, page.total_pages + 1):
-                yield self.request(self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry})
+                yield self.request(
+                    self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry}
+                )
         self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
         # A comment's link is its consultation's page: the board page it was read from shifts as comments arrive
         # (the raw board page stays linked through raw_payload_id).
         page_url = self.url(f"/policies/detail/{entry.uuid}")
-        yield self.harvest(response, [dataclasses.replace(c, url=page_url) for c in page.comments], "comment_board")
+        yield self.harvest(
+            response, [dataclasses.replace(c, url=page_url) for c in page.comments], "comment_board"
+        )
 
     def closed(self, reason: str) -> None:
         given_up = " ".join(f["url"] for f in self.failures)
@@ -174,6 +190,7 @@ class PoliciesSpider(JoinSpider):
             declared = self.declared.get(uuid)
             complete = uuid not in self.board_failed and f"/policy/{uuid}?" not in given_up
             if complete and declared is not None and declared != len(seen):
-                self.mismatches.append(f"policy {uuid}: open data declares {declared} comments, board served "
-                                       f"{len(seen)}")
+                self.mismatches.append(
+                    f"policy {uuid}: open data declares {declared} comments, board served {len(seen)}"
+                )
         super().closed(reason)
