@@ -26,6 +26,8 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _TAG = re.compile(r"<[^>]{0,500}>")
 _MARKDOWN = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)")
 _SPACE = re.compile(r"\s+")
+# Every markup pattern above needs one of these; most comments hold none, and skip the four passes.
+_MARKUP_HINT = re.compile(r"[<&\[@]|://|www\.", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A token worth keeping: at least one letter, digit or CJK character.
 _WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
@@ -49,6 +51,8 @@ def _s2t() -> tuple[object, frozenset[str]]:
 
 def strip_markup(text: str) -> str:
     """Remove HTML tags and entities, Markdown links (keeping their text), URLs and e-mail addresses."""
+    if _MARKUP_HINT.search(text) is None:
+        return text
     text = html.unescape(_TAG.sub(" ", text))
     text = _MARKDOWN.sub(lambda m: m.group(1) or " ", text)
     text = _URL.sub(" ", text)
@@ -66,7 +70,8 @@ def to_traditional(text: str) -> str:
 def normalise(text: str) -> str:
     """Markup stripped, NFKC (full-width → half-width), Traditional script, single spaces, lower case."""
     text = strip_markup(text)
-    text = unicodedata.normalize("NFKC", text)
+    if not unicodedata.is_normalized("NFKC", text):  # a quick check, far cheaper than normalising
+        text = unicodedata.normalize("NFKC", text)
     text = to_traditional(text)
     return _SPACE.sub(" ", text).strip().lower()
 
