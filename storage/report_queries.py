@@ -427,7 +427,10 @@ def endorsement_momentum(session: Session) -> tuple[dict[str, int], datetime | N
 
 
 def last_crawl_finished_at(session: Session) -> datetime | None:
-    return session.scalar(select(func.max(CrawlRun.finished_at)).where(CrawlRun.status == "finished"))
+    # a partial crawl (some URLs given up on) still observed the site at its end
+    return session.scalar(
+        select(func.max(CrawlRun.finished_at)).where(CrawlRun.status.in_(("finished", "partial")))
+    )
 
 
 __all__ = [
