@@ -105,6 +105,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     engine = _engine(cfg.db_url)
     # workers of one shared (Redis) crawl hold the lock together; a second plain crawl is refused
     with _locked(engine, "crawl", args, shared=bool(redis_url)):
+        if not redis_url:  # the exclusive lock is ours: any run still "running" belongs to a dead process
+            from storage.crawlstate import close_interrupted_runs
+
+            close_interrupted_runs(engine)
         engine.dispose()
         summary = run_crawl(
             cfg.base_url, cfg.db_url, profile=cfg.profile, spiders=args.spider or cfg.spiders or None,

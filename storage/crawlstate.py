@@ -358,3 +358,16 @@ __all__ = [
     "start_crawl_run",
     "store_batch",
 ]
+
+
+def close_interrupted_runs(engine: Engine, *, kind: str = "crawl") -> int:
+    """Mark runs still ``running`` as ``interrupted``: call only while holding the exclusive crawl lock,
+    when no other crawl can be alive (a killed process never closed its row)."""
+    with transaction(engine) as session:
+        result = session.execute(
+            update(CrawlRun)
+            .where(CrawlRun.status == "running", CrawlRun.kind == kind)
+            .values(status="interrupted", finished_at=datetime.now(UTC),
+                    message=CrawlRun.message + "\nclosed by the next crawl: its process had died")
+        )
+        return int(result.rowcount or 0)

@@ -109,3 +109,16 @@ def test_bad_database_urls_give_one_clear_line(url: str, fragment: str) -> None:
 def test_unreachable_postgres_is_a_clear_error() -> None:
     with pytest.raises(UserError, match="cannot reach database"):
         open_database("postgresql://postgres@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_a_crawl_killed_before_closing_its_run_is_marked_interrupted(db_url: str) -> None:
+    from storage.crawlstate import close_interrupted_runs, start_crawl_run
+    from storage.models import CrawlRun
+
+    engine = open_database(db_url)
+    dead = start_crawl_run(engine, base_url="http://127.0.0.1:1", spiders=["policies"])
+    assert close_interrupted_runs(engine) == 1
+    assert close_interrupted_runs(engine) == 0
+    with transaction(engine) as session:
+        run = session.get(CrawlRun, dead)
+        assert run is not None and run.status == "interrupted" and run.finished_at is not None
