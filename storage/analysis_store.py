@@ -55,11 +55,11 @@ def _insert_batched(session: Session, model: Any, rows: Iterable[Mapping[str, An
     for row in rows:
         batch.append({**row, "run_id": run_id})
         if len(batch) >= _BATCH:
-            session.execute(insert(model), batch)
+            session.execute(insert(model.__table__), batch)
             count += len(batch)
             batch = []
     if batch:
-        session.execute(insert(model), batch)
+        session.execute(insert(model.__table__), batch)
         count += len(batch)
     return count
 
