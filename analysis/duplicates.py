@@ -228,7 +228,7 @@ __all__ = [
     "DuplicateFinder",
     "DuplicateGroup",
     "compact",
-    "shingle_hashes",
     "is_burst",
     "is_campaign",
+    "shingle_hashes",
 ]

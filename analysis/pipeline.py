@@ -16,7 +16,7 @@ from threadpoolctl import threadpool_limits
 from analysis.assign import CommitmentAssigner, Decision
 from analysis.catalogue import Catalogue
 from analysis.features import LexicalVectorizer
-from analysis.text import normalise, segmenter
+from analysis.text import normalise, normalise_many, segmenter
 
 # The defaults of the whole analysis, recorded in every run's manifest.
 DEFAULT_PARAMS: dict[str, Any] = {
@@ -68,9 +68,7 @@ def prepare(
     if catalogue is not None:
         seg.add_words([c.title for c in catalogue.commitments])
         seg.add_words([k for c in catalogue.commitments for k in c.keywords])
-    # Normalise each distinct raw text once (duplicates are common), then expand.
-    normal_of = {t: normalise(t) for t in dict.fromkeys(texts)}
-    normalised = [normal_of[t] for t in texts]
+    normalised = normalise_many(texts)
     # Vectorise each distinct text once (form letters and repeated short answers are common), then
     # expand back: rows of equal texts are equal.
     index_of: dict[str, int] = {}

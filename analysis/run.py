@@ -137,7 +137,9 @@ def _themes_for_scopes(
     global _THEME_JOB
     workers = min(os.cpu_count() or 1, 4)
     if len(items) < PARALLEL_THEMES_MIN_ITEMS or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return [_theme_rows(prepared, items, scope, members, previous, seed) for scope, members, previous in jobs]
+        return [
+            _theme_rows(prepared, items, scope, members, previous, seed) for scope, members, previous in jobs
+        ]
     _THEME_JOB = (prepared, items, seed)
     try:
         # Largest scopes first so that no worker is left with a big one at the end.

@@ -192,21 +192,30 @@ def main() -> None:
     print(
         f"joinfeedback analyse (same texts in memory): {memory['analysis_s']:.1f} s wall, "
         f"{memory['cpu_s']:.1f} s CPU, peak RSS {memory['peak_rss_mb']:.0f} MB ("
-        + ", ".join(f"{k[:-2]} {v:.1f} s" for k, v in memory.items() if k.endswith("_s") and k not in {"analysis_s", "cpu_s"})
+        + ", ".join(
+            f"{k[:-2]} {v:.1f} s"
+            for k, v in memory.items()
+            if k.endswith("_s") and k not in {"analysis_s", "cpu_s"}
+        )
         + ")"
     )
     print(
         f"joinfeedback run_analysis (SQLite load + store): {ours['analysis_s']:.1f} s wall, "
-        f"{ours['cpu_s']:.1f} s CPU, peak RSS {ours['peak_rss_mb']:.0f} MB (import {ours['import_s']:.1f} s), "
+        f"{ours['cpu_s']:.1f} s CPU, peak RSS {ours['peak_rss_mb']:.0f} MB "
+        f"(import {ours['import_s']:.1f} s), "
         f"{int(ours['n_unique_arguments'])} unique arguments, {int(ours['n_campaigns'])} campaigns"
     )
     with_kmeans = base["analysis_s"] + base["kmeans_s"]
     print(
-        f"speed-up, like for like (analyse vs baseline): {base['analysis_s'] / memory['analysis_s']:.2f}x wall, "
+        "speed-up, like for like (analyse vs baseline): "
+        f"{base['analysis_s'] / memory['analysis_s']:.2f}x wall, "
         f"{base['cpu_s'] / memory['cpu_s']:.2f}x CPU; against baseline + KMeans "
         f"{with_kmeans / memory['analysis_s']:.2f}x"
     )
-    print(f"speed-up, end to end (run_analysis incl. storage vs baseline): {base['analysis_s'] / ours['analysis_s']:.2f}x")
+    print(
+        "speed-up, end to end (run_analysis incl. storage vs baseline): "
+        f"{base['analysis_s'] / ours['analysis_s']:.2f}x"
+    )
 
 
 if __name__ == "__main__":

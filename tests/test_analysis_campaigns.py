@@ -38,7 +38,11 @@ def replica_run() -> tuple[list[TextItem], dict[str, Label], AnalysisResult]:
 
 def test_campaigns_match_the_replicas_form_letters(replica_run) -> None:  # type: ignore[no-untyped-def]
     items, labels, result = replica_run
-    truth = {item.item_id: labels[item.item_id].campaign for item in items if labels[item.item_id].kind == "campaign"}
+    truth = {
+        item.item_id: labels[item.item_id].campaign
+        for item in items
+        if labels[item.item_id].kind == "campaign"
+    }
     assert len(set(truth.values())) >= 3
     found = {a["item_id"]: a["campaign_key"] for a in result.assignments if a["campaign_key"]}
     recall = len(found.keys() & truth.keys()) / len(truth)
@@ -48,7 +52,8 @@ def test_campaigns_match_the_replicas_form_letters(replica_run) -> None:  # type
     # One campaign per real campaign: each found campaign is pure, each real one is not split much.
     for key in set(found.values()):
         names = Counter(truth.get(i, "") for i, k in found.items() if k == key)
-        assert len(names) == 1 and "" not in names, names
+        assert len(names) == 1, names
+        assert "" not in names, names
     for name in set(truth.values()):
         keys = Counter(found.get(i) for i, n in truth.items() if n == name)
         assert keys.most_common(1)[0][1] >= 0.9 * sum(keys.values()), (name, keys)

@@ -50,12 +50,18 @@ def test_cut_many_matches_cut() -> None:
 
 
 def test_block_cache_gives_exactly_the_tokens_of_whole_texts() -> None:
-    """cut_many segments each clause once; mixed scripts, digits, emoji and spacing must not change a token."""
+    """cut_many segments each clause once: mixed scripts, digits, emoji and spacing change no token."""
     seg = segmenter()
-    clauses = ["青年參與公共政策", "pm2.5 預警太晚", "支持👍", "資料開放 api", "第3期計畫", "原住民族傳統領域"]
+    clauses = [
+        "青年參與公共政策",
+        "pm2.5 預警太晚",
+        "支持👍",
+        "資料開放 api",
+        "第3期計畫",
+        "原住民族傳統領域",
+    ]
     texts = [
-        normalise(f"{clauses[i % 6]}，{clauses[(i * 5) % 6]}。{clauses[(i + 2) % 6]}{i}！")
-        for i in range(40)
+        normalise(f"{clauses[i % 6]}，{clauses[(i * 5) % 6]}。{clauses[(i + 2) % 6]}{i}！") for i in range(40)
     ]
     assert seg.cut_many(texts) == [seg.cut(t) for t in texts]
 
@@ -74,3 +80,11 @@ def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:  # type:
     serial = [seg.cut(t) for t in texts]
     monkeypatch.setattr(text_module, "PARALLEL_MIN_CHARS", 10)
     assert seg.cut_many(texts) == serial
+
+
+def test_parallel_normalisation_agrees_with_serial(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import analysis.text as text_module
+
+    texts = [f"<p>第{i}則：ＡＰＩ與资料开放 https://x.tw/{i}</p>" for i in range(30)] * 2
+    monkeypatch.setattr(text_module, "PARALLEL_MIN_NORMALISE", 10)
+    assert text_module.normalise_many(texts) == [normalise(t) for t in texts]
