@@ -30,7 +30,9 @@ _SPACE = re.compile(r"\s+")
 _MARKUP_HINT = re.compile(r"[<&\[@]|://|www\.", re.IGNORECASE)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A token worth keeping: at least one letter, digit or CJK character.
-_WORDLIKE = re.compile(r"[\w\u3400-\u9fff]", re.UNICODE)
+# a term is a CJK word, or a Latin/digit word of two or more characters with a letter in it (API, PM2.5,
+# CEDAW): single letters, lone digits and symbol junk (control characters, ÿ) never become theme terms
+_WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|^(?=.*[A-Za-z])[A-Za-z0-9.+#-]{2,}$")
 
 
 @lru_cache(maxsize=1)
@@ -142,7 +144,7 @@ class Segmenter:
         return [
             token
             for token in self._tokenizer.cut(text, HMM=False)
-            if token.strip() and token not in self._stop and _WORDLIKE.search(token)
+            if token.strip() and token not in self._stop and _WORDLIKE.search(token.strip())
         ]
 
     def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
@@ -180,7 +182,7 @@ class Segmenter:
         return [
             token
             for token in self._tokenizer.cut(block, HMM=False)
-            if token.strip() and token not in self._stop and _WORDLIKE.search(token)
+            if token.strip() and token not in self._stop and _WORDLIKE.search(token.strip())
         ]
 
 
