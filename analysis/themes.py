@@ -179,6 +179,26 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
 
+REPRESENTATIVE_MAX_SIMILARITY = 0.9  # above this cosine two quotes say the same (copies of one form letter)
+
+
+def _distinct_representatives(ranked: np.ndarray, reduced: np.ndarray, n: int) -> np.ndarray:
+    """The most central members that do not repeat each other: a facilitator reading three quotes should
+    get three arguments, not three copies of a form letter."""
+    chosen: list[int] = []
+    kept: list[np.ndarray] = []
+    for index in ranked:
+        vector = reduced[index]
+        norm = float(np.linalg.norm(vector))
+        unit = vector / norm if norm else vector
+        if all(float(unit @ other) < REPRESENTATIVE_MAX_SIMILARITY for other in kept):
+            chosen.append(int(index))
+            kept.append(unit)
+            if len(chosen) == n:
+                break
+    return np.asarray(chosen, dtype=ranked.dtype)
+
+
 def describe_themes(
     labels: np.ndarray,
     reduced: np.ndarray,
@@ -203,7 +223,8 @@ def describe_themes(
         terms = tuple((str(vocabulary[j]), round(float(distinct[j]), 5)) for j in order if inside[j] > 0)
         centre = reduced[members].mean(axis=0)
         closeness = reduced[members] @ centre
-        reps = members[np.lexsort((members, -closeness))][:n_representatives]
+        ranked = members[np.lexsort((members, -closeness))]
+        reps = _distinct_representatives(ranked, reduced, n_representatives)
         themes.append(
             Theme(tuple(int(i) for i in members), terms, tuple(int(i) for i in reps), members.size == 1)
         )

@@ -194,3 +194,18 @@ def test_theme_clusterer_warm_start_keeps_previous_themes(corpus) -> None:  # ty
     assert second.n_clusters_ == first.n_clusters_
     agreement = np.mean(second.labels_[: X.shape[0]] == first.labels_)
     assert agreement >= 0.9
+
+
+def test_theme_representatives_do_not_repeat_a_form_letter() -> None:
+    import numpy as np
+    import scipy.sparse as sp
+
+    from analysis.themes import describe_themes
+
+    letter = np.array([1.0, 0.0, 0.0])
+    reduced = np.vstack([letter, letter, letter * 0.99, [0.6, 0.8, 0.0], [0.6, 0.0, 0.8]])
+    words = sp.csr_matrix(np.eye(5))
+    themes = describe_themes(np.zeros(5, dtype=int), reduced, words, np.array(list("abcde")))
+    reps = themes[0].representatives
+    assert len(reps) == 3
+    assert sum(1 for r in reps if r in (0, 1, 2)) == 1  # one copy of the letter, then two other arguments

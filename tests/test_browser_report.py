@@ -13,7 +13,7 @@ import pytest
 
 from reports.site import build_report
 from storage.db import open_database
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import IN_CI, ROOT, run_cli
 from tests.report_fixtures import HOSTILE_ID, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -55,6 +55,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     index = build_report(engine, folder / "site", quiet=True, pdf=True)
     engine.dispose()
     return index.parent
+
+
+@pytest.fixture(scope="module")
+def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The report the real ``joinfeedback demo`` writes: replica → crawl → analyse → report."""
+    folder = tmp_path_factory.mktemp("demo")
+    result = run_cli("demo", "--out", str(folder / "demo"), cwd=folder, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder / "demo" / "report"
 
 
 @pytest.fixture(scope="module")
@@ -142,14 +151,43 @@ def test_hostile_comment_renders_as_inert_text(site: Path, browser_context: Any)
     page.close()
 
 
-def test_save_readme_screenshots(site: Path, browser_context: Any) -> None:
+def test_demo_report_every_page_opens_and_nothing_from_users_runs(demo_site: Path, browser_context: Any) -> None:
+    """The demo report (with the replica's hostile comments) in the browser: all links work, nothing runs."""
+    page = browser_context.new_page()
+    watch = PageWatch(page)
+    page.goto((demo_site / "index.html").as_uri())
+    links = sorted(set(page.eval_on_selector_all(
+        "a[href^='commitments/']", "els => els.map(e => e.getAttribute('href'))"
+    )))
+    assert len(links) == 12  # the bundled catalogue's twelve draft commitments
+    pages = ["index.html", "proposals.html", "gaps.html", "methods.html", *links]
+    for name in pages:
+        page.goto((demo_site / name).as_uri())
+        page.wait_for_load_state("load")
+        page.wait_for_timeout(100)  # an injected onerror handler would fire now
+        assert page.locator("h1").count() == 1, name
+        assert page.locator("script").count() == 0, name
+        assert page.locator("img").count() == 0, name  # charts are inline SVG; no user markup became an image
+        hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)")
+        assert not [h for h in hrefs if not h.startswith(("http://", "https://", "file://"))], name
+    for href in links:  # and each commitment page is reachable by clicking from the overview
+        page.goto((demo_site / "index.html").as_uri())
+        page.click(f"a[href='{href}'] >> nth=0")
+        page.wait_for_load_state("load")
+        assert page.url.endswith(href)
+    assert watch.errors == []
+    assert watch.dialogs == []
+    page.close()
+
+
+def test_save_readme_screenshots(demo_site: Path, browser_context: Any) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page = browser_context.new_page()
     page.set_viewport_size({"width": 1000, "height": 900})
-    page.goto((site / "index.html").as_uri())
+    page.goto((demo_site / "index.html").as_uri())
     page.screenshot(path=str(SCREENSHOTS / "overview.png"), full_page=False)
     page.set_viewport_size({"width": 420, "height": 1400})  # a brief as read on a phone
-    page.goto((site / "commitments" / "c-2-2.html").as_uri())
+    page.goto((demo_site / "commitments" / "c-1-1.html").as_uri())
     page.screenshot(path=str(SCREENSHOTS / "brief.png"), full_page=False)
     for name in ("overview.png", "brief.png"):
         assert (SCREENSHOTS / name).stat().st_size > 10_000
