@@ -170,8 +170,10 @@ def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlit
     engine.dispose()
 
 
-def test_transient_faults_lose_nothing(sqlite_url: str) -> None:
-    with ReplicaServer(seed=2, size="small", faults="all") as srv:
+@pytest.mark.parametrize("size", ["small", pytest.param("large", marks=pytest.mark.slow)])
+def test_transient_faults_lose_nothing(sqlite_url: str, size: str) -> None:
+    """Every transient fault switched on: the stored data still equals the replica's manifest exactly."""
+    with ReplicaServer(seed=2, size=size, faults="all") as srv:
         result = crawl(srv.base_url, sqlite_url)
         assert result["errors"] == [], result["errors"][:5]
         assert stored_counts(sqlite_url) == expected_counts(srv.manifest())
