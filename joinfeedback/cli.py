@@ -111,8 +111,13 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             close_interrupted_runs(engine)
         engine.dispose()
         summary = run_crawl(
-            cfg.base_url, cfg.db_url, profile=cfg.profile, spiders=args.spider or cfg.spiders or None,
-            jobdir=args.jobdir or cfg.jobdir or None, quiet=cfg.quiet, redis_url=redis_url,
+            cfg.base_url,
+            cfg.db_url,
+            profile=cfg.profile,
+            spiders=args.spider or cfg.spiders or None,
+            jobdir=args.jobdir or cfg.jobdir or None,
+            quiet=cfg.quiet,
+            redis_url=redis_url,
         )
     _say(args, str(summary))
     return 0 if getattr(summary, "ok", True) else 1
@@ -206,8 +211,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     started = time.monotonic()
     with ReplicaServer(seed=args.seed, size=args.size) as server:
         manifest = server.manifest()
-        print(f"1/4 replica of join.gov.tw serving {server.base_url} (seed={args.seed}, size={args.size}): "
-              f"{manifest['policies']} consultations, {manifest['comments']} comments, {manifest['ideas']} proposals")
+        print(
+            f"1/4 replica of join.gov.tw serving {server.base_url} (seed={args.seed}, size={args.size}): "
+            f"{manifest['policies']} consultations, {manifest['comments']} comments, {manifest['ideas']} proposals"
+        )
         engine = _engine(db_url)
         engine.dispose()
         summary = run_crawl(server.base_url, db_url, profile="local", quiet=args.quiet)
@@ -226,8 +233,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _add_common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
     if db:
-        p.add_argument("--db", metavar="URL", help="SQLAlchemy URL (default: $JOINFEEDBACK_DB or sqlite:///joinfeedback.db)")
-    p.add_argument("--wait", action="store_true", help="wait for another run on the same database instead of exiting")
+        p.add_argument(
+            "--db",
+            metavar="URL",
+            help="SQLAlchemy URL (default: $JOINFEEDBACK_DB or sqlite:///joinfeedback.db)",
+        )
+    p.add_argument(
+        "--wait", action="store_true", help="wait for another run on the same database instead of exiting"
+    )
     p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output")
 
 
@@ -239,85 +252,178 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"joinfeedback {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="TOML configuration file (default: $JOINFEEDBACK_CONFIG or ./joinfeedback.toml)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML configuration file (default: $JOINFEEDBACK_CONFIG or ./joinfeedback.toml)",
+    )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress output (the default without a terminal)")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress output (the default without a terminal)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str, example: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_text, description=help_text, epilog=f"example:\n  {example}",
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_text: str, example: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=f"example:\n  {example}",
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         p.set_defaults(func=func)
         return p
 
-    p = add("demo", cmd_demo, "run the whole chain offline: local replica → crawl → analyse → report",
-            "joinfeedback demo --out joinfeedback-demo")
-    p.add_argument("--out", default="joinfeedback-demo", help="folder for the database and the report (default: %(default)s)")
+    p = add(
+        "demo",
+        cmd_demo,
+        "run the whole chain offline: local replica → crawl → analyse → report",
+        "joinfeedback demo --out joinfeedback-demo",
+    )
+    p.add_argument(
+        "--out",
+        default="joinfeedback-demo",
+        help="folder for the database and the report (default: %(default)s)",
+    )
     p.add_argument("--db", metavar="URL", help="database (default: a SQLite file in --out)")
     p.add_argument("--seed", type=int, default=1, help="replica and analysis seed (default: %(default)s)")
-    p.add_argument("--size", default="small", help="replica size: small|medium|large or counts (default: %(default)s)")
+    p.add_argument(
+        "--size", default="small", help="replica size: small|medium|large or counts (default: %(default)s)"
+    )
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF briefs")
 
-    p = add("replica", cmd_replica, "serve the local replica of join.gov.tw until interrupted",
-            "joinfeedback replica --port 8800 --seed 1 --size medium --faults 500=0.05,429=0.05")
+    p = add(
+        "replica",
+        cmd_replica,
+        "serve the local replica of join.gov.tw until interrupted",
+        "joinfeedback replica --port 8800 --seed 1 --size medium --faults 500=0.05,429=0.05",
+    )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8800, help="0 picks a free port (default: %(default)s)")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--size", default="small", help="small|medium|large or counts like policies=20,comments=3000,ideas=150")
-    p.add_argument("--faults", metavar="SPEC", default="", help="fault injection, e.g. all or 500=0.05,429=0.05,truncate=0.02 (see docs/site-shapes.md)")
+    p.add_argument(
+        "--size",
+        default="small",
+        help="small|medium|large or counts like policies=20,comments=3000,ideas=150",
+    )
+    p.add_argument(
+        "--faults",
+        metavar="SPEC",
+        default="",
+        help="fault injection, e.g. all or 500=0.05,429=0.05,truncate=0.02 (see docs/site-shapes.md)",
+    )
 
-    p = add("crawl", cmd_crawl, "crawl join.gov.tw (or a replica) into the database, incrementally",
-            "joinfeedback crawl --base-url http://127.0.0.1:8800 --profile local")
+    p = add(
+        "crawl",
+        cmd_crawl,
+        "crawl join.gov.tw (or a replica) into the database, incrementally",
+        "joinfeedback crawl --base-url http://127.0.0.1:8800 --profile local",
+    )
     p.add_argument("--base-url", metavar="URL", help=f"site to crawl (default: {REAL_SITE})")
-    p.add_argument("--profile", choices=["polite", "local"], help="polite (default, for the real site) or local (full speed, for the replica)")
+    p.add_argument(
+        "--profile",
+        choices=["polite", "local"],
+        help="polite (default, for the real site) or local (full speed, for the replica)",
+    )
     p.add_argument("--spider", action="append", metavar="NAME", help="run only this spider (repeatable)")
     p.add_argument("--jobdir", metavar="DIR", help="Scrapy JOBDIR for pause/resume")
-    p.add_argument("--workers-redis", metavar="URL", help="share one crawl frontier with other workers through this Redis")
+    p.add_argument(
+        "--workers-redis",
+        metavar="URL",
+        help="share one crawl frontier with other workers through this Redis",
+    )
     _add_common(p)
 
-    p = add("import", cmd_import, "import a CSV (id,text,author,created_at,url) or join.gov.tw open-data JSON file",
-            "joinfeedback import comments.csv --db sqlite:///joinfeedback.db")
+    p = add(
+        "import",
+        cmd_import,
+        "import a CSV (id,text,author,created_at,url) or join.gov.tw open-data JSON file",
+        "joinfeedback import comments.csv --db sqlite:///joinfeedback.db",
+    )
     p.add_argument("file", metavar="FILE")
-    p.add_argument("--dataset", default="import", help="name grouping the imported ids (default: %(default)s)")
-    p.add_argument("--encoding", metavar="NAME", help="the file's encoding when it is not UTF-8/UTF-16 (e.g. big5, cp950)")
+    p.add_argument(
+        "--dataset", default="import", help="name grouping the imported ids (default: %(default)s)"
+    )
+    p.add_argument(
+        "--encoding",
+        metavar="NAME",
+        help="the file's encoding when it is not UTF-8/UTF-16 (e.g. big5, cp950)",
+    )
     _add_common(p)
 
-    p = add("analyze", cmd_analyze, "assign items to commitments, find themes and campaigns; store a new analysis run",
-            "joinfeedback analyze --commitments catalogue.csv --seed 0")
-    p.add_argument("--commitments", metavar="FILE.csv", help="catalogue CSV id,title,description,keywords; 'none' to cluster only (default: bundled 2020 OGP plan)")
+    p = add(
+        "analyze",
+        cmd_analyze,
+        "assign items to commitments, find themes and campaigns; store a new analysis run",
+        "joinfeedback analyze --commitments catalogue.csv --seed 0",
+    )
+    p.add_argument(
+        "--commitments",
+        metavar="FILE.csv",
+        help="catalogue CSV id,title,description,keywords; 'none' to cluster only (default: bundled 2020 OGP plan)",
+    )
     p.add_argument("--seed", type=int)
     _add_common(p)
 
-    p = add("export", cmd_export, "export the latest analysis run", "joinfeedback export assignments --db sqlite:///joinfeedback.db --out assignments.csv")
+    p = add(
+        "export",
+        cmd_export,
+        "export the latest analysis run",
+        "joinfeedback export assignments --db sqlite:///joinfeedback.db --out assignments.csv",
+    )
     p.add_argument("what", choices=["assignments"])
     p.add_argument("--out", required=True, metavar="FILE.csv")
     _add_common(p)
 
-    p = add("report", cmd_report, "render the static report site and printable briefs from the latest analysis run",
-            "joinfeedback report --out report/")
+    p = add(
+        "report",
+        cmd_report,
+        "render the static report site and printable briefs from the latest analysis run",
+        "joinfeedback report --out report/",
+    )
     p.add_argument("--out", metavar="DIR", help="output folder (default: report)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF briefs")
     _add_common(p)
 
-    p = add("evaluate", cmd_evaluate, "score the latest analysis run against gold labels (item_id,gold)",
-            "joinfeedback evaluate --labels gold.csv")
+    p = add(
+        "evaluate",
+        cmd_evaluate,
+        "score the latest analysis run against gold labels (item_id,gold)",
+        "joinfeedback evaluate --labels gold.csv",
+    )
     p.add_argument("--labels", required=True, metavar="FILE.csv")
     _add_common(p)
 
-    p = add("schedule", cmd_schedule, "run crawl → analyze → report on a cron expression, in the foreground",
-            'joinfeedback schedule --cron "0 */3 * * *" --base-url https://join.gov.tw')
-    p.add_argument("--cron", metavar="EXPR", help='5 fields (minute precision) or 6 fields with seconds first')
+    p = add(
+        "schedule",
+        cmd_schedule,
+        "run crawl → analyze → report on a cron expression, in the foreground",
+        'joinfeedback schedule --cron "0 */3 * * *" --base-url https://join.gov.tw',
+    )
+    p.add_argument(
+        "--cron", metavar="EXPR", help="5 fields (minute precision) or 6 fields with seconds first"
+    )
     p.add_argument("--base-url", metavar="URL")
     p.add_argument("--profile", choices=["polite", "local"])
     p.add_argument("--max-runs", type=int, metavar="N", help="stop after N chains")
     _add_common(p)
 
-    p = add("status", cmd_status, "last crawl and analysis runs and the next scheduled run; exit 1 if the last run failed",
-            "joinfeedback status --db sqlite:///joinfeedback.db")
+    p = add(
+        "status",
+        cmd_status,
+        "last crawl and analysis runs and the next scheduled run; exit 1 if the last run failed",
+        "joinfeedback status --db sqlite:///joinfeedback.db",
+    )
     _add_common(p)
 
-    p = add("config", cmd_config, "show the effective configuration and where each value comes from (secrets masked)",
-            "joinfeedback config")
+    p = add(
+        "config",
+        cmd_config,
+        "show the effective configuration and where each value comes from (secrets masked)",
+        "joinfeedback config",
+    )
     _add_common(p)
     return parser
 
@@ -346,6 +452,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         first_line = (str(exc).strip().splitlines() or [""])[0]
-        print(f"joinfeedback {args.command}: unexpected error: {type(exc).__name__}: {first_line} "
-              f"(run with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"joinfeedback {args.command}: unexpected error: {type(exc).__name__}: {first_line} "
+            f"(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1

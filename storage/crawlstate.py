@@ -370,4 +370,4 @@ def close_interrupted_runs(engine: Engine, *, kind: str = "crawl") -> int:
             .values(status="interrupted", finished_at=datetime.now(UTC),
                     message=CrawlRun.message + "\nclosed by the next crawl: its process had died")
         )
-        return int(result.rowcount or 0)
+        return int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's CursorResult

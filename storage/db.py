@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, Table, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -49,12 +49,16 @@ def make_engine(url: str | None = None, *, allow_memory: bool = False) -> Engine
         raise StorageError(f"database URL {resolved!r} is not a valid SQLAlchemy URL") from exc
     backend = parsed.get_backend_name()
     if backend not in {"sqlite", "postgresql"}:
-        raise StorageError(f"database URL {resolved!r}: backend {backend!r} is not supported (sqlite or postgresql)")
+        raise StorageError(
+            f"database URL {resolved!r}: backend {backend!r} is not supported (sqlite or postgresql)"
+        )
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and not allow_memory and parsed.database in {None, "", ":memory:"}:
-        raise StorageError(f"database URL {resolved!r} names no file: the data would be lost when the command "
-                           "ends (use sqlite:///path/to/file.db)")
+        raise StorageError(
+            f"database URL {resolved!r} names no file: the data would be lost when the command "
+            "ends (use sqlite:///path/to/file.db)"
+        )
     if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
@@ -62,7 +66,9 @@ def make_engine(url: str | None = None, *, allow_memory: bool = False) -> Engine
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
-        raise StorageError(f"database URL {resolved!r}: driver missing ({exc}); install joinfeedback[postgres]") from exc
+        raise StorageError(
+            f"database URL {resolved!r}: driver missing ({exc}); install joinfeedback[postgres]"
+        ) from exc
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -90,8 +96,10 @@ def upgrade(engine: Engine) -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
     except OperationalError as exc:
-        raise StorageError(f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
-                           f"{str(exc.orig).strip().splitlines()[0]}") from exc
+        raise StorageError(
+            f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip().splitlines()[0]}"
+        ) from exc
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -138,13 +146,12 @@ def upsert(
     """
     if not rows:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    from sqlalchemy.dialects import postgresql, sqlite
+
     table = model.__table__
-    statement = dialect_insert(table)
+    assert isinstance(table, Table)  # every model maps one table
+    dialect = session.get_bind().dialect.name
+    statement: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     key_cols = list(keys)
     update_cols = list(update or [])
     if update_cols:

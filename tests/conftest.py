@@ -91,14 +91,20 @@ def redis_url() -> Iterator[str]:
     client.flushdb()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     """Run the real ``joinfeedback`` command in a subprocess (as a user would)."""
     full_env = {**os.environ, **(env or {})}
     full_env.pop("JOINFEEDBACK_DB", None) if env is None or "JOINFEEDBACK_DB" not in env else None
     return subprocess.run(
         [sys.executable, "-m", "joinfeedback", *args],
-        capture_output=True, text=True, env=full_env, cwd=cwd, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -124,7 +130,9 @@ def dump_database(url: Any) -> dict[str, list[tuple[str, ...]]]:
         with engine.connect() as conn:
             for table in Base.metadata.sorted_tables:
                 if table.name in present:
-                    dump[table.name] = sorted(tuple(repr(v) for v in row) for row in conn.execute(table.select()))
+                    dump[table.name] = sorted(
+                        tuple(repr(v) for v in row) for row in conn.execute(table.select())
+                    )
         return dump
     finally:
         if engine is not url:

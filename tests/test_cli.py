@@ -9,8 +9,19 @@ import pytest
 
 from tests.conftest import ROOT, SHARED, run_cli
 
-SUBCOMMANDS = ["demo", "replica", "crawl", "import", "analyze", "export", "report", "evaluate", "schedule",
-               "status", "config"]
+SUBCOMMANDS = [
+    "demo",
+    "replica",
+    "crawl",
+    "import",
+    "analyze",
+    "export",
+    "report",
+    "evaluate",
+    "schedule",
+    "status",
+    "config",
+]
 
 
 def test_help_lists_every_subcommand() -> None:
@@ -60,8 +71,15 @@ def test_import_analyze_export_keeps_every_row(tmp_path: Path, sqlite_url: str) 
     assert exported.returncode == 0, exported.stderr
     with out.open(encoding="utf-8", newline="") as handle:
         reader = csv.DictReader(handle)
-        assert reader.fieldnames == ["item_id", "text", "status", "commitment_id", "confidence", "cluster_id",
-                                     "cluster_label"]
+        assert reader.fieldnames == [
+            "item_id",
+            "text",
+            "status",
+            "commitment_id",
+            "confidence",
+            "cluster_id",
+            "cluster_label",
+        ]
         rows = list(reader)
     assert sorted(r["item_id"] for r in rows) == sorted(ids)
     for row in rows:

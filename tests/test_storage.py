@@ -28,8 +28,13 @@ def test_migrations_create_the_schema_the_models_describe(db_url: str) -> None:
 
 def _comment_rows(text: str) -> list[dict[str, object]]:
     return [
-        {"site": "join.gov.tw", "msg_uid": str(1000 + n), "policy_uuid": "031e9918-59d5-4a1a-b105-96af228f3147",
-         "text": f"{text} {n}", "created_at": datetime(2020, 2, 21, 8, n, tzinfo=UTC)}
+        {
+            "site": "join.gov.tw",
+            "msg_uid": str(1000 + n),
+            "policy_uuid": "031e9918-59d5-4a1a-b105-96af228f3147",
+            "text": f"{text} {n}",
+            "created_at": datetime(2020, 2, 21, 8, n, tzinfo=UTC),
+        }
         for n in range(5)
     ]
 
@@ -38,8 +43,13 @@ def test_upsert_is_idempotent_and_updates_changed_columns(db_url: str) -> None:
     engine = open_database(db_url)
     for _ in range(2):
         with transaction(engine) as session:
-            upsert(session, Comment, _comment_rows("支持資料開放"), keys=["site", "msg_uid"],
-                   update=["text", "created_at"])
+            upsert(
+                session,
+                Comment,
+                _comment_rows("支持資料開放"),
+                keys=["site", "msg_uid"],
+                update=["text", "created_at"],
+            )
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Comment)) == 5
         upsert(session, Comment, _comment_rows("反對"), keys=["site", "msg_uid"], update=["text"])
@@ -53,9 +63,18 @@ def test_upsert_is_idempotent_and_updates_changed_columns(db_url: str) -> None:
 def test_do_nothing_upsert_keeps_the_first_version(db_url: str) -> None:
     engine = open_database(db_url)
     with transaction(engine) as session:
-        upsert(session, Policy, [{"site": "join.gov.tw", "uuid": "p1", "title": "first"}], keys=["site", "uuid"])
-        upsert(session, Policy, [{"site": "join.gov.tw", "uuid": "p1", "title": "second"}], keys=["site", "uuid"])
-        upsert(session, Policy, [{"site": "cy.join.gov.tw", "uuid": "p1", "title": "other host"}], keys=["site", "uuid"])
+        upsert(
+            session, Policy, [{"site": "join.gov.tw", "uuid": "p1", "title": "first"}], keys=["site", "uuid"]
+        )
+        upsert(
+            session, Policy, [{"site": "join.gov.tw", "uuid": "p1", "title": "second"}], keys=["site", "uuid"]
+        )
+        upsert(
+            session,
+            Policy,
+            [{"site": "cy.join.gov.tw", "uuid": "p1", "title": "other host"}],
+            keys=["site", "uuid"],
+        )
     with transaction(engine) as session:
         rows = sorted(session.execute(select(Policy.site, Policy.title)).all())
     assert rows == [("cy.join.gov.tw", "other host"), ("join.gov.tw", "first")]
@@ -73,18 +92,43 @@ def test_a_failed_transaction_leaves_nothing_behind(db_url: str) -> None:
 def test_corpus_lists_every_kind_in_a_stable_order(db_url: str) -> None:
     engine = open_database(db_url)
     with transaction(engine) as session:
-        upsert(session, Comment, _comment_rows("青年參與") + [
-            {"site": "join.gov.tw", "msg_uid": "9", "policy_uuid": "p", "text": "使用者已自行刪除留言", "is_deleted": True}
-        ], keys=["site", "msg_uid"])
-        upsert(session, Idea, [{"site": "join.gov.tw", "uuid": "i1", "title": "公投電子連署", "outline": "開放線上連署"}],
-               keys=["site", "uuid"])
-        upsert(session, ImportedItem, [{"dataset": "import", "item_id": "a", "text": "客語推廣"}],
-               keys=["dataset", "item_id"])
+        upsert(
+            session,
+            Comment,
+            _comment_rows("青年參與")
+            + [
+                {
+                    "site": "join.gov.tw",
+                    "msg_uid": "9",
+                    "policy_uuid": "p",
+                    "text": "使用者已自行刪除留言",
+                    "is_deleted": True,
+                }
+            ],
+            keys=["site", "msg_uid"],
+        )
+        upsert(
+            session,
+            Idea,
+            [{"site": "join.gov.tw", "uuid": "i1", "title": "公投電子連署", "outline": "開放線上連署"}],
+            keys=["site", "uuid"],
+        )
+        upsert(
+            session,
+            ImportedItem,
+            [{"dataset": "import", "item_id": "a", "text": "客語推廣"}],
+            keys=["dataset", "item_id"],
+        )
     with transaction(engine) as session:
         items = load_items(session)
     assert [(i.kind, i.item_id) for i in items] == [
-        ("comment", "1000"), ("comment", "1001"), ("comment", "1002"), ("comment", "1003"), ("comment", "1004"),
-        ("idea", "i1"), ("import", "a"),
+        ("comment", "1000"),
+        ("comment", "1001"),
+        ("comment", "1002"),
+        ("comment", "1003"),
+        ("comment", "1004"),
+        ("idea", "i1"),
+        ("import", "a"),
     ]
     assert items[5].text == "公投電子連署\n開放線上連署"
 
