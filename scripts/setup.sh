@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up joinfeedback in ./.venv (idempotent). `--test` also installs the test tools and Chromium.
-# System packages (Debian): fonts-noto-cjk for CJK glyphs in charts and PDF briefs; chromium for the browser tests.
+# System packages (Debian): fonts-noto-cjk for CJK glyphs in charts and PDF briefs, fonts-symbola for emoji in
+# printed quotes; chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=0
@@ -8,6 +9,7 @@ want_test=0
 
 need_apt=()
 [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -qi symbola || need_apt+=(fonts-symbola)  # emoji in printed quotes, not boxes
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
