@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -143,3 +144,23 @@ def dump_database(url: Any) -> dict[str, list[tuple[str, ...]]]:
 def db_dump():  # type: ignore[no-untyped-def]
     """``db_dump(url)``: a canonical dump of a database, to compare before and after a command."""
     return dump_database
+
+
+def wait_for_comment_rows(db_url: str, process: subprocess.Popen[str], deadline: float) -> None:
+    """Block until the crawling ``process`` has stored its first comment (or ended, or time is up)."""
+    from sqlalchemy import func, select
+
+    from storage.models import Comment
+
+    engine = create_engine(db_url)
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with engine.connect() as conn:
+                    if conn.execute(select(func.count()).select_from(Comment)).scalar_one() > 0:
+                        return
+            except Exception:  # schema not created yet
+                pass
+            time.sleep(0.05)
+    finally:
+        engine.dispose()

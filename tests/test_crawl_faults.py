@@ -22,11 +22,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, select, text
 
 from storage.db import open_database
 from storage.dump import canonical_dump
-from storage.models import Comment, CrawlRun
+from storage.models import CrawlRun
+from tests.conftest import wait_for_comment_rows
 
 replica_server = pytest.importorskip(
     "replica.server", reason="the replica (replica/server.py) is not built yet"
@@ -236,20 +237,6 @@ def test_mid_crawl_layout_change(tmp_path: Path) -> None:
 # ---- the database going away --------------------------------------------------------------------------
 
 
-def _wait_for_comments(db_url: str, process: subprocess.Popen[str], deadline: float) -> None:
-    engine = create_engine(db_url)
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with engine.connect() as conn:
-                    if conn.execute(select(func.count()).select_from(Comment)).scalar_one() > 0:
-                        return
-            except Exception:  # schema not created yet
-                pass
-            time.sleep(0.05)
-    finally:
-        engine.dispose()
-
 
 @pytest.mark.postgres
 def test_postgresql_connections_terminated_mid_crawl(pg_url: str, tmp_path: Path) -> None:
@@ -261,7 +248,7 @@ def test_postgresql_connections_terminated_mid_crawl(pg_url: str, tmp_path: Path
         process = crawl(
             srv.base_url, pg_url, env={"JOINFEEDBACK_CRAWL_FLUSH_SECONDS": "0.1"}, background=True
         )
-        _wait_for_comments(pg_url, process, time.monotonic() + 120)
+        wait_for_comment_rows(pg_url, process, time.monotonic() + 120)
         assert process.poll() is None, "the crawl ended before the database could go away"
         for _ in range(5):  # every backend of the crawl's database, several times while it stores
             with killer.connect() as conn:

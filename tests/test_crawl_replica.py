@@ -25,6 +25,7 @@ from storage.crawlstate import idea_states
 from storage.db import open_database
 from storage.dump import canonical_dump
 from storage.models import AgencyResponse, Comment, CrawlRun, EndorsementSnapshot, Idea, Policy, RawPayload
+from tests.conftest import wait_for_comment_rows
 
 replica_server = pytest.importorskip(
     "replica.server", reason="the replica (replica/server.py) is not built yet"
@@ -201,20 +202,6 @@ def test_permanent_faults_are_listed_and_the_rest_is_stored(sqlite_url: str) -> 
     engine.dispose()
 
 
-def _wait_for_rows(db_url: str, process: subprocess.Popen[str], deadline: float) -> None:
-    engine = open_database(db_url, migrate=False)
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                with engine.connect() as conn:
-                    if conn.execute(select(func.count()).select_from(Comment)).scalar_one() > 0:
-                        return
-            except Exception:  # schema not created yet
-                pass
-            time.sleep(0.05)
-    finally:
-        engine.dispose()
-
 
 def test_killed_crawl_resumes_to_the_same_end_state(tmp_path: Path) -> None:
     interrupted = f"sqlite:///{tmp_path / 'interrupted.db'}"
@@ -242,7 +229,7 @@ def test_killed_crawl_resumes_to_the_same_end_state(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
             text=True,
         )
-        _wait_for_rows(interrupted, process, time.monotonic() + 120)
+        wait_for_comment_rows(interrupted, process, time.monotonic() + 120)
         assert process.poll() is None, "the crawl ended before it could be interrupted"
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)

@@ -72,6 +72,15 @@ def text_of(page: Any) -> str:
     return str(page.text)
 
 
+def page_source(page: Any, url: str) -> str:
+    """The text of an HTML page that really is the page: not a challenge, not cut short."""
+    source = text_of(page)
+    if looks_like_challenge(source):
+        raise ChallengePage(url)
+    require_complete_html(source, url)
+    return source
+
+
 def embedded_json(source: str, variable: str) -> Any | None:
     """The value of ``var <variable> = {...};`` in a page's scripts, or None when the page has none.
 

@@ -8,16 +8,13 @@ from typing import Any
 
 from crawler.items import AgencyResponse, Idea
 from crawler.pages.common import (
-    ChallengePage,
     LayoutError,
     clean,
     embedded_json,
     from_epoch_ms,
     html_to_text,
-    looks_like_challenge,
-    require_complete_html,
+    page_source,
     selector_of,
-    text_of,
     to_int,
     uuid_from_url,
 )
@@ -109,10 +106,7 @@ def idea_from_html(page: Any, url: str) -> Idea:
 
 
 def parse_idea_detail(page: Any, url: str) -> Idea:
-    source = text_of(page)
-    if looks_like_challenge(source):
-        raise ChallengePage(url)
-    require_complete_html(source, url)
+    source = page_source(page, url)
     data = embedded_json(source, "idea")
     if isinstance(data, Mapping):
         return idea_from_json(data, url)

@@ -9,16 +9,13 @@ from typing import Any
 
 from crawler.items import IdeaListEntry
 from crawler.pages.common import (
-    ChallengePage,
     LayoutError,
     clean,
     embedded_json,
     from_epoch_ms,
-    looks_like_challenge,
+    page_source,
     parse_site_datetime,
-    require_complete_html,
     selector_of,
-    text_of,
     to_int,
     uuid_from_url,
 )
@@ -93,10 +90,7 @@ def _from_html(page: Any, url: str) -> IdeaListPage:
 
 
 def parse_idea_list(page: Any, url: str) -> IdeaListPage:
-    source = text_of(page)
-    if looks_like_challenge(source):
-        raise ChallengePage(url)
-    require_complete_html(source, url)
+    source = page_source(page, url)
     data = embedded_json(source, "searchResult")
     if isinstance(data, Mapping):
         return _from_json(data, url)

@@ -10,11 +10,9 @@ from crawler.pages.common import (
     LayoutError,
     clean,
     html_to_text,
-    looks_like_challenge,
+    page_source,
     parse_site_datetime,
-    require_complete_html,
     selector_of,
-    text_of,
     uuid_from_url,
 )
 
@@ -23,11 +21,7 @@ TITLE_SUFFIX = "｜公共政策網路參與平臺"
 
 def parse_policy_detail(page: Any, url: str) -> Policy:
     """The consultation on a detail page; comments are not in this HTML (they come from the board JSON)."""
-    if looks_like_challenge(text_of(page)):
-        from crawler.pages.common import ChallengePage
-
-        raise ChallengePage(url)
-    require_complete_html(text_of(page), url)
+    page_source(page, url)
     sel = selector_of(page)
     block = sel.css("#policyDetail, .policy_detail")
     if not block:
