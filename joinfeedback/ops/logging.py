@@ -77,36 +77,34 @@ def _logfmt_value(value: Any) -> str:
     return text
 
 
-class KeyValueFormatter(logging.Formatter):
+class _FieldsFormatter(logging.Formatter):
+    """The fields every line carries, in order: time, level, logger, run ids, message, error."""
+
+    def fields(self, record: logging.LogRecord) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "time": _timestamp(record),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            **record_fields(record),
+            "msg": record.getMessage(),
+        }
+        if record.exc_info:
+            fields["error"] = self.formatException(record.exc_info)
+        return fields
+
+
+class KeyValueFormatter(_FieldsFormatter):
     """``time=… level=info logger=… crawl_run=12 msg="…"`` (logfmt), greppable and still readable."""
 
     def format(self, record: logging.LogRecord) -> str:
-        pairs: dict[str, Any] = {
-            "time": _timestamp(record),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            **record_fields(record),
-            "msg": record.getMessage(),
-        }
-        if record.exc_info:
-            pairs["error"] = self.formatException(record.exc_info)
-        return " ".join(f"{key}={_logfmt_value(value)}" for key, value in pairs.items())
+        return " ".join(f"{key}={_logfmt_value(value)}" for key, value in self.fields(record).items())
 
 
-class JsonFormatter(logging.Formatter):
+class JsonFormatter(_FieldsFormatter):
     """One JSON object per line."""
 
     def format(self, record: logging.LogRecord) -> str:
-        payload: dict[str, Any] = {
-            "time": _timestamp(record),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            **record_fields(record),
-            "msg": record.getMessage(),
-        }
-        if record.exc_info:
-            payload["error"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False, default=str)
+        return json.dumps(self.fields(record), ensure_ascii=False, default=str)
 
 
 class ConsoleHandler(logging.Handler):
