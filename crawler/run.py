@@ -144,7 +144,8 @@ def quiet_scrapy_loggers(*, quiet: bool) -> None:
     logging.getLogger("crawler").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
 
-def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -> None:
+def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -> str:
+    """Write a spider's account after the fact; returns why it stopped when even that could not be written."""
     store_error = str(getattr(spider, "store_error", ""))
     message = "\n".join(
         filter(None, [f"stopped: {store_error}" if store_error else "", str(getattr(spider, "report", ""))])
@@ -163,7 +164,10 @@ def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -
             wait_total=5.0,
         )
     except StoreError:
-        pass  # finish_crawl_run below fails the same way and says so
+        # the full account (page counts, URLs given up on) needs room a full disk may not have; the one
+        # line saying why the crawl stopped goes into the small closing update instead
+        return f"stopped: {store_error}" if store_error else ""
+    return ""
 
 
 def run_crawl(
@@ -212,13 +216,17 @@ def run_crawl(
         status = run_status("finished", errors)
     else:
         status = "failed"
+    unrecorded: list[str] = []
     for crawler in crawlers:  # a spider whose account could not be written at its close (disk full): now
         spider = crawler.spider
         if spider is not None and not getattr(spider, "run_recorded", False):
-            _record_late(engine, run_id, spider, crawler.stats.get_stats() if crawler.stats else {})
+            unrecorded.append(
+                _record_late(engine, run_id, spider, crawler.stats.get_stats() if crawler.stats else {})
+            )
+    closing_message = "\n".join(dict.fromkeys(line for line in unrecorded if line))
     try:
         run = with_retries(
-            lambda: finish_crawl_run(engine, run_id, status=status),
+            lambda: finish_crawl_run(engine, run_id, status=status, message=closing_message),
             what=f"closing crawl run {run_id}",
             wait_total=10.0,
         )
