@@ -162,7 +162,13 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         if getattr(self, "_poller", None) is not None and self._poller.running:
             self._poller.stop()
         self.server.zrem(self.busy_key, self.worker_id)
-        if len(self) == 0 and not self._others_busy():
+        # The last worker to *close* clears the keys, counted by the joined counter. "Nobody busy" is not
+        # enough here: another worker between its idle check and its spider_idle handler looks idle, yet may
+        # still queue pages (the cross-check's detail requests) that a cleared duplicate filter would let
+        # through a second time. A worker that died never counts down: its keys expire, or the next crawl's
+        # open() clears them when nothing is queued and nobody works.
+        remaining = int(self.server.decr(self.joined_key))
+        if remaining <= 0 and len(self) == 0:
             self.flush()
             self.server.delete(self.busy_key, self.joined_key)
             log.info("last worker of the shared crawl: its Redis keys are cleared")
