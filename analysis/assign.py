@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-from analysis.fit import EvidenceGate
+from analysis.fit import EvidenceGate, sample_counts
 
 NONE = "none"
 
@@ -44,7 +44,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     n_iter: self-training rounds (0 = lexical matching only).
     seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
     none_share: ``"auto"`` estimates the share of items that fit no commitment from the score
-        distributions (see :meth:`_calibrate_none`); a number in [0, 1] fixes it.
+        distributions (Storey's π0, see ``analysis.fit.storey_cut``); a number in [0, 1] fixes it.
     null_ceiling: a ``none`` item's best score is at most this quantile of the runner-up scores.
     seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
     uncertain_ratio: ``uncertain`` when the second candidate's probability reaches this share of the first.
@@ -95,9 +95,25 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("at least one prototype is needed")
         return normalize(proto)
 
-    def fit(self, X: Any, y: Any = None) -> CommitmentAssigner:
-        """Transductive fit on the corpus ``X`` itself (``y`` is ignored: there are no labels)."""
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> CommitmentAssigner:
+        """Transductive fit on the corpus ``X`` itself (``y`` is ignored: there are no labels).
+
+        ``sample_weight``: counts of identical rows, so that a corpus's distinct texts can be given
+        once each; every share and quantile counts the copies, as if the rows were repeated.
+        """
+        self._fit(X, sample_weight)
+        return self
+
+    def fit_decide(self, X: Any, sample_weight: Any = None) -> list[Decision]:
+        """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed."""
+        X, proba = self._fit(X, sample_weight)
+        fits = self.gate_.fits(X, np.argmax(proba, axis=1), clusters=self.gate_.clusters_)
+        return self._decisions(proba, fits, self.gate_.strength(X))
+
+    def _fit(self, X: Any, sample_weight: Any) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Fit; return the normalised rows and their class probabilities."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        weight = sample_counts(sample_weight, X.shape[0])
         proto = self._prototype_matrix(X.shape[1])
         k = proto.shape[0]
         codes = list(self.codes) if self.codes is not None else [str(i) for i in range(k)]
@@ -110,109 +126,93 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         # Round 0: cosine to the catalogue text, then one step of pseudo-relevance feedback
         # (Rocchio): each prototype moves towards the items that match it most clearly.
         lexical = np.asarray((X @ proto.T).todense(), dtype=np.float64)
-        self.null_threshold_ = self._null_threshold(lexical)
+        self.null_threshold_ = self._null_threshold(lexical, weight)
         base = proto
         for _prf in range(self.prf_rounds if X.shape[0] > 0 and self.prf_weight > 0 else 0):
-            seeds = self._select_seeds(lexical, self.null_threshold_, rng)
+            taken = self._select_seeds(lexical, self.null_threshold_, rng, weight)
+            best = lexical.argmax(axis=1) if X.shape[0] else np.zeros(0, dtype=np.int64)
             rows = []
             for j in range(k):
-                members = np.flatnonzero(seeds == j)
+                members = np.flatnonzero((taken > 0) & (best == j))
                 if members.size:
-                    centroid = normalize(sp.csr_matrix(X[members].mean(axis=0)))
+                    counts = taken[members].astype(np.float32)
+                    mean = sp.csr_matrix(counts / counts.sum()) @ X[members]
+                    centroid = normalize(sp.csr_matrix(mean))
                     rows.append(normalize((1 - self.prf_weight) * base[j] + self.prf_weight * centroid))
                 else:
                     rows.append(base[j])
             proto = sp.vstack(rows, format="csr")
             lexical = np.asarray((X @ proto.T).todense(), dtype=np.float64)
-            self.null_threshold_ = self._null_threshold(lexical)
+            self.null_threshold_ = self._null_threshold(lexical, weight)
         self.prototypes_ = proto
         self.lexical_ = lexical
 
         self.classifier_: LogisticRegression | None = None
         scores = lexical
         for _round in range(self.n_iter if k > 1 else 0):
-            seeds = self._select_seeds(scores, self._null_threshold(scores), rng)
-            labelled = np.flatnonzero(seeds >= 0)
+            taken = self._select_seeds(scores, self._null_threshold(scores, weight), rng, weight)
+            labelled = np.flatnonzero(taken > 0)
             train_x = sp.vstack([X[labelled], proto], format="csr")
-            train_y = np.concatenate([seeds[labelled], np.arange(k)])
+            train_y = np.concatenate([scores[labelled].argmax(axis=1), np.arange(k)])
             if len(np.unique(train_y)) < 2:
                 break
             classifier = LogisticRegression(
                 C=self.C, class_weight="balanced", max_iter=300, random_state=self.random_state
             )
-            classifier.fit(train_x, train_y)
+            classifier.fit(train_x, train_y, sample_weight=np.concatenate([taken[labelled], np.ones(k)]))
             self.classifier_ = classifier
             scores = self._classifier_scores(X)
-        self._calibrate_none(self.lexical_)
+        proba = self.predict_proba(X)
         # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
         # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
         self.gate_ = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state).fit(
-            X, self._prototype_matrix(X.shape[1]), self.predict_proba(X).argmax(axis=1)
+            X, self._prototype_matrix(X.shape[1]), proba.argmax(axis=1), sample_weight=weight
         )
         self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
         self.n_pseudo_labels_ = int(
-            (self._select_seeds(scores, self._null_threshold(scores), rng) >= 0).sum()
+            self._select_seeds(scores, self._null_threshold(scores, weight), rng, weight).sum()
         )
-        return self
+        return X, proba
 
-    def _null_threshold(self, scores: np.ndarray) -> float:
+    def _null_threshold(self, scores: np.ndarray, weight: np.ndarray) -> float:
         """A low quantile of runner-up scores: below it, a match is weaker than a typical unrelated one."""
         if scores.shape[1] < 2 or scores.shape[0] == 0:
             return 0.0
         runner_up = np.partition(scores, -2, axis=1)[:, -2]
-        return float(np.quantile(runner_up, self.seed_quantile))
+        return float(np.quantile(np.repeat(runner_up, weight), self.seed_quantile))
 
-    def _calibrate_none(self, scores: np.ndarray) -> None:
-        """Set ``none_threshold_`` from the score distributions.
+    def _select_seeds(
+        self, scores: np.ndarray, threshold: float, rng: np.random.Generator, weight: np.ndarray
+    ) -> np.ndarray:
+        """Pseudo-labels: per commitment, the clearest share of the items whose best match it is.
 
-        The runner-up scores show how well an unrelated commitment matches (the null). Storey's
-        estimate of the share of items that fit nothing is π0 = #{p > ½} / (n · ½), with p each item's
-        best score's p-value under the null. With
-        ``none_share="auto"`` the π0 weakest items are ``none``; a number fixes that share instead.
+        Returns how many copies of each row are taken (0 = not a seed); a row's label is its best
+        commitment. Rows are taken by margin (ties by position), copies counting as items.
         """
         n, k = scores.shape
-        best = scores.max(axis=1) if n else np.zeros(0)
-        null = np.zeros(1) if k < 2 or n == 0 else np.sort(np.partition(scores, -2, axis=1)[:, -2])
-        self.null_scores_ = null
-        if isinstance(self.none_share, str):
-            # p-value of each best score under the null (mid-ranks: scores tie at 0 often).
-            below = np.searchsorted(null, best, side="left")
-            ties = np.searchsorted(null, best, side="right") - below
-            p_values = 1.0 - (below + 0.5 * ties) / null.size
-            share = min(1.0, float((p_values > 0.5).mean()) / 0.5)
-        else:
-            share = float(self.none_share)
-        self.none_share_ = share
-        cut = float(np.quantile(best, share)) if n and share > 0 else 0.0
-        # π0 is only an estimate: never call none an item that matches better than most unrelated
-        # commitments do (the null's ``null_ceiling`` quantile).
-        cut = min(cut, float(np.quantile(null, self.null_ceiling)))
-        # Never call an item with no evidence at all anything but none.
-        self.none_threshold_ = max(cut, 0.0)
-
-    def _null_cdf(self, values: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.null_scores_, values, side="right") / max(1, self.null_scores_.size)
-
-    def _select_seeds(self, scores: np.ndarray, threshold: float, rng: np.random.Generator) -> np.ndarray:
-        """Pseudo-labels: per commitment, the clearest share of items whose best match it is (−1 = none)."""
-        n, k = scores.shape
-        seeds = np.full(n, -1, dtype=np.int64)
+        taken = np.zeros(n, dtype=np.int64)
         if n == 0:
-            return seeds
+            return taken
         best = scores.argmax(axis=1)
         top2 = np.sort(scores, axis=1)[:, -2:] if k > 1 else np.hstack([np.zeros((n, 1)), scores])
         margin = top2[:, 1] - top2[:, 0]
-        eligible = top2[:, 1] > threshold
+        eligible = (top2[:, 1] > threshold) & (weight > 0)
         for j in range(k):
             members = np.flatnonzero((best == j) & eligible)
             if members.size == 0:
                 continue
-            take = max(1, int(np.ceil(members.size * self.seed_fraction)))
-            order = members[np.lexsort((members, -margin[members]))][:take]
-            if order.size > self.max_per_class:
-                order = np.sort(rng.choice(order, self.max_per_class, replace=False))
-            seeds[order] = j
-        return seeds
+            order = members[np.lexsort((members, -margin[members]))]
+            copies = weight[order]
+            take = max(1, int(np.ceil(int(copies.sum()) * self.seed_fraction)))
+            before = np.cumsum(copies) - copies
+            counts = np.clip(take - before, 0, copies)
+            if take > self.max_per_class:
+                # A random subset of the chosen copies, drawn from the copies as if repeated.
+                position = np.repeat(np.arange(order.size), counts)
+                chosen = rng.choice(position.size, self.max_per_class, replace=False)
+                counts = np.bincount(position[chosen], minlength=order.size)
+            taken[order] = counts
+        return taken
 
     def _classifier_scores(self, X: sp.csr_matrix) -> np.ndarray:
         assert self.classifier_ is not None
@@ -253,23 +253,36 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         """
         proba = self.predict_proba(X)
         fits = self.gate_.fits(X, np.argmax(proba, axis=1))
-        above_null = self.gate_.strength(X)
+        return self._decisions(proba, fits, self.gate_.strength(X))
+
+    def _decisions(self, proba: np.ndarray, fits: np.ndarray, above_null: np.ndarray) -> list[Decision]:
+        """Decisions from class probabilities, the gate's verdicts and the evidence strength (vectorised:
+        a Python loop over 100 K rows cost more than the scoring itself)."""
+        n, k = proba.shape
+        if n == 0:
+            return []
+        rows = np.arange(n)
+        order = np.argsort(-proba, axis=1, kind="stable")
+        p1 = proba[rows, order[:, 0]]
+        p2 = proba[rows, order[:, 1]] if k > 1 else np.zeros(n)
+        closeness = np.divide(p2, p1, out=np.ones(n), where=p1 > 0)
+        top = order[:, :3]
+        names = [str(c) for c in self.classes_]
+        top_codes = [[names[j] for j in row] for row in top.tolist()]
+        top_scores = proba[rows[:, None], top].tolist()
+        confidence = np.where(fits, above_null * (1.0 - 0.5 * closeness), 1.0 - above_null).tolist()
+        uncertain = ((closeness >= self.uncertain_ratio) & (k > 1)).tolist()
+        best = order[:, 0].tolist()
         decisions: list[Decision] = []
-        k = proba.shape[1]
-        for i in range(proba.shape[0]):
-            order = np.argsort(-proba[i], kind="stable")
-            best = int(order[0])
-            p1 = float(proba[i, best])
-            p2 = float(proba[i, order[1]]) if k > 1 else 0.0
-            closeness = p2 / p1 if p1 > 0 else 1.0
-            candidates = tuple((str(self.classes_[j]), round(float(proba[i, j]), 4)) for j in order[:3])
-            if not fits[i]:
-                confidence = 1.0 - float(above_null[i])
-                decisions.append(Decision(NONE, None, round(confidence, 4), candidates))
-                continue
-            confidence = float(above_null[i]) * (1.0 - 0.5 * closeness)
-            status = "uncertain" if k > 1 and closeness >= self.uncertain_ratio else "assigned"
-            decisions.append(Decision(status, str(self.classes_[best]), round(confidence, 4), candidates))
+        for i, fit in enumerate(fits.tolist()):
+            candidates = tuple(
+                (code, round(score, 4)) for code, score in zip(top_codes[i], top_scores[i], strict=True)
+            )
+            if not fit:
+                decisions.append(Decision(NONE, None, round(confidence[i], 4), candidates))
+            else:
+                status = "uncertain" if uncertain[i] else "assigned"
+                decisions.append(Decision(status, names[best[i]], round(confidence[i], 4), candidates))
         return decisions
 
     def predict(self, X: Any) -> np.ndarray:

@@ -36,14 +36,20 @@ _BATCH_ABOVE = 20000  # mini-batch k-means above this many rows
 
 
 def storey_cut(
-    scores: np.ndarray, null_ceiling: float, none_share: float | str = "auto"
+    scores: np.ndarray,
+    null_ceiling: float,
+    none_share: float | str = "auto",
+    sample_weight: np.ndarray | None = None,
 ) -> tuple[float, float, np.ndarray]:
     """(cut, estimated share of items that fit nothing, sorted null) from an items × commitments matrix.
 
     The null is each item's runner-up score. An item's p-value is the share of the null at or above its
     best score (mid-ranks, because many scores tie at 0); π0 = #{p > ½} / (n · ½). A number as
-    ``none_share`` fixes the share instead.
+    ``none_share`` fixes the share instead. ``sample_weight`` (counts of identical rows) gives the same
+    result as repeating each row that many times.
     """
+    if sample_weight is not None:
+        scores = np.repeat(scores, sample_weight, axis=0)
     n, k = scores.shape
     if n == 0 or k < 2:
         return 0.0, 0.0, np.zeros(1)
@@ -101,8 +107,11 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         self.n_components = n_components
         self.random_state = random_state
 
-    def fit(self, X: Any, prototypes: Any, best: Any) -> EvidenceGate:
+    def fit(self, X: Any, prototypes: Any, best: Any, sample_weight: Any = None) -> EvidenceGate:
+        """``sample_weight``: counts of identical rows (the corpus's distinct texts given once each);
+        the result is that of fitting on the rows repeated, up to k-means's random sampling."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        weight = sample_counts(sample_weight, X.shape[0])
         proto = normalize(sp.csr_matrix(prototypes, dtype=np.float32))
         if proto.shape[1] != X.shape[1]:
             raise ValueError(f"prototypes have {proto.shape[1]} features, X has {X.shape[1]}")
@@ -114,45 +123,61 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         k = proto.shape[0]
         scores = self.absolute_scores(X)
         self.threshold_, self.none_share_, self.null_scores_ = storey_cut(
-            scores, self.null_ceiling, self.none_share
+            scores, self.null_ceiling, self.none_share, weight
         )
         evident = scores.max(axis=1) > self.threshold_ if X.shape[0] else np.zeros(0, dtype=bool)
 
-        self.clusters_ = self._cluster(X, k)
+        self.clusters_ = self._cluster(X, k, weight)
         n_clusters = int(self.clusters_.max()) + 1 if self.clusters_.size else 0
         # Per cluster: -1 = no rule, -2 = off-topic theme, j >= 0 = supports commitment j.
         self.cluster_rule_ = np.full(n_clusters, -1, dtype=np.int64)
         for c in range(n_clusters):
             members = np.flatnonzero(self.clusters_ == c)
             with_evidence = members[evident[members]]
-            share = with_evidence.size / max(1, members.size)
+            evidence_weight = int(weight[with_evidence].sum())
+            share = evidence_weight / max(1, int(weight[members].sum()))
             if share < self.offtopic_share:
                 self.cluster_rule_[c] = -2
                 continue
-            counts = np.bincount(best[with_evidence], minlength=k)
+            counts = np.bincount(best[with_evidence], weights=weight[with_evidence], minlength=k)
             dominant = int(counts.argmax())
-            if share >= self.support_share and counts[dominant] >= self.support_purity * with_evidence.size:
+            if share >= self.support_share and counts[dominant] >= self.support_purity * evidence_weight:
                 self.cluster_rule_[c] = dominant
         return self
 
-    def _cluster(self, X: sp.csr_matrix, k: int) -> np.ndarray:
+    def _cluster(self, X: sp.csr_matrix, k: int, weight: np.ndarray) -> np.ndarray:
         """Cluster index per row (all 0 when the corpus is too small to cluster meaningfully)."""
-        n = X.shape[0]
-        n_clusters = min(self.clusters_per_commitment * k + 1, n // 5)
-        components = min(self.n_components, X.shape[1] - 1, n - 1)
+        n, rows = int(weight.sum()), X.shape[0]
+        # Sizes count copies (the corpus), but k-means and the SVD cannot use more clusters or
+        # components than there are distinct rows.
+        n_clusters = min(self.clusters_per_commitment * k + 1, n // 5, rows)
+        components = min(self.n_components, X.shape[1] - 1, n - 1, rows - 1)
         if n_clusters < 2 or components < 2 or not isinstance(self.none_share, str):
             self.svd_, self.kmeans_ = None, None
-            return np.zeros(n, dtype=np.int64)
-        rng = np.random.default_rng(self.random_state)
-        sample = np.sort(rng.choice(n, _SVD_SAMPLE, replace=False)) if n > _SVD_SAMPLE else slice(None)
-        self.svd_ = TruncatedSVD(components, random_state=self.random_state).fit(X[sample])
+            return np.zeros(rows, dtype=np.int64)
+        # The axes are those of the corpus with its copies (a sample of them on large corpora): a row
+        # scaled by √copies adds to XᵀX what that many copies add, so the SVD sees the same matrix.
+        copies = weight
+        if n > _SVD_SAMPLE:
+            rng = np.random.default_rng(self.random_state)
+            position = np.repeat(np.arange(rows), weight)
+            copies = np.bincount(position[rng.choice(n, _SVD_SAMPLE, replace=False)], minlength=rows)
+        sampled = np.flatnonzero(copies)
+        scaled = sp.diags(np.sqrt(copies[sampled]).astype(np.float32)) @ X[sampled]
+        # Two power iterations instead of five on a full sample: at 100 K items the axes keep 0.200
+        # instead of 0.215 of the variance and the fit takes 0.45 s instead of 0.9 s. Small corpora,
+        # where a few rows can tip a cluster, keep the default.
+        n_iter = 2 if n > _SVD_SAMPLE else 5
+        self.svd_ = TruncatedSVD(components, n_iter=n_iter, random_state=self.random_state).fit(scaled)
         reduced = normalize(self.svd_.transform(X))
-        if n > _BATCH_ABOVE:
+        if rows > _BATCH_ABOVE:
             self.kmeans_ = MiniBatchKMeans(
                 n_clusters, n_init=3, batch_size=4096, random_state=self.random_state
-            ).fit(reduced)
+            ).fit(reduced, sample_weight=weight)
         else:
-            self.kmeans_ = KMeans(n_clusters, n_init=3, random_state=self.random_state).fit(reduced)
+            self.kmeans_ = KMeans(n_clusters, n_init=3, random_state=self.random_state).fit(
+                reduced, sample_weight=weight
+            )
         return np.asarray(self.kmeans_.labels_, dtype=np.int64)
 
     def absolute_scores(self, X: Any) -> np.ndarray:
@@ -167,8 +192,12 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         ranks = np.searchsorted(self.null_scores_, best, side="right")
         return np.asarray(ranks / max(1, self.null_scores_.size), dtype=np.float64)
 
-    def fits(self, X: Any, best: Any) -> np.ndarray:
-        """``True`` where the row fits its best commitment ``best[i]``; ``False`` means ``none``."""
+    def fits(self, X: Any, best: Any, clusters: Any = None) -> np.ndarray:
+        """``True`` where the row fits its best commitment ``best[i]``; ``False`` means ``none``.
+
+        ``clusters``: the rows' cluster indices when already known (``clusters_`` for the fitted rows),
+        which saves projecting and predicting them again.
+        """
         check_is_fitted(self, "cluster_rule_")
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         best = np.asarray(best, dtype=np.int64)
@@ -176,7 +205,9 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         evident: np.ndarray = np.asarray(scores.max(axis=1) > self.threshold_)
         if self.kmeans_ is None or self.svd_ is None or X.shape[0] == 0:
             return evident
-        rules = self.cluster_rule_[self.kmeans_.predict(normalize(self.svd_.transform(X)))]
+        if clusters is None:
+            clusters = self.kmeans_.predict(normalize(self.svd_.transform(X)))
+        rules = self.cluster_rule_[np.asarray(clusters, dtype=np.int64)]
         # Support needs some evidence of the row's own: a cluster never lends a commitment to a row
         # that shares nothing with its text.
         own = scores[np.arange(X.shape[0]), np.clip(best, 0, scores.shape[1] - 1)] > 0
@@ -184,4 +215,17 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         return np.where(rules == -2, False, evident | supported)
 
 
-__all__ = ["EvidenceGate", "storey_cut"]
+def sample_counts(sample_weight: Any, n: int) -> np.ndarray:
+    """Sample weights as non-negative integer counts (identical rows given once), ones by default."""
+    if sample_weight is None:
+        return np.ones(n, dtype=np.int64)
+    weight = np.asarray(sample_weight)
+    if weight.shape != (n,):
+        raise ValueError(f"sample_weight needs one count per row of X ({n}), got shape {weight.shape}")
+    counts = weight.astype(np.int64)
+    if (counts != weight).any() or (counts < 0).any():
+        raise ValueError("sample_weight must hold non-negative whole counts (copies of a row)")
+    return counts
+
+
+__all__ = ["EvidenceGate", "sample_counts", "storey_cut"]

@@ -63,12 +63,18 @@ def prepare(
     texts: Sequence[str], catalogue: Catalogue | None, params: dict[str, Any] | None = None
 ) -> PreparedCorpus:
     """Normalise and segment every text and the catalogue, then fit one lexical space on both."""
+    return prepare_normalised(normalise_many(texts), catalogue, params)
+
+
+def prepare_normalised(
+    normalised: Sequence[str], catalogue: Catalogue | None, params: dict[str, Any] | None = None
+) -> PreparedCorpus:
+    """:func:`prepare` for texts already normalised with ``analysis.text.normalise_many``."""
     p = {**DEFAULT_PARAMS, **(params or {})}
     seg = segmenter()
     if catalogue is not None:
         seg.add_words([c.title for c in catalogue.commitments])
         seg.add_words([k for c in catalogue.commitments for k in c.keywords])
-    normalised = normalise_many(texts)
     # Vectorise each distinct text once (form letters and repeated short answers are common), then
     # expand back: rows of equal texts are equal.
     index_of: dict[str, int] = {}
@@ -94,7 +100,9 @@ def prepare(
     unique_X = matrix[:n]
     X = unique_X[inverse] if len(normalised) else matrix[:0]
     prototypes = matrix[n:] if cat_docs else None
-    return PreparedCorpus(normalised, tokens, vectorizer, X, prototypes, unique_X=unique_X, inverse=inverse)
+    return PreparedCorpus(
+        list(normalised), tokens, vectorizer, X, prototypes, unique_X=unique_X, inverse=inverse
+    )
 
 
 def assign(
@@ -124,14 +132,20 @@ def _fit_decide(
     assigner: CommitmentAssigner, prepared: PreparedCorpus
 ) -> tuple[CommitmentAssigner, list[Decision]]:
     if prepared.unique_X is None or prepared.inverse is None:
-        assigner.fit(prepared.X)
-        return assigner, assigner.decide(prepared.X)
-    # Fitted on every item (repeated texts weigh in the score distributions that set ``none``), but
-    # decided once per distinct text: a decision depends on the row alone, so equal rows get equal
-    # decisions.
-    assigner.fit(prepared.X)
-    unique_decisions = assigner.decide(prepared.unique_X)
+        return assigner, assigner.fit_decide(prepared.X)
+    # Fitted and decided once per distinct text, each weighted by its number of copies (repeated
+    # texts weigh in the score distributions that set ``none``): a decision depends on the row
+    # alone, so equal rows get equal decisions.
+    counts = np.bincount(prepared.inverse, minlength=prepared.unique_X.shape[0])
+    unique_decisions = assigner.fit_decide(prepared.unique_X, sample_weight=counts)
     return assigner, [unique_decisions[i] for i in prepared.inverse]
 
 
-__all__ = ["DEFAULT_PARAMS", "PreparedCorpus", "assign", "commitment_document", "prepare"]
+__all__ = [
+    "DEFAULT_PARAMS",
+    "PreparedCorpus",
+    "assign",
+    "commitment_document",
+    "prepare",
+    "prepare_normalised",
+]

@@ -4,7 +4,7 @@
     .venv/bin/python benchmarks/none_eval.py --quick         # replica seed 1 small + devset
 
 "before" is the assigner's earlier rule (the feedback prototypes' best score against the π0 cut of
-their runner-up scores, ``CommitmentAssigner._calibrate_none``); "after" is what ``decide`` returns now
+their runner-up scores, ``analysis.fit.storey_cut``); "after" is what ``decide`` returns now
 (analysis/fit.py ``EvidenceGate``). Both share one fitted assigner, so only the ``none`` rule differs.
 Uncertain items count under their best candidate, as ``joinfeedback evaluate`` does.
 
@@ -28,6 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.catalogue import Catalogue, load_catalogue, resolve_catalogue
+from analysis.fit import storey_cut
 from analysis.pipeline import assign, prepare
 from benchmarks.devset_common import CATALOGUES, gold_labels, load_devset, scores
 from crawler.pages.common import html_to_text
@@ -73,10 +74,10 @@ def evaluate_corpus(
     codes = np.array(catalogue.codes, dtype=object)
     best = codes[assigner.predict_proba(prepared.X).argmax(axis=1)]
     after = np.array([d.code if d.code else "none" for d in decisions], dtype=object)
-    gate = (assigner.none_share_, assigner.none_threshold_)
-    assigner._calibrate_none(assigner.lexical_)  # the earlier rule, on the same fitted assigner
-    before = np.where(assigner.lexical_.max(axis=1) > assigner.none_threshold_, best, "none")
-    assigner.none_share_, assigner.none_threshold_ = gate
+    # The earlier rule, on the same fitted assigner: π0 cut of the feedback prototypes' scores.
+    lexical = assigner.lexical_scores(prepared.X)
+    cut = storey_cut(lexical, assigner.null_ceiling, assigner.none_share)[0]
+    before = np.where(lexical.max(axis=1) > cut, best, "none")
     keep = np.array([g is not None for g in gold])
     g = [str(x) for x in np.array(gold, dtype=object)[keep]]
     out = {"before": scores(g, list(before[keep])), "after": scores(g, list(after[keep]))}

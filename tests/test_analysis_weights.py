@@ -1,0 +1,96 @@
+"""Fitting on distinct texts weighted by their copies is fitting on the copies; the background step."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from analysis.assign import CommitmentAssigner
+from analysis.catalogue import load_catalogue
+from analysis.fit import EvidenceGate, sample_counts, storey_cut
+from analysis.parallel import in_background
+from analysis.pipeline import prepare
+from tests.test_analysis_fit import CATALOGUE, _corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    path = tmp_path_factory.mktemp("weights") / "catalogue.csv"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    catalogue = load_catalogue(path)
+    texts, _ = _corpus(7)
+    prepared = prepare(texts, catalogue)
+    assert prepared.unique_X is not None and prepared.inverse is not None
+    counts = np.bincount(prepared.inverse)
+    assert counts.max() > 1, "the corpus repeats texts, or this test checks nothing"
+    # The copies laid out one after another, in the order of the distinct rows.
+    repeated = prepared.unique_X[np.repeat(np.arange(counts.size), counts)]
+    return prepared, counts, repeated, catalogue
+
+
+def test_storey_cut_with_counts_equals_the_repeated_rows() -> None:
+    rng = np.random.default_rng(3)
+    scores = rng.random((50, 4))
+    counts = rng.integers(0, 5, size=50)
+    weighted = storey_cut(scores, 0.9, sample_weight=counts)
+    repeated = storey_cut(np.repeat(scores, counts, axis=0), 0.9)
+    assert weighted[:2] == repeated[:2]
+    assert np.array_equal(weighted[2], repeated[2])
+
+
+def test_assigner_with_counts_sees_the_same_distributions_as_with_copies(corpus) -> None:  # type: ignore[no-untyped-def]
+    prepared, counts, repeated, catalogue = corpus
+    kwargs = {"prototypes": prepared.prototypes, "codes": catalogue.codes, "random_state": 0}
+    weighted = CommitmentAssigner(**kwargs).fit(prepared.unique_X, sample_weight=counts)
+    copies = CommitmentAssigner(**kwargs).fit(repeated)
+    # The seeds (and so the feedback prototypes), the seed threshold and the gate's cut are computed
+    # from shares and quantiles that count copies: equal up to float rounding.
+    assert weighted.null_threshold_ == pytest.approx(copies.null_threshold_)
+    assert np.allclose(weighted.prototypes_.toarray(), copies.prototypes_.toarray(), atol=1e-6)
+    assert weighted.gate_.threshold_ == pytest.approx(copies.gate_.threshold_)
+    assert weighted.none_share_ == pytest.approx(copies.none_share_)
+    assert weighted.n_pseudo_labels_ == copies.n_pseudo_labels_
+    # fit_decide gives what fit + decide give on the same rows.
+    decided = CommitmentAssigner(**kwargs).fit_decide(prepared.unique_X, sample_weight=counts)
+    assert decided == weighted.decide(prepared.unique_X)
+
+
+def test_sample_counts_are_checked() -> None:
+    assert np.array_equal(sample_counts(None, 3), [1, 1, 1])
+    with pytest.raises(ValueError, match="one count per row"):
+        sample_counts([1, 2], 3)
+    with pytest.raises(ValueError, match="whole counts"):
+        sample_counts([1.5, 1, 1], 3)
+    with pytest.raises(ValueError, match="whole counts"):
+        sample_counts([-1, 1, 1], 3)
+    with pytest.raises(ValueError, match="one count per row"):
+        EvidenceGate().fit(np.eye(4), np.eye(4)[:2], np.zeros(4), sample_weight=[1, 1])
+
+
+def _child_pid() -> int:
+    return os.getpid()
+
+
+def _fail() -> int:
+    raise RuntimeError("the step failed in the child")
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_background_step_runs_in_a_child_or_inline(fork: bool) -> None:
+    with in_background(_child_pid, fork=fork) as pending:
+        pid = pending.result()
+    assert pending.forked is fork
+    assert (pid != os.getpid()) is fork
+    with pytest.raises(RuntimeError, match="failed in the child"), in_background(_fail, fork=fork) as failing:
+        failing.result()
+
+
+def test_background_child_is_stopped_when_the_parent_fails() -> None:
+    import multiprocessing as mp
+
+    before = set(mp.active_children())
+    with pytest.raises(KeyError), in_background(_child_pid, fork=True):
+        raise KeyError("the parent failed before asking for the result")
+    assert set(mp.active_children()) == before
