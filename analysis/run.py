@@ -22,8 +22,9 @@ from sqlalchemy import Engine
 from analysis.assign import NONE, Decision
 from analysis.catalogue import Catalogue, resolve_catalogue
 from analysis.duplicates import DuplicateFinder, DuplicateGroup, compact, is_burst, is_campaign
-from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare
-from analysis.text import dictionary_hashes, file_sha256
+from analysis.parallel import in_background
+from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare_normalised
+from analysis.text import dictionary_hashes, file_sha256, normalise_many
 from analysis.themes import ThemeClusterer, describe_themes
 from analysis.themes_store import assign_keys
 from storage import analysis_store
@@ -119,6 +120,7 @@ def _theme_rows(
 
 
 PARALLEL_THEMES_MIN_ITEMS = 20000  # below this, forking workers costs more than clustering saves
+PARALLEL_DUPLICATES_MIN_ITEMS = 20000  # below this, duplicates take less time than forking a child
 _THEME_JOB: tuple[PreparedCorpus, Sequence[TextItem], int] | None = None
 ThemeJob = tuple[str, np.ndarray, list[tuple[str, dict[str, float]]]]
 
@@ -154,34 +156,14 @@ def _themes_for_scopes(
     return out
 
 
-def analyse(
+def _themes(
+    prepared: PreparedCorpus,
     items: Sequence[TextItem],
-    catalogue: Catalogue | None,
-    *,
-    seed: int = 0,
-    previous_clusters: dict[str, list[tuple[str, dict[str, float]]]] | None = None,
-    params: dict[str, Any] | None = None,
-) -> AnalysisResult:
-    """The whole analysis on loaded items, without touching the database."""
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
-    prepared = prepare([it.text for it in items], catalogue, params)
-    timings["prepare"] = time.perf_counter() - started
-    n = len(items)
-
-    mark = time.perf_counter()
-    summary: dict[str, Any] = {}
-    if catalogue is not None and n:
-        assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
-        summary.update(
-            none_share=round(assigner.none_share_, 4), none_threshold=round(assigner.none_threshold_, 5)
-        )
-    else:
-        decisions = [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
-    timings["assign"] = time.perf_counter() - mark
-
-    mark = time.perf_counter()
-    previous_clusters = previous_clusters or {}
+    decisions: Sequence[Decision],
+    previous_clusters: dict[str, list[tuple[str, dict[str, float]]]],
+    seed: int,
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Themes of each scope (``none`` and every commitment) and the theme key of each item."""
     scopes: dict[str, list[int]] = {}
     for i, d in enumerate(decisions):
         scopes.setdefault(d.code if d.code is not None else NONE, []).append(i)
@@ -191,11 +173,14 @@ def analyse(
     for rows, key_of in _themes_for_scopes(prepared, items, jobs, seed):
         clusters.extend(rows)
         cluster_of.update(key_of)
-    timings["themes"] = time.perf_counter() - mark
+    return clusters, cluster_of
 
-    mark = time.perf_counter()
-    finder = DuplicateFinder(random_state=seed).fit(prepared.texts)
-    keys = [compact(t) for t in prepared.texts]
+
+def _campaigns(
+    finder: DuplicateFinder, items: Sequence[TextItem], texts: Sequence[str], decisions: Sequence[Decision]
+) -> tuple[list[dict[str, Any]], dict[int, str], dict[int, str]]:
+    """Campaign rows, and for each duplicate item its group's first item and its campaign key."""
+    keys = [compact(t) for t in texts]
     duplicate_of: dict[int, str] = {}
     campaign_of: dict[int, str] = {}
     campaigns: list[dict[str, Any]] = []
@@ -227,6 +212,49 @@ def analyse(
         )
         for i in letters.members:
             campaign_of[i] = key
+    return campaigns, duplicate_of, campaign_of
+
+
+def analyse(
+    items: Sequence[TextItem],
+    catalogue: Catalogue | None,
+    *,
+    seed: int = 0,
+    previous_clusters: dict[str, list[tuple[str, dict[str, float]]]] | None = None,
+    params: dict[str, Any] | None = None,
+) -> AnalysisResult:
+    """The whole analysis on loaded items, without touching the database."""
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    normalised = normalise_many([it.text for it in items])
+    n = len(items)
+    # Duplicate detection needs only the normalised texts: on a large corpus it runs in a forked
+    # child on the second core while this process segments, vectorises, assigns and clusters.
+    with in_background(
+        lambda: DuplicateFinder(random_state=seed).fit(normalised),
+        fork=n >= PARALLEL_DUPLICATES_MIN_ITEMS,
+    ) as pending_duplicates:
+        prepared = prepare_normalised(normalised, catalogue, params)
+        timings["prepare"] = time.perf_counter() - started
+
+        mark = time.perf_counter()
+        summary: dict[str, Any] = {}
+        if catalogue is not None and n:
+            assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
+            summary.update(
+                none_share=round(assigner.none_share_, 4), none_threshold=round(assigner.none_threshold_, 5)
+            )
+        else:
+            decisions = [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
+        timings["assign"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        clusters, cluster_of = _themes(prepared, items, decisions, previous_clusters or {}, seed)
+        timings["themes"] = time.perf_counter() - mark
+
+        mark = time.perf_counter()
+        finder = pending_duplicates.result()
+    campaigns, duplicate_of, campaign_of = _campaigns(finder, items, prepared.texts, decisions)
     timings["duplicates"] = time.perf_counter() - mark
 
     listed: dict[int, list[list[Any]]] = {}
