@@ -76,12 +76,20 @@ def _theme_rows(
     previous: list[tuple[str, dict[str, float]]],
     seed: int,
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
-    """Cluster ``members`` (corpus indices) of one scope; return Cluster rows and item index → key."""
+    """Cluster ``members`` (corpus indices) of one scope; return Cluster rows and item index → key.
+
+    Each distinct text is clustered once, weighted by its copies in the scope; the copies follow it.
+    """
     if members.size == 0:
         return [], {}
     n_words = prepared.vectorizer.n_word_features_
     vocabulary = prepared.vectorizer.words_.get_feature_names_out()
-    X = prepared.X[members]
+    if prepared.unique_X is not None and prepared.inverse is not None:
+        distinct, first, row_of = np.unique(prepared.inverse[members], return_index=True, return_inverse=True)
+        X, copies = prepared.unique_X[distinct], np.bincount(row_of)
+        exemplar = members[first]  # the first item of each distinct row
+    else:
+        X, copies, row_of, exemplar = prepared.X[members], None, np.arange(members.size), members
     init = None
     if previous:
         # The previous themes' word centroids, placed in this run's feature space (words only).
@@ -92,31 +100,36 @@ def _theme_rows(
                 if term in column:
                     init[row, column[term]] = weight
         init = init.tocsr()
-    clusterer = ThemeClusterer(init_centroids=init, random_state=seed).fit(X)
-    themes = describe_themes(clusterer.labels_, clusterer.reduced_, X[:, :n_words].tocsr(), vocabulary)
+    clusterer = ThemeClusterer(init_centroids=init, random_state=seed).fit(X, sample_weight=copies)
+    words = X[:, :n_words].tocsr()
+    themes = describe_themes(clusterer.labels_, clusterer.reduced_, words, vocabulary, sample_weight=copies)
+    row_weight = np.ones(X.shape[0]) if copies is None else copies.astype(np.float64)
     centroids = []
     for theme in themes:
-        mean = np.asarray(X[list(theme.members), :n_words].mean(axis=0)).ravel()
+        rows = np.asarray(theme.members)
+        mean = np.asarray(row_weight[rows] @ words[rows]).ravel() / row_weight[rows].sum()
         top = np.lexsort((np.arange(mean.size), -mean))[:30]
         centroids.append({str(vocabulary[j]): round(float(mean[j]), 5) for j in top if mean[j] > 0})
     keys = assign_keys(scope, centroids, previous)
-    rows, key_of = [], {}
-    for theme, key, centroid in zip(themes, keys, centroids, strict=True):
-        rows.append(
+    theme_of_row = np.empty(X.shape[0], dtype=np.int64)
+    rows_out = []
+    for index, (theme, key, centroid) in enumerate(zip(themes, keys, centroids, strict=True)):
+        theme_of_row[list(theme.members)] = index
+        rows_out.append(
             {
                 "cluster_key": key,
                 "scope": scope,
                 "label": theme.label,
                 "terms": [[t, w] for t, w in theme.terms],
-                "size": len(theme.members),
-                "representative_ids": [items[int(members[i])].item_id for i in theme.representatives],
+                "size": theme.size,
+                "representative_ids": [items[int(exemplar[i])].item_id for i in theme.representatives],
                 "is_minority": theme.is_minority,
                 "centroid": [[t, w] for t, w in centroid.items()],
             }
         )
-        for i in theme.members:
-            key_of[int(members[i])] = key
-    return rows, key_of
+    theme_of_item = theme_of_row[row_of]
+    key_of = {int(i): keys[t] for i, t in zip(members.tolist(), theme_of_item.tolist(), strict=True)}
+    return rows_out, key_of
 
 
 PARALLEL_THEMES_MIN_ITEMS = 20000  # below this, forking workers costs more than clustering saves

@@ -16,15 +16,21 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
+from analysis.fit import sample_counts
+
 
 @dataclass(frozen=True, slots=True)
 class Theme:
-    """One cluster: ``members`` index the rows given to ``fit``; ``terms`` are (word, weight), best first."""
+    """One cluster: ``members`` index the rows given to ``fit``; ``terms`` are (word, weight), best first.
+
+    ``size`` counts items: each member row with its copies when rows were weighted.
+    """
 
     members: tuple[int, ...]
     terms: tuple[tuple[str, float], ...]
     representatives: tuple[int, ...]
     is_minority: bool
+    size: int
 
     @property
     def label(self) -> str:
@@ -34,8 +40,10 @@ class Theme:
 class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     """k-means on SVD-reduced rows with k chosen by silhouette over ``k_min..k_max``.
 
-    ``fit(X)`` sets ``labels_``, ``n_clusters_``, ``cluster_centers_`` (in the reduced space) and
-    ``silhouette_``. Fewer than ``2 * k_min`` rows form a single cluster.
+    ``fit(X, sample_weight=None)`` sets ``labels_``, ``n_clusters_``, ``cluster_centers_`` (in the reduced
+    space) and ``silhouette_``. Fewer than ``2 * k_min`` rows form a single cluster. ``sample_weight``
+    counts the copies of each row (distinct texts given once): k-means weighs them, while the axes and
+    the choice of k look at distinct rows, so a form letter's copies do not crowd out other arguments.
 
     ``init_centroids`` (rows in the space of ``X``, e.g. the previous run's themes) make the clustering
     stable on growing data: k-means started from them is kept unless the best k found from scratch
@@ -100,16 +108,16 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             return MiniBatchKMeans(k, random_state=self.random_state, n_init=3, batch_size=4096)
         return KMeans(k, random_state=self.random_state, n_init=2)
 
-    def fit(self, X: Any, y: Any = None) -> ThemeClusterer:
+    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> ThemeClusterer:
         # k-means on many small inputs spends its time in OpenMP spin-waits (10-20x slower on a busy
         # 2-core machine): one thread is faster at these sizes.
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):
-            return self._fit(X)
+            return self._fit(X, sample_counts(sample_weight, X.shape[0]))
 
     def _warm_start(
-        self, reduced: np.ndarray, sample: np.ndarray, distances: np.ndarray
+        self, reduced: np.ndarray, sample: np.ndarray, distances: np.ndarray, weight: np.ndarray
     ) -> tuple[float, KMeans] | None:
         """k-means from the given centroids (projected on this run's axes), with its sample silhouette."""
         if self.init_centroids is None or getattr(self, "axes_", None) is None:
@@ -118,13 +126,15 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         init = init[np.linalg.norm(init, axis=1) > 0]
         if not 2 <= init.shape[0] < reduced.shape[0]:
             return None
-        model = KMeans(init.shape[0], init=init, n_init=1, random_state=self.random_state).fit(reduced)
+        model = KMeans(init.shape[0], init=init, n_init=1, random_state=self.random_state).fit(
+            reduced, sample_weight=weight
+        )
         labels = model.labels_[sample]
         if len(np.unique(labels)) < 2:
             return None
         return float(silhouette_score(distances, labels, metric="precomputed")), model
 
-    def _fit(self, X: Any) -> ThemeClusterer:
+    def _fit(self, X: Any, weight: np.ndarray) -> ThemeClusterer:
         n = X.shape[0]
         self.n_features_in_ = X.shape[1]
         if n < max(2 * self.k_min, 4):
@@ -152,7 +162,7 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             score = float(silhouette_score(distances, labels, metric="precomputed"))
             if best is None or score > best[0] + 1e-9:
                 best = (score, k)
-        warm = self._warm_start(reduced, sample, distances)
+        warm = self._warm_start(reduced, sample, distances, weight)
         if warm is not None and (best is None or warm[0] >= best[0] - self.stability_tolerance):
             score, model = warm
             self.labels_ = np.asarray(model.labels_, dtype=np.int64)
@@ -170,7 +180,7 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             self.silhouette_ = 0.0
         else:
             score, k = best
-            model = self._kmeans(k, n).fit(reduced)
+            model = self._kmeans(k, n).fit(reduced, sample_weight=weight)
             self.labels_ = np.asarray(model.labels_, dtype=np.int64)
             self.n_clusters_ = k
             self.cluster_centers_ = model.cluster_centers_
@@ -207,28 +217,41 @@ def describe_themes(
     *,
     n_terms: int = 8,
     n_representatives: int = 3,
+    sample_weight: Any = None,
 ) -> list[Theme]:
     """Themes in a stable order (largest first, ties by first member) with distinctive words.
 
     A word is distinctive for a cluster when its mean weight there exceeds its mean weight overall.
+    ``sample_weight`` counts the copies of each row: means and sizes count them, representatives
+    are distinct rows.
     """
+    weight = sample_counts(sample_weight, labels.shape[0]).astype(np.float64)
     themes: list[Theme] = []
-    overall = np.asarray(word_matrix.mean(axis=0)).ravel() if word_matrix.shape[0] else np.zeros(0)
+    overall = _weighted_mean(word_matrix, weight) if word_matrix.shape[0] else np.zeros(0)
     clusters = [np.flatnonzero(labels == c) for c in np.unique(labels)]
-    clusters.sort(key=lambda m: (-m.size, int(m[0])))
+    clusters.sort(key=lambda m: (-weight[m].sum(), int(m[0])))
     for members in clusters:
-        inside = np.asarray(word_matrix[members].mean(axis=0)).ravel()
+        inside = _weighted_mean(word_matrix[members], weight[members])
         distinct = inside - overall if len(clusters) > 1 else inside
         order = np.lexsort((np.arange(distinct.size), -distinct))[:n_terms]
         terms = tuple((str(vocabulary[j]), round(float(distinct[j]), 5)) for j in order if inside[j] > 0)
-        centre = reduced[members].mean(axis=0)
+        centre = weight[members] @ reduced[members] / weight[members].sum()
         closeness = reduced[members] @ centre
         ranked = members[np.lexsort((members, -closeness))]
         reps = _distinct_representatives(ranked, reduced, n_representatives)
+        size = int(weight[members].sum())
         themes.append(
-            Theme(tuple(int(i) for i in members), terms, tuple(int(i) for i in reps), members.size == 1)
+            Theme(tuple(int(i) for i in members), terms, tuple(int(i) for i in reps), size == 1, size)
         )
     return themes
+
+
+def _weighted_mean(matrix: sp.csr_matrix, weight: np.ndarray) -> np.ndarray:
+    """The mean row of ``matrix`` with each row counted ``weight`` times."""
+    total = float(weight.sum())
+    if total == 0:
+        return np.zeros(matrix.shape[1])
+    return np.asarray(weight @ matrix, dtype=np.float64).ravel() / total
 
 
 __all__ = ["Theme", "ThemeClusterer", "describe_themes"]
