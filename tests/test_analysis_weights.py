@@ -95,3 +95,25 @@ def test_background_child_is_stopped_when_the_parent_fails() -> None:
     with pytest.raises(KeyError), in_background(_child_pid, fork=True):
         raise KeyError("the parent failed before asking for the result")
     assert set(mp.active_children()) == before
+
+
+def test_themes_with_counts_describe_the_copies(corpus) -> None:  # type: ignore[no-untyped-def]
+    from analysis.themes import ThemeClusterer, describe_themes
+
+    prepared, counts, _, _ = corpus
+    n_words = prepared.vectorizer.n_word_features_
+    vocabulary = prepared.vectorizer.words_.get_feature_names_out()
+    clusterer = ThemeClusterer(random_state=0).fit(prepared.unique_X, sample_weight=counts)
+    words = prepared.unique_X[:, :n_words].tocsr()
+    weighted = describe_themes(clusterer.labels_, clusterer.reduced_, words, vocabulary, sample_weight=counts)
+    # The same labels given to every copy: sizes and distinctive terms are those of the copies.
+    copies = np.repeat(np.arange(counts.size), counts)
+    expanded = describe_themes(
+        clusterer.labels_[copies], clusterer.reduced_[copies], words[copies], vocabulary
+    )
+    assert [t.size for t in weighted] == [t.size for t in expanded]
+    assert sum(t.size for t in weighted) == counts.sum()
+    for a, b in zip(weighted, expanded, strict=True):
+        assert [w for w, _ in a.terms] == [w for w, _ in b.terms]
+        assert [s for _, s in a.terms] == pytest.approx([s for _, s in b.terms], abs=1e-5)
+        assert a.is_minority == (a.size == 1)
