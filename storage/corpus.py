@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Executable, select
 from sqlalchemy.orm import Session
 
 from storage.models import Comment, Idea, ImportedItem
+
+_CHUNK = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,18 +30,49 @@ class TextItem:
 
 
 def load_items(session: Session, *, include_deleted: bool = False) -> list[TextItem]:
-    """All items in a deterministic order (kind, then id) so that analyses are reproducible."""
-    items: list[TextItem] = []
-    comments = select(Comment).order_by(Comment.site, Comment.msg_uid)
+    """All items in a deterministic order (kind, then id) so that analyses are reproducible.
+
+    Only the needed columns are selected, as plain Core rows: building ORM objects (identity map,
+    state, every column parsed, ``html`` included) cost three times the query itself on 100 K items.
+    Column selects still go through ``UTCDateTime``, so times come back tz-aware, in UTC.
+    """
+    comments = select(
+        Comment.msg_uid, Comment.text, Comment.url, Comment.created_at, Comment.author, Comment.policy_uuid
+    ).order_by(Comment.site, Comment.msg_uid)
     if not include_deleted:
         comments = comments.where(Comment.is_deleted.is_(False))
-    for c in session.scalars(comments):
-        if c.text.strip():
-            items.append(TextItem("comment", c.msg_uid, c.text, c.url, c.created_at, c.author, c.policy_uuid))
-    for i in session.scalars(select(Idea).order_by(Idea.site, Idea.uuid)):
-        text = "\n".join(part for part in (i.title, i.outline) if part)
+    items = [
+        TextItem("comment", uid, text, url, created, author, policy)
+        for uid, text, url, created, author, policy in _rows(session, comments)
+        if text.strip()
+    ]
+    ideas = select(Idea.uuid, Idea.title, Idea.outline, Idea.url, Idea.published_at, Idea.proposer).order_by(
+        Idea.site, Idea.uuid
+    )
+    for uuid, title, outline, url, published, proposer in _rows(session, ideas):
+        text = "\n".join(part for part in (title, outline) if part)
         if text.strip():
-            items.append(TextItem("idea", i.uuid, text, i.url, i.published_at, i.proposer))
-    for m in session.scalars(select(ImportedItem).order_by(ImportedItem.dataset, ImportedItem.item_id)):
-        items.append(TextItem("import", m.item_id, m.text, m.url, m.created_at, m.author, m.dataset))
+            items.append(TextItem("idea", uuid, text, url, published, proposer))
+    imported = select(
+        ImportedItem.item_id,
+        ImportedItem.text,
+        ImportedItem.url,
+        ImportedItem.created_at,
+        ImportedItem.author,
+        ImportedItem.dataset,
+    ).order_by(ImportedItem.dataset, ImportedItem.item_id)
+    items.extend(
+        TextItem("import", item_id, text, url, created, author, dataset)
+        for item_id, text, url, created, author, dataset in _rows(session, imported)
+    )
     return items
+
+
+def _rows(session: Session, query: Executable) -> Iterator[Any]:
+    """The query's rows, fetched ``_CHUNK`` at a time.
+
+    Not row by row (a ``fetchone`` per row cost as much as the rest), nor all at once: 100 K rows
+    held at once outlive the collector's young generations and set off full collections, each one
+    walking every object of the process (half the time of ``load_items`` on 100 K items).
+    """
+    return chain.from_iterable(session.connection().execute(query).partitions(_CHUNK))
