@@ -7,10 +7,13 @@ look at complete runs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import chain, islice
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import JSON, Column, Connection, Dialect, Engine, Table, insert, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from storage.db import transaction, upsert
@@ -50,16 +53,124 @@ def start_run(engine: Engine, *, catalogue: str, seed: int, manifest: Mapping[st
 
 
 def _insert_batched(session: Session, model: Any, rows: Iterable[Mapping[str, Any]], run_id: int) -> int:
+    """Insert ``rows`` into ``model``'s table, each with ``run_id``; return how many were written.
+
+    ``session.execute(insert(table), batch)`` spent more time on 100 K assignments in SQLAlchemy's
+    per-row parameter handling (plus a dict copy per row to add ``run_id``) than SQLite spent
+    inserting. So the rows go to the driver directly, column by column: each value bound exactly as
+    its column type binds it (the type's own processor: JSON serialised, times made UTC), written by
+    SQLite's ``executemany`` or PostgreSQL's ``COPY`` in the session's transaction. Rows that leave a
+    column to its Python default, or name a column the table lacks, and other drivers take the plain
+    Core insert, which handles those itself.
+    """
+    table: Table = model.__table__
+    iterator = iter(rows)
+    first = next(iterator, None)
+    if first is None:
+        return 0
+    remaining = chain([first], iterator)
+    keys = [key for key in first if key != "run_id"] + ["run_id"]  # run_id wins, as in {**row, "run_id": …}
+    connection = session.connection()
+    driver = _driver_writer(connection, table, keys) if _fast_path_applies(table, keys) else None
+    if driver is None:
+        return _insert_core(session, table, remaining, run_id)
+    names, write = driver
+    columns = [_column_values(table.c[name], connection.dialect) for name in names if name != "run_id"]
+    at = names.index("run_id")
     count = 0
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append({**row, "run_id": run_id})
-        if len(batch) >= _BATCH:
-            session.execute(insert(model.__table__), batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        session.execute(insert(model.__table__), batch)
+    for batch in _batches(remaining):
+        values = [column(batch) for column in columns]
+        values.insert(at, [run_id] * len(batch))
+        write(list(zip(*values, strict=True)))
+        count += len(batch)
+    return count
+
+
+def _fast_path_applies(table: Table, keys: Sequence[str]) -> bool:
+    """Every key is a column, and no column left out has a Python-side default to fill in."""
+    if any(key not in table.c for key in keys):
+        return False  # the Core insert raises its usual error
+    return all(column.key in keys or column.default is None for column in table.columns)
+
+
+def _column_values(
+    column: Column[Any], dialect: Dialect
+) -> Callable[[Sequence[Mapping[str, Any]]], list[Any]]:
+    """A function giving one column's values for a batch of rows, bound as the column type binds them."""
+    get = itemgetter(column.key)
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return lambda batch: list(map(get, batch))
+    bound = _once_per_object(process) if isinstance(column.type, JSON) else process
+    return lambda batch: list(map(bound, map(get, batch)))
+
+
+def _once_per_object(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``process`` applied once per distinct object.
+
+    The analysis gives items with equal texts one shared candidates list, so a form letter's copies
+    serialise their JSON once (a third fewer ``json.dumps`` calls on the 100 K benchmark). ``keep``
+    holds every object seen, so that no other object can take its id while the cache lives: one
+    insert, over rows that are not changed while they are written.
+    """
+    seen: dict[int, Any] = {}
+    keep: list[Any] = []
+
+    def once(value: Any) -> Any:
+        bound = seen.get(id(value), keep)
+        if bound is keep:
+            keep.append(value)
+            bound = seen[id(value)] = process(value)
+        return bound
+
+    return once
+
+
+def _driver_writer(
+    connection: Connection, table: Table, keys: Sequence[str]
+) -> tuple[list[str], Callable[[list[tuple[Any, ...]]], None]] | None:
+    """The column order and a function writing value tuples in it through the driver; None: use Core."""
+    dialect = connection.dialect
+    if dialect.name == "sqlite":
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
+        sql = compiled.string
+
+        def executemany(rows: list[tuple[Any, ...]]) -> None:
+            connection.exec_driver_sql(sql, rows)
+
+        names = list(compiled.positiontup or ())
+        return (names, executemany) if sorted(names) == sorted(keys) else None  # else: escaped names
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        preparer = dialect.identifier_preparer
+        columns = ", ".join(preparer.format_column(table.c[key]) for key in keys)
+        copy_sql = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
+
+        def copy(rows: list[tuple[Any, ...]]) -> None:
+            cursor = connection.connection.cursor()
+            try:
+                with cursor.copy(copy_sql) as stream:
+                    for row in rows:
+                        stream.write_row(row)
+            except dialect.loaded_dbapi.Error as error:  # as SQLAlchemy would raise it: IntegrityError…
+                raise DBAPIError.instance(copy_sql, None, error, dialect.loaded_dbapi.Error) from error
+            finally:
+                cursor.close()
+
+        return list(keys), copy
+    return None
+
+
+def _batches(rows: Iterable[Mapping[str, Any]]) -> Iterator[list[Mapping[str, Any]]]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, _BATCH)):
+        yield batch
+
+
+def _insert_core(session: Session, table: Table, rows: Iterable[Mapping[str, Any]], run_id: int) -> int:
+    """The plain SQLAlchemy insert, batched; it applies the columns' Python defaults."""
+    count = 0
+    for batch in _batches(rows):
+        session.execute(insert(table), [{**row, "run_id": run_id} for row in batch])
         count += len(batch)
     return count
 
