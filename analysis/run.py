@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing as mp
 import os
@@ -9,7 +10,8 @@ import platform
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -228,6 +230,24 @@ def _campaigns(
     return campaigns, duplicate_of, campaign_of
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (left as it was found afterwards).
+
+    The analysis allocates millions of small containers (token lists, rows, decisions) and creates
+    almost no reference cycles: each automatic full collection walks every live object again for
+    nothing. Measured on 100 K comments: 8.9 s with the collector, 7.4 s without (same results).
+    Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyse(
     items: Sequence[TextItem],
     catalogue: Catalogue | None,
@@ -237,6 +257,17 @@ def analyse(
     params: dict[str, Any] | None = None,
 ) -> AnalysisResult:
     """The whole analysis on loaded items, without touching the database."""
+    with gc_paused():
+        return _analyse(items, catalogue, seed, previous_clusters or {}, params)
+
+
+def _analyse(
+    items: Sequence[TextItem],
+    catalogue: Catalogue | None,
+    seed: int,
+    previous_clusters: dict[str, list[tuple[str, dict[str, float]]]],
+    params: dict[str, Any] | None,
+) -> AnalysisResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     normalised = normalise_many([it.text for it in items])
@@ -262,7 +293,7 @@ def analyse(
         timings["assign"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
-        clusters, cluster_of = _themes(prepared, items, decisions, previous_clusters or {}, seed)
+        clusters, cluster_of = _themes(prepared, items, decisions, previous_clusters, seed)
         timings["themes"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -323,6 +354,11 @@ def run_analysis(engine: Engine, *, catalogue: str | None = None, seed: int = 0,
     Returns the id of the new, complete run. On any failure the run is marked ``failed`` and the
     previous complete run stays the latest.
     """
+    with gc_paused():  # loading and storing 100 K rows allocate as much as analysing them
+        return _run_analysis(engine, catalogue, seed, quiet)
+
+
+def _run_analysis(engine: Engine, catalogue: str | None, seed: int, quiet: bool) -> int:
     resolved = resolve_catalogue(catalogue)
     catalogue_name = resolved.name if resolved is not None else "none"
     if resolved is not None:

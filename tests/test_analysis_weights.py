@@ -1,4 +1,4 @@
-"""Fitting on distinct texts weighted by their copies is fitting on the copies; the background step."""
+"""Fitting on distinct texts weighted by their copies is fitting on the copies; background step, paused GC."""
 
 from __future__ import annotations
 
@@ -117,3 +117,23 @@ def test_themes_with_counts_describe_the_copies(corpus) -> None:  # type: ignore
         assert [w for w, _ in a.terms] == [w for w, _ in b.terms]
         assert [s for _, s in a.terms] == pytest.approx([s for _, s in b.terms], abs=1e-5)
         assert a.is_minority == (a.size == 1)
+
+
+def test_gc_paused_restores_the_collector_as_found() -> None:
+    import gc
+
+    from analysis.run import gc_paused
+
+    assert gc.isenabled()
+
+    def nested() -> None:
+        with gc_paused():
+            assert not gc.isenabled()
+            with gc_paused():
+                assert not gc.isenabled()
+            assert not gc.isenabled()  # the inner block found it off and leaves it off
+            raise ValueError("an error inside still restores the collector")
+
+    with pytest.raises(ValueError, match="still restores"):
+        nested()
+    assert gc.isenabled()
