@@ -26,7 +26,7 @@ from analysis.catalogue import Catalogue, resolve_catalogue
 from analysis.duplicates import DuplicateFinder, DuplicateGroup, compact, is_burst, is_campaign
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare_normalised
-from analysis.text import dictionary_hashes, file_sha256, normalise_many
+from analysis.text import dictionary_hashes, file_sha256, normalise_many, segmenter
 from analysis.themes import ThemeClusterer, describe_themes
 from analysis.themes_store import assign_keys
 from storage import analysis_store
@@ -270,7 +270,7 @@ def _analyse(
 ) -> AnalysisResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
-    normalised = normalise_many([it.text for it in items])
+    normalised = normalise_many([it.text for it in items], meanwhile=segmenter)
     n = len(items)
     # Duplicate detection needs only the normalised texts: on a large corpus it runs in a forked
     # child on the second core while this process segments, vectorises, assigns and clusters.

@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -85,8 +85,12 @@ def _normalise_part(texts: list[str]) -> list[str]:
     return [normalise(t) for t in texts]
 
 
-def normalise_many(texts: Sequence[str]) -> list[str]:
-    """:func:`normalise` of each text (each distinct text once), over the CPU cores for large inputs."""
+def normalise_many(texts: Sequence[str], *, meanwhile: Callable[[], object] | None = None) -> list[str]:
+    """:func:`normalise` of each text (each distinct text once), over the CPU cores for large inputs.
+
+    ``meanwhile`` is called in this process while the workers normalise (the analysis loads the
+    segmenter's dictionary then, which would otherwise leave the cores idle); it is called in any case.
+    """
     distinct = list(dict.fromkeys(texts))
     workers = min(os.cpu_count() or 1, 4)
     if len(distinct) >= PARALLEL_MIN_NORMALISE and workers > 1 and "fork" in mp.get_all_start_methods():
@@ -94,8 +98,13 @@ def normalise_many(texts: Sequence[str]) -> list[str]:
         chunk = -(-len(distinct) // (workers * 2))
         parts = [distinct[i : i + chunk] for i in range(0, len(distinct), chunk)]
         with mp.get_context("fork").Pool(workers) as pool:
-            results = [t for part in pool.map(_normalise_part, parts) for t in part]
+            pending = pool.map_async(_normalise_part, parts)
+            if meanwhile is not None:
+                meanwhile()
+            results = [t for part in pending.get() for t in part]
     else:
+        if meanwhile is not None:
+            meanwhile()
         results = [normalise(t) for t in distinct]
     normal_of = dict(zip(distinct, results, strict=True))
     return [normal_of[t] for t in texts]

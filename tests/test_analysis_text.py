@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from analysis.text import dictionary_hashes, normalise, segmenter, stopwords, strip_markup, to_traditional
 
 
@@ -86,5 +88,9 @@ def test_parallel_normalisation_agrees_with_serial(monkeypatch) -> None:  # type
     import analysis.text as text_module
 
     texts = [f"<p>第{i}則：ＡＰＩ與资料开放 https://x.tw/{i}</p>" for i in range(30)] * 2
-    monkeypatch.setattr(text_module, "PARALLEL_MIN_NORMALISE", 10)
-    assert text_module.normalise_many(texts) == [normalise(t) for t in texts]
+    serial = [normalise(t) for t in texts]
+    for threshold in (10, 10**9):  # forked workers, then this process alone
+        monkeypatch.setattr(text_module, "PARALLEL_MIN_NORMALISE", threshold)
+        calls: list[int] = []
+        assert text_module.normalise_many(texts, meanwhile=partial(calls.append, 1)) == serial
+        assert calls == [1]  # the work meant for the wait is done once, in either case
