@@ -195,7 +195,8 @@ def _campaigns(
     finder: DuplicateFinder, items: Sequence[TextItem], texts: Sequence[str], decisions: Sequence[Decision]
 ) -> tuple[list[dict[str, Any]], dict[int, str], dict[int, str]]:
     """Campaign rows, and for each duplicate item its group's first item and its campaign key."""
-    keys = [compact(t) for t in texts]
+    compacted = {t: compact(t) for t in dict.fromkeys(texts)}  # each distinct text once
+    keys = [compacted[t] for t in texts]
     duplicate_of: dict[int, str] = {}
     campaign_of: dict[int, str] = {}
     campaigns: list[dict[str, Any]] = []
@@ -272,15 +273,15 @@ def _analyse(
     started = time.perf_counter()
     normalised = normalise_many([it.text for it in items], meanwhile=segmenter)
     n = len(items)
+    prepared = prepare_normalised(normalised, catalogue, params)
+    timings["prepare"] = time.perf_counter() - started
     # Duplicate detection needs only the normalised texts: on a large corpus it runs in a forked
-    # child on the second core while this process segments, vectorises, assigns and clusters.
+    # child on the second core while this process assigns (single-threaded) and clusters. Started
+    # here rather than earlier, because segmentation and vectorising already use both cores.
     with in_background(
         lambda: DuplicateFinder(random_state=seed).fit(normalised),
         fork=n >= PARALLEL_DUPLICATES_MIN_ITEMS,
     ) as pending_duplicates:
-        prepared = prepare_normalised(normalised, catalogue, params)
-        timings["prepare"] = time.perf_counter() - started
-
         mark = time.perf_counter()
         summary: dict[str, Any] = {}
         if catalogue is not None and n:
