@@ -269,20 +269,19 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         top = order[:, :3]
         names = [str(c) for c in self.classes_]
         top_codes = [[names[j] for j in row] for row in top.tolist()]
-        top_scores = proba[rows[:, None], top].tolist()
-        confidence = np.where(fits, above_null * (1.0 - 0.5 * closeness), 1.0 - above_null).tolist()
+        top_scores = np.round(proba[rows[:, None], top], 4).tolist()
+        confidence = np.round(np.where(fits, above_null * (1.0 - 0.5 * closeness), 1.0 - above_null), 4)
+        confidence = confidence.tolist()
         uncertain = ((closeness >= self.uncertain_ratio) & (k > 1)).tolist()
         best = order[:, 0].tolist()
         decisions: list[Decision] = []
         for i, fit in enumerate(fits.tolist()):
-            candidates = tuple(
-                (code, round(score, 4)) for code, score in zip(top_codes[i], top_scores[i], strict=True)
-            )
+            candidates = tuple(zip(top_codes[i], top_scores[i], strict=True))
             if not fit:
-                decisions.append(Decision(NONE, None, round(confidence[i], 4), candidates))
+                decisions.append(Decision(NONE, None, confidence[i], candidates))
             else:
                 status = "uncertain" if uncertain[i] else "assigned"
-                decisions.append(Decision(status, names[best[i]], round(confidence[i], 4), candidates))
+                decisions.append(Decision(status, names[best[i]], confidence[i], candidates))
         return decisions
 
     def predict(self, X: Any) -> np.ndarray:
