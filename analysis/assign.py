@@ -123,30 +123,56 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = X.shape[1]
         rng = np.random.default_rng(self.random_state)
 
-        # Round 0: cosine to the catalogue text, then one step of pseudo-relevance feedback
-        # (Rocchio): each prototype moves towards the items that match it most clearly.
+        self.prototypes_, self.lexical_ = self._feedback(X, proto, weight, rng)
+        scores = self._self_train(X, self.prototypes_, self.lexical_, weight, rng)
+        proba = self.predict_proba(X)
+        # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
+        # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
+        self.gate_ = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state).fit(
+            X, self._prototype_matrix(X.shape[1]), proba.argmax(axis=1), sample_weight=weight
+        )
+        self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
+        self.n_pseudo_labels_ = int(
+            self._select_seeds(scores, self._null_threshold(scores, weight), rng, weight).sum()
+        )
+        return X, proba
+
+    def _feedback(
+        self, X: sp.csr_matrix, proto: sp.csr_matrix, weight: np.ndarray, rng: np.random.Generator
+    ) -> tuple[sp.csr_matrix, np.ndarray]:
+        """Cosine to the catalogue text, then pseudo-relevance feedback (Rocchio): each prototype moves
+        towards the items that match it most clearly. Returns the prototypes and the items' scores."""
+        k = proto.shape[0]
         lexical = np.asarray((X @ proto.T).todense(), dtype=np.float64)
         self.null_threshold_ = self._null_threshold(lexical, weight)
         base = proto
         for _prf in range(self.prf_rounds if X.shape[0] > 0 and self.prf_weight > 0 else 0):
             taken = self._select_seeds(lexical, self.null_threshold_, rng, weight)
-            best = lexical.argmax(axis=1) if X.shape[0] else np.zeros(0, dtype=np.int64)
+            best = lexical.argmax(axis=1)
             rows = []
             for j in range(k):
                 members = np.flatnonzero((taken > 0) & (best == j))
                 if members.size:
                     counts = taken[members].astype(np.float32)
-                    mean = sp.csr_matrix(counts / counts.sum()) @ X[members]
-                    centroid = normalize(sp.csr_matrix(mean))
+                    centroid = normalize(sp.csr_matrix(sp.csr_matrix(counts / counts.sum()) @ X[members]))
                     rows.append(normalize((1 - self.prf_weight) * base[j] + self.prf_weight * centroid))
                 else:
                     rows.append(base[j])
             proto = sp.vstack(rows, format="csr")
             lexical = np.asarray((X @ proto.T).todense(), dtype=np.float64)
             self.null_threshold_ = self._null_threshold(lexical, weight)
-        self.prototypes_ = proto
-        self.lexical_ = lexical
+        return proto, lexical
 
+    def _self_train(
+        self,
+        X: sp.csr_matrix,
+        proto: sp.csr_matrix,
+        lexical: np.ndarray,
+        weight: np.ndarray,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        """``n_iter`` rounds of a classifier trained on pseudo-labels (none by default); final scores."""
+        k = proto.shape[0]
         self.classifier_: LogisticRegression | None = None
         scores = lexical
         for _round in range(self.n_iter if k > 1 else 0):
@@ -162,17 +188,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             classifier.fit(train_x, train_y, sample_weight=np.concatenate([taken[labelled], np.ones(k)]))
             self.classifier_ = classifier
             scores = self._classifier_scores(X)
-        proba = self.predict_proba(X)
-        # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
-        # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
-        self.gate_ = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state).fit(
-            X, self._prototype_matrix(X.shape[1]), proba.argmax(axis=1), sample_weight=weight
-        )
-        self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
-        self.n_pseudo_labels_ = int(
-            self._select_seeds(scores, self._null_threshold(scores, weight), rng, weight).sum()
-        )
-        return X, proba
+        return scores
 
     def _null_threshold(self, scores: np.ndarray, weight: np.ndarray) -> float:
         """A low quantile of runner-up scores: below it, a match is weaker than a typical unrelated one."""
