@@ -31,6 +31,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator
 
 _NOT_CONTENT = re.compile(r"[\W_]+", re.UNICODE)
@@ -75,23 +77,6 @@ def shingle_hashes(texts: Sequence[str], size: int) -> tuple[np.ndarray, np.ndar
     hashed = (packed * _GOLDEN) >> np.uint64(32)
     gram_starts = np.concatenate([[0], np.cumsum(n_grams)[:-1]])
     return hashed, gram_starts
-
-
-class _UnionFind:
-    def __init__(self, n: int) -> None:
-        self.parent = list(range(n))
-
-    def find(self, i: int) -> int:
-        while self.parent[i] != i:
-            self.parent[i] = self.parent[self.parent[i]]
-            i = self.parent[i]
-        return i
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # The smaller index stays root so that the group's first item leads it.
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
@@ -142,18 +127,19 @@ class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
             signatures[:, p] = np.minimum.reduceat(buffer, starts)
         return signatures
 
-    def _candidate_pairs(self, signatures: np.ndarray) -> list[tuple[int, int]]:
+    def _candidate_pairs(self, signatures: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """LSH banding (bands of ``band_rows`` rows), vectorised: rows sharing a band bucket are candidates;
         each is checked against its bucket's first row and kept when the estimated Jaccard similarity
         reaches the threshold (datasketch's ``MinHashLSH`` does the same banding one item at a time,
-        ~3 K items/s here, too slow for 100 K comments).
+        ~3 K items/s here, too slow for 100 K comments). Returns the pairs as two index arrays (a pair
+        may repeat across bands).
         """
         n, num_perm = signatures.shape
         rows = self.band_rows
         multipliers = np.random.default_rng(self.random_state + 1).integers(
             1, 1 << 62, size=rows, dtype=np.uint64
         ) | np.uint64(1)
-        pairs: set[tuple[int, int]] = set()
+        firsts, seconds = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.int64)]
         for band in range(num_perm // rows):
             block = signatures[:, band * rows : (band + 1) * rows]
             bucket = (block * multipliers).sum(axis=1, dtype=np.uint64)  # wraps: a hash, not a sum
@@ -165,37 +151,49 @@ class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
             a, b = first[others], order[others]
             if a.size == 0:
                 continue
-            similarity = (signatures[a] == signatures[b]).mean(axis=1)
-            keep = similarity >= self.threshold
-            pairs.update(zip(a[keep].tolist(), b[keep].tolist(), strict=True))
-        return sorted(pairs)
+            keep = (signatures[a] == signatures[b]).mean(axis=1) >= self.threshold
+            firsts.append(a[keep])
+            seconds.append(b[keep])
+        return np.concatenate(firsts), np.concatenate(seconds)
 
     def fit(self, texts: Sequence[str], y: Any = None) -> DuplicateFinder:
-        """``texts`` are normalised texts; sets ``groups_`` (only groups of two or more) and ``n_unique_``."""
-        keys = [compact(t) for t in texts]
-        first_of: dict[str, int] = {}
-        union = _UnionFind(len(keys))
-        for i, key in enumerate(keys):
-            if key in first_of:
-                union.union(first_of[key], i)
-            else:
-                first_of[key] = i
-        shortest = max(self.min_chars, self.shingle_size)
-        distinct = np.array([i for i in first_of.values() if len(keys[i]) >= shortest], dtype=np.int64)
-        if distinct.size > 1:
-            signatures = self.signatures([keys[i] for i in distinct])
-            for a, b in self._candidate_pairs(signatures):
-                union.union(int(distinct[a]), int(distinct[b]))
-        members: dict[int, list[int]] = {}
-        for i in range(len(keys)):
-            members.setdefault(union.find(i), []).append(i)
+        """``texts`` are normalised texts; sets ``groups_`` (only groups of two or more) and ``n_unique_``.
+
+        Equal contents (compacted texts) are one node each; near-duplicate pairs among the distinct
+        contents long enough to shingle join nodes; the groups are the connected components, listed by
+        their first member, each with its members in order.
+        """
+        compacted = {t: compact(t) for t in dict.fromkeys(texts)}  # each distinct text once
+        key_index: dict[str, int] = {}
+        node = np.fromiter(
+            (key_index.setdefault(compacted[t], len(key_index)) for t in texts),
+            dtype=np.int64,
+            count=len(texts),
+        )
+        keys = list(key_index)
+        lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+        long_enough = np.flatnonzero(lengths >= max(self.min_chars, self.shingle_size))
+        a = b = np.zeros(0, dtype=np.int64)
+        if long_enough.size > 1:
+            a, b = self._candidate_pairs(self.signatures([keys[i] for i in long_enough]))
+            a, b = long_enough[a], long_enough[b]
+        graph = sp.coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(len(keys), len(keys)))
+        _, component = connected_components(graph, directed=False)
+        group = component[node]
+        # Items by group, each group's members in order; groups listed by their first member.
+        order = np.lexsort((np.arange(group.size), group))
+        bounds = np.flatnonzero(np.r_[True, group[order][1:] != group[order][:-1], True])
+        starts, ends = bounds[:-1], bounds[1:]
+        shared = np.flatnonzero(ends - starts > 1)
+        shared = shared[np.argsort(order[starts[shared]], kind="stable")]
         groups = []
-        for root in sorted(members):
-            group = members[root]
-            if len(group) > 1:
-                groups.append(DuplicateGroup(tuple(group), len({keys[i] for i in group}) == 1))
+        for g in shared.tolist():
+            members = order[starts[g] : ends[g]]
+            groups.append(
+                DuplicateGroup(tuple(members.tolist()), bool((node[members] == node[members[0]]).all()))
+            )
         self.groups_ = groups
-        self.n_unique_ = len(members)
+        self.n_unique_ = int(starts.size)
         return self
 
 
