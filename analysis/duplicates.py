@@ -157,7 +157,8 @@ class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
         return np.concatenate(firsts), np.concatenate(seconds)
 
     def fit(self, texts: Sequence[str], y: Any = None) -> DuplicateFinder:
-        """``texts`` are normalised texts; sets ``groups_`` (only groups of two or more) and ``n_unique_``.
+        """``texts`` are normalised texts; sets ``groups_`` (only groups of two or more), ``n_unique_`` and
+        ``contents_`` (each text compacted: what :func:`is_campaign` measures).
 
         Equal contents (compacted texts) are one node each; near-duplicate pairs among the distinct
         contents long enough to shingle join nodes; the groups are the connected components, listed by
@@ -194,6 +195,7 @@ class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
             )
         self.groups_ = groups
         self.n_unique_ = int(starts.size)
+        self.contents_ = [keys[i] for i in node.tolist()]
         return self
 
 

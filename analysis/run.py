@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 
 from analysis.assign import NONE, Decision
 from analysis.catalogue import Catalogue, resolve_catalogue
-from analysis.duplicates import DuplicateFinder, DuplicateGroup, compact, is_burst, is_campaign
+from analysis.duplicates import DuplicateFinder, DuplicateGroup, is_burst, is_campaign
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare_normalised
 from analysis.text import dictionary_hashes, file_sha256, normalise_many, segmenter
@@ -192,11 +192,10 @@ def _themes(
 
 
 def _campaigns(
-    finder: DuplicateFinder, items: Sequence[TextItem], texts: Sequence[str], decisions: Sequence[Decision]
+    finder: DuplicateFinder, items: Sequence[TextItem], decisions: Sequence[Decision]
 ) -> tuple[list[dict[str, Any]], dict[int, str], dict[int, str]]:
     """Campaign rows, and for each duplicate item its group's first item and its campaign key."""
-    compacted = {t: compact(t) for t in dict.fromkeys(texts)}  # each distinct text once
-    keys = [compacted[t] for t in texts]
+    keys = finder.contents_
     duplicate_of: dict[int, str] = {}
     campaign_of: dict[int, str] = {}
     campaigns: list[dict[str, Any]] = []
@@ -299,7 +298,7 @@ def _analyse(
 
         mark = time.perf_counter()
         finder = pending_duplicates.result()
-    campaigns, duplicate_of, campaign_of = _campaigns(finder, items, prepared.texts, decisions)
+    campaigns, duplicate_of, campaign_of = _campaigns(finder, items, decisions)
     timings["duplicates"] = time.perf_counter() - mark
 
     listed: dict[int, list[list[Any]]] = {}
