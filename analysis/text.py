@@ -28,6 +28,10 @@ _MARKDOWN = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)")
 _SPACE = re.compile(r"\s+")
 # Every markup pattern above needs one of these; most comments hold none, and skip the four passes.
 _MARKUP_HINT = re.compile(r"[<&\[@]|://|www\.", re.IGNORECASE)
+# Full-width ASCII and the ideographic space, as NFKC maps them: most comments hold nothing else that
+# NFKC changes (their "，" and "！"), and a translation table is cheaper than normalising (a test checks
+# that the result equals NFKC's on every code point).
+_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A token worth keeping: at least one letter, digit or CJK character.
 # a term is a CJK word, or a Latin/digit word of two or more characters with a letter in it (API, PM2.5,
@@ -71,7 +75,7 @@ def to_traditional(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Markup stripped, NFKC (full-width → half-width), Traditional script, single spaces, lower case."""
-    text = strip_markup(text)
+    text = strip_markup(text).translate(_FULL_WIDTH)
     if not unicodedata.is_normalized("NFKC", text):  # a quick check, far cheaper than normalising
         text = unicodedata.normalize("NFKC", text)
     text = to_traditional(text)

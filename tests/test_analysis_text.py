@@ -94,3 +94,14 @@ def test_parallel_normalisation_agrees_with_serial(monkeypatch) -> None:  # type
         calls: list[int] = []
         assert text_module.normalise_many(texts, meanwhile=partial(calls.append, 1)) == serial
         assert calls == [1]  # the work meant for the wait is done once, in either case
+
+
+def test_full_width_table_agrees_with_nfkc_everywhere() -> None:
+    import unicodedata
+
+    from analysis.text import _FULL_WIDTH
+
+    every = "".join(chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c < 0xE000)
+    translated = every.translate(_FULL_WIDTH)
+    assert unicodedata.normalize("NFKC", translated) == unicodedata.normalize("NFKC", every)
+    assert normalise("ＡＰＩ，開放！　資料") == "api,開放! 資料"
