@@ -37,18 +37,23 @@ DEFAULT_PARAMS: dict[str, Any] = {
 
 @dataclass(slots=True)
 class PreparedCorpus:
-    """Normalised texts, their tokens and the fitted lexical space (items first, then catalogue rows)."""
+    """Normalised texts and the fitted lexical space.
+
+    ``unique_X`` has one row per distinct normalised text (catalogue rows are in ``prototypes``);
+    ``inverse`` gives each item's row in it, so the items' matrix is ``X == unique_X[inverse]``.
+    """
 
     texts: list[str]
-    tokens: list[list[str]]
     vectorizer: LexicalVectorizer
-    X: sp.csr_matrix
+    unique_X: sp.csr_matrix
+    inverse: np.ndarray
     prototypes: sp.csr_matrix | None
     extra: dict[str, Any] = field(default_factory=dict)
-    # Rows of the distinct normalised texts, and for each item the index of its distinct row:
-    # ``X == unique_X[inverse]``.
-    unique_X: sp.csr_matrix | None = None
-    inverse: np.ndarray | None = None
+
+    @property
+    def X(self) -> sp.csr_matrix:
+        """One row per item (built on demand: the analysis itself works on the distinct rows)."""
+        return self.unique_X[self.inverse] if self.inverse.size else self.unique_X[:0]
 
 
 def commitment_document(entry_title: str, description: str, keywords: Sequence[str], repeat: int) -> str:
@@ -83,7 +88,6 @@ def prepare_normalised(
     )
     unique_texts = list(index_of)
     unique_tokens = seg.cut_many(unique_texts)
-    tokens = [unique_tokens[i] for i in inverse]
     docs = list(zip(unique_texts, unique_tokens, strict=True))
     cat_docs: list[tuple[str, list[str]]] = []
     if catalogue is not None:
@@ -97,12 +101,8 @@ def prepare_normalised(
     )
     matrix = vectorizer.fit_transform(docs + cat_docs)
     n = len(docs)
-    unique_X = matrix[:n]
-    X = unique_X[inverse] if len(normalised) else matrix[:0]
     prototypes = matrix[n:] if cat_docs else None
-    return PreparedCorpus(
-        list(normalised), tokens, vectorizer, X, prototypes, unique_X=unique_X, inverse=inverse
-    )
+    return PreparedCorpus(list(normalised), vectorizer, matrix[:n], inverse, prototypes)
 
 
 def assign(
@@ -131,8 +131,6 @@ def assign(
 def _fit_decide(
     assigner: CommitmentAssigner, prepared: PreparedCorpus
 ) -> tuple[CommitmentAssigner, list[Decision]]:
-    if prepared.unique_X is None or prepared.inverse is None:
-        return assigner, assigner.fit_decide(prepared.X)
     # Fitted and decided once per distinct text, each weighted by its number of copies (repeated
     # texts weigh in the score distributions that set ``none``): a decision depends on the row
     # alone, so equal rows get equal decisions.

@@ -86,12 +86,9 @@ def _theme_rows(
         return [], {}
     n_words = prepared.vectorizer.n_word_features_
     vocabulary = prepared.vectorizer.words_.get_feature_names_out()
-    if prepared.unique_X is not None and prepared.inverse is not None:
-        distinct, first, row_of = np.unique(prepared.inverse[members], return_index=True, return_inverse=True)
-        X, copies = prepared.unique_X[distinct], np.bincount(row_of)
-        exemplar = members[first]  # the first item of each distinct row
-    else:
-        X, copies, row_of, exemplar = prepared.X[members], None, np.arange(members.size), members
+    distinct, first, row_of = np.unique(prepared.inverse[members], return_index=True, return_inverse=True)
+    X, copies = prepared.unique_X[distinct], np.bincount(row_of)
+    exemplar = members[first]  # the first item of each distinct row
     init = None
     if previous:
         # The previous themes' word centroids, placed in this run's feature space (words only).
@@ -105,7 +102,7 @@ def _theme_rows(
     clusterer = ThemeClusterer(init_centroids=init, random_state=seed).fit(X, sample_weight=copies)
     words = X[:, :n_words].tocsr()
     themes = describe_themes(clusterer.labels_, clusterer.reduced_, words, vocabulary, sample_weight=copies)
-    row_weight = np.ones(X.shape[0]) if copies is None else copies.astype(np.float64)
+    row_weight = copies.astype(np.float64)
     centroids = []
     for theme in themes:
         rows = np.asarray(theme.members)

@@ -22,8 +22,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     catalogue = load_catalogue(path)
     texts, _ = _corpus(7)
     prepared = prepare(texts, catalogue)
-    assert prepared.unique_X is not None
-    assert prepared.inverse is not None
     counts = np.bincount(prepared.inverse)
     assert counts.max() > 1, "the corpus repeats texts, or this test checks nothing"
     # The copies laid out one after another, in the order of the distinct rows.
