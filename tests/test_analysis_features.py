@@ -58,3 +58,25 @@ def test_lexical_blocks_counted_in_a_child_equal_those_counted_here(monkeypatch)
     assert (inline != forked).nnz == 0
     # The character block fitted in the child came back fitted: new texts transform as before.
     assert (vectorizer.transform(documents[:3]) != inline[:3]).nnz == 0
+
+
+def _tokens(tokens: list[str]) -> list[str]:
+    return tokens
+
+
+@pytest.mark.parametrize(("min_df", "max_df"), [(1, 1.0), (1, 0.5), (2, 0.8)])
+def test_word_tfidf_matches_sklearn(min_df: int, max_df: float) -> None:
+    from analysis.features import WordTfidf
+    from analysis.text import segmenter
+
+    documents = [segmenter().cut(t) for t in TEXTS] + [["資料", "開放", "資料"], [], ["青年", "api"]]
+    reference = TfidfVectorizer(analyzer=_tokens, sublinear_tf=True, min_df=min_df, max_df=max_df)
+    expected = reference.fit_transform(documents)
+    ours = WordTfidf(min_df, max_df)
+    got = ours.fit_transform(documents)
+    assert list(ours.get_feature_names_out()) == list(reference.get_feature_names_out())
+    assert ours.vocabulary_ == reference.vocabulary_
+    np.testing.assert_allclose(got.toarray(), expected.toarray(), atol=1e-6)
+    queries = [["資料", "新詞"], ["未知"], []]
+    expected_queries = reference.transform(queries).toarray()
+    np.testing.assert_allclose(ours.transform(queries).toarray(), expected_queries, atol=1e-6)
