@@ -15,10 +15,6 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.preprocessing import normalize
 
-from analysis.parallel import in_background
-
-PARALLEL_MIN_DOCUMENTS = 20000  # below this, counting both blocks here is quicker than forking
-
 
 def _cjk_char_ngrams(text: str, n_min: int, n_max: int) -> list[str]:
     """Character n-grams within runs of non-space characters (never straddling two Latin words)."""
@@ -200,14 +196,8 @@ class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         tokens = [list(d[1]) for d in documents]
         # max_df above 1/2 of a tiny corpus would drop everything: relax it for small inputs.
         self.words_, self.chars_ = self._vectorizers(1.0 if len(documents) < 20 else self.max_df)
-        chars = self.chars_
-        # The two blocks are independent: on a large corpus the character block is counted in a
-        # forked child on the other core while this process counts words.
-        with in_background(
-            lambda: (chars, chars.fit_transform(texts)), fork=len(documents) >= PARALLEL_MIN_DOCUMENTS
-        ) as pending:
-            word_block = self.words_.fit_transform(tokens)
-            self.chars_, char_block = pending.result()
+        word_block = self.words_.fit_transform(tokens)
+        char_block = self.chars_.fit_transform(texts)
         return self._stack(word_block, char_block)
 
     def transform(self, documents: Sequence[tuple[str, Sequence[str]]]) -> sp.csr_matrix:

@@ -45,21 +45,6 @@ def test_char_ngram_tfidf_refuses_long_grams() -> None:
         CharNgramTfidf(2, 4, min_df=1, max_df=1.0)
 
 
-def test_lexical_blocks_counted_in_a_child_equal_those_counted_here(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import analysis.features as features
-    from analysis.features import LexicalVectorizer
-    from analysis.text import segmenter
-
-    documents = [(t, segmenter().cut(t)) for t in TEXTS * 4]
-    inline = LexicalVectorizer(max_df=1.0).fit_transform(documents)
-    monkeypatch.setattr(features, "PARALLEL_MIN_DOCUMENTS", 2)
-    vectorizer = LexicalVectorizer(max_df=1.0)
-    forked = vectorizer.fit_transform(documents)
-    assert (inline != forked).nnz == 0
-    # The character block fitted in the child came back fitted: new texts transform as before.
-    assert (vectorizer.transform(documents[:3]) != inline[:3]).nnz == 0
-
-
 def _tokens(tokens: list[str]) -> list[str]:
     return tokens
 
