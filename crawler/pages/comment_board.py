@@ -32,7 +32,8 @@ def _comment(raw: Mapping[str, Any], policy_uuid: str, url: str, parent: str | N
     is_deleted = bool(raw.get("isDeleted")) or text == DELETED_TEXT
     # cdate is UTC [V]; beforeNow is the same instant in Taiwan time, used only when cdate is absent.
     created = parse_site_datetime(raw.get("cdate"), utc=True) or parse_site_datetime(raw.get("beforeNow"))
-    author = raw.get("author") if isinstance(raw.get("author"), Mapping) else {}
+    author_raw = raw.get("author")
+    author: Mapping[str, Any] = author_raw if isinstance(author_raw, Mapping) else {}
     parent_uid = to_int(raw.get("parentMsgUid"))
     return Comment(
         msg_uid=str(msg_uid),

@@ -23,10 +23,10 @@ def parse_policy_detail(page: Any, url: str) -> Policy:
     """The consultation on a detail page; comments are not in this HTML (they come from the board JSON)."""
     page_source(page, url)
     sel = selector_of(page)
-    block = sel.css("#policyDetail, .policy_detail")
-    if not block:
+    blocks = sel.css("#policyDetail, .policy_detail")
+    if not blocks:
         raise LayoutError(url, "no #policyDetail block")
-    block = block[0]
+    block = blocks[0]
     uuid = clean(block.attrib.get("data-uuid")) or uuid_from_url(url)
     if not uuid:
         raise LayoutError(url, "no consultation uuid (data-uuid or /detail/{uuid} in the URL)")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import create_engine
 
 from storage.models import Base
@@ -14,15 +17,19 @@ target_metadata = Base.metadata
 def run_migrations() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        url = config.get_main_option("sqlalchemy.url")
-        engine = config.attributes.get("engine") or create_engine(url)
+        engine = config.attributes.get("engine")
+        if engine is None:
+            url = config.get_main_option("sqlalchemy.url")
+            if not url:
+                raise RuntimeError("migrations need a connection, an engine or sqlalchemy.url")
+            engine = create_engine(url)
         with engine.begin() as conn:
             _run(conn)
     else:
         _run(connection)
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Migrations name plain SQL types, never the models' Python-side decorators."""
     from storage.models import UTCDateTime
 
