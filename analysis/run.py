@@ -27,7 +27,7 @@ from analysis.duplicates import DuplicateFinder, DuplicateGroup, is_burst, is_ca
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare_normalised
 from analysis.text import dictionary_hashes, file_sha256, normalise_many, segmenter
-from analysis.themes import ThemeClusterer, describe_themes
+from analysis.themes import ThemeClusterer, describe_themes, weighted_mean
 from analysis.themes_store import assign_keys
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
@@ -102,11 +102,10 @@ def _theme_rows(
     clusterer = ThemeClusterer(init_centroids=init, random_state=seed).fit(X, sample_weight=copies)
     words = X[:, :n_words].tocsr()
     themes = describe_themes(clusterer.labels_, clusterer.reduced_, words, vocabulary, sample_weight=copies)
-    row_weight = copies.astype(np.float64)
     centroids = []
     for theme in themes:
         rows = np.asarray(theme.members)
-        mean = np.asarray(row_weight[rows] @ words[rows]).ravel() / row_weight[rows].sum()
+        mean = weighted_mean(words[rows], copies[rows].astype(np.float64))
         top = np.lexsort((np.arange(mean.size), -mean))[:30]
         centroids.append({str(vocabulary[j]): round(float(mean[j]), 5) for j in top if mean[j] > 0})
     keys = assign_keys(scope, centroids, previous)

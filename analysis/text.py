@@ -186,17 +186,10 @@ class Segmenter:
                 results = [tokens for part in pool.map(_cut_part, parts) for tokens in part]
             _FORKED = None
         else:
-            results = [self._cut_block(b) for b in blocks]
+            results = [self.cut(b) for b in blocks]
         cache = dict(zip(blocks, results, strict=True))
         by_text = {t: [w for b in parts for w in cache[b]] for t, parts in zip(distinct, pieces, strict=True)}
         return [by_text[t] for t in texts]
-
-    def _cut_block(self, block: str) -> list[str]:
-        return [
-            token
-            for token in self._tokenizer.cut(block, HMM=False)
-            if token.strip() and token not in self._stop and _WORDLIKE.search(token.strip())
-        ]
 
 
 PARALLEL_MIN_CHARS = 200_000  # below this (~0.8 s of jieba), starting workers costs more than it saves
@@ -205,7 +198,7 @@ _FORKED: Segmenter | None = None
 
 def _cut_part(blocks: list[str]) -> list[list[str]]:
     assert _FORKED is not None
-    return [_FORKED._cut_block(b) for b in blocks]
+    return [_FORKED.cut(b) for b in blocks]
 
 
 _SEGMENTER: Segmenter | None = None

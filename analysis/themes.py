@@ -227,11 +227,11 @@ def describe_themes(
     """
     weight = sample_counts(sample_weight, labels.shape[0]).astype(np.float64)
     themes: list[Theme] = []
-    overall = _weighted_mean(word_matrix, weight) if word_matrix.shape[0] else np.zeros(0)
+    overall = weighted_mean(word_matrix, weight) if word_matrix.shape[0] else np.zeros(0)
     clusters = [np.flatnonzero(labels == c) for c in np.unique(labels)]
     clusters.sort(key=lambda m: (-weight[m].sum(), int(m[0])))
     for members in clusters:
-        inside = _weighted_mean(word_matrix[members], weight[members])
+        inside = weighted_mean(word_matrix[members], weight[members])
         distinct = inside - overall if len(clusters) > 1 else inside
         order = np.lexsort((np.arange(distinct.size), -distinct))[:n_terms]
         terms = tuple((str(vocabulary[j]), round(float(distinct[j]), 5)) for j in order if inside[j] > 0)
@@ -246,7 +246,7 @@ def describe_themes(
     return themes
 
 
-def _weighted_mean(matrix: sp.csr_matrix, weight: np.ndarray) -> np.ndarray:
+def weighted_mean(matrix: sp.csr_matrix, weight: np.ndarray) -> np.ndarray:
     """The mean row of ``matrix`` with each row counted ``weight`` times."""
     total = float(weight.sum())
     if total == 0:
@@ -254,4 +254,4 @@ def _weighted_mean(matrix: sp.csr_matrix, weight: np.ndarray) -> np.ndarray:
     return np.asarray(weight @ matrix, dtype=np.float64).ravel() / total
 
 
-__all__ = ["Theme", "ThemeClusterer", "describe_themes"]
+__all__ = ["Theme", "ThemeClusterer", "describe_themes", "weighted_mean"]
