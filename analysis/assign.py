@@ -107,7 +107,10 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def fit_decide(self, X: Any, sample_weight: Any = None) -> list[Decision]:
         """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed."""
         X, proba = self._fit(X, sample_weight)
-        fits = self.gate_.fits(X, np.argmax(proba, axis=1), clusters=self.gate_.clusters_)
+        best = np.argmax(proba, axis=1)
+        fits = self.gate_.fits(
+            X, best, clusters=self.gate_.clusters_, own=self._own_evidence(self.lexical_, best)
+        )
         return self._decisions(proba, fits, self.gate_.strength(X))
 
     def _fit(self, X: Any, sample_weight: Any) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -268,8 +271,18 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         the best candidate beats the second.
         """
         proba = self.predict_proba(X)
-        fits = self.gate_.fits(X, np.argmax(proba, axis=1))
+        best = np.argmax(proba, axis=1)
+        fits = self.gate_.fits(X, best, own=self._own_evidence(self.lexical_scores(X), best))
         return self._decisions(proba, fits, self.gate_.strength(X))
+
+    @staticmethod
+    def _own_evidence(lexical: np.ndarray, best: np.ndarray) -> np.ndarray:
+        """Rows that share something with their best commitment's (feedback) prototype: only these may
+        be supported by their cluster (with a lean catalogue most on-topic comments share no word with
+        the catalogue text itself, yet do with the words the corpus uses for that commitment)."""
+        if lexical.shape[0] == 0:
+            return np.zeros(0, dtype=bool)
+        return np.asarray(lexical[np.arange(lexical.shape[0]), best] > 0)
 
     def _decisions(self, proba: np.ndarray, fits: np.ndarray, above_null: np.ndarray) -> list[Decision]:
         """Decisions from class probabilities, the gate's verdicts and the evidence strength (vectorised:

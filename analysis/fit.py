@@ -13,7 +13,12 @@ decision is taken here on two other grounds:
    clusters per commitment). A cluster where few members carry evidence is a coherent theme of its
    own: its members are ``none`` even when one of them shares a word with a commitment. A cluster
    where most members carry evidence and most of those agree on one commitment supports its weaker
-   members that lean to that same commitment.
+   members that lean to that same commitment; so does a cluster where fewer (but not few) members
+   carry evidence and nearly all of those agree. The second rule matters for lean catalogues (a
+   title and no keywords): most comments on a topic then share no word with its title, and the
+   clear minority that does is what says which topic the cluster is about. A supported member must
+   carry some evidence of its own for that commitment, but the assigner may measure it against its
+   feedback prototypes (the words the corpus uses for the commitment), not only the catalogue text.
 
 Both rules use shares, not tuned scores, and the cluster rules are kept per cluster so rows given to
 :meth:`EvidenceGate.fits` later are judged by the cluster they fall in.
@@ -83,6 +88,13 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
     support_share, support_purity: a cluster where at least ``support_share`` of members carry evidence,
         and at least ``support_purity`` of those lean to one commitment, supports that commitment for its
         weaker members leaning the same way.
+    agreement_purity: a cluster where at least ``offtopic_share`` (but less than ``support_share``) of
+        members carry evidence supports a commitment when at least this share of them (and at least
+        ``min_agreeing`` rows' worth of copies) lean to it — provided the corpus as a whole shows
+        evidence beyond the null: its estimated none share (π0) is at most ``agreement_max_none``.
+        When nearly every item looks like the null (a catalogue that fits nothing; measured π0 ≥ 0.98
+        on the devsets then, ≤ 0.76 for every real catalogue), a pure cluster of scattered matches is
+        a shared generic word, not a topic.
     n_components: SVD dimensions for clustering.
     random_state: seed for the SVD, the sample and k-means.
     """
@@ -95,6 +107,9 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         offtopic_share: float = 0.25,
         support_share: float = 0.5,
         support_purity: float = 0.5,
+        agreement_purity: float = 0.8,
+        min_agreeing: int = 3,
+        agreement_max_none: float = 0.9,
         n_components: int = 100,
         random_state: int = 0,
     ) -> None:
@@ -104,6 +119,9 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         self.offtopic_share = offtopic_share
         self.support_share = support_share
         self.support_purity = support_purity
+        self.agreement_purity = agreement_purity
+        self.min_agreeing = min_agreeing
+        self.agreement_max_none = agreement_max_none
         self.n_components = n_components
         self.random_state = random_state
 
@@ -131,6 +149,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         n_clusters = int(self.clusters_.max()) + 1 if self.clusters_.size else 0
         # Per cluster: -1 = no rule, -2 = off-topic theme, j >= 0 = supports commitment j.
         self.cluster_rule_ = np.full(n_clusters, -1, dtype=np.int64)
+        lean_support = self.none_share_ <= self.agreement_max_none
         for c in range(n_clusters):
             members = np.flatnonzero(self.clusters_ == c)
             with_evidence = members[evident[members]]
@@ -141,7 +160,12 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
                 continue
             counts = np.bincount(best[with_evidence], weights=weight[with_evidence], minlength=k)
             dominant = int(counts.argmax())
-            if share >= self.support_share and counts[dominant] >= self.support_purity * evidence_weight:
+            agreeing = counts[dominant]
+            most_agree = share >= self.support_share and agreeing >= self.support_purity * evidence_weight
+            nearly_all_agree = lean_support and agreeing >= max(
+                self.agreement_purity * evidence_weight, self.min_agreeing
+            )
+            if most_agree or nearly_all_agree:
                 self.cluster_rule_[c] = dominant
         return self
 
@@ -192,11 +216,14 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         ranks = np.searchsorted(self.null_scores_, best, side="right")
         return np.asarray(ranks / max(1, self.null_scores_.size), dtype=np.float64)
 
-    def fits(self, X: Any, best: Any, clusters: Any = None) -> np.ndarray:
+    def fits(self, X: Any, best: Any, clusters: Any = None, own: Any = None) -> np.ndarray:
         """``True`` where the row fits its best commitment ``best[i]``; ``False`` means ``none``.
 
         ``clusters``: the rows' cluster indices when already known (``clusters_`` for the fitted rows),
-        which saves projecting and predicting them again.
+        which saves projecting and predicting them again. ``own``: per row, whether it carries any
+        evidence of its own for ``best[i]`` (the assigner passes its feedback-prototype scores > 0);
+        by default, a score > 0 against the catalogue text. A cluster lends its commitment only to
+        such rows, never to one that shares nothing with that commitment.
         """
         check_is_fitted(self, "cluster_rule_")
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
@@ -208,10 +235,9 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         if clusters is None:
             clusters = self.kmeans_.predict(normalize(self.svd_.transform(X)))
         rules = self.cluster_rule_[np.asarray(clusters, dtype=np.int64)]
-        # Support needs some evidence of the row's own: a cluster never lends a commitment to a row
-        # that shares nothing with its text.
-        own = scores[np.arange(X.shape[0]), np.clip(best, 0, scores.shape[1] - 1)] > 0
-        supported = (rules >= 0) & (rules == best) & own
+        if own is None:
+            own = scores[np.arange(X.shape[0]), np.clip(best, 0, scores.shape[1] - 1)] > 0
+        supported = (rules >= 0) & (rules == best) & np.asarray(own, dtype=bool)
         return np.where(rules == -2, False, evident | supported)
 
 
