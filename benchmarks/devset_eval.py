@@ -10,7 +10,7 @@ by reading the comments) and leaves 4 out to measure ``none``; topics_alt.csv le
 including the second-largest conversation.
 
 ``--catalogue join`` evaluates real join.gov.tw comments instead (benchmarks/devset/join_comments.csv,
-5 consultations in join_topics.csv, 2 left out as ``none``; sources in benchmarks/devset/README.md).
+11 consultations in join_topics.csv, 4 left out as ``none``; sources in benchmarks/devset/README.md).
 """
 
 from __future__ import annotations
