@@ -7,6 +7,7 @@ characters are ambiguous. Both are L2-normalised, weighted and stacked, then nor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -74,33 +75,57 @@ class CharNgramTfidf:
             ids.append(gram[keep])
         return np.concatenate(docs), np.concatenate(ids)
 
-    def _counts(self, texts: Sequence[str], columns: np.ndarray | None) -> sp.csr_matrix:
-        docs, ids = self._grams(texts)
-        if columns is None:
-            # unique + searchsorted: a plain sort is ~2× faster than unique's argsort for the inverse.
-            columns = np.unique(ids)
-            col = np.searchsorted(columns, ids)
-            self.gram_ids_ = columns
-        else:
-            col = np.searchsorted(columns, ids)
-            col = np.minimum(col, max(0, columns.size - 1))
-            known = columns[col] == ids if columns.size else np.zeros(ids.size, dtype=bool)
-            docs, col = docs[known], col[known]
-        counts = sp.csr_matrix(
-            (np.ones(col.size, dtype=np.float32), (docs, col)), shape=(len(texts), columns.size)
-        )
+    def _counts(self, texts: Sequence[str], columns: np.ndarray) -> sp.csr_matrix:
+        """Counts of the known grams ``columns`` (sorted ids) in each text."""
+        return self._known(*self._grams(texts), columns, len(texts))
+
+    @staticmethod
+    def _known(docs: np.ndarray, ids: np.ndarray, columns: np.ndarray, n: int) -> sp.csr_matrix:
+        col = np.searchsorted(columns, ids)
+        col = np.minimum(col, max(0, columns.size - 1))
+        known = columns[col] == ids if columns.size else np.zeros(ids.size, dtype=bool)
+        docs, col = docs[known], col[known]
+        counts = sp.csr_matrix((np.ones(col.size, dtype=np.float32), (docs, col)), shape=(n, columns.size))
         counts.sum_duplicates()
         return counts
 
+    def _fit_counts(self, texts: Sequence[str]) -> sp.csc_matrix:
+        """Counts of every gram in each text, by column (sets ``gram_ids_``, the sorted gram ids).
+
+        Each occurrence becomes one integer, gram id above document index, and one sort of those
+        groups them by gram, then document: the distinct keys are the matrix entries in column order
+        and their run lengths the counts. That replaces a sort for the gram ids, a binary search of
+        every occurrence and a sort of the entries (0.56 s -> 0.25 s on 100 K comments, where the
+        default bigrams need 42 + 17 bits). Longer keys than 64 bits take the two-step way.
+        """
+        docs, ids = self._grams(texts)
+        n = len(texts)
+        doc_bits = max(1, (n - 1).bit_length())
+        if self.n_max * _BITS + doc_bits > 64:
+            self.gram_ids_ = np.unique(ids)
+            return self._known(docs, ids, self.gram_ids_, n).tocsc()
+        key = (ids << np.uint64(doc_bits)) | docs.astype(np.uint64)
+        key.sort()
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
+        counts = np.diff(np.r_[starts, key.size]).astype(np.float32)
+        key = key[starts]
+        gram = key >> np.uint64(doc_bits)
+        first = np.flatnonzero(np.r_[True, gram[1:] != gram[:-1]]) if gram.size else np.zeros(0, np.int64)
+        self.gram_ids_ = gram[first]
+        index = np.int32 if key.size < 2**31 else np.int64  # as scipy would choose
+        rows = (key & np.uint64((1 << doc_bits) - 1)).astype(index)
+        indptr = np.r_[first, gram.size].astype(index)
+        return sp.csc_matrix((counts, rows, indptr), shape=(n, first.size))
+
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        counts = self._counts(texts, None)
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        counts = self._fit_counts(texts)
+        df = np.diff(counts.indptr)  # documents per gram: each (gram, document) entry is distinct
         n = counts.shape[0]
         max_count = self.max_df * n if isinstance(self.max_df, float) else self.max_df
         kept = np.flatnonzero((df >= self.min_df) & (df <= max_count))
         self.gram_ids_ = self.gram_ids_[kept]
         self.tfidf_ = TfidfTransformer(sublinear_tf=True)
-        return self.tfidf_.fit_transform(counts[:, kept]).astype(np.float32)
+        return self.tfidf_.fit_transform(counts[:, kept].tocsr()).astype(np.float32)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         return self.tfidf_.transform(self._counts(texts, self.gram_ids_)).astype(np.float32)
@@ -128,14 +153,19 @@ class WordTfidf:
     def __init__(self, min_df: int, max_df: float) -> None:
         self.min_df, self.max_df = min_df, max_df
 
-    def _counts(self, documents: Sequence[Sequence[str]], vocabulary: dict[str, int]) -> sp.csr_matrix:
+    @staticmethod
+    def _counts(
+        documents: Sequence[Sequence[str]], vocabulary: dict[str, int], flat: list[str] | None = None
+    ) -> sp.csr_matrix:
+        """Counts of the ``vocabulary`` words in each document (``flat``: all tokens in order, if known).
+
+        The columns are looked up by ``map`` over one flat list of tokens, C-level iteration that
+        took half the time of a generator over the nested lists (0.20-0.25 s -> 0.1 s at 100 K).
+        """
         lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
-        column = vocabulary.get
-        ids = np.fromiter(
-            (column(token, -1) for tokens in documents for token in tokens),
-            dtype=np.int64,
-            count=int(lengths.sum()),
-        )
+        if flat is None:
+            flat = list(chain.from_iterable(documents))
+        ids = np.fromiter(map(vocabulary.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
         rows = np.repeat(np.arange(len(documents), dtype=np.int64), lengths)
         known = ids >= 0
         counts = sp.csr_matrix(
@@ -146,8 +176,9 @@ class WordTfidf:
         return counts
 
     def fit_transform(self, documents: Sequence[Sequence[str]]) -> sp.csr_matrix:
-        words = sorted({token for tokens in documents for token in tokens})
-        counts = self._counts(documents, {word: j for j, word in enumerate(words)})
+        flat = list(chain.from_iterable(documents))
+        words = sorted(set(flat))
+        counts = self._counts(documents, {word: j for j, word in enumerate(words)}, flat)
         df = np.bincount(counts.indices, minlength=counts.shape[1])
         n = counts.shape[0]
         max_count = self.max_df * n if isinstance(self.max_df, float) else self.max_df

@@ -40,6 +40,22 @@ def test_char_ngram_tfidf_matches_sklearn(n_range: tuple[int, int], max_df: floa
     )
 
 
+@pytest.mark.parametrize("n_range", [(1, 2), (2, 2), (3, 3)])
+def test_char_counts_by_one_sort_equal_the_two_step_counts(n_range: tuple[int, int]) -> None:
+    """The fit counts (gram and document packed in one key, one sort) are the same matrix, bit for bit,
+    as a sort of the gram ids plus a binary search; (3, 3) needs more than 64 bits and takes that way."""
+    texts = [f"{TEXTS[i % len(TEXTS)]}{i}" for i in range(300)]
+    ours = CharNgramTfidf(*n_range, min_df=1, max_df=1.0)
+    fitted = ours._fit_counts(texts).tocsr()
+    docs, ids = ours._grams(texts)
+    reference = ours._known(docs, ids, np.unique(ids), len(texts))
+    assert np.array_equal(ours.gram_ids_, np.unique(ids))
+    assert fitted.shape == reference.shape
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(fitted, part), getattr(reference, part)), part
+        assert getattr(fitted, part).dtype == getattr(reference, part).dtype, part
+
+
 def test_char_ngram_tfidf_refuses_long_grams() -> None:
     with pytest.raises(ValueError, match="n_max <= 3"):
         CharNgramTfidf(2, 4, min_df=1, max_df=1.0)
