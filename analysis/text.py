@@ -37,6 +37,11 @@ _MARKUP_HINT = re.compile(r"[<&\[@]|://|www\.", re.IGNORECASE)
 # NFKC changes (their "，" and "！"), and a translation table is cheaper than normalising (a test checks
 # that the result equals NFKC's on every code point).
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+# The same table applied by a regular expression: str.translate looks every character up in the dict,
+# while comments hold a few full-width characters among dozens (65 K benchmark texts: 0.23-0.38 s -> 0.15 s).
+_FULL_WIDTH_CHARS = re.compile("[\uff01-\uff5e\u3000]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_HALF_WIDTH_OF = {chr(code): chr(half) for code, half in _FULL_WIDTH.items()}
 # jieba's own block and Latin patterns (``re_han_default``, ``re_eng``), which the fast route relies on
 _RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
 _RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
@@ -48,8 +53,9 @@ _WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|^(?=.*[A-Za-z])[A-Za-z0-9.
 
 
 @lru_cache(maxsize=1)
-def _s2t() -> tuple[object, frozenset[str]]:
-    """The OpenCC Simplified→Traditional converter and the characters that only occur in Simplified text."""
+def _s2t() -> tuple[object, frozenset[str], re.Pattern[str]]:
+    """The OpenCC Simplified→Traditional converter, the characters that only occur in Simplified text,
+    and a pattern finding those of them in the Basic Multilingual Plane (see :func:`_has_simplified_only`)."""
     import opencc
     from opencc import OpenCC
 
@@ -60,7 +66,34 @@ def _s2t() -> tuple[object, frozenset[str]]:
         source, _, targets = line.partition("\t")
         if source and source not in targets.split():
             simplified_only.add(source)
-    return converter, frozenset(simplified_only)
+    basic = _character_class(c for c in simplified_only if c <= "\uffff")
+    return converter, frozenset(simplified_only), basic
+
+
+def _character_class(characters: Iterable[str]) -> re.Pattern[str]:
+    """A pattern matching any of ``characters``, written as ranges of consecutive code points."""
+    codes = sorted(map(ord, characters))
+    ranges: list[list[int]] = []
+    for code in codes:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in ranges) + "]" if ranges else "(?!)")
+
+
+def _has_simplified_only(text: str) -> bool:
+    """Whether ``text`` holds a Simplified-only character: ``not simplified_only.isdisjoint(text)``.
+
+    The set test makes a string object for every character of the text; a character-class search
+    over ranges does not (65 K benchmark texts: 0.17-0.21 s -> 0.02-0.03 s). The class covers only the
+    Basic Multilingual Plane (with the 1,140 astral characters in it, the same search took 3.4 s), so
+    texts holding astral characters (emoji, rare ideographs) take the set test as well.
+    """
+    _, simplified_only, basic = _s2t()
+    if basic.search(text) is not None:
+        return True
+    return _ASTRAL.search(text) is not None and not simplified_only.isdisjoint(text)
 
 
 def strip_markup(text: str) -> str:
@@ -75,15 +108,30 @@ def strip_markup(text: str) -> str:
 
 def to_traditional(text: str) -> str:
     """Simplified→Traditional with OpenCC, skipped (fast path) when no Simplified-only character occurs."""
-    converter, simplified_only = _s2t()
-    if simplified_only.isdisjoint(text):
+    if not _has_simplified_only(text):
         return text
-    return str(converter.convert(text))  # type: ignore[attr-defined]
+    converter = _s2t()[0]
+    # OpenCC converts each clause between its separators on its own (``OpenCC.convert`` splits on
+    # ``split_chars_re``): converting the clauses one by one, each distinct clause once, gives the same
+    # text. Comments repeat clauses (quotes, stock phrases): with the check above, to_traditional of the
+    # 65 K distinct benchmark texts (2,261 of them converted) takes 0.22 s instead of 0.68-0.73 s.
+    parts = converter.split_chars_re.split(text)  # type: ignore[attr-defined]
+    parts[::2] = map(_clause_to_traditional, parts[::2])
+    return "".join(parts)
+
+
+@lru_cache(maxsize=1 << 16)
+def _clause_to_traditional(clause: str) -> str:
+    return str(_s2t()[0].convert(clause))  # type: ignore[attr-defined]
+
+
+def _half_width(match: re.Match[str]) -> str:
+    return _HALF_WIDTH_OF[match[0]]
 
 
 def normalise(text: str) -> str:
     """Markup stripped, NFKC (full-width → half-width), Traditional script, single spaces, lower case."""
-    text = strip_markup(text).translate(_FULL_WIDTH)
+    text = _FULL_WIDTH_CHARS.sub(_half_width, strip_markup(text))
     if not unicodedata.is_normalized("NFKC", text):  # a quick check, far cheaper than normalising
         text = unicodedata.normalize("NFKC", text)
     text = to_traditional(text)

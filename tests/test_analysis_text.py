@@ -156,3 +156,26 @@ def test_dictionary_cache_holds_the_dictionary_jieba_builds(  # type: ignore[no-
         assert tokenizer.initialized
         assert (tokenizer.total, tokenizer.FREQ) == (reference.total, reference.FREQ), state
         assert cache.is_file()
+
+
+def test_simplified_check_and_clause_conversion_agree_with_opencc() -> None:
+    """The character-class check equals the set test on every code point, and converting clause by clause
+    (each distinct clause once) gives OpenCC's conversion of the whole text."""
+    from analysis.text import _has_simplified_only, _s2t
+
+    converter, simplified_only, _ = _s2t()
+    every = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c < 0xE000]
+    assert [c for c in every if _has_simplified_only(c)] == [c for c in every if c in simplified_only]
+    texts = [
+        "政府资料开放与运用，干杯！后来 发展",
+        "头发 理发 面条 干净。乾隆、干部",
+        "支持👍资料开放",
+        "𠀾资料",  # an astral character beside a Simplified one
+        "臺灣的開放政府",
+        "",
+    ]
+    for text in texts:
+        assert _has_simplified_only(text) == (not simplified_only.isdisjoint(text)), text
+        expected = converter.convert(text) if _has_simplified_only(text) else text  # type: ignore[attr-defined]
+        assert to_traditional(text) == expected, text
+        assert to_traditional(text) == expected, text  # from the clause cache
