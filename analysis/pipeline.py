@@ -77,9 +77,10 @@ def prepare_normalised(
     """:func:`prepare` for texts already normalised with ``analysis.text.normalise_many``."""
     p = {**DEFAULT_PARAMS, **(params or {})}
     seg = segmenter()
+    domain_words = []
     if catalogue is not None:
-        seg.add_words([c.title for c in catalogue.commitments])
-        seg.add_words([k for c in catalogue.commitments for k in c.keywords])
+        domain_words = [c.title for c in catalogue.commitments]
+        domain_words += [k for c in catalogue.commitments for k in c.keywords]
     # Vectorise each distinct text once (form letters and repeated short answers are common), then
     # expand back: rows of equal texts are equal.
     index_of: dict[str, int] = {}
@@ -87,15 +88,17 @@ def prepare_normalised(
         (index_of.setdefault(t, len(index_of)) for t in normalised), dtype=np.int64, count=len(normalised)
     )
     unique_texts = list(index_of)
-    unique_tokens = seg.cut_many(unique_texts)
-    docs = list(zip(unique_texts, unique_tokens, strict=True))
     cat_docs: list[tuple[str, list[str]]] = []
-    if catalogue is not None:
-        for c in catalogue.commitments:
+    # The catalogue's titles and keywords are words of this analysis only (a later run in the same
+    # process, with another catalogue, segments as if they had never been added).
+    with seg.extra_words(domain_words):
+        unique_tokens = seg.cut_many(unique_texts)
+        for c in catalogue.commitments if catalogue is not None else []:
             text = normalise(
                 commitment_document(c.title, c.description, c.keywords, int(p["keyword_repeat"]))
             )
             cat_docs.append((text, seg.cut(text)))
+    docs = list(zip(unique_texts, unique_tokens, strict=True))
     vectorizer = LexicalVectorizer(
         word_weight=float(p["word_weight"]), char_ngram=tuple(p["char_ngram"]), max_df=float(p["max_df"])
     )

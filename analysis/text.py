@@ -15,7 +15,7 @@ import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import suppress
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from math import log
 from pathlib import Path
@@ -43,7 +43,7 @@ _FULL_WIDTH_CHARS = re.compile("[\uff01-\uff5e\u3000]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _HALF_WIDTH_OF = {chr(code): chr(half) for code, half in _FULL_WIDTH.items()}
 # jieba's own block and Latin patterns (``re_han_default``, ``re_eng``), which the fast route relies on
-_RE_HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
+_RE_HAN = re.compile("([\u4e00-\u9fd5a-zA-Z0-9+#&\\._%\\-]+)", re.U)
 _RE_ENG = re.compile("[a-zA-Z0-9]", re.U)
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # A token worth keeping: at least one letter, digit or CJK character.
@@ -240,8 +240,10 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class Segmenter:
     """jieba with the vendored Traditional dictionary and the domain user dictionary; one per process.
 
-    Extra domain words (catalogue titles and keywords) are added with :meth:`add_words`; adding is
-    idempotent so repeated runs in one process segment identically.
+    A catalogue's titles and keywords are added for one analysis with :meth:`extra_words`, which
+    restores the dictionary afterwards: in a long-lived process (``schedule``, a benchmark over several
+    catalogues) one run's catalogue never shapes the next run's tokens. :meth:`add_words` adds for good
+    (idempotent).
     """
 
     def __init__(self) -> None:
@@ -266,6 +268,39 @@ class Segmenter:
                 if len(word) >= 2 and word not in self._added and " " not in word:
                     self._tokenizer.add_word(word, freq=max(self._tokenizer.suggest_freq(word), 50))
                     self._added.add(word)
+
+    @contextmanager
+    def extra_words(self, words: Iterable[str]) -> Iterator[None]:
+        """Segment with ``words`` added inside the block only; the dictionary is as before afterwards.
+
+        Words are added as :meth:`add_words` adds them, in the same order, so a run in a fresh process
+        segments exactly as before. jieba's ``add_word`` sets the word's count, adds it to the total and
+        enters every prefix with count 0; each entry it touches is saved first and put back after.
+        """
+        tokenizer = self._tokenizer
+        with self._lock:
+            total = tokenizer.total
+            saved: dict[str, int | None] = {}
+            added: set[str] = set()
+            for word in words:
+                word = normalise(word)
+                if len(word) < 2 or " " in word or word in self._added or word in added:
+                    continue
+                added.add(word)
+                for end in range(1, len(word) + 1):
+                    saved.setdefault(word[:end], tokenizer.FREQ.get(word[:end]))
+                tokenizer.add_word(word, freq=max(tokenizer.suggest_freq(word), 50))
+        try:
+            yield
+        finally:
+            with self._lock:
+                for fragment, count in saved.items():
+                    if count is None:
+                        tokenizer.FREQ.pop(fragment, None)
+                    else:
+                        tokenizer.FREQ[fragment] = count
+                tokenizer.total = total
+                self._log_p, self._log_p_total = {}, -1  # counts changed at an equal total
 
     def cut(self, text: str) -> list[str]:
         """All word tokens of an already normalised text (stopwords and punctuation removed)."""

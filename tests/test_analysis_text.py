@@ -180,3 +180,28 @@ def test_simplified_check_and_clause_conversion_agree_with_opencc() -> None:
         expected = whole if _has_simplified_only(text) else text
         assert to_traditional(text) == expected, text
         assert to_traditional(text) == expected, text  # from the clause cache
+
+
+def test_extra_words_last_for_the_block_only() -> None:
+    seg = segmenter()
+    text = normalise("推動開放契約資料查詢平臺")
+    before, tokenizer = seg.cut(text), seg._tokenizer
+    state = (tokenizer.total, dict(tokenizer.FREQ))
+    with seg.extra_words(["開放契約資料查詢平臺", "開放契約資料查詢平臺"]):
+        assert "開放契約資料查詢平臺" in seg.cut(text)
+    assert seg.cut(text) == before
+    assert (tokenizer.total, tokenizer.FREQ) == state
+
+
+def test_one_catalogue_never_shapes_the_next_analysis(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A long-lived process (schedule) analysing with catalogue A, then B, segments as B alone would."""
+    from analysis.catalogue import load_catalogue
+    from analysis.pipeline import prepare
+
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    first.write_text("id,title,description,keywords\nA,資料查詢平臺,,開放契約;契約資料\n", encoding="utf-8")
+    second.write_text("id,title,description,keywords\nB,採購廉政,,採購;廉政\n", encoding="utf-8")
+    texts = ["推動開放契約資料查詢平臺", "機關採購要透明", "契約資料應該公開"]
+    alone = prepare(texts, load_catalogue(second)).vectorizer.feature_names().tolist()
+    prepare(texts, load_catalogue(first))
+    assert prepare(texts, load_catalogue(second)).vectorizer.feature_names().tolist() == alone
