@@ -5,12 +5,17 @@ each commitment a prototype vector; items that match one prototype clearly becom
 linear classifier trained on them (and on the prototypes) re-scores every item; repeat. Items whose
 evidence is no stronger than what an unrelated commitment typically gets are ``none``: that level is
 read from the corpus' own distribution of runner-up scores, not fixed in advance.
+
+Sentence embeddings (``analysis.embed``, optional) add a second view: given each item's and each
+commitment's vector, the ranking is the sum of the two views' per-item z-scores, and an item whose
+embedding clears the embedding null *and* points at that same commitment carries evidence, as a
+lexical match does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -19,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-from analysis.fit import EvidenceGate, sample_counts
+from analysis.fit import EvidenceGate, sample_counts, storey_cut
 
 NONE = "none"
 
@@ -34,6 +39,20 @@ class Decision:
     candidates: tuple[tuple[str, float], ...]
 
 
+class _Semantic(NamedTuple):
+    """What the embedding view adds for a set of rows."""
+
+    proba: np.ndarray  # class probabilities of the combined ranking
+    evident: np.ndarray  # the embedding clears its null and points at the combined best commitment
+    strength: np.ndarray  # how far the embedding's best cosine stands above its null (null CDF)
+
+
+def _row_z(scores: np.ndarray) -> np.ndarray:
+    """Per-row z-scores (a row with no spread, e.g. no lexical evidence at all, becomes zeros)."""
+    spread = scores.std(axis=1, keepdims=True)
+    return np.asarray((scores - scores.mean(axis=1, keepdims=True)) / np.where(spread > 0, spread, 1.0))
+
+
 class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     """Assign rows of a feature matrix to commitments given one prototype row per commitment.
 
@@ -41,6 +60,8 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ----------
     prototypes: sparse or dense (n_commitments, n_features) matrix in the same space as ``X``.
     codes: the commitment ids, one per prototype row.
+    prototype_embeddings: optional (n_commitments, d) sentence vectors of the commitments; then
+        ``fit``/``decide`` take the items' vectors as ``embeddings``.
     n_iter: self-training rounds (0 = lexical matching only).
     seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
     none_share: ``"auto"`` estimates the share of items that fit no commitment from the score
@@ -57,6 +78,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self,
         prototypes: Any = None,
         codes: Any = None,
+        prototype_embeddings: Any = None,
         n_iter: int = 0,
         seed_fraction: float = 0.5,
         none_share: float | str = "auto",
@@ -71,6 +93,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     ) -> None:
         self.prototypes = prototypes
         self.codes = codes
+        self.prototype_embeddings = prototype_embeddings
         self.n_iter = n_iter
         self.seed_fraction = seed_fraction
         self.none_share = none_share
@@ -95,26 +118,27 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError("at least one prototype is needed")
         return normalize(proto)
 
-    def fit(self, X: Any, y: Any = None, sample_weight: Any = None) -> CommitmentAssigner:
+    def fit(
+        self, X: Any, y: Any = None, sample_weight: Any = None, embeddings: Any = None
+    ) -> CommitmentAssigner:
         """Transductive fit on the corpus ``X`` itself (``y`` is ignored: there are no labels).
 
         ``sample_weight``: counts of identical rows, so that a corpus's distinct texts can be given
         once each; every share and quantile counts the copies, as if the rows were repeated.
+        ``embeddings``: the rows' sentence vectors (needs ``prototype_embeddings``).
         """
-        self._fit(X, sample_weight)
+        self._fit(X, sample_weight, embeddings)
         return self
 
-    def fit_decide(self, X: Any, sample_weight: Any = None) -> list[Decision]:
+    def fit_decide(self, X: Any, sample_weight: Any = None, embeddings: Any = None) -> list[Decision]:
         """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed."""
-        X, proba = self._fit(X, sample_weight)
-        best = np.argmax(proba, axis=1)
-        fits = self.gate_.fits(
-            X, best, clusters=self.gate_.clusters_, own=self._own_evidence(self.lexical_, best)
-        )
-        return self._decisions(proba, fits, self.gate_.strength(X))
+        X, proba, semantic = self._fit(X, sample_weight, embeddings)
+        return self._decide(X, proba, semantic, self.lexical_, clusters=self.gate_.clusters_)
 
-    def _fit(self, X: Any, sample_weight: Any) -> tuple[sp.csr_matrix, np.ndarray]:
-        """Fit; return the normalised rows and their class probabilities."""
+    def _fit(
+        self, X: Any, sample_weight: Any, embeddings: Any
+    ) -> tuple[sp.csr_matrix, np.ndarray, _Semantic | None]:
+        """Fit; return the normalised rows, their class probabilities and the embedding view."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         weight = sample_counts(sample_weight, X.shape[0])
         proto = self._prototype_matrix(X.shape[1])
@@ -129,16 +153,80 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.prototypes_, self.lexical_ = self._feedback(X, proto, weight, rng)
         scores = self._self_train(X, self.prototypes_, self.lexical_, weight, rng)
         proba = self.predict_proba(X)
+        semantic = None
+        self.uses_embeddings_ = embeddings is not None
+        if embeddings is not None:
+            similarity = self._similarity(embeddings, X.shape[0])
+            self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
+                similarity, self.null_ceiling, "auto", weight
+            )
+            semantic = self._semantic(proba, similarity)
+            proba = semantic.proba
         # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
         # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
         self.gate_ = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state).fit(
-            X, self._prototype_matrix(X.shape[1]), proba.argmax(axis=1), sample_weight=weight
+            X,
+            self._prototype_matrix(X.shape[1]),
+            proba.argmax(axis=1),
+            sample_weight=weight,
+            extra_evidence=None if semantic is None else semantic.evident,
         )
         self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
         self.n_pseudo_labels_ = int(
             self._select_seeds(scores, self._null_threshold(scores, weight), rng, weight).sum()
         )
-        return X, proba
+        return X, proba, semantic
+
+    def _similarity(self, embeddings: Any, n_rows: int) -> np.ndarray:
+        """Cosine of each row's sentence vector to each commitment's (items × commitments)."""
+        if self.prototype_embeddings is None:
+            raise ValueError("embeddings need prototype_embeddings (one vector per commitment)")
+        items = np.asarray(embeddings, dtype=np.float32)
+        commitments = np.asarray(self.prototype_embeddings, dtype=np.float32)
+        if items.shape[0] != n_rows or items.ndim != 2:
+            raise ValueError(f"embeddings need one row per row of X ({n_rows}), got shape {items.shape}")
+        if commitments.shape != (len(self.classes_), items.shape[1]):
+            raise ValueError(
+                f"prototype_embeddings need shape ({len(self.classes_)}, {items.shape[1]}), "
+                f"got {commitments.shape}"
+            )
+
+        def unit(m: np.ndarray) -> np.ndarray:
+            norms = np.linalg.norm(m, axis=1, keepdims=True)
+            return m / np.where(norms > 0, norms, 1.0)
+
+        return np.asarray(unit(items) @ unit(commitments).T, dtype=np.float64)
+
+    def _semantic(self, lexical_proba: np.ndarray, similarity: np.ndarray) -> _Semantic:
+        """The combined ranking (sum of per-row z-scores of both views) and the embedding evidence."""
+        combined = _row_z(lexical_proba) + _row_z(similarity)
+        exp = np.exp(combined - combined.max(axis=1, keepdims=True))
+        best = similarity.max(axis=1)
+        evident = (best > self.embedding_threshold_) & (similarity.argmax(axis=1) == combined.argmax(axis=1))
+        ranks = np.searchsorted(self.embedding_null_, best, side="right")
+        strength = np.asarray(ranks / max(1, self.embedding_null_.size), dtype=np.float64)
+        return _Semantic(exp / exp.sum(axis=1, keepdims=True), evident, strength)
+
+    def _decide(
+        self,
+        X: sp.csr_matrix,
+        proba: np.ndarray,
+        semantic: _Semantic | None,
+        lexical: np.ndarray,
+        clusters: np.ndarray | None = None,
+    ) -> list[Decision]:
+        best = np.argmax(proba, axis=1)
+        own = self._own_evidence(lexical, best)
+        strength = self.gate_.strength(X)
+        extra = None
+        if semantic is not None:
+            # Every row's sentence vector is somewhat close to every commitment: the embedding view
+            # counts as the row's own evidence for its best commitment only where it is evident.
+            own = own | semantic.evident
+            extra = semantic.evident
+            strength = np.maximum(strength, semantic.strength)
+        fits = self.gate_.fits(X, best, clusters=clusters, own=own, extra_evidence=extra)
+        return self._decisions(proba, fits, strength)
 
     def _feedback(
         self, X: sp.csr_matrix, proto: sp.csr_matrix, weight: np.ndarray, rng: np.random.Generator
@@ -264,16 +352,21 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         uniform = np.full_like(lexical, 1.0 / lexical.shape[1])
         return np.where(total > 0, lexical / np.where(total > 0, total, 1.0), uniform)
 
-    def decide(self, X: Any) -> list[Decision]:
+    def decide(self, X: Any, embeddings: Any = None) -> list[Decision]:
         """Status, best commitment, confidence in [0, 1] and the ranked candidates for each row.
 
         Confidence multiplies how far the evidence stands above the null (its null CDF) by how clearly
-        the best candidate beats the second.
+        the best candidate beats the second. ``embeddings`` is required exactly when fitting had them.
         """
+        X = self._check_X(X)
+        if (embeddings is not None) != self.uses_embeddings_:
+            raise ValueError("decide needs embeddings exactly when the assigner was fitted with them")
         proba = self.predict_proba(X)
-        best = np.argmax(proba, axis=1)
-        fits = self.gate_.fits(X, best, own=self._own_evidence(self.lexical_scores(X), best))
-        return self._decisions(proba, fits, self.gate_.strength(X))
+        semantic = None
+        if embeddings is not None:
+            semantic = self._semantic(proba, self._similarity(embeddings, X.shape[0]))
+            proba = semantic.proba
+        return self._decide(X, proba, semantic, self.lexical_scores(X))
 
     @staticmethod
     def _own_evidence(lexical: np.ndarray, best: np.ndarray) -> np.ndarray:
@@ -313,9 +406,10 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 decisions.append(Decision(status, names[best[i]], confidence[i], candidates))
         return decisions
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, embeddings: Any = None) -> np.ndarray:
         """The assigned commitment per row, or ``"none"`` (uncertain rows keep their best candidate)."""
-        return np.array([d.code if d.code is not None else NONE for d in self.decide(X)], dtype=object)
+        decisions = self.decide(X, embeddings)
+        return np.array([d.code if d.code is not None else NONE for d in decisions], dtype=object)
 
 
 __all__ = ["NONE", "CommitmentAssigner", "Decision"]

@@ -125,9 +125,13 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         self.n_components = n_components
         self.random_state = random_state
 
-    def fit(self, X: Any, prototypes: Any, best: Any, sample_weight: Any = None) -> EvidenceGate:
+    def fit(
+        self, X: Any, prototypes: Any, best: Any, sample_weight: Any = None, extra_evidence: Any = None
+    ) -> EvidenceGate:
         """``sample_weight``: counts of identical rows (the corpus's distinct texts given once each);
-        the result is that of fitting on the rows repeated, up to k-means's random sampling."""
+        the result is that of fitting on the rows repeated, up to k-means's random sampling.
+        ``extra_evidence``: rows that carry evidence by another view (sentence embeddings) for their
+        ``best`` commitment; they count as evident in the cluster rules. π0 stays the lexical one."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         weight = sample_counts(sample_weight, X.shape[0])
         proto = normalize(sp.csr_matrix(prototypes, dtype=np.float32))
@@ -144,6 +148,8 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
             scores, self.null_ceiling, self.none_share, weight
         )
         evident = scores.max(axis=1) > self.threshold_ if X.shape[0] else np.zeros(0, dtype=bool)
+        if extra_evidence is not None:
+            evident = evident | _flags(extra_evidence, X.shape[0])
 
         self.clusters_ = self._cluster(X, k, weight)
         n_clusters = int(self.clusters_.max()) + 1 if self.clusters_.size else 0
@@ -216,20 +222,25 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         ranks = np.searchsorted(self.null_scores_, best, side="right")
         return np.asarray(ranks / max(1, self.null_scores_.size), dtype=np.float64)
 
-    def fits(self, X: Any, best: Any, clusters: Any = None, own: Any = None) -> np.ndarray:
+    def fits(
+        self, X: Any, best: Any, clusters: Any = None, own: Any = None, extra_evidence: Any = None
+    ) -> np.ndarray:
         """``True`` where the row fits its best commitment ``best[i]``; ``False`` means ``none``.
 
         ``clusters``: the rows' cluster indices when already known (``clusters_`` for the fitted rows),
         which saves projecting and predicting them again. ``own``: per row, whether it carries any
         evidence of its own for ``best[i]`` (the assigner passes its feedback-prototype scores > 0);
         by default, a score > 0 against the catalogue text. A cluster lends its commitment only to
-        such rows, never to one that shares nothing with that commitment.
+        such rows, never to one that shares nothing with that commitment. ``extra_evidence``: as in
+        :meth:`fit`, for these rows.
         """
         check_is_fitted(self, "cluster_rule_")
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         best = np.asarray(best, dtype=np.int64)
         scores = self.absolute_scores(X)
         evident: np.ndarray = np.asarray(scores.max(axis=1) > self.threshold_)
+        if extra_evidence is not None:
+            evident = evident | _flags(extra_evidence, X.shape[0])
         if self.kmeans_ is None or self.svd_ is None or X.shape[0] == 0:
             return evident
         if clusters is None:
@@ -239,6 +250,13 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
             own = scores[np.arange(X.shape[0]), np.clip(best, 0, scores.shape[1] - 1)] > 0
         supported = (rules >= 0) & (rules == best) & np.asarray(own, dtype=bool)
         return np.where(rules == -2, False, evident | supported)
+
+
+def _flags(values: Any, n: int) -> np.ndarray:
+    flags = np.asarray(values, dtype=bool)
+    if flags.shape != (n,):
+        raise ValueError(f"extra_evidence needs one flag per row of X ({n}), got shape {flags.shape}")
+    return flags
 
 
 def sample_counts(sample_weight: Any, n: int) -> np.ndarray:

