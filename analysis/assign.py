@@ -24,7 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 
-from analysis.fit import EvidenceGate, sample_counts, storey_cut
+from analysis.fit import EvidenceGate, best_null_exponent, sample_counts, storey_cut
 
 NONE = "none"
 
@@ -158,7 +158,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if embeddings is not None:
             similarity = self._similarity(embeddings, X.shape[0])
             self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
-                similarity, self.null_ceiling, "auto", weight
+                similarity, self.null_ceiling, "auto", weight, best_of_k=True
             )
             semantic = self._semantic(proba, similarity)
             proba = semantic.proba
@@ -204,7 +204,8 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         best = similarity.max(axis=1)
         evident = (best > self.embedding_threshold_) & (similarity.argmax(axis=1) == combined.argmax(axis=1))
         ranks = np.searchsorted(self.embedding_null_, best, side="right")
-        strength = np.asarray(ranks / max(1, self.embedding_null_.size), dtype=np.float64)
+        exponent = best_null_exponent(similarity.shape[1])
+        strength = np.asarray((ranks / max(1, self.embedding_null_.size)) ** exponent, dtype=np.float64)
         return _Semantic(exp / exp.sum(axis=1, keepdims=True), evident, strength)
 
     def _decide(

@@ -45,6 +45,7 @@ def storey_cut(
     null_ceiling: float,
     none_share: float | str = "auto",
     sample_weight: np.ndarray | None = None,
+    best_of_k: bool = False,
 ) -> tuple[float, float, np.ndarray]:
     """(cut, estimated share of items that fit nothing, sorted null) from an items × commitments matrix.
 
@@ -52,6 +53,12 @@ def storey_cut(
     best score (mid-ranks, because many scores tie at 0); π0 = #{p > ½} / (n · ½). A number as
     ``none_share`` fixes the share instead. ``sample_weight`` (counts of identical rows) gives the same
     result as repeating each row that many times.
+
+    ``best_of_k``: for scores where every item has some similarity to every commitment (sentence
+    vectors: unrelated texts still score ~0.5), an unrelated item's best score is the largest of k
+    unrelated scores while a runner-up is (about) the largest of k − 1, so the runner-ups understate
+    it; the null CDF F of the runner-ups is then raised to k / (k − 1) for the best (F² for two
+    commitments, F^1.09 for twelve). Lexical scores, mostly exact zeros, do not need it.
     """
     if sample_weight is not None:
         scores = np.repeat(scores, sample_weight, axis=0)
@@ -62,13 +69,19 @@ def storey_cut(
     null = np.sort(np.partition(scores, -2, axis=1)[:, -2])
     below = np.searchsorted(null, best, side="left")
     ties = np.searchsorted(null, best, side="right") - below
-    p_values = 1.0 - (below + 0.5 * ties) / null.size
+    exponent = best_null_exponent(k) if best_of_k else 1.0
+    p_values = 1.0 - ((below + 0.5 * ties) / null.size) ** exponent
     share = (
         min(1.0, float((p_values > 0.5).mean()) / 0.5) if isinstance(none_share, str) else float(none_share)
     )
     cut = float(np.quantile(best, share)) if share > 0 else 0.0
-    cut = min(cut, float(np.quantile(null, null_ceiling)))
+    cut = min(cut, float(np.quantile(null, null_ceiling ** (1.0 / exponent))))
     return max(cut, 0.0), share, null
+
+
+def best_null_exponent(k: int) -> float:
+    """k / (k − 1): the power that turns the runner-up null CDF into the best score's (``storey_cut``)."""
+    return k / (k - 1) if k > 1 else 1.0
 
 
 class EvidenceGate(BaseEstimator):  # type: ignore[misc]
@@ -272,4 +285,4 @@ def sample_counts(sample_weight: Any, n: int) -> np.ndarray:
     return counts
 
 
-__all__ = ["EvidenceGate", "sample_counts", "storey_cut"]
+__all__ = ["EvidenceGate", "best_null_exponent", "sample_counts", "storey_cut"]

@@ -34,10 +34,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "prf_weight": 0.5,
     "prf_rounds": 1,
     # Sentence embeddings (analysis/embed.py): "auto" uses them when the optional extra is installed
-    # and the corpus has at most embed.AUTO_MAX_TEXTS distinct texts; "on" always (needs the extra).
-    # Off by default: with embeddings, clusters of off-topic comments can borrow support (a synthetic
-    # test kept 33-57 % of off-topic items none, against 100 % lexically); opt in with "auto" or "on".
-    "embeddings": "off",
+    # and the corpus has at most embed.AUTO_MAX_TEXTS distinct texts (the encoder's cost: about 40
+    # texts/s on 2 cores, once, then cached); "on" always (needs the extra); "off" never. On the
+    # devsets (9 catalogue forms) mean accuracy 0.612 lexical, 0.688 with embeddings.
+    "embeddings": "auto",
 }
 
 

@@ -358,7 +358,7 @@ def run_analysis(
 ) -> int:
     """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
 
-    ``embeddings``: ``auto``, ``on`` or ``off`` (``analysis.embed``; ``None``: the default, ``off``);
+    ``embeddings``: ``auto``, ``on`` or ``off`` (``analysis.embed``; ``None``: the default, ``auto``);
     the manifest records the mode asked for (``params``) and what was used (``summary.embeddings``).
 
     Returns the id of the new, complete run. On any failure the run is marked ``failed`` and the
@@ -426,9 +426,17 @@ def _run_analysis(
         raise
     if not quiet:
         s = result.summary
+        evidence = "lexical" if s.get("embeddings", "off") == "off" else "lexical + sentence embeddings"
+        if s.get("embeddings") == "off" and params["embeddings"] == "auto":
+            evidence += (
+                f" (embeddings auto: over {embed.AUTO_MAX_TEXTS} distinct texts)"
+                if embed.available()
+                else " (embeddings auto: extra joinfeedback[embeddings] not installed)"
+            )
         print(
             f"analysis run {run_id}: {s['n_items']} items ({s['n_unique_arguments']} unique arguments), "
-            f"statuses {s['status_counts']}, {s['n_clusters']} themes, {s['n_campaigns']} campaigns",
+            f"statuses {s['status_counts']}, {s['n_clusters']} themes, {s['n_campaigns']} campaigns; "
+            f"evidence {evidence}",
             file=sys.stderr,
         )
     return run_id

@@ -18,6 +18,7 @@ benchmarks/devset_eval.py. The reliability table bins the reported confidence of
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from itertools import pairwise
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis.catalogue import Catalogue, load_catalogue, resolve_catalogue
 from analysis.fit import storey_cut
 from analysis.pipeline import assign, prepare
-from benchmarks.devset_common import CATALOGUES, gold_labels, load_devset, scores
+from benchmarks.devset_common import CATALOGUES, gold_labels, load_rows, scores
 from crawler.pages.common import html_to_text
 from replica.data import generate
 from replica.model import Label
@@ -65,11 +66,16 @@ def replica_corpus(seed: int, size: str) -> tuple[list[str], list[str | None]]:
 
 
 def evaluate_corpus(
-    name: str, texts: list[str], gold: list[str | None], catalogue: Catalogue, seed: int
+    name: str,
+    texts: list[str],
+    gold: list[str | None],
+    catalogue: Catalogue,
+    seed: int,
+    params: dict[str, object] | None = None,
 ) -> dict[str, dict[str, float]]:
     started = time.perf_counter()
-    prepared = prepare(texts, catalogue)
-    assigner, decisions = assign(prepared, catalogue, seed=seed)
+    prepared = prepare(texts, catalogue, params)
+    assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
     elapsed = time.perf_counter() - started
     codes = np.array(catalogue.codes, dtype=object)
     best = codes[assigner.predict_proba(prepared.X).argmax(axis=1)]
@@ -107,6 +113,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="replica seed 1 small and the devset only")
     parser.add_argument("--seed", type=int, default=0, help="analysis seed (default: %(default)s)")
+    parser.add_argument(
+        "--params", type=json.loads, default={}, help="analysis parameters (JSON) to override"
+    )
     args = parser.parse_args()
     runs = [(1, "small")] if args.quick else [(1, "small"), (2, "small"), (1, "medium"), (2, "medium")]
     results: dict[str, dict[str, dict[str, float]]] = {}
@@ -115,14 +124,19 @@ def main() -> None:
     for replica_seed, size in runs:
         texts, gold = replica_corpus(replica_seed, size)
         results[f"replica {replica_seed} {size}"] = evaluate_corpus(
-            f"replica seed {replica_seed} {size} (ogp2020)", texts, gold, bundled, args.seed
+            f"replica seed {replica_seed} {size} (ogp2020)", texts, gold, bundled, args.seed, args.params
         )
-    rows = load_devset()
     for name, path in CATALOGUES.items():
+        rows = load_rows(name)
         catalogue = load_catalogue(path)
         gold_dev: list[str | None] = list(gold_labels(rows, set(catalogue.codes)))
         results[f"devset {name}"] = evaluate_corpus(
-            f"devset {name} ({path.name})", [r["text"] for r in rows], gold_dev, catalogue, args.seed
+            f"devset {name} ({path.name})",
+            [r["text"] for r in rows],
+            gold_dev,
+            catalogue,
+            args.seed,
+            args.params,
         )
     print("\nsummary (accuracy / none P / none R / macro-F1, before → after):")
     for name, pair in results.items():

@@ -223,9 +223,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         summary = run_crawl(server.base_url, db_url, profile="local", quiet=args.quiet)
         print(f"2/4 crawled into {db_url}: {summary}")
     engine = _engine(db_url)
-    run_id = run_analysis(
-        engine, catalogue=None, seed=args.seed, quiet=args.quiet, embeddings=args.embeddings
-    )
+    # The demo has no catalogue or seed setting, but sentence embeddings follow the configuration.
+    embeddings = _settings(args).embeddings
+    run_id = run_analysis(engine, catalogue=None, seed=args.seed, quiet=args.quiet, embeddings=embeddings)
     print(f"3/4 analysis run {run_id} against the bundled 2020 OGP action-plan catalogue")
     index = build_report(engine, out / "report", quiet=args.quiet, pdf=not args.no_pdf)
     print(f"4/4 report written: {index}")
@@ -294,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--db", metavar="URL", help="database (default: a SQLite file in --out)")
     p.add_argument("--seed", type=int, default=1, help="replica and analysis seed (default: %(default)s)")
-    p.add_argument("--embeddings", choices=("auto", "on", "off"), help="as for analyze (default: off)")
+    p.add_argument("--embeddings", choices=("auto", "on", "off"), help="as for analyze (default: auto)")
     p.add_argument(
         "--size", default="small", help="replica size: small|medium|large or counts (default: %(default)s)"
     )
@@ -375,7 +375,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--embeddings",
         choices=("auto", "on", "off"),
         help="sentence embeddings beside lexical evidence (extra joinfeedback[embeddings]; ~40 texts/s, "
-        "cached): auto = when installed and the corpus has <= 2 000 distinct texts (default: off)",
+        "cached): auto = when installed and the corpus has <= 2 000 distinct texts (default: auto)",
     )
     _add_common(p)
 

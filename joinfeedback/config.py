@@ -46,7 +46,7 @@ class Config:
         None  # None (or ""): the bundled catalogue; "none": no commitments; else a CSV path
     )
     seed: int = 0
-    embeddings: str = "off"  # off | auto (if installed, small corpora) | on: sentence embeddings in analysis
+    embeddings: str = "auto"  # auto (if installed, small corpora) | on | off: sentence embeddings in analysis
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
     log_level: str = "WARNING"  # INFO adds each stage's own progress lines (Scrapy's included)

@@ -51,18 +51,29 @@ def require_service(reason: str | None) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(autouse=True)
-def _lexical_unless_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(scope="session", autouse=True)
+def _lexical_session() -> Iterator[None]:
     """The suite analyses with lexical evidence only, so that it neither depends on the optional
-    embeddings extra nor spends minutes encoding replica texts; tests marked ``embeddings`` use the
-    encoder, with a cache folder of their own. (``demo`` has no configuration: it stays ``auto``.)"""
-    if request.node.get_closest_marker("embeddings"):
-        monkeypatch.setenv("XDG_CACHE_HOME", str(request.getfixturevalue("tmp_path") / "cache"))
-        return
+    embeddings extra nor spends minutes encoding replica texts (the product's default is ``auto``).
+    Session-wide, so that module-scoped fixtures that analyse see it too; child ``joinfeedback``
+    processes see it through ``JOINFEEDBACK_EMBEDDINGS``."""
     from analysis import pipeline
 
-    monkeypatch.setenv("JOINFEEDBACK_EMBEDDINGS", "off")
-    monkeypatch.setitem(pipeline.DEFAULT_PARAMS, "embeddings", "off")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JOINFEEDBACK_EMBEDDINGS", "off")
+        patch.setitem(pipeline.DEFAULT_PARAMS, "embeddings", "off")
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _embeddings_when_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests marked ``embeddings`` get the product's default back, with a cache folder of their own."""
+    if request.node.get_closest_marker("embeddings"):
+        from analysis import pipeline
+
+        monkeypatch.delenv("JOINFEEDBACK_EMBEDDINGS", raising=False)
+        monkeypatch.setitem(pipeline.DEFAULT_PARAMS, "embeddings", "auto")
+        monkeypatch.setenv("XDG_CACHE_HOME", str(request.getfixturevalue("tmp_path") / "cache"))
 
 
 @pytest.fixture

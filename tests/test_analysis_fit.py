@@ -132,6 +132,28 @@ def _catalogue_of(assigner: CommitmentAssigner) -> Catalogue:
     return Catalogue("t", tuple(CommitmentEntry(str(c), str(c)) for c in assigner.classes_))
 
 
+def test_storey_cut_best_of_k_on_dense_scores() -> None:
+    # Half the items match commitment 0 clearly, half match nothing, and every item has some score
+    # to every commitment (as sentence vectors do). An unrelated item's best is the larger of k null
+    # draws, while the runner-up null is about the largest of k - 1: best_of_k corrects for that.
+    def corpus(k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        unrelated = rng.uniform(0.3, 0.7, size=(2000, k))
+        related = rng.uniform(0.3, 0.7, size=(2000, k))
+        related[:, 0] = rng.uniform(0.75, 1.0, 2000)
+        return np.vstack([related, unrelated]), related.max(axis=1), unrelated.max(axis=1)
+
+    scores, related, unrelated = corpus(2, 0)
+    plain_cut, plain_share, _ = storey_cut(scores, 0.9)
+    cut, share, _ = storey_cut(scores, 0.9, best_of_k=True)
+    assert share > plain_share + 0.1  # nearer the true 0.5
+    assert float((unrelated <= cut).mean()) > 0.6 > 0.3 > float((unrelated <= plain_cut).mean())
+    assert bool((related > cut).all())
+    # With many commitments the correction is small (k / (k - 1) = 1.09 for twelve).
+    many, _, _ = corpus(12, 1)
+    assert abs(storey_cut(many, 0.9, best_of_k=True)[0] - storey_cut(many, 0.9)[0]) < 0.01
+
+
 def test_storey_cut_and_tiny_inputs() -> None:
     # Three commitments; four rows match one each clearly, three rows match nothing.
     scores = np.array([[0.9, 0.2, 0.0]] * 4 + [[0.05, 0.0, 0.0]] * 3)
