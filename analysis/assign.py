@@ -47,6 +47,11 @@ class _Semantic(NamedTuple):
     strength: np.ndarray  # how far the embedding's best cosine stands above its null (null CDF)
 
 
+def _unit(m: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(m, axis=1, keepdims=True)
+    return np.asarray(m / np.where(norms > 0, norms, 1.0))
+
+
 def _row_z(scores: np.ndarray) -> np.ndarray:
     """Per-row z-scores (a row with no spread, e.g. no lexical evidence at all, becomes zeros)."""
     spread = scores.std(axis=1, keepdims=True)
@@ -70,6 +75,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
     uncertain_ratio: ``uncertain`` when the second candidate's probability reaches this share of the first.
     C: inverse regularisation of the logistic regression.
+    prf_weight, prf_rounds: how far each lexical prototype moves towards its clearest matches, how often.
+    embedding_prf: how far each commitment's sentence vector moves towards the mean vector of the items
+        that match it in both views (once; 0 = never).
     max_per_class: cap on pseudo-labels per commitment and round (keeps 100 K-item runs fast).
     random_state: seed for subsampling and the solver.
     """
@@ -88,6 +96,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         C: float = 4.0,
         prf_weight: float = 0.5,
         prf_rounds: int = 1,
+        embedding_prf: float = 0.3,
         max_per_class: int = 3000,
         random_state: int = 0,
     ) -> None:
@@ -103,6 +112,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.C = C
         self.prf_weight = prf_weight
         self.prf_rounds = prf_rounds
+        self.embedding_prf = embedding_prf
         self.max_per_class = max_per_class
         self.random_state = random_state
 
@@ -156,11 +166,21 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         semantic = None
         self.uses_embeddings_ = embeddings is not None
         if embeddings is not None:
+            self.commitment_vectors_ = _unit(self._checked_commitments(embeddings))
             similarity = self._similarity(embeddings, X.shape[0])
             self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
                 similarity, self.null_ceiling, "auto", weight, best_of_k=True
             )
             semantic = self._semantic(proba, similarity)
+            if self.embedding_prf > 0:
+                self.commitment_vectors_ = self._embedding_feedback(
+                    embeddings, semantic, weight, self.lexical_
+                )
+                similarity = self._similarity(embeddings, X.shape[0])
+                self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
+                    similarity, self.null_ceiling, "auto", weight, best_of_k=True
+                )
+                semantic = self._semantic(proba, similarity)
             proba = semantic.proba
         # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
         # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
@@ -177,25 +197,54 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         return X, proba, semantic
 
-    def _similarity(self, embeddings: Any, n_rows: int) -> np.ndarray:
-        """Cosine of each row's sentence vector to each commitment's (items × commitments)."""
+    def _checked_commitments(self, embeddings: Any) -> np.ndarray:
         if self.prototype_embeddings is None:
             raise ValueError("embeddings need prototype_embeddings (one vector per commitment)")
-        items = np.asarray(embeddings, dtype=np.float32)
+        items = np.asarray(embeddings)
         commitments = np.asarray(self.prototype_embeddings, dtype=np.float32)
-        if items.shape[0] != n_rows or items.ndim != 2:
-            raise ValueError(f"embeddings need one row per row of X ({n_rows}), got shape {items.shape}")
-        if commitments.shape != (len(self.classes_), items.shape[1]):
+        if items.ndim != 2 or commitments.shape != (len(self.classes_), items.shape[1]):
             raise ValueError(
-                f"prototype_embeddings need shape ({len(self.classes_)}, {items.shape[1]}), "
+                f"prototype_embeddings need shape ({len(self.classes_)}, {items.shape[-1]}), "
                 f"got {commitments.shape}"
             )
+        return commitments
 
-        def unit(m: np.ndarray) -> np.ndarray:
-            norms = np.linalg.norm(m, axis=1, keepdims=True)
-            return m / np.where(norms > 0, norms, 1.0)
+    def _similarity(self, embeddings: Any, n_rows: int) -> np.ndarray:
+        """Cosine of each row's sentence vector to each commitment's (items × commitments)."""
+        items = np.asarray(embeddings, dtype=np.float32)
+        if items.shape[0] != n_rows or items.ndim != 2:
+            raise ValueError(f"embeddings need one row per row of X ({n_rows}), got shape {items.shape}")
+        if items.shape[1] != self.commitment_vectors_.shape[1]:
+            raise ValueError(
+                f"embeddings have {items.shape[1]} dimensions, "
+                f"the commitments' {self.commitment_vectors_.shape[1]}"
+            )
+        return np.asarray(_unit(items) @ self.commitment_vectors_.T, dtype=np.float64)
 
-        return np.asarray(unit(items) @ unit(commitments).T, dtype=np.float64)
+    def _embedding_feedback(
+        self, embeddings: Any, semantic: _Semantic, weight: np.ndarray, lexical: np.ndarray
+    ) -> np.ndarray:
+        """Rocchio in the embedding space: each commitment's vector moves, by ``embedding_prf``, towards
+        the mean vector of the items that clearly match it (copies counted), as the lexical prototypes do
+        in :meth:`_feedback`. A commitment's title and description are one sentence; the comments on it
+        speak in their own words (抽菸 and 菸捐 under 菸害防制法), and their mean says where those lie."""
+        items = _unit(np.asarray(embeddings, dtype=np.float64))
+        best = semantic.proba.argmax(axis=1)
+        # Seeds carry evidence in both views for the same commitment: a theme that only one view
+        # relates to a commitment (an off-topic cluster near its sentence vector) does not pull it.
+        seeds = (
+            semantic.evident
+            & (lexical.argmax(axis=1) == best)
+            & (lexical.max(axis=1) > self.null_threshold_)
+            & (weight > 0)
+        )
+        vectors = self.commitment_vectors_.astype(np.float64).copy()
+        for j in range(vectors.shape[0]):
+            members = np.flatnonzero(seeds & (best == j))
+            if members.size:
+                centroid = _unit((weight[members, None] * items[members]).sum(axis=0, keepdims=True))[0]
+                vectors[j] = (1 - self.embedding_prf) * vectors[j] + self.embedding_prf * centroid
+        return _unit(vectors).astype(np.float32)
 
     def _semantic(self, lexical_proba: np.ndarray, similarity: np.ndarray) -> _Semantic:
         """The combined ranking (sum of per-row z-scores of both views) and the embedding evidence."""

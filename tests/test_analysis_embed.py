@@ -185,3 +185,27 @@ def test_the_default_uses_embeddings_on_a_small_corpus(
         line = capsys.readouterr().err.strip().splitlines()[-1]
         assert line.endswith("lexical + sentence embeddings" if mode is None else "evidence lexical")
     engine.dispose()
+
+
+def test_embedding_feedback_on_real_join_comments(tmp_path: Path) -> None:
+    """The 213 real join.gov.tw comments (benchmarks/devset): their consultations' titles rarely say
+    what the comments say (抽菸, 菸捐 under 菸害防制法). Moving each commitment's sentence vector towards
+    the comments that match it in both views assigns more of them right (measured 0.549 -> 0.610),
+    and the default beats the naive jieba + TF-IDF + cosine baseline (0.512)."""
+    from benchmarks.devset_common import CATALOGUES, gold_labels, load_rows, naive_assign, scores
+
+    rows = load_rows("join")
+    catalogue = load_catalogue(CATALOGUES["join"])
+    gold = gold_labels(rows, set(catalogue.codes))
+    texts = [r["text"] for r in rows]
+    prepared = prepare(texts, catalogue)
+    encoder = embed.SentenceEncoder(tmp_path / "cache")
+    accuracy = {}
+    for prf in (0.0, 0.3):
+        _, decisions = assign(
+            prepared, catalogue, params={"embeddings": "on", "embedding_prf": prf}, encoder=encoder
+        )
+        accuracy[prf] = scores(gold, [d.code or NONE for d in decisions])["accuracy"]
+    naive, _ = naive_assign(texts, [(c.code, c.text) for c in catalogue.commitments])
+    assert accuracy[0.3] >= accuracy[0.0] + 0.03
+    assert accuracy[0.3] >= scores(gold, naive)["accuracy"] + 0.05
