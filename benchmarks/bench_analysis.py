@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_analysis.py               # 100 000 comments
     .venv/bin/python benchmarks/bench_analysis.py --n 20000     # quicker
+    .venv/bin/python benchmarks/bench_analysis.py --embeddings  # also the optional extra's cost
 
 The comments are generated from the devset (CC0) by resampling and perturbing: two comments' clauses
 joined, characters dropped or repeated, and a share of form letters (exact and lightly edited copies)
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import subprocess
@@ -155,7 +157,37 @@ def phase_baseline(n: int) -> dict[str, float]:
     }
 
 
-PHASES = {"ours": phase_ours, "memory": phase_memory, "baseline": phase_baseline}
+def phase_embeddings(n: int) -> dict[str, float]:
+    """``analyse`` in memory with ``embeddings = on`` and an empty vector cache: the optional extra's
+    cost (the default, ``auto``, is lexical at this size), then again with the vectors cached."""
+    from analysis.catalogue import load_catalogue
+    from analysis.run import analyse
+    from storage.corpus import TextItem
+
+    rows = generate(n)
+    items = [TextItem("import", str(r["item_id"]), str(r["text"])) for r in rows]
+    catalogue = load_catalogue(CATALOGUES["main"])
+    out: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["XDG_CACHE_HOME"] = tmp  # a cold vector cache (the jieba dictionary is rebuilt too)
+        analyse(items[:50], catalogue, seed=0, params={"embeddings": "off"})  # dictionary, not timed
+        for label in ("cold", "cached"):
+            cpu, started = cpu_seconds(), time.perf_counter()
+            result = analyse(items, catalogue, seed=0, params={"embeddings": "on"})
+            out[f"{label}_s"] = time.perf_counter() - started
+            out[f"{label}_cpu_s"] = cpu_seconds() - cpu
+            out[f"{label}_assign_s"] = result.summary["timings_s"]["assign"]
+    out["analysis_s"] = out["cold_s"]
+    out["peak_rss_mb"] = peak_rss_mb()
+    return out
+
+
+PHASES = {
+    "ours": phase_ours,
+    "memory": phase_memory,
+    "baseline": phase_baseline,
+    "embeddings": phase_embeddings,
+}
 
 
 def run_phase(name: str, n: int) -> dict[str, float]:
@@ -175,6 +207,11 @@ def main() -> None:
     # Three by default: on a shared 2-core machine one run of any phase varies by up to 1.5x.
     parser.add_argument("--repeat", type=int, default=3, help="alternating runs of each phase; best kept")
     parser.add_argument("--phase", choices=sorted(PHASES))
+    parser.add_argument(
+        "--embeddings",
+        action="store_true",
+        help="also time the optional sentence embeddings (once, cold cache)",
+    )
     args = parser.parse_args()
     if args.phase:
         print(json.dumps(PHASES[args.phase](args.n)))
@@ -215,8 +252,18 @@ def main() -> None:
     )
     print(
         "speed-up, end to end (run_analysis incl. storage vs baseline): "
-        f"{base['analysis_s'] / ours['analysis_s']:.2f}x"
+        f"{base['analysis_s'] / ours['analysis_s']:.2f}x; against baseline + KMeans "
+        f"{with_kmeans / ours['analysis_s']:.2f}x"
     )
+    if args.embeddings:
+        extra = run_phase("embeddings", args.n)
+        print(
+            "optional extra, embeddings = on (not the default at this size): "
+            f"analyse {extra['cold_s']:.1f} s "
+            f"wall with an empty vector cache ({extra['cold_cpu_s']:.1f} s CPU), {extra['cached_s']:.1f} s "
+            f"with the vectors cached, against {memory['analysis_s']:.1f} s lexical; "
+            f"peak RSS {extra['peak_rss_mb']:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

@@ -374,8 +374,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--embeddings",
         choices=("auto", "on", "off"),
-        help="sentence embeddings beside lexical evidence (extra joinfeedback[embeddings]; ~40 texts/s, "
-        "cached): auto = when installed and the corpus has <= 2 000 distinct texts (default: auto)",
+        help="sentence embeddings beside lexical evidence (extra joinfeedback[embeddings]; 400-800 texts/s, "
+        "cached): auto = when installed and the corpus has <= 10 000 distinct texts (default: auto)",
     )
     _add_common(p)
 
