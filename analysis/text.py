@@ -421,10 +421,12 @@ def _best_route(sentence: str, freq: dict[str, int], log_total: float, log_p: di
 
 
 # Below this many characters of distinct blocks, segmenting in this process is faster than forking
-# workers (which copy-on-write the pages of the dictionary they read and pickle the tokens back). With
-# the fast route, cut_many of the 100 K benchmark (427 K characters) took 1.1-1.4 s here and 1.3-1.8 s
-# forked; at 300 K comments (718 K characters) both took 2.2-2.9 s.
-PARALLEL_MIN_CHARS = 1_000_000
+# workers (which copy-on-write the pages of the dictionary they read and pickle the tokens back). The
+# 100 K benchmark's 427 K characters, cold route cache: 1.29-1.34 s here, 1.03-1.09 s forked (three
+# alternations); the whole in-memory analysis, four alternating runs in fresh processes: prepare
+# 2.45-2.87 s here, 2.25-2.46 s forked. (An earlier measurement, on a busier machine, had found the
+# opposite at this size: 1.1-1.4 s here, 1.3-1.8 s forked.)
+PARALLEL_MIN_CHARS = 200_000
 _FORKED: Segmenter | None = None
 
 
