@@ -23,10 +23,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
-from analysis.fit import EvidenceGate, best_null_exponent, sample_counts, storey_cut
+from analysis.fit import Clustering, EvidenceGate, best_null_exponent, sample_counts, storey_cut
+from analysis.parallel import in_background
 
 NONE = "none"
+PARALLEL_CLUSTERING_MIN_ROWS = 20000  # distinct rows; below this, forking costs more than it saves
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,15 @@ class _Semantic(NamedTuple):
     proba: np.ndarray  # class probabilities of the combined ranking
     evident: np.ndarray  # the embedding clears its null and points at the combined best commitment
     strength: np.ndarray  # how far the embedding's best cosine stands above its null (null CDF)
+
+
+def _clustered(gate: EvidenceGate, X: sp.csr_matrix, k: int, weight: np.ndarray, forked: bool) -> Clustering:
+    """``gate.cluster``; in a forked child with one BLAS/OpenMP thread (GNU OpenMP's thread pool does
+    not survive ``fork``: a child that uses it after the parent did can wait for ever)."""
+    if not forked:
+        return gate.cluster(X, k, weight)
+    with threadpool_limits(limits=1):
+        return gate.cluster(X, k, weight)
 
 
 def _unit(m: np.ndarray) -> np.ndarray:
@@ -160,8 +172,41 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = X.shape[1]
         rng = np.random.default_rng(self.random_state)
 
+        gate = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state)
+        # The gate's clustering depends on the rows alone: on a large corpus a forked child computes it
+        # on the other core while this process scores the rows (the same result either way).
+        fork = X.shape[0] >= PARALLEL_CLUSTERING_MIN_ROWS
+        with in_background(lambda: _clustered(gate, X, k, weight, fork), fork=fork) as pending_clustering:
+            proba, semantic = self._score(X, proto, weight, rng, embeddings)
+            clustering = pending_clustering.result()
+        # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
+        # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
+        self.gate_ = gate.fit(
+            X,
+            self._prototype_matrix(X.shape[1]),
+            proba.argmax(axis=1),
+            sample_weight=weight,
+            extra_evidence=None if semantic is None else semantic.evident,
+            clustering=clustering,
+        )
+        self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
+        return X, proba, semantic
+
+    def _score(
+        self,
+        X: sp.csr_matrix,
+        proto: sp.csr_matrix,
+        weight: np.ndarray,
+        rng: np.random.Generator,
+        embeddings: Any,
+    ) -> tuple[np.ndarray, _Semantic | None]:
+        """Lexical feedback (and self-training), then the embedding view when there are embeddings:
+        the rows' class probabilities (of the combined ranking, with embeddings) and that view."""
         self.prototypes_, self.lexical_ = self._feedback(X, proto, weight, rng)
         scores = self._self_train(X, self.prototypes_, self.lexical_, weight, rng)
+        self.n_pseudo_labels_ = int(
+            self._select_seeds(scores, self._null_threshold(scores, weight), rng, weight).sum()
+        )
         proba = self.predict_proba(X)
         semantic = None
         self.uses_embeddings_ = embeddings is not None
@@ -182,20 +227,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 )
                 semantic = self._semantic(proba, similarity)
             proba = semantic.proba
-        # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
-        # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
-        self.gate_ = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state).fit(
-            X,
-            self._prototype_matrix(X.shape[1]),
-            proba.argmax(axis=1),
-            sample_weight=weight,
-            extra_evidence=None if semantic is None else semantic.evident,
-        )
-        self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
-        self.n_pseudo_labels_ = int(
-            self._select_seeds(scores, self._null_threshold(scores, weight), rng, weight).sum()
-        )
-        return X, proba, semantic
+        return proba, semantic
 
     def _checked_commitments(self, embeddings: Any) -> np.ndarray:
         if self.prototype_embeddings is None:

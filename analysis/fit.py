@@ -26,7 +26,7 @@ Both rules use shares, not tuned scores, and the cluster rules are kept per clus
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -84,6 +84,14 @@ def best_null_exponent(k: int) -> float:
     return k / (k - 1) if k > 1 else 1.0
 
 
+class Clustering(NamedTuple):
+    """The gate's clustering of a corpus (:meth:`EvidenceGate.cluster`)."""
+
+    labels: np.ndarray
+    svd: TruncatedSVD | None
+    kmeans: KMeans | MiniBatchKMeans | None
+
+
 class EvidenceGate(BaseEstimator):  # type: ignore[misc]
     """Decide per item whether it fits its best commitment at all (``True``) or is ``none``.
 
@@ -139,12 +147,20 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         self.random_state = random_state
 
     def fit(
-        self, X: Any, prototypes: Any, best: Any, sample_weight: Any = None, extra_evidence: Any = None
+        self,
+        X: Any,
+        prototypes: Any,
+        best: Any,
+        sample_weight: Any = None,
+        extra_evidence: Any = None,
+        clustering: Clustering | None = None,
     ) -> EvidenceGate:
         """``sample_weight``: counts of identical rows (the corpus's distinct texts given once each);
         the result is that of fitting on the rows repeated, up to k-means's random sampling.
         ``extra_evidence``: rows that carry evidence by another view (sentence embeddings) for their
-        ``best`` commitment; they count as evident in the cluster rules. π0 stays the lexical one."""
+        ``best`` commitment; they count as evident in the cluster rules. π0 stays the lexical one.
+        ``clustering``: what :meth:`cluster` returns for these rows (it depends on the rows alone, so
+        a caller may compute it elsewhere, e.g. in a forked child while it scores the rows)."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         weight = sample_counts(sample_weight, X.shape[0])
         proto = normalize(sp.csr_matrix(prototypes, dtype=np.float32))
@@ -164,7 +180,9 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         if extra_evidence is not None:
             evident = evident | _flags(extra_evidence, X.shape[0])
 
-        self.clusters_ = self._cluster(X, k, weight)
+        if clustering is None:
+            clustering = self.cluster(X, k, weight)
+        self.clusters_, self.svd_, self.kmeans_ = clustering
         n_clusters = int(self.clusters_.max()) + 1 if self.clusters_.size else 0
         # Per cluster: -1 = no rule, -2 = off-topic theme, j >= 0 = supports commitment j.
         self.cluster_rule_ = np.full(n_clusters, -1, dtype=np.int64)
@@ -187,6 +205,14 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
             if most_agree or nearly_all_agree:
                 self.cluster_rule_[c] = dominant
         return self
+
+    def cluster(self, X: Any, k: int, sample_weight: Any = None) -> Clustering:
+        """The clustering :meth:`fit` uses for rows ``X`` and ``k`` commitments: the cluster index per row
+        (all 0 when the corpus is too small to cluster meaningfully), the SVD and the k-means model."""
+        X = normalize(sp.csr_matrix(X, dtype=np.float32))
+        weight = sample_counts(sample_weight, X.shape[0])
+        labels = self._cluster(X, k, weight)
+        return Clustering(labels, self.svd_, self.kmeans_)
 
     def _cluster(self, X: sp.csr_matrix, k: int, weight: np.ndarray) -> np.ndarray:
         """Cluster index per row (all 0 when the corpus is too small to cluster meaningfully)."""
@@ -285,4 +311,4 @@ def sample_counts(sample_weight: Any, n: int) -> np.ndarray:
     return counts
 
 
-__all__ = ["EvidenceGate", "best_null_exponent", "sample_counts", "storey_cut"]
+__all__ = ["Clustering", "EvidenceGate", "best_null_exponent", "sample_counts", "storey_cut"]

@@ -135,3 +135,23 @@ def test_gc_paused_restores_the_collector_as_found() -> None:
     with pytest.raises(ValueError, match="still restores"):
         nested()
     assert gc.isenabled()
+
+
+def test_gate_clustering_in_a_child_gives_the_same_decisions(corpus, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """The gate's clustering runs in a forked child on large corpora while the assigner scores: the
+    decisions, clusters and the fitted gate's later verdicts on new rows are those of the one process."""
+    from analysis import assign as assign_module
+
+    prepared, counts, _, catalogue = corpus
+    kwargs = {"prototypes": prepared.prototypes, "codes": catalogue.codes, "random_state": 0}
+    results = []
+    for threshold in (1, 10**9):  # forked child, then inline
+        monkeypatch.setattr(assign_module, "PARALLEL_CLUSTERING_MIN_ROWS", threshold)
+        assigner = CommitmentAssigner(**kwargs)
+        decisions = assigner.fit_decide(prepared.unique_X, sample_weight=counts)
+        assert assigner.gate_.kmeans_ is not None, "the corpus is clustered, or this test checks nothing"
+        results.append((decisions, assigner.gate_.clusters_, assigner.decide(prepared.unique_X[::3])))
+    (forked, forked_clusters, forked_new), (inline, inline_clusters, inline_new) = results
+    assert forked == inline
+    assert np.array_equal(forked_clusters, inline_clusters)
+    assert forked_new == inline_new
