@@ -212,22 +212,22 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.uses_embeddings_ = embeddings is not None
         if embeddings is not None:
             self.commitment_vectors_ = _unit(self._checked_commitments(embeddings))
-            similarity = self._similarity(embeddings, X.shape[0])
-            self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
-                similarity, self.null_ceiling, "auto", weight, best_of_k=True
-            )
-            semantic = self._semantic(proba, similarity)
+            semantic = self._embedding_view(embeddings, proba, weight)
             if self.embedding_prf > 0:
                 self.commitment_vectors_ = self._embedding_feedback(
                     embeddings, semantic, weight, self.lexical_
                 )
-                similarity = self._similarity(embeddings, X.shape[0])
-                self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
-                    similarity, self.null_ceiling, "auto", weight, best_of_k=True
-                )
-                semantic = self._semantic(proba, similarity)
+                semantic = self._embedding_view(embeddings, proba, weight)
             proba = semantic.proba
         return proba, semantic
+
+    def _embedding_view(self, embeddings: Any, lexical_proba: np.ndarray, weight: np.ndarray) -> _Semantic:
+        """Cosines to the current commitment vectors, their null and cut, and the combined view."""
+        similarity = self._similarity(embeddings, lexical_proba.shape[0])
+        self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
+            similarity, self.null_ceiling, "auto", weight, best_of_k=True
+        )
+        return self._semantic(lexical_proba, similarity)
 
     def _checked_commitments(self, embeddings: Any) -> np.ndarray:
         if self.prototype_embeddings is None:
