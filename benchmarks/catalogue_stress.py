@@ -3,12 +3,17 @@
     .venv/bin/python benchmarks/catalogue_stress.py                 # every devset, all three forms
     .venv/bin/python benchmarks/catalogue_stress.py --forms title   # titles only
     .venv/bin/python benchmarks/catalogue_stress.py --params '{"char_ngram": [1, 2]}'   # other parameters
+    .venv/bin/python benchmarks/catalogue_stress.py --topics 6      # 3 random 6-topic catalogues each
 
 The polis catalogues (benchmarks/devset/topics*.csv) were written by reading the comments, so their
 keywords are easier than a catalogue written beforehand; held-out catalogues may hold little more
 than a title. Each devset catalogue is rewritten without keywords (``nokw``) and without keywords or
 descriptions (``title``), and ``analysis.run.analyse`` (in memory, seed 0) is scored on the same
 comments next to the naive baseline (benchmarks/devset_common.naive_baseline) on the same catalogue.
+
+``--topics N`` instead keeps N of a catalogue's rows (three random draws, seeds 0-2; full rows): the
+comments of every conversation left out are then ``none``, often the majority, and some of those
+conversations are neighbours of a kept one (television drama beside new media).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import random
 import sys
 import tempfile
 from pathlib import Path
@@ -54,6 +60,18 @@ def leaner(path: Path, form: str, folder: Path) -> Path:
     return out
 
 
+def subset(path: Path, size: int, draw: int, folder: Path) -> Path:
+    """``size`` rows of the catalogue at ``path``, drawn with seed ``draw``."""
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    out = folder / f"{path.stem}-{size}-{draw}.csv"
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "title", "description", "keywords"])
+        writer.writeheader()
+        writer.writerows(random.Random(draw).sample(rows, min(size, len(rows))))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalogue", choices=[*CATALOGUES, "all"], default="all")
@@ -61,6 +79,7 @@ def main() -> None:
     parser.add_argument(
         "--params", type=json.loads, default={}, help="analysis parameters (JSON) to override"
     )
+    parser.add_argument("--topics", type=int, help="random catalogues of this many topics instead of --forms")
     args = parser.parse_args()
     names = list(CATALOGUES) if args.catalogue == "all" else [args.catalogue]
     with tempfile.TemporaryDirectory() as tmp:
@@ -68,8 +87,16 @@ def main() -> None:
             rows = load_rows(name)
             topics = [r["conversation"] for r in rows]
             items = [TextItem("import", r["id"], r["text"]) for r in rows]
-            for form in args.forms:
-                catalogue = load_catalogue(leaner(CATALOGUES[name], form, Path(tmp)))
+            variants = (
+                [
+                    (f"{args.topics}t-{draw}", subset(CATALOGUES[name], args.topics, draw, Path(tmp)))
+                    for draw in range(3)
+                ]
+                if args.topics
+                else [(form, leaner(CATALOGUES[name], form, Path(tmp))) for form in args.forms]
+            )
+            for form, catalogue_path in variants:
+                catalogue = load_catalogue(catalogue_path)
                 gold = gold_labels(rows, set(catalogue.codes))
                 result = analyse(items, catalogue, seed=0, params=args.params)
                 predicted = [a["commitment_code"] or "none" for a in result.assignments]
