@@ -37,9 +37,10 @@ DEFAULT_PARAMS: dict[str, Any] = {
     # mean accuracy 0.688 without, 0.705 / 0.706 / 0.701 at 0.2 / 0.3 / 0.5 (0.5 lost none recall).
     "embedding_prf": 0.3,
     # Sentence embeddings (analysis/embed.py): "auto" uses them when the optional extra is installed
-    # and the corpus has at most embed.AUTO_MAX_TEXTS distinct texts (the encoder's cost: about 40
+    # and the corpus has at most embed.AUTO_MAX_TEXTS distinct texts (the encoder's cost: 400-800
     # texts/s on 2 cores, once, then cached); "on" always (needs the extra); "off" never. On the
-    # devsets (9 catalogue forms) mean accuracy 0.612 lexical, 0.688 with embeddings.
+    # devsets (9 catalogue forms) mean accuracy 0.612 lexical, 0.706 with embeddings; with random
+    # 6-topic catalogues (most comments none) 0.744 lexical, 0.701 with (catalogue_stress.py).
     "embeddings": "auto",
 }
 

@@ -426,17 +426,23 @@ def _run_analysis(
         raise
     if not quiet:
         s = result.summary
-        evidence = "lexical" if s.get("embeddings", "off") == "off" else "lexical + sentence embeddings"
-        if s.get("embeddings") == "off" and params["embeddings"] == "auto":
-            evidence += (
-                f" (embeddings auto: over {embed.AUTO_MAX_TEXTS} distinct texts)"
-                if embed.available()
-                else " (embeddings auto: extra joinfeedback[embeddings] not installed)"
+        evidence = ""
+        if "embeddings" in s:  # items were assigned to a catalogue
+            evidence = (
+                "; evidence lexical"
+                if s["embeddings"] == "off"
+                else "; evidence lexical + sentence embeddings"
             )
+            if s["embeddings"] == "off" and params["embeddings"] == "auto":
+                evidence += (
+                    f" (embeddings auto: over {embed.AUTO_MAX_TEXTS} distinct texts)"
+                    if embed.available()
+                    else " (embeddings auto: extra joinfeedback[embeddings] not installed)"
+                )
         print(
             f"analysis run {run_id}: {s['n_items']} items ({s['n_unique_arguments']} unique arguments), "
-            f"statuses {s['status_counts']}, {s['n_clusters']} themes, {s['n_campaigns']} campaigns; "
-            f"evidence {evidence}",
+            f"statuses {s['status_counts']}, {s['n_clusters']} themes, "
+            f"{s['n_campaigns']} campaigns{evidence}",
             file=sys.stderr,
         )
     return run_id
