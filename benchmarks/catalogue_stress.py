@@ -38,38 +38,41 @@ from storage.corpus import TextItem
 FORMS = ("full", "nokw", "title")
 
 
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _written(rows: list[dict[str, str]], out: Path) -> Path:
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["id", "title", "description", "keywords"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return out
+
+
 def leaner(path: Path, form: str, folder: Path) -> Path:
     """The catalogue at ``path`` rewritten in ``form`` (``full`` is the file itself)."""
     if form == "full":
         return path
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    out = folder / f"{path.stem}-{form}.csv"
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "title", "description", "keywords"])
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(
-                {
-                    "id": row["id"],
-                    "title": row["title"],
-                    "description": "" if form == "title" else row["description"],
-                    "keywords": "",
-                }
-            )
-    return out
+    rows = [
+        {
+            "id": row["id"],
+            "title": row["title"],
+            "description": "" if form == "title" else row["description"],
+            "keywords": "",
+        }
+        for row in _rows(path)
+    ]
+    return _written(rows, folder / f"{path.stem}-{form}.csv")
 
 
 def subset(path: Path, size: int, draw: int, folder: Path) -> Path:
     """``size`` rows of the catalogue at ``path``, drawn with seed ``draw``."""
-    with path.open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    out = folder / f"{path.stem}-{size}-{draw}.csv"
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["id", "title", "description", "keywords"])
-        writer.writeheader()
-        writer.writerows(random.Random(draw).sample(rows, min(size, len(rows))))
-    return out
+    rows = _rows(path)
+    return _written(
+        random.Random(draw).sample(rows, min(size, len(rows))), folder / f"{path.stem}-{size}-{draw}.csv"
+    )
 
 
 def main() -> None:
