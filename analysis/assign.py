@@ -59,11 +59,6 @@ def _clustered(gate: EvidenceGate, X: sp.csr_matrix, k: int, weight: np.ndarray,
         return gate.cluster(X, k, weight)
 
 
-def _unit(m: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(m, axis=1, keepdims=True)
-    return np.asarray(m / np.where(norms > 0, norms, 1.0))
-
-
 def _row_z(scores: np.ndarray) -> np.ndarray:
     """Per-row z-scores (a row with no spread, e.g. no lexical evidence at all, becomes zeros)."""
     spread = scores.std(axis=1, keepdims=True)
@@ -211,7 +206,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         semantic = None
         self.uses_embeddings_ = embeddings is not None
         if embeddings is not None:
-            self.commitment_vectors_ = _unit(self._checked_commitments(embeddings))
+            self.commitment_vectors_ = normalize(self._checked_commitments(embeddings))
             semantic = self._embedding_view(embeddings, proba, weight)
             if self.embedding_prf > 0:
                 self.commitment_vectors_ = self._embedding_feedback(
@@ -251,7 +246,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 f"embeddings have {items.shape[1]} dimensions, "
                 f"the commitments' {self.commitment_vectors_.shape[1]}"
             )
-        return np.asarray(_unit(items) @ self.commitment_vectors_.T, dtype=np.float64)
+        return np.asarray(normalize(items) @ self.commitment_vectors_.T, dtype=np.float64)
 
     def _embedding_feedback(
         self, embeddings: Any, semantic: _Semantic, weight: np.ndarray, lexical: np.ndarray
@@ -260,7 +255,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         the mean vector of the items that clearly match it (copies counted), as the lexical prototypes do
         in :meth:`_feedback`. A commitment's title and description are one sentence; the comments on it
         speak in their own words (抽菸 and 菸捐 under 菸害防制法), and their mean says where those lie."""
-        items = _unit(np.asarray(embeddings, dtype=np.float64))
+        items = normalize(np.asarray(embeddings, dtype=np.float64))
         best = semantic.proba.argmax(axis=1)
         # Seeds carry evidence in both views for the same commitment: a theme that only one view
         # relates to a commitment (an off-topic cluster near its sentence vector) does not pull it.
@@ -274,9 +269,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         for j in range(vectors.shape[0]):
             members = np.flatnonzero(seeds & (best == j))
             if members.size:
-                centroid = _unit((weight[members, None] * items[members]).sum(axis=0, keepdims=True))[0]
+                centroid = normalize((weight[members, None] * items[members]).sum(axis=0, keepdims=True))[0]
                 vectors[j] = (1 - self.embedding_prf) * vectors[j] + self.embedding_prf * centroid
-        return _unit(vectors).astype(np.float32)
+        return np.asarray(normalize(vectors), dtype=np.float32)
 
     def _semantic(self, lexical_proba: np.ndarray, similarity: np.ndarray) -> _Semantic:
         """The combined ranking (sum of per-row z-scores of both views) and the embedding evidence."""
