@@ -11,7 +11,7 @@ import numpy as np
 from sklearn.metrics import f1_score, normalized_mutual_info_score
 
 ROOT = Path(__file__).resolve().parents[1]
-DEVSET = ROOT.parent / "shared" / "devsets" / "polis-untitled" / "comments.csv"
+DEVSET = ROOT / "benchmarks" / "devset" / "polis" / "comments.csv"
 CATALOGUES = {
     "main": ROOT / "benchmarks" / "devset" / "topics.csv",
     "alt": ROOT / "benchmarks" / "devset" / "topics_alt.csv",
