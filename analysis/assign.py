@@ -25,7 +25,8 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from analysis.fit import Clustering, EvidenceGate, best_null_exponent, sample_counts, storey_cut
+from analysis.evidence import NullModel, combined_strength, sibling_mask, signal_curve, signal_probability
+from analysis.fit import Clustering, EvidenceGate, sample_counts, storey_cut
 from analysis.parallel import in_background
 
 NONE = "none"
@@ -47,16 +48,14 @@ class _Semantic(NamedTuple):
 
     proba: np.ndarray  # class probabilities of the combined ranking
     evident: np.ndarray  # the embedding clears its null and points at the combined best commitment
-    strength: np.ndarray  # how far the embedding's best cosine stands above its null (null CDF)
 
 
-def _clustered(gate: EvidenceGate, X: sp.csr_matrix, k: int, weight: np.ndarray, forked: bool) -> Clustering:
-    """``gate.cluster``; in a forked child with one BLAS/OpenMP thread (GNU OpenMP's thread pool does
-    not survive ``fork``: a child that uses it after the parent did can wait for ever)."""
-    if not forked:
-        return gate.cluster(X, k, weight)
+def _clustered(gate: EvidenceGate, rows: Any, k: int, weight: np.ndarray) -> Clustering:
+    """``gate.cluster`` with one BLAS/OpenMP thread, in a forked child or here: the same arithmetic
+    either way, so the same clusters (and GNU OpenMP's thread pool does not survive ``fork``: a child
+    that uses it after the parent did can wait for ever)."""
     with threadpool_limits(limits=1):
-        return gate.cluster(X, k, weight)
+        return gate.cluster(rows, k, weight)
 
 
 def _row_z(scores: np.ndarray) -> np.ndarray:
@@ -149,13 +148,13 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def fit_decide(self, X: Any, sample_weight: Any = None, embeddings: Any = None) -> list[Decision]:
         """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed."""
-        X, proba, semantic = self._fit(X, sample_weight, embeddings)
-        return self._decide(X, proba, semantic, self.lexical_, clusters=self.gate_.clusters_)
+        X, proba, strength = self._fit(X, sample_weight, embeddings)
+        return self._decisions(proba, self.gate_.fits(strength, self.gate_.clusters_), strength)
 
     def _fit(
         self, X: Any, sample_weight: Any, embeddings: Any
-    ) -> tuple[sp.csr_matrix, np.ndarray, _Semantic | None]:
-        """Fit; return the normalised rows, their class probabilities and the embedding view."""
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """Fit; return the normalised rows, their class probabilities and their evidence strength."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         weight = sample_counts(sample_weight, X.shape[0])
         proto = self._prototype_matrix(X.shape[1])
@@ -167,25 +166,57 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.n_features_in_ = X.shape[1]
         rng = np.random.default_rng(self.random_state)
 
-        gate = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state)
-        # The gate's clustering depends on the rows alone: on a large corpus a forked child computes it
-        # on the other core while this process scores the rows (the same result either way).
+        gate = EvidenceGate(random_state=self.random_state)
+        # Comments are grouped by topic: in the sentence-vector space when there is one (lexical rows of
+        # short texts group by their wording, 「何謂…」 with 「何謂…」). The clustering depends on the rows
+        # alone: on a large corpus a forked child computes it while this process scores the rows.
+        rows = X if embeddings is None else np.asarray(embeddings, dtype=np.float32)
         fork = X.shape[0] >= PARALLEL_CLUSTERING_MIN_ROWS
-        with in_background(lambda: _clustered(gate, X, k, weight, fork), fork=fork) as pending_clustering:
-            proba, semantic = self._score(X, proto, weight, rng, embeddings)
+        with in_background(lambda: _clustered(gate, rows, k, weight), fork=fork) as pending_clustering:
+            proba, _ = self._score(X, proto, weight, rng, embeddings)
             clustering = pending_clustering.result()
-        # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
-        # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
-        self.gate_ = gate.fit(
-            X,
-            self._prototype_matrix(X.shape[1]),
-            proba.argmax(axis=1),
-            sample_weight=weight,
-            extra_evidence=None if semantic is None else semantic.evident,
-            clustering=clustering,
+        strength = self._fit_evidence(X, embeddings, weight)
+        self.gate_ = gate.fit(strength, clustering, sample_weight=weight)
+        fits = self.gate_.fits(strength, self.gate_.clusters_)
+        self.none_share_ = float(weight[~fits].sum() / max(1, weight.sum()))
+        return X, proba, strength
+
+    def _absolute_views(self, X: sp.csr_matrix, embeddings: Any) -> list[np.ndarray]:
+        """Each view's scores against the catalogue's *own* text (no feedback: feedback prototypes
+        drift towards the themes that match them, and would lend their evidence to off-topic items)."""
+        views = [np.asarray((X @ self.catalogue_rows_.T).todense(), dtype=np.float64)]
+        if embeddings is not None:
+            items = normalize(np.asarray(embeddings, dtype=np.float64))
+            views.append(np.asarray(items @ self.catalogue_vectors_.T, dtype=np.float64))
+        return views
+
+    def _fit_evidence(self, X: sp.csr_matrix, embeddings: Any, weight: np.ndarray) -> np.ndarray:
+        """Fit each view's null (siblings excluded) and the signal curve; return the rows' strengths.
+
+        Each view is asked whether the row matches *any* entry better than unrelated text does (its own
+        best entry): which entry it is, is the ranking's business.
+        """
+        self.catalogue_rows_ = self._prototype_matrix(X.shape[1])
+        similarities = [np.asarray((self.catalogue_rows_ @ self.catalogue_rows_.T).todense())]
+        if embeddings is not None:
+            self.catalogue_vectors_ = normalize(self._checked_commitments(embeddings).astype(np.float64))
+            similarities.append(self.catalogue_vectors_ @ self.catalogue_vectors_.T)
+        self.siblings_ = sibling_mask(*similarities)
+        views = self._absolute_views(X, embeddings)
+        # Lexical scores are mostly exact zeros and need no best-of-k correction; sentence vectors do.
+        self.nulls_ = [
+            NullModel(self.siblings_, best_of_k=i > 0).fit(view, view.argmax(axis=1), weight)
+            for i, view in enumerate(views)
+        ]
+        strength = self._strength(X, embeddings)
+        self.signal_curve_ = signal_curve(strength, weight)
+        return strength
+
+    def _strength(self, X: sp.csr_matrix, embeddings: Any) -> np.ndarray:
+        views = self._absolute_views(X, embeddings)
+        return combined_strength(
+            [null.strength(view, view.argmax(axis=1)) for null, view in zip(self.nulls_, views, strict=True)]
         )
-        self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
-        return X, proba, semantic
 
     def _score(
         self,
@@ -279,31 +310,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         exp = np.exp(combined - combined.max(axis=1, keepdims=True))
         best = similarity.max(axis=1)
         evident = (best > self.embedding_threshold_) & (similarity.argmax(axis=1) == combined.argmax(axis=1))
-        ranks = np.searchsorted(self.embedding_null_, best, side="right")
-        exponent = best_null_exponent(similarity.shape[1])
-        strength = np.asarray((ranks / max(1, self.embedding_null_.size)) ** exponent, dtype=np.float64)
-        return _Semantic(exp / exp.sum(axis=1, keepdims=True), evident, strength)
-
-    def _decide(
-        self,
-        X: sp.csr_matrix,
-        proba: np.ndarray,
-        semantic: _Semantic | None,
-        lexical: np.ndarray,
-        clusters: np.ndarray | None = None,
-    ) -> list[Decision]:
-        best = np.argmax(proba, axis=1)
-        own = self._own_evidence(lexical, best)
-        strength = self.gate_.strength(X)
-        extra = None
-        if semantic is not None:
-            # Every row's sentence vector is somewhat close to every commitment: the embedding view
-            # counts as the row's own evidence for its best commitment only where it is evident.
-            own = own | semantic.evident
-            extra = semantic.evident
-            strength = np.maximum(strength, semantic.strength)
-        fits = self.gate_.fits(X, best, clusters=clusters, own=own, extra_evidence=extra)
-        return self._decisions(proba, fits, strength)
+        return _Semantic(exp / exp.sum(axis=1, keepdims=True), evident)
 
     def _feedback(
         self, X: sp.csr_matrix, proto: sp.csr_matrix, weight: np.ndarray, rng: np.random.Generator
@@ -432,29 +439,20 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def decide(self, X: Any, embeddings: Any = None) -> list[Decision]:
         """Status, best commitment, confidence in [0, 1] and the ranked candidates for each row.
 
-        Confidence multiplies how far the evidence stands above the null (its null CDF) by how clearly
-        the best candidate beats the second. ``embeddings`` is required exactly when fitting had them.
+        Confidence is the probability that the row's evidence is real (``analysis.evidence``) times the
+        best candidate's share of the two best. ``embeddings`` is required exactly when fitting had them.
         """
         X = self._check_X(X)
         if (embeddings is not None) != self.uses_embeddings_:
             raise ValueError("decide needs embeddings exactly when the assigner was fitted with them")
         proba = self.predict_proba(X)
-        semantic = None
         if embeddings is not None:
-            semantic = self._semantic(proba, self._similarity(embeddings, X.shape[0]))
-            proba = semantic.proba
-        return self._decide(X, proba, semantic, self.lexical_scores(X))
+            proba = self._semantic(proba, self._similarity(embeddings, X.shape[0])).proba
+        strength = self._strength(X, embeddings)
+        clusters = self.gate_.predict_clusters(X if embeddings is None else np.asarray(embeddings))
+        return self._decisions(proba, self.gate_.fits(strength, clusters), strength)
 
-    @staticmethod
-    def _own_evidence(lexical: np.ndarray, best: np.ndarray) -> np.ndarray:
-        """Rows that share something with their best commitment's (feedback) prototype: only these may
-        be supported by their cluster (with a lean catalogue most on-topic comments share no word with
-        the catalogue text itself, yet do with the words the corpus uses for that commitment)."""
-        if lexical.shape[0] == 0:
-            return np.zeros(0, dtype=bool)
-        return np.asarray(lexical[np.arange(lexical.shape[0]), best] > 0)
-
-    def _decisions(self, proba: np.ndarray, fits: np.ndarray, above_null: np.ndarray) -> list[Decision]:
+    def _decisions(self, proba: np.ndarray, fits: np.ndarray, strength: np.ndarray) -> list[Decision]:
         """Decisions from class probabilities, the gate's verdicts and the evidence strength (vectorised:
         a Python loop over 100 K rows cost more than the scoring itself)."""
         n, k = proba.shape
@@ -469,7 +467,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         names = [str(c) for c in self.classes_]
         top_codes = [[names[j] for j in row] for row in top.tolist()]
         top_scores = np.round(proba[rows[:, None], top], 4).tolist()
-        confidence = np.round(np.where(fits, above_null * (1.0 - 0.5 * closeness), 1.0 - above_null), 4)
+        # P(correct) ≈ P(the evidence is real) · the best's share of the two best; a none is as sure
+        # as its evidence is likely null.
+        real = signal_probability(self.signal_curve_, strength)
+        share = np.divide(p1, p1 + p2, out=np.ones(n), where=(p1 + p2) > 0)
+        confidence = np.round(np.where(fits, real * share, 1.0 - real), 4)
         confidence = confidence.tolist()
         uncertain = ((closeness >= self.uncertain_ratio) & (k > 1)).tolist()
         best = order[:, 0].tolist()

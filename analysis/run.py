@@ -285,7 +285,7 @@ def _analyse(
             assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
             summary.update(
                 none_share=round(assigner.none_share_, 4),
-                none_threshold=round(assigner.none_threshold_, 5),
+                offtopic_clusters=int(assigner.gate_.offtopic_.sum()),
                 embeddings=embed.MODEL if assigner.uses_embeddings_ else "off",
             )
         else:
