@@ -124,7 +124,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     # -- fitting -----------------------------------------------------------------------------------
 
-    def _prototype_matrix(self, n_features: int) -> sp.csr_matrix:
+    def _prototype_matrix(self, n_features: int, examples: bool = True) -> sp.csr_matrix:
+        """The catalogue's rows, each with its facilitator's examples added (an example counts as much
+        as the entry's own text; three outweigh it): the commitment as a person defined it. Without
+        ``examples``: the catalogue's own text, which the evidence of ``none`` is measured against
+        (an example is a comment, and comments resemble one another more than they resemble a title)."""
         if self.prototypes is None:
             raise ValueError("CommitmentAssigner needs prototypes (one row per commitment)")
         proto = sp.csr_matrix(self.prototypes, dtype=np.float32)
@@ -132,37 +136,83 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"prototypes have {proto.shape[1]} features, X has {n_features}")
         if proto.shape[0] < 1:
             raise ValueError("at least one prototype is needed")
-        return normalize(proto)
+        proto = normalize(proto)
+        if examples and self.example_rows_ is not None:
+            proto = normalize(proto + self.example_rows_)
+        return proto
+
+    def _examples(self, X: Any, y: Any, embeddings: Any) -> None:
+        """Read the facilitator's examples: ``y`` holds per row a commitment code, ``"none"``, or ``None``
+        (no example). Sets ``example_labels_`` (class index, -1 for none, -2 for no example) and the
+        per-commitment sums of the examples' rows and sentence vectors."""
+        n, k = X.shape[0], len(self.classes_)
+        self.example_labels_ = np.full(n, -2, dtype=np.int64)
+        self.example_rows_: sp.csr_matrix | None = None
+        self.example_vectors_: np.ndarray | None = None
+        if y is None:
+            return
+        labels = list(y)
+        if len(labels) != n:
+            raise ValueError(f"y needs one example label (or None) per row of X ({n}), got {len(labels)}")
+        index = {str(c): j for j, c in enumerate(self.classes_)}
+        for i, label in enumerate(labels):
+            if label is None or label == "":
+                continue
+            if str(label) == NONE:
+                self.example_labels_[i] = -1
+            elif str(label) in index:
+                self.example_labels_[i] = index[str(label)]
+            else:
+                raise ValueError(f"example label {label!r} is neither a commitment nor 'none'")
+        labelled = np.flatnonzero(self.example_labels_ >= 0)
+        if labelled.size == 0:
+            return
+        ones = np.ones(labelled.size, dtype=np.float32)
+        membership = sp.csr_matrix((ones, (self.example_labels_[labelled], labelled)), shape=(k, n))
+        self.example_rows_ = sp.csr_matrix(membership @ normalize(sp.csr_matrix(X, dtype=np.float32)))
+        if embeddings is not None:
+            vectors = normalize(np.asarray(embeddings, dtype=np.float64))
+            self.example_vectors_ = np.asarray(membership @ vectors, dtype=np.float64)
 
     def fit(
         self, X: Any, y: Any = None, sample_weight: Any = None, embeddings: Any = None
     ) -> CommitmentAssigner:
-        """Transductive fit on the corpus ``X`` itself (``y`` is ignored: there are no labels).
+        """Transductive fit on the corpus ``X`` itself.
 
+        ``y``: optional, a facilitator's examples: per row a commitment code, ``"none"`` or ``None``
+        (most rows). Examples join their commitment's definition and keep their label in the output.
         ``sample_weight``: counts of identical rows, so that a corpus's distinct texts can be given
         once each; every share and quantile counts the copies, as if the rows were repeated.
         ``embeddings``: the rows' sentence vectors (needs ``prototype_embeddings``).
         """
-        self._fit(X, sample_weight, embeddings)
+        self._fit(X, y, sample_weight, embeddings)
         return self
 
-    def fit_decide(self, X: Any, sample_weight: Any = None, embeddings: Any = None) -> list[Decision]:
-        """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed."""
-        X, proba, strength = self._fit(X, sample_weight, embeddings)
-        return self._decisions(proba, self.gate_.fits(strength, self.gate_.clusters_), strength)
+    def fit_decide(
+        self, X: Any, y: Any = None, sample_weight: Any = None, embeddings: Any = None
+    ) -> list[Decision]:
+        """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed; the
+        examples (``y``) keep their label."""
+        X, proba, strength = self._fit(X, y, sample_weight, embeddings)
+        fits = self.gate_.fits(strength, self.gate_.clusters_)
+        return self._decisions(proba, fits, strength, self.example_labels_)
 
     def _fit(
-        self, X: Any, sample_weight: Any, embeddings: Any
+        self, X: Any, y: Any, sample_weight: Any, embeddings: Any
     ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Fit; return the normalised rows, their class probabilities and their evidence strength."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         weight = sample_counts(sample_weight, X.shape[0])
-        proto = self._prototype_matrix(X.shape[1])
-        k = proto.shape[0]
+        if self.prototypes is None:
+            raise ValueError("CommitmentAssigner needs prototypes (one row per commitment)")
+        k = sp.csr_matrix(self.prototypes).shape[0]
         codes = list(self.codes) if self.codes is not None else [str(i) for i in range(k)]
         if len(codes) != k:
             raise ValueError("codes and prototypes differ in length")
         self.classes_ = np.array(codes, dtype=object)
+        self.example_rows_ = None
+        self._examples(X, y, embeddings)
+        proto = self._prototype_matrix(X.shape[1])
         self.n_features_in_ = X.shape[1]
         rng = np.random.default_rng(self.random_state)
 
@@ -176,7 +226,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             proba, _ = self._score(X, proto, weight, rng, embeddings)
             clustering = pending_clustering.result()
         strength = self._fit_evidence(X, embeddings, weight)
-        self.gate_ = gate.fit(strength, clustering, sample_weight=weight)
+        self.gate_ = gate.fit(strength, clustering, sample_weight=weight).heed_examples(self.example_labels_)
         fits = self.gate_.fits(strength, self.gate_.clusters_)
         self.none_share_ = float(weight[~fits].sum() / max(1, weight.sum()))
         return X, proba, strength
@@ -196,10 +246,12 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         Each view is asked whether the row matches *any* entry better than unrelated text does (its own
         best entry): which entry it is, is the ranking's business.
         """
-        self.catalogue_rows_ = self._prototype_matrix(X.shape[1])
+        self.catalogue_rows_ = self._prototype_matrix(X.shape[1], examples=False)
         similarities = [np.asarray((self.catalogue_rows_ @ self.catalogue_rows_.T).todense())]
         if embeddings is not None:
-            self.catalogue_vectors_ = normalize(self._checked_commitments(embeddings).astype(np.float64))
+            self.catalogue_vectors_ = normalize(
+                self._checked_commitments(embeddings, examples=False).astype(np.float64)
+            )
             similarities.append(self.catalogue_vectors_ @ self.catalogue_vectors_.T)
         self.siblings_ = sibling_mask(*similarities)
         views = self._absolute_views(X, embeddings)
@@ -255,7 +307,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         return self._semantic(lexical_proba, similarity)
 
-    def _checked_commitments(self, embeddings: Any) -> np.ndarray:
+    def _checked_commitments(self, embeddings: Any, examples: bool = True) -> np.ndarray:
         if self.prototype_embeddings is None:
             raise ValueError("embeddings need prototype_embeddings (one vector per commitment)")
         items = np.asarray(embeddings)
@@ -265,7 +317,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 f"prototype_embeddings need shape ({len(self.classes_)}, {items.shape[-1]}), "
                 f"got {commitments.shape}"
             )
-        return commitments
+        if examples and getattr(self, "example_vectors_", None) is not None:
+            commitments = normalize(normalize(commitments.astype(np.float64)) + self.example_vectors_)
+        return np.asarray(commitments, dtype=np.float32)
 
     def _similarity(self, embeddings: Any, n_rows: int) -> np.ndarray:
         """Cosine of each row's sentence vector to each commitment's (items × commitments)."""
@@ -452,7 +506,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         clusters = self.gate_.predict_clusters(X if embeddings is None else np.asarray(embeddings))
         return self._decisions(proba, self.gate_.fits(strength, clusters), strength)
 
-    def _decisions(self, proba: np.ndarray, fits: np.ndarray, strength: np.ndarray) -> list[Decision]:
+    def _decisions(
+        self, proba: np.ndarray, fits: np.ndarray, strength: np.ndarray, examples: np.ndarray | None = None
+    ) -> list[Decision]:
         """Decisions from class probabilities, the gate's verdicts and the evidence strength (vectorised:
         a Python loop over 100 K rows cost more than the scoring itself)."""
         n, k = proba.shape
@@ -476,9 +532,13 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         uncertain = ((closeness >= self.uncertain_ratio) & (k > 1)).tolist()
         best = order[:, 0].tolist()
         decisions: list[Decision] = []
+        labelled = [-2] * n if examples is None else examples.tolist()
         for i, fit in enumerate(fits.tolist()):
             candidates = tuple(zip(top_codes[i], top_scores[i], strict=True))
-            if not fit:
+            if labelled[i] != -2:  # a facilitator's example keeps its label
+                code = names[labelled[i]] if labelled[i] >= 0 else None
+                decisions.append(Decision(NONE if code is None else "assigned", code, 1.0, candidates))
+            elif not fit:
                 decisions.append(Decision(NONE, None, confidence[i], candidates))
             else:
                 status = "uncertain" if uncertain[i] else "assigned"

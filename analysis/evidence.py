@@ -108,16 +108,19 @@ def signal_curve(strength: np.ndarray, sample_weight: Any = None, bins: int = 10
     # Monotone by pooling adjacent violators, each bin weighted by its items.
     centres = (np.arange(bins) + 0.5) / bins
     fitted = IsotonicRegression(y_min=0.0, y_max=1.0).fit(centres, curve, sample_weight=density + 1e-9)
-    return np.asarray(fitted.predict(centres), dtype=np.float64)
+    monotone: np.ndarray = np.asarray(fitted.predict(centres), dtype=np.float64)
+    return monotone
 
 
 def signal_probability(curve: np.ndarray, strength: np.ndarray) -> np.ndarray:
     """Each strength's value on a :func:`signal_curve`."""
-    return np.asarray(curve[_bin(strength, curve.size)], dtype=np.float64)
+    values: np.ndarray = np.asarray(curve[_bin(strength, curve.size)], dtype=np.float64)
+    return values
 
 
 def _bin(strength: np.ndarray, bins: int) -> np.ndarray:
-    return np.minimum((np.clip(strength, 0.0, 1.0) * bins).astype(np.int64), bins - 1)
+    which: np.ndarray = np.minimum((np.clip(strength, 0.0, 1.0) * bins).astype(np.int64), bins - 1)
+    return which
 
 
 __all__ = ["NullModel", "combined_strength", "sibling_mask", "signal_curve", "signal_probability"]

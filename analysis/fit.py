@@ -132,6 +132,19 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
             self.offtopic_[:] = False
         return self
 
+    def heed_examples(self, labels: Any) -> EvidenceGate:
+        """A facilitator's examples (per fitted row: a commitment index, -1 for ``none``, -2 for none
+        given) overrule the evidence: a cluster holding an example of a commitment is not off-topic;
+        one holding only ``none`` examples is."""
+        check_is_fitted(self, "offtopic_")
+        labels = np.asarray(labels, dtype=np.int64)
+        if self.kmeans_ is None or not (labels > -2).any():
+            return self
+        placed = np.unique(self.clusters_[labels >= 0])
+        self.offtopic_[np.unique(self.clusters_[labels == -1])] = True
+        self.offtopic_[placed] = False
+        return self
+
     def fits(self, strength: Any, clusters: Any) -> np.ndarray:
         """``True`` where a row fits its best commitment; ``clusters`` are the rows' cluster labels
         (``clusters_`` for the fitted rows, :meth:`predict_clusters` for others)."""

@@ -142,9 +142,33 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     engine = _engine(cfg.db_url)
     with _locked(engine, "analysis", args):
         run_id = run_analysis(
-            engine, catalogue=cfg.catalogue, seed=cfg.seed, quiet=cfg.quiet, embeddings=cfg.embeddings
+            engine,
+            catalogue=cfg.catalogue,
+            seed=cfg.seed,
+            quiet=cfg.quiet,
+            embeddings=cfg.embeddings,
+            examples=args.examples,
         )
     _say(args, f"analysis run {run_id} complete ({cfg.db_url})")
+    return 0
+
+
+def cmd_suggest_examples(args: argparse.Namespace) -> int:
+    from analysis.examples import SUGGESTION_HEADER, suggestions
+    from reports.exports import write_csv
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    rows = suggestions(engine, args.n)
+    try:
+        written = write_csv(Path(args.out), SUGGESTION_HEADER, rows)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
+    _say(
+        args,
+        f"wrote {written} comments to label to {args.out}: fill in commitment_id (or none), then "
+        f"joinfeedback analyze --examples {args.out}",
+    )
     return 0
 
 
@@ -375,8 +399,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--embeddings",
         choices=("auto", "on", "off"),
         help="sentence embeddings beside lexical evidence (extra joinfeedback[embeddings]; 400-800 texts/s, "
-        "cached): auto = when installed and the corpus has <= 10 000 distinct texts (default: auto)",
+        "cached): auto = whenever installed, at any corpus size (default: auto)",
     )
+    p.add_argument(
+        "--examples",
+        metavar="FILE.csv",
+        help="comments placed by hand, CSV item_id,commitment_id ('none' allowed; empty rows skipped): "
+        "extra evidence for their commitment, kept as labelled, recorded in the run manifest",
+    )
+    _add_common(p)
+
+    p = add(
+        "suggest-examples",
+        cmd_suggest_examples,
+        "list the comments whose labels would help the assignment most, to fill in for analyze --examples",
+        "joinfeedback suggest-examples --n 30 --out examples.csv",
+    )
+    p.add_argument("--n", type=int, default=30, help="how many comments (default: 30)")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write them")
     _add_common(p)
 
     p = add(

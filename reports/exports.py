@@ -98,12 +98,12 @@ def export_assignments(engine: Engine, out_path: Path) -> int:
 
     def records() -> Iterable[Sequence[Any]]:
         for row in rows:
-            assigned = row.status == "assigned"
+            # An uncertain item keeps its best commitment (the status says how sure that is).
             yield (
                 row.item_id,
                 texts.get((row.kind, row.item_id), ""),
                 row.status,
-                row.commitment_code if assigned and row.commitment_code else "",
+                row.commitment_code or "",
                 round(row.confidence, 4),
                 row.cluster_key or "",
                 labels.get(row.cluster_key or "", ""),

@@ -50,16 +50,15 @@ def test_an_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
 
 
 def test_modes(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert embed.wanted("auto", embed.AUTO_MAX_TEXTS)
-    assert not embed.wanted("auto", embed.AUTO_MAX_TEXTS + 1)
-    assert embed.wanted("on", 10**6)
-    assert not embed.wanted("off", 1)
+    assert embed.wanted("auto")  # at any corpus size
+    assert embed.wanted("on")
+    assert not embed.wanted("off")
     with pytest.raises(UserError, match="one of auto, on, off"):
-        embed.wanted("sometimes", 1)
+        embed.wanted("sometimes")
     monkeypatch.setattr(embed, "available", lambda: False)
-    assert not embed.wanted("auto", 1)
+    assert not embed.wanted("auto")
     with pytest.raises(embed.EmbeddingsUnavailable, match=r"joinfeedback\[embeddings\]"):
-        embed.wanted("on", 1)
+        embed.wanted("on")
 
 
 def _synthetic(seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray, list[str]]:
