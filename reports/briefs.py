@@ -35,6 +35,9 @@ class GapMap:
     tables: tuple[Table, ...]
 
 
+LOW_CONFIDENCE = 0.5  # calibrated confidence: below it, an item is more likely misplaced than not
+
+
 def _refs(data: RunData, cluster: rq.ClusterRow, limit: int) -> list[rq.ItemKey]:
     keys = [resolve_ref(ref, data.kind_of) for ref in cluster.representative_ids]
     return [key for key in keys if key][:limit]
@@ -170,6 +173,11 @@ def build_briefs(
             share_of_all=round(raw / max(1, total), 4),
             campaign_items=sum(1 for r in rows if r.campaign_key),
             median_confidence=round(statistics.median(confidences), 3) if confidences else None,
+            low_confidence_share=(
+                round(sum(c < LOW_CONFIDENCE for c in confidences) / len(confidences), 3)
+                if confidences
+                else None
+            ),
             small_n=unique < SMALL_N,
             themes=themes,
             minority=minority,

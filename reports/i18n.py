@@ -114,6 +114,7 @@ ZH_TW: dict[str, str] = {
     "kn_themes": "主題數",
     "kn_campaign_items": "屬於制式意見",
     "kn_confidence": "歸類信心中位數",
+    "kn_low_confidence": "低信心歸類占比（信心 < 0.5）",
     "small_n_warning": "注意：本承諾只有 {n} 則不重複論點（少於 {min}），以下主題與比例僅供參考，不宜推論。",
     "no_input_warning": "本承諾目前沒有任何意見。",
     "themes_heading": "主要主題",

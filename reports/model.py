@@ -125,6 +125,7 @@ class Brief:
     share_of_all: float
     campaign_items: int
     median_confidence: float | None
+    low_confidence_share: float | None  # share of its items placed with confidence below 0.5
     small_n: bool
     themes: tuple[Theme, ...]
     minority: tuple[Theme, ...]

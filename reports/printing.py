@@ -56,8 +56,10 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
         f"- {t('kn_unique')}：{brief.unique:,}",
         f"- {t('kn_share')}：{brief.share_of_all:.1%}",
         f"- {t('kn_campaign_items')}：{brief.campaign_items:,}",
-        "",
     ]
+    if brief.low_confidence_share is not None:
+        lines.append(f"- {t('kn_low_confidence')}：{brief.low_confidence_share:.0%}")
+    lines.append("")
     if brief.raw == 0:
         lines += [f"**{t('no_input_warning')}**", ""]
     elif brief.small_n:
