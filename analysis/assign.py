@@ -125,8 +125,8 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     # -- fitting -----------------------------------------------------------------------------------
 
     def _prototype_matrix(self, n_features: int, examples: bool = True) -> sp.csr_matrix:
-        """The catalogue's rows, each with its facilitator's examples added (an example counts as much
-        as the entry's own text; three outweigh it): the commitment as a person defined it. Without
+        """The catalogue's rows, each with its facilitator's examples added (``_examples``): the
+        commitment as a person defined it. Without
         ``examples``: the catalogue's own text, which the evidence of ``none`` is measured against
         (an example is a comment, and comments resemble one another more than they resemble a title)."""
         if self.prototypes is None:
@@ -167,8 +167,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         labelled = np.flatnonzero(self.example_labels_ >= 0)
         if labelled.size == 0:
             return
-        ones = np.ones(labelled.size, dtype=np.float32)
-        membership = sp.csr_matrix((ones, (self.example_labels_[labelled], labelled)), shape=(k, n))
+        # m examples of a commitment weigh m / (m + 1) of its own text together: one atypical comment
+        # does not outweigh a written description, three outweigh a bare title.
+        per_class = np.bincount(self.example_labels_[labelled], minlength=k)
+        share = (1.0 / (per_class + 1.0))[self.example_labels_[labelled]].astype(np.float32)
+        membership = sp.csr_matrix((share, (self.example_labels_[labelled], labelled)), shape=(k, n))
         self.example_rows_ = sp.csr_matrix(membership @ normalize(sp.csr_matrix(X, dtype=np.float32)))
         if embeddings is not None:
             vectors = normalize(np.asarray(embeddings, dtype=np.float64))
