@@ -47,6 +47,7 @@ TRACKED: dict[type[Base], tuple[str, ...]] = {
         "like_count",
         "unlike_count",
         "is_deleted",
+        "author_kind",
         "url",
     ),
     Idea: (
