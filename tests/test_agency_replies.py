@@ -183,3 +183,34 @@ def test_replica_agency_replies_are_not_counted_assigned_clustered_or_quoted(
         r["msg_uid"] for table in site.glob("data/c-*-agency-replies.csv") for r in _csv_rows(table)
     }
     assert in_briefs and in_briefs <= truth
+
+
+def test_reclassify_finds_agency_replies_in_a_database_crawled_before_they_were_told_apart(
+    replica_chain: tuple[str, dict[str, object], set[str], Path], tmp_path: Path
+) -> None:
+    """Migration 0002 makes every stored comment a citizen's; the raw board pages say which were not."""
+    import shutil
+
+    from tests.conftest import run_cli
+
+    db_url, _manifest, truth, _site = replica_chain
+    copy = tmp_path / "old.db"
+    shutil.copy(db_url.removeprefix("sqlite:///"), copy)
+    url = f"sqlite:///{copy}"
+    engine = open_database(url)
+    with transaction(engine) as session:
+        session.execute(update(Comment).values(author_kind="citizen"))
+    engine.dispose()
+
+    done = run_cli("reclassify", "--db", url)
+    assert done.returncode == 0, done.stderr
+    engine = open_database(url)
+    with session_factory(engine)() as session:
+        agency = set(session.scalars(select(Comment.msg_uid).where(Comment.author_kind == "agency")))
+    assert agency == truth
+
+    from crawler.reclassify import reclassify_authors
+
+    again = reclassify_authors(engine)
+    assert again.changed == 0 and again.agency == len(truth) and again.pages > 0
+    engine.dispose()
