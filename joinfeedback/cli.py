@@ -135,6 +135,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reclassify(args: argparse.Namespace) -> int:
+    from crawler.reclassify import reclassify_authors
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    with _locked(engine, "crawl", args):
+        summary = reclassify_authors(engine)
+    _say(args, str(summary))
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from analysis.run import run_analysis
 
@@ -380,6 +391,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--encoding",
         metavar="NAME",
         help="the file's encoding when it is not UTF-8/UTF-16 (e.g. big5, cp950)",
+    )
+    _add_common(p)
+
+    p = add(
+        "reclassify",
+        cmd_reclassify,
+        "tell agency replies apart in comments crawled before they were (reads the board pages kept raw)",
+        "joinfeedback reclassify --db sqlite:///joinfeedback.db",
     )
     _add_common(p)
 

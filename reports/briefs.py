@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from reports.agency_replies import agency_reply_table, replies_by_commitment
 from reports.i18n import Translator
 from reports.model import SMALL_N, Brief, CampaignView, Changes, Column, Table, Theme, fmt_day
 from reports.overview import slug
@@ -112,6 +113,7 @@ def build_briefs(
     total = len(data.assignments)
     uncertain_share = round(100 * sum(r.status == "uncertain" for r in data.assignments) / max(1, total))
     response_rows = proposals.tables["responses"].rows
+    agency_replies = replies_by_commitment(data)
     briefs = []
     for commitment in data.commitments:
         code = commitment.code
@@ -153,6 +155,12 @@ def build_briefs(
             proposals.tables["responses"].columns,
             related,
         )
+        replies = agency_reply_table(
+            f"{slug(code)}-agency-replies",
+            t("related_agency_replies_heading"),
+            agency_replies.get(code, ()),
+            t,
+        )
         confidences = [r.confidence for r in rows]
         changes = Changes(
             data.previous.id if data.previous else None,
@@ -189,7 +197,9 @@ def build_briefs(
             tables=(
                 theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t),
                 responses,
+                replies,
             ),
+            agency_replies=replies,
         )
         briefs.append(brief)
     return briefs

@@ -135,6 +135,7 @@ class Brief:
     prompts: tuple[str, ...]
     changes: Changes
     tables: tuple[Table, ...] = field(default=())
+    agency_replies: Table | None = None  # replies agencies posted to this commitment's comments
 
 
 __all__ = [

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reports import charts
+from reports.agency_replies import agency_reply_table
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.rundata import RunData, is_unique
@@ -67,6 +68,7 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     kpis = (
         ("kpi_policies", stored.get("policies", 0)),
         ("kpi_comments", stored.get("comments", 0)),
+        ("kpi_agency_replies", stored.get("agency_replies", 0)),
         ("kpi_proposals", stored.get("proposals", 0)),
         ("kpi_imported", stored.get("imported", 0)),
         ("kpi_raw", total),
@@ -166,7 +168,13 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         {s: coverage[s] for s in STATUSES},
         total,
         unique_total,
-        (by_commitment, coverage_table, over_time, campaigns),
+        (
+            by_commitment,
+            coverage_table,
+            over_time,
+            campaigns,
+            agency_reply_table("agency_replies", t("agency_replies_heading"), data.agency_replies, t),
+        ),
         rendered,
     )
 

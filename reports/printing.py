@@ -96,6 +96,11 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
                 f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}：{row['state']}{days}"
             )
         lines.append("")
+    if brief.agency_replies and brief.agency_replies.rows:
+        lines += [f"## {brief.agency_replies.title}", "", t("agency_replies_note"), ""]
+        for row in brief.agency_replies.rows[:4]:
+            lines.append(f"- {md_text(str(row['account']))}（{row['date']}）：{md_text(str(row['reply']))}")
+        lines.append("")
     lines += [f"## {t('questions_heading')}", ""] + [f"- {md_text(q)}" for q in brief.questions] + [""]
     lines += [f"## {t('prompts_heading')}", ""]
     lines += [f"{n}. {md_text(p)}" for n, p in enumerate(brief.prompts, start=1)] + [""]

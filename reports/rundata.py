@@ -28,6 +28,7 @@ class RunData:
     first_at: datetime | None
     last_at: datetime | None
     stored_counts: dict[str, int]
+    agency_replies: tuple[rq.AgencyReplyRow, ...] = ()  # shown as such, never counted or quoted
 
     @property
     def codes(self) -> list[str]:
@@ -44,7 +45,10 @@ def load_run(session: Session) -> RunData:
     if run is None:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
     previous = rq.previous_complete_run(session, run.id)
-    rows = tuple(rq.assignments(session, run.id))
+    agency_replies = tuple(rq.agency_replies(session))
+    agency_ids = {reply.msg_uid for reply in agency_replies}
+    # Runs made before agency replies were told apart analysed them too: they are not public input.
+    rows = tuple(r for r in rq.assignments(session, run.id) if not _is_agency(r.kind, r.item_id, agency_ids))
     if not rows:
         raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
     commitment_rows = rq.commitments(session, run.catalogue)
@@ -58,7 +62,11 @@ def load_run(session: Session) -> RunData:
         previous_sizes = rq.cluster_sizes(session, previous.id)
     else:
         new_keys, previous_sizes = frozenset(), {}
-    dates = rq.run_item_dates(session, run.id)
+    dates = {
+        key: moment
+        for key, moment in rq.run_item_dates(session, run.id).items()
+        if not _is_agency(*key, agency_ids)
+    }
     days: Counter[date] = Counter()
     for moment in dates.values():
         day = day_of(moment)
@@ -78,7 +86,12 @@ def load_run(session: Session) -> RunData:
         first_at=min(dates.values(), default=None),
         last_at=max(dates.values(), default=None),
         stored_counts=rq.counts(session),
+        agency_replies=agency_replies,
     )
+
+
+def _is_agency(kind: str, item_id: str, agency_ids: set[str]) -> bool:
+    return kind == "comment" and item_id in agency_ids
 
 
 __all__ = ["RunData", "is_unique", "load_run"]

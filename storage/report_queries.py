@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage import analysis_store
 from storage.models import (
+    AGENCY,
     AgencyResponse,
     AnalysisRun,
     Assignment,
@@ -96,6 +97,19 @@ class ItemText:
 
     kind: str
     item_id: str
+    text: str
+    url: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyReplyRow:
+    """A message an agency or the platform posted on a consultation board (``comment.author_kind``)."""
+
+    msg_uid: str
+    policy_uuid: str
+    parent_msg_uid: str | None
+    author: str
     text: str
     url: str
     created_at: datetime | None
@@ -244,9 +258,10 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
         wanted.setdefault(kind, set()).add(item_id)
     found: dict[ItemKey, ItemText] = {}
     for chunk in _chunked(sorted(wanted.get("comment", ()))):
+        # An agency reply is never quoted as public input, even when an older run analysed it.
         for msg_uid, text, url, created in session.execute(
             select(Comment.msg_uid, Comment.text, Comment.url, Comment.created_at)
-            .where(Comment.msg_uid.in_(chunk))
+            .where(Comment.msg_uid.in_(chunk), Comment.author_kind != AGENCY)
             .order_by(Comment.site)
         ):
             found.setdefault(
@@ -344,15 +359,35 @@ def counts(session: Session) -> dict[str, int]:
     """Totals of what is stored, whether or not an analysis covered it."""
     from storage.models import Policy
 
+    visible = select(func.count()).select_from(Comment).where(Comment.is_deleted.is_(False))
     return {
         "policies": session.scalar(select(func.count()).select_from(Policy)) or 0,
-        "comments": session.scalar(
-            select(func.count()).select_from(Comment).where(Comment.is_deleted.is_(False))
-        )
-        or 0,
+        "comments": session.scalar(visible.where(Comment.author_kind != AGENCY)) or 0,
+        "agency_replies": session.scalar(visible.where(Comment.author_kind == AGENCY)) or 0,
         "proposals": session.scalar(select(func.count()).select_from(Idea)) or 0,
         "imported": session.scalar(select(func.count()).select_from(ImportedItem)) or 0,
     }
+
+
+def agency_replies(session: Session) -> list[AgencyReplyRow]:
+    """Every visible agency reply on the boards, oldest first (a few per consultation at most)."""
+    rows = session.execute(
+        select(
+            Comment.msg_uid,
+            Comment.policy_uuid,
+            Comment.parent_msg_uid,
+            Comment.author,
+            Comment.text,
+            Comment.url,
+            Comment.created_at,
+        )
+        .where(Comment.author_kind == AGENCY, Comment.is_deleted.is_(False))
+        .order_by(Comment.created_at, Comment.site, Comment.msg_uid)
+    )
+    return [
+        AgencyReplyRow(uid, policy, parent, author or "", text or "", url or "", created)
+        for uid, policy, parent, author, text, url, created in rows
+    ]
 
 
 def proposals(session: Session) -> list[ProposalRow]:
@@ -434,6 +469,7 @@ def last_crawl_finished_at(session: Session) -> datetime | None:
 
 
 __all__ = [
+    "AgencyReplyRow",
     "AssignmentRow",
     "CampaignRow",
     "ClusterRow",
@@ -443,6 +479,7 @@ __all__ = [
     "ProposalRow",
     "ResponseRow",
     "RunInfo",
+    "agency_replies",
     "agency_responses",
     "assignments",
     "campaigns",
