@@ -1,15 +1,14 @@
-"""Zero-shot commitment assignment: lexical matching to the catalogue, then transductive self-training.
+"""Zero-shot commitment assignment: rank the commitments for each item, then decide whether it fits one.
 
-There are no labelled items at run time. The catalogue's own text (title, description, keywords) gives
-each commitment a prototype vector; items that match one prototype clearly become pseudo-labels; a
-linear classifier trained on them (and on the prototypes) re-scores every item; repeat. Items whose
-evidence is no stronger than what an unrelated commitment typically gets are ``none``: that level is
-read from the corpus' own distribution of runner-up scores, not fixed in advance.
+There are no labels at run time (a facilitator's few examples aside). The catalogue's own text gives
+each commitment a lexical prototype, moved once towards its clearest matches (pseudo-relevance
+feedback); sentence embeddings (``analysis.embed``) add a second view, and the ranking is the sum of
+the two views' per-item z-scores. Optional self-training rounds retrain a classifier on pseudo-labels
+(``n_iter``, off by default).
 
-Sentence embeddings (``analysis.embed``, optional) add a second view: given each item's and each
-commitment's vector, the ranking is the sum of the two views' per-item z-scores, and an item whose
-embedding clears the embedding null *and* points at that same commitment carries evidence, as a
-lexical match does.
+Whether an item fits any commitment is decided for groups (``analysis.fit.EvidenceGate``) from each
+item's evidence strength against unrelated text (``analysis.evidence``): weak evidence alone never
+makes an item ``none``.
 """
 
 from __future__ import annotations
@@ -75,9 +74,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ``fit``/``decide`` take the items' vectors as ``embeddings``.
     n_iter: self-training rounds (0 = lexical matching only).
     seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
-    none_share: ``"auto"`` estimates the share of items that fit no commitment from the score
-        distributions (Storey's π0, see ``analysis.fit.storey_cut``); a number in [0, 1] fixes it.
-    null_ceiling: a ``none`` item's best score is at most this quantile of the runner-up scores.
+    none_share: how the embedding evidence cut for feedback seeds is set: ``"auto"`` from Storey's π0
+        (``analysis.fit.storey_cut``), a number in [0, 1] fixes that share (``none`` itself is the
+        gate's decision).
+    null_ceiling: the embedding evidence cut (for feedback seeds) is at most this quantile of the
+        runner-up cosines.
     seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
     uncertain_ratio: ``uncertain`` when the second candidate's probability reaches this share of the first.
     C: inverse regularisation of the logistic regression.

@@ -90,7 +90,7 @@ def test_off_topic_themes_are_mostly_none(analysed) -> None:  # type: ignore[no-
     clusters assigned. Measured: 0.28-0.48 of the off-topic items none with embeddings, 0.56 without
     (seeds 0-2); the earlier gate reached 0.8 here but answered ``none`` for 27 % of comments that
     belonged to a terse catalogue, and for 59 % of the Taipei questions."""
-    texts, gold, prepared, assigner, decisions = analysed
+    _texts, gold, prepared, assigner, decisions = analysed
     off_topic = [d.status == NONE for d, g in zip(decisions, gold, strict=True) if g.startswith("off:")]
     assert sum(off_topic) / len(off_topic) >= 0.25
     lexical = assign(prepared, _catalogue_of(assigner), seed=0, params={"embeddings": "off"})[1]
@@ -174,7 +174,7 @@ def test_an_off_topic_cluster_is_none_unless_a_member_is_strong() -> None:
     from analysis.fit import Clustering
 
     labels = np.array([0] * 6 + [1] * 6)
-    strength = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1] + [0.1, 0.3, 0.2, 0.4, 0.05, 0.97])
+    strength = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1, 0.1, 0.3, 0.2, 0.4, 0.05, 0.97])
     gate = EvidenceGate().fit(strength, Clustering(labels, None, object()))  # type: ignore[arg-type]
     assert gate.offtopic_.tolist() == [False, True]
     # Weak members of a topical cluster stay assigned; a strong member of the off-topic one too.
