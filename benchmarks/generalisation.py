@@ -5,6 +5,9 @@
     .venv/bin/python benchmarks/generalisation.py --params '{"embeddings": "off"}'
     .venv/bin/python benchmarks/generalisation.py --examples 0 1 3   # facilitator's examples per commitment
 
+With ``--examples``, every count is scored on the same rows: those not among the largest count's
+examples (the smaller sets of examples are the first of the same draw).
+
 Every case runs ``analysis.run.analyse`` (in memory, seed 0, default parameters unless ``--params``) on a
 devset's comments against one catalogue form, and the naive script (jieba + TF-IDF + argmax cosine,
 ``benchmarks/devset_common.naive_assign``) on the same rows and catalogue. Accuracy counts ``none`` as an
@@ -147,30 +150,34 @@ def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 1
     return float(total / confidence.size)
 
 
-def examples_for(case: Case, per_commitment: int, seed: int = 0) -> dict[int, str]:
-    """Row index → commitment code: ``per_commitment`` comments of each commitment, drawn with ``seed``."""
+def examples_for(case: Case, per_commitment: int, seed: int = 0, drawn: int | None = None) -> dict[int, str]:
+    """Row index → commitment code: ``per_commitment`` comments of each commitment, the first of
+    ``drawn`` (default: as many) drawn with ``seed``, so that smaller sets are subsets of larger ones."""
     gold = case.gold()
     rng = random.Random(seed)
     chosen: dict[int, str] = {}
     for code in case.catalogue.codes:
         rows = [i for i, g in enumerate(gold) if g == code]
-        for i in rng.sample(rows, min(per_commitment, len(rows))):
+        sample = rng.sample(rows, min(max(per_commitment, drawn or 0), len(rows)))
+        for i in sample[:per_commitment]:
             chosen[i] = code
     return chosen
 
 
 def evaluate(
-    case: Case, params: dict[str, Any], n_examples: int = 0, seed: int = 0
+    case: Case, params: dict[str, Any], n_examples: int = 0, seed: int = 0, scored_without: int = 0
 ) -> dict[str, float | int | str]:
-    """Our analysis and the naive script on ``case`` (scored on the rows that are not examples)."""
+    """Our analysis and the naive script on ``case``, scored on the rows that are not among the first
+    ``max(n_examples, scored_without)`` examples of each commitment (the same rows for every count)."""
     gold = case.gold()
-    examples = examples_for(case, n_examples, seed) if n_examples else {}
+    examples = examples_for(case, n_examples, seed, drawn=scored_without) if n_examples else {}
+    held = examples_for(case, max(n_examples, scored_without), seed) if scored_without else examples
     items = [TextItem("import", str(i), t) for i, t in enumerate(case.texts)]
     started = time.perf_counter()
     extra: dict[str, Any] = {"examples": {str(i): c for i, c in examples.items()}} if examples else {}
     result = analyse(items, case.catalogue, seed=seed, params=params, **extra)
     elapsed = time.perf_counter() - started
-    keep = np.array([i not in examples for i in range(len(items))])
+    keep = np.array([i not in held for i in range(len(items))])
     g = np.array(gold, dtype=object)[keep]
     status = np.array([a["status"] for a in result.assignments], dtype=object)[keep]
     code = np.array([a["commitment_code"] or "none" for a in result.assignments], dtype=object)[keep]
@@ -222,7 +229,7 @@ def main() -> None:
     for name in args.cases:
         case = cases[name]()
         for n_examples in args.examples:
-            row = evaluate(case, args.params, n_examples)
+            row = evaluate(case, args.params, n_examples, scored_without=max(args.examples))
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), file=sys.stderr, flush=True)
     print(table(rows))
