@@ -28,8 +28,8 @@ from analysis.duplicates import DuplicateFinder, DuplicateGroup, is_burst, is_ca
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare_normalised
 from analysis.text import dictionary_hashes, file_sha256, normalise_many, segmenter
-from analysis.themes import ThemeClusterer, describe_themes, weighted_mean
-from analysis.themes_store import assign_keys
+from analysis.themes import find_themes, weighted_mean
+from analysis.themes_store import is_support_key, theme_keys
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
@@ -92,6 +92,7 @@ def _theme_rows(
     X, copies = prepared.unique_X[distinct], np.bincount(row_of)
     exemplar = members[first]  # the first item of each distinct row
     init = None
+    previous = [p for p in previous if not is_support_key(p[0])]  # issue 16: support theme kept apart
     if previous:
         # The previous themes' word centroids, placed in this run's feature space (words only).
         column = prepared.vectorizer.words_.vocabulary_
@@ -101,20 +102,21 @@ def _theme_rows(
                 if term in column:
                     init[row, column[term]] = weight
         init = init.tocsr()
-    clusterer = ThemeClusterer(init_centroids=init, random_state=seed).fit(X, sample_weight=copies)
     words = X[:, :n_words].tocsr()
-    themes = describe_themes(clusterer.labels_, clusterer.reduced_, words, vocabulary, sample_weight=copies)
+    # issue 16 (themes.py owner): support / no-argument rows apart, subjects merged, phrase labels
+    texts = [prepared.texts[int(i)] for i in exemplar]
+    themes, theme_of_row = find_themes(
+        X, words, vocabulary, texts, sample_weight=copies, init_centroids=init, random_state=seed
+    )
     centroids = []
     for theme in themes:
         rows = np.asarray(theme.members)
         mean = weighted_mean(words[rows], copies[rows].astype(np.float64))
         top = np.lexsort((np.arange(mean.size), -mean))[:30]
         centroids.append({str(vocabulary[j]): round(float(mean[j]), 5) for j in top if mean[j] > 0})
-    keys = assign_keys(scope, centroids, previous)
-    theme_of_row = np.empty(X.shape[0], dtype=np.int64)
+    keys = theme_keys(scope, centroids, [theme.is_support for theme in themes], previous)
     rows_out = []
-    for index, (theme, key, centroid) in enumerate(zip(themes, keys, centroids, strict=True)):
-        theme_of_row[list(theme.members)] = index
+    for theme, key, centroid in zip(themes, keys, centroids, strict=True):
         rows_out.append(
             {
                 "cluster_key": key,
