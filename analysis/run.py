@@ -33,6 +33,7 @@ from analysis.themes_store import is_support_key, theme_keys
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
+from storage.scope import ItemScope
 
 _PACKAGES = (
     "jieba",
@@ -357,6 +358,7 @@ def run_analysis(
     seed: int = 0,
     quiet: bool = False,
     embeddings: str | None = None,
+    scope: ItemScope | None = None,
 ) -> int:
     """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
 
@@ -367,11 +369,16 @@ def run_analysis(
     previous complete run stays the latest.
     """
     with gc_paused():  # loading and storing 100 K rows allocate as much as analysing them
-        return _run_analysis(engine, catalogue, seed, quiet, embeddings)
+        return _run_analysis(engine, catalogue, seed, quiet, embeddings, scope)
 
 
 def _run_analysis(
-    engine: Engine, catalogue: str | None, seed: int, quiet: bool, embeddings: str | None
+    engine: Engine,
+    catalogue: str | None,
+    seed: int,
+    quiet: bool,
+    embeddings: str | None,
+    scope: ItemScope | None = None,
 ) -> int:
     resolved = resolve_catalogue(catalogue)
     catalogue_name = resolved.name if resolved is not None else "none"
@@ -393,6 +400,8 @@ def _run_analysis(
             )
     with session_factory(engine)() as session:
         items = load_items(session)
+    if scope is not None and not scope.is_everything:  # issue 16: analyze --policy/--since/--until/--source
+        items = [it for it in items if scope.admits(it.kind, it.context, it.created_at)]
     previous = _previous_clusters(engine)
     params = {**DEFAULT_PARAMS, "embeddings": embeddings or DEFAULT_PARAMS["embeddings"]}
     embed.wanted(params["embeddings"], 0)  # an unknown mode, or "on" without the extra, fails here
@@ -404,6 +413,7 @@ def _run_analysis(
         "params": params,
         "dictionaries": dictionary_hashes(),
         "packages": package_versions(),
+        **({"scope": scope.describe()} if scope is not None and not scope.is_everything else {}),
     }
     run_id = analysis_store.start_run(engine, catalogue=catalogue_name, seed=seed, manifest=manifest)
     try:

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from reports import charts
 from reports.i18n import Translator
-from reports.model import SMALL_N, Brief, CampaignView, Changes, Column, Table, Theme, fmt_day
+from reports.model import SMALL_N, Brief, CampaignView, Changes, Column, Table, Theme, day_of, fmt_day
 from reports.overview import slug
 from reports.proposals import ProposalStats
 from reports.quotes import QuoteBook, resolve_ref
@@ -33,6 +35,7 @@ class GapMap:
     themes: tuple[Theme, ...]
     quiet: Table
     tables: tuple[Table, ...]
+    support: int = 0  # unassigned comments with no argument: counted, never a candidate commitment
 
 
 def _refs(data: RunData, cluster: rq.ClusterRow, limit: int) -> list[rq.ItemKey]:
@@ -95,8 +98,31 @@ def theme_table(name: str, title: str, themes: Sequence[Theme], t: Translator) -
     )
 
 
+def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
+    """Submissions per week (keyed by the week's Monday, Taipei time), every week from the first to the
+    last present so that quiet weeks show as zero."""
+    counts: Counter[date] = Counter()
+    for moment in moments:
+        day = day_of(moment)
+        if day is not None:
+            counts[day - timedelta(days=day.weekday())] += 1
+    if not counts:
+        return {}
+    week, last, out = min(counts), max(counts), {}
+    while week <= last:
+        out[week] = counts.get(week, 0)
+        week += timedelta(days=7)
+    return out
+
+
 def build_briefs(
-    session: Session, data: RunData, book: QuoteBook, proposals: ProposalStats, t: Translator
+    session: Session,
+    data: RunData,
+    book: QuoteBook,
+    proposals: ProposalStats,
+    t: Translator,
+    *,
+    with_charts: bool = True,
 ) -> list[Brief]:
     by_code: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
     for row in data.assignments:
@@ -115,7 +141,8 @@ def build_briefs(
         rows = by_code.get(code, [])
         raw = len(rows)
         unique = sum(1 for r in rows if is_unique(r))
-        scoped = clusters_by_scope.get(code, [])
+        scoped = [c for c in clusters_by_scope.get(code, []) if not c.is_support]
+        support = sum(c.size for c in clusters_by_scope.get(code, []) if c.is_support)
         major = [c for c in scoped if not c.is_minority][:MAX_THEMES]
         minor = [c for c in scoped if c.is_minority][:MAX_MINORITY]
         campaigns = [c for c in data.campaigns if codes_of_campaign.get(c.campaign_key) == code][
@@ -151,6 +178,16 @@ def build_briefs(
             related,
         )
         confidences = [r.confidence for r in rows]
+        likes = sum(data.engagement.get((r.kind, r.item_id), (0, 0))[0] for r in rows)
+        endorsements = sum(data.engagement.get((r.kind, r.item_id), (0, 0))[1] for r in rows)
+        weeks = weekly_counts(data.dates.get((r.kind, r.item_id)) for r in rows)
+        trend = (
+            charts.time_chart(
+                list(weeks), list(weeks.values()), t("chart_weekly", code=code), t("chart_count"), width=7
+            )
+            if with_charts and weeks
+            else ""
+        )
         changes = Changes(
             data.previous.id if data.previous else None,
             len(new_rows),
@@ -163,7 +200,7 @@ def build_briefs(
         brief = Brief(
             code=code,
             slug=slug(code),
-            title=commitment.title,
+            title=t.commitment_title(commitment.title),
             description=commitment.description,
             raw=raw,
             unique=unique,
@@ -182,6 +219,10 @@ def build_briefs(
                 theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t),
                 responses,
             ),
+            support=support,
+            likes=likes,
+            endorsements=endorsements,
+            trend_svg=trend,
         )
         briefs.append(brief)
     return briefs
@@ -223,7 +264,9 @@ def _questions_and_prompts(
 def build_gap_map(
     session: Session, data: RunData, book: QuoteBook, briefs: Sequence[Brief], t: Translator
 ) -> GapMap:
-    unassigned = [c for c in data.clusters if c.scope == "none"][:MAX_GAP_THEMES]
+    # The support / no-argument group is counted, never offered as a possible new commitment.
+    unassigned = [c for c in data.clusters if c.scope == "none" and not c.is_support][:MAX_GAP_THEMES]
+    support = sum(c.size for c in data.clusters if c.scope == "none" and c.is_support)
     scope_total = sum(1 for r in data.assignments if r.status == "none")
     book.load(session, [k for c in unassigned for k in _refs(data, c, QUOTES_PER_GAP)])
     themes = tuple(_theme(data, book, c, scope_total, QUOTES_PER_GAP) for c in unassigned)
@@ -248,7 +291,7 @@ def build_gap_map(
             if b.unique < SMALL_N
         ),
     )
-    every_gap = [c for c in data.clusters if c.scope == "none"]
+    every_gap = [c for c in data.clusters if c.scope == "none" and not c.is_support]
     all_themes = Table(
         "gap_themes",
         t("gaps_themes_heading"),
@@ -270,7 +313,7 @@ def build_gap_map(
         ),
         export_only=("key",),
     )
-    return GapMap(themes, quiet, (all_themes, quiet))
+    return GapMap(themes, quiet, (all_themes, quiet), support)
 
 
 __all__ = ["GapMap", "build_briefs", "build_gap_map"]

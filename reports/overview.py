@@ -86,7 +86,7 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         tuple(
             {
                 "code": c.code,
-                "title": c.title,
+                "title": t.commitment_title(c.title),
                 "page": f"commitments/{slug(c.code)}.html",
                 "raw": raw[c.code],
                 "unique": unique[c.code],
@@ -146,7 +146,10 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     )
     rendered: dict[str, str] = {}
     if with_charts:
-        labels = [f"{c.code} {c.title[:14]}" for c in data.commitments]
+        labels = [
+            f"{c.code} {t.commitment_title(c.title)[:14 if t.language == 'zh-TW' else 28]}"
+            for c in data.commitments
+        ]
         rendered["by_commitment"] = charts.bar_chart(
             labels,
             [

@@ -89,3 +89,34 @@ def test_chatter_never_appears_as_a_candidate_new_commitment(tmp_path: Path) -> 
             members = {a["item_id"] for a in result.assignments if a["cluster_key"] == c["cluster_key"]}
             assert not any(m.startswith("chat-") for m in members), by_key[c["cluster_key"]]["label"]
             assert "、" not in c["label"] or c["size"] < 3  # a phrase, not a word list
+
+
+def test_report_counts_chatter_as_support_and_never_offers_it_as_a_new_commitment(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    import json
+
+    from analysis.run import run_analysis
+    from reports.site import build_report
+    from storage.db import open_database, transaction, upsert
+    from storage.models import ImportedItem
+
+    engine = open_database(sqlite_url)
+    rows = make_items(10)
+    rows += [
+        {"dataset": "test", "item_id": f"chat-{i:03d}", "text": CHATTER[i % len(CHATTER)]} for i in range(60)
+    ]
+    with transaction(engine) as session:
+        upsert(session, ImportedItem, rows, keys=["dataset", "item_id"])
+    run_analysis(engine, catalogue=str(write_catalogue(tmp_path / "c.csv")), quiet=True)
+    out = tmp_path / "report"
+    build_report(engine, out, quiet=True, pdf=False)
+    gaps = (out / "gaps.html").read_text(encoding="utf-8")
+    assert "data-support=" in gaps
+    assert 'data-item-id="chat-' not in gaps  # no chatter quoted as a possible new commitment
+    gap_rows = json.loads((out / "data" / "gap_themes.json").read_text(encoding="utf-8"))["rows"]
+    assert all(not str(r["key"]).endswith("#support") for r in gap_rows)
+    for page in (out / "commitments").glob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert 'data-item-id="chat-' not in html
+        assert "支持／無具體論點" not in html and "關於「支持" not in html
