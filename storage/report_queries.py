@@ -378,7 +378,7 @@ RESPONSE_EXPORT = (
 
 def export_comments(session: Session) -> Iterator[dict[str, Any]]:
     """Every stored, undeleted comment with its consultation's title (no author: personal data)."""
-    titles = dict(session.execute(select(Policy.uuid, Policy.title)).tuples())
+    titles = {uuid: title for uuid, title in session.execute(select(Policy.uuid, Policy.title))}
     query = (
         select(
             Comment.msg_uid, Comment.policy_uuid, Comment.parent_msg_uid, Comment.created_at, Comment.text,
@@ -402,7 +402,7 @@ def export_proposals(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def export_responses(session: Session) -> Iterator[dict[str, Any]]:
-    titles = dict(session.execute(select(Idea.uuid, Idea.title)).tuples())
+    titles = {uuid: title for uuid, title in session.execute(select(Idea.uuid, Idea.title))}
     keys = [k for k in RESPONSE_EXPORT if k != "idea_title"]
     query = select(*(getattr(AgencyResponse, key) for key in keys)).order_by(
         AgencyResponse.idea_uuid, AgencyResponse.responded_at, AgencyResponse.uuid
