@@ -434,7 +434,7 @@ def _clauses(tokens: Sequence[str]) -> list[list[str]]:
     """Runs of word tokens between punctuation and spaces."""
     out: list[list[str]] = [[]]
     for token in tokens:
-        if _SPACE_OR_PUNCT.fullmatch(token) or not token.strip() or _SPACE_OR_PUNCT.search(token):
+        if not token.strip() or _SPACE_OR_PUNCT.search(token):
             if out[-1]:
                 out.append([])
         else:

@@ -64,6 +64,14 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     raw, unique = commitment_counts(data)
     assigned_total = max(1, coverage["assigned"])
     stored = data.stored_counts
+    if not data.scope.is_everything:  # what is in the report's scope, not everything stored
+        kinds = Counter(row.kind for row in data.assignments)
+        stored = {
+            "policies": len(data.policies),
+            "comments": kinds["comment"],
+            "proposals": kinds["idea"],
+            "imported": kinds["import"],
+        }
     kpis = (
         ("kpi_policies", stored.get("policies", 0)),
         ("kpi_comments", stored.get("comments", 0)),
