@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from reports import charts
+from reports.alignment import NOT_ADDRESSED, align, is_placeholder, response_text
 from reports.i18n import Translator
 from reports.model import SMALL_N, Brief, CampaignView, Changes, Column, Table, Theme, day_of, fmt_day
 from reports.overview import slug
@@ -115,6 +116,59 @@ def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
     return out
 
 
+ALIGNED_THEMES = 5  # a commitment's largest themes checked against each response
+
+
+def alignment_table(
+    name: str,
+    themes: Sequence[Theme],
+    related: Sequence[dict[str, object]],
+    answers: dict[str, list[dict[str, object]]],
+    t: Translator,
+) -> tuple[Table, list[Theme]]:
+    """Each formal response to the commitment's proposals against its largest themes; placeholder
+    responses flagged. Returns the table and the themes no formal response addressed."""
+    rows: list[dict[str, object]] = []
+    addressed: set[str] = set()
+    formal_seen = False
+    for proposal in related:
+        for record in answers.get(str(proposal["uuid"]), []):
+            text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
+            base = {"proposal": proposal["proposal"], "url": proposal.get("url"), "agency": record["agency"]}
+            if record["is_placeholder"] or is_placeholder(text):
+                rows.append({**base, "theme": "—", "verdict": t("align_placeholder"), "sentence": "",
+                             "verdict_key": "placeholder"})
+                continue
+            formal_seen = True
+            verdicts = []
+            for theme in themes[:ALIGNED_THEMES]:
+                result = align(theme.label, theme.terms, text)
+                verdicts.append(result.verdict)
+                if result.verdict != NOT_ADDRESSED:
+                    addressed.add(theme.key)
+                rows.append({**base, "theme": theme.label, "verdict": t(f"align_{result.verdict}"),
+                             "sentence": result.sentence, "verdict_key": result.verdict,
+                             "coverage": result.coverage})
+            if verdicts and all(v == NOT_ADDRESSED for v in verdicts):
+                rows.append({**base, "theme": "—", "verdict": t("align_none_addressed"), "sentence": "",
+                             "verdict_key": "none_addressed"})
+    table = Table(
+        name,
+        t("alignment_heading"),
+        (
+            Column("proposal", t("col_proposal"), link_key="url"),
+            Column("agency", t("col_agency")),
+            Column("theme", t("col_theme")),
+            Column("verdict", t("col_verdict")),
+            Column("sentence", t("col_sentence")),
+        ),
+        tuple(rows),
+        export_only=("verdict_key", "coverage"),
+    )
+    unaddressed = [th for th in themes[:ALIGNED_THEMES] if th.key not in addressed] if formal_seen else []
+    return table, unaddressed
+
+
 def build_briefs(
     session: Session,
     data: RunData,
@@ -132,6 +186,9 @@ def build_briefs(
     for cluster in data.clusters:
         clusters_by_scope[cluster.scope].append(cluster)
     codes_of_campaign = campaign_codes(data)
+    answers: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for record in rq.export_responses(session):
+        answers[str(record["idea_uuid"])].append(record)
     total = len(data.assignments)
     uncertain_share = round(100 * sum(r.status == "uncertain" for r in data.assignments) / max(1, total))
     response_rows = proposals.tables["responses"].rows
@@ -194,8 +251,11 @@ def build_briefs(
             tuple(q for q in (book.get(k) for k in new_keys) if q),
             tuple((th.label, th.delta) for th in themes + minority),
         )
+        alignment, unaddressed = alignment_table(
+            f"{slug(code)}-alignment", themes, related, answers, t
+        )
         questions, prompts = _questions_and_prompts(
-            t, themes, minority, campaign_views, related, unique, uncertain_share
+            t, themes, minority, campaign_views, related, unique, uncertain_share, unaddressed
         )
         brief = Brief(
             code=code,
@@ -218,6 +278,7 @@ def build_briefs(
             tables=(
                 theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t),
                 responses,
+                alignment,
             ),
             support=support,
             likes=likes,
@@ -236,9 +297,13 @@ def _questions_and_prompts(
     related: Sequence[dict[str, object]],
     unique: int,
     uncertain_share: int,
+    unaddressed: Sequence[Theme] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Workshop questions and prompts: fixed templates filled with computed values only."""
-    questions = [t("q_top_theme", theme=th.label, size=th.size) for th in themes[:2]]
+    """Workshop questions and prompts: fixed templates filled with computed values only. The questions
+    start from the themes the agency's responses did not address."""
+    questions = [t("q_not_addressed", theme=th.label, size=th.size) for th in unaddressed[:2]]
+    asked = {th.key for th in unaddressed[:2]}
+    questions += [t("q_top_theme", theme=th.label, size=th.size) for th in themes[:2] if th.key not in asked]
     questions += [t("q_campaign", size=c.size) for c in campaigns[:1]]
     questions += [
         t("q_overdue", proposal=r["proposal"], days=r["overdue_days"])
