@@ -6,8 +6,8 @@ the real 2017 samples, the audit's verdict beside a person's.
         > benchmarks/labels/alignment_sample.csv                     # then fill ``gold`` by hand
     .venv/bin/python benchmarks/alignment_sample.py score           # agreement of ``verdict`` with ``gold``
 
-``draw`` pairs every formal response of the replica with the six largest themes of the commitment its
-proposal was assigned to, and each response of the real 2017 proposals (../shared/docs/join-samples/)
+``draw`` pairs every response of the replica with its proposal's own ask (the title's words) and the
+two largest themes of the commitment the proposal was assigned to, and each response of the real 2017 proposals (../shared/docs/join-samples/)
 with the proposal's own asks (its numbered points, or its outline); placeholder responses are pairs too
 (gold ``placeholder``). ``gold`` is one of matched / partly / not_addressed / placeholder, judged by
 reading the response for the theme's comments' concern, without looking at ``verdict``.
@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from analysis.text import normalise, segmenter
 from reports.alignment import align, is_placeholder, response_text
 from storage import report_queries as rq
 from storage.db import open_database, session_factory
@@ -33,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "benchmarks" / "labels" / "alignment_sample.csv"
 SAMPLES_2017 = ROOT.parent / "shared" / "docs" / "join-samples"
 FIELDS = ("source", "proposal", "theme", "terms", "response", "verdict", "gold")
-THEMES_PER_RESPONSE = 6
+THEMES_PER_RESPONSE = 2
 
 
-def _verdict(label: str, terms: list[str], text: str) -> str:
-    return "placeholder" if is_placeholder(text) else align(label, terms, text).verdict
+def _verdict(label: str, terms: list[str], text: str, proposal: str = "") -> str:
+    return "placeholder" if is_placeholder(text) else align(label, terms, text, proposal=proposal).verdict
 
 
 def draw_replica(db_url: str) -> list[dict[str, str]]:
@@ -52,18 +53,21 @@ def draw_replica(db_url: str) -> list[dict[str, str]]:
         for record in rq.export_responses(session):
             idea = str(record["idea_uuid"])
             text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
-            themes = [c for c in clusters if c.scope == code_of.get(idea)][:THEMES_PER_RESPONSE]
-            if record["is_placeholder"] or is_placeholder(text):
-                themes = themes[:1]
-            for c in themes:
+            title = titles.get(idea, idea)
+            # the proposal's own ask (its title, segmented), then its commitment's largest themes
+            asks = [("", [w for w in segmenter().cut(normalise(title)) if len(w) >= 2][:6])]
+            asks += [
+                (c.label, list(c.terms)) for c in clusters if c.scope == code_of.get(idea)
+            ][:THEMES_PER_RESPONSE]
+            for label, terms in asks:
                 out.append(
                     {
                         "source": f"replica:{code_of.get(idea)}",
-                        "proposal": titles.get(idea, idea),
-                        "theme": c.label,
-                        "terms": " ".join(c.terms[:6]),
+                        "proposal": title,
+                        "theme": label or f"(proposal) {title}",
+                        "terms": " ".join(terms[:6]),
                         "response": text[:600],
-                        "verdict": _verdict(c.label, list(c.terms), text),
+                        "verdict": _verdict(label, terms, text, title),
                         "gold": "",
                     }
                 )
@@ -89,11 +93,25 @@ def draw_2017() -> list[dict[str, str]]:
                         "theme": ask[:40],
                         "terms": " ".join(words),
                         "response": text[:600],
-                        "verdict": _verdict("", words, text),
+                        "verdict": _verdict("", words, text, idea.get("title", "")),
                         "gold": "",
                     }
                 )
     return out
+
+
+def rescore(path: Path) -> None:
+    """Recompute ``verdict`` of every row of a sample with today's audit, keeping the hand labels."""
+    with path.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    for row in rows:
+        terms = row["terms"].split()
+        label = "" if row["theme"].startswith("(proposal)") or row["source"].startswith("2017") else row["theme"]
+        row["verdict"] = _verdict(label, terms, row["response"], row["proposal"])
+    with path.open("w", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def score(path: Path) -> str:
@@ -113,12 +131,16 @@ def main() -> None:
     d.add_argument("--db", required=True)
     s = sub.add_parser("score")
     s.add_argument("sample", nargs="?", type=Path, default=SAMPLE)
+    r = sub.add_parser("rescore", help="recompute the audit's verdicts of a labelled sample")
+    r.add_argument("sample", nargs="?", type=Path, default=SAMPLE)
     args = parser.parse_args()
+    if args.command == "rescore":
+        rescore(args.sample)
     if args.command == "draw":
         writer = csv.DictWriter(sys.stdout, FIELDS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(draw_replica(args.db) + draw_2017())
-    else:
+    if args.command in ("score", "rescore"):
         print(score(args.sample))
 
 

@@ -19,6 +19,8 @@ TERMS_USED = 6
 PLACEHOLDER = re.compile(r"將於.{0,30}?前.{0,10}?(?:發布|提出|公布).{0,6}?(?:正式)?回應")
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _TAG = re.compile(r"<[^>]+>")
+# A sentence about "the proposal" without naming its subject (「提案所述事項…」「本案…」「所提…」).
+REFERS_TO_PROPOSAL = re.compile(r"提案|本案|所提|所述事項|建議事項|提議")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +45,22 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
-def align(label: str, terms: Sequence[str], text: str) -> Alignment:
+def align(label: str, terms: Sequence[str], text: str, *, proposal: str = "") -> Alignment:
     """How well ``text`` addresses the theme (``label``: a phrase from the comments; ``terms``: its
-    distinctive words, best first)."""
+    distinctive words, best first). When the theme is the subject of the ``proposal`` answered (its
+    title), a sentence that speaks of "the proposal" without naming it counts as ``partly``."""
+    found = _align(label, terms, text)
+    if found.verdict != NOT_ADDRESSED or not proposal:
+        return found
+    if _align(label, terms, proposal).verdict == NOT_ADDRESSED:
+        return found
+    for sentence in sentences(text):
+        if REFERS_TO_PROPOSAL.search(sentence):
+            return Alignment(PARTLY, 0.0, sentence)
+    return found
+
+
+def _align(label: str, terms: Sequence[str], text: str) -> Alignment:
     weights = {term.lower(): 1.0 / (1 + rank) for rank, term in enumerate(terms[:TERMS_USED]) if term}
     total = sum(weights.values())
     best = Alignment(NOT_ADDRESSED, 0.0, "")

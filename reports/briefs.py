@@ -142,7 +142,7 @@ def alignment_table(
             formal_seen = True
             verdicts = []
             for theme in themes[:ALIGNED_THEMES]:
-                result = align(theme.label, theme.terms, text)
+                result = align(theme.label, theme.terms, text, proposal=str(proposal["proposal"]))
                 verdicts.append(result.verdict)
                 if result.verdict != NOT_ADDRESSED:
                     addressed.add(theme.key)
