@@ -28,12 +28,13 @@ from analysis.examples import load_examples
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare_normalised
 from analysis.text import dictionary_hashes, file_sha256, normalise_many, segmenter
-from analysis.themes import ThemeClusterer, describe_themes, weighted_mean
-from analysis.themes_store import assign_keys
+from analysis.themes import find_themes, weighted_mean
+from analysis.themes_store import is_support_key, theme_keys
 from joinfeedback.errors import UserError
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
+from storage.scope import ItemScope
 
 _PACKAGES = (
     "jieba",
@@ -92,22 +93,22 @@ def _theme_rows(
     distinct, first, row_of = np.unique(prepared.inverse[members], return_index=True, return_inverse=True)
     X, copies = prepared.unique_X[distinct], np.bincount(row_of)
     exemplar = members[first]  # the first item of each distinct row
-    # Clustered afresh (seeded), never warm-started from the previous run's themes: the same data give
-    # the same themes whatever ran before; the previous themes only lend their keys (assign_keys).
-    clusterer = ThemeClusterer(random_state=seed).fit(X, sample_weight=copies)
+    previous = [p for p in previous if not is_support_key(p[0])]  # issue 16: support theme kept apart
     words = X[:, :n_words].tocsr()
-    themes = describe_themes(clusterer.labels_, clusterer.reduced_, words, vocabulary, sample_weight=copies)
+    # issue 16 (themes.py owner): support / no-argument rows apart, subjects merged, phrase labels
+    texts = [prepared.texts[int(i)] for i in exemplar]
+    # Clustered afresh (seeded), never warm-started from the previous run's themes: the same data give
+    # the same themes whatever ran before; the previous themes only lend their keys (theme_keys).
+    themes, theme_of_row = find_themes(X, words, vocabulary, texts, sample_weight=copies, random_state=seed)
     centroids = []
     for theme in themes:
         rows = np.asarray(theme.members)
         mean = weighted_mean(words[rows], copies[rows].astype(np.float64))
         top = np.lexsort((np.arange(mean.size), -mean))[:30]
         centroids.append({str(vocabulary[j]): round(float(mean[j]), 5) for j in top if mean[j] > 0})
-    keys = assign_keys(scope, centroids, previous)
-    theme_of_row = np.empty(X.shape[0], dtype=np.int64)
+    keys = theme_keys(scope, centroids, [theme.is_support for theme in themes], previous)
     rows_out = []
-    for index, (theme, key, centroid) in enumerate(zip(themes, keys, centroids, strict=True)):
-        theme_of_row[list(theme.members)] = index
+    for theme, key, centroid in zip(themes, keys, centroids, strict=True):
         rows_out.append(
             {
                 "cluster_key": key,
@@ -356,6 +357,7 @@ def run_analysis(
     quiet: bool = False,
     embeddings: str | None = None,
     examples: str | None = None,
+    scope: ItemScope | None = None,
 ) -> int:
     """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
 
@@ -368,7 +370,7 @@ def run_analysis(
     previous complete run stays the latest.
     """
     with gc_paused():  # loading and storing 100 K rows allocate as much as analysing them
-        return _run_analysis(engine, catalogue, seed, quiet, embeddings, examples)
+        return _run_analysis(engine, catalogue, seed, quiet, embeddings, examples, scope)
 
 
 def _examples_for(path: str | None, catalogue: Catalogue | None, items: Sequence[TextItem]) -> dict[str, str]:
@@ -382,7 +384,9 @@ def _examples_for(path: str | None, catalogue: Catalogue | None, items: Sequence
     unknown = sorted(set(placed) - stored)
     if unknown:
         shown = ", ".join(repr(u) for u in unknown[:5])
-        raise UserError(f"examples {path}: {len(unknown)} item id(s) not in the database, e.g. {shown}")
+        raise UserError(
+            f"examples {path}: {len(unknown)} item id(s) not among the items analysed, e.g. {shown}"
+        )
     return placed
 
 
@@ -393,6 +397,7 @@ def _run_analysis(
     quiet: bool,
     embeddings: str | None,
     examples_path: str | None,
+    scope: ItemScope | None = None,
 ) -> int:
     resolved = resolve_catalogue(catalogue)
     catalogue_name = resolved.name if resolved is not None else "none"
@@ -414,6 +419,8 @@ def _run_analysis(
             )
     with session_factory(engine)() as session:
         items = load_items(session)
+    if scope is not None and not scope.is_everything:  # issue 16: analyze --policy/--since/--until/--source
+        items = [it for it in items if scope.admits(it.kind, it.context, it.created_at)]
     examples = _examples_for(examples_path, resolved, items)
     previous = _previous_clusters(engine)
     params = {**DEFAULT_PARAMS, "embeddings": embeddings or DEFAULT_PARAMS["embeddings"]}
@@ -431,6 +438,7 @@ def _run_analysis(
             "sha256": file_sha256(Path(examples_path)) if examples_path else "",
             "placed": dict(sorted(examples.items())),
         },
+        **({"scope": scope.describe()} if scope is not None and not scope.is_everything else {}),
     }
     run_id = analysis_store.start_run(engine, catalogue=catalogue_name, seed=seed, manifest=manifest)
     try:

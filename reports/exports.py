@@ -20,6 +20,7 @@ from joinfeedback.errors import UserError
 from reports.model import Table
 from storage import report_queries as rq
 from storage.db import session_factory
+from storage.scope import EVERYTHING, ItemScope
 
 ASSIGNMENT_HEADER = (
     "item_id",
@@ -84,8 +85,61 @@ def write_table(table: Table, folder: Path) -> tuple[Path, Path]:
     return csv_path, json_path
 
 
-def export_assignments(engine: Engine, out_path: Path) -> int:
-    """Every item of the latest complete run, once, with its status, commitment, confidence and theme."""
+EXPORTS = ("comments", "proposals", "responses", "assignments")
+FORMATS = ("csv", "json")
+
+
+def _check_target(out_path: Path) -> None:
+    if out_path.parent and not out_path.parent.exists():
+        raise UserError(f"cannot write {out_path}: folder {out_path.parent} does not exist")
+
+
+def write_records(out_path: Path, header: Sequence[str], records: Iterable[Sequence[Any]], fmt: str) -> int:
+    """CSV (formula-guarded) or JSON (a list of objects, values unchanged)."""
+    _check_target(out_path)
+    try:
+        if fmt == "csv":
+            return write_csv(out_path, header, records)
+        rows = [dict(zip(header, record, strict=True)) for record in records]
+        out_path.write_text(
+            json.dumps(rows, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
+        )
+        return len(rows)
+    except OSError as exc:
+        raise UserError(f"cannot write {out_path}: {exc.strerror}") from exc
+
+
+def export_corpus(
+    engine: Engine, what: str, out_path: Path, *, fmt: str = "csv", scope: ItemScope = EVERYTHING
+) -> int:
+    """The stored comments, proposals or agency responses in ``scope`` (``assignments``: the latest run's)."""
+    if what == "assignments":
+        return export_assignments(engine, out_path, fmt=fmt, scope=scope)
+    header: tuple[str, ...]
+    with session_factory(engine)() as session:
+        if what == "comments":
+            header = rq.COMMENT_EXPORT
+            rows = [
+                r
+                for r in rq.export_comments(session)
+                if scope.admits("comment", r["policy_uuid"], r["created_at"])
+            ]
+        elif what == "proposals":
+            header = rq.PROPOSAL_EXPORT
+            rows = [r for r in rq.export_proposals(session) if scope.admits("idea", None, r["published_at"])]
+        elif what == "responses":
+            header = rq.RESPONSE_EXPORT
+            rows = [r for r in rq.export_responses(session) if scope.admits("idea", None, r["responded_at"])]
+        else:
+            raise UserError(f"cannot export {what!r}: one of {', '.join(EXPORTS)}")
+    return write_records(out_path, header, ([r[k] for k in header] for r in rows), fmt)
+
+
+def export_assignments(
+    engine: Engine, out_path: Path, *, fmt: str = "csv", scope: ItemScope = EVERYTHING
+) -> int:
+    """Every item of the latest complete run (in ``scope``), once, with its status, commitment, confidence
+    and theme."""
     with session_factory(engine)() as session:
         run = rq.latest_complete_run(session)
         if run is None:
@@ -93,8 +147,13 @@ def export_assignments(engine: Engine, out_path: Path) -> int:
         labels = {c.cluster_key: c.label for c in rq.clusters(session, run.id)}
         texts = {(item.kind, item.item_id): item.text for item in rq.run_item_texts(session, run.id)}
         rows = rq.assignments(session, run.id)
-    if out_path.parent and not out_path.parent.exists():
-        raise UserError(f"cannot write {out_path}: folder {out_path.parent} does not exist")
+        if not scope.is_everything:
+            dates = rq.run_item_dates(session, run.id)
+            policy_of = rq.run_comment_policies(session, run.id)
+            rows = [
+                r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
+            ]
+    _check_target(out_path)
 
     def records() -> Iterable[Sequence[Any]]:
         for row in rows:
@@ -109,17 +168,18 @@ def export_assignments(engine: Engine, out_path: Path) -> int:
                 labels.get(row.cluster_key or "", ""),
             )
 
-    try:
-        return write_csv(out_path, ASSIGNMENT_HEADER, records())
-    except OSError as exc:
-        raise UserError(f"cannot write {out_path}: {exc.strerror}") from exc
+    return write_records(out_path, ASSIGNMENT_HEADER, records(), fmt)
 
 
 __all__ = [
     "ASSIGNMENT_HEADER",
+    "EXPORTS",
+    "FORMATS",
     "FORMULA_PREFIXES",
     "csv_cell",
     "export_assignments",
+    "export_corpus",
     "write_csv",
+    "write_records",
     "write_table",
 ]

@@ -136,6 +136,10 @@ class Brief:
     changes: Changes
     tables: tuple[Table, ...] = field(default=())
     agency_replies: Table | None = None  # replies agencies posted to this commitment's comments
+    likes: int = 0  # likes on the commitment's comments
+    endorsements: int = 0  # endorsements of the commitment's proposals
+    trend_svg: str = ""  # weekly submissions, an inline SVG chart
+    support: int = 0  # comments with no argument (agreement, thanks, 推): counted, never a theme
 
 
 __all__ = [

@@ -65,6 +65,14 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     raw, unique = commitment_counts(data)
     assigned_total = max(1, coverage["assigned"])
     stored = data.stored_counts
+    if not data.scope.is_everything:  # what is in the report's scope, not everything stored
+        kinds = Counter(row.kind for row in data.assignments)
+        stored = {
+            "policies": len(data.policies),
+            "comments": kinds["comment"],
+            "proposals": kinds["idea"],
+            "imported": kinds["import"],
+        }
     kpis = (
         ("kpi_policies", stored.get("policies", 0)),
         ("kpi_comments", stored.get("comments", 0)),
@@ -88,7 +96,7 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         tuple(
             {
                 "code": c.code,
-                "title": c.title,
+                "title": t.commitment_title(c.title),
                 "page": f"commitments/{slug(c.code)}.html",
                 "raw": raw[c.code],
                 "unique": unique[c.code],
@@ -148,7 +156,10 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     )
     rendered: dict[str, str] = {}
     if with_charts:
-        labels = [f"{c.code} {c.title[:14]}" for c in data.commitments]
+        labels = [
+            f"{c.code} {t.commitment_title(c.title)[:14 if t.language == 'zh-TW' else 28]}"
+            for c in data.commitments
+        ]
         rendered["by_commitment"] = charts.bar_chart(
             labels,
             [

@@ -116,7 +116,7 @@ def test_examples_file_is_checked_and_recorded(tmp_path: Path) -> None:
         assert run is not None
         assert run.manifest["examples"]["placed"] == {first: NONE}
     path.write_text("item_id,commitment_id\nnot-there,none\n", encoding="utf-8")
-    with pytest.raises(UserError, match="not in the database"):
+    with pytest.raises(UserError, match="not among the items analysed"):
         run_analysis(engine, catalogue=catalogue, seed=0, quiet=True, examples=str(path))
     path.write_text(f"item_id,commitment_id\n{first},ZZZ\n", encoding="utf-8")
     with pytest.raises(UserError, match="line 2, column commitment_id"):
