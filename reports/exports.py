@@ -7,8 +7,12 @@ evaluating it. Numbers are written as numbers. JSON files hold the values unchan
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import json
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -109,10 +113,31 @@ def export_assignments(engine: Engine, out_path: Path) -> int:
                 labels.get(row.cluster_key or "", ""),
             )
 
+    if out_path.exists() and not out_path.is_file():  # /dev/stdout, a FIFO: a stream, written as such
+        try:
+            return write_csv(out_path, ASSIGNMENT_HEADER, records())
+        except OSError as exc:
+            raise _write_error(out_path, exc) from exc
+    # a temporary file beside the target, renamed over it when complete: a full disk or a kill mid-way
+    # leaves the previous export whole instead of a truncated one
+    partial = out_path.with_name(f".{out_path.name}.partial-{os.getpid()}")
     try:
-        return write_csv(out_path, ASSIGNMENT_HEADER, records())
+        count = write_csv(partial, ASSIGNMENT_HEADER, records())
+        if out_path.exists():
+            shutil.copymode(out_path, partial)
+        os.replace(partial, out_path)
+        return count
     except OSError as exc:
-        raise UserError(f"cannot write {out_path}: {exc.strerror}") from exc
+        raise _write_error(out_path, exc) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
+def _write_error(path: Path, exc: OSError) -> UserError:
+    full = exc.errno in {errno.ENOSPC, errno.EDQUOT}
+    kept = " (the previous file is unchanged)" if path.is_file() else ""
+    return UserError(f"cannot write {path}: {exc.strerror}{kept}", exit_code=4 if full else 2)
 
 
 __all__ = [

@@ -6,9 +6,11 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
+from joinfeedback.errors import UserError
 from reports.briefs import build_briefs, build_gap_map
 from reports.exports import write_table
 from reports.i18n import DEFAULT_LANGUAGE, Translator
@@ -16,20 +18,19 @@ from reports.model import fmt_day
 from reports.overview import build_overview
 from reports.printing import brief_markdown, brief_print_html, write_pdfs
 from reports.proposals import NEAR_DAYS, NEAR_SHARE, build_proposal_stats
-from reports.publish import MARKER, check_target, discard, publish, staging_dir
+from reports.publish import MARKER, Target, discard, list_files, prepare, publish
 from reports.quotes import QuoteBook
 from reports.render import make_environment
 from reports.rundata import load_run
 from storage.db import session_factory
 
 
-def _prepare(out_dir: Path) -> Path:
-    """Check the target and make a fresh staging folder beside it (published atomically at the end)."""
-    check_target(out_dir)
-    staging = staging_dir(out_dir)
+def _prepare(out_dir: Path) -> Target:
+    """Check the target and make a fresh staging folder for it (published at the end, see reports.publish)."""
+    target = prepare(out_dir)
     for sub in ("commitments", "briefs", "data"):
-        (staging / sub).mkdir()
-    return staging
+        (target.staging / sub).mkdir()
+    return target
 
 
 def build_report(
@@ -65,7 +66,10 @@ def build_report(
         checked = book.verify_all(session)
         say(f"{checked:,} quotes verified against stored texts")
 
-    staging = _prepare(out_dir)
+    if len({brief.slug for brief in briefs}) != len(briefs):
+        raise UserError("two commitments map to one file name: " + ", ".join(_same_slug(briefs)))
+    target = _prepare(out_dir)
+    staging = target.staging
     try:
         run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
         env = make_environment(
@@ -133,6 +137,8 @@ def build_report(
                     "pages": ["index.html", "proposals.html", "gaps.html", "methods.html"]
                     + [f"commitments/{b.slug}.html" for b in briefs],
                     "tables": [f"data/{table.name}.csv" for table in tables],
+                    # every file of the report: what the next build may replace, and nothing else
+                    "files": list_files(staging),
                 },
                 ensure_ascii=False,
                 indent=1,
@@ -142,8 +148,15 @@ def build_report(
     except BaseException:
         discard(staging)
         raise
-    publish(staging, out_dir)
+    publish(target)
     return out_dir / "index.html"
+
+
+def _same_slug(briefs: list[Any]) -> list[str]:
+    by_slug: dict[str, list[str]] = {}
+    for brief in briefs:
+        by_slug.setdefault(brief.slug, []).append(str(brief.code))
+    return [f"{' and '.join(map(repr, codes))} ({slug})" for slug, codes in by_slug.items() if len(codes) > 1]
 
 
 __all__ = ["build_report"]
