@@ -50,7 +50,10 @@ def secrets_of(url: str) -> list[str]:
             elif scheme.lower().startswith("redis"):
                 found.append(userinfo)
     found += [match.group("value") for match in _QUERY.finditer(url)]
-    return [variant for secret in found if secret for variant in {secret, unquote(secret)}]
+    variants = {variant for secret in found if secret for variant in (secret, unquote(secret))}
+    # a URL parser that stops at a delimiter inside the password quotes the piece before it
+    variants |= {piece for variant in variants for piece in re.split(r"[/?#@:\s]", variant)}
+    return sorted(v for v in variants if v)
 
 
 def register_secrets(*urls: str | None) -> None:

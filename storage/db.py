@@ -138,13 +138,13 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (creates it on an empty database)."""
     from alembic import command
 
-    from storage.locks import serialize_migrations, sqlite_migration_lock
+    from storage.locks import serialize_migrations
 
     try:
-        # two processes opening a fresh database must not race to create it: on SQLite a file lock beside
-        # the database, on PostgreSQL an advisory lock inside the migration's transaction
-        with sqlite_migration_lock(engine), engine.begin() as connection:
-            serialize_migrations(connection)
+        if table_exists(engine, "alembic_version") and current_revision(engine) == head_revision():
+            return  # nothing to do, and no write lock to take (a read-only file stays usable)
+        with engine.begin() as connection:
+            serialize_migrations(connection)  # two processes opening a fresh database must not race
             cfg = _alembic_config(engine)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")

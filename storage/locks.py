@@ -7,11 +7,7 @@ the kernel when the holder dies). A crashed holder's row is simply overwritten b
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
-import os
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -49,42 +45,18 @@ def pg_unlock(connection: Connection, key: int, *, shared: bool = False) -> bool
 
 
 def serialize_migrations(connection: Connection) -> None:
-    """Make concurrent first-time migrations of one PostgreSQL database wait for each other.
+    """Make concurrent first-time migrations of one database wait for each other.
 
-    Call inside the migration's transaction (``storage.db.upgrade``): the lock ends with it, and the second
-    process then finds the schema at head instead of racing to create ``alembic_version``.
+    Call first inside the migration's transaction (``storage.db.upgrade``): the lock ends with it, and the
+    second process then finds the schema at head instead of racing to create the tables. PostgreSQL: a
+    transaction advisory lock. SQLite: the Python driver runs DDL outside any transaction unless one was
+    begun explicitly, so ``BEGIN IMMEDIATE`` takes the write lock now (a second process waits for it up to
+    the busy timeout) and makes the whole schema creation one transaction.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("migrate")})
-
-
-@contextlib.contextmanager
-def sqlite_migration_lock(engine: Engine) -> Iterator[None]:
-    """On a SQLite file, hold ``flock`` on the database file itself while the schema is created or migrated.
-
-    SQLite runs DDL outside the migration's transaction, so two processes opening a new database would both
-    create the tables; with the lock the second one waits (a migration takes well under a second) and then
-    finds the schema at head. SQLite's own locks are ``fcntl`` record locks, which ``flock`` does not touch;
-    the kernel drops ours when its holder dies. Nothing to do for other databases.
-    """
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:" or database.startswith("file:"):
-        yield
-        return
-    path = Path(database).expanduser()
-    try:  # an empty file is what SQLite would create anyway
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        try:
-            fd = os.open(path, os.O_RDONLY)  # read-only file: SQLite names the problem when it writes
-        except OSError:
-            yield  # no file we can open: SQLite's own error says why, on first use
-            return
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing drops the lock
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def pg_holders(connection: Connection, key: int) -> list[LockHolder]:
@@ -174,5 +146,4 @@ __all__ = [
     "row_name",
     "serialize_migrations",
     "sqlite_lock_file",
-    "sqlite_migration_lock",
 ]
