@@ -34,6 +34,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from joinfeedback.display import printable
 from joinfeedback.errors import UserError
 
 _AT_FDCWD = -100
@@ -268,7 +269,7 @@ def _publish_swap(target: Target) -> None:
     kept = folder.parent / f"{folder.name}.kept-{os.getpid()}"
     previous.rename(kept)
     print(
-        f"report: {target.given} received {foreign} during the build; the earlier folder is kept as {kept}",
+        printable(f"report: {target.given} received {foreign} during the build; the earlier folder is kept as {kept}"),
         file=sys.stderr,
     )
 

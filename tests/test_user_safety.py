@@ -24,7 +24,7 @@ from joinfeedback.display import for_display, printable, redact, register_secret
 from joinfeedback.errors import UserError
 from reports.overview import slug
 from reports.site import build_report
-from storage.db import database_problem, open_database, transaction
+from storage.db import open_database, transaction
 from storage.models import AnalysisRun, CrawlRun
 from tests.conftest import run_cli
 from tests.report_fixtures import populate
@@ -340,6 +340,8 @@ def test_a_file_that_is_not_a_database_is_exit_4_and_named(tmp_path: Path) -> No
 
 
 def test_read_only_and_locked_databases_are_named_exit_4(tmp_path: Path) -> None:
+    from storage.db import database_problem
+
     path = tmp_path / "jf.db"
     open_database(f"sqlite:///{path}").dispose()
     # read-only: what SQLite says when the file (or its folder) cannot be written (root ignores chmod)
