@@ -124,6 +124,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if cfg.crawl_key:  # crawler.settings reads it when first imported
         os.environ["JOINFEEDBACK_CRAWL_KEY"] = cfg.crawl_key
     from crawler.run import run_crawl
+    from joinfeedback.ops.frontier import refuse_unusable_frontier
 
     register_secrets(redis_url)
     jobdir = args.jobdir or cfg.jobdir or None
@@ -134,7 +135,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             from storage.crawlstate import close_interrupted_runs
 
             close_interrupted_runs(engine)
-        _refuse_unusable_frontier(engine, cfg.base_url, redis_url, jobdir)
+        refuse_unusable_frontier(engine, cfg.base_url, redis_url, jobdir)
         engine.dispose()
         summary = run_crawl(
             cfg.base_url,
@@ -147,42 +148,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         )
     _say(args, str(summary))
     return 0 if getattr(summary, "ok", True) else 1
-
-
-def _frontier_problem(redis_url: str | None, jobdir: str | None) -> UserError | None:
-    """Why the crawl could not keep its frontier (Redis) or job state (JOBDIR), checked before it starts."""
-    if jobdir:
-        folder = Path(jobdir)
-        if folder.exists() and not folder.is_dir():
-            return UserError(f"jobdir {folder} is a file, not a folder")
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return UserError(f"cannot create jobdir {folder}: {exc.strerror}")
-    if redis_url:
-        try:
-            import redis
-        except ImportError:
-            return UserError("--workers-redis needs the extra joinfeedback[workers] (redis is not installed)")
-        try:
-            redis.Redis.from_url(redis_url, socket_connect_timeout=5, socket_timeout=5).ping()
-        except (redis.RedisError, OSError, ValueError) as exc:
-            detail = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            return UserError(f"cannot reach the Redis frontier {redis_url}: {detail}", exit_code=4)
-    return None
-
-
-def _refuse_unusable_frontier(engine: Any, base_url: str, redis_url: str | None, jobdir: str | None) -> None:
-    """One line and a ``failed`` crawl run naming the cause, instead of Twisted tracebacks from inside Scrapy."""
-    problem = _frontier_problem(redis_url, jobdir)
-    if problem is None:
-        return
-    from joinfeedback.display import redact
-    from storage.crawlstate import finish_crawl_run, start_crawl_run
-
-    run_id = start_crawl_run(engine, base_url=base_url, spiders=[])
-    finish_crawl_run(engine, run_id, status="failed", message=f"not started: {redact(str(problem))}")
-    raise problem
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -577,5 +542,5 @@ def _user_fixable(exc: Exception, args: argparse.Namespace) -> UserError | None:
         errno.EPERM,
     }:
         where = f" {exc.filename}" if exc.filename else ""
-        return UserError(f"cannot write{where}: {exc.strerror}", exit_code=4)
+        return UserError(f"cannot use{where}: {exc.strerror}", exit_code=4)
     return None
