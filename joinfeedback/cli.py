@@ -523,7 +523,7 @@ def _register_given_secrets(args: argparse.Namespace) -> None:
 
 
 def _user_fixable(exc: Exception, args: argparse.Namespace) -> UserError | None:
-    """Database and disk problems a user fixes outside joinfeedback (exit 4, the file named); else ``None``."""
+    """Database and disk problems a user fixes outside joinfeedback (exit 4, the file named), else None."""
     import errno
     import sqlite3
 

@@ -292,7 +292,9 @@ def _validate(config: Config) -> None:
     if config.embeddings not in EMBEDDING_MODES:
         raise bad("embeddings", f"{config.embeddings!r} is not one of {', '.join(EMBEDDING_MODES)}")
     if not math.isfinite(config.lock_timeout) or not 0 <= config.lock_timeout <= MAX_LOCK_TIMEOUT:
-        raise bad("lock_timeout", f"{config.lock_timeout!r} is not a number of seconds from 0 to {MAX_LOCK_TIMEOUT}")
+        raise bad(
+            "lock_timeout", f"{config.lock_timeout!r} is not a number of seconds from 0 to {MAX_LOCK_TIMEOUT}"
+        )
     if not 0 <= config.seed <= MAX_SEED:
         raise bad("seed", f"{config.seed} is not from 0 to {MAX_SEED}")
     try:

@@ -3,9 +3,10 @@
 ``redact`` hides passwords in any text that may hold a URL or DSN: the userinfo password (whatever its
 characters), secret-looking query parameters, the userinfo of a Redis URL, and every password registered
 with ``register_secrets`` (the configured URLs' own, so that a password a database driver quotes without
-its URL is hidden too). ``printable`` escapes control characters and bidirectional overrides, so that an echoed
-id, key or path can neither forge a second line nor drive the terminal. ``for_display`` does both; every
-message, log line, summary, ``status``, ``config``, manifest and report goes through one of them.
+its URL is hidden too). ``printable`` escapes control characters and bidirectional overrides, so that
+an echoed id, key or path can neither forge a second line nor drive the terminal. ``for_display`` does both.
+Every message, log line, summary, ``status``, ``config`` line, crawl run's stored site and the run manifest
+shown in the report go through them.
 """
 
 from __future__ import annotations

@@ -78,7 +78,9 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
     for parent, pattern in ((folder.parent, sibling), (folder, inside)):
         if parent.is_dir():
             with contextlib.suppress(OSError):
-                candidates += [(path, pattern.pattern) for path in parent.iterdir() if pattern.match(path.name)]
+                candidates += [
+                    (path, pattern.pattern) for path in parent.iterdir() if pattern.match(path.name)
+                ]
     removed: list[Path] = []
     for path, pattern in candidates:
         match = re.match(pattern, path.name)
@@ -216,9 +218,7 @@ def prepare(out_dir: Path) -> Target:
 
 def list_files(staging: Path) -> list[str]:
     """Every file under ``staging`` as a sorted relative POSIX path (what the manifest lists)."""
-    return sorted(
-        path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file()
-    )
+    return sorted(path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file())
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -269,7 +269,10 @@ def _publish_swap(target: Target) -> None:
     kept = folder.parent / f"{folder.name}.kept-{os.getpid()}"
     previous.rename(kept)
     print(
-        printable(f"report: {target.given} received {foreign} during the build; the earlier folder is kept as {kept}"),
+        printable(
+            f"report: {target.given} received {foreign} during the build; "
+            f"the earlier folder is kept as {kept}"
+        ),
         file=sys.stderr,
     )
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from joinfeedback.display import redact as hide_secrets
 from joinfeedback.errors import UserError
 from reports.briefs import build_briefs, build_gap_map
 from reports.exports import write_table
@@ -94,8 +95,8 @@ def build_report(
             near_days=NEAR_DAYS,
         )
         page("gaps.html.j2", "gaps.html", gaps=gaps)
-        manifest_json = json.dumps(
-            data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str
+        manifest_json = hide_secrets(  # the manifest may quote settings: never a password
+            json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
         )
         page(
             "methods.html.j2",

@@ -106,8 +106,10 @@ _SQLITE_PROBLEMS = (
 )
 
 
-def database_problem(exc: BaseException, engine: Engine | None = None, url: str | None = None) -> StorageError | None:
-    """The one-line error (exit 4) for a database error a user can fix, naming the file; ``None`` if unknown."""
+def database_problem(
+    exc: BaseException, engine: Engine | None = None, url: str | None = None
+) -> StorageError | None:
+    """The one-line error (exit 4) for a database problem a user can fix, naming the file; else None."""
     original = getattr(exc, "orig", None) or exc
     message = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
     lowered = message.lower()
@@ -209,7 +211,8 @@ def open_existing(url: str | None = None) -> Engine:
     if found != head:
         raise StorageError(
             f"database {describe(engine)} has schema version {found!r}, this joinfeedback expects {head!r}: "
-            "run a command that writes (crawl, import or analyze) with the matching joinfeedback to migrate it"
+            "run a command that writes (crawl, import or analyze) with the matching joinfeedback "
+            "to migrate it"
         )
     return engine
 

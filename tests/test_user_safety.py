@@ -78,7 +78,9 @@ def staging_leftovers(*folders: Path) -> list[str]:
     found = []
     for folder in folders:
         if folder.is_dir():
-            found += [p.name for p in folder.iterdir() if ".building-" in p.name or p.name.startswith(".joinf")]
+            found += [
+                p.name for p in folder.iterdir() if ".building-" in p.name or p.name.startswith(".joinf")
+            ]
     return found
 
 
@@ -102,7 +104,9 @@ def test_report_out_the_working_directory_refuses_a_project_folder(analysed: str
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "report.json").write_text('{"pages": [], "tables": []}', encoding="utf-8")
     before = folder_state(tmp_path)
-    result = run_cli("report", "--db", analysed, "--out", str(tmp_path), "--no-pdf", cwd=tmp_path, env=clean_env())
+    result = run_cli(
+        "report", "--db", analysed, "--out", str(tmp_path), "--no-pdf", cwd=tmp_path, env=clean_env()
+    )
     line = one_line(result, 2, "thesis.md")
     assert "nothing was changed" in line
     assert folder_state(tmp_path) == before
@@ -121,7 +125,9 @@ def test_a_file_added_to_a_report_folder_is_never_deleted(analysed: str, tmp_pat
     assert (out / "commitments" / "my-notes.txt").read_text(encoding="utf-8") == "mine"
 
 
-def test_a_report_replaces_its_own_files_and_keeps_an_earlier_report_format(analysed: str, tmp_path: Path) -> None:
+def test_a_report_replaces_its_own_files_and_keeps_an_earlier_report_format(
+    analysed: str, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
     build(analysed, out)
     first = folder_state(out)
@@ -137,7 +143,9 @@ def test_a_report_replaces_its_own_files_and_keeps_an_earlier_report_format(anal
 # ------------------------------------------------------------ 2. a symlink, the working directory, a mount
 
 
-def test_report_through_a_symlink_updates_the_target_and_keeps_the_link(analysed: str, tmp_path: Path) -> None:
+def test_report_through_a_symlink_updates_the_target_and_keeps_the_link(
+    analysed: str, tmp_path: Path
+) -> None:
     real = tmp_path / "www" / "report"
     real.mkdir(parents=True)
     link = tmp_path / "current"
@@ -252,8 +260,15 @@ def test_a_canary_password_never_reaches_output_or_files(
     cli("import", "good.csv", "--db", f"postgresql://u:{CANARY}@127.0.0.1:1/db")
     cli("config", "--db", url, JOINFEEDBACK_REDIS_URL=f"redis://:{CANARY}@127.0.0.1:1/0")
     cli("config", JOINFEEDBACK_REDIS_URL=f"http://:{CANARY}@127.0.0.1:1/0")
-    cli("crawl", "--db", url, "--base-url", f"http://user:{CANARY}@127.0.0.1:9", "--workers-redis",
-        f"redis://:{CANARY}@127.0.0.1:1/0")
+    cli(
+        "crawl",
+        "--db",
+        url,
+        "--base-url",
+        f"http://user:{CANARY}@127.0.0.1:9",
+        "--workers-redis",
+        f"redis://:{CANARY}@127.0.0.1:1/0",
+    )
     # the whole chain on a database whose URL holds the canary
     assert cli("import", "good.csv", "--db", url).returncode == 0
     (tmp_path / "more.csv").write_bytes(GOOD_CSV.replace(b"\n1,", b"\n3,").replace(b"\n2,", b"\n4,"))
@@ -284,7 +299,9 @@ def test_a_canary_password_never_reaches_output_or_files(
     # what the crawl command stored for status: its site without the password (the row added above by
     # hand keeps it, and status masked it all the same)
     with transaction(open_database(pg_url)) as session:
-        stored = [run.base_url for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "failed"))]
+        stored = [
+            run.base_url for run in session.scalars(select(CrawlRun).where(CrawlRun.status == "failed"))
+        ]
     assert stored == ["http://user:***@127.0.0.1:9"], stored
 
 
@@ -309,7 +326,9 @@ def test_printable_escapes_controls_and_bidi() -> None:
         ("bidi.csv", "id,text\nab\u202ecd,text\n".encode(), "line 2"),
     ],
 )
-def test_import_refuses_ids_with_control_characters(tmp_path: Path, name: str, content: bytes, fragment: str) -> None:
+def test_import_refuses_ids_with_control_characters(
+    tmp_path: Path, name: str, content: bytes, fragment: str
+) -> None:
     (tmp_path / name).write_bytes(content)
     url = f"sqlite:///{tmp_path / 'jf.db'}"
     result = run_cli("import", name, "--db", url, cwd=tmp_path, env=clean_env())
@@ -320,7 +339,9 @@ def test_import_refuses_ids_with_control_characters(tmp_path: Path, name: str, c
 
 def test_open_data_with_a_newline_key_gives_one_line(tmp_path: Path) -> None:
     (tmp_path / "od.json").write_text(json.dumps([{"\n forged: line": 1, "\x1b[2J": 2}]), encoding="utf-8")
-    result = run_cli("import", "od.json", "--db", f"sqlite:///{tmp_path / 'jf.db'}", cwd=tmp_path, env=clean_env())
+    result = run_cli(
+        "import", "od.json", "--db", f"sqlite:///{tmp_path / 'jf.db'}", cwd=tmp_path, env=clean_env()
+    )
     one_line(result, 2, "od.json")
     assert "\x1b" not in result.stderr
 
@@ -381,7 +402,9 @@ def test_negative_seed_and_nan_lock_timeout_are_bad_input(tmp_path: Path) -> Non
 
 def test_export_on_a_full_disk_keeps_the_previous_file(analysed: str, tmpfs: Path) -> None:
     out = tmpfs / "assignments.csv"
-    assert run_cli("export", "assignments", "--db", analysed, "--out", str(out), env=clean_env()).returncode == 0
+    assert (
+        run_cli("export", "assignments", "--db", analysed, "--out", str(out), env=clean_env()).returncode == 0
+    )
     before = out.read_bytes()
     with (tmpfs / "filler").open("wb") as filler:
         try:
@@ -401,7 +424,11 @@ def test_export_on_a_full_disk_keeps_the_previous_file(analysed: str, tmpfs: Pat
 def test_status_export_and_config_never_create_a_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'typo.db'}"
     one_line(run_cli("status", "--db", url, cwd=tmp_path, env=clean_env()), 4, "typo.db")
-    one_line(run_cli("export", "assignments", "--db", url, "--out", "a.csv", cwd=tmp_path, env=clean_env()), 4, "typo.db")
+    one_line(
+        run_cli("export", "assignments", "--db", url, "--out", "a.csv", cwd=tmp_path, env=clean_env()),
+        4,
+        "typo.db",
+    )
     assert run_cli("config", "--db", url, cwd=tmp_path, env=clean_env()).returncode == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -414,7 +441,9 @@ def test_status_leaves_another_applications_database_alone(tmp_path: Path) -> No
     other.commit()
     other.close()
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    line = one_line(run_cli("status", "--db", f"sqlite:///{path}", cwd=tmp_path, env=clean_env()), 4, "other.db")
+    line = one_line(
+        run_cli("status", "--db", f"sqlite:///{path}", cwd=tmp_path, env=clean_env()), 4, "other.db"
+    )
     assert "not a joinfeedback database" in line
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
     assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]
@@ -429,7 +458,9 @@ def test_a_fifo_catalogue_or_labels_file_is_refused_at_once(analysed: str, tmp_p
     one_line(result, 2, "not a regular file")
 
 
-def test_export_replaces_the_file_only_when_complete(analysed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_replaces_the_file_only_when_complete(
+    analysed: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from reports import exports
 
     out = tmp_path / "assignments.csv"
@@ -467,8 +498,17 @@ def _crawl_runs(url: str) -> list[CrawlRun]:
 def test_a_crawl_whose_redis_is_unreachable_fails_in_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'jf.db'}"
     result = run_cli(
-        "crawl", "--db", url, "--base-url", "http://127.0.0.1:9", "--profile", "local",
-        "--workers-redis", "redis://127.0.0.1:1/0", env=clean_env(), timeout=120,
+        "crawl",
+        "--db",
+        url,
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--profile",
+        "local",
+        "--workers-redis",
+        "redis://127.0.0.1:1/0",
+        env=clean_env(),
+        timeout=120,
     )
     one_line(result, 4, "cannot reach the Redis frontier redis://127.0.0.1:1/0")
     runs = _crawl_runs(url)
@@ -480,8 +520,17 @@ def test_a_crawl_whose_jobdir_is_a_file_fails_in_one_line(tmp_path: Path) -> Non
     url = f"sqlite:///{tmp_path / 'jf.db'}"
     (tmp_path / "job").write_text("not a folder", encoding="utf-8")
     result = run_cli(
-        "crawl", "--db", url, "--base-url", "http://127.0.0.1:9", "--profile", "local",
-        "--jobdir", str(tmp_path / "job"), env=clean_env(), timeout=120,
+        "crawl",
+        "--db",
+        url,
+        "--base-url",
+        "http://127.0.0.1:9",
+        "--profile",
+        "local",
+        "--jobdir",
+        str(tmp_path / "job"),
+        env=clean_env(),
+        timeout=120,
     )
     one_line(result, 2, "is a file, not a folder")
     runs = _crawl_runs(url)
@@ -500,8 +549,13 @@ def test_status_fires_for_a_partial_crawl_and_an_empty_analysis(tmp_path: Path) 
     with transaction(engine) as session:
         session.add(
             CrawlRun(
-                base_url="http://127.0.0.1:8800", status="partial", pages=0, requests=72, started_at=T0,
-                finished_at=T0 + timedelta(minutes=1), errors=[{"url": "http://127.0.0.1:8800/x", "error": "e"}],
+                base_url="http://127.0.0.1:8800",
+                status="partial",
+                pages=0,
+                requests=72,
+                started_at=T0,
+                finished_at=T0 + timedelta(minutes=1),
+                errors=[{"url": "http://127.0.0.1:8800/x", "error": "e"}],
             )
         )
     engine.dispose()
@@ -511,7 +565,9 @@ def test_status_fires_for_a_partial_crawl_and_an_empty_analysis(tmp_path: Path) 
     assert run_cli("status", "--db", url, "--allow-partial", env=clean_env()).returncode == 0
     engine = open_database(url)
     with transaction(engine) as session:
-        session.add(CrawlRun(base_url="http://127.0.0.1:8800", status="finished", started_at=T0 + timedelta(hours=1)))
+        session.add(
+            CrawlRun(base_url="http://127.0.0.1:8800", status="finished", started_at=T0 + timedelta(hours=1))
+        )
         session.add(AnalysisRun(status="complete", n_items=0, started_at=T0 + timedelta(hours=2)))
     engine.dispose()
     result = run_cli("status", "--db", url, env=clean_env())
@@ -529,7 +585,11 @@ def _open_together(url: str, n: int = 3) -> list[subprocess.CompletedProcess[str
     root = Path(__file__).resolve().parents[1]
     processes = [
         subprocess.Popen(
-            [sys.executable, "-c", OPEN_DB, url], cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            [sys.executable, "-c", OPEN_DB, url],
+            cwd=root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for _ in range(n)
     ]
@@ -558,7 +618,8 @@ def test_two_imports_started_together_on_a_new_database(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'jf.db'}"
     command = [sys.executable, "-m", "joinfeedback", "import", "good.csv", "--db", url]
     processes = [
-        subprocess.Popen(command, cwd=tmp_path, env=clean_env(), stderr=subprocess.PIPE, text=True) for _ in range(2)
+        subprocess.Popen(command, cwd=tmp_path, env=clean_env(), stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
     ]
     codes = []
     for process in processes:

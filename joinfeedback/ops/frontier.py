@@ -37,7 +37,7 @@ def frontier_problem(redis_url: str | None, jobdir: str | None) -> UserError | N
 
 
 def refuse_unusable_frontier(engine: Any, base_url: str, redis_url: str | None, jobdir: str | None) -> None:
-    """One line and a ``failed`` crawl run naming the cause, instead of Twisted tracebacks from inside Scrapy."""
+    """One line and a ``failed`` crawl run naming the cause, not Twisted tracebacks from inside Scrapy."""
     problem = frontier_problem(redis_url, jobdir)
     if problem is None:
         return

@@ -44,7 +44,9 @@ def status_report(
         lines.append(
             f"last crawl: #{crawl.id} {state} — {_span(crawl.started_at, crawl.finished_at, tz, now)}"
         )
-        lines.append(f"  site {redact(crawl.base_url)}" + (f", spiders {crawl.spiders}" if crawl.spiders else ""))
+        lines.append(
+            f"  site {redact(crawl.base_url)}" + (f", spiders {crawl.spiders}" if crawl.spiders else "")
+        )
         lines.append(
             f"  {crawl.pages} pages from {crawl.requests} requests; items {crawl.items_new} new, "
             f"{crawl.items_updated} updated, {crawl.items_unchanged} unchanged; "
@@ -73,7 +75,9 @@ def status_report(
         if state in FAILED_STATUSES or state.startswith("died"):
             problems.append(f"analysis #{run.id} {state}")
         elif run.status == "complete" and not run.n_items and not allow_partial:
-            problems.append(f"analysis #{run.id} analysed no item (is the database empty? crawl or import first)")
+            problems.append(
+                f"analysis #{run.id} analysed no item (is the database empty? crawl or import first)"
+            )
         elif crawls and run.status == "complete" and _aware(run.started_at) < _aware(crawls[0].started_at):
             lines.append("  (older than the last crawl: the next analysis will include newer data)")
 
