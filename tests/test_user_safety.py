@@ -116,10 +116,11 @@ def test_a_file_added_to_a_report_folder_is_never_deleted(analysed: str, tmp_pat
     out = tmp_path / "site"
     build(analysed, out)
     manifest = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
-    assert "index.html" in manifest["files"] and "data/report.json" not in manifest["files"]
+    assert "index.html" in manifest["files"]
+    assert "data/report.json" not in manifest["files"]
     assert sorted(folder_state(out)) == sorted([*manifest["files"], "data/report.json"])
     (out / "commitments" / "my-notes.txt").write_text("mine", encoding="utf-8")
-    with pytest.raises(UserError, match="commitments/my-notes.txt") as caught:
+    with pytest.raises(UserError, match=r"commitments/my-notes\.txt") as caught:
         build(analysed, out)
     assert caught.value.exit_code == 2
     assert (out / "commitments" / "my-notes.txt").read_text(encoding="utf-8") == "mine"
@@ -152,7 +153,8 @@ def test_report_through_a_symlink_updates_the_target_and_keeps_the_link(
     link.symlink_to(real, target_is_directory=True)
     build(analysed, link)
     build(analysed, link)  # the second build replaces the first through the link
-    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert link.is_symlink()
+    assert link.resolve() == real.resolve()
     assert (real / "index.html").is_file()
     assert not staging_leftovers(tmp_path, tmp_path / "www", real)
 
@@ -200,7 +202,8 @@ def test_report_onto_a_mount_point(analysed: str, tmpfs: Path) -> None:
 
 
 def test_file_names_from_ids_are_injective_and_case_safe() -> None:
-    assert slug("1.1") == "c-1-1" and slug("a.2") == "c-a-2"  # the plain form reads as before
+    assert slug("1.1") == "c-1-1"
+    assert slug("a.2") == "c-a-2"
     codes = ["A", "a", "1.1", "1-1", "1_1", "1..1", "承諾一", "承諾二", "../x", "X", "c-1-1"]
     names = [slug(code) for code in codes]
     assert len({name.lower() for name in names}) == len(codes), names
@@ -224,7 +227,8 @@ def test_redact_masks_every_form_of_a_password() -> None:
         f"http://user:{CANARY_Q}@127.0.0.1:8800/x?token={CANARY_Q}",
     ):
         shown = redact(text)
-        assert CANARY not in shown and CANARY_Q not in shown, shown
+        assert CANARY not in shown, shown
+        assert CANARY_Q not in shown, shown
         assert "***" in shown
     assert redact("sqlite:///joinfeedback.db") == "sqlite:///joinfeedback.db"
 
@@ -282,7 +286,8 @@ def test_a_canary_password_never_reaches_output_or_files(
     captured = capsys.readouterr()
     outputs.extend([captured.out, captured.err])
     assert code == 0, captured.err
-    assert "analysis run" in captured.out and "***" in captured.out
+    assert "analysis run" in captured.out
+    assert "***" in captured.out
     cli("status", "--db", url)
     cli("status", "--db", url, "--allow-partial")
     cli("export", "assignments", "--db", url, "--out", "assignments.csv")
@@ -311,8 +316,13 @@ def test_a_canary_password_never_reaches_output_or_files(
 def test_printable_escapes_controls_and_bidi() -> None:
     hostile = "id\n joinfeedback: ok\x1b[2J\u202etxt.exe\u2066\r\t\x85\u2028"
     shown = printable(hostile)
-    assert "\n" not in shown and "\x1b" not in shown and "\u202e" not in shown and "\x85" not in shown
-    assert "\\n" in shown and "\\x1b" in shown and "\\u202e" in shown
+    assert "\n" not in shown
+    assert "\x1b" not in shown
+    assert "\u202e" not in shown
+    assert "\x85" not in shown
+    assert "\\n" in shown
+    assert "\\x1b" in shown
+    assert "\\u202e" in shown
     assert printable("開放資料 1.1") == "開放資料 1.1"
     register_secrets()
     assert for_display("a\nb") == "a\\nb"
@@ -334,7 +344,8 @@ def test_import_refuses_ids_with_control_characters(
     result = run_cli("import", name, "--db", url, cwd=tmp_path, env=clean_env())
     line = one_line(result, 2, fragment)
     assert "control or bidirectional character" in line
-    assert "\x1b" not in result.stderr and "\u202e" not in result.stderr
+    assert "\x1b" not in result.stderr
+    assert "\u202e" not in result.stderr
 
 
 def test_open_data_with_a_newline_key_gives_one_line(tmp_path: Path) -> None:
@@ -356,7 +367,8 @@ def test_a_file_that_is_not_a_database_is_exit_4_and_named(tmp_path: Path) -> No
     for args in (("import", "good.csv"), ("status",), ("export", "assignments", "--out", "x.csv")):
         result = run_cli(*args, "--db", f"sqlite:///{tmp_path / 'notes.db'}", cwd=tmp_path, env=clean_env())
         line = one_line(result, 4, "notes.db")
-        assert "not" in line and "database" in line
+        assert "not" in line
+        assert "database" in line
     assert (tmp_path / "notes.db").read_bytes() == before
 
 
@@ -371,8 +383,10 @@ def test_read_only_and_locked_databases_are_named_exit_4(tmp_path: Path) -> None
         reader.execute("CREATE TABLE x (a)")
     reader.close()
     problem = database_problem(read_only.value, url=f"sqlite:///{path}")
-    assert problem is not None and problem.exit_code == 4
-    assert str(path) in str(problem) and "read-only" in str(problem)
+    assert problem is not None
+    assert problem.exit_code == 4
+    assert str(path) in str(problem)
+    assert "read-only" in str(problem)
     # locked by another SQLite program
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")
@@ -383,7 +397,9 @@ def test_read_only_and_locked_databases_are_named_exit_4(tmp_path: Path) -> None
     holder.close()
     other.close()
     problem = database_problem(locked.value, url=f"sqlite:///{path}")
-    assert problem is not None and problem.exit_code == 4 and "locked by another program" in str(problem)
+    assert problem is not None
+    assert problem.exit_code == 4
+    assert "locked by another program" in str(problem)
 
 
 def test_negative_seed_and_nan_lock_timeout_are_bad_input(tmp_path: Path) -> None:
@@ -534,7 +550,8 @@ def test_a_crawl_whose_jobdir_is_a_file_fails_in_one_line(tmp_path: Path) -> Non
     )
     one_line(result, 2, "is a file, not a folder")
     runs = _crawl_runs(url)
-    assert [run.status for run in runs] == ["failed"] and "jobdir" in (runs[0].message or "")
+    assert [run.status for run in runs] == ["failed"]
+    assert "jobdir" in (runs[0].message or "")
 
 
 # ------------------------------------------------------------------------------ 9. status as a monitor
