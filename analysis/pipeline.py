@@ -33,14 +33,12 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "C": 4.0,
     "prf_weight": 0.5,
     "prf_rounds": 1,
-    # Feedback in the embedding space (CommitmentAssigner.embedding_prf): devsets, 9 catalogue forms,
-    # mean accuracy 0.688 without, 0.705 / 0.706 / 0.701 at 0.2 / 0.3 / 0.5 (0.5 lost none recall).
+    # Feedback in the embedding space (CommitmentAssigner.embedding_prf): each commitment's sentence
+    # vector moves towards the items that match it in both views.
     "embedding_prf": 0.3,
-    # Sentence embeddings (analysis/embed.py): "auto" uses them when the optional extra is installed
-    # and the corpus has at most embed.AUTO_MAX_TEXTS distinct texts (the encoder's cost: 400-800
-    # texts/s on 2 cores, once, then cached); "on" always (needs the extra); "off" never. On the
-    # devsets (9 catalogue forms) mean accuracy 0.612 lexical, 0.706 with embeddings; with random
-    # 6-topic catalogues (most comments none) 0.744 lexical, 0.701 with (catalogue_stress.py).
+    # Sentence embeddings (analysis/embed.py): "auto" uses them when the optional extra is installed,
+    # at any size (each distinct text encoded once, then cached); "on" always (needs the extra); "off"
+    # never. Figures: docs/benchmarks.md and README (benchmarks/generalisation.py).
     "embeddings": "auto",
 }
 
@@ -123,8 +121,7 @@ def embeddings_for(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Sentence vectors of the corpus's distinct texts (rows of ``unique_X``) and of the commitments
     (title and description, as a reader would state them), or ``None`` when ``mode`` says not to."""
-    n_distinct = prepared.unique_X.shape[0]
-    if not embed.wanted(mode, n_distinct):
+    if not embed.wanted(mode):
         return None
     encoder = encoder or embed.SentenceEncoder()
     _, first = np.unique(prepared.inverse, return_index=True)
@@ -140,8 +137,12 @@ def assign(
     seed: int = 0,
     params: dict[str, Any] | None = None,
     encoder: embed.SentenceEncoder | None = None,
+    examples: dict[int, str] | None = None,
 ) -> tuple[CommitmentAssigner, list[Decision]]:
-    """Fit and decide; ``encoder`` is used when the ``embeddings`` parameter asks for embeddings."""
+    """Fit and decide; ``encoder`` is used when the ``embeddings`` parameter asks for embeddings.
+
+    ``examples``: a facilitator's examples, item index → commitment code or ``"none"``.
+    """
     p = {**DEFAULT_PARAMS, **(params or {})}
     vectors = embeddings_for(prepared, catalogue, str(p["embeddings"]), encoder)
     assigner = CommitmentAssigner(
@@ -162,17 +163,28 @@ def assign(
     # One BLAS/OpenMP thread: on 2 shared cores the multi-threaded SVD and k-means inside the
     # assigner spend more time spin-waiting than computing (measured 3.6 s vs 5-12 s at 100 K items).
     with threadpool_limits(limits=1):
-        return _fit_decide(assigner, prepared, None if vectors is None else vectors[0])
+        return _fit_decide(assigner, prepared, None if vectors is None else vectors[0], examples or {})
 
 
 def _fit_decide(
-    assigner: CommitmentAssigner, prepared: PreparedCorpus, embeddings: np.ndarray | None
+    assigner: CommitmentAssigner,
+    prepared: PreparedCorpus,
+    embeddings: np.ndarray | None,
+    examples: dict[int, str],
 ) -> tuple[CommitmentAssigner, list[Decision]]:
     # Fitted and decided once per distinct text, each weighted by its number of copies (repeated
     # texts weigh in the score distributions that set ``none``): a decision depends on the row
-    # alone, so equal rows get equal decisions.
+    # alone, so equal rows get equal decisions (an example's copies share its label).
     counts = np.bincount(prepared.inverse, minlength=prepared.unique_X.shape[0])
-    unique_decisions = assigner.fit_decide(prepared.unique_X, sample_weight=counts, embeddings=embeddings)
+    labels: list[str | None] | None = None
+    if examples:
+        labels = [None] * prepared.unique_X.shape[0]
+        for item in sorted(examples):
+            row = int(prepared.inverse[item])
+            labels[row] = labels[row] or examples[item]
+    unique_decisions = assigner.fit_decide(
+        prepared.unique_X, labels, sample_weight=counts, embeddings=embeddings
+    )
     return assigner, [unique_decisions[i] for i in prepared.inverse]
 
 

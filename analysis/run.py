@@ -18,21 +18,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from sqlalchemy import Engine
 
 from analysis import embed
 from analysis.assign import NONE, Decision
 from analysis.catalogue import Catalogue, resolve_catalogue
 from analysis.duplicates import DuplicateFinder, DuplicateGroup, is_burst, is_campaign
+from analysis.examples import load_examples
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, PreparedCorpus, assign, prepare_normalised
 from analysis.text import dictionary_hashes, file_sha256, normalise_many, segmenter
-from analysis.themes import ThemeClusterer, describe_themes, weighted_mean
-from analysis.themes_store import assign_keys
+from analysis.themes import find_themes, weighted_mean
+from analysis.themes_store import is_support_key, theme_keys
+from joinfeedback.errors import UserError
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
+from storage.scope import ItemScope
 
 _PACKAGES = (
     "jieba",
@@ -91,30 +93,22 @@ def _theme_rows(
     distinct, first, row_of = np.unique(prepared.inverse[members], return_index=True, return_inverse=True)
     X, copies = prepared.unique_X[distinct], np.bincount(row_of)
     exemplar = members[first]  # the first item of each distinct row
-    init = None
-    if previous:
-        # The previous themes' word centroids, placed in this run's feature space (words only).
-        column = prepared.vectorizer.words_.vocabulary_
-        init = sp.lil_matrix((len(previous), X.shape[1]))
-        for row, (_, terms) in enumerate(previous):
-            for term, weight in terms.items():
-                if term in column:
-                    init[row, column[term]] = weight
-        init = init.tocsr()
-    clusterer = ThemeClusterer(init_centroids=init, random_state=seed).fit(X, sample_weight=copies)
+    previous = [p for p in previous if not is_support_key(p[0])]  # issue 16: support theme kept apart
     words = X[:, :n_words].tocsr()
-    themes = describe_themes(clusterer.labels_, clusterer.reduced_, words, vocabulary, sample_weight=copies)
+    # issue 16 (themes.py owner): support / no-argument rows apart, subjects merged, phrase labels
+    texts = [prepared.texts[int(i)] for i in exemplar]
+    # Clustered afresh (seeded), never warm-started from the previous run's themes: the same data give
+    # the same themes whatever ran before; the previous themes only lend their keys (theme_keys).
+    themes, theme_of_row = find_themes(X, words, vocabulary, texts, sample_weight=copies, random_state=seed)
     centroids = []
     for theme in themes:
         rows = np.asarray(theme.members)
         mean = weighted_mean(words[rows], copies[rows].astype(np.float64))
         top = np.lexsort((np.arange(mean.size), -mean))[:30]
         centroids.append({str(vocabulary[j]): round(float(mean[j]), 5) for j in top if mean[j] > 0})
-    keys = assign_keys(scope, centroids, previous)
-    theme_of_row = np.empty(X.shape[0], dtype=np.int64)
+    keys = theme_keys(scope, centroids, [theme.is_support for theme in themes], previous)
     rows_out = []
-    for index, (theme, key, centroid) in enumerate(zip(themes, keys, centroids, strict=True)):
-        theme_of_row[list(theme.members)] = index
+    for theme, key, centroid in zip(themes, keys, centroids, strict=True):
         rows_out.append(
             {
                 "cluster_key": key,
@@ -253,10 +247,15 @@ def analyse(
     seed: int = 0,
     previous_clusters: dict[str, list[tuple[str, dict[str, float]]]] | None = None,
     params: dict[str, Any] | None = None,
+    examples: dict[str, str] | None = None,
 ) -> AnalysisResult:
-    """The whole analysis on loaded items, without touching the database."""
+    """The whole analysis on loaded items, without touching the database.
+
+    ``examples``: a facilitator's examples, item id → commitment code or ``"none"`` (ids not among
+    ``items`` are ignored here; ``run_analysis`` reports them).
+    """
     with gc_paused():
-        return _analyse(items, catalogue, seed, previous_clusters or {}, params)
+        return _analyse(items, catalogue, seed, previous_clusters or {}, params, examples or {})
 
 
 def _analyse(
@@ -265,6 +264,7 @@ def _analyse(
     seed: int,
     previous_clusters: dict[str, list[tuple[str, dict[str, float]]]],
     params: dict[str, Any] | None,
+    examples: dict[str, str],
 ) -> AnalysisResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
@@ -282,10 +282,11 @@ def _analyse(
         mark = time.perf_counter()
         summary: dict[str, Any] = {}
         if catalogue is not None and n:
-            assigner, decisions = assign(prepared, catalogue, seed=seed, params=params)
+            placed = {i: examples[it.item_id] for i, it in enumerate(items) if it.item_id in examples}
+            assigner, decisions = assign(prepared, catalogue, seed=seed, params=params, examples=placed)
             summary.update(
                 none_share=round(assigner.none_share_, 4),
-                none_threshold=round(assigner.none_threshold_, 5),
+                offtopic_clusters=int(assigner.gate_.offtopic_.sum()),
                 embeddings=embed.MODEL if assigner.uses_embeddings_ else "off",
             )
         else:
@@ -355,8 +356,12 @@ def run_analysis(
     seed: int = 0,
     quiet: bool = False,
     embeddings: str | None = None,
+    examples: str | None = None,
+    scope: ItemScope | None = None,
 ) -> int:
     """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
+
+    ``examples``: a CSV ``item_id,commitment_id`` of items placed by hand (``analysis.examples``).
 
     ``embeddings``: ``auto``, ``on`` or ``off`` (``analysis.embed``; ``None``: the default, ``auto``);
     the manifest records the mode asked for (``params``) and what was used (``summary.embeddings``).
@@ -365,11 +370,34 @@ def run_analysis(
     previous complete run stays the latest.
     """
     with gc_paused():  # loading and storing 100 K rows allocate as much as analysing them
-        return _run_analysis(engine, catalogue, seed, quiet, embeddings)
+        return _run_analysis(engine, catalogue, seed, quiet, embeddings, examples, scope)
+
+
+def _examples_for(path: str | None, catalogue: Catalogue | None, items: Sequence[TextItem]) -> dict[str, str]:
+    """The examples file read and checked against the catalogue and the stored items."""
+    if path is None:
+        return {}
+    if catalogue is None:
+        raise UserError("--examples needs a catalogue (not --commitments none)")
+    placed = load_examples(Path(path), catalogue.codes)
+    stored = {item.item_id for item in items}
+    unknown = sorted(set(placed) - stored)
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:5])
+        raise UserError(
+            f"examples {path}: {len(unknown)} item id(s) not among the items analysed, e.g. {shown}"
+        )
+    return placed
 
 
 def _run_analysis(
-    engine: Engine, catalogue: str | None, seed: int, quiet: bool, embeddings: str | None
+    engine: Engine,
+    catalogue: str | None,
+    seed: int,
+    quiet: bool,
+    embeddings: str | None,
+    examples_path: str | None,
+    scope: ItemScope | None = None,
 ) -> int:
     resolved = resolve_catalogue(catalogue)
     catalogue_name = resolved.name if resolved is not None else "none"
@@ -391,9 +419,12 @@ def _run_analysis(
             )
     with session_factory(engine)() as session:
         items = load_items(session)
+    if scope is not None and not scope.is_everything:  # issue 16: analyze --policy/--since/--until/--source
+        items = [it for it in items if scope.admits(it.kind, it.context, it.created_at)]
+    examples = _examples_for(examples_path, resolved, items)
     previous = _previous_clusters(engine)
     params = {**DEFAULT_PARAMS, "embeddings": embeddings or DEFAULT_PARAMS["embeddings"]}
-    embed.wanted(params["embeddings"], 0)  # an unknown mode, or "on" without the extra, fails here
+    embed.wanted(params["embeddings"])  # an unknown mode, or "on" without the extra, fails here
     manifest: dict[str, Any] = {
         "catalogue": catalogue_name,
         "catalogue_source": resolved.source if resolved is not None else "",
@@ -402,11 +433,19 @@ def _run_analysis(
         "params": params,
         "dictionaries": dictionary_hashes(),
         "packages": package_versions(),
+        "examples": {
+            "source": examples_path or "",
+            "sha256": file_sha256(Path(examples_path)) if examples_path else "",
+            "placed": dict(sorted(examples.items())),
+        },
+        **({"scope": scope.describe()} if scope is not None and not scope.is_everything else {}),
     }
     run_id = analysis_store.start_run(engine, catalogue=catalogue_name, seed=seed, manifest=manifest)
     try:
         started = time.perf_counter()
-        result = analyse(items, resolved, seed=seed, previous_clusters=previous, params=params)
+        result = analyse(
+            items, resolved, seed=seed, previous_clusters=previous, params=params, examples=examples
+        )
         snapshot = data_hash(items)
         manifest.update(
             data_hash=snapshot, summary=result.summary, elapsed_s=round(time.perf_counter() - started, 3)
@@ -434,11 +473,7 @@ def _run_analysis(
                 else "; evidence lexical + sentence embeddings"
             )
             if s["embeddings"] == "off" and params["embeddings"] == "auto":
-                evidence += (
-                    f" (embeddings auto: over {embed.AUTO_MAX_TEXTS} distinct texts)"
-                    if embed.available()
-                    else " (embeddings auto: extra joinfeedback[embeddings] not installed)"
-                )
+                evidence += " (embeddings auto: extra joinfeedback[embeddings] not installed)"
         print(
             f"analysis run {run_id}: {s['n_items']} items ({s['n_unique_arguments']} unique arguments), "
             f"statuses {s['status_counts']}, {s['n_clusters']} themes, "

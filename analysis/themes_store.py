@@ -56,4 +56,37 @@ def assign_keys(
     return out
 
 
-__all__ = ["MATCH_MIN_SIMILARITY", "assign_keys", "make_key", "term_cosine"]
+SUPPORT_SUFFIX = "#support"
+
+
+def support_key(scope: str) -> str:
+    """The key of a scope's support / no-argument theme: one per scope, the same in every run."""
+    return f"{scope[:40]}{SUPPORT_SUFFIX}"
+
+
+def is_support_key(key: str) -> bool:
+    return key.endswith(SUPPORT_SUFFIX)
+
+
+def theme_keys(
+    scope: str,
+    centroids: Sequence[Mapping[str, float]],
+    supports: Sequence[bool],
+    previous: Sequence[tuple[str, Mapping[str, float]]],
+) -> list[str]:
+    """:func:`assign_keys` for the argument themes; the support theme gets :func:`support_key`."""
+    argued = [c for c, s in zip(centroids, supports, strict=True) if not s]
+    keys = iter(assign_keys(scope, argued, [p for p in previous if not is_support_key(p[0])]))
+    return [support_key(scope) if s else next(keys) for s in supports]
+
+
+__all__ = [
+    "MATCH_MIN_SIMILARITY",
+    "SUPPORT_SUFFIX",
+    "assign_keys",
+    "is_support_key",
+    "make_key",
+    "support_key",
+    "term_cosine",
+    "theme_keys",
+]

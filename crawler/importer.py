@@ -11,6 +11,12 @@ Formats (recognised by content, not by file name: JSON starts with ``[`` or ``{`
 - open-data JSON of ``/toOpenData/v2/ey/idea`` → ``Idea`` rows; of ``/toOpenData/ey/policy`` → ``Policy``
   rows (and ``Comment`` rows for the 2017 shape with embedded ``messages``).
 
+Agency replies: imported messages carry no author account (the 2017 open data names only ``authorName``; a
+CSV holds whatever it was given), so every imported row is public input — ``comment.author_kind`` is
+``citizen`` and ``ImportedItem`` has no such column. Only a crawl of the comment board tells agency replies
+apart (``crawler.pages.comment_board.author_kind``); leave agency answers out of a CSV before importing it.
+A later import never overwrites the ``author_kind`` a crawl stored.
+
 Encoding: UTF-8 (with or without BOM), UTF-16/32 with a BOM, UTF-16 without one; anything else (Big5 …)
 only with ``encoding=`` (CLI ``--encoding``).
 """

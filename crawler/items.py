@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from typing import Literal
 
 TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
+
+# Who wrote a board message: a member of the public, or an agency / the platform answering on the board.
+AuthorKind = Literal["citizen", "agency"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +30,11 @@ class Policy:
 
 @dataclass(frozen=True, slots=True)
 class Comment:
-    """A comment (or a reply, with ``parent_msg_uid``) on a consultation."""
+    """A comment (or a reply, with ``parent_msg_uid``) on a consultation.
+
+    ``author_kind`` is ``"agency"`` for messages agencies or the platform post on the board (agency
+    replies: stored and shown as such, never analysed as public input), ``"citizen"`` otherwise.
+    """
 
     msg_uid: str
     policy_uuid: str
@@ -39,6 +47,7 @@ class Comment:
     like_count: int = 0
     unlike_count: int = 0
     is_deleted: bool = False
+    author_kind: AuthorKind = "citizen"
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,6 +57,7 @@ def _settings(args: argparse.Namespace) -> Any:
             "catalogue": getattr(args, "commitments", None),
             "seed": getattr(args, "seed", None),
             "embeddings": getattr(args, "embeddings", None),
+            "lang": getattr(args, "lang", None),
             "cron": getattr(args, "cron", None),
             "quiet": True if getattr(args, "quiet", False) else None,
         }.items()
@@ -161,27 +162,65 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reclassify(args: argparse.Namespace) -> int:
+    from crawler.reclassify import reclassify_authors
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    with _locked(engine, "crawl", args):
+        summary = reclassify_authors(engine)
+    _say(args, str(summary))
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace) -> int:
     from analysis.run import run_analysis
 
     cfg = _settings(args)
     if cfg.catalogue and cfg.catalogue.strip().lower() != "none":
         _regular_file(cfg.catalogue, "catalogue")
+    if args.examples:
+        _regular_file(args.examples, "examples file")
     engine = _engine(cfg.db_url)
     with _locked(engine, "analysis", args):
         run_id = run_analysis(
-            engine, catalogue=cfg.catalogue, seed=cfg.seed, quiet=cfg.quiet, embeddings=cfg.embeddings
+            engine,
+            catalogue=cfg.catalogue,
+            seed=cfg.seed,
+            quiet=cfg.quiet,
+            embeddings=cfg.embeddings,
+            examples=args.examples,
+            scope=_scope(args),
         )
     _say(args, f"analysis run {run_id} complete ({cfg.db_url})")
     return 0
 
 
+def cmd_suggest_examples(args: argparse.Namespace) -> int:
+    from analysis.examples import SUGGESTION_HEADER, suggestions
+    from reports.exports import write_csv
+
+    cfg = _settings(args)
+    engine = _engine(cfg.db_url)
+    rows = suggestions(engine, args.n)
+    try:
+        written = write_csv(Path(args.out), SUGGESTION_HEADER, rows)
+    except OSError as exc:
+        raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
+    _say(
+        args,
+        f"wrote {written} comments to label to {args.out}: fill in commitment_id (or none), then "
+        f"joinfeedback analyze --examples {args.out}",
+    )
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
-    from reports.exports import export_assignments
+    from reports.exports import export_corpus
 
     cfg = _settings(args)
     engine = _reader(cfg.db_url)
-    rows = export_assignments(engine, Path(args.out))
+    rows = export_corpus(engine, args.what, Path(args.out), fmt=args.format, scope=_scope(args))
     _say(args, f"wrote {rows} rows to {args.out}")
     return 0
 
@@ -192,7 +231,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
     with _locked(engine, "analysis", args):
-        index = build_report(engine, Path(cfg.report_dir), quiet=cfg.quiet, pdf=not args.no_pdf)
+        index = build_report(
+            engine,
+            Path(cfg.report_dir),
+            quiet=cfg.quiet,
+            pdf=not args.no_pdf,
+            language=cfg.lang,
+            scope=_scope(args),
+        )
     _say(args, f"report written: {index}")
     return 0
 
@@ -256,13 +302,71 @@ def cmd_demo(args: argparse.Namespace) -> int:
     embeddings = _settings(args).embeddings
     run_id = run_analysis(engine, catalogue=None, seed=args.seed, quiet=args.quiet, embeddings=embeddings)
     print(f"3/4 analysis run {run_id} against the bundled 2020 OGP action-plan catalogue")
-    index = build_report(engine, out / "report", quiet=args.quiet, pdf=not args.no_pdf)
-    print(f"4/4 report written: {index}")
+    from replica.model import OGP_UUID
+    from storage.scope import ItemScope
+
+    # The report a facilitator opens: the replica's 2020 OGP consultation alone (the analysis saw it all).
+    scope = ItemScope() if args.whole_site else ItemScope((OGP_UUID,))
+    index = build_report(
+        engine,
+        out / "report",
+        quiet=args.quiet,
+        pdf=not args.no_pdf,
+        language=_settings(args).lang,
+        scope=scope,
+    )
+    print(f"4/4 report written: {index}" + ("" if args.whole_site else f" (consultation {OGP_UUID})"))
     print(f"demo finished in {time.monotonic() - started:.1f} s — open {index} in a browser")
     return 0
 
 
 # ---------------------------------------------------------------------------------------------- parser
+
+
+def _add_scope_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--policy",
+        nargs="+",
+        metavar="UUID",
+        help="only the comments of these consultations (眾開講 uuids); proposals and imported items belong to none",
+    )
+    p.add_argument("--since", metavar="YYYY-MM-DD", help="only items written on or after this day (Taipei)")
+    p.add_argument("--until", metavar="YYYY-MM-DD", help="only items written on or before this day (Taipei)")
+    p.add_argument(
+        "--source",
+        choices=("all", "crawled", "imported"),
+        help="crawled (comments, proposals), imported (files) or all (default: all)",
+    )
+
+
+def _scope(args: argparse.Namespace) -> Any:
+    """The item scope of ``--policy``, ``--since``, ``--until`` and ``--source`` (everything without them)."""
+    from datetime import date
+
+    from storage.scope import ItemScope
+
+    def day(flag: str, value: str | None) -> date | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise UserError(f"{flag} {value!r}: expected a day as YYYY-MM-DD") from None
+
+    since, until = day("--since", getattr(args, "since", None)), day("--until", getattr(args, "until", None))
+    if since and until and since > until:
+        raise UserError(f"--since {since} is after --until {until}")
+    return ItemScope(
+        tuple(getattr(args, "policy", None) or ()), since, until, getattr(args, "source", None) or "all"
+    )
+
+
+def _add_report_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--lang",
+        choices=("zh-TW", "en"),
+        help="language of every page, table, chart and brief; comments stay as written (default: zh-TW)",
+    )
 
 
 def _add_common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
@@ -328,6 +432,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", default="small", help="replica size: small|medium|large or counts (default: %(default)s)"
     )
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF briefs")
+    p.add_argument(
+        "--whole-site",
+        action="store_true",
+        help="report on every consultation and proposal (default: the OGP consultation alone)",
+    )
+    _add_report_options(p)
 
     p = add(
         "replica",
@@ -389,6 +499,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
 
     p = add(
+        "reclassify",
+        cmd_reclassify,
+        "tell agency replies apart in comments crawled before they were (reads the board pages kept raw)",
+        "joinfeedback reclassify --db sqlite:///joinfeedback.db",
+    )
+    _add_common(p)
+
+    p = add(
         "analyze",
         cmd_analyze,
         "assign items to commitments, find themes and campaigns; store a new analysis run",
@@ -404,18 +522,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--embeddings",
         choices=("auto", "on", "off"),
         help="sentence embeddings beside lexical evidence (extra joinfeedback[embeddings]; 400-800 texts/s, "
-        "cached): auto = when installed and the corpus has <= 10 000 distinct texts (default: auto)",
+        "cached): auto = whenever installed, at any corpus size (default: auto)",
     )
+    p.add_argument(
+        "--examples",
+        metavar="FILE.csv",
+        help="comments placed by hand, CSV item_id,commitment_id ('none' allowed; empty rows skipped): "
+        "extra evidence for their commitment, kept as labelled, recorded in the run manifest",
+    )
+    _add_scope_options(p)
+    _add_common(p)
+
+    p = add(
+        "suggest-examples",
+        cmd_suggest_examples,
+        "list the comments whose labels would help the assignment most, to fill in for analyze --examples",
+        "joinfeedback suggest-examples --n 30 --out examples.csv",
+    )
+    p.add_argument("--n", type=int, default=30, help="how many comments (default: 30)")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write them")
     _add_common(p)
 
     p = add(
         "export",
         cmd_export,
-        "export the latest analysis run",
+        "export the stored comments, proposals or agency responses, or the latest run's assignments",
         "joinfeedback export assignments --db sqlite:///joinfeedback.db --out assignments.csv",
     )
-    p.add_argument("what", choices=["assignments"])
-    p.add_argument("--out", required=True, metavar="FILE.csv")
+    p.add_argument("what", choices=["comments", "proposals", "responses", "assignments"])
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--format", choices=("csv", "json"), default="csv", help="default: %(default)s")
+    _add_scope_options(p)
     _add_common(p)
 
     p = add(
@@ -426,6 +563,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", metavar="DIR", help="output folder (default: report)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF briefs")
+    _add_report_options(p)
+    _add_scope_options(p)
     _add_common(p)
 
     p = add(

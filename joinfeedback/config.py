@@ -28,6 +28,7 @@ LOG_FORMATS = ("kv", "json")
 LOG_FORMAT_ALIASES = {"text": "kv", "logfmt": "kv", "jsonl": "json"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 EMBEDDING_MODES = ("auto", "on", "off")  # analysis/embed.py
+REPORT_LANGUAGES = ("zh-TW", "en")  # reports/i18n.py
 MAX_SEED = 2**32 - 1  # numpy's RandomState takes no more (and no negative seed)
 MAX_LOCK_TIMEOUT = 7 * 24 * 3600  # seconds; 0 already means "wait forever"
 
@@ -51,6 +52,7 @@ class Config:
     )
     seed: int = 0
     embeddings: str = "auto"  # auto (if installed, small corpora) | on | off: sentence embeddings in analysis
+    lang: str = "zh-TW"  # the report's language: zh-TW | en (comments stay as written)
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
     log_level: str = "WARNING"  # INFO adds each stage's own progress lines (Scrapy's included)
@@ -267,6 +269,7 @@ _FIELD_TYPES: dict[str, type] = {
     "catalogue": str,
     "seed": int,
     "embeddings": str,
+    "lang": str,
     "lock_wait": bool,
     "lock_timeout": float,
     "log_level": str,
@@ -291,6 +294,8 @@ def _validate(config: Config) -> None:
         raise bad("log_format", f"{config.log_format!r} is not one of {', '.join(LOG_FORMATS)}")
     if config.embeddings not in EMBEDDING_MODES:
         raise bad("embeddings", f"{config.embeddings!r} is not one of {', '.join(EMBEDDING_MODES)}")
+    if config.lang not in REPORT_LANGUAGES:
+        raise bad("lang", f"{config.lang!r} is not one of {', '.join(REPORT_LANGUAGES)}")
     if not math.isfinite(config.lock_timeout) or not 0 <= config.lock_timeout <= MAX_LOCK_TIMEOUT:
         raise bad(
             "lock_timeout", f"{config.lock_timeout!r} is not a number of seconds from 0 to {MAX_LOCK_TIMEOUT}"

@@ -114,6 +114,7 @@ class ReplicaData:
             "comments_deleted": sum(m.deleted for m in messages),
             "replies": sum(m.parent_uid is not None for m in messages),
             "top_level_comments": sum(m.parent_uid is None for m in messages),
+            "agency_replies": sum(m.author.is_agency for m in messages),
             "ideas": len(ideas),
             "agency_responses": sum(1 for i in ideas for r in i.responses if r.response_ms <= now),
             "ideas_by_status": {g: by_status.get(g, 0) for g in gen_ideas.GROUPS},

@@ -11,6 +11,7 @@ from replica import bank_other as B
 from replica import text
 from replica.bank_commitments import COMMITMENTS
 from replica.model import (
+    AGENCY_UID_PREFIX,
     CLOCK_START_MS,
     DAY_MS,
     OGP_TITLE,
@@ -271,7 +272,7 @@ def add_replies(
         agency = policy.agency if rng.random() < 0.2 else None
         html, label = text.reply_comment(rng, parent.label, agency)
         deleted = agency is None and rng.random() < 0.03
-        author = Author(f"agency-{policy.agency}", policy.agency) if agency else rng.choice(authors)
+        author = Author(f"{AGENCY_UID_PREFIX}{policy.agency}", policy.agency) if agency else rng.choice(authors)
         rec = CommentRec(
             msg_uid=uids(created),
             policy_uuid=policy.uuid,

@@ -59,10 +59,18 @@ class Label:
     campaign: str = ""
 
 
+AGENCY_UID_PREFIX = "agency-"
+
+
 @dataclass(frozen=True, slots=True)
 class Author:
     uid: str
     name: str
+
+    @property
+    def is_agency(self) -> bool:
+        """An agency answering on its board (``uid`` = ``agency-<name>``), not a member of the public."""
+        return self.uid.startswith(AGENCY_UID_PREFIX)
 
 
 @dataclass(frozen=True, slots=True)

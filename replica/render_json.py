@@ -4,6 +4,7 @@ open-data shapes in docs/site-shapes.md). Functions return plain dicts/lists; th
 from __future__ import annotations
 
 import uuid
+import zlib
 from functools import lru_cache
 from typing import Any
 
@@ -61,13 +62,85 @@ def _board(policy: PolicyRec) -> dict[str, Any]:
     }
 
 
+# How agencies and the platform appear on real boards (PDIS/join-analyzer archive, 2015–17; see
+# crawler.pages.comment_board.author_kind): an EGOV login that is also board admin and names its
+# organisation; an EGOV login without admin rights; a board administrator; the platform's own 客服小組.
+AGENCY_SHAPES = ("egov_admin", "egov", "admin", "platform")
+PLATFORM_ACCOUNT = ("DISQUS-ndcjoin", "公共政策網路參與平臺客服小組")
+
+
+def agency_shape(c: CommentRec) -> str:
+    """Which account an agency reply is posted from: fixed by its msgUid, so every epoch agrees."""
+    return AGENCY_SHAPES[zlib.crc32(str(c.msg_uid).encode()) % len(AGENCY_SHAPES)]
+
+
+def display_name(c: CommentRec) -> str:
+    if c.author.is_agency and agency_shape(c) == "platform":
+        return PLATFORM_ACCOUNT[1]
+    return c.author.name
+
+
+def _profile(user_uid: str, key: str, value: str) -> dict[str, Any]:
+    return {
+        "profileUid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"profile:{user_uid}:{key}")),
+        "userUid": user_uid,
+        "profileId": key,
+        "content": value,
+    }
+
+
+def author(c: CommentRec) -> dict[str, Any]:
+    """The ``author`` object [V keys]: citizens register as members; agencies in one of the real shapes."""
+    base = {
+        "userUid": c.author.uid,
+        "userId": "example-user",
+        "userRegisterFrom": "JOIN",
+        "userEmail": "redacted@example.invalid",
+        "userStatus": "Y",
+        "userProfiles": [],
+        "isAdmin": False,
+        "openId": "example-user",
+        "displayName": c.author.name,
+        "profilePicture": None,
+    }
+    if not c.author.is_agency:
+        return base
+    agency = c.author.name
+    user_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"agency-account:{agency}"))
+    org_id = organization(agency)["organizationId"]
+    shape = agency_shape(c)
+    if shape == "platform":
+        user_id, name = PLATFORM_ACCOUNT
+        user_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, "agency-account:ndcjoin"))
+        return {**base, "userUid": user_uid, "userId": user_id, "userRegisterFrom": "DISQUS",
+                "openId": "ndcjoin", "displayName": name}
+    if shape == "admin":
+        return {**base, "userUid": user_uid, "userId": f"JOIN-{org_id}", "openId": org_id, "isAdmin": True}
+    profiles = [
+        _profile(user_uid, "organizationName", agency),
+        _profile(user_uid, "userRegisterFrom", "EGOV"),
+        _profile(user_uid, "id", org_id.lower()),
+        _profile(user_uid, "organizationId", org_id),
+    ]
+    return {
+        **base,
+        "userUid": user_uid,
+        "userId": f"EGOV-{org_id.lower()}",
+        "userRegisterFrom": "EGOV",
+        "userProfiles": profiles,
+        "isAdmin": shape == "egov_admin",
+        "openId": org_id.lower(),
+    }
+
+
 def comment(
     c: CommentRec, policy: PolicyRec, replies: list[dict[str, Any]], parent_author: str | None
 ) -> dict[str, Any]:
     html = deleted_comment() if c.deleted else c.html
+    written_by = author(c)
     return {
         "msgUid": c.msg_uid,
-        "userUid": c.author.uid,
+        "userUid": written_by["userUid"],
         "content": html,
         "oriContent": html,
         "parentMsgUid": c.parent_uid,
@@ -97,18 +170,7 @@ def comment(
         "isEnable": True,
         "liked": False,
         "beforeNow": taipei_str(c.created_ms),
-        "author": {
-            "userUid": c.author.uid,
-            "userId": "example-user",
-            "userRegisterFrom": "JOIN",
-            "userEmail": "redacted@example.invalid",
-            "userStatus": "Y",
-            "userProfiles": [],
-            "isAdmin": c.author.uid.startswith("agency-"),
-            "openId": "example-user",
-            "displayName": c.author.name,
-            "profilePicture": None,
-        },
+        "author": written_by,
     }
 
 
@@ -119,7 +181,7 @@ def board_page(view: PolicyView, now_ms: int, page: int, size: int) -> dict[str,
     newest_first = tops[::-1][(page - 1) * size : page * size]
     result = []
     for c in newest_first:
-        replies = [comment(r, view.policy, [], c.author.name) for r in view.replies(c.msg_uid, now_ms)]
+        replies = [comment(r, view.policy, [], display_name(c)) for r in view.replies(c.msg_uid, now_ms)]
         result.append(comment(c, view.policy, replies, None))
     return envelope(result, total, page, size)
 
@@ -153,7 +215,7 @@ def open_data_policies_2017(data: ReplicaData, now_ms: int) -> list[dict[str, An
                 "messages": [
                     {
                         "createDate": taipei_str(m.created_ms),
-                        "authorName": m.author.name,
+                        "authorName": display_name(m),
                         "content": deleted_comment() if m.deleted else m.html,
                     }
                     for m in msgs

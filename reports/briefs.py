@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from reports import charts
+from reports.agency_replies import agency_reply_table, replies_by_commitment
+from reports.alignment import NOT_ADDRESSED, align, is_placeholder, response_text
 from reports.i18n import Translator
-from reports.model import SMALL_N, Brief, CampaignView, Changes, Column, Table, Theme, fmt_day
+from reports.model import SMALL_N, Brief, CampaignView, Changes, Column, Table, Theme, day_of, fmt_day
 from reports.overview import slug
 from reports.proposals import ProposalStats
 from reports.quotes import QuoteBook, resolve_ref
@@ -33,6 +37,10 @@ class GapMap:
     themes: tuple[Theme, ...]
     quiet: Table
     tables: tuple[Table, ...]
+    support: int = 0  # unassigned comments with no argument: counted, never a candidate commitment
+
+
+LOW_CONFIDENCE = 0.5  # calibrated confidence: below it, an item is more likely misplaced than not
 
 
 def _refs(data: RunData, cluster: rq.ClusterRow, limit: int) -> list[rq.ItemKey]:
@@ -95,8 +103,84 @@ def theme_table(name: str, title: str, themes: Sequence[Theme], t: Translator) -
     )
 
 
+def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
+    """Submissions per week (keyed by the week's Monday, Taipei time), every week from the first to the
+    last present so that quiet weeks show as zero."""
+    counts: Counter[date] = Counter()
+    for moment in moments:
+        day = day_of(moment)
+        if day is not None:
+            counts[day - timedelta(days=day.weekday())] += 1
+    if not counts:
+        return {}
+    week, last, out = min(counts), max(counts), {}
+    while week <= last:
+        out[week] = counts.get(week, 0)
+        week += timedelta(days=7)
+    return out
+
+
+ALIGNED_THEMES = 5  # a commitment's largest themes checked against each response
+
+
+def alignment_table(
+    name: str,
+    themes: Sequence[Theme],
+    related: Sequence[dict[str, object]],
+    answers: dict[str, list[dict[str, object]]],
+    t: Translator,
+) -> tuple[Table, list[Theme]]:
+    """Each formal response to the commitment's proposals against its largest themes; placeholder
+    responses flagged. Returns the table and the themes no formal response addressed."""
+    rows: list[dict[str, object]] = []
+    addressed: set[str] = set()
+    formal_seen = False
+    for proposal in related:
+        for record in answers.get(str(proposal["uuid"]), []):
+            text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
+            base = {"proposal": proposal["proposal"], "url": proposal.get("url"), "agency": record["agency"]}
+            if record["is_placeholder"] or is_placeholder(text):
+                rows.append({**base, "theme": "—", "verdict": t("align_placeholder"), "sentence": "",
+                             "verdict_key": "placeholder"})
+                continue
+            formal_seen = True
+            verdicts = []
+            for theme in themes[:ALIGNED_THEMES]:
+                result = align(theme.label, theme.terms, text, proposal=str(proposal["proposal"]))
+                verdicts.append(result.verdict)
+                if result.verdict != NOT_ADDRESSED:
+                    addressed.add(theme.key)
+                rows.append({**base, "theme": theme.label, "verdict": t(f"align_{result.verdict}"),
+                             "sentence": result.sentence, "verdict_key": result.verdict,
+                             "coverage": result.coverage})
+            if verdicts and all(v == NOT_ADDRESSED for v in verdicts):
+                rows.append({**base, "theme": "—", "verdict": t("align_none_addressed"), "sentence": "",
+                             "verdict_key": "none_addressed"})
+    table = Table(
+        name,
+        t("alignment_heading"),
+        (
+            Column("proposal", t("col_proposal"), link_key="url"),
+            Column("agency", t("col_agency")),
+            Column("theme", t("col_theme")),
+            Column("verdict", t("col_verdict")),
+            Column("sentence", t("col_sentence")),
+        ),
+        tuple(rows),
+        export_only=("verdict_key", "coverage"),
+    )
+    unaddressed = [th for th in themes[:ALIGNED_THEMES] if th.key not in addressed] if formal_seen else []
+    return table, unaddressed
+
+
 def build_briefs(
-    session: Session, data: RunData, book: QuoteBook, proposals: ProposalStats, t: Translator
+    session: Session,
+    data: RunData,
+    book: QuoteBook,
+    proposals: ProposalStats,
+    t: Translator,
+    *,
+    with_charts: bool = True,
 ) -> list[Brief]:
     by_code: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
     for row in data.assignments:
@@ -106,16 +190,21 @@ def build_briefs(
     for cluster in data.clusters:
         clusters_by_scope[cluster.scope].append(cluster)
     codes_of_campaign = campaign_codes(data)
+    answers: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for record in rq.export_responses(session):
+        answers[str(record["idea_uuid"])].append(record)
     total = len(data.assignments)
     uncertain_share = round(100 * sum(r.status == "uncertain" for r in data.assignments) / max(1, total))
     response_rows = proposals.tables["responses"].rows
+    agency_replies = replies_by_commitment(data)
     briefs = []
     for commitment in data.commitments:
         code = commitment.code
         rows = by_code.get(code, [])
         raw = len(rows)
         unique = sum(1 for r in rows if is_unique(r))
-        scoped = clusters_by_scope.get(code, [])
+        scoped = [c for c in clusters_by_scope.get(code, []) if not c.is_support]
+        support = sum(c.size for c in clusters_by_scope.get(code, []) if c.is_support)
         major = [c for c in scoped if not c.is_minority][:MAX_THEMES]
         minor = [c for c in scoped if c.is_minority][:MAX_MINORITY]
         campaigns = [c for c in data.campaigns if codes_of_campaign.get(c.campaign_key) == code][
@@ -150,26 +239,50 @@ def build_briefs(
             proposals.tables["responses"].columns,
             related,
         )
+        replies = agency_reply_table(
+            f"{slug(code)}-agency-replies",
+            t("related_agency_replies_heading"),
+            agency_replies.get(code, ()),
+            t,
+        )
         confidences = [r.confidence for r in rows]
+        likes = sum(data.engagement.get((r.kind, r.item_id), (0, 0))[0] for r in rows)
+        endorsements = sum(data.engagement.get((r.kind, r.item_id), (0, 0))[1] for r in rows)
+        weeks = weekly_counts(data.dates.get((r.kind, r.item_id)) for r in rows)
+        trend = (
+            charts.time_chart(
+                list(weeks), list(weeks.values()), t("chart_weekly", code=code), t("chart_count"), width=7
+            )
+            if with_charts and weeks
+            else ""
+        )
         changes = Changes(
             data.previous.id if data.previous else None,
             len(new_rows),
             tuple(q for q in (book.get(k) for k in new_keys) if q),
             tuple((th.label, th.delta) for th in themes + minority),
         )
+        alignment, unaddressed = alignment_table(
+            f"{slug(code)}-alignment", themes, related, answers, t
+        )
         questions, prompts = _questions_and_prompts(
-            t, themes, minority, campaign_views, related, unique, uncertain_share
+            t, themes, minority, campaign_views, related, unique, uncertain_share, unaddressed
         )
         brief = Brief(
             code=code,
             slug=slug(code),
-            title=commitment.title,
+            title=t.commitment_title(commitment.title),
             description=commitment.description,
             raw=raw,
             unique=unique,
             share_of_all=round(raw / max(1, total), 4),
             campaign_items=sum(1 for r in rows if r.campaign_key),
             median_confidence=round(statistics.median(confidences), 3) if confidences else None,
+            low_confidence_share=(
+                round(sum(c < LOW_CONFIDENCE for c in confidences) / len(confidences), 3)
+                if confidences
+                else None
+            ),
             small_n=unique < SMALL_N,
             themes=themes,
             minority=minority,
@@ -181,7 +294,14 @@ def build_briefs(
             tables=(
                 theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t),
                 responses,
+                alignment,
+                replies,
             ),
+            agency_replies=replies,
+            support=support,
+            likes=likes,
+            endorsements=endorsements,
+            trend_svg=trend,
         )
         briefs.append(brief)
     return briefs
@@ -195,9 +315,13 @@ def _questions_and_prompts(
     related: Sequence[dict[str, object]],
     unique: int,
     uncertain_share: int,
+    unaddressed: Sequence[Theme] = (),
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Workshop questions and prompts: fixed templates filled with computed values only."""
-    questions = [t("q_top_theme", theme=th.label, size=th.size) for th in themes[:2]]
+    """Workshop questions and prompts: fixed templates filled with computed values only. The questions
+    start from the themes the agency's responses did not address."""
+    questions = [t("q_not_addressed", theme=th.label, size=th.size) for th in unaddressed[:2]]
+    asked = {th.key for th in unaddressed[:2]}
+    questions += [t("q_top_theme", theme=th.label, size=th.size) for th in themes[:2] if th.key not in asked]
     questions += [t("q_campaign", size=c.size) for c in campaigns[:1]]
     questions += [
         t("q_overdue", proposal=r["proposal"], days=r["overdue_days"])
@@ -223,7 +347,9 @@ def _questions_and_prompts(
 def build_gap_map(
     session: Session, data: RunData, book: QuoteBook, briefs: Sequence[Brief], t: Translator
 ) -> GapMap:
-    unassigned = [c for c in data.clusters if c.scope == "none"][:MAX_GAP_THEMES]
+    # The support / no-argument group is counted, never offered as a possible new commitment.
+    unassigned = [c for c in data.clusters if c.scope == "none" and not c.is_support][:MAX_GAP_THEMES]
+    support = sum(c.size for c in data.clusters if c.scope == "none" and c.is_support)
     scope_total = sum(1 for r in data.assignments if r.status == "none")
     book.load(session, [k for c in unassigned for k in _refs(data, c, QUOTES_PER_GAP)])
     themes = tuple(_theme(data, book, c, scope_total, QUOTES_PER_GAP) for c in unassigned)
@@ -248,7 +374,7 @@ def build_gap_map(
             if b.unique < SMALL_N
         ),
     )
-    every_gap = [c for c in data.clusters if c.scope == "none"]
+    every_gap = [c for c in data.clusters if c.scope == "none" and not c.is_support]
     all_themes = Table(
         "gap_themes",
         t("gaps_themes_heading"),
@@ -270,7 +396,7 @@ def build_gap_map(
         ),
         export_only=("key",),
     )
-    return GapMap(themes, quiet, (all_themes, quiet))
+    return GapMap(themes, quiet, (all_themes, quiet), support)
 
 
 __all__ = ["GapMap", "build_briefs", "build_gap_map"]

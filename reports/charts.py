@@ -94,12 +94,40 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]]
     return _to_svg(figure, title)
 
 
-def time_chart(days: Sequence[date], counts: Sequence[int], title: str, ylabel: str) -> str:
+def time_chart(
+    days: Sequence[date], counts: Sequence[int], title: str, ylabel: str, *, width: float = 0.9
+) -> str:
+    """Bars over time; ``width`` in days (7 for weekly counts)."""
     pyplot = _pyplot()
     figure, axes = pyplot.subplots(figsize=(7.0, 2.6))
     if days:
-        axes.bar(list(days), list(counts), width=0.9 if len(days) < 200 else 1.0, color=PALETTE[0])
+        bar = width * 0.85 if width > 1 else (width if len(days) < 200 else 1.0)
+        axes.bar(list(days), list(counts), width=bar, color=PALETTE[0], align="edge" if width > 1 else "center")
     axes.set_ylabel(ylabel)
+    axes.set_title(title, loc="left")
+    figure.autofmt_xdate()
+    return _to_svg(figure, title)
+
+
+def history_chart(
+    series: Sequence[tuple[str, Sequence[tuple[date | Any, int]]]], title: str, ylabel: str
+) -> str:
+    """One line per named series of (moment, value) points: endorsements over time."""
+    pyplot = _pyplot()
+    figure, axes = pyplot.subplots(figsize=(7.0, 3.2))
+    for index, (name, points) in enumerate(series):
+        if points:
+            axes.plot(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                marker="o",
+                markersize=3,
+                label=name,
+                color=PALETTE[index % len(PALETTE)],
+            )
+    axes.set_ylabel(ylabel)
+    if len(series) > 1:
+        axes.legend(loc="upper left", frameon=False, fontsize=8)
     axes.set_title(title, loc="left")
     figure.autofmt_xdate()
     return _to_svg(figure, title)
@@ -123,4 +151,4 @@ def share_chart(labels: Sequence[str], values: Sequence[int], title: str) -> str
     return _to_svg(figure, title)
 
 
-__all__ = ["bar_chart", "cjk_font_family", "share_chart", "time_chart"]
+__all__ = ["bar_chart", "cjk_font_family", "history_chart", "share_chart", "time_chart"]

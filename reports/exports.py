@@ -24,6 +24,7 @@ from joinfeedback.errors import UserError
 from reports.model import Table
 from storage import report_queries as rq
 from storage.db import session_factory
+from storage.scope import EVERYTHING, ItemScope
 
 ASSIGNMENT_HEADER = (
     "item_id",
@@ -88,41 +89,39 @@ def write_table(table: Table, folder: Path) -> tuple[Path, Path]:
     return csv_path, json_path
 
 
-def export_assignments(engine: Engine, out_path: Path) -> int:
-    """Every item of the latest complete run, once, with its status, commitment, confidence and theme."""
-    with session_factory(engine)() as session:
-        run = rq.latest_complete_run(session)
-        if run is None:
-            raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
-        labels = {c.cluster_key: c.label for c in rq.clusters(session, run.id)}
-        texts = {(item.kind, item.item_id): item.text for item in rq.run_item_texts(session, run.id)}
-        rows = rq.assignments(session, run.id)
+EXPORTS = ("comments", "proposals", "responses", "assignments")
+FORMATS = ("csv", "json")
+
+
+def _check_target(out_path: Path) -> None:
     if out_path.parent and not out_path.parent.exists():
         raise UserError(f"cannot write {out_path}: folder {out_path.parent} does not exist")
 
-    def records() -> Iterable[Sequence[Any]]:
-        for row in rows:
-            assigned = row.status == "assigned"
-            yield (
-                row.item_id,
-                texts.get((row.kind, row.item_id), ""),
-                row.status,
-                row.commitment_code if assigned and row.commitment_code else "",
-                round(row.confidence, 4),
-                row.cluster_key or "",
-                labels.get(row.cluster_key or "", ""),
-            )
 
-    if out_path.exists() and not out_path.is_file():  # /dev/stdout, a FIFO: a stream, written as such
+def write_records(out_path: Path, header: Sequence[str], records: Iterable[Sequence[Any]], fmt: str) -> int:
+    """CSV (formula-guarded) or JSON (a list of objects, values unchanged).
+
+    Written to a temporary file beside the target and renamed over it when complete: a full disk or a kill
+    mid-way leaves the previous export whole instead of a truncated one. A target that is not a regular file
+    (``/dev/stdout``, a FIFO) is a stream and written as such.
+    """
+    _check_target(out_path)
+
+    def write(path: Path) -> int:
+        if fmt == "csv":
+            return write_csv(path, header, records)
+        rows = [dict(zip(header, record, strict=True)) for record in records]
+        path.write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+        return len(rows)
+
+    if out_path.exists() and not out_path.is_file():
         try:
-            return write_csv(out_path, ASSIGNMENT_HEADER, records())
+            return write(out_path)
         except OSError as exc:
             raise _write_error(out_path, exc) from exc
-    # a temporary file beside the target, renamed over it when complete: a full disk or a kill mid-way
-    # leaves the previous export whole instead of a truncated one
     partial = out_path.with_name(f".{out_path.name}.partial-{os.getpid()}")
     try:
-        count = write_csv(partial, ASSIGNMENT_HEADER, records())
+        count = write(partial)
         if out_path.exists():
             shutil.copymode(out_path, partial)
         os.replace(partial, out_path)
@@ -140,11 +139,77 @@ def _write_error(path: Path, exc: OSError) -> UserError:
     return UserError(f"cannot write {path}: {exc.strerror}{kept}", exit_code=4 if full else 2)
 
 
+def export_corpus(
+    engine: Engine, what: str, out_path: Path, *, fmt: str = "csv", scope: ItemScope = EVERYTHING
+) -> int:
+    """The stored comments, proposals or agency responses in ``scope`` (``assignments``: the latest run's)."""
+    if what == "assignments":
+        return export_assignments(engine, out_path, fmt=fmt, scope=scope)
+    header: tuple[str, ...]
+    with session_factory(engine)() as session:
+        if what == "comments":
+            header = rq.COMMENT_EXPORT
+            rows = [
+                r
+                for r in rq.export_comments(session)
+                if scope.admits("comment", r["policy_uuid"], r["created_at"])
+            ]
+        elif what == "proposals":
+            header = rq.PROPOSAL_EXPORT
+            rows = [r for r in rq.export_proposals(session) if scope.admits("idea", None, r["published_at"])]
+        elif what == "responses":
+            header = rq.RESPONSE_EXPORT
+            rows = [r for r in rq.export_responses(session) if scope.admits("idea", None, r["responded_at"])]
+        else:
+            raise UserError(f"cannot export {what!r}: one of {', '.join(EXPORTS)}")
+    return write_records(out_path, header, ([r[k] for k in header] for r in rows), fmt)
+
+
+def export_assignments(
+    engine: Engine, out_path: Path, *, fmt: str = "csv", scope: ItemScope = EVERYTHING
+) -> int:
+    """Every item of the latest complete run (in ``scope``), once, with its status, commitment, confidence
+    and theme."""
+    with session_factory(engine)() as session:
+        run = rq.latest_complete_run(session)
+        if run is None:
+            raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
+        labels = {c.cluster_key: c.label for c in rq.clusters(session, run.id)}
+        texts = {(item.kind, item.item_id): item.text for item in rq.run_item_texts(session, run.id)}
+        rows = rq.assignments(session, run.id)
+        if not scope.is_everything:
+            dates = rq.run_item_dates(session, run.id)
+            policy_of = rq.run_comment_policies(session, run.id)
+            rows = [
+                r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
+            ]
+    _check_target(out_path)
+
+    def records() -> Iterable[Sequence[Any]]:
+        for row in rows:
+            # An uncertain item keeps its best commitment (the status says how sure that is).
+            yield (
+                row.item_id,
+                texts.get((row.kind, row.item_id), ""),
+                row.status,
+                row.commitment_code or "",
+                round(row.confidence, 4),
+                row.cluster_key or "",
+                labels.get(row.cluster_key or "", ""),
+            )
+
+    return write_records(out_path, ASSIGNMENT_HEADER, records(), fmt)
+
+
 __all__ = [
     "ASSIGNMENT_HEADER",
+    "EXPORTS",
+    "FORMATS",
     "FORMULA_PREFIXES",
     "csv_cell",
     "export_assignments",
+    "export_corpus",
     "write_csv",
+    "write_records",
     "write_table",
 ]

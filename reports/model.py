@@ -125,6 +125,7 @@ class Brief:
     share_of_all: float
     campaign_items: int
     median_confidence: float | None
+    low_confidence_share: float | None  # share of its items placed with confidence below 0.5
     small_n: bool
     themes: tuple[Theme, ...]
     minority: tuple[Theme, ...]
@@ -134,6 +135,11 @@ class Brief:
     prompts: tuple[str, ...]
     changes: Changes
     tables: tuple[Table, ...] = field(default=())
+    agency_replies: Table | None = None  # replies agencies posted to this commitment's comments
+    likes: int = 0  # likes on the commitment's comments
+    endorsements: int = 0  # endorsements of the commitment's proposals
+    trend_svg: str = ""  # weekly submissions, an inline SVG chart
+    support: int = 0  # comments with no argument (agreement, thanks, 推): counted, never a theme
 
 
 __all__ = [

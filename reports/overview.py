@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from reports import charts
+from reports.agency_replies import agency_reply_table
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.rundata import RunData, is_unique
@@ -65,9 +66,18 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     raw, unique = commitment_counts(data)
     assigned_total = max(1, coverage["assigned"])
     stored = data.stored_counts
+    if not data.scope.is_everything:  # what is in the report's scope, not everything stored
+        kinds = Counter(row.kind for row in data.assignments)
+        stored = {
+            "policies": len(data.policies),
+            "comments": kinds["comment"],
+            "proposals": kinds["idea"],
+            "imported": kinds["import"],
+        }
     kpis = (
         ("kpi_policies", stored.get("policies", 0)),
         ("kpi_comments", stored.get("comments", 0)),
+        ("kpi_agency_replies", stored.get("agency_replies", 0)),
         ("kpi_proposals", stored.get("proposals", 0)),
         ("kpi_imported", stored.get("imported", 0)),
         ("kpi_raw", total),
@@ -87,7 +97,7 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         tuple(
             {
                 "code": c.code,
-                "title": c.title,
+                "title": t.commitment_title(c.title),
                 "page": f"commitments/{slug(c.code)}.html",
                 "raw": raw[c.code],
                 "unique": unique[c.code],
@@ -147,7 +157,10 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     )
     rendered: dict[str, str] = {}
     if with_charts:
-        labels = [f"{c.code} {c.title[:14]}" for c in data.commitments]
+        labels = [
+            f"{c.code} {t.commitment_title(c.title)[:14 if t.language == 'zh-TW' else 28]}"
+            for c in data.commitments
+        ]
         rendered["by_commitment"] = charts.bar_chart(
             labels,
             [
@@ -167,7 +180,13 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         {s: coverage[s] for s in STATUSES},
         total,
         unique_total,
-        (by_commitment, coverage_table, over_time, campaigns),
+        (
+            by_commitment,
+            coverage_table,
+            over_time,
+            campaigns,
+            agency_reply_table("agency_replies", t("agency_replies_heading"), data.agency_replies, t),
+        ),
         rendered,
     )
 

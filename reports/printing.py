@@ -52,12 +52,16 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
     lines += [
         f"## {t('key_numbers')}",
         "",
-        f"- {t('kn_raw')}：{brief.raw:,}",
-        f"- {t('kn_unique')}：{brief.unique:,}",
-        f"- {t('kn_share')}：{brief.share_of_all:.1%}",
-        f"- {t('kn_campaign_items')}：{brief.campaign_items:,}",
-        "",
+        f"- {t('kn_raw')}{t('colon')}{brief.raw:,}",
+        f"- {t('kn_unique')}{t('colon')}{brief.unique:,}",
+        f"- {t('kn_share')}{t('colon')}{brief.share_of_all:.1%}",
+        f"- {t('kn_campaign_items')}{t('colon')}{brief.campaign_items:,}",
+        f"- {t('kn_likes')}{t('colon')}{brief.likes:,}",
+        f"- {t('kn_endorsements')}{t('colon')}{brief.endorsements:,}",
     ]
+    if brief.low_confidence_share is not None:
+        lines.append(f"- {t('kn_low_confidence')}{t('colon')}{brief.low_confidence_share:.0%}")
+    lines.append("")
     if brief.raw == 0:
         lines += [f"**{t('no_input_warning')}**", ""]
     elif brief.small_n:
@@ -67,17 +71,19 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
         delta = f" · {theme.delta:+d}" if theme.delta else ""
         lines += [
             f"### {md_text(theme.label)}"
-            f"（{t('theme_size', size=f'{theme.size:,}')} · {theme.share:.1%}{delta}）",
+            + t("paren", text=f"{t('theme_size', size=f'{theme.size:,}')} · {theme.share:.1%}{delta}"),
             "",
         ]
         for quote in theme.quotes[:PRINT_QUOTES]:
             lines += _md_quote(t, quote)
     if not brief.themes:
         lines += [t("none_found"), ""]
+    if brief.support:
+        lines += [t("support_note", n=f"{brief.support:,}"), ""]
     if brief.minority:
         lines += [f"## {t('minority_heading')}", ""]
         for theme in brief.minority[:2]:
-            lines += [f"### {md_text(theme.label)}（{t('theme_size', size=theme.size)}）", ""]
+            lines += [f"### {md_text(theme.label)}{t('paren', text=t('theme_size', size=theme.size))}", ""]
             for quote in theme.quotes[:1]:
                 lines += _md_quote(t, quote)
     if brief.campaigns:
@@ -89,10 +95,15 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
     if brief.responses.rows:
         lines += [f"## {t('related_responses_heading')}", ""]
         for row in brief.responses.rows[:4]:
-            days = f"（{row['days_taken']} 天）" if row.get("days_taken") is not None else ""
+            days = t("paren", text=t("days_n", n=row["days_taken"])) if row.get("days_taken") is not None else ""
             lines.append(
-                f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}：{row['state']}{days}"
+                f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}{t('colon')}{row['state']}{days}"
             )
+        lines.append("")
+    if brief.agency_replies and brief.agency_replies.rows:
+        lines += [f"## {brief.agency_replies.title}", "", t("agency_replies_note"), ""]
+        for row in brief.agency_replies.rows[:4]:
+            lines.append(f"- {md_text(str(row['account']))}（{row['date']}）：{md_text(str(row['reply']))}")
         lines.append("")
     lines += [f"## {t('questions_heading')}", ""] + [f"- {md_text(q)}" for q in brief.questions] + [""]
     lines += [f"## {t('prompts_heading')}", ""]

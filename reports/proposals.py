@@ -6,11 +6,12 @@ import calendar
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from reports import charts
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day, to_taipei
 from storage import report_queries as rq
@@ -18,6 +19,23 @@ from storage import report_queries as rq
 NEAR_SHARE = 0.8  # at least this share of the threshold …
 NEAR_DAYS = 7  # … or fewer days than this left to endorse
 TOP_MOMENTUM = 20
+
+
+STATUSES = (
+    "Ready",
+    "Proposing",
+    "Adjusted",
+    "FirstSigned",
+    "SecondSigned",
+    "Advice",
+    "Completed",
+    "Rejected",
+    "Revoked",
+    "FirstFailed",
+    "SecondFailed",
+)  # the site's status codes (../shared/docs/join-gov-tw.md); each has a name in reports/i18n.py
+MOMENTUM_WINDOWS = (7, 30)  # days
+HISTORY_CHART_PROPOSALS = 6  # proposals drawn in the endorsement-history chart
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +46,34 @@ class ProposalStats:
     goal: int
     tables: dict[str, Table]
     response_states: dict[str, str]  # idea uuid → state key, for the briefs
+    history_svg: str = ""  # endorsements over time of the most endorsed proposals
 
+
+def status_name(code: str, t: Translator) -> str:
+    """The site's status code in words; an unknown code is shown as it came."""
+    return t(f"idea_status_{code}") if code in STATUSES else code
+
+
+def days_left_words(days_left: int | None, t: Translator) -> str:
+    """Remaining endorsement days in words: never a negative number."""
+    if days_left is None:
+        return ""
+    return t("days_ended") if days_left < 0 else t("days_left_n", n=days_left)
+
+
+def gained_within(history: list[tuple[datetime, int]], days: int) -> int | None:
+    """Endorsements gained in the ``days`` before the latest snapshot: the latest count minus the count of
+    the last snapshot at least that old, else of the first snapshot (the gain since it was first seen).
+    None with fewer than two snapshots."""
+    if len(history) < 2:
+        return None
+    latest_at, latest = history[-1]
+    cutoff = latest_at - timedelta(days=days)
+    base = history[0][1]
+    for observed, count in history:
+        if observed <= cutoff:
+            base = count
+    return latest - base
 
 @dataclass(slots=True)
 class AgencyTally:
@@ -58,11 +103,12 @@ def response_deadline(proposal: rq.ProposalRow) -> datetime | None:
 
 
 def build_proposal_stats(
-    session: Session, t: Translator, *, fallback_as_of: datetime | None
+    session: Session, t: Translator, *, fallback_as_of: datetime | None, with_charts: bool = True
 ) -> ProposalStats:
     proposals = rq.proposals(session)
     responses = rq.agency_responses(session)
     gained, momentum_from, momentum_to = rq.endorsement_momentum(session)
+    history = rq.endorsement_history(session)
     as_of = to_taipei(rq.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
     goals = [p.endorse_goal for p in proposals if p.endorse_goal]
     goal = statistics.mode(goals) if goals else 5000
@@ -81,13 +127,17 @@ def build_proposal_stats(
         row = {
             "proposal": p.title,
             "url": p.url,
-            "status": p.status,
+            "status": status_name(p.status, t),
             "endorse": p.endorse_count,
             "goal": p.endorse_goal,
             "progress": progress,
             "gained": gained.get(p.uuid),
+            "gained_7d": gained_within(history.get(p.uuid, []), 7),
+            "gained_30d": gained_within(history.get(p.uuid, []), 30),
             "due": fmt_day(due),
-            "days_left": days_left,
+            "days_left_words": days_left_words(days_left, t),
+            "days_left": days_left if days_left is None or days_left >= 0 else None,
+            "status_code": p.status,
             "uuid": p.uuid,
         }
         all_rows.append(row)
@@ -166,16 +216,39 @@ def build_proposal_stats(
         Column("goal", t("col_goal"), numeric=True),
         Column("progress", t("col_progress"), numeric=True),
         Column("gained", t("col_gained"), numeric=True),
+        Column("gained_7d", t("col_gained_7d"), numeric=True),
+        Column("gained_30d", t("col_gained_30d"), numeric=True),
         Column("due", t("col_due")),
-        Column("days_left", t("col_days_left"), numeric=True),
+        Column("days_left_words", t("col_days_left")),
     )
+    exported = ("uuid", "status_code", "days_left")
     tables = {
-        "proposals": Table("proposals", t("proposals_heading"), proposal_cols, tuple(all_rows), ("uuid",)),
+        "proposals": Table("proposals", t("proposals_heading"), proposal_cols, tuple(all_rows), exported),
         "momentum": Table(
-            "momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM]), ("uuid",)
+            "momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM]), exported
         ),
         "near": Table(
-            "near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows), ("uuid",)
+            "near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows), exported
+        ),
+        "history": Table(
+            "endorsement_history",
+            t("history_heading"),
+            (
+                Column("proposal", t("col_proposal")),
+                Column("observed", t("col_observed")),
+                Column("endorse", t("col_endorse"), numeric=True),
+            ),
+            tuple(
+                {
+                    "proposal": p.title,
+                    "observed": _minutes(to_taipei(observed, naive_is_utc=True)),
+                    "endorse": count,
+                    "uuid": p.uuid,
+                }
+                for p in proposals
+                for observed, count in history.get(p.uuid, [])
+            ),
+            ("uuid",),
         ),
         "responses": Table(
             "agency_responses",
@@ -206,7 +279,28 @@ def build_proposal_stats(
             tuple(agency_rows),
         ),
     }
-    return ProposalStats(as_of, momentum_from, momentum_to, goal, tables, states)
+    charted = sorted(
+        (p for p in proposals if len(history.get(p.uuid, [])) >= 2),
+        key=lambda p: (-p.endorse_count, p.uuid),
+    )[:HISTORY_CHART_PROPOSALS]
+    history_svg = ""
+    if with_charts and charted:
+        history_svg = charts.history_chart(
+            [
+                (
+                    p.title[:18],
+                    [(to_taipei(o, naive_is_utc=True), c) for o, c in history[p.uuid]],
+                )
+                for p in charted
+            ],
+            t("chart_history"),
+            t("col_endorse"),
+        )
+    return ProposalStats(as_of, momentum_from, momentum_to, goal, tables, states, history_svg)
+
+
+def _minutes(moment: datetime | None) -> str:
+    return moment.isoformat(timespec="minutes") if moment else ""
 
 
 __all__ = [
@@ -215,5 +309,8 @@ __all__ = [
     "ProposalStats",
     "add_months",
     "build_proposal_stats",
+    "days_left_words",
+    "gained_within",
     "response_deadline",
+    "status_name",
 ]

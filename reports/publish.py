@@ -40,7 +40,7 @@ from joinfeedback.errors import UserError
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 MARKER = Path("data") / "report.json"  # written last: the manifest of a finished report
-FOLDERS = ("commitments", "briefs", "data")  # every build makes them, even when empty
+FOLDERS = ("commitments", "consultations", "briefs", "data")  # every build makes them, even when empty
 IN_PLACE_PREFIX = ".joinfeedback-building-"
 
 

@@ -25,6 +25,16 @@ def resolve_ref(ref: Any, kind_of: Mapping[str, str]) -> rq.ItemKey | None:
     return (kind, item_id) if kind else None
 
 
+def comment_link(url: str, msg_uid: str) -> str:
+    """A link to the comment itself: a consultation page renders each comment in an element with the
+    id ``mcb_{msgUid}`` (../shared/docs/join-gov-tw.md), so the fragment scrolls to it once the comments
+    are drawn. Other URLs (imported files, a page of unknown shape) are left as they are; the quote
+    shows the comment id beside the link either way."""
+    if not url or "#" in url or "/policies/detail/" not in url or not msg_uid.isdigit():
+        return url
+    return f"{url}#mcb_{msg_uid}"
+
+
 class QuoteBook:
     """Holds the verified quotes of one report; texts are fetched once, in batches."""
 
@@ -47,7 +57,8 @@ class QuoteBook:
             quote, cut = excerpt(item.text, self.limit)
             verify_quote(quote, item.text, kind=key[0], item_id=key[1])
             printed = redact(quote, self.mask) if self.redact_print else quote
-            self._quotes[key] = Quote(key[0], key[1], quote, printed, cut, safe_url(item.url))
+            url = comment_link(item.url, key[1]) if key[0] == "comment" else item.url
+            self._quotes[key] = Quote(key[0], key[1], quote, printed, cut, safe_url(url))
 
     def get(self, key: rq.ItemKey | None) -> Quote | None:
         return self._quotes.get(key) if key else None
@@ -61,4 +72,4 @@ class QuoteBook:
         return len(self._quotes)
 
 
-__all__ = ["QUOTE_CHARS", "QuoteBook", "resolve_ref"]
+__all__ = ["QUOTE_CHARS", "QuoteBook", "comment_link", "resolve_ref"]

@@ -16,7 +16,7 @@ from reports.textsafety import make_inert, safe_url
 
 TEMPLATES = resources.files("reports") / "templates"
 INTERNAL_LINK = re.compile(
-    r"^(?:(?:commitments|briefs|data)/)?[a-z0-9][a-z0-9._-]*\.(?:html|csv|json|md|pdf)$"
+    r"^(?:(?:commitments|consultations|briefs|data)/)?[a-z0-9][a-z0-9._-]*\.(?:html|csv|json|md|pdf)$"
 )
 RATIO_KEYS = {"share", "progress"}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from joinfeedback.errors import UserError
 from reports.model import day_of
 from storage import report_queries as rq
+from storage.scope import EVERYTHING, ItemScope
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,12 @@ class RunData:
     first_at: datetime | None
     last_at: datetime | None
     stored_counts: dict[str, int]
+    agency_replies: tuple[rq.AgencyReplyRow, ...] = ()  # shown as such, never counted or quoted
+    dates: dict[rq.ItemKey, datetime] = field(default_factory=dict)  # when each item was written
+    engagement: dict[rq.ItemKey, tuple[int, int]] = field(default_factory=dict)  # (likes, endorsements)
+    scope: ItemScope = EVERYTHING
+    policies: tuple[rq.PolicyRow, ...] = ()  # the consultations with items in scope
+    policy_of: dict[str, str] = field(default_factory=dict)  # comment msg_uid → consultation uuid
 
     @property
     def codes(self) -> list[str]:
@@ -39,14 +46,62 @@ def is_unique(row: rq.AssignmentRow) -> bool:
     return row.duplicate_of is None or row.duplicate_of == row.item_id
 
 
-def load_run(session: Session) -> RunData:
+def _in_scope(
+    clusters: list[rq.ClusterRow],
+    campaigns: list[rq.CampaignRow],
+    rows: tuple[rq.AssignmentRow, ...],
+) -> tuple[list[rq.ClusterRow], list[rq.CampaignRow]]:
+    """Themes and campaigns counted over the items in scope: sizes are recounted (nothing is re-analysed),
+    quotes come from items in scope, and a theme or campaign with none of them is left out."""
+    members: dict[str, list[str]] = {}
+    in_campaign: Counter[str] = Counter()
+    for row in rows:
+        if row.cluster_key:
+            members.setdefault(row.cluster_key, []).append(row.item_id)
+        if row.campaign_key:
+            in_campaign[row.campaign_key] += 1
+    scoped_clusters = []
+    for c in clusters:
+        ids = members.get(c.cluster_key, [])
+        if not ids:
+            continue
+        present = set(ids)
+        reps = [r for r in c.representative_ids if str(r) in present]
+        reps += [i for i in ids if i not in set(map(str, reps))][: max(0, 3 - len(reps))]
+        scoped_clusters.append(
+            replace(c, size=len(ids), representative_ids=tuple(reps), is_minority=c.is_minority and len(ids) == 1)
+        )
+    scoped_clusters.sort(key=lambda c: (-c.size, c.cluster_key))
+    scoped_campaigns = [replace(c, size=in_campaign[c.campaign_key]) for c in campaigns if in_campaign[c.campaign_key]]
+    return scoped_clusters, scoped_campaigns
+
+
+def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
     run = rq.latest_complete_run(session)
     if run is None:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
     previous = rq.previous_complete_run(session, run.id)
-    rows = tuple(rq.assignments(session, run.id))
+    agency_replies = tuple(rq.agency_replies(session))
+    agency_ids = {reply.msg_uid for reply in agency_replies}
+    # Runs made before agency replies were told apart analysed them too: they are not public input.
+    rows = tuple(r for r in rq.assignments(session, run.id) if not _is_agency(r.kind, r.item_id, agency_ids))
     if not rows:
         raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
+    dates = rq.run_item_dates(session, run.id)
+    policy_of = rq.run_comment_policies(session, run.id)
+    clusters, campaigns = list(rq.clusters(session, run.id)), list(rq.campaigns(session, run.id))
+    if not scope.is_everything:
+        rows = tuple(
+            r
+            for r in rows
+            if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
+        )
+        if not rows:
+            raise UserError(f"no item of analysis run #{run.id} is in the scope {scope.describe()}")
+        clusters, campaigns = _in_scope(clusters, campaigns, rows)
+        kept = {(r.kind, r.item_id) for r in rows}
+        dates = {k: v for k, v in dates.items() if k in kept}
+    used_policies = {policy_of[r.item_id] for r in rows if r.kind == "comment" and r.item_id in policy_of}
     commitment_rows = rq.commitments(session, run.catalogue)
     known = {c.code for c in commitment_rows}
     used = sorted({r.commitment_code for r in rows if r.commitment_code and r.commitment_code not in known})
@@ -58,7 +113,11 @@ def load_run(session: Session) -> RunData:
         previous_sizes = rq.cluster_sizes(session, previous.id)
     else:
         new_keys, previous_sizes = frozenset(), {}
-    dates = rq.run_item_dates(session, run.id)
+    dates = {
+        key: moment
+        for key, moment in rq.run_item_dates(session, run.id).items()
+        if not _is_agency(*key, agency_ids)
+    }
     days: Counter[date] = Counter()
     for moment in dates.values():
         day = day_of(moment)
@@ -69,8 +128,8 @@ def load_run(session: Session) -> RunData:
         previous=previous,
         commitments=tuple(commitment_rows),
         assignments=rows,
-        clusters=tuple(rq.clusters(session, run.id)),
-        campaigns=tuple(rq.campaigns(session, run.id)),
+        clusters=tuple(clusters),
+        campaigns=tuple(campaigns),
         previous_cluster_sizes=previous_sizes,
         new_item_keys=new_keys,
         kind_of={r.item_id: r.kind for r in rows},
@@ -78,7 +137,17 @@ def load_run(session: Session) -> RunData:
         first_at=min(dates.values(), default=None),
         last_at=max(dates.values(), default=None),
         stored_counts=rq.counts(session),
+        agency_replies=agency_replies,
+        dates=dates,
+        engagement=rq.run_item_engagement(session, run.id),
+        scope=scope,
+        policies=tuple(p for p in rq.policies(session) if p.uuid in used_policies),
+        policy_of=policy_of,
     )
+
+
+def _is_agency(kind: str, item_id: str, agency_ids: set[str]) -> bool:
+    return kind == "comment" and item_id in agency_ids
 
 
 __all__ = ["RunData", "is_unique", "load_run"]

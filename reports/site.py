@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from joinfeedback.display import redact as hide_secrets
 from joinfeedback.errors import UserError
 from reports.briefs import build_briefs, build_gap_map
+from reports.consultations import build_consultations
 from reports.exports import write_table
 from reports.i18n import DEFAULT_LANGUAGE, Translator
 from reports.model import fmt_day
@@ -24,12 +25,28 @@ from reports.quotes import QuoteBook
 from reports.render import make_environment
 from reports.rundata import load_run
 from storage.db import session_factory
+from storage.scope import EVERYTHING, ItemScope
+
+
+def describe_scope(scope: ItemScope, t: Translator) -> str:
+    """The report's scope in words for the page header; empty when it covers everything."""
+    parts = []
+    if scope.policies:
+        parts.append(t("scope_policies", n=len(scope.policies)))
+    if scope.since or scope.until:
+        parts.append(
+            t("scope_period", since=scope.since.isoformat() if scope.since else "…",
+              until=scope.until.isoformat() if scope.until else "…")
+        )
+    if scope.source != "all":
+        parts.append(t(f"scope_source_{scope.source}"))
+    return t("scope_label", parts=t("list_sep").join(parts)) if parts else ""
 
 
 def _prepare(out_dir: Path) -> Target:
     """Check the target and make a fresh staging folder for it (published at the end, see reports.publish)."""
     target = prepare(out_dir)
-    for sub in ("commitments", "briefs", "data"):
+    for sub in ("commitments", "consultations", "briefs", "data"):
         (target.staging / sub).mkdir()
     return target
 
@@ -42,6 +59,7 @@ def build_report(
     pdf: bool = True,
     redact: bool = True,
     language: str = DEFAULT_LANGUAGE,
+    scope: ItemScope = EVERYTHING,
 ) -> Path:
     """Render the latest complete analysis run into ``out_dir``; returns the path of ``index.html``.
 
@@ -57,9 +75,10 @@ def build_report(
 
     t = Translator(language)
     with session_factory(engine)() as session:
-        data = load_run(session)
+        data = load_run(session, scope)
         say(f"analysis run #{data.run.id}: {len(data.assignments):,} items, {len(data.clusters):,} themes")
         overview = build_overview(data, t)
+        consultation_list, consultations = build_consultations(data, t)
         stats = build_proposal_stats(session, t, fallback_as_of=data.run.finished_at)
         book = QuoteBook(redact_print=redact, mask=t("redacted_mask"))
         briefs = build_briefs(session, data, book, stats, t)
@@ -69,8 +88,8 @@ def build_report(
 
     if len({brief.slug for brief in briefs}) != len(briefs):
         raise UserError("two commitments map to one file name: " + ", ".join(_same_slug(briefs)))
-    target = _prepare(out_dir)
-    staging = target.staging
+    plan = _prepare(out_dir)
+    staging = plan.staging
     try:
         run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
         env = make_environment(
@@ -78,6 +97,7 @@ def build_report(
             run=data.run,
             run_finished=run_finished,
             has_previous=data.previous is not None,
+            scope_text=describe_scope(data.scope, t),
             pdf=pdf,
             redact=redact,
         )
@@ -86,7 +106,17 @@ def build_report(
             html = env.get_template(template).render(root=root, page=target, **context)
             (staging / target).write_text(html, encoding="utf-8")
 
-        page("index.html.j2", "index.html", overview=overview, briefs=briefs)
+        page(
+            "index.html.j2",
+            "index.html",
+            overview=overview,
+            briefs=briefs,
+            consultations=consultation_list,
+        )
+        for consultation in consultations:
+            page(
+                "consultation.html.j2", f"consultations/{consultation.slug}.html", root="../", c=consultation
+            )
         page(
             "proposals.html.j2",
             "proposals.html",
@@ -107,11 +137,12 @@ def build_report(
         )
         for brief in briefs:
             page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief)
-        tables = [*overview.tables, *stats.tables.values(), *gaps.tables]
+        tables = [*overview.tables, consultation_list, *stats.tables.values(), *gaps.tables]
+        tables += [c.by_commitment for c in consultations]
         tables += [table for brief in briefs for table in brief.tables]
         for table in tables:
             write_table(table, staging / "data")
-        say(f"{len(briefs) + 4} pages and {len(tables)} tables written")
+        say(f"{len(briefs) + len(consultations) + 4} pages and {len(tables)} tables written")
 
         for brief in briefs:
             markdown = brief_markdown(brief, t, run_id=data.run.id, run_finished=run_finished)
@@ -136,7 +167,9 @@ def build_report(
                     "quotes_verified": checked,
                     "redacted_print": redact,
                     "pages": ["index.html", "proposals.html", "gaps.html", "methods.html"]
-                    + [f"commitments/{b.slug}.html" for b in briefs],
+                    + [f"commitments/{b.slug}.html" for b in briefs]
+                    + [f"consultations/{c.slug}.html" for c in consultations],
+                    "scope": data.scope.describe(),
                     "tables": [f"data/{table.name}.csv" for table in tables],
                     # every file of the report: what the next build may replace, and nothing else
                     "files": list_files(staging),
@@ -149,7 +182,7 @@ def build_report(
     except BaseException:
         discard(staging)
         raise
-    publish(target)
+    publish(plan)
     return out_dir / "index.html"
 
 

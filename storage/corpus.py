@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Executable, select
 from sqlalchemy.orm import Session
 
-from storage.models import Comment, Idea, ImportedItem
+from storage.models import AGENCY, Comment, Idea, ImportedItem
 
 _CHUNK = 1000
 
@@ -30,7 +30,10 @@ class TextItem:
 
 
 def load_items(session: Session, *, include_deleted: bool = False) -> list[TextItem]:
-    """All items in a deterministic order (kind, then id) so that analyses are reproducible.
+    """All items of public input in a deterministic order (kind, then id) so that analyses are reproducible.
+
+    Agency replies (comments whose ``author_kind`` is ``"agency"``: agencies or the platform answering on
+    a board) are not public input and are left out: never counted, assigned, clustered or quoted.
 
     Only the needed columns are selected, as plain Core rows: building ORM objects (identity map,
     state, every column parsed, ``html`` included) cost three times the query itself on 100 K items.
@@ -39,6 +42,7 @@ def load_items(session: Session, *, include_deleted: bool = False) -> list[TextI
     comments = select(
         Comment.msg_uid, Comment.text, Comment.url, Comment.created_at, Comment.author, Comment.policy_uuid
     ).order_by(Comment.site, Comment.msg_uid)
+    comments = comments.where(Comment.author_kind != AGENCY)
     if not include_deleted:
         comments = comments.where(Comment.is_deleted.is_(False))
     items = [

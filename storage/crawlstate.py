@@ -48,6 +48,7 @@ TRACKED: dict[type[Base], tuple[str, ...]] = {
         "like_count",
         "unlike_count",
         "is_deleted",
+        "author_kind",
         "url",
     ),
     Idea: (
@@ -168,7 +169,8 @@ def _store_model(
             before = existing.get(row[key])
             if before is None:
                 new += 1
-            elif all(before[name] == _comparable(row.get(name)) for name in TRACKED[model]):
+            # a column the row does not carry (author_kind of a caller that predates it) is not written
+            elif all(before[name] == _comparable(row[name]) for name in TRACKED[model] if name in row):
                 unchanged += 1
                 continue
             else:

@@ -37,6 +37,11 @@ NAMING_CONVENTION = {
 }
 
 
+# comment.author_kind values
+CITIZEN = "citizen"
+AGENCY = "agency"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -150,6 +155,10 @@ class Comment(Base):
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     unlike_count: Mapped[int] = mapped_column(Integer, default=0)
     is_deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "agency" for messages agencies or the platform post on the board (classified by the board parser,
+    # crawler.pages.comment_board.author_kind); they are shown as agency replies and never analysed as
+    # public input. Rows from open-data or CSV imports carry no author account: "citizen".
+    author_kind: Mapped[str] = mapped_column(String(20), default=CITIZEN, server_default=CITIZEN)
     url: Mapped[str] = mapped_column(String(1000), default="")
     raw_payload_id: Mapped[int | None] = mapped_column(ForeignKey("raw_payload.id"))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

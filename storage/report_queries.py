@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from storage import analysis_store
 from storage.models import (
+    AGENCY,
     AgencyResponse,
     AnalysisRun,
     Assignment,
@@ -28,11 +29,13 @@ from storage.models import (
     EndorsementSnapshot,
     Idea,
     ImportedItem,
+    Policy,
 )
 
 IN_CHUNK = 500  # bound the size of IN (...) lists: SQLite's variable limit, PostgreSQL plan size
 
 ItemKey = tuple[str, str]  # (item_kind, item_id)
+SUPPORT_SUFFIX = "#support"  # the key suffix the analysis gives a scope's support / no-argument group
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +72,11 @@ class ClusterRow:
     representative_ids: tuple[Any, ...]
     is_minority: bool
 
+    @property
+    def is_support(self) -> bool:
+        """The support / no-argument group of its scope (``analysis.themes_store.support_key``)."""
+        return self.cluster_key.endswith(SUPPORT_SUFFIX)
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignRow:
@@ -96,6 +104,19 @@ class ItemText:
 
     kind: str
     item_id: str
+    text: str
+    url: str
+    created_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgencyReplyRow:
+    """A message an agency or the platform posted on a consultation board (``comment.author_kind``)."""
+
+    msg_uid: str
+    policy_uuid: str
+    parent_msg_uid: str | None
+    author: str
     text: str
     url: str
     created_at: datetime | None
@@ -244,9 +265,10 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
         wanted.setdefault(kind, set()).add(item_id)
     found: dict[ItemKey, ItemText] = {}
     for chunk in _chunked(sorted(wanted.get("comment", ()))):
+        # An agency reply is never quoted as public input, even when an older run analysed it.
         for msg_uid, text, url, created in session.execute(
             select(Comment.msg_uid, Comment.text, Comment.url, Comment.created_at)
-            .where(Comment.msg_uid.in_(chunk))
+            .where(Comment.msg_uid.in_(chunk), Comment.author_kind != AGENCY)
             .order_by(Comment.site)
         ):
             found.setdefault(
@@ -326,6 +348,115 @@ def run_item_dates(session: Session, run_id: int) -> dict[ItemKey, datetime]:
     return dates
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyRow:
+    uuid: str
+    title: str
+    agency: str
+    url: str
+    published_at: datetime | None
+    closes_at: datetime | None
+
+
+def policies(session: Session) -> list[PolicyRow]:
+    """Every stored consultation, newest first."""
+    return [
+        PolicyRow(uuid, title or "", agency or "", url or "", published, closes)
+        for uuid, title, agency, url, published, closes in session.execute(
+            select(Policy.uuid, Policy.title, Policy.agency, Policy.url, Policy.published_at, Policy.closes_at)
+            .order_by(Policy.published_at.desc(), Policy.uuid)
+        )
+    ]
+
+
+def run_comment_policies(session: Session, run_id: int) -> dict[str, str]:
+    """The consultation of each comment of a run: ``{msg_uid: policy_uuid}``."""
+    query = select(Comment.msg_uid, Comment.policy_uuid).join(
+        Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment")
+    )
+    return {uid: policy for uid, policy in session.execute(query.where(Assignment.run_id == run_id))}
+
+
+COMMENT_EXPORT = (
+    "msg_uid", "policy_uuid", "policy_title", "parent_msg_uid", "created_at", "text", "like_count",
+    "unlike_count", "url",
+)
+PROPOSAL_EXPORT = (
+    "uuid", "title", "outline", "status", "agency", "published_at", "endorse_count", "endorse_goal",
+    "endorse_due_at", "passed_at", "response_due_at", "url",
+)
+RESPONSE_EXPORT = (
+    "uuid", "idea_uuid", "idea_title", "agency", "responded_at", "is_placeholder", "analysis", "suggest",
+    "plan", "reference", "url",
+)
+
+
+def export_comments(session: Session) -> Iterator[dict[str, Any]]:
+    """Every stored, undeleted comment with its consultation's title (no author: personal data)."""
+    titles = {uuid: title for uuid, title in session.execute(select(Policy.uuid, Policy.title))}
+    query = (
+        select(
+            Comment.msg_uid, Comment.policy_uuid, Comment.parent_msg_uid, Comment.created_at, Comment.text,
+            Comment.like_count, Comment.unlike_count, Comment.url,
+        )
+        .where(Comment.is_deleted.is_(False))
+        .order_by(Comment.site, Comment.policy_uuid, Comment.msg_uid)
+    )
+    for uid, policy, parent, created, text, likes, unlikes, url in session.execute(query):
+        yield {
+            "msg_uid": uid, "policy_uuid": policy, "policy_title": titles.get(policy, ""),
+            "parent_msg_uid": parent, "created_at": created, "text": text, "like_count": likes,
+            "unlike_count": unlikes, "url": url,
+        }
+
+
+def export_proposals(session: Session) -> Iterator[dict[str, Any]]:
+    query = select(*(getattr(Idea, key) for key in PROPOSAL_EXPORT)).order_by(Idea.site, Idea.uuid)
+    for row in session.execute(query):
+        yield dict(zip(PROPOSAL_EXPORT, row, strict=True))
+
+
+def export_responses(session: Session) -> Iterator[dict[str, Any]]:
+    titles = {uuid: title for uuid, title in session.execute(select(Idea.uuid, Idea.title))}
+    keys = [k for k in RESPONSE_EXPORT if k != "idea_title"]
+    query = select(*(getattr(AgencyResponse, key) for key in keys)).order_by(
+        AgencyResponse.idea_uuid, AgencyResponse.responded_at, AgencyResponse.uuid
+    )
+    for row in session.execute(query):
+        record = dict(zip(keys, row, strict=True))
+        record["idea_title"] = titles.get(record["idea_uuid"], "")
+        yield {key: record[key] for key in RESPONSE_EXPORT}
+
+
+def run_item_engagement(session: Session, run_id: int) -> dict[ItemKey, tuple[int, int]]:
+    """Likes of each comment and endorsements of each proposal of a run: ``{key: (likes, endorsements)}``."""
+    out: dict[ItemKey, tuple[int, int]] = {}
+    comments = select(Comment.msg_uid, Comment.like_count).join(
+        Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment")
+    )
+    for msg_uid, likes in session.execute(comments.where(Assignment.run_id == run_id)):
+        out.setdefault(("comment", msg_uid), (int(likes or 0), 0))
+    ideas = select(Idea.uuid, Idea.endorse_count).join(
+        Assignment, (Assignment.item_id == Idea.uuid) & (Assignment.item_kind == "idea")
+    )
+    for uuid, endorsements in session.execute(ideas.where(Assignment.run_id == run_id)):
+        out.setdefault(("idea", uuid), (0, int(endorsements or 0)))
+    return out
+
+
+def endorsement_history(session: Session) -> dict[str, list[tuple[datetime, int]]]:
+    """Every stored endorsement snapshot of each proposal, oldest first: ``{idea_uuid: [(observed_at, count)]}``."""
+    history: dict[str, list[tuple[datetime, int]]] = {}
+    for uuid, observed, count in session.execute(
+        select(
+            EndorsementSnapshot.idea_uuid, EndorsementSnapshot.observed_at, EndorsementSnapshot.endorse_count
+        ).order_by(EndorsementSnapshot.idea_uuid, EndorsementSnapshot.observed_at, EndorsementSnapshot.id)
+    ):
+        if observed is not None:
+            history.setdefault(uuid, []).append((observed, int(count)))
+    return history
+
+
 def item_keys(session: Session, run_id: int) -> set[ItemKey]:
     return {
         (kind, item_id)
@@ -344,15 +475,35 @@ def counts(session: Session) -> dict[str, int]:
     """Totals of what is stored, whether or not an analysis covered it."""
     from storage.models import Policy
 
+    visible = select(func.count()).select_from(Comment).where(Comment.is_deleted.is_(False))
     return {
         "policies": session.scalar(select(func.count()).select_from(Policy)) or 0,
-        "comments": session.scalar(
-            select(func.count()).select_from(Comment).where(Comment.is_deleted.is_(False))
-        )
-        or 0,
+        "comments": session.scalar(visible.where(Comment.author_kind != AGENCY)) or 0,
+        "agency_replies": session.scalar(visible.where(Comment.author_kind == AGENCY)) or 0,
         "proposals": session.scalar(select(func.count()).select_from(Idea)) or 0,
         "imported": session.scalar(select(func.count()).select_from(ImportedItem)) or 0,
     }
+
+
+def agency_replies(session: Session) -> list[AgencyReplyRow]:
+    """Every visible agency reply on the boards, oldest first (a few per consultation at most)."""
+    rows = session.execute(
+        select(
+            Comment.msg_uid,
+            Comment.policy_uuid,
+            Comment.parent_msg_uid,
+            Comment.author,
+            Comment.text,
+            Comment.url,
+            Comment.created_at,
+        )
+        .where(Comment.author_kind == AGENCY, Comment.is_deleted.is_(False))
+        .order_by(Comment.created_at, Comment.site, Comment.msg_uid)
+    )
+    return [
+        AgencyReplyRow(uid, policy, parent, author or "", text or "", url or "", created)
+        for uid, policy, parent, author, text, url, created in rows
+    ]
 
 
 def proposals(session: Session) -> list[ProposalRow]:
@@ -434,15 +585,21 @@ def last_crawl_finished_at(session: Session) -> datetime | None:
 
 
 __all__ = [
+    "COMMENT_EXPORT",
+    "PROPOSAL_EXPORT",
+    "RESPONSE_EXPORT",
+    "AgencyReplyRow",
     "AssignmentRow",
     "CampaignRow",
     "ClusterRow",
     "CommitmentRow",
     "ItemKey",
     "ItemText",
+    "PolicyRow",
     "ProposalRow",
     "ResponseRow",
     "RunInfo",
+    "agency_replies",
     "agency_responses",
     "assignments",
     "campaigns",
@@ -450,14 +607,21 @@ __all__ = [
     "clusters",
     "commitments",
     "counts",
+    "endorsement_history",
     "endorsement_momentum",
+    "export_comments",
+    "export_proposals",
+    "export_responses",
     "idea_text",
     "item_keys",
     "item_texts",
     "last_crawl_finished_at",
     "latest_complete_run",
+    "policies",
     "previous_complete_run",
     "proposals",
+    "run_comment_policies",
     "run_item_dates",
+    "run_item_engagement",
     "run_item_texts",
 ]

@@ -38,7 +38,7 @@ def test_assigner_follows_sklearn_conventions(corpus) -> None:  # type: ignore[n
         assigner.predict(prepared.X)
     assert assigner.fit(prepared.X) is assigner
     fitted = [k for k in vars(assigner) if k.endswith("_") and not k.startswith("_")]
-    assert {"classes_", "prototypes_", "none_threshold_", "none_share_"} <= set(fitted)
+    assert {"classes_", "prototypes_", "none_share_", "gate_", "signal_curve_"} <= set(fitted)
     copy = clone(assigner)
     assert not hasattr(copy, "classes_")
     assert copy.get_params()["random_state"] == 3
@@ -90,19 +90,21 @@ def test_uncertain_when_two_commitments_match_equally() -> None:
     assert {(d.status, d.code) for d in decisions[5:10]} == {("assigned", "z")}
 
 
-def test_none_share_auto_finds_items_without_evidence() -> None:
-    proto = sp.csr_matrix(np.eye(3, 5))
+def test_a_group_of_items_without_evidence_is_none() -> None:
+    """Twelve items that each match one commitment, and a group of eight similar items that share
+    nothing with the catalogue: only the group is ``none``; a lone weak item is not."""
+    proto = sp.csr_matrix(np.eye(3, 6))
     X = sp.csr_matrix(
         np.array(
-            [[1, 0, 0, 0.1, 0]] * 4
-            + [[0, 1, 0, 0.1, 0]] * 4
-            + [[0, 0, 1, 0.1, 0]] * 4
-            + [[0, 0, 0, 0, 1.0]] * 3,
+            [[1, 0, 0, 0.1, 0, 0]] * 4
+            + [[0, 1, 0, 0.1, 0, 0]] * 4
+            + [[0, 0, 1, 0.1, 0, 0]] * 4
+            + [[0, 0, 0, 0, 1.0, 0.2]] * 8,
             dtype=float,
         )
     )
     decisions = CommitmentAssigner(prototypes=proto, codes=["a", "b", "c"]).fit(X).decide(X)
-    assert [d.status for d in decisions[-3:]] == [NONE] * 3
+    assert [d.status for d in decisions[-8:]] == [NONE] * 8
     assert all(d.status == "assigned" for d in decisions[:12])
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import random
 
 import numpy as np
@@ -84,24 +83,19 @@ def analysed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     return texts, gold, prepared, assigner, decisions
 
 
-def test_off_topic_theme_sharing_one_generic_word_is_none(analysed) -> None:  # type: ignore[no-untyped-def]
-    texts, gold, prepared, assigner, decisions = analysed
-    for theme in OFF_TOPIC:
-        statuses = [d.status for d, g in zip(decisions, gold, strict=True) if g == f"off:{theme}"]
-        assert statuses.count(NONE) / len(statuses) >= 0.8, theme
-    # The items with the shared word in particular: «國際», «偏鄉», «年輕人» (the earlier rule assigned
-    # every one of them). Known limit on a corpus this small: some still pass when k-means puts them
-    # beside the commitment's items, and how many depends on the seed (2 to 12 of 18 over seeds 0-5
-    # and three corpora, measured): so the share is averaged over six seeds.
-    starts = tuple(p[0] for p in OFF_TOPIC.values())
-    sharing = [i for i, t in enumerate(texts) if t.startswith(starts)]
-    assert len(sharing) == 18
-    catalogue = _catalogue_of(assigner)
-    counts = []
-    for seed in range(6):
-        _, seeded = assign(prepared, catalogue, seed=seed)
-        counts.append(sum(seeded[i].status == NONE for i in sharing))
-    assert sum(counts) / len(counts) >= 6, counts
+def test_off_topic_themes_are_mostly_none(analysed) -> None:  # type: ignore[no-untyped-def]
+    """Three off-topic themes make up half of this corpus. ``none`` needs a cluster whose comments,
+    taken together, match no entry better than unrelated text does; what a theme's comments share
+    with the catalogue («國際», «偏鄉», «年輕人») or what sentence vectors relate keeps some of its
+    clusters assigned. Measured: 0.28-0.48 of the off-topic items none with embeddings, 0.56 without
+    (seeds 0-2); the earlier gate reached 0.8 here but answered ``none`` for 27 % of comments that
+    belonged to a terse catalogue, and for 59 % of the Taipei questions."""
+    _texts, gold, prepared, assigner, decisions = analysed
+    off_topic = [d.status == NONE for d, g in zip(decisions, gold, strict=True) if g.startswith("off:")]
+    assert sum(off_topic) / len(off_topic) >= 0.25
+    lexical = assign(prepared, _catalogue_of(assigner), seed=0, params={"embeddings": "off"})[1]
+    off_lexical = [d.status == NONE for d, g in zip(lexical, gold, strict=True) if g.startswith("off:")]
+    assert sum(off_lexical) / len(off_lexical) >= 0.5
 
 
 def test_real_matches_with_specific_terms_stay_assigned(analysed) -> None:  # type: ignore[no-untyped-def]
@@ -117,11 +111,14 @@ def test_the_gate_is_deterministic_and_follows_conventions(analysed) -> None:  #
     gate = EvidenceGate(random_state=4)
     assert not [k for k in vars(gate) if k.endswith("_")]
     with pytest.raises(NotFittedError):
-        gate.fits(prepared.X, np.zeros(prepared.X.shape[0], dtype=int))
-    best = assigner.predict_proba(prepared.X).argmax(axis=1)
-    first = gate.fit(prepared.X, prepared.prototypes, best).fits(prepared.X, best)
-    second = clone(gate).fit(prepared.X, prepared.prototypes, best).fits(prepared.X, best)
-    assert np.array_equal(first, second)
+        gate.fits(np.zeros(3), np.zeros(3, dtype=int))
+    k = len(assigner.classes_)
+    strength = np.linspace(0.0, 1.0, prepared.unique_X.shape[0])
+    first = gate.fit(strength, gate.cluster(prepared.unique_X, k))
+    second = clone(gate).fit(strength, clone(gate).cluster(prepared.unique_X, k))
+    assert np.array_equal(first.clusters_, second.clusters_)
+    assert np.array_equal(first.fits(strength, first.clusters_), second.fits(strength, second.clusters_))
+    assert np.array_equal(first.predict_clusters(prepared.unique_X), first.clusters_)
     # The same corpus analysed twice gives the same decisions.
     _, repeat = assign(prepared, _catalogue_of(assigner), seed=0)
     assert repeat == decisions
@@ -161,80 +158,27 @@ def test_storey_cut_and_tiny_inputs() -> None:
     assert 0.0 < share < 1.0
     assert 0.05 <= cut < 0.9
     assert storey_cut(scores, 0.9, none_share=0.0)[1] == 0.0
-    # Too few rows to cluster: only the evidence threshold decides, and rows with nothing are none.
-    proto = sp.csr_matrix(np.eye(3, 4))
+    # Too few rows to cluster: one group, never off-topic as a whole.
+    gate = EvidenceGate()
     X = sp.csr_matrix(np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0, 1.0]]))
-    gate = EvidenceGate().fit(X, proto, np.array([0, 1, 0]))
-    assert gate.kmeans_ is None
-    assert gate.fits(X, np.array([0, 1, 0])).tolist() == [True, True, False]
-    with pytest.raises(ValueError, match="one commitment index per row"):
-        EvidenceGate().fit(X, proto, np.array([0]))
+    fitted = gate.fit(np.array([0.9, 0.6, 0.0]), gate.cluster(X, 3))
+    assert fitted.kmeans_ is None
+    assert fitted.fits(np.array([0.9, 0.6, 0.0]), fitted.clusters_).tolist() == [True, True, True]
+    with pytest.raises(ValueError, match="one label per row"):
+        EvidenceGate().fit(np.zeros(2), fitted.cluster(X, 3))
 
 
-def _lean_corpus(seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix, list[str]]:
-    """Three commitments whose catalogue rows hold one title word each (features 0-2), and three
-    topics of 30 comments: each uses its own four corpus words (features 3-14) and only every third
-    one also uses its title word, as comments on a topic do when the catalogue gives a title and
-    nothing else; plus an off-topic theme of 30 (features 15-18)."""
-    rng = np.random.default_rng(seed)
-    rows, gold = [], []
+def test_an_off_topic_cluster_is_none_unless_a_member_is_strong() -> None:
+    """Clusters are given: one where most members match better than unrelated text typically does,
+    one where nearly none do (a theme the catalogue leaves out)."""
+    from analysis.fit import Clustering
 
-    def comment(words: range, title_word: int | None) -> np.ndarray:
-        row = np.zeros(19)
-        row[rng.choice(np.array(words), size=2, replace=False)] = rng.uniform(0.5, 1.0, size=2)
-        if title_word is not None:
-            row[title_word] = rng.uniform(0.5, 1.0)
-        return row
-
-    for topic, code in enumerate("abc"):
-        for i in range(30):
-            rows.append(comment(range(3 + 4 * topic, 7 + 4 * topic), topic if i % 3 == 0 else None))
-            gold.append(code)
-    for _ in range(30):
-        rows.append(comment(range(15, 19), None))
-        gold.append(NONE)
-    return sp.csr_matrix(np.array(rows)), sp.csr_matrix(np.eye(3, 19)), gold
-
-
-def test_lean_catalogue_a_cluster_whose_evident_members_agree_supports_the_rest() -> None:
-    hits, lent = [], []
-    for seed in range(3):
-        X, prototypes, gold = _lean_corpus(seed)
-        decisions = CommitmentAssigner(prototypes=prototypes, codes=list("abc")).fit(X).decide(X)
-        predicted = np.array([d.code if d.status != NONE else NONE for d in decisions], dtype=object)
-        truth = np.array(gold, dtype=object)
-        on_topic = truth != NONE
-        hits.append(float((predicted[on_topic] == truth[on_topic]).mean()))
-        lent.append(float((predicted[~on_topic] != NONE).mean()))
-    # Two of three on-topic comments share no word with the catalogue; without the agreement rule
-    # (clusters with fewer than half their members evident lend nothing) 0.29-0.33 are right.
-    assert np.mean(hits) >= 0.8  # 0.81-1.0 per seed
-    assert max(lent) == 0.0
-
-
-def test_a_catalogue_that_fits_nothing_lends_less(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    """Only off-topic themes (one of them sharing a generic word with a commitment): the corpus looks
-    like the null as a whole (π0 ≈ 1), so the agreement rule must not lend clusters a commitment."""
-    path = tmp_path / "catalogue.csv"
-    path.write_text(CATALOGUE, encoding="utf-8")
-    catalogue = load_catalogue(path)
-
-    def assigned_counts() -> list[int]:
-        counts = []
-        for seed in range(4):
-            texts, gold = _corpus(seed)
-            off_topic = [t for t, g in zip(texts, gold, strict=True) if g.startswith("off:")]
-            assigner, decisions = assign(prepare(off_topic, catalogue), catalogue, seed=seed)
-            assert assigner.gate_.none_share_ > EvidenceGate().agreement_max_none
-            counts.append(sum(d.status != NONE for d in decisions))
-        return counts
-
-    guarded = assigned_counts()
-    import analysis.assign
-
-    lifted_gate = functools.partial(EvidenceGate, agreement_max_none=1.0)
-    monkeypatch.setattr(analysis.assign, "EvidenceGate", lifted_gate)
-    lifted = assigned_counts()
-    # Measured: 30-41 of 108 with the guard, 37-60 without it.
-    assert all(g <= w for g, w in zip(guarded, lifted, strict=True))
-    assert sum(guarded) < sum(lifted)
+    labels = np.array([0] * 6 + [1] * 6)
+    strength = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1, 0.1, 0.3, 0.2, 0.4, 0.05, 0.97])
+    gate = EvidenceGate().fit(strength, Clustering(labels, None, object()))  # type: ignore[arg-type]
+    assert gate.offtopic_.tolist() == [False, True]
+    # Weak members of a topical cluster stay assigned; a strong member of the off-topic one too.
+    assert gate.fits(strength, labels).tolist() == [True] * 6 + [False] * 5 + [True]
+    # Copies count: the same rows, the evident one repeated, make the cluster topical.
+    counts = np.array([1] * 6 + [1, 1, 1, 1, 1, 40])
+    assert not EvidenceGate().fit(strength, Clustering(labels, None, object()), counts).offtopic_[1]  # type: ignore[arg-type]

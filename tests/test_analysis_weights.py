@@ -9,7 +9,7 @@ import pytest
 
 from analysis.assign import CommitmentAssigner
 from analysis.catalogue import load_catalogue
-from analysis.fit import EvidenceGate, sample_counts, storey_cut
+from analysis.fit import Clustering, EvidenceGate, sample_counts, storey_cut
 from analysis.parallel import in_background
 from analysis.pipeline import prepare
 from tests.test_analysis_fit import CATALOGUE, _corpus
@@ -48,7 +48,7 @@ def test_assigner_with_counts_sees_the_same_distributions_as_with_copies(corpus)
     # from shares and quantiles that count copies: equal up to float rounding.
     assert weighted.null_threshold_ == pytest.approx(copies.null_threshold_)
     assert np.allclose(weighted.prototypes_.toarray(), copies.prototypes_.toarray(), atol=1e-6)
-    assert weighted.gate_.threshold_ == pytest.approx(copies.gate_.threshold_)
+    assert np.allclose(weighted.signal_curve_, copies.signal_curve_)
     assert weighted.none_share_ == pytest.approx(copies.none_share_)
     assert weighted.n_pseudo_labels_ == copies.n_pseudo_labels_
     # fit_decide gives what fit + decide give on the same rows.
@@ -65,7 +65,7 @@ def test_sample_counts_are_checked() -> None:
     with pytest.raises(ValueError, match="whole counts"):
         sample_counts([-1, 1, 1], 3)
     with pytest.raises(ValueError, match="one count per row"):
-        EvidenceGate().fit(np.eye(4), np.eye(4)[:2], np.zeros(4), sample_weight=[1, 1])
+        EvidenceGate().fit(np.zeros(4), Clustering(np.zeros(4, dtype=int), None, None), sample_weight=[1, 1])
 
 
 def _child_pid() -> int:

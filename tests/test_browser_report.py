@@ -14,6 +14,7 @@ import pytest
 from reports.site import build_report
 from storage.db import open_database
 from tests.conftest import IN_CI, ROOT, run_cli
+from replica.model import OGP_UUID
 from tests.report_fixtures import HOSTILE_ID, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -63,6 +64,12 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     result = run_cli("demo", "--out", str(folder / "demo"), cwd=folder, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
+    db_url = f"sqlite:///{folder / 'demo' / 'joinfeedback.db'}"
+    english = run_cli(
+        "report", "--db", db_url, "--out", str(folder / "demo" / "report-en"), "--lang", "en",
+        "--policy", OGP_UUID, cwd=folder, timeout=900,
+    )
+    assert english.returncode == 0, english.stderr[-3000:]
     return folder / "demo" / "report"
 
 
@@ -177,6 +184,34 @@ def test_demo_report_every_page_opens_and_nothing_from_users_runs(demo_site: Pat
         assert page.url.endswith(href)
     assert watch.errors == []
     assert watch.dialogs == []
+    page.close()
+
+
+def test_demo_opens_on_the_ogp_consultation_with_a_brief_in_each_language(
+    demo_site: Path, browser_context: Any
+) -> None:
+    page = browser_context.new_page()
+    watch = PageWatch(page)
+    page.goto((demo_site / "index.html").as_uri())
+    assert page.locator("[data-scope]").count() == 1
+    consultations = page.eval_on_selector_all(
+        "a[href^='consultations/']", "els => els.map(e => e.getAttribute('href'))"
+    )
+    assert consultations == [f"consultations/p-{OGP_UUID}.html"]  # the OGP consultation alone
+    page.click(f"a[href='{consultations[0]}']")
+    page.wait_for_load_state("load")
+    assert "開放政府" in page.locator("h1").inner_text()
+    page.click("a[href^='../commitments/'] >> nth=0")  # on to a commitment it speaks to
+    page.wait_for_load_state("load")
+    assert page.locator("h1").inner_text().startswith("承諾")
+    assert page.locator("html").get_attribute("lang") == "zh-Hant-TW"
+    english = demo_site.parent / "report-en"
+    page.goto((english / "commitments" / "c-1-1.html").as_uri())
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text().startswith("Commitment 1.1")
+    assert "Key numbers" in page.locator("main").inner_text()
+    assert "Questions for the agency" in page.locator("main").inner_text()
+    assert watch.errors == []
     page.close()
 
 

@@ -14,6 +14,7 @@ SUBCOMMANDS = [
     "replica",
     "crawl",
     "import",
+    "reclassify",
     "analyze",
     "export",
     "report",

@@ -72,6 +72,7 @@ def stored_counts(db_url: str) -> dict[str, int]:
                 "top_level": count(Comment.parent_msg_uid.is_(None), model=Comment),
                 "replies": count(Comment.parent_msg_uid.is_not(None), model=Comment),
                 "deleted": count(Comment.is_deleted.is_(True), model=Comment),
+                "agency_replies": count(Comment.author_kind == "agency", model=Comment),
                 "ideas": count(model=Idea),
                 "agency_responses": count(model=AgencyResponse),
                 "untraced": count(Comment.raw_payload_id.is_(None), model=Comment)
@@ -90,6 +91,7 @@ def expected_counts(manifest: dict[str, Any]) -> dict[str, int]:
         "top_level": manifest["top_level_comments"],
         "replies": manifest["replies"],
         "deleted": manifest["comments_deleted"],
+        "agency_replies": manifest["agency_replies"],  # every agency account shape classified as such
         "ideas": manifest["ideas"],
         "agency_responses": manifest["agency_responses"],
         "untraced": 0,

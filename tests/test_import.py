@@ -374,6 +374,8 @@ def test_opendata_policies_2017_shape_gives_comments_with_stable_ids(tmp_path: P
     assert all(len(c.msg_uid) <= 40 and c.msg_uid.startswith("od-") for c in comments)
     assert comments[0].text == "支持"
     assert {c.policy_uuid for c in comments} == {policy.uuid}
+    # open data names only the author: every imported message counts as public input (documented)
+    assert {c.author_kind for c in comments} == {"citizen"}
     before = data_tables(db_url)
     assert import_file(path, engine).unchanged == 4
     assert data_tables(db_url) == before

@@ -164,3 +164,45 @@ def test_to_int(raw: Any, expected: int | None) -> None:
 def test_parse_site_datetime(raw: Any, expected: str | None) -> None:
     value = parse_site_datetime(raw)
     assert (value.isoformat() if value else None) == expected
+
+
+AGENCY_CASE = Path(__file__).parent / "fixtures/comment_board/agency_accounts_2015_2016"
+
+
+def test_agency_accounts_seen_in_the_archive_are_agency_replies() -> None:
+    page = _board(AGENCY_CASE)
+    kinds = {c.msg_uid: c.author_kind for c in page.comments}
+    assert {uid for uid, kind in kinds.items() if kind == "agency"} == {
+        "1470389942380",  # 體育署: EGOV + isAdmin + organizationName (recorded)
+        "1952245736",  # the platform's DISQUS-ndcjoin 客服小組 (recorded)
+        "2258216768",  # 文化部's DISQUS-youthgom (recorded)
+        "2301984258",  # the airport's DISQUS-T3pushTAC, top-level (recorded)
+        "1470800000001",  # EGOV alone
+        "1470800000002",  # isAdmin alone
+        "1470800000003",  # organizationName alone
+    }
+    # anonymous, GOOGLE with profile entries, and a citizen calling himself 客服小組 stay citizens
+    assert kinds["1470972093313"] == kinds["1470790385476"] == kinds["1470800000004"] == "citizen"
+    assert "userEmail" not in json.dumps(to_plain(page))
+
+
+@pytest.mark.parametrize(("author", "expected"), [
+    ({"userRegisterFrom": "EGOV", "isAdmin": False, "userProfiles": []}, "agency"),
+    ({"userId": "EGOV-someone", "userRegisterFrom": None}, "agency"),
+    ({"userRegisterFrom": "DISQUS", "isAdmin": True}, "agency"),
+    ({"userRegisterFrom": "JOIN", "isAdmin": "true"}, "agency"),
+    ({"userProfiles": [{"profileId": "organizationName", "content": "國家發展委員會"}]}, "agency"),
+    ({"userProfiles": {"organizationName": "內政部"}}, "agency"),
+    ({"userId": "DISQUS-ndcjoin", "userRegisterFrom": "DISQUS"}, "agency"),
+    ({"userId": None, "userRegisterFrom": "DISQUS", "openId": "ndcjoin"}, "agency"),
+    ({"userRegisterFrom": "DISQUS", "isAdmin": False, "userProfiles": []}, "citizen"),
+    ({"userProfiles": [{"profileId": "organizationName", "content": ""}]}, "citizen"),
+    ({"userRegisterFrom": None, "userId": None, "isAdmin": "N"}, "citizen"),
+    ({"displayName": "公共政策網路參與平臺客服小組", "userId": "DISQUS-someone-else"}, "citizen"),
+    (None, "citizen"),
+    ("not an object", "citizen"),
+])
+def test_author_kind_rule(author: Any, expected: str) -> None:
+    from crawler.pages.comment_board import author_kind
+
+    assert author_kind(author) == expected

@@ -190,6 +190,30 @@ def test_shapes_match_the_real_samples(replica: ReplicaServer) -> None:
     )
 
 
+def test_agency_replies_are_served_in_every_real_account_shape(replica: ReplicaServer) -> None:
+    """EGOV logins (with and without admin rights) naming their organisation, a board administrator, and
+    the platform's DISQUS-ndcjoin 客服小組: the shapes of the real archive (see comment_board.author_kind)."""
+    from crawler.pages.comment_board import author_kind
+
+    base = replica.base_url
+    seen: Counter[tuple[str, bool, bool]] = Counter()
+    agency = 0
+    for p in get_json(base, "/toOpenData/ey/policy"):
+        for top in walk_board(base, uuid_of(p["網址"])):
+            for message in [top, *top["replyMessages"]]:
+                who = message["author"]
+                if author_kind(who) == "citizen":
+                    assert (who["userRegisterFrom"], who["isAdmin"], who["userProfiles"]) == ("JOIN", False, [])
+                    continue
+                agency += 1
+                org = [e["content"] for e in who["userProfiles"] if e["profileId"] == "organizationName"]
+                seen[(who["userRegisterFrom"], who["isAdmin"], bool(org))] += 1
+                if who["userId"] == "DISQUS-ndcjoin":
+                    assert who["displayName"] == "公共政策網路參與平臺客服小組"
+    assert agency == replica.manifest()["agency_replies"] > 0
+    assert set(seen) == {("EGOV", True, True), ("EGOV", False, True), ("JOIN", True, False), ("DISQUS", False, False)}
+
+
 def test_open_data_shapes(replica: ReplicaServer) -> None:
     base = replica.base_url
     policies = get_json(base, "/toOpenData/ey/policy")

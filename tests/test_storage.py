@@ -17,13 +17,42 @@ from storage.models import Base, Comment, Idea, ImportedItem, Policy
 
 def test_migrations_create_the_schema_the_models_describe(db_url: str) -> None:
     engine = open_database(db_url)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
     # running the migrations again is a no-op
     open_database(db_url)
-    assert current_revision(engine) == "0001"
+    assert current_revision(engine) == "0002"
+
+
+def test_agency_replies_migration_keeps_comments_as_citizens_and_goes_back(db_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import _alembic_config, make_engine
+
+    engine = make_engine(db_url)
+    command.upgrade(_alembic_config(engine), "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO comment (site, msg_uid, policy_uuid, author, text, html, like_count, unlike_count,"
+                 " is_deleted, url, first_seen_at, last_seen_at) VALUES ('join.gov.tw', '1', 'p', '', '支持',"
+                 " '', 0, 0, :false, '', :now, :now)"),
+            {"false": False, "now": datetime(2020, 3, 1, tzinfo=UTC)},
+        )
+    open_database(db_url)  # to head
+    assert current_revision(engine) == "0002"
+    with transaction(engine) as session:
+        assert session.execute(select(Comment.msg_uid, Comment.author_kind)).all() == [("1", "citizen")]
+        upsert(session, Comment, [dict(_comment_rows("機關回覆")[0], msg_uid="2", author_kind="agency")],
+               keys=["site", "msg_uid"], update=["text"])
+    with transaction(engine) as session:
+        assert [i.item_id for i in load_items(session)] == ["1"]  # the agency reply is not public input
+    command.downgrade(_alembic_config(engine), "0001")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM comment")).scalar() == 2
+    engine.dispose()
 
 
 def _comment_rows(text: str) -> list[dict[str, object]]:

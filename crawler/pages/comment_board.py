@@ -6,10 +6,75 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crawler.items import Comment
+from crawler.items import AuthorKind, Comment
 from crawler.pages.common import LayoutError, clean, html_to_text, load_json_body, parse_site_datetime, to_int
 
 DELETED_TEXT = "使用者已自行刪除留言"
+
+# Board accounts of the platform and of agencies that carry none of the structural marks below: they
+# registered like the public (DISQUS) and are known only by their ``userId``. Each seen in the archive of
+# PDIS/join-analyzer @ 133958dc (``archive/comment/<uuid>_1.json``, see benchmarks/devset/README.md).
+KNOWN_AGENCY_ACCOUNTS = frozenset(
+    {
+        "disqus-ndcjoin",  # 公共政策網路參與平臺客服小組, the platform's service desk (07409767, replies)
+        "disqus-t3pushtac",  # 「T3」, Taoyuan airport's third-terminal team (68055a5c, top-level answers)
+        "disqus-youthgom",  # 「youthgoM」, 文化部's 青年村落 programme, moc.gov.tw address (b51a8a5e, reply)
+    }
+)
+_TRUE_STRINGS = frozenset({"true", "y", "yes", "1"})
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return isinstance(value, str) and value.strip().lower() in _TRUE_STRINGS
+
+
+def _organization_name(profiles: Any) -> str:
+    """``organizationName`` from ``userProfiles``: a list of ``{profileId, content}`` entries [V]."""
+    if isinstance(profiles, Mapping):  # a flat object would say the same thing; accept it too
+        return clean(profiles.get("organizationName"))
+    if not isinstance(profiles, list):
+        return ""
+    for entry in profiles:
+        if isinstance(entry, Mapping) and clean(entry.get("profileId")) == "organizationName":
+            name = clean(entry.get("content"))
+            if name:
+                return name
+    return ""
+
+
+def author_kind(author: Any) -> AuthorKind:
+    """``"agency"`` when a board message was posted by an agency or by the platform, else ``"citizen"``.
+
+    Evidence, all from the 2015–17 boards archived by PDIS/join-analyzer (``author`` of each message):
+
+    - ``userRegisterFrom: "EGOV"`` (``userId: "EGOV-…"``): government staff sign in through the civil-service
+      directory; e.g. 體育署's answer on 0cb21ff8 (``displayName: "sa_admin"``).
+    - ``isAdmin: true``: the same 體育署 account; board administrators are agency staff.
+    - ``userProfiles`` holding ``{"profileId": "organizationName", "content": "體育署"}`` (next to
+      ``organizationId``): only agency accounts carry an organisation.
+    - a known account id (``KNOWN_AGENCY_ACCOUNTS``): the platform's 客服小組 ``DISQUS-ndcjoin`` and two
+      agency teams posted from ordinary DISQUS registrations with no mark of their own.
+
+    Anonymous posts (``userRegisterFrom: null``) and every other registration (DISQUS, GOOGLE, FACEBOOK,
+    YAHOO, …) without those marks are the public's. ``userEmail`` is never read.
+    """
+    if not isinstance(author, Mapping):
+        return "citizen"
+    registered_from = clean(author.get("userRegisterFrom")).upper()
+    user_id = clean(author.get("userId"))
+    if registered_from == "EGOV" or user_id.upper().startswith("EGOV-"):
+        return "agency"
+    if _flag(author.get("isAdmin")):
+        return "agency"
+    if _organization_name(author.get("userProfiles")):
+        return "agency"
+    open_id = clean(author.get("openId"))
+    candidates = {user_id.lower(), f"{registered_from}-{open_id}".lower() if open_id else ""}
+    if candidates & KNOWN_AGENCY_ACCOUNTS:
+        return "agency"
+    return "citizen"
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +112,7 @@ def _comment(raw: Mapping[str, Any], policy_uuid: str, url: str, parent: str | N
         like_count=to_int(raw.get("likeCount")) or 0,
         unlike_count=to_int(raw.get("unlikeCount")) or 0,
         is_deleted=is_deleted,
+        author_kind=author_kind(author),
     )
 
 

@@ -1,0 +1,138 @@
+"""A facilitator's examples: a few comments placed by hand that steer the assignment.
+
+``analyze --examples FILE.csv`` reads ``item_id,commitment_id`` (``none`` allowed, rows with an empty
+``commitment_id`` skipped, so a half-filled ``suggest-examples`` file works as it is). The assigner adds
+each example to its commitment's definition and keeps its label in the output.
+
+``suggest-examples`` picks the comments whose labels would help most: for each commitment (and the
+comments answered ``none``) in turn, the least confident representative of its largest theme not yet
+drawn from, so that the list covers the commitments and the big groups first and asks about what
+the analysis was least sure of.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from analysis.assign import NONE
+from joinfeedback.errors import UserError
+from storage import report_queries as rq
+from storage.db import session_factory
+
+HEADER = ("item_id", "commitment_id")
+SUGGESTION_HEADER = (
+    "item_id",
+    "text",
+    "analysis_status",
+    "analysis_commitment",
+    "confidence",
+    "commitment_id",
+)
+
+
+def load_examples(path: Path, codes: Sequence[str]) -> dict[str, str]:
+    """Item id → commitment code or ``"none"``; errors name the file, line and column."""
+    if not path.is_file():
+        raise UserError(f"examples {path}: not a regular file")
+    try:
+        content = path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"examples {path}: cannot read as UTF-8 ({exc})") from exc
+    reader = csv.DictReader(content.splitlines())
+    missing = [h for h in HEADER if h not in (reader.fieldnames or [])]
+    if missing:
+        raise UserError(
+            f"examples {path}: line 1: missing column(s) {', '.join(missing)} (need {','.join(HEADER)})"
+        )
+    known = set(codes)
+    examples: dict[str, str] = {}
+    for row in reader:
+        line = reader.line_num
+        item_id = (row.get("item_id") or "").strip()
+        code = (row.get("commitment_id") or "").strip()
+        if not code:
+            continue
+        if not item_id:
+            raise UserError(f"examples {path}: line {line}, column item_id: empty")
+        if code.lower() == NONE:
+            code = NONE
+        elif code not in known:
+            raise UserError(
+                f"examples {path}: line {line}, column commitment_id: {code!r} is not in the catalogue"
+            )
+        if examples.get(item_id, code) != code:
+            raise UserError(f"examples {path}: line {line}: item {item_id!r} is placed twice, differently")
+        examples[item_id] = code
+    return examples
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """One item as the latest run placed it."""
+
+    item_id: str
+    text: str
+    status: str
+    commitment: str | None
+    confidence: float
+    theme: str | None
+
+
+def suggest(placed: Sequence[Placed], n: int) -> list[Placed]:
+    """``n`` items to label: round-robin over the commitments (and ``none``), largest groups first;
+    within a group, its largest theme not yet drawn from, and there the least confident item."""
+    groups: dict[str, dict[str, list[Placed]]] = {}
+    for item in placed:
+        groups.setdefault(item.commitment or NONE, {}).setdefault(item.theme or "", []).append(item)
+    for themes in groups.values():
+        for members in themes.values():
+            members.sort(key=lambda p: (p.status == "assigned", p.confidence, p.item_id))
+    order = sorted(groups, key=lambda g: (-sum(len(m) for m in groups[g].values()), g))
+    chosen: list[Placed] = []
+    while len(chosen) < n and any(groups.values()):
+        for code in order:
+            by_theme = groups[code]
+            if not by_theme or len(chosen) >= n:
+                continue
+            theme = max(sorted(by_theme), key=lambda t: len(by_theme[t]))
+            chosen.append(by_theme[theme].pop(0))
+            if not by_theme[theme]:
+                del by_theme[theme]
+    return chosen
+
+
+def suggestions(engine: Engine, n: int) -> list[tuple[str, str, str, str, float, str]]:
+    """``n`` suggestions from the latest complete run, as rows of :data:`SUGGESTION_HEADER` (the last
+    column, ``commitment_id``, empty for a person to fill in)."""
+    if n < 1:
+        raise UserError(f"--n must be at least 1, got {n}")
+    with session_factory(engine)() as session:
+        run = rq.latest_complete_run(session)
+        if run is None:
+            raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
+        texts = {(t.kind, t.item_id): t.text for t in rq.run_item_texts(session, run.id)}
+        rows = rq.assignments(session, run.id)
+    placed = [
+        Placed(
+            r.item_id,
+            texts.get((r.kind, r.item_id), ""),
+            r.status,
+            r.commitment_code,
+            r.confidence,
+            r.cluster_key,
+        )
+        for r in rows
+        if r.duplicate_of is None  # one copy of a form letter is enough
+    ]
+    return [
+        (p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "")
+        for p in suggest(placed, n)
+    ]
+
+
+__all__ = ["HEADER", "SUGGESTION_HEADER", "Placed", "load_examples", "suggest", "suggestions"]

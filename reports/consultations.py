@@ -1,0 +1,114 @@
+"""Consultations (眾開講) in the report: the overview's list with their counts, and one page each."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+from reports.i18n import Translator
+from reports.model import Column, Table, fmt_day
+from reports.overview import slug as commitment_slug
+from reports.rundata import RunData, is_unique
+from reports.textsafety import safe_url
+
+
+@dataclass(frozen=True, slots=True)
+class Consultation:
+    uuid: str
+    slug: str
+    title: str
+    agency: str
+    url: str | None
+    period: str
+    raw: int
+    unique: int
+    statuses: dict[str, int]
+    by_commitment: Table
+
+
+def consultation_slug(uuid: str) -> str:
+    """A file name for a consultation: only [a-z0-9-], never a path."""
+    return "p-" + (re.sub(r"[^a-z0-9]+", "-", uuid.lower()).strip("-") or "x")
+
+
+def build_consultations(data: RunData, t: Translator) -> tuple[Table, list[Consultation]]:
+    """Per consultation with comments in the report's scope: counts by status and by commitment."""
+    rows_of: dict[str, list[object]] = defaultdict(list)
+    for row in data.assignments:
+        if row.kind == "comment" and row.item_id in data.policy_of:
+            rows_of[data.policy_of[row.item_id]].append(row)
+    titles = {c.code: t.commitment_title(c.title) for c in data.commitments}
+    pages: list[Consultation] = []
+    for policy in data.policies:
+        rows = rows_of.get(policy.uuid, [])
+        if not rows:
+            continue
+        statuses = Counter(r.status for r in rows)  # type: ignore[attr-defined]
+        by_code = Counter(r.commitment_code for r in rows if r.status == "assigned")  # type: ignore[attr-defined]
+        name = consultation_slug(policy.uuid)
+        table = Table(
+            f"{name}-by_commitment",
+            t("by_commitment_heading"),
+            (
+                Column("code", t("col_code")),
+                Column("title", t("col_commitment"), link_key="page"),
+                Column("raw", t("col_raw"), numeric=True),
+            ),
+            tuple(
+                {
+                    "code": code,
+                    "title": titles.get(code, code),
+                    "page": f"commitments/{commitment_slug(code)}.html",
+                    "raw": n,
+                }
+                for code, n in sorted(by_code.items(), key=lambda kv: (-kv[1], str(kv[0])))
+                if code
+            ),
+        )
+        opened, closed = fmt_day(policy.published_at), fmt_day(policy.closes_at)
+        pages.append(
+            Consultation(
+                policy.uuid,
+                name,
+                policy.title or policy.uuid,
+                policy.agency,
+                safe_url(policy.url),
+                f"{opened} – {closed}" if opened or closed else "",
+                len(rows),
+                sum(1 for r in rows if is_unique(r)),  # type: ignore[arg-type,misc]
+                {s: statuses[s] for s in ("assigned", "none", "uncertain")},
+                table,
+            )
+        )
+    pages.sort(key=lambda c: (-c.raw, c.uuid))
+    listing = Table(
+        "consultations",
+        t("consultations_heading"),
+        (
+            Column("title", t("col_consultation"), link_key="page"),
+            Column("agency", t("col_agency")),
+            Column("raw", t("kpi_comments"), numeric=True),
+            Column("unique", t("col_unique"), numeric=True),
+            Column("assigned", t("status_assigned"), numeric=True),
+            Column("none", t("status_none"), numeric=True),
+        ),
+        tuple(
+            {
+                "title": c.title,
+                "page": f"consultations/{c.slug}.html",
+                "agency": c.agency,
+                "raw": c.raw,
+                "unique": c.unique,
+                "assigned": c.statuses["assigned"],
+                "none": c.statuses["none"],
+                "uuid": c.uuid,
+            }
+            for c in pages
+        ),
+        export_only=("uuid",),
+    )
+    return listing, pages
+
+
+__all__ = ["Consultation", "build_consultations", "consultation_slug"]
