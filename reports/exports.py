@@ -111,7 +111,9 @@ def write_records(out_path: Path, header: Sequence[str], records: Iterable[Seque
         if fmt == "csv":
             return write_csv(path, header, records)
         rows = [dict(zip(header, record, strict=True)) for record in records]
-        path.write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8")
+        path.write_text(
+            json.dumps(rows, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
+        )
         return len(rows)
 
     if out_path.exists() and not out_path.is_file():
