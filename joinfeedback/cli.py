@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from joinfeedback import __version__
+from joinfeedback.display import for_display, register_secrets
 from joinfeedback.errors import UserError
 from joinfeedback.ops.logging import setup as setup_logging
 
@@ -63,6 +64,7 @@ def _settings(args: argparse.Namespace) -> Any:
         if value is not None
     }
     args._config = load_config(Path(args.config) if args.config else None, overrides)
+    register_secrets(args._config.db_url, args._config.redis_url, args._config.base_url)
     return args._config
 
 
@@ -70,6 +72,26 @@ def _engine(db_url: str) -> Any:
     from storage.db import open_database
 
     return open_database(db_url)
+
+
+def _reader(db_url: str) -> Any:
+    """An existing joinfeedback database for a command that only reads: never created nor migrated."""
+    from storage.db import open_existing
+
+    return open_existing(db_url)
+
+
+def _regular_file(path: str | Path, what: str) -> Path:
+    """Refuse a folder, FIFO or device where a file is read (a FIFO would block the command for ever)."""
+    candidate = Path(path)
+    if candidate.exists() and not candidate.is_file():
+        raise UserError(f"{what} {candidate} is not a regular file")
+    return candidate
+
+
+def _shown(message: str) -> str:
+    """Text for the terminal: passwords masked, every line printable."""
+    return "\n".join(for_display(line) for line in message.splitlines())
 
 
 @contextlib.contextmanager
@@ -84,7 +106,7 @@ def _locked(engine: Any, name: str, args: argparse.Namespace, *, shared: bool = 
 
 def _say(args: argparse.Namespace, message: str) -> None:
     if not args.quiet:
-        print(message)
+        print(_shown(message))
 
 
 # ---------------------------------------------------------------------------------------------- commands
@@ -103,7 +125,10 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if cfg.crawl_key:  # crawler.settings reads it when first imported
         os.environ["JOINFEEDBACK_CRAWL_KEY"] = cfg.crawl_key
     from crawler.run import run_crawl
+    from joinfeedback.ops.frontier import refuse_unusable_frontier
 
+    register_secrets(redis_url)
+    jobdir = args.jobdir or cfg.jobdir or None
     engine = _engine(cfg.db_url)
     # workers of one shared (Redis) crawl hold the lock together; a second plain crawl is refused
     with _locked(engine, "crawl", args, shared=bool(redis_url)):
@@ -111,13 +136,14 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             from storage.crawlstate import close_interrupted_runs
 
             close_interrupted_runs(engine)
+        refuse_unusable_frontier(engine, cfg.base_url, redis_url, jobdir)
         engine.dispose()
         summary = run_crawl(
             cfg.base_url,
             cfg.db_url,
             profile=cfg.profile,
             spiders=args.spider or cfg.spiders or None,
-            jobdir=args.jobdir or cfg.jobdir or None,
+            jobdir=jobdir,
             quiet=cfg.quiet,
             redis_url=redis_url,
         )
@@ -151,6 +177,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from analysis.run import run_analysis
 
     cfg = _settings(args)
+    if cfg.catalogue and cfg.catalogue.strip().lower() != "none":
+        _regular_file(cfg.catalogue, "catalogue")
+    if args.examples:
+        _regular_file(args.examples, "examples file")
     engine = _engine(cfg.db_url)
     with _locked(engine, "analysis", args):
         run_id = run_analysis(
@@ -189,7 +219,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from reports.exports import export_corpus
 
     cfg = _settings(args)
-    engine = _engine(cfg.db_url)
+    engine = _reader(cfg.db_url)
     rows = export_corpus(engine, args.what, Path(args.out), fmt=args.format, scope=_scope(args))
     _say(args, f"wrote {rows} rows to {args.out}")
     return 0
@@ -217,7 +247,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from analysis.evaluate import evaluate
 
     cfg = _settings(args)
-    print(evaluate(_engine(cfg.db_url), Path(args.labels)))
+    labels = _regular_file(args.labels, "labels file")
+    print(_shown(str(evaluate(_reader(cfg.db_url), labels))))
     return 0
 
 
@@ -233,15 +264,15 @@ def cmd_status(args: argparse.Namespace) -> int:
     from joinfeedback.ops.status import status_report
 
     cfg = _settings(args)
-    text, code = status_report(_engine(cfg.db_url), cfg)
-    print(text)
+    text, code = status_report(_reader(cfg.db_url), cfg, allow_partial=args.allow_partial)
+    print(_shown(text))
     return int(code)
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     cfg = _settings(args)
     for key, value, origin in cfg.effective_items():
-        print(f"{key} = {value}    # {origin}")
+        print(for_display(f"{key} = {value}    # {origin}"))
     return 0
 
 
@@ -562,8 +593,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add(
         "status",
         cmd_status,
-        "last crawl and analysis runs and the next scheduled run; exit 1 if the last run failed",
+        "last crawl and analysis runs and the next scheduled run; exit 1 if the last crawl failed or was "
+        "partial, or the last analysis failed or analysed nothing",
         "joinfeedback status --db sqlite:///joinfeedback.db",
+    )
+    p.add_argument(
+        "--allow-partial",
+        action="store_true",
+        help="exit 0 for a partial crawl or an empty analysis (only failed or dead runs count)",
     )
     _add_common(p)
 
@@ -580,6 +617,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _register_given_secrets(args)
     if not sys.stdout.isatty() and args.command not in {"demo", "config", "status", "evaluate"}:
         args.quiet = True
     try:
@@ -592,7 +630,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         if args.debug:
             raise
-        print(f"joinfeedback {args.command}: error: {exc}", file=sys.stderr)
+        print(f"joinfeedback {args.command}: error: {for_display(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"joinfeedback {args.command}: interrupted", file=sys.stderr)
@@ -600,10 +638,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
+        known = _user_fixable(exc, args)
+        if known is not None:
+            print(f"joinfeedback {args.command}: error: {for_display(str(known))}", file=sys.stderr)
+            return known.exit_code
         first_line = (str(exc).strip().splitlines() or [""])[0]
         print(
-            f"joinfeedback {args.command}: unexpected error: {type(exc).__name__}: {first_line} "
+            f"joinfeedback {args.command}: unexpected error: {type(exc).__name__}: {for_display(first_line)} "
             f"(run with --debug for the traceback)",
             file=sys.stderr,
         )
         return 1
+
+
+def _register_given_secrets(args: argparse.Namespace) -> None:
+    """Passwords given on the command line or in the environment, hidden even before the settings load."""
+    register_secrets(
+        getattr(args, "db", None),
+        getattr(args, "base_url", None),
+        getattr(args, "workers_redis", None),
+        *(value for name, value in os.environ.items() if name.startswith("JOINFEEDBACK_")),
+    )
+
+
+def _user_fixable(exc: Exception, args: argparse.Namespace) -> UserError | None:
+    """Database and disk problems a user fixes outside joinfeedback (exit 4, the file named), else None."""
+    import errno
+    import sqlite3
+
+    from sqlalchemy.exc import DBAPIError
+
+    from storage.db import database_problem
+
+    if isinstance(exc, DBAPIError | sqlite3.Error):
+        cfg = getattr(args, "_config", None)
+        return database_problem(exc, url=cfg.db_url if cfg is not None else None)
+    if isinstance(exc, OSError) and exc.errno in {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EACCES,
+        errno.EPERM,
+    }:
+        where = f" {exc.filename}" if exc.filename else ""
+        return UserError(f"cannot use{where}: {exc.strerror}", exit_code=4)
+    return None

@@ -5,6 +5,7 @@ Where each value came from is kept beside it, so ``joinfeedback config`` can sho
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from joinfeedback.display import redact
 from joinfeedback.errors import UserError
 
 CONFIG_ENV = "JOINFEEDBACK_CONFIG"
@@ -27,6 +29,8 @@ LOG_FORMAT_ALIASES = {"text": "kv", "logfmt": "kv", "jsonl": "json"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 EMBEDDING_MODES = ("auto", "on", "off")  # analysis/embed.py
 REPORT_LANGUAGES = ("zh-TW", "en")  # reports/i18n.py
+MAX_SEED = 2**32 - 1  # numpy's RandomState takes no more (and no negative seed)
+MAX_LOCK_TIMEOUT = 7 * 24 * 3600  # seconds; 0 already means "wait forever"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +117,8 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
 
 
 def mask_secrets(text: str) -> str:
-    """Hide the password part of ``scheme://user:password@host`` (also ``redis://:password@host``)."""
-    return re.sub(r"(://[^:/@\s]*:)[^@/\s]+@", r"\1***@", text)
+    """Hide every password in ``text`` (``joinfeedback.display.redact``; kept under its old name)."""
+    return redact(text)
 
 
 def to_environment(config: Config) -> dict[str, str]:
@@ -292,8 +296,12 @@ def _validate(config: Config) -> None:
         raise bad("embeddings", f"{config.embeddings!r} is not one of {', '.join(EMBEDDING_MODES)}")
     if config.lang not in REPORT_LANGUAGES:
         raise bad("lang", f"{config.lang!r} is not one of {', '.join(REPORT_LANGUAGES)}")
-    if config.lock_timeout < 0:
-        raise bad("lock_timeout", "must not be negative")
+    if not math.isfinite(config.lock_timeout) or not 0 <= config.lock_timeout <= MAX_LOCK_TIMEOUT:
+        raise bad(
+            "lock_timeout", f"{config.lock_timeout!r} is not a number of seconds from 0 to {MAX_LOCK_TIMEOUT}"
+        )
+    if not 0 <= config.seed <= MAX_SEED:
+        raise bad("seed", f"{config.seed} is not from 0 to {MAX_SEED}")
     try:
         from zoneinfo import ZoneInfo
 

@@ -7,8 +7,12 @@ evaluating it. Numbers are written as numbers. JSON files hold the values unchan
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import json
+import os
+import shutil
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -95,18 +99,46 @@ def _check_target(out_path: Path) -> None:
 
 
 def write_records(out_path: Path, header: Sequence[str], records: Iterable[Sequence[Any]], fmt: str) -> int:
-    """CSV (formula-guarded) or JSON (a list of objects, values unchanged)."""
+    """CSV (formula-guarded) or JSON (a list of objects, values unchanged).
+
+    Written to a temporary file beside the target and renamed over it when complete: a full disk or a kill
+    mid-way leaves the previous export whole instead of a truncated one. A target that is not a regular file
+    (``/dev/stdout``, a FIFO) is a stream and written as such.
+    """
     _check_target(out_path)
-    try:
+
+    def write(path: Path) -> int:
         if fmt == "csv":
-            return write_csv(out_path, header, records)
+            return write_csv(path, header, records)
         rows = [dict(zip(header, record, strict=True)) for record in records]
-        out_path.write_text(
+        path.write_text(
             json.dumps(rows, ensure_ascii=False, indent=1, default=_json_default), encoding="utf-8"
         )
         return len(rows)
+
+    if out_path.exists() and not out_path.is_file():
+        try:
+            return write(out_path)
+        except OSError as exc:
+            raise _write_error(out_path, exc) from exc
+    partial = out_path.with_name(f".{out_path.name}.partial-{os.getpid()}")
+    try:
+        count = write(partial)
+        if out_path.exists():
+            shutil.copymode(out_path, partial)
+        os.replace(partial, out_path)
+        return count
     except OSError as exc:
-        raise UserError(f"cannot write {out_path}: {exc.strerror}") from exc
+        raise _write_error(out_path, exc) from exc
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink()
+
+
+def _write_error(path: Path, exc: OSError) -> UserError:
+    full = exc.errno in {errno.ENOSPC, errno.EDQUOT}
+    kept = " (the previous file is unchanged)" if path.is_file() else ""
+    return UserError(f"cannot write {path}: {exc.strerror}{kept}", exit_code=4 if full else 2)
 
 
 def export_corpus(

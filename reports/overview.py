@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -191,10 +192,15 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
 
 
 def slug(code: str) -> str:
-    """A file name for a commitment code ("1.1" → "c-1-1"): only [a-z0-9-], never a path."""
+    """A file name for a commitment code ("1.1" → "c-1-1"): only [a-z0-9-], never a path, one per code.
+
+    Codes of lower-case letters and digits joined by single dots read as they are; any other code (upper
+    case, "-", "_", non-ASCII) gets "--" and a hash of the exact code, so that "A" and "a", or "1.1", "1-1"
+    and "1_1", stay apart even on a case-insensitive file system ("--" never occurs in the plain form).
+    """
     cleaned = re.sub(r"[^a-z0-9]+", "-", code.lower()).strip("-") or "x"
-    if not re.fullmatch(r"[A-Za-z0-9.\-_]+", code):  # non-ASCII codes: keep distinct ones apart
-        cleaned += f"-{hash_code(code) % 10_000:04d}"
+    if not re.fullmatch(r"[a-z0-9]+(?:\.[a-z0-9]+)*", code):
+        cleaned += "--" + hashlib.sha256(code.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"c-{cleaned}"
 
 

@@ -1,11 +1,24 @@
-"""Publishing a report folder atomically: build beside it, then swap it into place in one step.
+"""Publishing a report folder: the report owns only the files it wrote, and replaces them in one step.
 
-A build killed at any moment (``kill -9``, power switch aside) leaves either the previous report or the new
-one at ``out_dir``, never a mixture or a half-written ``index.html``. The new folder is built as a hidden
-sibling (same file system, so ``rename`` is atomic), then exchanged with the old one by ``renameat2``
-(``RENAME_EXCHANGE``, Linux); elsewhere the old folder is moved aside and the new one renamed in, which
-leaves a moment with no folder at all but still never a half-written one. Leftovers of killed builds are
-removed by the next build.
+``data/report.json`` (written last) is the report's manifest: it lists every file of the report
+(``files``). ``--out`` is accepted when the folder is new, empty, or holds only the files of an earlier
+report (its manifest present and every entry in the folder listed in it); anything else is refused, naming
+the first foreign entry, before anything is written. A symlink is followed: the link stays, its target is
+updated.
+
+Two ways to put the new report in place, both leaving no staging folder behind on any exit path:
+
+- **swap** (the usual case): the new folder is built as a hidden sibling ``.<name>.building-<pid>`` (same
+  file system, so ``rename`` is atomic) and exchanged with the old one by ``renameat2`` (``RENAME_EXCHANGE``,
+  Linux; elsewhere the old folder is moved aside and the new one renamed in, a moment with no folder but
+  never a half-written one). A build killed at any moment leaves the previous report or the new one.
+- **in place**, when the folder cannot be swapped as a whole: it is the working directory (or holds it), a
+  mount point (a container volume), or its parent is not writable. The report is built in
+  ``<out>/.joinfeedback-building-<pid>`` and each file is renamed over its old version (each file atomic, the
+  report as a whole not); the manifest lists the old and the new files until the old ones are deleted, so a
+  killed update is still a folder the next build accepts and completes.
+
+Leftovers of killed builds (either kind) are removed by the next build.
 """
 
 from __future__ import annotations
@@ -13,20 +26,37 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import json
 import os
 import re
 import shutil
-from pathlib import Path
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
+from joinfeedback.display import printable
 from joinfeedback.errors import UserError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
-MARKER = Path("data") / "report.json"  # written last: a folder with it is a finished report
+MARKER = Path("data") / "report.json"  # written last: the manifest of a finished report
+FOLDERS = ("commitments", "consultations", "briefs", "data")  # every build makes them, even when empty
+IN_PLACE_PREFIX = ".joinfeedback-building-"
 
 
-def _sibling(out_dir: Path, role: str) -> Path:
-    return out_dir.parent / f".{out_dir.name}.{role}-{os.getpid()}"
+@dataclass
+class Target:
+    """Where a report goes, checked: ``folder`` is the real folder (symlinks followed)."""
+
+    given: Path
+    folder: Path
+    owned: frozenset[str]  # files of the earlier report, relative POSIX paths (the manifest included)
+    in_place: bool
+    staging: Path = field(default=Path())
+
+
+def _sibling(folder: Path, role: str) -> Path:
+    return folder.parent / f".{folder.name}.{role}-{os.getpid()}"
 
 
 def _alive(pid: int) -> bool:
@@ -41,39 +71,154 @@ def _alive(pid: int) -> bool:
 
 def remove_leftovers(out_dir: Path) -> list[Path]:
     """Delete staging folders of builds whose process is gone; returns what was removed."""
-    pattern = re.compile(rf"^\.{re.escape(out_dir.name)}\.(?:building|old)-(\d+)$")
+    folder = Path(os.path.realpath(out_dir))
+    candidates: list[tuple[Path, str]] = []
+    sibling = re.compile(rf"^\.{re.escape(folder.name)}\.(?:building|old)-(\d+)$")
+    inside = re.compile(rf"^{re.escape(IN_PLACE_PREFIX)}(\d+)$")
+    for parent, pattern in ((folder.parent, sibling), (folder, inside)):
+        if parent.is_dir():
+            with contextlib.suppress(OSError):
+                candidates += [
+                    (path, pattern.pattern) for path in parent.iterdir() if pattern.match(path.name)
+                ]
     removed: list[Path] = []
-    if not out_dir.parent.is_dir():
-        return removed
-    for path in out_dir.parent.iterdir():
-        match = pattern.match(path.name)
-        if match and path.is_dir() and not _alive(int(match.group(1))):
+    for path, pattern in candidates:
+        match = re.match(pattern, path.name)
+        if match and path.is_dir() and not path.is_symlink() and not _alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
     return removed
 
 
-def check_target(out_dir: Path) -> None:
-    """Refuse a target that is a file, or a non-empty folder that is not an earlier report (we replace it)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"report folder {out_dir} exists and is not a folder")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
-        raise UserError(
-            f"report folder {out_dir} is not empty and holds no earlier report: "
-            "choose a new or empty folder (the report replaces the folder's contents)"
-        )
+def _safe_relative(name: object) -> str | None:
+    """A manifest entry as a relative POSIX path inside the folder, or ``None`` if it is not one."""
+    if not isinstance(name, str) or not name or "\\" in name or "\x00" in name:
+        return None
+    path = PurePosixPath(name)
+    if path.is_absolute() or any(part in {"", ".", ".."} for part in path.parts):
+        return None
+    return path.as_posix()
 
 
-def staging_dir(out_dir: Path) -> Path:
-    """A fresh hidden sibling of ``out_dir`` to build into."""
-    remove_leftovers(out_dir)
-    staging = _sibling(out_dir, "building")
-    shutil.rmtree(staging, ignore_errors=True)
+def read_manifest(folder: Path) -> frozenset[str] | None:
+    """The files an earlier report in ``folder`` wrote (its manifest included); ``None`` when it holds none.
+
+    Reports written before the manifest had ``files`` list their pages and tables; their briefs follow from
+    the commitment pages.
+    """
+    marker = folder / MARKER
+    if not marker.is_file() or marker.is_symlink():
+        return None
     try:
-        staging.mkdir(parents=True)
-    except OSError as exc:
-        raise UserError(f"cannot create report folder {out_dir}: {exc.strerror}") from exc
-    return staging
+        data = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    names: list[object]
+    if isinstance(data.get("files"), list):
+        names = list(data["files"])
+    elif isinstance(data.get("pages"), list) and isinstance(data.get("tables"), list):
+        pages, tables = data["pages"], data["tables"]
+        names = [*pages, *tables]
+        names += [t[: -len(".csv")] + ".json" for t in tables if isinstance(t, str) and t.endswith(".csv")]
+        for page in pages:
+            if isinstance(page, str) and page.startswith("commitments/") and page.endswith(".html"):
+                stem = page[len("commitments/") : -len(".html")]
+                names += [f"briefs/{stem}.md", f"briefs/{stem}.pdf"]
+    else:
+        return None
+    safe = [_safe_relative(name) for name in names]
+    if any(name is None for name in safe):
+        return None
+    return frozenset([*(name for name in safe if name), MARKER.as_posix()])
+
+
+def first_foreign(folder: Path, owned: frozenset[str]) -> str | None:
+    """The first entry of ``folder`` (sorted, depth first) that is not the report's own; ``None`` if none."""
+    # a folder without a manifest owns nothing: not even an empty data/
+    owned_dirs = (set(FOLDERS) if owned else set()) | {
+        PurePosixPath(name).parents[i].as_posix()
+        for name in owned
+        for i in range(len(PurePosixPath(name).parents) - 1)
+    }
+
+    def walk(directory: Path, prefix: str) -> str | None:
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            relative = f"{prefix}{entry.name}"
+            if not prefix and entry.name.startswith(IN_PLACE_PREFIX):
+                continue  # a build's own staging folder (removed when its process is gone)
+            if entry.is_dir(follow_symlinks=False):
+                if relative not in owned_dirs:
+                    return relative + "/"
+                found = walk(Path(entry.path), relative + "/")
+                if found:
+                    return found
+            elif relative not in owned:
+                return relative
+        return None
+
+    return walk(folder, "")
+
+
+def check_target(out_dir: Path) -> Target:
+    """Refuse a target that is a file, or a folder holding anything an earlier report did not write."""
+    folder = Path(os.path.realpath(out_dir))
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"report folder {out_dir} exists and is not a folder")
+    owned: frozenset[str] = frozenset()
+    if folder.is_dir():
+        try:
+            owned = read_manifest(folder) or frozenset()
+            foreign = first_foreign(folder, owned)
+        except OSError as exc:
+            raise UserError(f"cannot read report folder {out_dir}: {exc.strerror}") from exc
+        if foreign is not None:
+            what = "holds no earlier report" if not owned else "holds files the earlier report did not write"
+            raise UserError(
+                f"report folder {out_dir} {what} (first: {foreign}): choose a new or empty folder; "
+                "nothing was changed"
+            )
+    return Target(out_dir, folder, owned, in_place=folder.is_dir() and _unswappable(folder))
+
+
+def _unswappable(folder: Path) -> bool:
+    """Whether ``folder`` cannot be exchanged as a whole: a mount point, or the working directory's."""
+    if os.path.ismount(folder):
+        return True
+    with contextlib.suppress(OSError):
+        cwd = Path.cwd().resolve()
+        if cwd == folder or folder in cwd.parents:
+            return True
+    return not os.access(folder.parent, os.W_OK | os.X_OK)
+
+
+def prepare(out_dir: Path) -> Target:
+    """Check ``out_dir`` and make a fresh staging folder for the build (see the module docstring)."""
+    remove_leftovers(out_dir)
+    target = check_target(out_dir)
+    if not target.in_place:
+        target.staging = _sibling(target.folder, "building")
+        try:
+            target.folder.parent.mkdir(parents=True, exist_ok=True)
+            target.staging.mkdir()
+        except OSError as exc:
+            if not target.folder.is_dir():
+                raise UserError(f"cannot create report folder {out_dir}: {exc.strerror}") from exc
+            target.in_place = True  # the parent is not ours to write: update the folder's files instead
+    if target.in_place:
+        target.staging = target.folder / f"{IN_PLACE_PREFIX}{os.getpid()}"
+        shutil.rmtree(target.staging, ignore_errors=True)
+        try:
+            target.staging.mkdir()
+        except OSError as exc:
+            raise UserError(f"cannot write into report folder {out_dir}: {exc.strerror}") from exc
+    return target
+
+
+def list_files(staging: Path) -> list[str]:
+    """Every file under ``staging`` as a sorted relative POSIX path (what the manifest lists)."""
+    return sorted(path.relative_to(staging).as_posix() for path in staging.rglob("*") if path.is_file())
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -89,23 +234,87 @@ def _exchange(a: Path, b: Path) -> bool:
     return bool(result == 0)
 
 
-def publish(staging: Path, out_dir: Path) -> None:
-    """Put the finished ``staging`` folder at ``out_dir`` in one step and delete the previous report."""
-    if not out_dir.exists():
-        staging.rename(out_dir)
+def publish(target: Target) -> None:
+    """Put the finished build in place; delete the earlier report's files and nothing else."""
+    try:
+        if target.in_place:
+            _publish_in_place(target)
+        else:
+            _publish_swap(target)
+    except OSError as exc:
+        raise UserError(f"cannot publish the report into {target.given}: {exc.strerror}") from exc
+    finally:
+        discard(target.staging)
+
+
+def _publish_swap(target: Target) -> None:
+    folder, staging = target.folder, target.staging
+    if not folder.exists():
+        staging.rename(folder)
         return
-    if _exchange(staging, out_dir):
-        shutil.rmtree(staging, ignore_errors=True)  # now holds the previous report
+    with contextlib.suppress(OSError):
+        os.chmod(staging, folder.stat().st_mode & 0o7777)  # keep the folder's permissions (web servers)
+    if _exchange(staging, folder):
+        previous = staging  # now holds the earlier report
+    else:
+        previous = _sibling(folder, "old")
+        folder.rename(previous)
+        staging.rename(folder)
+    foreign = first_foreign(previous, target.owned)
+    if foreign is None:
+        shutil.rmtree(previous, ignore_errors=True)
         return
-    old = _sibling(out_dir, "old")
-    out_dir.rename(old)
-    staging.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    # something was put into the folder while the report was being built: keep it, under a name no
+    # build deletes, and say so
+    kept = folder.parent / f"{folder.name}.kept-{os.getpid()}"
+    previous.rename(kept)
+    print(
+        printable(
+            f"report: {target.given} received {foreign} during the build; "
+            f"the earlier folder is kept as {kept}"
+        ),
+        file=sys.stderr,
+    )
+
+
+def _publish_in_place(target: Target) -> None:
+    folder, staging = target.folder, target.staging
+    new_files = list_files(staging)
+    marker = MARKER.as_posix()
+    # while files are being replaced, the manifest lists old and new: a killed update is still our folder
+    interim = staging / ".manifest.json"  # same file system as the folder: the rename is atomic
+    interim.write_text(
+        json.dumps({"files": sorted((set(target.owned) | set(new_files)) - {marker})}), encoding="utf-8"
+    )
+    (folder / MARKER).parent.mkdir(exist_ok=True)
+    os.replace(interim, folder / MARKER)
+    for name in [*(n for n in new_files if n != marker), marker]:
+        destination = folder / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / name, destination)
+    for name in sorted(set(target.owned) - set(new_files)):
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+    for name in sorted({str(PurePosixPath(n).parent) for n in target.owned} - {"."}, reverse=True):
+        with contextlib.suppress(OSError):
+            if name not in FOLDERS:
+                (folder / name).rmdir()  # only when empty
 
 
 def discard(staging: Path) -> None:
-    with contextlib.suppress(OSError):
-        shutil.rmtree(staging)
+    if staging != Path() and staging.is_dir() and not staging.is_symlink():
+        shutil.rmtree(staging, ignore_errors=True)
 
 
-__all__ = ["MARKER", "check_target", "discard", "publish", "remove_leftovers", "staging_dir"]
+__all__ = [
+    "MARKER",
+    "Target",
+    "check_target",
+    "discard",
+    "first_foreign",
+    "list_files",
+    "prepare",
+    "publish",
+    "read_manifest",
+    "remove_leftovers",
+]

@@ -6,9 +6,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
+from joinfeedback.display import redact as hide_secrets
+from joinfeedback.errors import UserError
 from reports.briefs import build_briefs, build_gap_map
 from reports.consultations import build_consultations
 from reports.exports import write_table
@@ -17,7 +20,7 @@ from reports.model import fmt_day
 from reports.overview import build_overview
 from reports.printing import brief_markdown, brief_print_html, write_pdfs
 from reports.proposals import NEAR_DAYS, NEAR_SHARE, build_proposal_stats
-from reports.publish import MARKER, check_target, discard, publish, staging_dir
+from reports.publish import MARKER, Target, discard, list_files, prepare, publish
 from reports.quotes import QuoteBook
 from reports.render import make_environment
 from reports.rundata import load_run
@@ -40,13 +43,12 @@ def describe_scope(scope: ItemScope, t: Translator) -> str:
     return t("scope_label", parts=t("list_sep").join(parts)) if parts else ""
 
 
-def _prepare(out_dir: Path) -> Path:
-    """Check the target and make a fresh staging folder beside it (published atomically at the end)."""
-    check_target(out_dir)
-    staging = staging_dir(out_dir)
+def _prepare(out_dir: Path) -> Target:
+    """Check the target and make a fresh staging folder for it (published at the end, see reports.publish)."""
+    target = prepare(out_dir)
     for sub in ("commitments", "consultations", "briefs", "data"):
-        (staging / sub).mkdir()
-    return staging
+        (target.staging / sub).mkdir()
+    return target
 
 
 def build_report(
@@ -84,7 +86,10 @@ def build_report(
         checked = book.verify_all(session)
         say(f"{checked:,} quotes verified against stored texts")
 
-    staging = _prepare(out_dir)
+    if len({brief.slug for brief in briefs}) != len(briefs):
+        raise UserError("two commitments map to one file name: " + ", ".join(_same_slug(briefs)))
+    plan = _prepare(out_dir)
+    staging = plan.staging
     try:
         run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
         env = make_environment(
@@ -120,8 +125,8 @@ def build_report(
             near_days=NEAR_DAYS,
         )
         page("gaps.html.j2", "gaps.html", gaps=gaps)
-        manifest_json = json.dumps(
-            data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str
+        manifest_json = hide_secrets(  # the manifest may quote settings: never a password
+            json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
         )
         page(
             "methods.html.j2",
@@ -166,6 +171,8 @@ def build_report(
                     + [f"consultations/{c.slug}.html" for c in consultations],
                     "scope": data.scope.describe(),
                     "tables": [f"data/{table.name}.csv" for table in tables],
+                    # every file of the report: what the next build may replace, and nothing else
+                    "files": list_files(staging),
                 },
                 ensure_ascii=False,
                 indent=1,
@@ -175,8 +182,15 @@ def build_report(
     except BaseException:
         discard(staging)
         raise
-    publish(staging, out_dir)
+    publish(plan)
     return out_dir / "index.html"
+
+
+def _same_slug(briefs: list[Any]) -> list[str]:
+    by_slug: dict[str, list[str]] = {}
+    for brief in briefs:
+        by_slug.setdefault(brief.slug, []).append(str(brief.code))
+    return [f"{' and '.join(map(repr, codes))} ({slug})" for slug, codes in by_slug.items() if len(codes) > 1]
 
 
 __all__ = ["build_report"]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
+from joinfeedback.display import redact
 from storage.db import transaction, upsert
 from storage.models import (
     AgencyResponse,
@@ -241,7 +242,11 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
 def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: str = "crawl") -> int:
     with transaction(engine) as session:
         run = CrawlRun(
-            kind=kind, base_url=base_url[:500], spiders=",".join(spiders)[:200], status="running", errors=[]
+            kind=kind,
+            base_url=redact(base_url)[:500],  # status shows it: a password in the URL must not be stored
+            spiders=",".join(spiders)[:200],
+            status="running",
+            errors=[],
         )
         session.add(run)
         session.flush()

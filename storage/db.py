@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Engine, Table, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from joinfeedback.display import redact
 from joinfeedback.errors import UserError
 from storage.models import Base
 
@@ -31,47 +32,99 @@ def resolve_db_url(url: str | None) -> str:
     return url or os.environ.get("JOINFEEDBACK_DB") or DEFAULT_DB_URL
 
 
+BUSY_TIMEOUT_MS = 30_000
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
-def make_engine(url: str | None = None, *, allow_memory: bool = False) -> Engine:
+def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """For commands that only read: nothing that changes the file (``journal_mode=WAL`` would)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+def make_engine(url: str | None = None, *, allow_memory: bool = False, read_only: bool = False) -> Engine:
     """Build an engine for a SQLAlchemy URL, with a clear error for a malformed or unsupported one."""
     resolved = resolve_db_url(url)
+    shown = redact(resolved)
     try:
         parsed = make_url(resolved)
     except (ArgumentError, ValueError) as exc:  # ValueError: e.g. a port that is not a number
-        raise StorageError(f"database URL {resolved!r} is not a valid SQLAlchemy URL") from exc
+        raise StorageError(f"database URL {shown!r} is not a valid SQLAlchemy URL") from exc
     backend = parsed.get_backend_name()
     if backend not in {"sqlite", "postgresql"}:
         raise StorageError(
-            f"database URL {resolved!r}: backend {backend!r} is not supported (sqlite or postgresql)"
+            f"database URL {shown!r}: backend {backend!r} is not supported (sqlite or postgresql)"
         )
     if backend == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if backend == "sqlite" and not allow_memory and parsed.database in {None, "", ":memory:"}:
         raise StorageError(
-            f"database URL {resolved!r} names no file: the data would be lost when the command "
+            f"database URL {shown!r} names no file: the data would be lost when the command "
             "ends (use sqlite:///path/to/file.db)"
         )
     if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
         parent = Path(parsed.database).expanduser().resolve().parent
         if not parent.is_dir():
-            raise StorageError(f"database URL {resolved!r}: folder {parent} does not exist")
+            raise StorageError(f"database URL {shown!r}: folder {parent} does not exist")
     try:
         engine = create_engine(parsed, pool_pre_ping=True)
     except (NoSuchModuleError, ModuleNotFoundError) as exc:
         raise StorageError(
-            f"database URL {resolved!r}: driver missing ({exc}); install joinfeedback[postgres]"
+            f"database URL {shown!r}: driver missing ({exc}); install joinfeedback[postgres]"
         ) from exc
     if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _sqlite_reader_pragmas if read_only else _sqlite_pragmas)
     return engine
+
+
+def describe(engine: Engine) -> str:
+    """The database as a user would name it: the SQLite file, or the URL without its password."""
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        return f"file {engine.url.database}"
+    return redact(engine.url.render_as_string(hide_password=True))
+
+
+# SQLite's messages for problems of the file or its disk, which a user fixes outside joinfeedback
+_SQLITE_PROBLEMS = (
+    ("readonly database", "is read-only: give the user write access to the file and its folder"),
+    ("database is locked", "is locked by another program (waited {busy} s): close the other program"),
+    ("database table is locked", "is locked by another program (waited {busy} s): close the other program"),
+    ("disk is full", "cannot be written: the disk is full; free space and run the command again"),
+    ("disk i/o error", "cannot be written: the disk failed (full, removed or read-only?)"),
+    ("not a database", "is not a SQLite database (or is encrypted): check the --db path"),
+    ("malformed", "is damaged (database disk image is malformed): restore it from a backup"),
+    ("unable to open database file", "cannot be opened: check that the file and its folder are accessible"),
+)
+
+
+def database_problem(
+    exc: BaseException, engine: Engine | None = None, url: str | None = None
+) -> StorageError | None:
+    """The one-line error (exit 4) for a database problem a user can fix, naming the file; else None."""
+    original = getattr(exc, "orig", None) or exc
+    message = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
+    lowered = message.lower()
+    if engine is not None:
+        where = describe(engine)
+    elif url:
+        where = redact(url)
+    else:
+        where = "the database"
+    for needle, explanation in _SQLITE_PROBLEMS:
+        if needle in lowered:
+            return StorageError(
+                f"database {where} {explanation.format(busy=BUSY_TIMEOUT_MS // 1000)} ({message})"
+            )
+    return None
 
 
 def _alembic_config(engine: Engine) -> Any:
@@ -87,18 +140,22 @@ def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (creates it on an empty database)."""
     from alembic import command
 
-    try:
-        with engine.begin() as connection:
-            from storage.locks import serialize_migrations
+    from storage.locks import serialize_migrations
 
+    try:
+        if table_exists(engine, "alembic_version") and current_revision(engine) == head_revision():
+            return  # nothing to do, and no write lock to take (a read-only file stays usable)
+        with engine.begin() as connection:
             serialize_migrations(connection)  # two processes opening a fresh database must not race
             cfg = _alembic_config(engine)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
-    except OperationalError as exc:
+    except DBAPIError as exc:
+        problem = database_problem(exc, engine)
+        if problem is not None:
+            raise problem from exc
         raise StorageError(
-            f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
-            f"{str(exc.orig).strip().splitlines()[0]}"
+            f"cannot reach database {describe(engine)}: {str(exc.orig).strip().splitlines()[0]}"
         ) from exc
 
 
@@ -109,11 +166,54 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
 
+def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+
+
 def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
     """Engine for ``url`` with the schema migrated to head."""
     engine = make_engine(url)
     if migrate:
         upgrade(engine)
+    return engine
+
+
+def open_existing(url: str | None = None) -> Engine:
+    """Engine for a joinfeedback database that exists already, for commands that only read.
+
+    Creates nothing and changes nothing: a missing SQLite file, a database of another application and a
+    schema of another joinfeedback version are each a ``StorageError`` that names the database.
+    """
+    engine = make_engine(url, read_only=True)
+    if engine.dialect.name == "sqlite" and engine.url.database:
+        path = Path(engine.url.database).expanduser()
+        if not path.exists():
+            raise StorageError(f"database file {path} does not exist (check --db; nothing was created)")
+        if not path.is_file():
+            raise StorageError(f"database {path} is not a regular file")
+    try:
+        found = current_revision(engine) if table_exists(engine, "alembic_version") else None
+    except DBAPIError as exc:
+        problem = database_problem(exc, engine)
+        if problem is not None:
+            raise problem from exc
+        raise StorageError(
+            f"cannot reach database {describe(engine)}: {str(exc.orig).strip().splitlines()[0]}"
+        ) from exc
+    head = head_revision()
+    if found is None:
+        raise StorageError(
+            f"database {describe(engine)} is not a joinfeedback database (no schema version): "
+            "check --db; nothing was changed"
+        )
+    if found != head:
+        raise StorageError(
+            f"database {describe(engine)} has schema version {found!r}, this joinfeedback expects {head!r}: "
+            "run a command that writes (crawl, import or analyze) with the matching joinfeedback "
+            "to migrate it"
+        )
     return engine
 
 
@@ -173,8 +273,12 @@ __all__ = [
     "DEFAULT_DB_URL",
     "StorageError",
     "current_revision",
+    "database_problem",
+    "describe",
+    "head_revision",
     "make_engine",
     "open_database",
+    "open_existing",
     "resolve_db_url",
     "session_factory",
     "table_exists",

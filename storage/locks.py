@@ -45,13 +45,18 @@ def pg_unlock(connection: Connection, key: int, *, shared: bool = False) -> bool
 
 
 def serialize_migrations(connection: Connection) -> None:
-    """Make concurrent first-time migrations of one PostgreSQL database wait for each other.
+    """Make concurrent first-time migrations of one database wait for each other.
 
-    Call inside the migration's transaction (``storage.db.upgrade``): the lock ends with it, and the second
-    process then finds the schema at head instead of racing to create ``alembic_version``.
+    Call first inside the migration's transaction (``storage.db.upgrade``): the lock ends with it, and the
+    second process then finds the schema at head instead of racing to create the tables. PostgreSQL: a
+    transaction advisory lock. SQLite: the Python driver runs DDL outside any transaction unless one was
+    begun explicitly, so ``BEGIN IMMEDIATE`` takes the write lock now (a second process waits for it up to
+    the busy timeout) and makes the whole schema creation one transaction.
     """
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("migrate")})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def pg_holders(connection: Connection, key: int) -> list[LockHolder]:

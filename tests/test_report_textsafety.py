@@ -122,6 +122,6 @@ def test_add_months_clamps_to_month_end() -> None:
 
 def test_slug_is_a_plain_file_name() -> None:
     assert slug("1.1") == "c-1-1"
-    assert slug("../../etc") == "c-etc-" + slug("../../etc").split("-")[-1]
+    assert slug("../../etc") == "c-etc--" + slug("../../etc").split("-")[-1]
     assert "/" not in slug("../x")
     assert slug("承諾一") != slug("承諾二")

@@ -10,7 +10,7 @@ import csv
 import io
 
 from crawler.importing.dates import parse_date
-from crawler.importing.problems import bad_file, check_storable
+from crawler.importing.problems import bad_file, check_identifier, check_storable
 from crawler.items import ImportedItem
 
 COLUMNS = ("id", "text", "author", "created_at", "url")
@@ -97,6 +97,7 @@ def parse_csv(text: str, label: str) -> list[ImportedItem]:
         item_id = row["id"].strip()
         if not item_id:
             raise bad_file(label, where, 'column "id" is empty')
+        check_identifier(label, where, 'column "id"', item_id)
         body = row["text"].strip()
         if not body:
             raise bad_file(label, where, 'column "text" is empty')

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.importing.dates import YEAR_RANGE
-from crawler.importing.problems import bad_file, check_storable
+from crawler.importing.problems import bad_file, check_identifier, check_storable
 from crawler.importing.writing import RowBatch
 from crawler.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
 from storage.models import Comment, Idea, Policy
@@ -54,6 +54,7 @@ POLICY_COLUMNS = (
 )
 POLICY_2017_COLUMNS = ("title", "url")
 COMMENT_COLUMNS = ("policy_uuid", "author", "text", "created_at", "url")
+IDENTIFIERS = ("uuid", "policy_uuid", "msg_uid", "site")  # echoed in messages and page names: printable
 MAX_CHARS = {"uuid": 64, "url": 1000, "proposer": 200, "agency": 200, "author": 200, "site": 100}
 
 
@@ -151,6 +152,8 @@ def _check_row(row: Mapping[str, Any], label: str, where: str) -> None:
     for name, value in row.items():
         if isinstance(value, str):
             check_storable(label, where, name, value, max_chars=MAX_CHARS.get(name))
+            if name in IDENTIFIERS:
+                check_identifier(label, where, name, value)
         elif isinstance(value, bool) or value is None:
             continue
         elif isinstance(value, int) and not -INT32_MAX <= value <= INT32_MAX:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from joinfeedback.display import has_control_characters
 from joinfeedback.errors import UserError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -27,4 +28,12 @@ def check_storable(label: str, where: str, name: str, value: str, *, max_chars: 
         raise bad_file(label, where, f"{name} contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)")
     if max_chars is not None and len(value) > max_chars:
         raise bad_file(label, where, f"{name} is {len(value)} characters long, the limit is {max_chars}")
+    return value
+
+
+def check_identifier(label: str, where: str, name: str, value: str) -> str:
+    """Refuse an id holding control characters, line breaks or bidi overrides: ids are echoed in messages,
+    file names and reports, where such characters forge lines or reorder text."""
+    if has_control_characters(value):
+        raise bad_file(label, where, f"{name} contains a control or bidirectional character ({value!r})")
     return value

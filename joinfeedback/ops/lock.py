@@ -75,11 +75,12 @@ def run_lock(
 
 def is_locked(engine: Engine, name: str) -> bool:
     """Whether someone holds ``name`` now (tries it and lets go at once)."""
-    backend = (
-        _Postgres(engine, name, False)
-        if engine.dialect.name == "postgresql"
-        else _SQLiteFile(engine, name, False)
-    )
+    if engine.dialect.name == "postgresql":
+        backend: _Backend = _Postgres(engine, name, False)
+    else:
+        backend = _SQLiteFile(engine, name, False)
+        if backend.path is not None and not backend.path.exists():
+            return False  # nobody ever locked it; a status probe creates no file
     if backend.try_acquire():
         backend.release()
         return False

@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
+from joinfeedback.display import printable, redact
 from joinfeedback.ops import progress
 
 HANDLER_NAME = "joinfeedback"
@@ -71,10 +72,10 @@ def _timestamp(record: logging.LogRecord) -> str:
 
 
 def _logfmt_value(value: Any) -> str:
-    text = str(value)
+    text = redact(str(value))
     if text == "" or any(c in text for c in ' ="\\\n\t'):
-        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-    return text
+        text = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return printable(text)  # one line per record, whatever a message echoes
 
 
 class _FieldsFormatter(logging.Formatter):
@@ -86,10 +87,10 @@ class _FieldsFormatter(logging.Formatter):
             "level": record.levelname.lower(),
             "logger": record.name,
             **record_fields(record),
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         if record.exc_info:
-            fields["error"] = self.formatException(record.exc_info)
+            fields["error"] = redact(self.formatException(record.exc_info))
         return fields
 
 

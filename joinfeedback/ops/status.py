@@ -1,7 +1,9 @@
 """``joinfeedback status``: what the last crawl and analysis did, what is running, when the next run is.
 
 Exit code 0 when the last crawl and the last analysis succeeded (or nothing ran yet), 1 when either failed,
-was interrupted, or says "running" although nobody holds its lock (the process died).
+was interrupted, or says "running" although nobody holds its lock (the process died); also 1 when the last
+crawl was ``partial`` (pages given up on) or the last analysis analysed no item, unless ``allow_partial``.
+A cron line ``joinfeedback status || notify`` then fires for every run that needs a look.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
-from joinfeedback.config import Config, mask_secrets
+from joinfeedback.config import Config
+from joinfeedback.display import redact
 from joinfeedback.errors import UserError
 from joinfeedback.ops.cron import next_fire_time
 from joinfeedback.ops.lock import is_locked
@@ -22,11 +25,14 @@ OK, FAILED = 0, 1
 FAILED_STATUSES = {"failed", "interrupted"}
 
 
-def status_report(engine: Engine, config: Config, *, now: datetime | None = None) -> tuple[str, int]:
-    """Printable status and the exit code (0 healthy, 1 the last run failed or died)."""
+def status_report(
+    engine: Engine, config: Config, *, now: datetime | None = None, allow_partial: bool = False
+) -> tuple[str, int]:
+    """Printable status and the exit code (0 healthy, 1 the last run failed, died, or, unless
+    ``allow_partial``, was partial or analysed nothing)."""
     tz = ZoneInfo(config.timezone)
     now = now or datetime.now(tz)
-    lines = [f"database: {mask_secrets(engine.url.render_as_string(hide_password=False))}"]
+    lines = [f"database: {redact(engine.url.render_as_string(hide_password=False))}"]
     problems: list[str] = []
 
     crawls = latest_crawl_runs(engine)
@@ -38,7 +44,9 @@ def status_report(engine: Engine, config: Config, *, now: datetime | None = None
         lines.append(
             f"last crawl: #{crawl.id} {state} — {_span(crawl.started_at, crawl.finished_at, tz, now)}"
         )
-        lines.append(f"  site {crawl.base_url}" + (f", spiders {crawl.spiders}" if crawl.spiders else ""))
+        lines.append(
+            f"  site {redact(crawl.base_url)}" + (f", spiders {crawl.spiders}" if crawl.spiders else "")
+        )
         lines.append(
             f"  {crawl.pages} pages from {crawl.requests} requests; items {crawl.items_new} new, "
             f"{crawl.items_updated} updated, {crawl.items_unchanged} unchanged; "
@@ -50,6 +58,11 @@ def status_report(engine: Engine, config: Config, *, now: datetime | None = None
             lines.append(f"  message: {crawl.message.strip().splitlines()[0]}")
         if state in FAILED_STATUSES or state.startswith("died"):
             problems.append(f"crawl #{crawl.id} {state}")
+        elif state == "partial" and not allow_partial:
+            problems.append(
+                f"crawl #{crawl.id} partial: {len(crawl.errors or [])} URLs given up on, "
+                f"{crawl.pages} pages from {crawl.requests} requests"
+            )
 
     analyses = latest_analysis_runs(engine)
     if not analyses:
@@ -61,6 +74,10 @@ def status_report(engine: Engine, config: Config, *, now: datetime | None = None
         lines.append(f"  {run.n_items} items, catalogue {run.catalogue or '(default)'}, seed {run.seed}")
         if state in FAILED_STATUSES or state.startswith("died"):
             problems.append(f"analysis #{run.id} {state}")
+        elif run.status == "complete" and not run.n_items and not allow_partial:
+            problems.append(
+                f"analysis #{run.id} analysed no item (is the database empty? crawl or import first)"
+            )
         elif crawls and run.status == "complete" and _aware(run.started_at) < _aware(crawls[0].started_at):
             lines.append("  (older than the last crawl: the next analysis will include newer data)")
 
