@@ -82,8 +82,8 @@ def remove_leftovers(out_dir: Path) -> list[Path]:
                     (path, pattern.pattern) for path in parent.iterdir() if pattern.match(path.name)
                 ]
     removed: list[Path] = []
-    for path, pattern in candidates:
-        match = re.match(pattern, path.name)
+    for path, regex in candidates:
+        match = re.match(regex, path.name)
         if match and path.is_dir() and not path.is_symlink() and not _alive(int(match.group(1))):
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
