@@ -23,7 +23,7 @@ from replica.faults import FaultSpec
 from replica.model import DAY_MS, OGP_TITLE, OGP_UUID
 from replica.server import ReplicaServer
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "docs" / "join-samples"
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "join-samples"
 STATUSES = ("ENDORSING", "ADVICE", "COMPLETED", "CLOSED")
 
 
