@@ -56,8 +56,9 @@ def _stored(
     compared: Sequence[str],
     group: Any,
     ids: list[Any],
-) -> dict[Any, tuple[Any, ...]]:
-    """The ``compared`` values of the rows of one group (``keys[0] == group``) whose ``keys[1]`` is in ids."""
+) -> dict[Any, dict[str, Any]]:
+    """The ``compared`` values, by column, of the stored rows of one group (``keys[0] == group``) whose
+    ``keys[1]`` is in ``ids``."""
     table = model.__table__
     first, second = (table.c[name] for name in keys)
     columns = [second, *(table.c[name] for name in compared)]
@@ -66,7 +67,7 @@ def _stored(
         query = query.where(second.in_(ids))
     wanted = set(ids)
     return {
-        record[0]: tuple(comparable(value) for value in record[1:])
+        record[0]: {name: comparable(value) for name, value in zip(compared, record[1:], strict=True)}
         for record in session.execute(query)
         if record[0] in wanted
     }
@@ -99,7 +100,7 @@ def upsert_changed(
             before = stored.get(row[keys[1]])
             if before is None:
                 new += 1
-            elif before == tuple(comparable(row.get(name)) for name in compared):
+            elif all(before[name] == comparable(row.get(name)) for name in compared):
                 unchanged += 1
                 continue  # an unchanged row keeps the payload that first brought it
             else:
