@@ -231,10 +231,6 @@ def previous_complete_run(session: Session, run_id: int) -> AnalysisRun | None:
     ).first()
 
 
-def get_run(session: Session, run_id: int) -> AnalysisRun | None:
-    return session.get(AnalysisRun, run_id)
-
-
 def assignments_for_run(session: Session, run_id: int) -> list[Assignment]:
     return list(
         session.scalars(
@@ -270,7 +266,6 @@ __all__ = [
     "commitments_for_catalogue",
     "complete_run",
     "fail_run",
-    "get_run",
     "latest_complete_run",
     "previous_complete_run",
     "start_run",
