@@ -32,7 +32,7 @@ def fetch(
 ) -> tuple[int, dict[str, str], bytes, bool]:
     """(status, headers, body, complete): ``complete`` is False when the connection dropped mid-body."""
     parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
         conn.request(method, path)
         resp = conn.getresponse()
