@@ -4,7 +4,7 @@ through the real entry points and print the scores next to the naive baseline.
     .venv/bin/python benchmarks/devset_eval.py            # both catalogues (cross-check)
     .venv/bin/python benchmarks/devset_eval.py --catalogue main
 
-The devset (CC0) is /work/shared/devsets/polis-untitled/comments.csv: 970 real comments from 18 polis
+The devset (CC0) is benchmarks/devset/polis/comments.csv: 970 real comments from 18 polis
 conversations; the conversation is the topic. benchmarks/devset/topics.csv describes 14 of them (written
 by reading the comments) and leaves 4 out to measure ``none``; topics_alt.csv leaves out 4 different ones,
 including the second-largest conversation.

@@ -32,8 +32,8 @@ from crawler.importing.csv_items import parse_csv
 from crawler.importing.decoding import decode, read_bytes
 from crawler.importing.opendata_rows import parse_opendata_file
 from crawler.importing.problems import bad_file, check_storable
-from crawler.importing.writing import RawFile, RowBatch, write_import
 from crawler.items import ImportedItem as ImportedItemRecord
+from storage.imports import RawFile, RowBatch, write_import
 from storage.models import ImportedItem
 
 COMPARED_COLUMNS = ("text", "author", "created_at", "url")

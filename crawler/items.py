@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Literal
 
-TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
+from joinfeedback.taiwan import TAIPEI as TAIPEI  # the items' times are Taipei times
 
 # Who wrote a board message: a member of the public, or an agency / the platform answering on the board.
 AuthorKind = Literal["citizen", "agency"]
@@ -145,7 +145,7 @@ class PolicyListEntry:
 
 @dataclass(frozen=True, slots=True)
 class RawPage:
-    """A fetched body as the site served it: stored once per sha256, referenced by every row parsed from it."""
+    """A fetched body as the site served it: stored once per sha256, referenced by each row parsed from it."""
 
     url: str
     body: bytes = field(repr=False)

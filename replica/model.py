@@ -7,10 +7,11 @@ pure function of these records and the replica's clock, so ``advance`` only move
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
+
+from joinfeedback.taiwan import TAIPEI as TAIPEI  # the site shows Taipei times
 
 DAY_MS = 86_400_000
-TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
 # Epoch 0 of the replica's clock: during the reference OGP consultation (2020-02-21 → 2020-03-06).
 CLOCK_START_MS = int(datetime(2020, 3, 1, 12, 0, tzinfo=TAIPEI).timestamp() * 1000)
 STEP_MS = DAY_MS

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
-TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
+from joinfeedback.taiwan import TAIPEI
+
 SMALL_N = 30  # fewer unique arguments than this: the brief warns that shares are not meaningful
 HTML_ROW_LIMIT = 60  # tables longer than this show their head in HTML; the CSV/JSON hold every row
 

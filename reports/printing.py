@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -134,14 +137,45 @@ def brief_print_html(env: Environment, brief: Brief, t: Translator, **context: A
     )
 
 
+class _ToDebugLog(logging.Handler):
+    """Passes a library's records on as ``reports.printing`` DEBUG lines (errors keep their level)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        level = record.levelno if record.levelno >= logging.ERROR else logging.DEBUG
+        log.log(level, "%s: %s", record.name, record.getMessage())
+
+
+@contextmanager
+def _library_notes_in_debug_log() -> Iterator[None]:
+    """WeasyPrint's and fontTools' warnings (unsupported CSS, font subsetting) are notes for a developer
+    (``--debug``), not for the person running the demo."""
+    handler = _ToDebugLog()
+    loggers = [logging.getLogger(name) for name in ("weasyprint", "fontTools")]
+    saved = [logger.propagate for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        for logger, propagate in zip(loggers, saved, strict=True):
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+    for warning in caught:
+        log.debug("%s: %s", warning.category.__name__, warning.message)
+
+
 def write_pdfs(pages: list[tuple[Path, str]]) -> None:
     """Render each HTML string to an A4 PDF; fonts are subset and embedded by WeasyPrint."""
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
+    with _library_notes_in_debug_log():
+        from weasyprint import HTML
+        from weasyprint.text.fonts import FontConfiguration
 
-    fonts = FontConfiguration()  # shared: the CJK face is loaded once for all briefs
-    for path, html in pages:
-        HTML(string=html, base_url=None).write_pdf(path, font_config=fonts)
+        fonts = FontConfiguration()  # shared: the CJK face is loaded once for all briefs
+        for path, html in pages:
+            HTML(string=html, base_url=None).write_pdf(path, font_config=fonts)
 
 
 __all__ = ["brief_markdown", "brief_print_html", "md_text", "write_pdfs"]

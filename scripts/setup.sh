@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up joinfeedback in ./.venv (idempotent). `--test` also installs the test tools and Chromium.
 # System packages (Debian): fonts-noto-cjk for CJK glyphs in charts and PDF briefs, fonts-symbola for emoji in
-# printed quotes; chromium for the browser tests.
+# printed quotes, libharfbuzz-subset0 so that WeasyPrint subsets those fonts itself (without it, it falls back
+# to fontTools and the demo's PDF briefs take minutes, not seconds); chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want_test=0
@@ -9,7 +10,10 @@ want_test=0
 
 need_apt=()
 [ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
-fc-list 2>/dev/null | grep -qi symbola || need_apt+=(fonts-symbola)  # emoji in printed quotes, not boxes
+# grep without -q reads to the end: under pipefail, an early exit would fail fc-list with SIGPIPE
+fc-list 2>/dev/null | grep -i symbola >/dev/null || need_apt+=(fonts-symbola)  # emoji in printed quotes, not boxes
+compgen -G "/usr/lib/*/libharfbuzz-subset.so.0" >/dev/null || compgen -G "/usr/lib/libharfbuzz-subset.so.0" >/dev/null \
+  || need_apt+=(libharfbuzz-subset0)  # WeasyPrint's fast font subsetting (it dlopens this library)
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)

@@ -17,7 +17,8 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   sleep 1
 fi
 
-.venv/bin/python -m pytest "$@"
+# Property tests draw the same examples on every run (tests/conftest.py); HYPOTHESIS_PROFILE=explore for new ones.
+HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-ci} .venv/bin/python -m pytest "$@"
 code=$?
 if [ "$code" = 5 ]; then
   echo "test: pytest ran no test — failing" >&2

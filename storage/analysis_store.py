@@ -55,9 +55,9 @@ def start_run(engine: Engine, *, catalogue: str, seed: int, manifest: Mapping[st
 def _insert_batched(session: Session, model: Any, rows: Iterable[Mapping[str, Any]], run_id: int) -> int:
     """Insert ``rows`` into ``model``'s table, each with ``run_id``; return how many were written.
 
-    ``session.execute(insert(table), batch)`` spent more time on 100 K assignments in SQLAlchemy's
-    per-row parameter handling (plus a dict copy per row to add ``run_id``) than SQLite spent
-    inserting. So the rows go to the driver directly, column by column: each value bound exactly as
+    With ``session.execute(insert(table), batch)``, SQLAlchemy's per-row parameter handling (plus a dict
+    copy per row to add ``run_id``) cost more than the inserting itself (figures: docs/benchmarks.md).
+    So the rows go to the driver directly, column by column: each value bound exactly as
     its column type binds it (the type's own processor: JSON serialised, times made UTC), written by
     SQLite's ``executemany`` or PostgreSQL's ``COPY`` in the session's transaction. Rows that leave a
     column to its Python default, or name a column the table lacks, and other drivers take the plain
@@ -109,9 +109,8 @@ def _once_per_object(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """``process`` applied once per distinct object.
 
     The analysis gives items with equal texts one shared candidates list, so a form letter's copies
-    serialise their JSON once (a third fewer ``json.dumps`` calls on the 100 K benchmark). ``keep``
-    holds every object seen, so that no other object can take its id while the cache lives: one
-    insert, over rows that are not changed while they are written.
+    serialise their JSON once. ``keep`` holds every object seen, so that no other object can take its
+    id while the cache lives: one insert, over rows that are not changed while they are written.
     """
     seen: dict[int, Any] = {}
     keep: list[Any] = []
@@ -232,10 +231,6 @@ def previous_complete_run(session: Session, run_id: int) -> AnalysisRun | None:
     ).first()
 
 
-def get_run(session: Session, run_id: int) -> AnalysisRun | None:
-    return session.get(AnalysisRun, run_id)
-
-
 def assignments_for_run(session: Session, run_id: int) -> list[Assignment]:
     return list(
         session.scalars(
@@ -271,7 +266,6 @@ __all__ = [
     "commitments_for_catalogue",
     "complete_run",
     "fail_run",
-    "get_run",
     "latest_complete_run",
     "previous_complete_run",
     "start_run",

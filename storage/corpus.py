@@ -36,7 +36,7 @@ def load_items(session: Session, *, include_deleted: bool = False) -> list[TextI
     a board) are not public input and are left out: never counted, assigned, clustered or quoted.
 
     Only the needed columns are selected, as plain Core rows: building ORM objects (identity map,
-    state, every column parsed, ``html`` included) cost three times the query itself on 100 K items.
+    state, every column parsed, ``html`` included) cost more than the query itself (docs/benchmarks.md).
     Column selects still go through ``UTCDateTime``, so times come back tz-aware, in UTC.
     """
     comments = select(
@@ -75,8 +75,8 @@ def load_items(session: Session, *, include_deleted: bool = False) -> list[TextI
 def _rows(session: Session, query: Executable) -> Iterator[Any]:
     """The query's rows, fetched ``_CHUNK`` at a time.
 
-    Not row by row (a ``fetchone`` per row cost as much as the rest), nor all at once: 100 K rows
-    held at once outlive the collector's young generations and set off full collections, each one
-    walking every object of the process (half the time of ``load_items`` on 100 K items).
+    Not row by row (a ``fetchone`` per row costs as much as the rest), nor all at once: rows held all
+    at once outlive the collector's young generations and set off full collections, each one walking
+    every object of the process.
     """
     return chain.from_iterable(session.connection().execute(query).partitions(_CHUNK))

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.orm import Session
 
 from joinfeedback.display import redact
+from storage.changes import StoreCounts, store_payloads, upsert_changed
 from storage.db import transaction, upsert
 from storage.models import (
     AgencyResponse,
@@ -23,7 +23,6 @@ from storage.models import (
     EndorsementSnapshot,
     Idea,
     Policy,
-    RawPayload,
 )
 
 # Columns compared to tell an updated row from an unchanged one (provenance and audit columns excluded).
@@ -121,70 +120,6 @@ class CrawlBatch:
         return sum(len(r) for r in self.rows.values()) + len(self.snapshots)
 
 
-@dataclass(frozen=True, slots=True)
-class StoreCounts:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-
-def _comparable(value: Any) -> Any:
-    """SQLite hands back naive datetimes (stored as UTC here); PostgreSQL aware ones: compare in UTC."""
-    if isinstance(value, datetime):
-        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return aware.astimezone(UTC).replace(microsecond=0)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def _existing(
-    session: Session, model: type[Base], site: str, ids: Sequence[str]
-) -> dict[str, dict[str, Any]]:
-    key = NATURAL_KEY[model]
-    table = model.__table__
-    columns = [table.c[key], *(table.c[name] for name in TRACKED[model])]
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        query = select(*columns).where(table.c.site == site, table.c[key].in_(chunk))
-        for row in session.execute(query):
-            values = row._mapping
-            found[values[key]] = {name: _comparable(values[name]) for name in TRACKED[model]}
-    return found
-
-
-def _store_model(
-    session: Session, model: type[Base], rows: list[dict[str, Any]], now: datetime
-) -> StoreCounts:
-    key = NATURAL_KEY[model]
-    new = updated = unchanged = 0
-    writes: list[dict[str, Any]] = []
-    by_site: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_site.setdefault(row["site"], []).append(row)
-    for site, site_rows in by_site.items():
-        existing = _existing(session, model, site, [r[key] for r in site_rows])
-        for row in site_rows:
-            before = existing.get(row[key])
-            if before is None:
-                new += 1
-            # a column the row does not carry (author_kind of a caller that predates it) is not written
-            elif all(before[name] == _comparable(row[name]) for name in TRACKED[model] if name in row):
-                unchanged += 1
-                continue
-            else:
-                updated += 1
-            writes.append(
-                {**row, "first_seen_at": now, "last_seen_at": now}
-                if "first_seen_at" in model.__table__.c
-                else row
-            )
-    update_columns = [c for c in writes[0] if c not in {"site", key, "first_seen_at"}] if writes else []
-    upsert(session, model, writes, keys=("site", key), update=update_columns)
-    return StoreCounts(new, updated, unchanged)
-
-
 def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) -> StoreCounts:
     """Write one batch in one transaction: payloads (deduplicated by sha256), rows linked to them,
     endorsement snapshots; the crawl run's counters grow in the same transaction."""
@@ -193,14 +128,10 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
     with transaction(engine) as session:
         payload_ids: dict[str, int] = {}
         if batch.payloads:
-            rows = [{**p, "fetched_at": now, "crawl_run_id": crawl_run_id} for p in batch.payloads.values()]
-            upsert(session, RawPayload, rows, keys=("sha256",))
-            shas = list(batch.payloads)
-            for start in range(0, len(shas), 500):
-                query = select(RawPayload.sha256, RawPayload.id).where(
-                    RawPayload.sha256.in_(shas[start : start + 500])
-                )
-                payload_ids.update({sha: pid for sha, pid in session.execute(query)})
+            payload_ids = store_payloads(
+                session,
+                [{**p, "fetched_at": now, "crawl_run_id": crawl_run_id} for p in batch.payloads.values()],
+            )
         for model in STORE_ORDER:
             rows = []
             for row in batch.rows.get(model, {}).values():
@@ -208,11 +139,15 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
                 row["raw_payload_id"] = payload_ids.get(row.pop("payload_sha256", ""))
                 rows.append(row)
             if rows:
-                counts = _store_model(session, model, rows, now)
-                totals = StoreCounts(
-                    totals.new + counts.new,
-                    totals.updated + counts.updated,
-                    totals.unchanged + counts.unchanged,
+                seen = "first_seen_at" in model.__table__.c
+                totals += upsert_changed(
+                    session,
+                    model,
+                    rows,
+                    keys=("site", NATURAL_KEY[model]),
+                    compared=TRACKED[model],
+                    stamp={"first_seen_at": now, "last_seen_at": now} if seen else None,
+                    keep=("first_seen_at",),
                 )
         if batch.snapshots and crawl_run_id is not None:
             snapshot_rows = [
@@ -374,7 +309,10 @@ def close_interrupted_runs(engine: Engine, *, kind: str = "crawl") -> int:
         result = session.execute(
             update(CrawlRun)
             .where(CrawlRun.status == "running", CrawlRun.kind == kind)
-            .values(status="interrupted", finished_at=datetime.now(UTC),
-                    message=CrawlRun.message + "\nclosed by the next crawl: its process had died")
+            .values(
+                status="interrupted",
+                finished_at=datetime.now(UTC),
+                message=CrawlRun.message + "\nclosed by the next crawl: its process had died",
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)  # an UPDATE's CursorResult

@@ -242,7 +242,7 @@ def upsert(
 ) -> None:
     """Insert ``rows``; on a natural-key conflict update the ``update`` columns (or do nothing).
 
-    One executemany statement per call: far faster than ORM adds (see docs/dependencies in shared).
+    One executemany statement per call: far faster than ORM adds (docs/benchmarks.md).
     """
     if not rows:
         return

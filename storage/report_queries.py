@@ -2,7 +2,8 @@
 
 Everything here only reads. Rows come back as small frozen dataclasses so that ``reports/`` never touches
 SQLAlchemy objects or sessions beyond the one it is handed. Which run to show comes from
-``storage.analysis_store``; a run's rows are selected column-wise here (100K ORM objects would cost seconds).
+``storage.analysis_store``; a run's rows are selected column-wise here, because ORM objects for a large run
+would cost more than the query.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SHARED, run_cli
+from tests.conftest import ROOT, run_cli
 
 SUBCOMMANDS = [
     "demo",
@@ -47,8 +47,8 @@ def test_every_subcommand_is_documented_in_the_readme() -> None:
 
 
 def _devset_csv(path: Path, limit: int = 300) -> list[str]:
-    """A CSV in the import format from the real, labelled Pol.is comments in shared/devsets."""
-    with (SHARED / "devsets/polis-untitled/comments.csv").open(encoding="utf-8") as src:
+    """A CSV in the import format from the real, labelled Pol.is comments (CC0) in benchmarks/devset."""
+    with (ROOT / "benchmarks/devset/polis/comments.csv").open(encoding="utf-8") as src:
         rows = list(csv.DictReader(src))[:limit]
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)

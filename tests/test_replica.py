@@ -23,7 +23,7 @@ from replica.faults import FaultSpec
 from replica.model import DAY_MS, OGP_TITLE, OGP_UUID
 from replica.server import ReplicaServer
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "docs" / "join-samples"
+SAMPLES = Path(__file__).resolve().parent / "fixtures" / "join-samples"
 STATUSES = ("ENDORSING", "ADVICE", "COMPLETED", "CLOSED")
 
 
@@ -32,7 +32,7 @@ def fetch(
 ) -> tuple[int, dict[str, str], bytes, bool]:
     """(status, headers, body, complete): ``complete`` is False when the connection dropped mid-body."""
     parts = urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
     try:
         conn.request(method, path)
         resp = conn.getresponse()

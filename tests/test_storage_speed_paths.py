@@ -8,7 +8,7 @@ way, written out here, on a SQLite file and on PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,12 +16,12 @@ from sqlalchemy import Engine, Table, Text, cast, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from joinfeedback.taiwan import TAIPEI
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import open_database, session_factory, transaction, upsert
 from storage.models import AnalysisRun, Assignment, Campaign, Cluster, Comment, Idea, ImportedItem
 
-TAIPEI = timezone(timedelta(hours=8))
 AWKWARD = "tab\there, new\nline, back\\slash, \\N, 'quote\" 中文 \u2028 end"
 
 

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from crawler.importing.dates import YEAR_RANGE
 from crawler.importing.problems import bad_file, check_identifier, check_storable
-from crawler.importing.writing import RowBatch
 from crawler.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
+from storage.imports import RowBatch
 from storage.models import Comment, Idea, Policy
 
 INT32_MAX = 2**31 - 1

@@ -58,10 +58,6 @@ class Tracker:
         if self._bar is not None and self._task is not None:
             self._bar.advance(self._task, steps)  # type: ignore[arg-type]
 
-    def set_total(self, total: int | None) -> None:
-        if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, total=total)  # type: ignore[arg-type]
-
     def describe(self, description: str) -> None:
         if self._bar is not None and self._task is not None:
             self._bar.update(self._task, description=description)  # type: ignore[arg-type]
