@@ -12,12 +12,10 @@ recur by chance ("+1", "加油", "沒意見，支持。", "這個方案很好，
 15, and real join.gov.tw boards show the same split (see benchmarks/devset/README.md).
 
 Why MinHash is computed here and not with datasketch (the project prefers well-kept libraries):
-datasketch 2.0 hashes shingles and applies permutations per document in Python. Measured on this
-2-core machine on 20 000 distinct benchmark comments (3-gram shingles, 64 permutations): datasketch
-``MinHash.update_batch`` 0.64 s per 2 000 texts (≈ 6.4 s for all), ``update`` one shingle at a time
-1.4 s per 2 000 (≈ 14 s); the vectorised numpy code below 0.20 s for all 20 000 (≈ 30× faster), and
-``MinHashLSH`` inserts/queries one key at a time (~3 K/s) where the banding below is a few sorts.
-datasketch is therefore not a dependency. The hashing is the textbook multiply-shift family; the
+datasketch 2.0 hashes shingles and applies permutations per document in Python, and ``MinHashLSH``
+inserts and queries one key at a time, where the vectorised numpy code below is a few array operations
+and sorts, about 30 times faster (figures in docs/benchmarks.md). datasketch is therefore not a
+dependency. The hashing is the textbook multiply-shift family; the
 tests check its one property that matters (edited copies group, distinct texts do not).
 """
 

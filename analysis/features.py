@@ -95,7 +95,7 @@ class CharNgramTfidf:
         Each occurrence becomes one integer, gram id above document index, and one sort of those
         groups them by gram, then document: the distinct keys are the matrix entries in column order
         and their run lengths the counts. That replaces a sort for the gram ids, a binary search of
-        every occurrence and a sort of the entries (0.56 s -> 0.25 s on 100 K comments, where the
+        every occurrence and a sort of the entries (about half the time: docs/benchmarks.md; the
         default bigrams need 42 + 17 bits). Longer keys than 64 bits take the two-step way.
         """
         docs, ids = self._grams(texts)
@@ -160,7 +160,7 @@ class WordTfidf:
         """Counts of the ``vocabulary`` words in each document (``flat``: all tokens in order, if known).
 
         The columns are looked up by ``map`` over one flat list of tokens, C-level iteration that
-        took half the time of a generator over the nested lists (0.20-0.25 s -> 0.1 s at 100 K).
+        took half the time of a generator over the nested lists (docs/benchmarks.md).
         """
         lengths = np.fromiter(map(len, documents), dtype=np.int64, count=len(documents))
         if flat is None:

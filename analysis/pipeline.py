@@ -161,7 +161,7 @@ def assign(
         random_state=seed,
     )
     # One BLAS/OpenMP thread: on 2 shared cores the multi-threaded SVD and k-means inside the
-    # assigner spend more time spin-waiting than computing (measured 3.6 s vs 5-12 s at 100 K items).
+    # assigner spend more time spin-waiting than computing (docs/benchmarks.md).
     with threadpool_limits(limits=1):
         return _fit_decide(assigner, prepared, None if vectors is None else vectors[0], examples or {})
 

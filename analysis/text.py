@@ -38,7 +38,7 @@ _MARKUP_HINT = re.compile(r"[<&\[@]|://|www\.", re.IGNORECASE)
 # that the result equals NFKC's on every code point).
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 # The same table applied by a regular expression: str.translate looks every character up in the dict,
-# while comments hold a few full-width characters among dozens (65 K benchmark texts: 0.23-0.38 s -> 0.15 s).
+# while comments hold a few full-width characters among dozens (docs/benchmarks.md).
 _FULL_WIDTH_CHARS = re.compile("[\uff01-\uff5e\u3000]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _HALF_WIDTH_OF = {chr(code): chr(half) for code, half in _FULL_WIDTH.items()}
@@ -86,9 +86,9 @@ def _has_simplified_only(text: str) -> bool:
     """Whether ``text`` holds a Simplified-only character: ``not simplified_only.isdisjoint(text)``.
 
     The set test makes a string object for every character of the text; a character-class search
-    over ranges does not (65 K benchmark texts: 0.17-0.21 s -> 0.02-0.03 s). The class covers only the
-    Basic Multilingual Plane (with the 1,140 astral characters in it, the same search took 3.4 s), so
-    texts holding astral characters (emoji, rare ideographs) take the set test as well.
+    over ranges does not (about ten times faster: docs/benchmarks.md). The class covers only the Basic
+    Multilingual Plane (with the astral characters in it the search was far slower), so texts holding
+    astral characters (emoji, rare ideographs) take the set test as well.
     """
     _, simplified_only, basic = _s2t()
     if basic.search(text) is not None:
@@ -113,8 +113,8 @@ def to_traditional(text: str) -> str:
     converter = _s2t()[0]
     # OpenCC converts each clause between its separators on its own (``OpenCC.convert`` splits on
     # ``split_chars_re``): converting the clauses one by one, each distinct clause once, gives the same
-    # text. Comments repeat clauses (quotes, stock phrases): with the check above, to_traditional of the
-    # 65 K distinct benchmark texts (2,261 of them converted) takes 0.22 s instead of 0.68-0.73 s.
+    # text. Comments repeat clauses (quotes, stock phrases), so each distinct clause is converted once
+    # (a third of the time: docs/benchmarks.md).
     parts = converter.split_chars_re.split(text)  # type: ignore[attr-defined]
     parts[::2] = map(_clause_to_traditional, parts[::2])
     return "".join(parts)
@@ -208,8 +208,8 @@ def _load_dictionaries(tokenizer: Any) -> None:
     """Give ``tokenizer`` the Traditional dictionary plus the domain user dictionary, from the cache if any.
 
     jieba caches its prefix dictionary but not the user dictionary, and reads its cache with
-    ``marshal.load`` on the open file, one small read per object: 0.8-0.9 s for the 6.7 MB file,
-    against 0.16-0.23 s for ``marshal.loads`` of the bytes (measured with this dictionary). The cache
+    ``marshal.load`` on the open file, one small read per object, several times slower than
+    ``marshal.loads`` of the bytes (docs/benchmarks.md). The cache
     here holds the dictionary with the user words already added, as ``(FREQ, total)`` — all that
     segmentation reads (the part-of-speech tags of the user words serve only ``jieba.posseg``).
     """
@@ -421,11 +421,8 @@ def _best_route(sentence: str, freq: dict[str, int], log_total: float, log_p: di
 
 
 # Below this many characters of distinct blocks, segmenting in this process is faster than forking
-# workers (which copy-on-write the pages of the dictionary they read and pickle the tokens back). The
-# 100 K benchmark's 427 K characters, cold route cache: 1.29-1.34 s here, 1.03-1.09 s forked (three
-# alternations); the whole in-memory analysis, four alternating runs in fresh processes: prepare
-# 2.45-2.87 s here, 2.25-2.46 s forked. (An earlier measurement, on a busier machine, had found the
-# opposite at this size: 1.1-1.4 s here, 1.3-1.8 s forked.)
+# workers (which copy-on-write the pages of the dictionary they read and pickle the tokens back); the
+# crossover was measured near the 100 K benchmark's 427 K characters (docs/benchmarks.md).
 PARALLEL_MIN_CHARS = 200_000
 _FORKED: Segmenter | None = None
 
