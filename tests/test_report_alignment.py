@@ -8,7 +8,7 @@ from reports.alignment import MATCHED, NOT_ADDRESSED, PARTLY, align, is_placehol
 from reports.briefs import _questions_and_prompts, alignment_table
 from reports.i18n import Translator
 from reports.model import Theme
-from tests.conftest import SHARED
+from tests.conftest import ROOT
 
 RESPONSE = (
     "<p>本署已於今年完成燃煤電廠排放標準修正，並加嚴空氣污染物排放限值。</p>"
@@ -34,7 +34,7 @@ def test_a_sentence_with_the_themes_phrase_or_most_terms_matches() -> None:
 def test_placeholder_responses_are_recognised_including_the_real_2017_one() -> None:
     assert is_placeholder("（將於107年10月17日前發布正式回應時說明）")
     assert not is_placeholder(response_text([RESPONSE]))
-    sample = json.loads((SHARED / "docs/join-samples/idea-detail-completed-2017.json").read_text(encoding="utf-8"))
+    sample = json.loads((ROOT / "tests/fixtures/join-samples/idea-detail-completed-2017.json").read_text(encoding="utf-8"))
     idea = sample.get("idea", sample)
     for response in idea["govResponses"]:
         text = response_text([response.get(k) or "" for k in ("analysis", "suggest", "plan", "reference")])
