@@ -7,7 +7,7 @@ the real 2017 samples, the audit's verdict beside a person's.
     .venv/bin/python benchmarks/alignment_sample.py score           # agreement of ``verdict`` with ``gold``
 
 ``draw`` pairs every response of the replica with its proposal's own ask (the title's words) and the
-two largest themes of the commitment the proposal was assigned to, and each response of the real 2017 proposals (../shared/docs/join-samples/)
+two largest themes of the commitment the proposal was assigned to, and each response of the real 2017 proposals (tests/fixtures/join-samples/)
 with the proposal's own asks (its numbered points, or its outline); placeholder responses are pairs too
 (gold ``placeholder``). ``gold`` is one of matched / partly / not_addressed / placeholder, judged by
 reading the response for the theme's comments' concern, without looking at ``verdict``.
@@ -32,7 +32,7 @@ from storage.db import open_database, session_factory
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "benchmarks" / "labels" / "alignment_sample.csv"
-SAMPLES_2017 = ROOT.parent / "shared" / "docs" / "join-samples"
+SAMPLES_2017 = ROOT / "tests" / "fixtures" / "join-samples"
 FIELDS = ("source", "proposal", "theme", "terms", "response", "verdict", "gold")
 THEMES_PER_RESPONSE = 2
 
