@@ -121,7 +121,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             redis_url=redis_url,
         )
     _say(args, str(summary))
-    return 0 if getattr(summary, "ok", True) else 1
+    if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
+        lines = summary.failure_lines() if hasattr(summary, "failure_lines") else []
+        print(
+            "\n".join([f"joinfeedback crawl: {summary.status}: required data missing or not fetched on "
+                       f"{len(summary.failed_urls)} pages:", *lines]) if lines else
+            f"joinfeedback crawl: {summary}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

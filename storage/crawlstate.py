@@ -126,6 +126,21 @@ class StoreCounts:
     unchanged: int = 0
 
 
+def merge_warnings(
+    first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]], *, examples: int = 3
+) -> list[dict[str, Any]]:
+    """Two warning accounts added up by (page type, field), keeping the first few example pages."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in [*first, *second]:
+        key = (str(entry.get("page_type")), str(entry.get("field")))
+        target = merged.setdefault(key, {**entry, "count": 0, "examples": []})
+        target["count"] += int(entry.get("count", 0))
+        for url in entry.get("examples", []):
+            if len(target["examples"]) < examples and url not in target["examples"]:
+                target["examples"].append(url)
+    return [merged[k] for k in sorted(merged)]
+
+
 def _comparable(value: Any) -> Any:
     """SQLite hands back naive datetimes (stored as UTC here); PostgreSQL aware ones: compare in UTC."""
     if isinstance(value, datetime):
@@ -254,8 +269,10 @@ def record_crawl_progress(
     requests: int = 0,
     errors: Sequence[Mapping[str, Any]] = (),
     message: str = "",
+    warnings: Sequence[Mapping[str, Any]] = (),
 ) -> None:
-    """Add a spider's page and request counts and its errors to a run (several spiders may share one)."""
+    """Add a spider's page and request counts, its errors and its warnings to a run (several spiders may
+    share one)."""
     with transaction(engine) as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -264,6 +281,8 @@ def record_crawl_progress(
         run.requests = (run.requests or 0) + requests
         if errors:
             run.errors = [*(run.errors or []), *(dict(e) for e in errors)]
+        if warnings:
+            run.warnings = merge_warnings(run.warnings or [], warnings)
         if message:
             run.message = (f"{run.message}\n{message}" if run.message else message)[:20000]
 
@@ -353,6 +372,7 @@ __all__ = [
     "StoreCounts",
     "finish_crawl_run",
     "idea_states",
+    "merge_warnings",
     "policy_states",
     "record_crawl_progress",
     "start_crawl_run",

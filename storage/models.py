@@ -91,6 +91,8 @@ class CrawlRun(Base):
     items_updated: Mapped[int] = mapped_column(Integer, default=0)
     items_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[Any]] = mapped_column(default=list)  # [{"url":…, "error":…}]
+    # optional fields pages did not give: [{"page_type", "field", "tried", "count", "examples": [url…]}]
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
     message: Mapped[str] = mapped_column(Text, default="")
 
 

@@ -16,6 +16,7 @@ from twisted.python.failure import Failure
 from crawler.items import PageHarvest, RawPage
 from crawler.pages.common import LayoutError
 from crawler.pipelines import site_of
+from crawler.shape_warnings import ShapeWarnings
 from joinfeedback.errors import UserError
 from storage.db import open_database
 
@@ -42,6 +43,7 @@ class JoinSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self._base_url_arg = base_url
         self.failures: list[dict[str, str]] = []
+        self.warnings = ShapeWarnings()  # optional fields pages did not give (stored with the crawl run)
         self.mismatches: list[str] = []
         self.skipped = 0
         self.report = ""

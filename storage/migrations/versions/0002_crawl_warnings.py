@@ -1,0 +1,26 @@
+"""crawl warnings: optional fields the pages of a crawl did not give
+
+Revision ID: 0002
+Revises: 0001
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # server_default fills the runs recorded before this revision; new rows get [] from the model as well
+    with op.batch_alter_table("crawl_run") as batch:
+        batch.add_column(sa.Column("warnings", sa.JSON(), nullable=False, server_default="[]"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("crawl_run") as batch:
+        batch.drop_column("warnings")
