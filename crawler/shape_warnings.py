@@ -8,7 +8,7 @@ required data (a consultation's id or board, a proposal's id or data) is a failu
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from crawler.pages.common import Missing
@@ -45,21 +45,4 @@ class ShapeWarnings:
         return sum(v["count"] for v in self._by_key.values())
 
 
-def describe(warnings: Iterable[Mapping[str, Any]], *, per_type: int = 3) -> list[str]:
-    """Lines for people: per page type the total and its fields, then the first example pages."""
-    by_type: dict[str, list[Mapping[str, Any]]] = {}
-    for entry in warnings:
-        by_type.setdefault(str(entry.get("page_type")), []).append(entry)
-    lines = []
-    for page_type, entries in sorted(by_type.items()):
-        fields = ", ".join(f"{e.get('field')} ×{e.get('count')}" for e in entries)
-        lines.append(f"{page_type}: {sum(int(e.get('count', 0)) for e in entries)} warnings ({fields})")
-        examples = list(dict.fromkeys(u for e in entries for u in e.get("examples", [])))[:per_type]
-        for entry in entries[:per_type]:
-            lines.append(f"  {entry.get('field')} not found, tried {entry.get('tried')}")
-        for url in examples:
-            lines.append(f"  e.g. {url}")
-    return lines
-
-
-__all__ = ["ShapeWarnings", "describe", "merge_warnings"]
+__all__ = ["ShapeWarnings", "merge_warnings"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from crawler.items import Comment
 from crawler.pages.common import (
+    ChallengePage,
     FieldLog,
     LayoutError,
     Missing,
@@ -92,7 +93,12 @@ def parse_comment_board(body: str | bytes | Mapping[str, Any], url: str, policy_
     A 503 from Cloudflare can carry a valid JSON body; it is parsed like any other (the caller decides
     whether a status is acceptable). A challenge page raises ChallengePage; a truncated body LayoutError.
     """
-    data = body if isinstance(body, Mapping) else load_json_body(body, url)
+    try:
+        data = body if isinstance(body, Mapping) else load_json_body(body, url)
+    except ChallengePage:
+        raise
+    except LayoutError as error:  # an HTML page where the JSON should be, or a body cut short
+        raise required_missing(url, "comment board", f"a JSON envelope with a 'result' list: {error.missing}") from error
     if not isinstance(data, Mapping) or "result" not in data:
         raise required_missing(url, "comment board", "the JSON envelope's 'result' list")
     if data.get("success") is False:
