@@ -98,6 +98,7 @@ def _row(record: Any, site: str, sha: str) -> tuple[type[models.Base], dict[str,
     values.update(site=site, payload_sha256=sha)
     if isinstance(record, items.Policy):
         values["attachments"] = list(record.attachments)
+        values["missing_fields"] = list(record.missing_fields)
         return models.Policy, values
     if isinstance(record, items.Comment):
         return models.Comment, values

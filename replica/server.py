@@ -44,6 +44,14 @@ class Replica:
     def set_faults(self, spec: str) -> None:
         self.injector = FaultInjector(FaultSpec.parse(spec), self.data.seed)
 
+    def set_shapes(self, spec: str) -> None:
+        """Serve other shape variants from now on (``empty_list`` only applies from the start)."""
+        shapes = ShapeSpec.parse(spec, self.data.seed)
+        if ("empty_list" in shapes) != ("empty_list" in self.shapes):
+            raise UserError("replica shapes: empty_list can only be chosen when the replica starts")
+        self.shapes = shapes
+        self.site.set_shapes(shapes)
+
     def permanent_failures(self) -> list[str]:
         paths = [f"/policies/detail/{p.uuid}" for p in self.data.policies]
         paths += [f"/joinComments/board/policy/{p.uuid}" for p in self.data.policies]
@@ -241,6 +249,9 @@ class ReplicaServer:
 
     def set_faults(self, spec: str) -> None:
         self.replica.set_faults(spec)
+
+    def set_shapes(self, spec: str) -> None:
+        self.replica.set_shapes(spec)
 
     def stop(self) -> None:
         self.replica.stopping.set()  # release slow/hanging handlers

@@ -92,6 +92,11 @@ class Site:
         self._cache: dict[tuple[int, bool, str], Response] = {}
         self._lock = threading.Lock()
 
+    def set_shapes(self, shapes: ShapeSpec) -> None:
+        with self._lock:
+            self.shapes = shapes
+            self._cache.clear()
+
     def advance(self, steps: int) -> None:
         with self._lock:
             self.data.advance(steps)

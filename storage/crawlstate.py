@@ -36,6 +36,7 @@ TRACKED: dict[type[Base], tuple[str, ...]] = {
         "attachments",
         "follower_count",
         "declared_comment_count",
+        "missing_fields",
     ),
     Comment: (
         "policy_uuid",
@@ -151,6 +152,19 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+def _keep_stored(row: dict[str, Any], before: dict[str, Any]) -> dict[str, Any]:
+    """A field a page no longer gave keeps the value stored before: a layout change never erases data."""
+    row = dict(row)
+    still = []
+    for name in row["missing_fields"]:
+        if name in before and before[name] not in (None, "", []):
+            row[name] = before[name]
+        else:
+            still.append(name)
+    row["missing_fields"] = still
+    return row
+
+
 def _existing(
     session: Session, model: type[Base], site: str, ids: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
@@ -180,6 +194,8 @@ def _store_model(
         existing = _existing(session, model, site, [r[key] for r in site_rows])
         for row in site_rows:
             before = existing.get(row[key])
+            if before is not None and row.get("missing_fields"):
+                row = _keep_stored(row, before)
             if before is None:
                 new += 1
             elif all(before[name] == _comparable(row.get(name)) for name in TRACKED[model]):
@@ -307,6 +323,7 @@ class PolicyState:
     stored_comments: int
     follower_count: int | None = None
     closes_at: datetime | None = None
+    missing_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,10 +346,14 @@ def policy_states(engine: Engine, site: str) -> dict[str, PolicyState]:
             ).all()
         )
         return {
-            uuid: PolicyState(declared, int(counts.get(uuid, 0)), followers, closes)
-            for uuid, declared, followers, closes in session.execute(
+            uuid: PolicyState(declared, int(counts.get(uuid, 0)), followers, closes, tuple(missing or ()))
+            for uuid, declared, followers, closes, missing in session.execute(
                 select(
-                    Policy.uuid, Policy.declared_comment_count, Policy.follower_count, Policy.closes_at
+                    Policy.uuid,
+                    Policy.declared_comment_count,
+                    Policy.follower_count,
+                    Policy.closes_at,
+                    Policy.missing_fields,
                 ).where(Policy.site == site)
             )
         }

@@ -65,6 +65,41 @@ def test_every_variant_stores_the_required_data(sqlite_url: str, shapes: str) ->
         assert manifest["ideas_by_status"]["CLOSED"] == 0
 
 
+def policy_rows(db_url: str) -> dict[str, dict[str, object]]:
+    engine = open_database(db_url)
+    with engine.connect() as conn:
+        rows = conn.execute(select(Policy.uuid, Policy.body, Policy.attachments, Policy.missing_fields)).all()
+    engine.dispose()
+    return {r.uuid: {"body": r.body, "attachments": r.attachments, "missing": r.missing_fields} for r in rows}
+
+
+def test_fields_found_again_are_fetched_again_and_never_erased(tmp_path: Path) -> None:
+    """Skeleton pages: consultations stored without body and attachments. The real layout back: one page
+    (the probe) shows the fields are given again, so every incomplete consultation is fetched again. Skeleton
+    pages again (and their counts changed): what was stored is kept."""
+    db, reference = f"sqlite:///{tmp_path / 'a.db'}", f"sqlite:///{tmp_path / 'ref.db'}"
+    with ReplicaServer(seed=10, size="small", shapes="skeleton") as srv:
+        crawl(srv.base_url, db)
+        degraded = policy_rows(db)
+        # agency and dates come from the open data; body and attachments only from the guessed block
+        assert all(r["body"] == "" and r["missing"] == ["body", "attachments"] for r in degraded.values()), degraded
+        srv.set_shapes("")
+        before = srv.stats()["by_kind"].get("policy_detail", 0)
+        again = crawl(srv.base_url, db)
+        assert srv.stats()["by_kind"]["policy_detail"] - before == len(degraded)  # the probe, then the rest
+        assert again["warnings"] == []
+        crawl(srv.base_url, reference)
+        complete = policy_rows(db)
+        assert complete == policy_rows(reference) and all(r["body"] and r["missing"] == [] for r in complete.values())
+        srv.set_shapes("skeleton")
+        srv.advance(1)  # new comments: the open consultations' pages are fetched again, as skeletons
+        third = crawl(srv.base_url, db)
+        assert {w["page_type"] for w in third["warnings"]} == {"policy_detail"}
+        kept = policy_rows(db)
+        assert all(kept[uuid]["body"] == complete[uuid]["body"] for uuid in kept)
+        assert all(kept[uuid]["attachments"] == complete[uuid]["attachments"] for uuid in kept)
+
+
 def test_empty_list_and_real_shapes_exit_0_and_status_shows_the_warnings(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'real.db'}"
     with ReplicaServer(seed=8, size="small", shapes="real") as srv:

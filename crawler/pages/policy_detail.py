@@ -92,7 +92,13 @@ def read_policy_detail(page: Any, url: str) -> Reading[Policy]:
         closes_at=end,
         attachments=attachments,
     )
-    return log.reading(policy, shape)
+    reading = log.reading(policy, shape)
+    return Reading(
+        dataclasses.replace(policy, missing_fields=tuple(m.field for m in reading.missing)),
+        shape,
+        reading.found,
+        reading.missing,
+    )
 
 
 def parse_policy_detail(page: Any, url: str) -> Policy:
@@ -120,4 +126,5 @@ def policy_from_sources(reading: Reading[Policy], entry: PolicyListEntry) -> Rea
     )
     missing: tuple[Missing, ...] = tuple(m for m in reading.missing if not from_entry.get(m.field))
     found = tuple(dict.fromkeys([*reading.found, *(k for k, v in from_entry.items() if v)]))
+    merged = dataclasses.replace(merged, missing_fields=tuple(m.field for m in missing))
     return Reading(merged, reading.shape, found, missing)

@@ -21,7 +21,7 @@ from joinfeedback.errors import UserError
 from storage.db import open_database
 
 logger = logging.getLogger(__name__)
-OWN_META = frozenset({"entry", "state", "year"})  # what our callbacks read from meta
+OWN_META = frozenset({"entry", "state", "year", "probe"})  # what our callbacks read from meta
 
 
 def check_base_url(base_url: str) -> str:

@@ -106,8 +106,12 @@ class PoliciesSpider(JoinSpider):
             self.record_failure(response.url, str(error))
         states = policy_states(self.db, self.site)
         self.site_clock = site_clock_of((e.published_at for e in entries), response.headers.get(b"Date"))
+        self.incomplete: dict[str, tuple[PolicyListEntry, tuple[str, ...]]] = {}
         for entry in entries:
-            detail, board = pages_to_fetch(states.get(entry.uuid), entry, self.site_clock)
+            state = states.get(entry.uuid)
+            detail, board = pages_to_fetch(state, entry, self.site_clock)
+            if state is not None and state.missing_fields and not detail:
+                self.incomplete[entry.uuid] = (entry, state.missing_fields)
             if not (detail or board):
                 self.skipped += 1
                 continue
@@ -121,6 +125,15 @@ class PoliciesSpider(JoinSpider):
                 self.declared[entry.uuid] = entry.declared_comment_count
                 self.collected[entry.uuid] = set()
                 yield self.request(self.board_url(entry.uuid, 1), self.parse_board, priority=5, meta=meta)
+
+        if self.incomplete:  # stored without some fields: does the site give them now? One page tells.
+            entry, _missing = next(iter(self.incomplete.values()))
+            yield self.request(
+                self.url(f"/policies/detail/{entry.uuid}"),
+                self.parse_detail,
+                priority=10,
+                meta={"entry": entry, "probe": True},
+            )
 
     def parse_acts(self, response: Response) -> Iterator[Any]:
         """Programme progress [I]: no table yet (its fields are unrecorded), the payload is kept raw."""
@@ -148,6 +161,20 @@ class PoliciesSpider(JoinSpider):
         reading = policy_from_sources(page, entry)
         self.warnings.add("policy_detail", response.url, reading.missing)
         yield self.harvest(response, [reading.value], "policy_detail")
+        if response.meta.get("probe"):
+            yield from self.fetch_incomplete(entry.uuid, reading.value.missing_fields)
+
+    def fetch_incomplete(self, probed: str, still_missing: tuple[str, ...]) -> Iterator[Any]:
+        """The probe found fields its stored row lacked: fetch the other incomplete consultations' pages too.
+        (Not when it found nothing new: on a site that never gives a field, that would cost a page per
+        consultation on every crawl.)"""
+        _entry, before = self.incomplete.pop(probed)
+        if not set(before) - set(still_missing):
+            return
+        for entry, _missing in self.incomplete.values():
+            yield self.request(self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10,
+                               meta={"entry": entry})
+        self.incomplete.clear()
 
     def parse_board(self, response: Response) -> Iterator[Any]:
         entry: PolicyListEntry = response.meta["entry"]

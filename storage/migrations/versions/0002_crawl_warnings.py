@@ -1,4 +1,4 @@
-"""crawl warnings: optional fields the pages of a crawl did not give
+"""crawl warnings: optional fields the pages of a crawl did not give, per run and per consultation
 
 Revision ID: 0002
 Revises: 0001
@@ -19,8 +19,12 @@ def upgrade() -> None:
     # server_default fills the runs recorded before this revision; new rows get [] from the model as well
     with op.batch_alter_table("crawl_run") as batch:
         batch.add_column(sa.Column("warnings", sa.JSON(), nullable=False, server_default="[]"))
+    with op.batch_alter_table("policy") as batch:
+        batch.add_column(sa.Column("missing_fields", sa.JSON(), nullable=False, server_default="[]"))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("policy") as batch:
+        batch.drop_column("missing_fields")
     with op.batch_alter_table("crawl_run") as batch:
         batch.drop_column("warnings")
