@@ -196,7 +196,7 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
         data = _read(row, lambda: load_json_body(body, row.url))
         if data is not None:
             row.shape = opendata_shape(data)
-            log, skipped = FieldLog(), []  # type: ignore[var-annotated]
+            log, skipped = FieldLog(), list[OpenDataError]()
             policies = _read(row, lambda: parse_policy_opendata(data, source=row.url, log=log, skipped=skipped)) or []
             _entries_row(row, log, len(policies), "consultations")
             if skipped:
@@ -252,7 +252,7 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
         if data is None:
             break
         row.shape = opendata_shape(data)
-        log, skipped = FieldLog(), []
+        log, skipped = FieldLog(), list[OpenDataError]()
         ideas = _read(row, lambda: parse_idea_opendata(data, source=row.url, log=log, skipped=skipped)) or []
         _entries_row(row, log, len(ideas), "proposals")
         open_ideas = {i.uuid: i for i in ideas}

@@ -22,9 +22,9 @@ from crawler.opendata import parse_idea_opendata, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import ChallengePage, LayoutError, parse_site_datetime, to_int
 from crawler.pages.common import FieldLog
-from crawler.pages.idea_detail import parse_idea_detail, read_idea_detail
+from crawler.pages.idea_detail import read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
-from crawler.pages.policy_detail import parse_policy_detail, read_policy_detail
+from crawler.pages.policy_detail import read_policy_detail
 
 UPDATE = os.environ.get("UPDATE_FIXTURES") == "1"
 

@@ -102,7 +102,7 @@ class IdeasSpider(JoinSpider):
         )
 
     def parse_open_data(self, response: Response) -> Iterator[Any]:
-        log, skipped = FieldLog(), []  # type: ignore[var-annotated]
+        log, skipped = FieldLog(), list[OpenDataError]()
         try:
             ideas = parse_idea_opendata(
                 load_json_body(response.body, response.url), source=response.url, log=log, skipped=skipped

@@ -87,7 +87,7 @@ class PoliciesSpider(JoinSpider):
         return self.url(f"/joinComments/board/policy/{uuid}?size={self.board_size}&page={page}")
 
     def parse_open_data(self, response: Response) -> Iterator[Any]:
-        log, skipped = FieldLog(), []  # type: ignore[var-annotated]
+        log, skipped = FieldLog(), list[OpenDataError]()
         try:
             entries = parse_policy_opendata(
                 load_json_body(response.body, response.url), source=response.url, log=log, skipped=skipped
