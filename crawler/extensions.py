@@ -51,6 +51,8 @@ class CrawlRunRecorder:
         pages = int(stats.get_value("response_received_count", 0)) if stats else 0
         requests = int(stats.get_value("downloader/request_count", 0)) if stats else 0
         errors = list(getattr(spider, "failures", []))
+        shape_warnings = getattr(spider, "warnings", None)
+        warnings = shape_warnings.as_list() if shape_warnings is not None else []
         message = "\n".join(
             filter(
                 None,
@@ -67,7 +69,13 @@ class CrawlRunRecorder:
         try:
             with_retries(
                 lambda: record_crawl_progress(
-                    engine, run_id, pages=pages, requests=requests, errors=errors, message=message
+                    engine,
+                    run_id,
+                    pages=pages,
+                    requests=requests,
+                    errors=errors,
+                    message=message,
+                    warnings=warnings,
                 ),
                 what=f"recording crawl run {run_id}",
                 wait_total=10.0,

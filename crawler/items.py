@@ -26,6 +26,7 @@ class Policy:
     attachments: tuple[str, ...] = ()
     follower_count: int | None = None
     declared_comment_count: int | None = None
+    missing_fields: tuple[str, ...] = ()  # optional fields no source gave (stored empty, with a warning)
 
 
 @dataclass(frozen=True, slots=True)

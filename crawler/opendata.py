@@ -12,7 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from crawler.items import Idea, ImportedItem, PolicyListEntry
-from crawler.pages.common import clean, html_to_text, parse_site_datetime, to_int, uuid_from_url
+from crawler.pages.common import (
+    FieldLog,
+    absent,
+    clean,
+    html_to_text,
+    parse_site_datetime,
+    to_int,
+    uuid_from_url,
+)
 from joinfeedback.errors import UserError
 
 
@@ -58,11 +66,70 @@ def _message_id(policy_uuid: str, created: str, author: str, content: str) -> st
     return f"{policy_uuid}:{digest}"
 
 
-def parse_policy_opendata(data: Any, *, source: str = "") -> list[PolicyListEntry]:
-    """Consultations of ``/toOpenData/ey/policy`` in either shape; ``source`` names the file or URL in errors."""
+def _text(entry: Mapping[str, Any], *keys: str, lenient: bool = True) -> str:
+    """The first key with a value; for the crawler (``lenient``) the sentinels (「無」, "-") are no value,
+    for the importer any non-empty text is (as it always was)."""
+    for key in keys:
+        value = entry.get(key)
+        if (not absent(value)) if lenient else bool(value):
+            return clean(value)
+    return ""
+
+
+def opendata_shape(data: Any) -> str:
+    """Which recorded shape an open-data list has (by its first entry's keys)."""
+    entries = data.get("result", data) if isinstance(data, Mapping) else data
+    if not isinstance(entries, list):
+        return "unknown (not a JSON array)"
+    if not entries:
+        return "empty array"
+    first = entries[0] if isinstance(entries[0], Mapping) else {}
+    if "網址" in first:
+        return "Chinese keys (current) [C]"
+    if "url" in first:
+        return "English keys (2017) [C]"
+    return "unknown keys: " + ", ".join(list(first)[:6])
+
+
+POLICY_FIELDS = (
+    ("title", ("標題", "title")),
+    ("agency", ("提議機關", "機關", "agency")),
+    ("published_at", ("發佈日期", "publishDate")),
+    ("closes_at", ("下線日期", "endDate")),
+    ("follower_count", ("關注數量",)),
+    ("declared_comment_count", ("留言數量", "messages")),
+)
+IDEA_FIELDS = (
+    ("title", ("標題",)),
+    ("published_at", ("publishDate",)),
+    ("content", ("提議內容",)),
+    ("endorse_count", ("附議數量",)),
+    ("follower_count", ("關注數量",)),
+    ("comment_count", ("留言數量",)),
+)
+
+
+def parse_policy_opendata(
+    data: Any, *, source: str = "", log: FieldLog | None = None, skipped: list[OpenDataError] | None = None
+) -> list[PolicyListEntry]:
+    """Consultations of ``/toOpenData/ey/policy`` in either shape; ``source`` names the file or URL in errors.
+
+    Strict without ``log`` (the importer: a title is required); with ``log`` (the crawler) only the URL is
+    required: missing fields are noted in ``log``, and an entry without a usable URL is left out and its error
+    appended to ``skipped``.
+    """
     policies = []
     for index, entry in enumerate(_entries(data, source)):
-        uuid, url = _uuid(entry, ("網址", "url", "URL"), source, index)
+        try:
+            uuid, url = _uuid(entry, ("網址", "url", "URL"), source, index)
+        except OpenDataError as error:
+            if skipped is None:
+                raise
+            skipped.append(error)
+            continue
+        if log is not None:
+            for name, keys in POLICY_FIELDS:
+                log.note(name, any(not absent(entry.get(k)) for k in keys), ", ".join(keys))
         messages = []
         raw_messages = entry.get("messages") or []
         if not isinstance(raw_messages, list):
@@ -82,8 +149,8 @@ def parse_policy_opendata(data: Any, *, source: str = "") -> list[PolicyListEntr
                     url=url,
                 )
             )
-        title = clean(entry.get("標題") or entry.get("title"))
-        if not title:
+        title = _text(entry, "標題", "title", lenient=log is not None)
+        if not title and log is None:
             raise OpenDataError(source, index, "標題", "missing or empty")
         comment_count = to_int(entry.get("留言數量"))
         if comment_count is None and "messages" in entry:
@@ -93,7 +160,7 @@ def parse_policy_opendata(data: Any, *, source: str = "") -> list[PolicyListEntr
                 uuid=uuid,
                 title=title,
                 url=url,
-                agency=clean(entry.get("提議機關") or entry.get("機關") or entry.get("agency")),
+                agency=_text(entry, "提議機關", "機關", "agency", lenient=log is not None),
                 published_at=parse_site_datetime(entry.get("發佈日期") or entry.get("publishDate")),
                 closes_at=parse_site_datetime(entry.get("下線日期") or entry.get("endDate")),
                 follower_count=to_int(entry.get("關注數量")),
@@ -104,20 +171,31 @@ def parse_policy_opendata(data: Any, *, source: str = "") -> list[PolicyListEntr
     return policies
 
 
-def parse_idea_opendata(data: Any, *, source: str = "") -> list[Idea]:
+def parse_idea_opendata(
+    data: Any, *, source: str = "", log: FieldLog | None = None, skipped: list[OpenDataError] | None = None
+) -> list[Idea]:
     """Proposals of ``/toOpenData/v2/ey/idea?year=`` or ``/toOpenData/ey/idea``.
 
     No status, agency or responses in this shape (those come from the detail page). Numbers may be
-    strings; ``提送日期`` may be the sentinel ``"無"``.
+    strings; ``提送日期`` may be the sentinel ``"無"``. ``log`` and ``skipped`` as for policies.
     """
     ideas = []
     for index, entry in enumerate(_entries(data, source)):
-        uuid, url = _uuid(entry, ("網址", "url"), source, index)
-        title = clean(entry.get("標題"))
-        if not title:
+        try:
+            uuid, url = _uuid(entry, ("網址", "url"), source, index)
+        except OpenDataError as error:
+            if skipped is None:
+                raise
+            skipped.append(error)
+            continue
+        if log is not None:
+            for name, keys in IDEA_FIELDS:
+                log.note(name, any(not absent(entry.get(k)) for k in keys), ", ".join(keys))
+        title = _text(entry, "標題", lenient=log is not None)
+        if not title and log is None:
             raise OpenDataError(source, index, "標題", "missing or empty")
         endorse = to_int(entry.get("附議數量"))
-        if entry.get("附議數量") not in (None, "") and endorse is None:
+        if entry.get("附議數量") not in (None, "") and endorse is None and log is None:
             raise OpenDataError(source, index, "附議數量", f"not a number: {entry.get('附議數量')!r}")
         content = html_to_text(entry.get("提議內容"))
         ideas.append(
@@ -128,7 +206,7 @@ def parse_idea_opendata(data: Any, *, source: str = "") -> list[Idea]:
                 outline=content[:200],
                 content=content,
                 outcome=html_to_text(entry.get("利益與影響")),
-                proposer=clean(entry.get("提議者")),
+                proposer=_text(entry, "提議者", lenient=log is not None),
                 published_at=parse_site_datetime(entry.get("publishDate")),
                 endorse_count=endorse or 0,
                 endorse_goal=to_int(entry.get("附議門檻")) or 5000,
@@ -140,4 +218,4 @@ def parse_idea_opendata(data: Any, *, source: str = "") -> list[Idea]:
     return ideas
 
 
-__all__ = ["OpenDataError", "parse_idea_opendata", "parse_policy_opendata"]
+__all__ = ["OpenDataError", "opendata_shape", "parse_idea_opendata", "parse_policy_opendata"]

@@ -36,8 +36,8 @@ def _problem(record: Any) -> str | None:
         if record.like_count < 0 or record.unlike_count < 0:
             return f"comment {record.msg_uid} with a negative like count"
     elif isinstance(record, items.Policy | items.Idea):
-        if not record.uuid or not record.title:
-            return "record without uuid or title"
+        if not record.uuid:  # a missing title is a warning (stored empty), not a reason to drop the record
+            return "record without uuid"
         if isinstance(record, items.Idea) and (record.endorse_count < 0 or record.endorse_goal <= 0):
             return f"idea {record.uuid} with impossible endorsement figures"
     elif isinstance(record, items.EndorsementSnapshot):
@@ -98,6 +98,7 @@ def _row(record: Any, site: str, sha: str) -> tuple[type[models.Base], dict[str,
     values.update(site=site, payload_sha256=sha)
     if isinstance(record, items.Policy):
         values["attachments"] = list(record.attachments)
+        values["missing_fields"] = list(record.missing_fields)
         return models.Policy, values
     if isinstance(record, items.Comment):
         return models.Comment, values

@@ -35,6 +35,7 @@ class CrawlSummary:
     items_unchanged: int
     errors: list[dict[str, Any]] = field(default_factory=list)
     message: str = ""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -44,6 +45,18 @@ class CrawlSummary:
     def failed_urls(self) -> list[str]:
         return [str(e.get("url")) for e in self.errors if e.get("kind") == "failed"]
 
+    @property
+    def warning_count(self) -> int:
+        return sum(int(w.get("count", 0)) for w in self.warnings)
+
+    def failure_lines(self, limit: int = 10) -> list[str]:
+        """The pages given up on (required data lost), each with why, for the operator."""
+        failed = [e for e in self.errors if e.get("kind") == "failed"]
+        lines = [f"  {e.get('url')}: {str(e.get('error', '')).strip()[:300]}" for e in failed[:limit]]
+        if len(failed) > limit:
+            lines.append(f"  … and {len(failed) - limit} more (joinfeedback status, or the crawl run's errors)")
+        return lines
+
     def __str__(self) -> str:
         failed = self.failed_urls
         given_up = (
@@ -51,6 +64,10 @@ class CrawlSummary:
             if failed
             else ""
         )
+        if self.warnings:
+            fields = sorted({f"{w.get('page_type')}.{w.get('field')}" for w in self.warnings})
+            shown = ", ".join(fields[:6]) + (", …" if len(fields) > 6 else "")
+            given_up += f"; {self.warning_count} warnings, stored without {shown} (joinfeedback status)"
         stopped = next((line for line in self.message.splitlines() if line.startswith("stopped: ")), "")
         return (
             f"crawl run {self.crawl_run_id} {self.status}: {self.requests} requests, {self.pages} pages, "
@@ -159,6 +176,7 @@ def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -
                 requests=int(stats.get("downloader/request_count", 0)),
                 errors=list(getattr(spider, "failures", [])),
                 message=message,
+                warnings=spider.warnings.as_list() if hasattr(spider, "warnings") else [],
             ),
             what=f"recording crawl run {run_id}",
             wait_total=5.0,
@@ -250,6 +268,7 @@ def run_crawl(
         run.items_unchanged,
         list(run.errors or []),
         run.message,
+        list(run.warnings or []),
     )
 
 

@@ -23,6 +23,7 @@ from joinfeedback.ops.logging import setup as setup_logging
 EPILOG_EXAMPLES = """examples:
   joinfeedback demo
   joinfeedback replica --port 8800 --size medium --faults all
+  joinfeedback crawl --check
   joinfeedback crawl --base-url http://127.0.0.1:8800 --profile local --db sqlite:///joinfeedback.db
   joinfeedback import comments.csv --db sqlite:///joinfeedback.db
   joinfeedback analyze --commitments my-catalogue.csv --seed 0
@@ -115,12 +116,18 @@ def _say(args: argparse.Namespace, message: str) -> None:
 def cmd_replica(args: argparse.Namespace) -> int:
     from replica.server import serve_forever
 
-    serve_forever(args.host, args.port, args.seed, args.size, args.faults or "")
+    serve_forever(args.host, args.port, args.seed, args.size, args.faults or "", args.shapes or "")
     return 0
 
 
 def cmd_crawl(args: argparse.Namespace) -> int:
     cfg = _settings(args)
+    if args.check:  # one page of each type, nothing stored: no database, no lock
+        from crawler.check import check_json, run_check
+
+        report = run_check(cfg.base_url, profile=cfg.profile)
+        print(check_json(report) if args.json else report.table())
+        return 0 if report.ok else 1
     redis_url = args.workers_redis or cfg.redis_url or None
     if cfg.crawl_key:  # crawler.settings reads it when first imported
         os.environ["JOINFEEDBACK_CRAWL_KEY"] = cfg.crawl_key
@@ -148,7 +155,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             redis_url=redis_url,
         )
     _say(args, str(summary))
-    return 0 if getattr(summary, "ok", True) else 1
+    if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
+        lines = summary.failure_lines() if hasattr(summary, "failure_lines") else []
+        print(
+            "\n".join([f"joinfeedback crawl: {summary.status}: required data missing or not fetched on "
+                       f"{len(summary.failed_urls)} pages:", *lines]) if lines else
+            f"joinfeedback crawl: {summary}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -459,6 +475,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="",
         help="fault injection, e.g. all or 500=0.05,429=0.05,truncate=0.02 (see docs/site-shapes.md)",
     )
+    p.add_argument(
+        "--shapes",
+        metavar="SPEC",
+        default="",
+        help="serve recorded real shapes instead of the guessed ones: real, or some of opendata2017, skeleton, "
+        "empty_list, strings, sentinel; drop (optional fields left out), no_board (see docs/site-shapes.md)",
+    )
 
     p = add(
         "crawl",
@@ -472,6 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["polite", "local"],
         help="polite (default, for the real site) or local (full speed, for the replica)",
     )
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="fetch one page of each type politely and report which shape matched and which fields were found "
+        "or missing; stores nothing; exit 1 if required data is missing (run it before the first crawl)",
+    )
+    p.add_argument("--json", action="store_true", help="with --check: the report as JSON")
     p.add_argument("--spider", action="append", metavar="NAME", help="run only this spider (repeatable)")
     p.add_argument("--jobdir", metavar="DIR", help="Scrapy JOBDIR for pause/resume")
     p.add_argument(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from html import escape
 from typing import Any
 
@@ -26,7 +27,23 @@ def _page(title: str, body: str) -> str:
     )
 
 
-def policy_detail(p: PolicyRec, changed: bool = False) -> str:
+KNOCKOUT_BOARD = (
+    '<div id="boardContainer"><noscript>沒有 Javascript 無法參與討論</noscript>\n'
+    '  <div class="message_show" data-bind="foreach: messages"><div class="message-paragraph" '
+    "data-bind=\"attr: {id: 'mcb_' + msgUid}\"><span data-bind=\"html: content4Html\"></span></div>"
+    '<span class="message-date" data-bind="text: beforeNow"></span></div>\n'
+    '  <button id="moreMsgBtn">查看更多留言</button>\n</div>'
+)
+
+
+def policy_skeleton(p: PolicyRec) -> str:
+    """The 2021 Knockout page as documented [V class names]: nothing but the title and the empty board."""
+    return _page(p.title + SUFFIX, f'<div id="app">{KNOCKOUT_BOARD}</div>\n<script src="/js/knockout.js"></script>')
+
+
+def policy_detail(p: PolicyRec, changed: bool = False, omit: frozenset[str] = frozenset()) -> str:
+    """The contract's page [I]; ``omit`` leaves parts out (the ``drop`` shape): title, h1, org, period,
+    content, attachments."""
     start, end = taipei_date(p.start_ms), taipei_date(p.end_ms)
     files = "".join(
         f'<li><a class="attachment" href="{escape(href)}">{escape(name)}</a></li>'
@@ -44,27 +61,32 @@ def policy_detail(p: PolicyRec, changed: bool = False) -> str:
             '<button id="loadMoreComments">載入更多</button></div>'
         )
         return _page(p.title + SUFFIX, body)
+    parts = {
+        "h1": f'  <h1 class="policy-title">{escape(p.title)}</h1>\n',
+        "org": f'    <li class="org">提議機關：<span class="info-value">{escape(p.agency)}</span></li>\n',
+        "period": f'    <li class="period">討論期間：<span class="info-value start">{start}</span> ~ '
+        f'<span class="info-value end">{end}</span></li>\n',
+        "content": f'  <div class="policy-content">{p.body_html}</div>\n',
+        "attachments": f'  <ul class="attachments">{files}</ul>\n',
+    }
+    kept = {name: ("" if name in omit else text) for name, text in parts.items()}
     body = (
         f'<div id="policyDetail" class="policy_detail" data-uuid="{p.uuid}">\n'
-        f'  <h1 class="policy-title">{escape(p.title)}</h1>\n'
-        '  <ul class="policy-info">\n'
-        f'    <li class="org">提議機關：<span class="info-value">{escape(p.agency)}</span></li>\n'
-        f'    <li class="period">討論期間：<span class="info-value start">{start}</span> ~ '
-        f'<span class="info-value end">{end}</span></li>\n  </ul>\n'
-        f'  <div class="policy-content">{p.body_html}</div>\n'
-        f'  <ul class="attachments">{files}</ul>\n</div>\n'
+        f'{kept["h1"]}  <ul class="policy-info">\n{kept["org"]}{kept["period"]}  </ul>\n'
+        f'{kept["content"]}{kept["attachments"]}</div>\n'
         '<div id="boardContainer"><noscript>沒有 Javascript 無法參與討論</noscript>\n'
         '  <div class="message_show" data-bind="foreach: messages"></div>\n'
         '  <button id="moreMsgBtn">查看更多留言</button>\n</div>'
     )
-    return _page(p.title + SUFFIX, body)
+    return _page("" if "title" in omit else p.title + SUFFIX, body)
 
 
 def idea_list(status: str, envelope: dict[str, Any], changed: bool = False) -> str:
     items = []
     for e in envelope["result"]:
-        title, href = escape(e["title"]), f"/idea/detail/{e['id']}"
-        date, count = taipei_date(e["publishDate"]), e["endorseCount"]
+        title, href = escape(e.get("title", "")), f"/idea/detail/{e['id']}"
+        date = taipei_date(e["publishDate"]) if "publishDate" in e else ""
+        count = e.get("endorseCount", "")
         if changed:
             items.append(
                 f'<article class="idea-card"><h3><a href="{href}">{title}</a></h3>'
@@ -75,7 +97,11 @@ def idea_list(status: str, envelope: dict[str, Any], changed: bool = False) -> s
                 f'<div class="list_item"><h4><a href="{href}">{title}</a></h4>'
                 f'<span class="date">{date}</span><span class="show_3_1">{count}</span></div>'
             )
-    pager = f"{envelope['currentPage']} / {envelope['totalPages']}"
+    pager = (
+        f"{envelope['currentPage']} / {envelope['totalPages']}"
+        if "currentPage" in envelope and "totalPages" in envelope
+        else ""
+    )
     if changed:
         body = (
             f'<section id="ideaResults" data-status="{status}">\n' + "\n".join(items) + "\n</section>\n"
@@ -95,16 +121,25 @@ def _responses_html(idea: dict[str, Any]) -> str:
     for r in idea["govResponses"]:
         out.append(
             f'<div class="gov-response" data-id="{r["id"]}">'
-            f"<h5>{escape(r['organization']['organizationName'])}"
-            f' {taipei_str(r["responseTime"])}</h5><div class="analysis">{r["analysis"]}</div>'
-            f'<div class="suggest">{r["suggest"]}</div><div class="plan">{r["plan"]}</div>'
+            f"<h5>{escape(r.get('organization', {}).get('organizationName', ''))}"
+            f' {taipei_str(r["responseTime"]) if "responseTime" in r else ""}</h5>'
+            f'<div class="analysis">{r.get("analysis", "")}</div>'
+            f'<div class="suggest">{r.get("suggest", "")}</div><div class="plan">{r["plan"]}</div>'
             f'<div class="reference">{r["reference"]}</div></div>'
         )
     return "".join(out)
 
 
-def idea_page(idea: IdeaRec, now_ms: int, changed: bool = False) -> str:
+def idea_page(
+    idea: IdeaRec,
+    now_ms: int,
+    changed: bool = False,
+    shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> str:
+    """``shape`` may leave optional keys of the embedded object out (the ``drop`` shape)."""
     obj = idea_detail(idea, now_ms)
+    if shape is not None and not changed:
+        obj = shape(obj)
     remaining = max(0, -(-(idea.approved_ms + ENDORSE_DAYS * DAY_MS - now_ms) // DAY_MS))
     count = endorse_count(idea, now_ms)
     if changed:

@@ -19,15 +19,22 @@ from joinfeedback.errors import UserError
 from replica import fault_pages
 from replica.data import ReplicaData, generate
 from replica.faults import FaultInjector, FaultSpec
+from replica.gen_ideas import STATUS_GROUP, idea_status
+from replica.model import DAY_MS
+from replica.shapes import ShapeSpec
 from replica.site import ROBOTS, Response, Site, classify, json_response, not_found
 
 
 class Replica:
     """Data, pages, faults and counters of one running replica (shared by all handler threads)."""
 
-    def __init__(self, data: ReplicaData, faults: str) -> None:
+    def __init__(self, data: ReplicaData, faults: str, shapes: str = "") -> None:
+        self.shapes = ShapeSpec.parse(shapes, data.seed)
+        if "empty_list" in self.shapes:  # no proposal ever closes: the CLOSED list state stays empty
+            later = data.now_ms + 3650 * DAY_MS
+            data.ideas = [i for i in data.ideas if STATUS_GROUP[idea_status(i, later)] != "CLOSED"]
         self.data = data
-        self.site = Site(data)
+        self.site = Site(data, self.shapes)
         self.injector = FaultInjector(FaultSpec.parse(faults), data.seed)
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -36,6 +43,14 @@ class Replica:
 
     def set_faults(self, spec: str) -> None:
         self.injector = FaultInjector(FaultSpec.parse(spec), self.data.seed)
+
+    def set_shapes(self, spec: str) -> None:
+        """Serve other shape variants from now on (``empty_list`` only applies from the start)."""
+        shapes = ShapeSpec.parse(spec, self.data.seed)
+        if ("empty_list" in shapes) != ("empty_list" in self.shapes):
+            raise UserError("replica shapes: empty_list can only be chosen when the replica starts")
+        self.shapes = shapes
+        self.site.set_shapes(shapes)
 
     def permanent_failures(self) -> list[str]:
         paths = [f"/policies/detail/{p.uuid}" for p in self.data.policies]
@@ -46,6 +61,7 @@ class Replica:
     def manifest(self) -> dict[str, Any]:
         out = self.data.manifest()
         out["faults"] = self.injector.spec.text
+        out["shapes"] = sorted(self.shapes.names)
         out["permanent_failures"] = self.permanent_failures()
         out["layout_changed"] = self.injector.layout_changed()
         return out
@@ -192,8 +208,9 @@ class ReplicaServer:
         seed: int = 1,
         size: str | dict[str, int] = "small",
         faults: str = "",
+        shapes: str = "",
     ) -> None:
-        self.replica = Replica(generate(seed, size), faults)
+        self.replica = Replica(generate(seed, size), faults, shapes)
         handler = type("BoundHandler", (Handler,), {"replica": self.replica})
         try:
             self._httpd = _Server((host, port), handler)
@@ -233,6 +250,9 @@ class ReplicaServer:
     def set_faults(self, spec: str) -> None:
         self.replica.set_faults(spec)
 
+    def set_shapes(self, spec: str) -> None:
+        self.replica.set_shapes(spec)
+
     def stop(self) -> None:
         self.replica.stopping.set()  # release slow/hanging handlers
         if self._thread is not None:
@@ -254,12 +274,15 @@ def serve_forever(
     seed: int = 1,
     size: str | dict[str, int] = "small",
     faults: str = "",
+    shapes: str = "",
 ) -> None:
     """Serve until interrupted; prints ``replica serving http://HOST:PORT (seed=…, size=…)`` first."""
-    server = ReplicaServer(host, port, seed, size, faults)
+    server = ReplicaServer(host, port, seed, size, faults, shapes)
     print(f"replica serving {server.base_url} (seed={seed}, size={server.data.size})", flush=True)
     if faults:
         print(f"faults: {faults}", flush=True)
+    if shapes:
+        print(f"shapes: {', '.join(sorted(server.replica.shapes.names))}", flush=True)
     try:
         server._httpd.serve_forever()
     except KeyboardInterrupt:

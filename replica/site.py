@@ -16,6 +16,7 @@ from replica import render_html, render_json
 from replica.data import ReplicaData
 from replica.gen_ideas import GROUPS, STATUS_GROUP, idea_status
 from replica.model import CLOCK_START_MS, STEP_MS
+from replica.shapes import DROP_COMMENT, DROP_LIST_ENTRY, ShapeSpec
 
 JSON_TYPE = "application/json;charset=UTF-8"
 HTML_TYPE = "text/html;charset=UTF-8"
@@ -83,12 +84,18 @@ def _int_param(query: dict[str, list[str]], name: str, default: int) -> int | No
 class Site:
     """The pages of one replica, rendered on demand from its data and cached until the clock moves."""
 
-    def __init__(self, data: ReplicaData) -> None:
+    def __init__(self, data: ReplicaData, shapes: ShapeSpec | None = None) -> None:
         self.data = data
+        self.shapes = shapes or ShapeSpec()
         self.ideas = {i.uuid: i for i in data.ideas}
         self.policies = {p.uuid: p for p in data.policies}
         self._cache: dict[tuple[int, bool, str], Response] = {}
         self._lock = threading.Lock()
+
+    def set_shapes(self, shapes: ShapeSpec) -> None:
+        with self._lock:
+            self.shapes = shapes
+            self._cache.clear()
 
     def advance(self, steps: int) -> None:
         with self._lock:
@@ -111,24 +118,29 @@ class Site:
 
     def _render(self, kind: str, groups: tuple[str, ...], parts: Any, now: int, changed: bool) -> Response:
         query = parse_qs(parts.query)
+        shapes, url = self.shapes, parts.geturl()
         if kind == "opendata_policy":
-            if query.get("shape") == ["2017"]:
-                return json_response(render_json.open_data_policies_2017(self.data, now))
-            return json_response(render_json.open_data_policies(self.data, now))
+            if query.get("shape") == ["2017"] or (query.get("shape") != ["current"] and "opendata2017" in shapes):
+                rows = render_json.open_data_policies_2017(self.data, now)
+            else:
+                rows = render_json.open_data_policies(self.data, now)
+            return json_response(shapes.opendata_policies(rows, url))
         if kind in {"opendata_idea_v2", "opendata_idea"}:
             year = None
             if kind == "opendata_idea_v2" and query.get("year"):
                 if not query["year"][0].isdigit():
                     return bad_request("year must be YYYY")
                 year = int(query["year"][0])
-            return json_response(render_json.open_data_ideas(self.data, now, year))
+            return json_response(shapes.opendata_ideas(render_json.open_data_ideas(self.data, now, year), url))
         if kind == "opendata_act":
             return json_response(render_json.open_data_acts(self.data, now))
         if kind == "policy_detail":
             policy = self.policies.get(groups[0])
-            return (
-                html_response(render_html.policy_detail(policy, changed)) if policy else not_found("policy")
-            )
+            if policy is None:
+                return not_found("policy")
+            if "skeleton" in shapes and not changed:
+                return html_response(render_html.policy_skeleton(policy))
+            return html_response(render_html.policy_detail(policy, changed, shapes.policy_page_omits(url)))
         if kind == "board":
             view = self.data.views.get(groups[0])
             page, size = _int_param(query, "page", 1), _int_param(query, "size", 10)
@@ -136,14 +148,17 @@ class Site:
                 return not_found("policy")
             if page is None or size is None:
                 return bad_request("page and size must be positive integers")
-            return json_response(render_json.board_page(view, now, page, size))
+            if "no_board" in shapes:  # the board moved: the path serves the site's HTML shell
+                return html_response(render_html.policy_skeleton(view.policy))
+            board = render_json.board_page(view, now, page, size)
+            return json_response(shapes.envelope(board, url, DROP_COMMENT))
         if kind == "idea_list":
             return self._idea_list(groups[0], query, now, changed)
         if kind == "idea_detail":
             idea = self.ideas.get(groups[0])
             if idea is None or idea.approved_ms > now:
                 return not_found("idea")
-            return html_response(render_html.idea_page(idea, now, changed))
+            return html_response(render_html.idea_page(idea, now, changed, lambda obj: shapes.idea(obj, url)))
         if kind == "file" and groups[0] in self.policies:
             return Response(200, "application/octet-stream", f"replica attachment {groups[1]}\n".encode())
         return not_found(parts.path)
@@ -158,4 +173,6 @@ class Site:
         ideas.sort(key=lambda i: (-i.publish_ms, i.uuid))
         rows = [render_json.idea_list_entry(i, now) for i in ideas[(page - 1) * size : page * size]]
         envelope = render_json.envelope(rows, len(ideas), page, size)
+        envelope = self.shapes.envelope(envelope, f"/idea/index/search/{status}?page={page}&size={size}",
+                                        DROP_LIST_ENTRY)
         return html_response(render_html.idea_list(status, envelope, changed))

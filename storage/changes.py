@@ -6,7 +6,7 @@ re-crawl or a second import of the same file changes no data row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -82,12 +82,15 @@ def upsert_changed(
     compared: Sequence[str],
     stamp: Mapping[str, Any] | None = None,
     keep: Iterable[str] = (),
+    revise: Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> StoreCounts:
     """Insert the new rows and update the changed ones; leave unchanged rows as they are.
 
     ``keys`` identify a row (site or dataset first); the ``compared`` columns tell a changed row from an
     unchanged one. A written row gets the ``stamp`` values too (e.g. its raw payload, when it was seen). An
     update writes every column the row names except the keys and ``keep`` (e.g. when it was first seen).
+    ``revise(row, stored)`` may amend a row that is already stored, given its stored ``compared`` values
+    (e.g. keep what a page no longer gave).
     """
     by_group: dict[Any, list[Mapping[str, Any]]] = {}
     for row in rows:
@@ -98,6 +101,8 @@ def upsert_changed(
         stored = _stored(session, model, keys, compared, group, [row[keys[1]] for row in group_rows])
         for row in group_rows:
             before = stored.get(row[keys[1]])
+            if before is not None and revise is not None:
+                row = revise(row, before)
             if before is None:
                 new += 1
             # a column the row does not carry (author_kind of a caller that predates it) is no change

@@ -36,6 +36,7 @@ TRACKED: dict[type[Base], tuple[str, ...]] = {
         "attachments",
         "follower_count",
         "declared_comment_count",
+        "missing_fields",
     ),
     Comment: (
         "policy_uuid",
@@ -120,6 +121,36 @@ class CrawlBatch:
         return sum(len(r) for r in self.rows.values()) + len(self.snapshots)
 
 
+def merge_warnings(
+    first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]], *, examples: int = 3
+) -> list[dict[str, Any]]:
+    """Two warning accounts added up by (page type, field), keeping the first few example pages."""
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in [*first, *second]:
+        key = (str(entry.get("page_type")), str(entry.get("field")))
+        target = merged.setdefault(key, {**entry, "count": 0, "examples": []})
+        target["count"] += int(entry.get("count", 0))
+        for url in entry.get("examples", []):
+            if len(target["examples"]) < examples and url not in target["examples"]:
+                target["examples"].append(url)
+    return [merged[k] for k in sorted(merged)]
+
+
+def _keep_stored(row: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
+    """A field a page no longer gave keeps the value stored before: a layout change never erases data."""
+    if not row.get("missing_fields"):
+        return dict(row)
+    row = dict(row)
+    still = []
+    for name in row["missing_fields"]:
+        if name in before and before[name] not in (None, "", []):
+            row[name] = before[name]
+        else:
+            still.append(name)
+    row["missing_fields"] = still
+    return row
+
+
 def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) -> StoreCounts:
     """Write one batch in one transaction: payloads (deduplicated by sha256), rows linked to them,
     endorsement snapshots; the crawl run's counters grow in the same transaction."""
@@ -148,6 +179,7 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
                     compared=TRACKED[model],
                     stamp={"first_seen_at": now, "last_seen_at": now} if seen else None,
                     keep=("first_seen_at",),
+                    revise=_keep_stored,
                 )
         if batch.snapshots and crawl_run_id is not None:
             snapshot_rows = [
@@ -196,8 +228,10 @@ def record_crawl_progress(
     requests: int = 0,
     errors: Sequence[Mapping[str, Any]] = (),
     message: str = "",
+    warnings: Sequence[Mapping[str, Any]] = (),
 ) -> None:
-    """Add a spider's page and request counts and its errors to a run (several spiders may share one)."""
+    """Add a spider's page and request counts, its errors and its warnings to a run (several spiders may
+    share one)."""
     with transaction(engine) as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -206,6 +240,8 @@ def record_crawl_progress(
         run.requests = (run.requests or 0) + requests
         if errors:
             run.errors = [*(run.errors or []), *(dict(e) for e in errors)]
+        if warnings:
+            run.warnings = merge_warnings(run.warnings or [], warnings)
         if message:
             run.message = (f"{run.message}\n{message}" if run.message else message)[:20000]
 
@@ -230,6 +266,7 @@ class PolicyState:
     stored_comments: int
     follower_count: int | None = None
     closes_at: datetime | None = None
+    missing_fields: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,10 +289,14 @@ def policy_states(engine: Engine, site: str) -> dict[str, PolicyState]:
             ).all()
         )
         return {
-            uuid: PolicyState(declared, int(counts.get(uuid, 0)), followers, closes)
-            for uuid, declared, followers, closes in session.execute(
+            uuid: PolicyState(declared, int(counts.get(uuid, 0)), followers, closes, tuple(missing or ()))
+            for uuid, declared, followers, closes, missing in session.execute(
                 select(
-                    Policy.uuid, Policy.declared_comment_count, Policy.follower_count, Policy.closes_at
+                    Policy.uuid,
+                    Policy.declared_comment_count,
+                    Policy.follower_count,
+                    Policy.closes_at,
+                    Policy.missing_fields,
                 ).where(Policy.site == site)
             )
         }
@@ -295,6 +336,7 @@ __all__ = [
     "StoreCounts",
     "finish_crawl_run",
     "idea_states",
+    "merge_warnings",
     "policy_states",
     "record_crawl_progress",
     "start_crawl_run",

@@ -96,6 +96,8 @@ class CrawlRun(Base):
     items_updated: Mapped[int] = mapped_column(Integer, default=0)
     items_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[Any]] = mapped_column(default=list)  # [{"url":…, "error":…}]
+    # optional fields pages did not give: [{"page_type", "field", "tried", "count", "examples": [url…]}]
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
     message: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -131,6 +133,8 @@ class Policy(Base):
     attachments: Mapped[list[Any]] = mapped_column(default=list)
     follower_count: Mapped[int | None] = mapped_column(Integer)
     declared_comment_count: Mapped[int | None] = mapped_column(Integer)
+    # optional fields the last fetch found in no source (their columns hold null or empty text meanwhile)
+    missing_fields: Mapped[list[Any]] = mapped_column(default=list)
     url: Mapped[str] = mapped_column(String(1000), default="")
     raw_payload_id: Mapped[int | None] = mapped_column(ForeignKey("raw_payload.id"))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -39,7 +39,8 @@ from crawler.run import run_crawl
 summary = run_crawl(sys.argv[1], sys.argv[2], profile="local", quiet=True)
 print(json.dumps({"id": summary.crawl_run_id, "status": summary.status, "requests": summary.requests,
                   "pages": summary.pages, "new": summary.items_new, "updated": summary.items_updated,
-                  "unchanged": summary.items_unchanged, "errors": summary.errors, "message": summary.message}))
+                  "unchanged": summary.items_unchanged, "errors": summary.errors, "message": summary.message,
+                  "warnings": summary.warnings}))
 """
 
 

@@ -128,3 +128,23 @@ def test_status_command_exit_code_follows_the_last_run(sqlite_url: str, cli) -> 
     done = cli("status", "--db", sqlite_url)
     assert done.returncode == 1
     assert "status: FAILED — crawl #2 failed" in done.stdout
+
+
+def test_warnings_are_counted_per_page_type_with_examples_and_do_not_fail(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+    engine = open_database(db_url)
+    page = "http://127.0.0.1:8800/policies/detail/031e9918-59d5-4a1a-b105-96af228f3147"
+    warnings = [
+        {"page_type": "policy_detail", "field": "agency", "tried": "open data 提議機關, #policyDetail li.org",
+         "count": 12, "examples": [page]},
+        {"page_type": "policy_detail", "field": "body", "tried": "#policyDetail .policy-content", "count": 12,
+         "examples": [page]},
+        {"page_type": "idea_list", "field": "total_pages", "tried": "currentPage, totalPages", "count": 4,
+         "examples": ["http://127.0.0.1:8800/idea/index/search/CLOSED?page=1&size=100"]},
+    ]
+    add(engine, finished_crawl(errors=[], warnings=warnings))
+    text, code = status_report(engine, config, now=NOW)
+    assert code == 0, text
+    assert "28 warnings" in text
+    assert "policy_detail: 24 warnings (agency ×12, body ×12)" in text
+    assert "idea_list: 4 warnings (total_pages ×4)" in text
+    assert f"e.g. {page}" in text and "tried #policyDetail .policy-content" in text

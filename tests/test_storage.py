@@ -15,15 +15,26 @@ from storage.db import current_revision, open_database, transaction, upsert
 from storage.models import Base, Comment, Idea, ImportedItem, Policy
 
 
+def _head() -> str:
+    """The newest revision of storage/migrations (not a literal: revisions are added over time)."""
+    from alembic.script import ScriptDirectory
+
+    from storage.db import MIGRATIONS_DIR
+
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert head is not None
+    return head
+
+
 def test_migrations_create_the_schema_the_models_describe(db_url: str) -> None:
     engine = open_database(db_url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == _head()
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == [], f"models and migrations disagree: {diff}"
     # running the migrations again is a no-op
     open_database(db_url)
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == _head()
 
 
 def test_agency_replies_migration_keeps_comments_as_citizens_and_goes_back(db_url: str) -> None:
@@ -42,7 +53,7 @@ def test_agency_replies_migration_keeps_comments_as_citizens_and_goes_back(db_ur
             {"false": False, "now": datetime(2020, 3, 1, tzinfo=UTC)},
         )
     open_database(db_url)  # to head
-    assert current_revision(engine) == "0002"
+    assert current_revision(engine) == _head()
     with transaction(engine) as session:
         assert session.execute(select(Comment.msg_uid, Comment.author_kind)).all() == [("1", "citizen")]
         upsert(session, Comment, [dict(_comment_rows("機關回覆")[0], msg_uid="2", author_kind="agency")],
@@ -52,6 +63,29 @@ def test_agency_replies_migration_keeps_comments_as_citizens_and_goes_back(db_ur
     command.downgrade(_alembic_config(engine), "0001")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM comment")).scalar() == 2
+    engine.dispose()
+
+
+def test_crawl_warnings_migration_keeps_older_runs(sqlite_url: str) -> None:
+    """0002 → 0003 adds crawl_run.warnings; runs recorded before it read back with no warnings."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from storage.db import _alembic_config, make_engine
+
+    engine = make_engine(sqlite_url)
+    with engine.begin() as connection:
+        cfg = _alembic_config(engine)
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+        connection.execute(text(
+            "INSERT INTO crawl_run (kind, base_url, spiders, started_at, status, pages, requests, items_new, "
+            "items_updated, items_unchanged, errors, message) VALUES ('crawl', 'https://join.gov.tw', '', "
+            "'2026-01-01 00:00:00', 'finished', 1, 1, 0, 0, 0, '[]', '')"
+        ))
+    open_database(sqlite_url).dispose()
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT warnings FROM crawl_run")).scalar_one() == "[]"
     engine.dispose()
 
 

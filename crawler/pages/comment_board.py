@@ -1,4 +1,8 @@
-"""Comment board JSON ``/joinComments/board/policy/{uuid}?size=M&page=N`` (pager envelope [V])."""
+"""Comment board JSON ``/joinComments/board/policy/{uuid}?size=M&page=N`` (pager envelope [V]).
+
+Required: the envelope's ``result`` list and each comment's ``msgUid``. Optional (missing: null with a
+warning): the pager counts, and a comment's time, text, author and like counts.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawler.items import AuthorKind, Comment
-from crawler.pages.common import LayoutError, clean, html_to_text, load_json_body, parse_site_datetime, to_int
+from crawler.pages.common import (
+    ChallengePage,
+    FieldLog,
+    LayoutError,
+    Missing,
+    absent,
+    clean,
+    html_to_text,
+    load_json_body,
+    parse_site_datetime,
+    required_missing,
+    to_int,
+)
 
 DELETED_TEXT = "使用者已自行刪除留言"
 
@@ -83,22 +99,32 @@ class CommentPage:
 
     comments: tuple[Comment, ...]
     current_page: int
-    total_pages: int
-    total_results: int
+    total_pages: int | None  # None: the envelope did not say (follow pages while they come back full)
+    total_results: int | None
     top_level_count: int
+    shape: str = "pager envelope [V]"
+    found: tuple[str, ...] = ()
+    missing: tuple[Missing, ...] = ()
 
 
-def _comment(raw: Mapping[str, Any], policy_uuid: str, url: str, parent: str | None) -> Comment:
+def _comment(
+    raw: Mapping[str, Any], policy_uuid: str, url: str, parent: str | None, log: FieldLog
+) -> Comment:
     msg_uid = to_int(raw.get("msgUid"))
     if msg_uid is None:
-        raise LayoutError(url, "a comment without msgUid")
-    markup = raw.get("content") or raw.get("oriContent") or raw.get("content4Html") or ""
+        raise required_missing(url, "comment id", "msgUid of every comment")
+    texts = [raw.get(k) for k in ("content", "oriContent", "content4Html")]
+    log.note("content", any(not absent(t) for t in texts), "content, oriContent, content4Html")
+    markup = next((t for t in texts if t), "")
     text = html_to_text(markup)
     is_deleted = bool(raw.get("isDeleted")) or text == DELETED_TEXT
     # cdate is UTC [V]; beforeNow is the same instant in Taiwan time, used only when cdate is absent.
     created = parse_site_datetime(raw.get("cdate"), utc=True) or parse_site_datetime(raw.get("beforeNow"))
+    log.note("created_at", created is not None, "cdate (UTC), beforeNow")
     author_raw = raw.get("author")
     author: Mapping[str, Any] = author_raw if isinstance(author_raw, Mapping) else {}
+    log.note("author", not absent(author.get("displayName")), "author.displayName")
+    log.note("like_count", to_int(raw.get("likeCount")) is not None, "likeCount")
     parent_uid = to_int(raw.get("parentMsgUid"))
     return Comment(
         msg_uid=str(msg_uid),
@@ -116,15 +142,15 @@ def _comment(raw: Mapping[str, Any], policy_uuid: str, url: str, parent: str | N
     )
 
 
-def _walk(raws: Any, policy_uuid: str, url: str, parent: str | None) -> Iterator[Comment]:
+def _walk(raws: Any, policy_uuid: str, url: str, parent: str | None, log: FieldLog) -> Iterator[Comment]:
     if not isinstance(raws, list):
         return
     for raw in raws:
         if not isinstance(raw, Mapping):
             raise LayoutError(url, "a comment that is not a JSON object")
-        comment = _comment(raw, policy_uuid, url, parent)
+        comment = _comment(raw, policy_uuid, url, parent, log)
         yield comment
-        yield from _walk(raw.get("replyMessages"), policy_uuid, url, comment.msg_uid)
+        yield from _walk(raw.get("replyMessages"), policy_uuid, url, comment.msg_uid, log)
 
 
 def parse_comment_board(body: str | bytes | Mapping[str, Any], url: str, policy_uuid: str) -> CommentPage:
@@ -133,18 +159,31 @@ def parse_comment_board(body: str | bytes | Mapping[str, Any], url: str, policy_
     A 503 from Cloudflare can carry a valid JSON body; it is parsed like any other (the caller decides
     whether a status is acceptable). A challenge page raises ChallengePage; a truncated body LayoutError.
     """
-    data = body if isinstance(body, Mapping) else load_json_body(body, url)
+    try:
+        data = body if isinstance(body, Mapping) else load_json_body(body, url)
+    except ChallengePage:
+        raise
+    except LayoutError as error:  # an HTML page where the JSON should be, or a body cut short
+        raise required_missing(url, "comment board", f"a JSON envelope with a 'result' list: {error.missing}") from error
     if not isinstance(data, Mapping) or "result" not in data:
-        raise LayoutError(url, "no 'result' list in the comment board envelope")
+        raise required_missing(url, "comment board", "the JSON envelope's 'result' list")
     if data.get("success") is False:
         raise LayoutError(url, f"board answered success=false ({clean(data.get('message'))[:100]})")
     result = data["result"]
     if not isinstance(result, list):
-        raise LayoutError(url, "'result' is not a list")
-    current = to_int(data.get("currentPage")) or 1
-    total_pages = to_int(data.get("totalPages")) or 0
-    total_results = to_int(data.get("totalResults")) or 0
-    if not result and current <= total_pages:
+        raise required_missing(url, "comment board", "'result' as a JSON array")
+    log = FieldLog()
+    current = to_int(data.get("currentPage"))
+    log.note("current_page", current is not None, "currentPage")
+    current = current or 1
+    total_pages = to_int(data.get("totalPages"))
+    log.note("total_pages", total_pages is not None, "totalPages")
+    total_results = to_int(data.get("totalResults"))
+    log.note("total_results", total_results is not None, "totalResults")
+    if not result and total_pages is not None and current <= total_pages and (total_results or 0) > 0:
         raise LayoutError(url, f"page {current} of {total_pages} holds no comments")
-    comments = tuple(_walk(result, policy_uuid, url, None))
-    return CommentPage(comments, current, total_pages, total_results, len(result))
+    comments = tuple(_walk(result, policy_uuid, url, None, log))
+    reading = log.reading(None, "pager envelope [V]")
+    return CommentPage(
+        comments, current, total_pages, total_results, len(result), reading.shape, reading.found, reading.missing
+    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 import json
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from parsel import Selector
 from w3lib.html import remove_tags, replace_entities
@@ -36,6 +37,58 @@ class TruncatedPage(LayoutError):
 
     def __init__(self, url: str) -> None:
         super().__init__(url, "the HTML stops before </html>", what="truncated")
+
+
+def required_missing(url: str, field: str, tried: str) -> LayoutError:
+    """What the crawler cannot work without is missing: the page, the field and what was tried."""
+    return LayoutError(url, f"required {field} not found (tried {tried})")
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """An optional field a page did not give: stored as null (or empty text) with a warning."""
+
+    field: str
+    tried: str  # the selectors or keys looked at, in order
+
+
+@dataclass(frozen=True, slots=True)
+class Reading(Generic[T]):
+    """What a parser read from one page: the value, which known shape matched, and the optional fields
+    it found and did not find (``missing``; never a failure)."""
+
+    value: T
+    shape: str
+    found: tuple[str, ...] = ()
+    missing: tuple[Missing, ...] = ()
+
+
+class FieldLog:
+    """Collects found and missing optional fields while a parser reads a page."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+        self.missing: list[Missing] = []
+
+    def note(self, field: str, present: bool, tried: str) -> bool:
+        if present:
+            if field not in self.found:
+                self.found.append(field)
+        elif all(m.field != field for m in self.missing):
+            self.missing.append(Missing(field, tried))
+        return present
+
+    def reading(self, value: T, shape: str) -> Reading[T]:
+        found = tuple(f for f in self.found if all(m.field != f for m in self.missing))
+        return Reading(value, shape, found, tuple(self.missing))
+
+
+def absent(value: Any) -> bool:
+    """A JSON value the site did not give: no key, null, or (for text) a sentinel such as 「無」."""
+    return value is None or (isinstance(value, str) and value.strip() in EMPTY_SENTINELS - {""})
 
 
 def require_complete_html(source: str, url: str) -> None:

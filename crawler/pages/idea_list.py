@@ -1,4 +1,9 @@
-"""Proposal list ``/idea/index/search/{STATUS}?page=N&size=M``: ``var searchResult`` [V 2017], else markup [C]."""
+"""Proposal list ``/idea/index/search/{STATUS}?page=N&size=M``: ``var searchResult`` [V 2017], else markup [C].
+
+Required: the proposals the page lists (each with its id), from one of the two shapes. A well-formed empty
+list (``result: []`` with ``totalResults`` 0, or an empty ``#searchResult``) is not an error. Optional
+(missing: null with a warning): an entry's title, status and counts, and the pager.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,28 @@ from typing import Any
 
 from crawler.items import IdeaListEntry
 from crawler.pages.common import (
+    FieldLog,
     LayoutError,
+    Missing,
+    absent,
     clean,
     embedded_json,
     from_epoch_ms,
     page_source,
     parse_site_datetime,
+    required_missing,
     selector_of,
     to_int,
     uuid_from_url,
+)
+
+ENTRY_FIELDS = (
+    ("title", "title"),
+    ("status", "status"),
+    ("endorse_count", "endorseCount"),
+    ("comment_count", "commentCount"),
+    ("follower_count", "attentionCount"),
+    ("published_at", "publishDate"),
 )
 
 
@@ -25,14 +43,20 @@ from crawler.pages.common import (
 class IdeaListPage:
     entries: tuple[IdeaListEntry, ...]
     current_page: int
-    total_pages: int
+    total_pages: int | None  # None: the page did not say (follow pages while they come back full)
     total_results: int | None
+    shape: str = "var searchResult [V]"
+    found: tuple[str, ...] = ()
+    missing: tuple[Missing, ...] = ()
 
 
-def entry_from_json(raw: Mapping[str, Any], url: str) -> IdeaListEntry:
+def entry_from_json(raw: Mapping[str, Any], url: str, log: FieldLog | None = None) -> IdeaListEntry:
     uuid = clean(raw.get("id"))
     if not uuid:
-        raise LayoutError(url, "a list entry without id")
+        raise required_missing(url, "proposal id", "'id' of every searchResult.result entry")
+    if log is not None:
+        for name, key in ENTRY_FIELDS:
+            log.note(name, not absent(raw.get(key)), key)
     return IdeaListEntry(
         uuid=uuid,
         title=clean(raw.get("title")),
@@ -45,17 +69,28 @@ def entry_from_json(raw: Mapping[str, Any], url: str) -> IdeaListEntry:
     )
 
 
+def _pager(log: FieldLog, current: int | None, total_pages: int | None, tried: str) -> int:
+    log.note("current_page", current is not None, tried)
+    log.note("total_pages", total_pages is not None, tried)
+    return current or 1
+
+
 def _from_json(data: Mapping[str, Any], url: str) -> IdeaListPage:
     result = data.get("result")
     if not isinstance(result, list):
-        raise LayoutError(url, "searchResult without a 'result' list")
-    entries = tuple(entry_from_json(r, url) for r in result if isinstance(r, Mapping))
-    current = to_int(data.get("currentPage")) or 1
-    total_pages = to_int(data.get("totalPages")) or 0
+        raise required_missing(url, "proposal list", "`var searchResult = {result: [...]}`")
+    log = FieldLog()
+    entries = tuple(entry_from_json(r, url, log) for r in result if isinstance(r, Mapping))
+    total_pages = to_int(data.get("totalPages"))
+    current = _pager(log, to_int(data.get("currentPage")), total_pages, "currentPage, totalPages")
     total = to_int(data.get("totalResults"))
-    if not entries and current <= total_pages:
-        raise LayoutError(url, f"list page {current} of {total_pages} holds no proposals")
-    return IdeaListPage(entries, current, total_pages, total)
+    log.note("total_results", total is not None, "totalResults")
+    # Empty and the envelope says there is nothing (totalResults 0, or no count at all): an empty state.
+    # Empty although it counts proposals on this page: that is data missing, not an empty list.
+    if not entries and total and total_pages is not None and current <= total_pages:
+        raise LayoutError(url, f"list page {current} of {total_pages} holds no proposals of {total}")
+    reading = log.reading(None, "var searchResult [V]")
+    return IdeaListPage(entries, current, total_pages, total, reading.shape, reading.found, reading.missing)
 
 
 _PAGER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
@@ -65,13 +100,17 @@ def _from_html(page: Any, url: str) -> IdeaListPage:
     sel = selector_of(page)
     container = sel.css("#searchResult")
     if not container:
-        raise LayoutError(url, "neither `var searchResult = {…}` nor #searchResult")
+        raise required_missing(url, "proposal list", "`var searchResult = {…}`, #searchResult div.list_item")
+    log = FieldLog()
     entries = []
     for item in container.css("div.list_item"):
         href = item.css("h4 > a::attr(href)").get() or ""
         uuid = uuid_from_url(href)
         if not uuid:
-            raise LayoutError(url, "a div.list_item without h4 > a[href=/idea/detail/{uuid}]")
+            raise required_missing(url, "proposal id", "div.list_item h4 > a[href=/idea/detail/{uuid}]")
+        log.note("title", bool(item.css("h4 > a ::text").get()), "h4 > a")
+        log.note("endorse_count", bool(item.css(".show_3_1")), ".show_3_1")
+        log.note("published_at", bool(item.css(".date")), ".date")
         entries.append(
             IdeaListEntry(
                 uuid=uuid,
@@ -83,10 +122,13 @@ def _from_html(page: Any, url: str) -> IdeaListPage:
             )
         )
     pager = _PAGER_RE.search(" ".join(sel.css("#naviPageForm ::text").getall()))
-    current, total_pages = (int(pager.group(1)), int(pager.group(2))) if pager else (1, 1 if entries else 0)
-    if not entries and current <= total_pages:
+    current_page, total_pages = (int(pager.group(1)), int(pager.group(2))) if pager else (None, None)
+    current = _pager(log, current_page, total_pages, '#naviPageForm "N / M"')
+    # An empty #searchResult is an empty state, unless the pager says more pages follow this one.
+    if not entries and total_pages is not None and current < total_pages:
         raise LayoutError(url, f"list page {current} of {total_pages} holds no div.list_item")
-    return IdeaListPage(tuple(entries), current, total_pages, None)
+    reading = log.reading(None, "#searchResult markup [C]")
+    return IdeaListPage(tuple(entries), current, total_pages, None, reading.shape, reading.found, reading.missing)
 
 
 def parse_idea_list(page: Any, url: str) -> IdeaListPage:

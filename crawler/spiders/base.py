@@ -16,11 +16,12 @@ from twisted.python.failure import Failure
 from crawler.items import PageHarvest, RawPage
 from crawler.pages.common import LayoutError
 from crawler.pipelines import site_of
+from crawler.shape_warnings import ShapeWarnings
 from joinfeedback.errors import UserError
 from storage.db import open_database
 
 logger = logging.getLogger(__name__)
-OWN_META = frozenset({"entry", "state", "year"})  # what our callbacks read from meta
+OWN_META = frozenset({"entry", "state", "year", "probe"})  # what our callbacks read from meta
 
 
 def check_base_url(base_url: str) -> str:
@@ -42,6 +43,7 @@ class JoinSpider(scrapy.Spider):
         super().__init__(*args, **kwargs)
         self._base_url_arg = base_url
         self.failures: list[dict[str, str]] = []
+        self.warnings = ShapeWarnings()  # optional fields pages did not give (stored with the crawl run)
         self.mismatches: list[str] = []
         self.skipped = 0
         self.report = ""

@@ -14,8 +14,8 @@ from scrapy.http import Response
 
 from crawler.items import TAIPEI, EndorsementSnapshot, Idea, IdeaListEntry
 from crawler.opendata import OpenDataError, parse_idea_opendata
-from crawler.pages.common import LayoutError, load_json_body
-from crawler.pages.idea_detail import parse_idea_detail
+from crawler.pages.common import FieldLog, LayoutError, load_json_body
+from crawler.pages.idea_detail import idea_from_sources, read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
 from crawler.spiders.base import JoinSpider
 from joinfeedback.errors import UserError
@@ -102,8 +102,11 @@ class IdeasSpider(JoinSpider):
         )
 
     def parse_open_data(self, response: Response) -> Iterator[Any]:
+        log, skipped = FieldLog(), list[OpenDataError]()
         try:
-            ideas = parse_idea_opendata(load_json_body(response.body, response.url), source=response.url)
+            ideas = parse_idea_opendata(
+                load_json_body(response.body, response.url), source=response.url, log=log, skipped=skipped
+            )
         except LayoutError as error:
             yield from self.refetch_or_give_up(response, error)
             return
@@ -112,6 +115,9 @@ class IdeasSpider(JoinSpider):
             return
         year = int(response.meta["year"])
         self.years_read.add(year)
+        self.warnings.add("opendata_idea", response.url, log.missing)
+        for error in skipped:  # no usable URL: no way to that proposal's page from this entry
+            self.mismatches.append(f"{response.url}: {error}")
         for idea in ideas:
             if year_of(idea) not in (year, None):
                 self.mismatches.append(
@@ -129,7 +135,16 @@ class IdeasSpider(JoinSpider):
             self.list_failed = self.list_failed or not retries
             yield from retries
             return
-        if page.current_page == 1:
+        self.warnings.add("idea_list", response.url, page.missing)
+        if page.total_pages is None:  # no pager: the next page while this one came back full
+            if len(page.entries) >= self.list_size:
+                yield self.request(
+                    self.list_url(response.meta["state"], page.current_page + 1),
+                    self.parse_list,
+                    priority=40,
+                    meta={"state": response.meta["state"]},
+                )
+        elif page.current_page == 1:
             for number in range(2, page.total_pages + 1):
                 yield self.request(
                     self.list_url(response.meta["state"], number),
@@ -153,11 +168,14 @@ class IdeasSpider(JoinSpider):
 
     def parse_detail(self, response: Response) -> Iterator[Any]:
         try:
-            idea = parse_idea_detail(response, response.url)
+            page = read_idea_detail(response, response.url)
         except LayoutError as error:
             yield from self.refetch_or_give_up(response, error)
             return
-        entry = self.listed.get(idea.uuid)
+        entry = self.listed.get(page.value.uuid)
+        reading = idea_from_sources(page, entry, self.open_data.get(page.value.uuid))
+        self.warnings.add("idea_detail", response.url, reading.missing)
+        idea = reading.value
         if entry is not None and entry.status and idea.status and entry.status != idea.status:
             self.mismatches.append(f"{response.url}: status {idea.status} ≠ list {entry.status}")
         records: list[Any] = [idea]

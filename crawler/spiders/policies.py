@@ -15,8 +15,8 @@ from scrapy.http import Response
 from crawler.items import PolicyListEntry
 from crawler.opendata import OpenDataError, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
-from crawler.pages.common import LayoutError, load_json_body
-from crawler.pages.policy_detail import parse_policy_detail
+from crawler.pages.common import FieldLog, LayoutError, load_json_body
+from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.spiders.base import JoinSpider
 from storage.crawlstate import PolicyState, policy_states
 
@@ -87,9 +87,12 @@ class PoliciesSpider(JoinSpider):
         return self.url(f"/joinComments/board/policy/{uuid}?size={self.board_size}&page={page}")
 
     def parse_open_data(self, response: Response) -> Iterator[Any]:
+        log, skipped = FieldLog(), list[OpenDataError]()
         try:
-            entries = parse_policy_opendata(load_json_body(response.body, response.url), source=response.url)
-            if not entries:
+            entries = parse_policy_opendata(
+                load_json_body(response.body, response.url), source=response.url, log=log, skipped=skipped
+            )
+            if not entries and not skipped:
                 raise LayoutError(response.url, "the open-data list of consultations is empty")
         except LayoutError as error:
             yield from self.refetch_or_give_up(response, error)
@@ -98,10 +101,17 @@ class PoliciesSpider(JoinSpider):
             yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
             return
         yield self.harvest(response, [], "opendata_policy")  # kept raw: the counts the run compared against
+        self.warnings.add("opendata_policy", response.url, log.missing)
+        for error in skipped:  # no usable URL: that consultation cannot be crawled
+            self.record_failure(response.url, str(error))
         states = policy_states(self.db, self.site)
         self.site_clock = site_clock_of((e.published_at for e in entries), response.headers.get(b"Date"))
+        self.incomplete: dict[str, tuple[PolicyListEntry, tuple[str, ...]]] = {}
         for entry in entries:
-            detail, board = pages_to_fetch(states.get(entry.uuid), entry, self.site_clock)
+            state = states.get(entry.uuid)
+            detail, board = pages_to_fetch(state, entry, self.site_clock)
+            if state is not None and state.missing_fields and not detail:
+                self.incomplete[entry.uuid] = (entry, state.missing_fields)
             if not (detail or board):
                 self.skipped += 1
                 continue
@@ -115,6 +125,15 @@ class PoliciesSpider(JoinSpider):
                 self.declared[entry.uuid] = entry.declared_comment_count
                 self.collected[entry.uuid] = set()
                 yield self.request(self.board_url(entry.uuid, 1), self.parse_board, priority=5, meta=meta)
+
+        if self.incomplete:  # stored without some fields: does the site give them now? One page tells.
+            entry, _missing = next(iter(self.incomplete.values()))
+            yield self.request(
+                self.url(f"/policies/detail/{entry.uuid}"),
+                self.parse_detail,
+                priority=10,
+                meta={"entry": entry, "probe": True},
+            )
 
     def parse_acts(self, response: Response) -> Iterator[Any]:
         """Programme progress [I]: no table yet (its fields are unrecorded), the payload is kept raw."""
@@ -132,27 +151,30 @@ class PoliciesSpider(JoinSpider):
     def parse_detail(self, response: Response) -> Iterator[Any]:
         entry: PolicyListEntry = response.meta["entry"]
         try:
-            policy = parse_policy_detail(response, response.url)
+            page = read_policy_detail(response, response.url)
         except LayoutError as error:
             yield from self.refetch_or_give_up(response, error)
             return
-        if policy.title != entry.title:
-            self.mismatches.append(f"{response.url}: title {policy.title!r} ≠ open data {entry.title!r}")
-        # Open data carries the precise times and the counts; the page carries body and attachments.
-        yield self.harvest(
-            response,
-            [
-                dataclasses.replace(
-                    policy,
-                    agency=policy.agency or entry.agency,
-                    published_at=entry.published_at or policy.published_at,
-                    closes_at=entry.closes_at or policy.closes_at,
-                    follower_count=entry.follower_count,
-                    declared_comment_count=entry.declared_comment_count,
-                )
-            ],
-            "policy_detail",
-        )
+        if page.value.title and entry.title and page.value.title != entry.title:
+            self.mismatches.append(f"{response.url}: title {page.value.title!r} ≠ open data {entry.title!r}")
+        # Open data first (precise times, the counts), then the page (body, attachments); see policy_from_sources.
+        reading = policy_from_sources(page, entry)
+        self.warnings.add("policy_detail", response.url, reading.missing)
+        yield self.harvest(response, [reading.value], "policy_detail")
+        if response.meta.get("probe"):
+            yield from self.fetch_incomplete(entry.uuid, reading.value.missing_fields)
+
+    def fetch_incomplete(self, probed: str, still_missing: tuple[str, ...]) -> Iterator[Any]:
+        """The probe found fields its stored row lacked: fetch the other incomplete consultations' pages too.
+        (Not when it found nothing new: on a site that never gives a field, that would cost a page per
+        consultation on every crawl.)"""
+        _entry, before = self.incomplete.pop(probed)
+        if not set(before) - set(still_missing):
+            return
+        for entry, _missing in self.incomplete.values():
+            yield self.request(self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10,
+                               meta={"entry": entry})
+        self.incomplete.clear()
 
     def parse_board(self, response: Response) -> Iterator[Any]:
         entry: PolicyListEntry = response.meta["entry"]
@@ -171,7 +193,13 @@ class PoliciesSpider(JoinSpider):
                 self.board_failed.add(entry.uuid)
             yield from retries
             return
-        if page.current_page == 1:
+        self.warnings.add("comment_board", response.url, page.missing)
+        if page.total_pages is None:  # no pager: the next page while this one came back full
+            if page.top_level_count >= self.board_size:
+                yield self.request(
+                    self.board_url(entry.uuid, page.current_page + 1), self.parse_board, meta={"entry": entry}
+                )
+        elif page.current_page == 1:
             for number in range(2, page.total_pages + 1):
                 yield self.request(
                     self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry}

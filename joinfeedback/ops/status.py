@@ -8,7 +8,9 @@ A cron line ``joinfeedback status || notify`` then fires for every run that need
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -54,6 +56,14 @@ def status_report(
         )
         for failure in (crawl.errors or [])[:3]:
             lines.append(f"    {_failure(failure)}")
+        warnings = list(getattr(crawl, "warnings", None) or [])
+        if warnings:
+            total = sum(int(w.get("count", 0)) for w in warnings)
+            lines.append(
+                f"  {total} warnings: fields the pages did not give, stored empty (the crawl still counts "
+                "as finished; `joinfeedback crawl --check` shows what each page type gives)"
+            )
+            lines.extend(f"    {line}" for line in describe_warnings(warnings))
         if crawl.message:
             lines.append(f"  message: {crawl.message.strip().splitlines()[0]}")
         if state in FAILED_STATUSES or state.startswith("died"):
@@ -96,6 +106,23 @@ def status_report(
         return "\n".join(lines), FAILED
     lines.append("status: ok")
     return "\n".join(lines), OK
+
+
+def describe_warnings(warnings: Iterable[Mapping[str, Any]], *, per_type: int = 3) -> list[str]:
+    """Lines for people: per page type the total and its fields, then the first example pages."""
+    by_type: dict[str, list[Mapping[str, Any]]] = {}
+    for entry in warnings:
+        by_type.setdefault(str(entry.get("page_type")), []).append(entry)
+    lines = []
+    for page_type, entries in sorted(by_type.items()):
+        fields = ", ".join(f"{e.get('field')} ×{e.get('count')}" for e in entries)
+        lines.append(f"{page_type}: {sum(int(e.get('count', 0)) for e in entries)} warnings ({fields})")
+        examples = list(dict.fromkeys(u for e in entries for u in e.get("examples", [])))[:per_type]
+        for entry in entries[:per_type]:
+            lines.append(f"  {entry.get('field')} not found, tried {entry.get('tried')}")
+        for url in examples:
+            lines.append(f"  e.g. {url}")
+    return lines
 
 
 def latest_crawl(engine: Engine) -> CrawlRun | None:
