@@ -197,10 +197,15 @@ def run_crawl(
     jobdir: str | None = None,
     quiet: bool = False,
     redis_url: str | None = None,
+    policies: list[str] | None = None,
 ) -> CrawlSummary:
-    """Crawl ``base_url`` into ``db_url`` incrementally; blocks until every spider is done."""
+    """Crawl ``base_url`` into ``db_url`` incrementally; blocks until every spider is done.
+
+    ``policies``: only these consultations (uuids) and their comments; proposals belong to no
+    consultation, so by default only the ``policies`` spider runs then.
+    """
     base_url = check_base_url(base_url)
-    names = list(spiders or SPIDERS)
+    names = list(spiders or (["policies"] if policies else SPIDERS))
     unknown = [n for n in names if n not in SPIDERS]
     if unknown:
         raise UserError(f"unknown spider {unknown[0]!r} (choose from {', '.join(SPIDERS)})")
@@ -217,7 +222,8 @@ def run_crawl(
         for name in names:
             crawler = process.create_crawler(SPIDERS[name])
             crawlers.append(crawler)
-            process.crawl(crawler, base_url=base_url)
+            extra = {"policies": policies} if policies and name == "policies" else {}
+            process.crawl(crawler, base_url=base_url, **extra)
         quiet_scrapy_loggers(quiet=quiet)  # again: building the process set "scrapy" to DEBUG
         process.start()
     except BaseException:

@@ -153,6 +153,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             jobdir=jobdir,
             quiet=cfg.quiet,
             redis_url=redis_url,
+            policies=args.policy or None,
         )
     _say(args, str(summary))
     if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
@@ -503,6 +504,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--json", action="store_true", help="with --check: the report as JSON")
     p.add_argument("--spider", action="append", metavar="NAME", help="run only this spider (repeatable)")
+    p.add_argument(
+        "--policy",
+        nargs="+",
+        metavar="UUID",
+        help="only these consultations and their comments (proposals belong to none: not crawled then)",
+    )
     p.add_argument("--jobdir", metavar="DIR", help="Scrapy JOBDIR for pause/resume")
     p.add_argument(
         "--workers-redis",

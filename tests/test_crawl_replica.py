@@ -300,3 +300,30 @@ def test_crawl_logs_once_through_the_callers_handler(tmp_path: Path, level: str)
     ]
     assert not [line for line in lines if "metacopy" in line or "internal meta keys" in line]
     assert "finished" in done.stdout
+
+
+def test_crawl_policy_fetches_the_named_consultations_only(sqlite_url: str) -> None:
+    """``crawl --policy UUID``: that consultation and its comments, nothing else; a uuid the site does not
+    list is named and the crawl exits non-zero."""
+    with ReplicaServer(seed=1, size="small", faults="") as srv:
+        with urllib.request.urlopen(f"{srv.base_url}/toOpenData/ey/policy", timeout=10) as response:
+            listed = [p["網址"].rsplit("/", 1)[1] for p in json.loads(response.read())]
+        chosen = listed[0]
+        env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"}
+        command = [sys.executable, "-m", "joinfeedback", "crawl", "--base-url", srv.base_url]
+        command += ["--db", sqlite_url, "--profile", "local", "--quiet", "--policy", chosen]
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        engine = open_database(sqlite_url)
+        with engine.connect() as conn:
+            assert conn.execute(select(Policy.uuid)).scalars().all() == [chosen]
+            policies_of_comments = set(conn.execute(select(Comment.policy_uuid)).scalars())
+            assert policies_of_comments == {chosen}
+            assert conn.execute(select(Idea.uuid)).first() is None  # proposals belong to no consultation
+        engine.dispose()
+        missing = "00000000-0000-4000-8000-000000000000"
+        again = subprocess.run(
+            [*command[:-1], missing], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+        )
+        assert again.returncode != 0
+        assert missing in again.stderr

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +74,11 @@ def site_clock_of(published: Iterable[datetime | None], date_header: bytes | Non
 class PoliciesSpider(JoinSpider):
     name = "policies"
 
+    def __init__(self, *args: Any, policies: Sequence[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # ``crawl --policy``: only these consultations (and their comments); None = every one listed.
+        self.only_policies = frozenset(policies) if policies else None
+
     async def start(self) -> Any:
         self.board_size = self.settings.getint("JOINFEEDBACK_COMMENT_PAGE_SIZE")
         self.collected: dict[str, set[str]] = {}
@@ -104,6 +109,11 @@ class PoliciesSpider(JoinSpider):
         self.warnings.add("opendata_policy", response.url, log.missing)
         for error in skipped:  # no usable URL: that consultation cannot be crawled
             self.record_failure(response.url, str(error))
+        if self.only_policies is not None:
+            listed = {e.uuid for e in entries}
+            for uuid in sorted(self.only_policies - listed):
+                self.record_failure(response.url, f"consultation {uuid} is not in the open-data list")
+            entries = [e for e in entries if e.uuid in self.only_policies]
         states = policy_states(self.db, self.site)
         self.site_clock = site_clock_of((e.published_at for e in entries), response.headers.get(b"Date"))
         self.incomplete: dict[str, tuple[PolicyListEntry, tuple[str, ...]]] = {}
