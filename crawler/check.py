@@ -148,10 +148,10 @@ class _Page:
     text: str
 
 
-def _read(row: CheckRow, action: Callable[[], Any]) -> Any:
-    """Run one page's parse; a missing required part or an unreadable page becomes the row's problem."""
+def _read(row: CheckRow, action: Callable[[bytes], Any], body: bytes = b"") -> Any:
+    """Parse one page's ``body``; a missing required part or an unreadable page becomes the row's problem."""
     try:
-        return action()
+        return action(body)
     except ChallengePage:
         row.problem = "a bot-challenge page came instead (Cloudflare?): try again later"
     except LayoutError as error:
@@ -193,11 +193,11 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
     row, body = _fetch(fetcher, report, "opendata_policy", "/toOpenData/ey/policy")
     policies: list[PolicyListEntry] = []
     if body is not None:
-        data = _read(row, lambda: load_json_body(body, row.url))
+        data = _read(row, lambda b: load_json_body(b, row.url), body)
         if data is not None:
             row.shape = opendata_shape(data)
             log, skipped = FieldLog(), list[OpenDataError]()
-            policies = _read(row, lambda: parse_policy_opendata(data, source=row.url, log=log, skipped=skipped)) or []
+            policies = _read(row, lambda _: parse_policy_opendata(data, source=row.url, log=log, skipped=skipped)) or []
             _entries_row(row, log, len(policies), "consultations")
             if skipped:
                 row.note += f", {len(skipped)} without a usable URL (not crawlable): {skipped[0]}"
@@ -209,7 +209,7 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
         entry = max(policies, key=lambda e: (e.declared_comment_count or 0, e.uuid))
         row, body = _fetch(fetcher, report, "policy_detail", f"/policies/detail/{entry.uuid}")
         if body is not None:
-            page = _read(row, lambda: read_policy_detail(_Page(body.decode("utf-8", "replace")), row.url))
+            page = _read(row, lambda b: read_policy_detail(_Page(b.decode("utf-8", "replace")), row.url), body)
             if page is not None:
                 merged = policy_from_sources(page, entry)
                 row.shape, row.found = merged.shape, merged.found
@@ -219,7 +219,7 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
             fetcher, report, "comment_board", f"/joinComments/board/policy/{entry.uuid}?size={CHECK_PAGE_SIZE}&page=1"
         )
         if body is not None:
-            board = _read(row, lambda: parse_comment_board(body, row.url, entry.uuid))
+            board = _read(row, lambda b: parse_comment_board(b, row.url, entry.uuid), body)
             if board is not None:
                 row.shape, row.found = board.shape, board.found
                 row.missing = tuple(m.field for m in board.missing)
@@ -233,7 +233,7 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
                            f"/idea/index/search/{state}?page=1&size={CHECK_PAGE_SIZE}")
         if body is None:
             continue
-        page = _read(row, lambda: parse_idea_list(_Page(body.decode("utf-8", "replace")), row.url))
+        page = _read(row, lambda b: parse_idea_list(_Page(b.decode("utf-8", "replace")), row.url), body)
         if page is not None:
             row.shape, row.found = page.shape, page.found
             row.missing = tuple(m.field for m in page.missing)
@@ -248,12 +248,12 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
         row, body = _fetch(fetcher, report, "opendata_idea", f"/toOpenData/v2/ey/idea?year={candidate}")
         if body is None:
             break
-        data = _read(row, lambda: load_json_body(body, row.url))
+        data = _read(row, lambda b: load_json_body(b, row.url), body)
         if data is None:
             break
         row.shape = opendata_shape(data)
         log, skipped = FieldLog(), list[OpenDataError]()
-        ideas = _read(row, lambda: parse_idea_opendata(data, source=row.url, log=log, skipped=skipped)) or []
+        ideas = _read(row, lambda _: parse_idea_opendata(data, source=row.url, log=log, skipped=skipped)) or []
         _entries_row(row, log, len(ideas), "proposals")
         open_ideas = {i.uuid: i for i in ideas}
         if ideas or row.problem:
@@ -266,12 +266,12 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
     if uuid is not None:
         row, body = _fetch(fetcher, report, "idea_detail", f"/idea/detail/{uuid}")
         if body is not None:
-            reading = _read(row, lambda: read_idea_detail(_Page(body.decode("utf-8", "replace")), row.url))
-            if reading is not None:
-                merged = idea_from_sources(reading, listed.get(uuid), open_ideas.get(uuid))
-                row.shape, row.found = merged.shape, merged.found
-                row.missing = tuple(m.field for m in merged.missing)
-                row.note = f"{len(merged.value.responses)} agency responses"
+            idea_reading = _read(row, lambda b: read_idea_detail(_Page(b.decode("utf-8", "replace")), row.url), body)
+            if idea_reading is not None:
+                idea = idea_from_sources(idea_reading, listed.get(uuid), open_ideas.get(uuid))
+                row.shape, row.found = idea.shape, idea.found
+                row.missing = tuple(m.field for m in idea.missing)
+                row.note = f"{len(idea.value.responses)} agency responses"
     else:
         report.rows.append(CheckRow("idea_detail", f"{base_url}/idea/detail/…", note="no proposal listed anywhere: not checked"))
     return report

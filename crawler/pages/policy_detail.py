@@ -65,7 +65,7 @@ def read_policy_detail(page: Any, url: str) -> Reading[Policy]:
         title = clean(" ".join(block.css(".policy-title ::text").getall()))
     log.note("title", bool(title), TRIED["title"])
     agency = start = end = None
-    body, attachments = "", ()
+    body, attachments = "", tuple[str, ...]()
     if block is not None:
         agency = clean(" ".join(block.css("li.org .info-value ::text").getall())) or None
         start = parse_site_datetime(block.css("li.period .start::text").get())

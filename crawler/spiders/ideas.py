@@ -116,8 +116,8 @@ class IdeasSpider(JoinSpider):
         year = int(response.meta["year"])
         self.years_read.add(year)
         self.warnings.add("opendata_idea", response.url, log.missing)
-        for error in skipped:  # no usable URL: no way to that proposal's page from this entry
-            self.mismatches.append(f"{response.url}: {error}")
+        for problem in skipped:  # no usable URL: no way to that proposal's page from this entry
+            self.mismatches.append(f"{response.url}: {problem}")
         for idea in ideas:
             if year_of(idea) not in (year, None):
                 self.mismatches.append(

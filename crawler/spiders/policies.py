@@ -107,8 +107,8 @@ class PoliciesSpider(JoinSpider):
             return
         yield self.harvest(response, [], "opendata_policy")  # kept raw: the counts the run compared against
         self.warnings.add("opendata_policy", response.url, log.missing)
-        for error in skipped:  # no usable URL: that consultation cannot be crawled
-            self.record_failure(response.url, str(error))
+        for problem in skipped:  # no usable URL: that consultation cannot be crawled
+            self.record_failure(response.url, str(problem))
         if self.only_policies is not None:
             listed = {e.uuid for e in entries}
             for uuid in sorted(self.only_policies - listed):
