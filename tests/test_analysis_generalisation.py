@@ -108,11 +108,11 @@ def test_examples_file_is_checked_and_recorded(tmp_path: Path) -> None:
     assignments = {a[1]: a for a in stored(engine, run_id)[0]}
     assert assignments[first][2] == NONE
     assert assignments[first][4] == 1.0
-    from storage import analysis_store
     from storage.db import session_factory
+    from storage.models import AnalysisRun
 
     with session_factory(engine)() as session:
-        run = analysis_store.get_run(session, run_id)
+        run = session.get(AnalysisRun, run_id)
         assert run is not None
         assert run.manifest["examples"]["placed"] == {first: NONE}
     path.write_text("item_id,commitment_id\nnot-there,none\n", encoding="utf-8")
