@@ -214,7 +214,6 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         if len(codes) != k:
             raise ValueError("codes and prototypes differ in length")
         self.classes_ = np.array(codes, dtype=object)
-        self.example_rows_ = None
         self._examples(X, y, embeddings)
         proto = self._prototype_matrix(X.shape[1])
         self.n_features_in_ = X.shape[1]
