@@ -56,9 +56,9 @@ def draw_replica(db_url: str) -> list[dict[str, str]]:
             title = titles.get(idea, idea)
             # the proposal's own ask (its title, segmented), then its commitment's largest themes
             asks = [("", [w for w in segmenter().cut(normalise(title)) if len(w) >= 2][:6])]
-            asks += [
-                (c.label, list(c.terms)) for c in clusters if c.scope == code_of.get(idea)
-            ][:THEMES_PER_RESPONSE]
+            asks += [(c.label, list(c.terms)) for c in clusters if c.scope == code_of.get(idea)][
+                :THEMES_PER_RESPONSE
+            ]
             for label, terms in asks:
                 out.append(
                     {
@@ -83,7 +83,9 @@ def draw_2017() -> list[dict[str, str]]:
         asks = [a.strip() for a in re.split(r"[一二三四五六七八九十]\s*[.、]", content)[1:] if a.strip()]
         asks = asks or [re.sub(r"<[^>]+>", "", idea.get("outline") or "")]
         for response in idea.get("govResponses") or []:
-            text = response_text([response.get(k) or "" for k in ("analysis", "suggest", "plan", "reference")])
+            text = response_text(
+                [response.get(k) or "" for k in ("analysis", "suggest", "plan", "reference")]
+            )
             for ask in asks:
                 words = [w for w in re.findall(r"[\u4e00-\u9fff]{2,4}", ask)][:6]
                 out.append(
@@ -106,7 +108,9 @@ def rescore(path: Path) -> None:
         rows = list(csv.DictReader(handle))
     for row in rows:
         terms = row["terms"].split()
-        label = "" if row["theme"].startswith("(proposal)") or row["source"].startswith("2017") else row["theme"]
+        label = (
+            "" if row["theme"].startswith("(proposal)") or row["source"].startswith("2017") else row["theme"]
+        )
         row["verdict"] = _verdict(label, terms, row["response"], row["proposal"])
     with path.open("w", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, FIELDS, lineterminator="\n")
@@ -119,7 +123,9 @@ def score(path: Path) -> str:
         rows = [r for r in csv.DictReader(handle) if r["gold"]]
     agree = sum(r["verdict"] == r["gold"] for r in rows)
     pairs = Counter((r["gold"], r["verdict"]) for r in rows)
-    lines = [f"{len(rows)} labelled pairs; the audit agrees with the hand label on {agree} ({agree / max(1, len(rows)):.0%})"]
+    lines = [
+        f"{len(rows)} labelled pairs; the audit agrees with the hand label on {agree} ({agree / max(1, len(rows)):.0%})"
+    ]
     lines += [f"  gold {g:<14} audit {v:<14} {n}" for (g, v), n in sorted(pairs.items())]
     return "\n".join(lines)
 

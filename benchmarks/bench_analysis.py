@@ -122,9 +122,7 @@ def phase_ours(n: int) -> dict[str, float]:
                 upsert(session, ImportedItem, rows[i : i + 10000], keys=["dataset", "item_id"])
         imported = time.perf_counter() - started
         cpu, started = cpu_seconds(), time.perf_counter()
-        run_id = run_analysis(
-            engine, catalogue=str(CATALOGUES["main"]), seed=0, quiet=True, embeddings="off"
-        )
+        run_id = run_analysis(engine, catalogue=str(CATALOGUES["main"]), seed=0, quiet=True, embeddings="off")
         elapsed = time.perf_counter() - started
         cpu = cpu_seconds() - cpu
         with session_factory(engine)() as session:

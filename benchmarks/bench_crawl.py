@@ -33,8 +33,9 @@ print(json.dumps({"pages": s.pages, "requests": s.requests, "new": s.items_new, 
 
 
 def timed_crawl(base_url: str, db_url: str) -> tuple[dict[str, float], float]:
-    done = subprocess.run([sys.executable, "-c", CRAWL, base_url, db_url], capture_output=True, text=True,
-                          cwd=ROOT, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", CRAWL, base_url, db_url], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     return figures, float(figures["seconds"])
 
@@ -42,8 +43,13 @@ def timed_crawl(base_url: str, db_url: str) -> tuple[dict[str, float], float]:
 def scrapy_bench_pages_per_minute() -> float:
     """Pages/min of ``scrapy bench`` from its final stats (run outside the project: Scrapy's defaults)."""
     with tempfile.TemporaryDirectory() as empty:
-        done = subprocess.run([sys.executable, "-m", "scrapy", "bench", "-s", "LOG_LEVEL=INFO"],
-                              capture_output=True, text=True, cwd=empty, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "scrapy", "bench", "-s", "LOG_LEVEL=INFO"],
+            capture_output=True,
+            text=True,
+            cwd=empty,
+            check=True,
+        )
     log = done.stderr + done.stdout
     pages = int(re.search(r"'response_received_count': (\d+)", log).group(1))  # type: ignore[union-attr]
     seconds = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))  # type: ignore[union-attr]
@@ -61,12 +67,16 @@ def main() -> int:
         db_url = f"sqlite:///{Path(tmp) / 'bench.db'}"
         full, seconds = timed_crawl(srv.base_url, db_url)
         ours = full["pages"] / seconds * 60
-        print(f"joinfeedback crawl (size {args.size}, parse + store): {full['pages']} pages, "
-              f"{full['new']} rows in {seconds:.1f} s → {ours:,.0f} pages/min ({full['errors']} errors)")
+        print(
+            f"joinfeedback crawl (size {args.size}, parse + store): {full['pages']} pages, "
+            f"{full['new']} rows in {seconds:.1f} s → {ours:,.0f} pages/min ({full['errors']} errors)"
+        )
         again, again_seconds = timed_crawl(srv.base_url, db_url)
         share = again["requests"] / full["requests"]
-        print(f"re-crawl, nothing changed: {again['requests']} of {full['requests']} requests "
-              f"({share:.1%}) in {again_seconds:.1f} s")
+        print(
+            f"re-crawl, nothing changed: {again['requests']} of {full['requests']} requests "
+            f"({share:.1%}) in {again_seconds:.1f} s"
+        )
     bench = scrapy_bench_pages_per_minute()
     print(f"scrapy bench: {bench:,.0f} pages/min")
     print(f"ratio joinfeedback / scrapy bench: {ours / bench:.2f} (goal ≥ 0.8)")

@@ -234,8 +234,10 @@ def main() -> None:
             print(json.dumps(row, ensure_ascii=False), file=sys.stderr, flush=True)
     print(table(rows))
     ours, naive = np.mean([r["ours"] for r in rows]), np.mean([r["naive"] for r in rows])
-    print(f"\nmean accuracy: ours {ours:.3f}, naive {naive:.3f}; cases below naive: "
-          f"{sum(r['ours'] < r['naive'] for r in rows)} of {len(rows)}")
+    print(
+        f"\nmean accuracy: ours {ours:.3f}, naive {naive:.3f}; cases below naive: "
+        f"{sum(r['ours'] < r['naive'] for r in rows)} of {len(rows)}"
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
 

@@ -72,7 +72,9 @@ class CheckReport:
         widths = [max(len(c[i]) for c in cells) for i in range(3)] + [width, width]
         lines = [f"crawl check of {self.base_url} (nothing stored)"]
         for n, cell in enumerate(cells):
-            wrapped = [textwrap.wrap(text, widths[i]) or [""] if i >= 3 else [text] for i, text in enumerate(cell)]
+            wrapped = [
+                textwrap.wrap(text, widths[i]) or [""] if i >= 3 else [text] for i, text in enumerate(cell)
+            ]
             for k in range(max(len(w) for w in wrapped)):
                 parts = [(w[k] if k < len(w) else "").ljust(widths[i]) for i, w in enumerate(wrapped)]
                 lines.append("  ".join(parts).rstrip())
@@ -80,19 +82,28 @@ class CheckReport:
                 lines.append("  ".join("-" * w for w in widths))
             else:
                 row = self.rows[n - 1]
-                lines.append(f"    {urlsplit(row.url).path}{'?' + urlsplit(row.url).query if urlsplit(row.url).query else ''}"
-                             + (f" — {row.note}" if row.note else ""))
+                lines.append(
+                    f"    {urlsplit(row.url).path}{'?' + urlsplit(row.url).query if urlsplit(row.url).query else ''}"
+                    + (f" — {row.note}" if row.note else "")
+                )
                 if row.problem:
                     lines.append(f"    required data missing: {row.problem}")
         failed = [r for r in self.rows if r.problem]
         warned = [r for r in self.rows if r.missing and not r.problem]
         if failed:
-            lines.append(f"check FAILED: {len(failed)} page types lack required data "
-                         f"({', '.join(r.page_type for r in failed)}); a crawl would lose them")
+            lines.append(
+                f"check FAILED: {len(failed)} page types lack required data "
+                f"({', '.join(r.page_type for r in failed)}); a crawl would lose them"
+            )
         else:
-            lines.append("check ok: every page type gives its required data"
-                         + (f"; {len(warned)} page types miss optional fields (stored empty, with warnings)"
-                            if warned else ""))
+            lines.append(
+                "check ok: every page type gives its required data"
+                + (
+                    f"; {len(warned)} page types miss optional fields (stored empty, with warnings)"
+                    if warned
+                    else ""
+                )
+            )
         return "\n".join(lines)
 
 
@@ -106,7 +117,9 @@ class PoliteFetcher:
     def __init__(self, base_url: str, profile: str, *, opener: Callable[..., Any] | None = None) -> None:
         settings = profile_settings(profile)
         self.base_url = base_url
-        self.delay = float(settings.get("DOWNLOAD_DELAY", 0)) + float(settings.get("AUTOTHROTTLE_START_DELAY", 0))
+        self.delay = float(settings.get("DOWNLOAD_DELAY", 0)) + float(
+            settings.get("AUTOTHROTTLE_START_DELAY", 0)
+        )
         self.timeout = float(settings.get("DOWNLOAD_TIMEOUT", 60))
         self.open = opener or urllib.request.urlopen
         self.last = 0.0
@@ -161,7 +174,9 @@ def _read(row: CheckRow, action: Callable[[bytes], Any], body: bytes = b"") -> A
     return None
 
 
-def _fetch(fetcher: PoliteFetcher, report: CheckReport, page_type: str, path: str) -> tuple[CheckRow, bytes | None]:
+def _fetch(
+    fetcher: PoliteFetcher, report: CheckReport, page_type: str, path: str
+) -> tuple[CheckRow, bytes | None]:
     row = CheckRow(page_type, f"{fetcher.base_url}{path}")
     report.rows.append(row)
     try:
@@ -182,8 +197,13 @@ def _entries_row(row: CheckRow, log: FieldLog, count: int, what: str) -> None:
     row.note = f"{count} {what}"
 
 
-def run_check(base_url: str, *, profile: str = "polite", year: int | None = None,
-              opener: Callable[..., Any] | None = None) -> CheckReport:
+def run_check(
+    base_url: str,
+    *,
+    profile: str = "polite",
+    year: int | None = None,
+    opener: Callable[..., Any] | None = None,
+) -> CheckReport:
     """Fetch one page of each type (about a dozen requests) and report what each gives; stores nothing."""
     base_url = check_base_url(base_url)
     fetcher = PoliteFetcher(base_url, profile, opener=opener)
@@ -197,7 +217,10 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
         if data is not None:
             row.shape = opendata_shape(data)
             log, skipped = FieldLog(), list[OpenDataError]()
-            policies = _read(row, lambda _: parse_policy_opendata(data, source=row.url, log=log, skipped=skipped)) or []
+            policies = (
+                _read(row, lambda _: parse_policy_opendata(data, source=row.url, log=log, skipped=skipped))
+                or []
+            )
             _entries_row(row, log, len(policies), "consultations")
             if skipped:
                 row.note += f", {len(skipped)} without a usable URL (not crawlable): {skipped[0]}"
@@ -209,14 +232,19 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
         entry = max(policies, key=lambda e: (e.declared_comment_count or 0, e.uuid))
         row, body = _fetch(fetcher, report, "policy_detail", f"/policies/detail/{entry.uuid}")
         if body is not None:
-            page = _read(row, lambda b: read_policy_detail(_Page(b.decode("utf-8", "replace")), row.url), body)
+            page = _read(
+                row, lambda b: read_policy_detail(_Page(b.decode("utf-8", "replace")), row.url), body
+            )
             if page is not None:
                 merged = policy_from_sources(page, entry)
                 row.shape, row.found = merged.shape, merged.found
                 row.missing = tuple(m.field for m in merged.missing)
                 row.note = f"title {merged.value.title[:30]!r}" if merged.value.title else "no title"
         row, body = _fetch(
-            fetcher, report, "comment_board", f"/joinComments/board/policy/{entry.uuid}?size={CHECK_PAGE_SIZE}&page=1"
+            fetcher,
+            report,
+            "comment_board",
+            f"/joinComments/board/policy/{entry.uuid}?size={CHECK_PAGE_SIZE}&page=1",
         )
         if body is not None:
             board = _read(row, lambda b: parse_comment_board(b, row.url, entry.uuid), body)
@@ -224,13 +252,15 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
                 row.shape, row.found = board.shape, board.found
                 row.missing = tuple(m.field for m in board.missing)
                 row.note = f"{len(board.comments)} comments on page 1" + (
-                    f" of {board.total_pages}" if board.total_pages is not None else "")
+                    f" of {board.total_pages}" if board.total_pages is not None else ""
+                )
 
     # Each list state, then one proposal (from a list, else from the open data).
     listed: dict[str, IdeaListEntry] = {}
     for state in LIST_STATES:
-        row, body = _fetch(fetcher, report, f"idea_list {state}",
-                           f"/idea/index/search/{state}?page=1&size={CHECK_PAGE_SIZE}")
+        row, body = _fetch(
+            fetcher, report, f"idea_list {state}", f"/idea/index/search/{state}?page=1&size={CHECK_PAGE_SIZE}"
+        )
         if body is None:
             continue
         page = _read(row, lambda b: parse_idea_list(_Page(b.decode("utf-8", "replace")), row.url), body)
@@ -253,7 +283,9 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
             break
         row.shape = opendata_shape(data)
         log, skipped = FieldLog(), list[OpenDataError]()
-        ideas = _read(row, lambda _: parse_idea_opendata(data, source=row.url, log=log, skipped=skipped)) or []
+        ideas = (
+            _read(row, lambda _: parse_idea_opendata(data, source=row.url, log=log, skipped=skipped)) or []
+        )
         _entries_row(row, log, len(ideas), "proposals")
         open_ideas = {i.uuid: i for i in ideas}
         if ideas or row.problem:
@@ -266,24 +298,43 @@ def run_check(base_url: str, *, profile: str = "polite", year: int | None = None
     if uuid is not None:
         row, body = _fetch(fetcher, report, "idea_detail", f"/idea/detail/{uuid}")
         if body is not None:
-            idea_reading = _read(row, lambda b: read_idea_detail(_Page(b.decode("utf-8", "replace")), row.url), body)
+            idea_reading = _read(
+                row, lambda b: read_idea_detail(_Page(b.decode("utf-8", "replace")), row.url), body
+            )
             if idea_reading is not None:
                 idea = idea_from_sources(idea_reading, listed.get(uuid), open_ideas.get(uuid))
                 row.shape, row.found = idea.shape, idea.found
                 row.missing = tuple(m.field for m in idea.missing)
                 row.note = f"{len(idea.value.responses)} agency responses"
     else:
-        report.rows.append(CheckRow("idea_detail", f"{base_url}/idea/detail/…", note="no proposal listed anywhere: not checked"))
+        report.rows.append(
+            CheckRow(
+                "idea_detail", f"{base_url}/idea/detail/…", note="no proposal listed anywhere: not checked"
+            )
+        )
     return report
 
 
 def check_json(report: CheckReport) -> str:
     """The report as JSON (for monitoring)."""
     return json.dumps(
-        {"base_url": report.base_url, "ok": report.ok,
-         "pages": [{"page_type": r.page_type, "url": r.url, "result": r.result, "shape": r.shape,
-                    "found": list(r.found), "missing": list(r.missing), "note": r.note, "problem": r.problem}
-                   for r in report.rows]},
+        {
+            "base_url": report.base_url,
+            "ok": report.ok,
+            "pages": [
+                {
+                    "page_type": r.page_type,
+                    "url": r.url,
+                    "result": r.result,
+                    "shape": r.shape,
+                    "found": list(r.found),
+                    "missing": list(r.missing),
+                    "note": r.note,
+                    "problem": r.problem,
+                }
+                for r in report.rows
+            ],
+        },
         ensure_ascii=False,
     )
 

@@ -54,7 +54,9 @@ class CrawlSummary:
         failed = [e for e in self.errors if e.get("kind") == "failed"]
         lines = [f"  {e.get('url')}: {str(e.get('error', '')).strip()[:300]}" for e in failed[:limit]]
         if len(failed) > limit:
-            lines.append(f"  … and {len(failed) - limit} more (joinfeedback status, or the crawl run's errors)")
+            lines.append(
+                f"  … and {len(failed) - limit} more (joinfeedback status, or the crawl run's errors)"
+            )
         return lines
 
     def __str__(self) -> str:

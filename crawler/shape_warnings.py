@@ -27,12 +27,20 @@ class ShapeWarnings:
             key = (page_type, item.field)
             entry = self._by_key.get(key)
             if entry is None:
-                entry = {"page_type": page_type, "field": item.field, "tried": item.tried, "count": 0,
-                         "examples": []}
+                entry = {
+                    "page_type": page_type,
+                    "field": item.field,
+                    "tried": item.tried,
+                    "count": 0,
+                    "examples": [],
+                }
                 self._by_key[key] = entry
                 logger.warning(
                     "%s: %s not found (tried %s); stored without it (more pages like this are counted, "
-                    "not logged: see `joinfeedback status`)", url, item.field, item.tried
+                    "not logged: see `joinfeedback status`)",
+                    url,
+                    item.field,
+                    item.tried,
                 )
             entry["count"] += 1
             if len(entry["examples"]) < EXAMPLES and url not in entry["examples"]:

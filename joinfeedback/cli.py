@@ -159,9 +159,15 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
         lines = summary.failure_lines() if hasattr(summary, "failure_lines") else []
         print(
-            "\n".join([f"joinfeedback crawl: {summary.status}: required data missing or not fetched on "
-                       f"{len(summary.failed_urls)} pages:", *lines]) if lines else
-            f"joinfeedback crawl: {summary}",
+            "\n".join(
+                [
+                    f"joinfeedback crawl: {summary.status}: required data missing or not fetched on "
+                    f"{len(summary.failed_urls)} pages:",
+                    *lines,
+                ]
+            )
+            if lines
+            else f"joinfeedback crawl: {summary}",
             file=sys.stderr,
         )
         return 1

@@ -272,7 +272,9 @@ def add_replies(
         agency = policy.agency if rng.random() < 0.2 else None
         html, label = text.reply_comment(rng, parent.label, agency)
         deleted = agency is None and rng.random() < 0.03
-        author = Author(f"{AGENCY_UID_PREFIX}{policy.agency}", policy.agency) if agency else rng.choice(authors)
+        author = (
+            Author(f"{AGENCY_UID_PREFIX}{policy.agency}", policy.agency) if agency else rng.choice(authors)
+        )
         rec = CommentRec(
             msg_uid=uids(created),
             policy_uuid=policy.uuid,

@@ -30,7 +30,7 @@ def _page(title: str, body: str) -> str:
 KNOCKOUT_BOARD = (
     '<div id="boardContainer"><noscript>沒有 Javascript 無法參與討論</noscript>\n'
     '  <div class="message_show" data-bind="foreach: messages"><div class="message-paragraph" '
-    "data-bind=\"attr: {id: 'mcb_' + msgUid}\"><span data-bind=\"html: content4Html\"></span></div>"
+    'data-bind="attr: {id: \'mcb_\' + msgUid}"><span data-bind="html: content4Html"></span></div>'
     '<span class="message-date" data-bind="text: beforeNow"></span></div>\n'
     '  <button id="moreMsgBtn">查看更多留言</button>\n</div>'
 )
@@ -38,7 +38,9 @@ KNOCKOUT_BOARD = (
 
 def policy_skeleton(p: PolicyRec) -> str:
     """The 2021 Knockout page as documented [V class names]: nothing but the title and the empty board."""
-    return _page(p.title + SUFFIX, f'<div id="app">{KNOCKOUT_BOARD}</div>\n<script src="/js/knockout.js"></script>')
+    return _page(
+        p.title + SUFFIX, f'<div id="app">{KNOCKOUT_BOARD}</div>\n<script src="/js/knockout.js"></script>'
+    )
 
 
 def policy_detail(p: PolicyRec, changed: bool = False, omit: frozenset[str] = frozenset()) -> str:
@@ -73,7 +75,7 @@ def policy_detail(p: PolicyRec, changed: bool = False, omit: frozenset[str] = fr
     body = (
         f'<div id="policyDetail" class="policy_detail" data-uuid="{p.uuid}">\n'
         f'{kept["h1"]}  <ul class="policy-info">\n{kept["org"]}{kept["period"]}  </ul>\n'
-        f'{kept["content"]}{kept["attachments"]}</div>\n'
+        f"{kept['content']}{kept['attachments']}</div>\n"
         '<div id="boardContainer"><noscript>沒有 Javascript 無法參與討論</noscript>\n'
         '  <div class="message_show" data-bind="foreach: messages"></div>\n'
         '  <button id="moreMsgBtn">查看更多留言</button>\n</div>'
@@ -122,7 +124,7 @@ def _responses_html(idea: dict[str, Any]) -> str:
         out.append(
             f'<div class="gov-response" data-id="{r["id"]}">'
             f"<h5>{escape(r.get('organization', {}).get('organizationName', ''))}"
-            f' {taipei_str(r["responseTime"]) if "responseTime" in r else ""}</h5>'
+            f" {taipei_str(r['responseTime']) if 'responseTime' in r else ''}</h5>"
             f'<div class="analysis">{r.get("analysis", "")}</div>'
             f'<div class="suggest">{r.get("suggest", "")}</div><div class="plan">{r["plan"]}</div>'
             f'<div class="reference">{r["reference"]}</div></div>'

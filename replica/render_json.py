@@ -112,8 +112,14 @@ def author(c: CommentRec) -> dict[str, Any]:
     if shape == "platform":
         user_id, name = PLATFORM_ACCOUNT
         user_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, "agency-account:ndcjoin"))
-        return {**base, "userUid": user_uid, "userId": user_id, "userRegisterFrom": "DISQUS",
-                "openId": "ndcjoin", "displayName": name}
+        return {
+            **base,
+            "userUid": user_uid,
+            "userId": user_id,
+            "userRegisterFrom": "DISQUS",
+            "openId": "ndcjoin",
+            "displayName": name,
+        }
     if shape == "admin":
         return {**base, "userUid": user_uid, "userId": f"JOIN-{org_id}", "openId": org_id, "isAdmin": True}
     profiles = [

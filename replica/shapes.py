@@ -32,14 +32,37 @@ SENTINEL = "無"
 
 # Optional fields the ``drop`` variant may leave out, per page kind (ids and required lists never).
 DROP_OPENDATA_POLICY = ("標題", "title", "提議機關", "發佈日期", "下線日期", "關注數量", "留言數量")
-DROP_OPENDATA_IDEA = ("標題", "publishDate", "提議內容", "利益與影響", "附議數量", "附議門檻", "提送日期",
-                      "關注數量", "留言數量", "提議者")
+DROP_OPENDATA_IDEA = (
+    "標題",
+    "publishDate",
+    "提議內容",
+    "利益與影響",
+    "附議數量",
+    "附議門檻",
+    "提送日期",
+    "關注數量",
+    "留言數量",
+    "提議者",
+)
 DROP_PAGER = ("currentPage", "totalPages", "totalResults")
 DROP_COMMENT = ("cdate", "beforeNow", "author", "likeCount", "content")
 DROP_LIST_ENTRY = ("title", "status", "endorseCount", "commentCount", "attentionCount", "publishDate")
-DROP_IDEA = ("title", "status", "publishDate", "endorseCount", "endorseGoal", "endorseDueDate", "content",
-             "outline", "outcome", "proposer", "approvalOrganization", "attentionCount", "commentCount",
-             "updateDate")
+DROP_IDEA = (
+    "title",
+    "status",
+    "publishDate",
+    "endorseCount",
+    "endorseGoal",
+    "endorseDueDate",
+    "content",
+    "outline",
+    "outcome",
+    "proposer",
+    "approvalOrganization",
+    "attentionCount",
+    "commentCount",
+    "updateDate",
+)
 DROP_RESPONSE = ("organization", "responseTime", "analysis", "suggest")
 POLICY_PAGE_PARTS = ("title", "h1", "org", "period", "content", "attachments")
 
@@ -71,7 +94,9 @@ class ShapeSpec:
         """Whether the ``drop`` variant leaves this field of this page out (deterministic)."""
         return "drop" in self.names and unit(self.seed, "drop", url, *where) < 0.5
 
-    def _without(self, value: Mapping[str, Any], keys: tuple[str, ...], url: str, *where: object) -> dict[str, Any]:
+    def _without(
+        self, value: Mapping[str, Any], keys: tuple[str, ...], url: str, *where: object
+    ) -> dict[str, Any]:
         return {k: v for k, v in value.items() if not (k in keys and self.dropped(url, *where, k))}
 
     def opendata_policies(self, rows: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
@@ -79,7 +104,9 @@ class ShapeSpec:
         for index, row in enumerate(rows):
             row = dict(row)
             if "strings" in self.names:
-                row.update({k: str(v) for k, v in row.items() if isinstance(v, int) and not isinstance(v, bool)})
+                row.update(
+                    {k: str(v) for k, v in row.items() if isinstance(v, int) and not isinstance(v, bool)}
+                )
             if "sentinel" in self.names and "提議機關" in row:
                 if index % 2:
                     row["提議機關"] = SENTINEL
@@ -94,7 +121,11 @@ class ShapeSpec:
             row = dict(row)
             if "strings" in self.names:
                 row.update(
-                    {k: str(v) for k, v in row.items() if isinstance(v, int | float) and not isinstance(v, bool)}
+                    {
+                        k: str(v)
+                        for k, v in row.items()
+                        if isinstance(v, int | float) and not isinstance(v, bool)
+                    }
                 )
             if "sentinel" in self.names and index % 2:
                 row["提議者"] = SENTINEL

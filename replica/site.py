@@ -120,7 +120,9 @@ class Site:
         query = parse_qs(parts.query)
         shapes, url = self.shapes, parts.geturl()
         if kind == "opendata_policy":
-            if query.get("shape") == ["2017"] or (query.get("shape") != ["current"] and "opendata2017" in shapes):
+            if query.get("shape") == ["2017"] or (
+                query.get("shape") != ["current"] and "opendata2017" in shapes
+            ):
                 rows = render_json.open_data_policies_2017(self.data, now)
             else:
                 rows = render_json.open_data_policies(self.data, now)
@@ -131,7 +133,9 @@ class Site:
                 if not query["year"][0].isdigit():
                     return bad_request("year must be YYYY")
                 year = int(query["year"][0])
-            return json_response(shapes.opendata_ideas(render_json.open_data_ideas(self.data, now, year), url))
+            return json_response(
+                shapes.opendata_ideas(render_json.open_data_ideas(self.data, now, year), url)
+            )
         if kind == "opendata_act":
             return json_response(render_json.open_data_acts(self.data, now))
         if kind == "policy_detail":
@@ -173,6 +177,7 @@ class Site:
         ideas.sort(key=lambda i: (-i.publish_ms, i.uuid))
         rows = [render_json.idea_list_entry(i, now) for i in ideas[(page - 1) * size : page * size]]
         envelope = render_json.envelope(rows, len(ideas), page, size)
-        envelope = self.shapes.envelope(envelope, f"/idea/index/search/{status}?page={page}&size={size}",
-                                        DROP_LIST_ENTRY)
+        envelope = self.shapes.envelope(
+            envelope, f"/idea/index/search/{status}?page={page}&size={size}", DROP_LIST_ENTRY
+        )
         return html_response(render_html.idea_list(status, envelope, changed))

@@ -71,7 +71,11 @@ def _align(label: str, terms: Sequence[str], text: str) -> Alignment:
         coverage = sum(w for term, w in weights.items() if term in lowered) / total if total else 0.0
         if coverage > best.coverage:
             verdict = (
-                MATCHED if coverage >= MATCHED_COVERAGE else PARTLY if coverage >= PARTLY_COVERAGE else NOT_ADDRESSED
+                MATCHED
+                if coverage >= MATCHED_COVERAGE
+                else PARTLY
+                if coverage >= PARTLY_COVERAGE
+                else NOT_ADDRESSED
             )
             best = Alignment(verdict, round(coverage, 3), sentence if verdict != NOT_ADDRESSED else "")
     return best

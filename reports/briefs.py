@@ -140,8 +140,15 @@ def alignment_table(
             text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
             base = {"proposal": proposal["proposal"], "url": proposal.get("url"), "agency": record["agency"]}
             if record["is_placeholder"] or is_placeholder(text):
-                rows.append({**base, "theme": "—", "verdict": t("align_placeholder"), "sentence": "",
-                             "verdict_key": "placeholder"})
+                rows.append(
+                    {
+                        **base,
+                        "theme": "—",
+                        "verdict": t("align_placeholder"),
+                        "sentence": "",
+                        "verdict_key": "placeholder",
+                    }
+                )
                 continue
             formal_seen = True
             verdicts = []
@@ -150,12 +157,26 @@ def alignment_table(
                 verdicts.append(result.verdict)
                 if result.verdict != NOT_ADDRESSED:
                     addressed.add(theme.key)
-                rows.append({**base, "theme": theme.label, "verdict": t(f"align_{result.verdict}"),
-                             "sentence": result.sentence, "verdict_key": result.verdict,
-                             "coverage": result.coverage})
+                rows.append(
+                    {
+                        **base,
+                        "theme": theme.label,
+                        "verdict": t(f"align_{result.verdict}"),
+                        "sentence": result.sentence,
+                        "verdict_key": result.verdict,
+                        "coverage": result.coverage,
+                    }
+                )
             if verdicts and all(v == NOT_ADDRESSED for v in verdicts):
-                rows.append({**base, "theme": "—", "verdict": t("align_none_addressed"), "sentence": "",
-                             "verdict_key": "none_addressed"})
+                rows.append(
+                    {
+                        **base,
+                        "theme": "—",
+                        "verdict": t("align_none_addressed"),
+                        "sentence": "",
+                        "verdict_key": "none_addressed",
+                    }
+                )
     table = Table(
         name,
         t("alignment_heading"),
@@ -262,9 +283,7 @@ def build_briefs(
             tuple(q for q in (book.get(k) for k in new_keys) if q),
             tuple((th.label, th.delta) for th in themes + minority),
         )
-        alignment, unaddressed = alignment_table(
-            f"{slug(code)}-alignment", themes, related, answers, t
-        )
+        alignment, unaddressed = alignment_table(f"{slug(code)}-alignment", themes, related, answers, t)
         questions, prompts = _questions_and_prompts(
             t, themes, minority, campaign_views, related, unique, uncertain_share, unaddressed
         )

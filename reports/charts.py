@@ -102,7 +102,9 @@ def time_chart(
     figure, axes = pyplot.subplots(figsize=(7.0, 2.6))
     if days:
         bar = width * 0.85 if width > 1 else (width if len(days) < 200 else 1.0)
-        axes.bar(list(days), list(counts), width=bar, color=PALETTE[0], align="edge" if width > 1 else "center")
+        axes.bar(
+            list(days), list(counts), width=bar, color=PALETTE[0], align="edge" if width > 1 else "center"
+        )
     axes.set_ylabel(ylabel)
     axes.set_title(title, loc="left")
     figure.autofmt_xdate()

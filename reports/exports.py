@@ -183,7 +183,9 @@ def export_assignments(
             dates = rq.run_item_dates(session, run.id)
             policy_of = rq.run_comment_policies(session, run.id)
             rows = [
-                r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
+                r
+                for r in rows
+                if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
             ]
     _check_target(out_path)
 

@@ -158,7 +158,7 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
     rendered: dict[str, str] = {}
     if with_charts:
         labels = [
-            f"{c.code} {t.commitment_title(c.title)[:14 if t.language == 'zh-TW' else 28]}"
+            f"{c.code} {t.commitment_title(c.title)[: 14 if t.language == 'zh-TW' else 28]}"
             for c in data.commitments
         ]
         rendered["by_commitment"] = charts.bar_chart(

@@ -98,7 +98,9 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
     if brief.responses.rows:
         lines += [f"## {t('related_responses_heading')}", ""]
         for row in brief.responses.rows[:4]:
-            days = t("paren", text=t("days_n", n=row["days_taken"])) if row.get("days_taken") is not None else ""
+            days = (
+                t("paren", text=t("days_n", n=row["days_taken"])) if row.get("days_taken") is not None else ""
+            )
             lines.append(
                 f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}{t('colon')}{row['state']}{days}"
             )

@@ -75,6 +75,7 @@ def gained_within(history: list[tuple[datetime, int]], days: int) -> int | None:
             base = count
     return latest - base
 
+
 @dataclass(slots=True)
 class AgencyTally:
     """Running counts for one agency's passed proposals (mutable while tallying)."""

@@ -69,10 +69,14 @@ def _in_scope(
         reps = [r for r in c.representative_ids if str(r) in present]
         reps += [i for i in ids if i not in set(map(str, reps))][: max(0, 3 - len(reps))]
         scoped_clusters.append(
-            replace(c, size=len(ids), representative_ids=tuple(reps), is_minority=c.is_minority and len(ids) == 1)
+            replace(
+                c, size=len(ids), representative_ids=tuple(reps), is_minority=c.is_minority and len(ids) == 1
+            )
         )
     scoped_clusters.sort(key=lambda c: (-c.size, c.cluster_key))
-    scoped_campaigns = [replace(c, size=in_campaign[c.campaign_key]) for c in campaigns if in_campaign[c.campaign_key]]
+    scoped_campaigns = [
+        replace(c, size=in_campaign[c.campaign_key]) for c in campaigns if in_campaign[c.campaign_key]
+    ]
     return scoped_clusters, scoped_campaigns
 
 
@@ -92,9 +96,7 @@ def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
     clusters, campaigns = list(rq.clusters(session, run.id)), list(rq.campaigns(session, run.id))
     if not scope.is_everything:
         rows = tuple(
-            r
-            for r in rows
-            if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
+            r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
         )
         if not rows:
             raise UserError(f"no item of analysis run #{run.id} is in the scope {scope.describe()}")

@@ -35,8 +35,11 @@ def describe_scope(scope: ItemScope, t: Translator) -> str:
         parts.append(t("scope_policies", n=len(scope.policies)))
     if scope.since or scope.until:
         parts.append(
-            t("scope_period", since=scope.since.isoformat() if scope.since else "…",
-              until=scope.until.isoformat() if scope.until else "…")
+            t(
+                "scope_period",
+                since=scope.since.isoformat() if scope.since else "…",
+                until=scope.until.isoformat() if scope.until else "…",
+            )
         )
     if scope.source != "all":
         parts.append(t(f"scope_source_{scope.source}"))

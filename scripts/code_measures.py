@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Any: {anys}; type: ignore: {ignores}")
     too_long = longest[0] > MAX_FUNCTION_LINES
     if args.check and (too_long or anys > MAX_ANY):
-        print(f"code_measures: limits are {MAX_FUNCTION_LINES} lines a function, {MAX_ANY} Any", file=sys.stderr)
+        print(
+            f"code_measures: limits are {MAX_FUNCTION_LINES} lines a function, {MAX_ANY} Any", file=sys.stderr
+        )
         return 1
     return 0
 

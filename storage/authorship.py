@@ -21,7 +21,9 @@ def stored_board_pages(engine: Engine) -> Iterator[tuple[str, bytes]]:
         ids = list(session.scalars(select(RawPayload.id).where(RawPayload.url.contains(BOARD_PATH))))
     for pid in ids:
         with transaction(engine) as session:
-            row = session.execute(select(RawPayload.url, RawPayload.body_zlib).where(RawPayload.id == pid)).one()
+            row = session.execute(
+                select(RawPayload.url, RawPayload.body_zlib).where(RawPayload.id == pid)
+            ).one()
         yield row.url, zlib.decompress(row.body_zlib)
 
 

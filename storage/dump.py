@@ -34,12 +34,21 @@ def canonical_dump(engine: Engine) -> str:
         for model in TABLES:
             table = model.__table__
             columns = [c for c in table.c if c.name not in SKIPPED]
-            rows = [json.dumps({c.name: _value(r._mapping[c.name]) for c in columns}, ensure_ascii=False,
-                               sort_keys=True) for r in session.execute(select(*columns))]
+            rows = [
+                json.dumps(
+                    {c.name: _value(r._mapping[c.name]) for c in columns}, ensure_ascii=False, sort_keys=True
+                )
+                for r in session.execute(select(*columns))
+            ]
             lines.extend(f"{model.__tablename__}\t{row}" for row in sorted(rows))
-        pairs = session.execute(select(EndorsementSnapshot.site, EndorsementSnapshot.idea_uuid,
-                                       EndorsementSnapshot.endorse_count).distinct()).all()
-        lines.extend(sorted(f"endorsement_snapshot\t{json.dumps(list(p), ensure_ascii=False)}" for p in pairs))
+        pairs = session.execute(
+            select(
+                EndorsementSnapshot.site, EndorsementSnapshot.idea_uuid, EndorsementSnapshot.endorse_count
+            ).distinct()
+        ).all()
+        lines.extend(
+            sorted(f"endorsement_snapshot\t{json.dumps(list(p), ensure_ascii=False)}" for p in pairs)
+        )
     return "\n".join(lines) + "\n"
 
 

@@ -364,8 +364,9 @@ def policies(session: Session) -> list[PolicyRow]:
     return [
         PolicyRow(uuid, title or "", agency or "", url or "", published, closes)
         for uuid, title, agency, url, published, closes in session.execute(
-            select(Policy.uuid, Policy.title, Policy.agency, Policy.url, Policy.published_at, Policy.closes_at)
-            .order_by(Policy.published_at.desc(), Policy.uuid)
+            select(
+                Policy.uuid, Policy.title, Policy.agency, Policy.url, Policy.published_at, Policy.closes_at
+            ).order_by(Policy.published_at.desc(), Policy.uuid)
         )
     ]
 
@@ -379,16 +380,42 @@ def run_comment_policies(session: Session, run_id: int) -> dict[str, str]:
 
 
 COMMENT_EXPORT = (
-    "msg_uid", "policy_uuid", "policy_title", "parent_msg_uid", "created_at", "text", "like_count",
-    "unlike_count", "url",
+    "msg_uid",
+    "policy_uuid",
+    "policy_title",
+    "parent_msg_uid",
+    "created_at",
+    "text",
+    "like_count",
+    "unlike_count",
+    "url",
 )
 PROPOSAL_EXPORT = (
-    "uuid", "title", "outline", "status", "agency", "published_at", "endorse_count", "endorse_goal",
-    "endorse_due_at", "passed_at", "response_due_at", "url",
+    "uuid",
+    "title",
+    "outline",
+    "status",
+    "agency",
+    "published_at",
+    "endorse_count",
+    "endorse_goal",
+    "endorse_due_at",
+    "passed_at",
+    "response_due_at",
+    "url",
 )
 RESPONSE_EXPORT = (
-    "uuid", "idea_uuid", "idea_title", "agency", "responded_at", "is_placeholder", "analysis", "suggest",
-    "plan", "reference", "url",
+    "uuid",
+    "idea_uuid",
+    "idea_title",
+    "agency",
+    "responded_at",
+    "is_placeholder",
+    "analysis",
+    "suggest",
+    "plan",
+    "reference",
+    "url",
 )
 
 
@@ -397,17 +424,29 @@ def export_comments(session: Session) -> Iterator[dict[str, Any]]:
     titles = {uuid: title for uuid, title in session.execute(select(Policy.uuid, Policy.title))}
     query = (
         select(
-            Comment.msg_uid, Comment.policy_uuid, Comment.parent_msg_uid, Comment.created_at, Comment.text,
-            Comment.like_count, Comment.unlike_count, Comment.url,
+            Comment.msg_uid,
+            Comment.policy_uuid,
+            Comment.parent_msg_uid,
+            Comment.created_at,
+            Comment.text,
+            Comment.like_count,
+            Comment.unlike_count,
+            Comment.url,
         )
         .where(Comment.is_deleted.is_(False))
         .order_by(Comment.site, Comment.policy_uuid, Comment.msg_uid)
     )
     for uid, policy, parent, created, text, likes, unlikes, url in session.execute(query):
         yield {
-            "msg_uid": uid, "policy_uuid": policy, "policy_title": titles.get(policy, ""),
-            "parent_msg_uid": parent, "created_at": created, "text": text, "like_count": likes,
-            "unlike_count": unlikes, "url": url,
+            "msg_uid": uid,
+            "policy_uuid": policy,
+            "policy_title": titles.get(policy, ""),
+            "parent_msg_uid": parent,
+            "created_at": created,
+            "text": text,
+            "like_count": likes,
+            "unlike_count": unlikes,
+            "url": url,
         }
 
 

@@ -30,7 +30,9 @@ def _quotes(folder: Path) -> str:
         for page in folder.rglob("*.html")
     )
     markdown = "".join(
-        line for brief in folder.glob("briefs/*.md") for line in brief.read_text(encoding="utf-8").splitlines()
+        line
+        for brief in folder.glob("briefs/*.md")
+        for line in brief.read_text(encoding="utf-8").splitlines()
         if line.startswith(">")
     )
     return html + markdown
@@ -95,7 +97,9 @@ def test_a_run_that_analysed_an_agency_reply_neither_counts_nor_quotes_it(tmp_pa
     build_report(engine, tmp_path / "site", quiet=True, pdf=False)
     site = tmp_path / "site"
     assert AGENCY_REPLY_TEXT not in _quotes(site)
-    assert f'data-item-id="{AGENCY_REPLY_ID}"' not in "".join(p.read_text("utf-8") for p in site.rglob("*.html"))
+    assert f'data-item-id="{AGENCY_REPLY_ID}"' not in "".join(
+        p.read_text("utf-8") for p in site.rglob("*.html")
+    )
     assert PII_ID in _quotes(site)  # the theme keeps its citizens' examples
     brief = (site / "commitments" / "c-1-1.html").read_text(encoding="utf-8")
     assert AGENCY_REPLY_TEXT in brief and "機關在討論區的回覆" in brief  # shown, as an agency reply
@@ -156,7 +160,9 @@ def test_replica_agency_replies_are_not_counted_assigned_clustered_or_quoted(
         run = session.scalars(select(AnalysisRun).where(AnalysisRun.status == "complete")).one()
         assigned = set(
             session.scalars(
-                select(Assignment.item_id).where(Assignment.run_id == run.id, Assignment.item_kind == "comment")
+                select(Assignment.item_id).where(
+                    Assignment.run_id == run.id, Assignment.item_kind == "comment"
+                )
             )
         )
         representatives = {
@@ -179,9 +185,7 @@ def test_replica_agency_replies_are_not_counted_assigned_clustered_or_quoted(
     assert quoted and not quoted & truth
     listed = {r["msg_uid"] for r in _csv_rows(site / "data" / "agency_replies.csv")}
     assert listed == truth  # shown, all of them, as agency replies
-    in_briefs = {
-        r["msg_uid"] for table in site.glob("data/c-*-agency-replies.csv") for r in _csv_rows(table)
-    }
+    in_briefs = {r["msg_uid"] for table in site.glob("data/c-*-agency-replies.csv") for r in _csv_rows(table)}
     assert in_briefs and in_briefs <= truth
 
 

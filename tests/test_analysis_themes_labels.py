@@ -15,11 +15,38 @@ from analysis.themes_store import is_support_key, support_key, theme_keys
 from storage.corpus import TextItem
 from tests.analysis_corpus import make_items, write_catalogue
 
-CHATTER = ["推", "推推", "+1", "讚", "讚讚讚", "同意樓上", "支持！", "加油", "謝謝分享 👍", "大家好",
-           "同意", "樓上說得好", "期待正式版本", "沒意見，支持。", "贊成", "支持國發會", "好", "反對+1",
-           "感謝國發會願意開放討論。", "請加快腳步。", "＋１", "這個方案很好，支持政府推動。"]
-ARGUMENTS = ["反對核四", "空氣污染嚴重影響居民健康", "推動資料開放需要專法", "支持，但預算要公開",
-             "謝謝，不過停車位不夠", "同意樓上，颱風天應該停班停課"]
+CHATTER = [
+    "推",
+    "推推",
+    "+1",
+    "讚",
+    "讚讚讚",
+    "同意樓上",
+    "支持！",
+    "加油",
+    "謝謝分享 👍",
+    "大家好",
+    "同意",
+    "樓上說得好",
+    "期待正式版本",
+    "沒意見，支持。",
+    "贊成",
+    "支持國發會",
+    "好",
+    "反對+1",
+    "感謝國發會願意開放討論。",
+    "請加快腳步。",
+    "＋１",
+    "這個方案很好，支持政府推動。",
+]
+ARGUMENTS = [
+    "反對核四",
+    "空氣污染嚴重影響居民健康",
+    "推動資料開放需要專法",
+    "支持，但預算要公開",
+    "謝謝，不過停車位不夠",
+    "同意樓上，颱風天應該停班停課",
+]
 
 
 @pytest.mark.parametrize("text", CHATTER)
@@ -37,7 +64,12 @@ def _tokens(texts: list[str]) -> list[list[str]]:
 
 
 def test_phrase_label_is_a_short_phrase_from_the_comments() -> None:
-    texts = ["工業區的空氣污染影響居民健康", "空氣污染讓居民健康受損，請政府取締", "晚上的空氣污染很嚴重", "推"]
+    texts = [
+        "工業區的空氣污染影響居民健康",
+        "空氣污染讓居民健康受損，請政府取締",
+        "晚上的空氣污染很嚴重",
+        "推",
+    ]
     scores = {"空氣": 0.3, "污染": 0.3, "居民": 0.2, "健康": 0.2, "取締": 0.05}
     label = phrase_label(_tokens(texts), [1.0] * len(texts), lambda w: scores.get(w, 0.0))
     assert 4 <= len(label) <= 12

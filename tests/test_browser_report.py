@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from replica.model import OGP_UUID
 from reports.site import build_report
 from storage.db import open_database
 from tests.conftest import IN_CI, ROOT, run_cli
-from replica.model import OGP_UUID
 from tests.report_fixtures import HOSTILE_ID, populate
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -66,8 +66,17 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert result.returncode == 0, result.stderr[-3000:]
     db_url = f"sqlite:///{folder / 'demo' / 'joinfeedback.db'}"
     english = run_cli(
-        "report", "--db", db_url, "--out", str(folder / "demo" / "report-en"), "--lang", "en",
-        "--policy", OGP_UUID, cwd=folder, timeout=900,
+        "report",
+        "--db",
+        db_url,
+        "--out",
+        str(folder / "demo" / "report-en"),
+        "--lang",
+        "en",
+        "--policy",
+        OGP_UUID,
+        cwd=folder,
+        timeout=900,
     )
     assert english.returncode == 0, english.stderr[-3000:]
     return folder / "demo" / "report"
@@ -158,14 +167,20 @@ def test_hostile_comment_renders_as_inert_text(site: Path, browser_context: Any)
     page.close()
 
 
-def test_demo_report_every_page_opens_and_nothing_from_users_runs(demo_site: Path, browser_context: Any) -> None:
+def test_demo_report_every_page_opens_and_nothing_from_users_runs(
+    demo_site: Path, browser_context: Any
+) -> None:
     """The demo report (with the replica's hostile comments) in the browser: all links work, nothing runs."""
     page = browser_context.new_page()
     watch = PageWatch(page)
     page.goto((demo_site / "index.html").as_uri())
-    links = sorted(set(page.eval_on_selector_all(
-        "a[href^='commitments/']", "els => els.map(e => e.getAttribute('href'))"
-    )))
+    links = sorted(
+        set(
+            page.eval_on_selector_all(
+                "a[href^='commitments/']", "els => els.map(e => e.getAttribute('href'))"
+            )
+        )
+    )
     assert len(links) == 12  # the bundled catalogue's twelve draft commitments
     pages = ["index.html", "proposals.html", "gaps.html", "methods.html", *links]
     for name in pages:

@@ -258,7 +258,6 @@ def test_mid_crawl_layout_change(tmp_path: Path) -> None:
 # ---- the database going away --------------------------------------------------------------------------
 
 
-
 @pytest.mark.postgres
 def test_postgresql_connections_terminated_mid_crawl(pg_url: str, tmp_path: Path) -> None:
     reference_db = f"sqlite:///{tmp_path / 'reference.db'}"

@@ -205,7 +205,6 @@ def test_permanent_faults_are_listed_and_the_rest_is_stored(sqlite_url: str) -> 
     engine.dispose()
 
 
-
 def test_killed_crawl_resumes_to_the_same_end_state(tmp_path: Path) -> None:
     interrupted = f"sqlite:///{tmp_path / 'interrupted.db'}"
     reference = f"sqlite:///{tmp_path / 'reference.db'}"

@@ -35,14 +35,28 @@ VARIANTS = {
     "strings": set(),
     "sentinel": {"opendata_policy"},  # 「無」 as agency and closing date: the page block gives them
     "real": {"opendata_policy", "policy_detail"},
-    "drop": {"opendata_policy", "policy_detail", "comment_board", "idea_list", "idea_detail", "opendata_idea"},
+    "drop": {
+        "opendata_policy",
+        "policy_detail",
+        "comment_board",
+        "idea_list",
+        "idea_detail",
+        "opendata_idea",
+    },
 }
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "JOINFEEDBACK_DB"}
-    return subprocess.run([sys.executable, "-m", "joinfeedback", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "joinfeedback", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        check=False,
+    )
 
 
 @pytest.mark.parametrize("shapes", list(VARIANTS), ids=[v or "contract" for v in VARIANTS])
@@ -87,7 +101,9 @@ def test_fields_found_again_are_fetched_again_and_never_erased(tmp_path: Path) -
         crawl(srv.base_url, db)
         degraded = policy_rows(db)
         # agency and dates come from the open data; body and attachments only from the guessed block
-        assert all(r["body"] == "" and r["missing"] == ["body", "attachments"] for r in degraded.values()), degraded
+        assert all(r["body"] == "" and r["missing"] == ["body", "attachments"] for r in degraded.values()), (
+            degraded
+        )
         srv.set_shapes("")
         before = srv.stats()["by_kind"].get("policy_detail", 0)
         again = crawl(srv.base_url, db)
@@ -95,7 +111,9 @@ def test_fields_found_again_are_fetched_again_and_never_erased(tmp_path: Path) -
         assert again["warnings"] == []
         crawl(srv.base_url, reference)
         complete = policy_rows(db)
-        assert complete == policy_rows(reference) and all(r["body"] and r["missing"] == [] for r in complete.values())
+        assert complete == policy_rows(reference) and all(
+            r["body"] and r["missing"] == [] for r in complete.values()
+        )
         srv.set_shapes("skeleton")
         srv.advance(1)  # new comments: the open consultations' pages are fetched again, as skeletons
         third = crawl(srv.base_url, db)
@@ -113,14 +131,28 @@ def test_empty_list_and_real_shapes_exit_0_and_status_shows_the_warnings(tmp_pat
     status = cli("status", "--db", db)
     assert status.returncode == 0, status.stdout
     assert "warnings: fields the pages did not give" in status.stdout
-    assert "policy_detail:" in status.stdout and "body ×" in status.stdout and "e.g. http://127.0.0.1:" in status.stdout
+    assert (
+        "policy_detail:" in status.stdout
+        and "body ×" in status.stdout
+        and "e.g. http://127.0.0.1:" in status.stdout
+    )
 
 
 def test_a_board_that_is_not_json_fails_the_crawl_naming_the_pages(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'noboard.db'}"
     with ReplicaServer(seed=9, size="policies=3,comments=40,ideas=5", shapes="no_board") as srv:
-        done = cli("crawl", "--base-url", srv.base_url, "--profile", "local", "--db", db, "--quiet",
-                   "--spider", "policies")
+        done = cli(
+            "crawl",
+            "--base-url",
+            srv.base_url,
+            "--profile",
+            "local",
+            "--db",
+            db,
+            "--quiet",
+            "--spider",
+            "policies",
+        )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "required data missing or not fetched on 3 pages" in done.stderr, done.stderr
     board_lines = [line for line in done.stderr.splitlines() if line.startswith("  http")]
@@ -128,7 +160,9 @@ def test_a_board_that_is_not_json_fails_the_crawl_naming_the_pages(tmp_path: Pat
     assert all("required comment board not found" in line for line in board_lines)
 
 
-@pytest.mark.parametrize("shapes", [*VARIANTS, "no_board"], ids=[v or "contract" for v in [*VARIANTS, "no_board"]])
+@pytest.mark.parametrize(
+    "shapes", [*VARIANTS, "no_board"], ids=[v or "contract" for v in [*VARIANTS, "no_board"]]
+)
 def test_check_prints_a_table_per_page_type_and_stores_nothing(shapes: str, tmp_path: Path) -> None:
     with ReplicaServer(seed=7, size="small", shapes=shapes) as srv:
         report = run_check(srv.base_url, profile="local")
@@ -138,7 +172,11 @@ def test_check_prints_a_table_per_page_type_and_stores_nothing(shapes: str, tmp_
     types = [r.page_type for r in report.rows]
     assert types[:3] == ["opendata_policy", "policy_detail", "comment_board"]
     assert [t for t in types if t.startswith("idea_list")] == [
-        "idea_list ENDORSING", "idea_list ADVICE", "idea_list COMPLETED", "idea_list CLOSED"]
+        "idea_list ENDORSING",
+        "idea_list ADVICE",
+        "idea_list COMPLETED",
+        "idea_list CLOSED",
+    ]
     assert "opendata_idea" in types and types[-1] == "idea_detail"
     assert sum(served.values()) == len(report.rows) + 1  # one request per page, plus robots.txt
     assert report.ok == (shapes != "no_board")
@@ -158,13 +196,19 @@ def test_check_prints_a_table_per_page_type_and_stores_nothing(shapes: str, tmp_
 def test_check_cli_exit_codes_and_no_database(tmp_path: Path) -> None:
     db = tmp_path / "never.db"
     with ReplicaServer(seed=7, size="small", shapes="real") as srv:
-        ok = cli("crawl", "--check", "--base-url", srv.base_url, "--profile", "local", "--db", f"sqlite:///{db}")
+        ok = cli(
+            "crawl", "--check", "--base-url", srv.base_url, "--profile", "local", "--db", f"sqlite:///{db}"
+        )
     with ReplicaServer(seed=7, size="small", faults="layout=after:0") as srv:
-        changed = cli("crawl", "--check", "--base-url", srv.base_url, "--profile", "local", "--db", f"sqlite:///{db}")
+        changed = cli(
+            "crawl", "--check", "--base-url", srv.base_url, "--profile", "local", "--db", f"sqlite:///{db}"
+        )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "page type" in ok.stdout and "shape matched" in ok.stdout and "Knockout skeleton" in ok.stdout
     assert changed.returncode == 1, changed.stdout
     # the changed layout has neither `var searchResult` nor #searchResult: the lists are required data
     assert "check FAILED: 4 page types lack required data (idea_list ENDORSING" in changed.stdout
-    assert "required data missing: required proposal list not found (tried `var searchResult" in changed.stdout
+    assert (
+        "required data missing: required proposal list not found (tried `var searchResult" in changed.stdout
+    )
     assert not db.exists()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit

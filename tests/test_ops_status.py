@@ -134,12 +134,27 @@ def test_warnings_are_counted_per_page_type_with_examples_and_do_not_fail(db_url
     engine = open_database(db_url)
     page = "http://127.0.0.1:8800/policies/detail/031e9918-59d5-4a1a-b105-96af228f3147"
     warnings = [
-        {"page_type": "policy_detail", "field": "agency", "tried": "open data 提議機關, #policyDetail li.org",
-         "count": 12, "examples": [page]},
-        {"page_type": "policy_detail", "field": "body", "tried": "#policyDetail .policy-content", "count": 12,
-         "examples": [page]},
-        {"page_type": "idea_list", "field": "total_pages", "tried": "currentPage, totalPages", "count": 4,
-         "examples": ["http://127.0.0.1:8800/idea/index/search/CLOSED?page=1&size=100"]},
+        {
+            "page_type": "policy_detail",
+            "field": "agency",
+            "tried": "open data 提議機關, #policyDetail li.org",
+            "count": 12,
+            "examples": [page],
+        },
+        {
+            "page_type": "policy_detail",
+            "field": "body",
+            "tried": "#policyDetail .policy-content",
+            "count": 12,
+            "examples": [page],
+        },
+        {
+            "page_type": "idea_list",
+            "field": "total_pages",
+            "tried": "currentPage, totalPages",
+            "count": 4,
+            "examples": ["http://127.0.0.1:8800/idea/index/search/CLOSED?page=1&size=100"],
+        },
     ]
     add(engine, finished_crawl(errors=[], warnings=warnings))
     text, code = status_report(engine, config, now=NOW)

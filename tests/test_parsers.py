@@ -6,22 +6,20 @@ message. Set ``UPDATE_FIXTURES=1`` to rewrite ``expected.json`` from the parsers
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-
-import dataclasses
-from datetime import datetime
 
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
 from crawler.opendata import parse_idea_opendata, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
-from crawler.pages.common import ChallengePage, LayoutError, parse_site_datetime, to_int
-from crawler.pages.common import FieldLog
+from crawler.pages.common import ChallengePage, FieldLog, LayoutError, parse_site_datetime, to_int
 from crawler.pages.idea_detail import read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
 from crawler.pages.policy_detail import read_policy_detail
@@ -37,9 +35,17 @@ def file_response(case_dir: Path) -> TextResponse:
     path = next(p for p in sorted(case_dir.iterdir()) if p.name.startswith("input."))
     body = path.read_bytes()
     cls = HtmlResponse if path.suffix == ".html" else TextResponse
-    content_type = b"text/html; charset=utf-8" if path.suffix == ".html" else b"application/json;charset=UTF-8"
-    return cls(url=meta["url"], body=body, encoding="utf-8", status=int(meta.get("status", 200)),
-               headers={"Content-Type": content_type}, request=Request(meta["url"]))
+    content_type = (
+        b"text/html; charset=utf-8" if path.suffix == ".html" else b"application/json;charset=UTF-8"
+    )
+    return cls(
+        url=meta["url"],
+        body=body,
+        encoding="utf-8",
+        status=int(meta.get("status", 200)),
+        headers={"Content-Type": content_type},
+        request=Request(meta["url"]),
+    )
 
 
 def meta_of(case_dir: Path) -> dict[str, Any]:
@@ -49,8 +55,10 @@ def meta_of(case_dir: Path) -> dict[str, Any]:
 def to_plain(value: Any) -> Any:
     """Items as JSON-ready values; datetimes keep their offset so a timezone slip shows in the diff."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"_type": type(value).__name__,
-                **{f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {
+            "_type": type(value).__name__,
+            **{f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, list | tuple):
@@ -72,6 +80,7 @@ def _board(case: Path) -> Any:
 def _opendata(parser: Callable[..., Any]) -> Callable[[Path], Any]:
     """Strict (as the importer reads files) unless the case is named ``crawl_*`` (as the crawler reads the
     site: only the URL required, missing fields listed)."""
+
     def run(case: Path) -> Any:
         response = file_response(case)
         if not case.name.startswith("crawl_"):
@@ -79,6 +88,7 @@ def _opendata(parser: Callable[..., Any]) -> Callable[[Path], Any]:
         log, skipped = FieldLog(), []
         entries = parser(json.loads(response.text), source=response.url, log=log, skipped=skipped)
         return {"entries": entries, "missing": log.missing, "skipped": [str(e) for e in skipped]}
+
     return run
 
 
@@ -129,7 +139,9 @@ def test_comment_time_is_utc_cdate_shown_in_taipei() -> None:
 
 
 def test_placeholder_response_detected() -> None:
-    idea = PARSERS["idea_detail"](Path(__file__).parent / "fixtures/idea_detail/completed_2017_placeholder").value
+    idea = PARSERS["idea_detail"](
+        Path(__file__).parent / "fixtures/idea_detail/completed_2017_placeholder"
+    ).value
     assert idea.status == "Completed" and idea.responses[0].is_placeholder
     assert idea.responses[0].agency == "教育部"
 
@@ -155,19 +167,36 @@ def test_layout_error_names_url() -> None:
     assert meta_of(case)["url"] in str(info.value) and "#searchResult" in str(info.value)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (5104, 5104), ("5104", 5104), ("1,204", 1204), ("", None), ("無", None), (None, None), (True, None),
-    ("12.0", 12), ("abc", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (5104, 5104),
+        ("5104", 5104),
+        ("1,204", 1204),
+        ("", None),
+        ("無", None),
+        (None, None),
+        (True, None),
+        ("12.0", 12),
+        ("abc", None),
+    ],
+)
 def test_to_int(raw: Any, expected: int | None) -> None:
     assert to_int(raw) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("2020-02-21 10:00:00", "2020-02-21T10:00:00+08:00"), ("2019/7/1", "2019-07-01T00:00:00+08:00"),
-    (1474901061000, "2016-09-26T22:44:21+08:00"), ("1474901061000", "2016-09-26T22:44:21+08:00"),
-    ("", None), ("無", None), ("2020-02-30", None),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2020-02-21 10:00:00", "2020-02-21T10:00:00+08:00"),
+        ("2019/7/1", "2019-07-01T00:00:00+08:00"),
+        (1474901061000, "2016-09-26T22:44:21+08:00"),
+        ("1474901061000", "2016-09-26T22:44:21+08:00"),
+        ("", None),
+        ("無", None),
+        ("2020-02-30", None),
+    ],
+)
 def test_parse_site_datetime(raw: Any, expected: str | None) -> None:
     value = parse_site_datetime(raw)
     assert (value.isoformat() if value else None) == expected
@@ -193,22 +222,25 @@ def test_agency_accounts_seen_in_the_archive_are_agency_replies() -> None:
     assert "userEmail" not in json.dumps(to_plain(page))
 
 
-@pytest.mark.parametrize(("author", "expected"), [
-    ({"userRegisterFrom": "EGOV", "isAdmin": False, "userProfiles": []}, "agency"),
-    ({"userId": "EGOV-someone", "userRegisterFrom": None}, "agency"),
-    ({"userRegisterFrom": "DISQUS", "isAdmin": True}, "agency"),
-    ({"userRegisterFrom": "JOIN", "isAdmin": "true"}, "agency"),
-    ({"userProfiles": [{"profileId": "organizationName", "content": "國家發展委員會"}]}, "agency"),
-    ({"userProfiles": {"organizationName": "內政部"}}, "agency"),
-    ({"userId": "DISQUS-ndcjoin", "userRegisterFrom": "DISQUS"}, "agency"),
-    ({"userId": None, "userRegisterFrom": "DISQUS", "openId": "ndcjoin"}, "agency"),
-    ({"userRegisterFrom": "DISQUS", "isAdmin": False, "userProfiles": []}, "citizen"),
-    ({"userProfiles": [{"profileId": "organizationName", "content": ""}]}, "citizen"),
-    ({"userRegisterFrom": None, "userId": None, "isAdmin": "N"}, "citizen"),
-    ({"displayName": "公共政策網路參與平臺客服小組", "userId": "DISQUS-someone-else"}, "citizen"),
-    (None, "citizen"),
-    ("not an object", "citizen"),
-])
+@pytest.mark.parametrize(
+    ("author", "expected"),
+    [
+        ({"userRegisterFrom": "EGOV", "isAdmin": False, "userProfiles": []}, "agency"),
+        ({"userId": "EGOV-someone", "userRegisterFrom": None}, "agency"),
+        ({"userRegisterFrom": "DISQUS", "isAdmin": True}, "agency"),
+        ({"userRegisterFrom": "JOIN", "isAdmin": "true"}, "agency"),
+        ({"userProfiles": [{"profileId": "organizationName", "content": "國家發展委員會"}]}, "agency"),
+        ({"userProfiles": {"organizationName": "內政部"}}, "agency"),
+        ({"userId": "DISQUS-ndcjoin", "userRegisterFrom": "DISQUS"}, "agency"),
+        ({"userId": None, "userRegisterFrom": "DISQUS", "openId": "ndcjoin"}, "agency"),
+        ({"userRegisterFrom": "DISQUS", "isAdmin": False, "userProfiles": []}, "citizen"),
+        ({"userProfiles": [{"profileId": "organizationName", "content": ""}]}, "citizen"),
+        ({"userRegisterFrom": None, "userId": None, "isAdmin": "N"}, "citizen"),
+        ({"displayName": "公共政策網路參與平臺客服小組", "userId": "DISQUS-someone-else"}, "citizen"),
+        (None, "citizen"),
+        ("not an object", "citizen"),
+    ],
+)
 def test_author_kind_rule(author: Any, expected: str) -> None:
     from crawler.pages.comment_board import author_kind
 

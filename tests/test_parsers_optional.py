@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
+from crawler.items import TAIPEI, PolicyListEntry
 from crawler.opendata import parse_idea_opendata, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import FieldLog, LayoutError
 from crawler.pages.idea_detail import read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
 from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
-from crawler.items import TAIPEI, PolicyListEntry
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -63,16 +63,21 @@ def test_policy_page_without_each_optional_part(field: str) -> None:
     assert reading.missing[0].tried  # says what was looked at
     # the open-data entry fills what it has (title, agency, dates), so those warnings go away
     moment = datetime(2020, 2, 21, tzinfo=TAIPEI)
-    entry = PolicyListEntry(uuid=reading.value.uuid, title="T", url=POLICY_URL, agency="A",
-                            published_at=moment, closes_at=moment)
+    entry = PolicyListEntry(
+        uuid=reading.value.uuid, title="T", url=POLICY_URL, agency="A", published_at=moment, closes_at=moment
+    )
     merged = policy_from_sources(reading, entry)
     assert [m.field for m in merged.missing] == ([field] if field in {"body", "attachments"} else [])
 
 
 def test_policy_page_without_any_id_is_the_one_failure() -> None:
-    with pytest.raises(LayoutError, match=r"https://join.gov.tw/: layout changed: required consultation uuid"):
-        read_policy_detail(Page(POLICY_BODY.replace('data-uuid="031e9918-59d5-4a1a-b105-96af228f3147"', "")),
-                           "https://join.gov.tw/")
+    with pytest.raises(
+        LayoutError, match=r"https://join.gov.tw/: layout changed: required consultation uuid"
+    ):
+        read_policy_detail(
+            Page(POLICY_BODY.replace('data-uuid="031e9918-59d5-4a1a-b105-96af228f3147"', "")),
+            "https://join.gov.tw/",
+        )
 
 
 # ---- comment board JSON: pager keys and each comment's optional keys
@@ -129,9 +134,15 @@ def test_board_without_its_json_names_the_page_and_what_was_tried() -> None:
 
 LIST_BODY, LIST_URL = fixture("idea_list/middle_page")
 LIST_OPTIONAL = {
-    "title": "title", "status": "status", "endorse_count": "endorseCount", "comment_count": "commentCount",
-    "follower_count": "attentionCount", "published_at": "publishDate",
-    "current_page": "currentPage", "total_pages": "totalPages", "total_results": "totalResults",
+    "title": "title",
+    "status": "status",
+    "endorse_count": "endorseCount",
+    "comment_count": "commentCount",
+    "follower_count": "attentionCount",
+    "published_at": "publishDate",
+    "current_page": "currentPage",
+    "total_pages": "totalPages",
+    "total_results": "totalResults",
 }
 
 
@@ -149,8 +160,11 @@ def test_list_without_each_optional_key(field: str) -> None:
         del envelope[key]
     for entry in envelope["result"]:
         entry.pop(key, None)
-    html = re.sub(r"var searchResult = \{.*\};</script>", lambda _m: f"var searchResult = {json.dumps(envelope)};</script>",
-                  LIST_BODY)
+    html = re.sub(
+        r"var searchResult = \{.*\};</script>",
+        lambda _m: f"var searchResult = {json.dumps(envelope)};</script>",
+        LIST_BODY,
+    )
     full = parse_idea_list(Page(LIST_BODY), LIST_URL)
     page = parse_idea_list(Page(html), LIST_URL)
     assert [e.uuid for e in page.entries] == [e.uuid for e in full.entries] != []
@@ -168,10 +182,20 @@ def test_empty_state_saying_one_of_one_is_not_an_error() -> None:
 
 IDEA_BODY, IDEA_URL = fixture("idea_detail/completed_2017_placeholder")
 IDEA_OPTIONAL = {
-    "title": "title", "status": "status", "published_at": "publishDate", "endorse_count": "endorseCount",
-    "endorse_goal": "endorseGoal", "endorse_due_at": "endorseDueDate", "content": "content", "outline": "outline",
-    "proposer": "proposer", "agency": "approvalOrganization", "follower_count": "attentionCount",
-    "comment_count": "commentCount", "site_updated_at": "updateDate", "responses": "govResponses",
+    "title": "title",
+    "status": "status",
+    "published_at": "publishDate",
+    "endorse_count": "endorseCount",
+    "endorse_goal": "endorseGoal",
+    "endorse_due_at": "endorseDueDate",
+    "content": "content",
+    "outline": "outline",
+    "proposer": "proposer",
+    "agency": "approvalOrganization",
+    "follower_count": "attentionCount",
+    "comment_count": "commentCount",
+    "site_updated_at": "updateDate",
+    "responses": "govResponses",
 }
 
 
@@ -185,8 +209,9 @@ def _idea_object(html: str) -> dict[str, Any]:
 def test_idea_without_each_optional_key(field: str) -> None:
     idea = _idea_object(IDEA_BODY)
     del idea[IDEA_OPTIONAL[field]]
-    html = re.sub(r"var idea = \{.*\};\n", lambda _m: f"var idea = {json.dumps(idea, ensure_ascii=False)};\n",
-                  IDEA_BODY)
+    html = re.sub(
+        r"var idea = \{.*\};\n", lambda _m: f"var idea = {json.dumps(idea, ensure_ascii=False)};\n", IDEA_BODY
+    )
     if field == "title":  # also out of <title> and <h1>: the list entry or open data gives it then
         html = re.sub(r"<title>.*?</title>", "<title></title>", html)
         html = re.sub(r"<h1.*?</h1>", "", html)
@@ -198,8 +223,9 @@ def test_idea_without_each_optional_key(field: str) -> None:
 def test_idea_title_from_the_page_when_the_object_lacks_it() -> None:
     idea = _idea_object(IDEA_BODY)
     del idea["title"]
-    html = re.sub(r"var idea = \{.*\};\n", lambda _m: f"var idea = {json.dumps(idea, ensure_ascii=False)};\n",
-                  IDEA_BODY)
+    html = re.sub(
+        r"var idea = \{.*\};\n", lambda _m: f"var idea = {json.dumps(idea, ensure_ascii=False)};\n", IDEA_BODY
+    )
     reading = read_idea_detail(Page(html), IDEA_URL)
     assert reading.value.title == "性霸凌" and reading.missing == ()
 
@@ -208,7 +234,9 @@ def test_idea_page_without_its_data_names_the_page() -> None:
     html = re.sub(r"<script>.*?</script>", "", IDEA_BODY, flags=re.S).replace("已附議", "附議")
     with pytest.raises(LayoutError) as info:
         read_idea_detail(Page(html), IDEA_URL)
-    assert IDEA_URL in str(info.value) and "required proposal data not found (tried `var idea" in str(info.value)
+    assert IDEA_URL in str(info.value) and "required proposal data not found (tried `var idea" in str(
+        info.value
+    )
 
 
 # ---- open data, as the crawler reads it
@@ -216,16 +244,32 @@ def test_idea_page_without_its_data_names_the_page() -> None:
 
 POLICY_OD = json.loads(fixture("opendata_policy/current_shape")[0])
 IDEA_OD = json.loads(fixture("opendata_idea/v2_strings_and_sentinel")[0])
-POLICY_OD_KEYS = {"title": "標題", "agency": "提議機關", "published_at": "發佈日期", "closes_at": "下線日期",
-                  "follower_count": "關注數量", "declared_comment_count": "留言數量"}
-IDEA_OD_KEYS = {"title": "標題", "published_at": "publishDate", "content": "提議內容", "endorse_count": "附議數量",
-                "follower_count": "關注數量", "comment_count": "留言數量"}
+POLICY_OD_KEYS = {
+    "title": "標題",
+    "agency": "提議機關",
+    "published_at": "發佈日期",
+    "closes_at": "下線日期",
+    "follower_count": "關注數量",
+    "declared_comment_count": "留言數量",
+}
+IDEA_OD_KEYS = {
+    "title": "標題",
+    "published_at": "publishDate",
+    "content": "提議內容",
+    "endorse_count": "附議數量",
+    "follower_count": "關注數量",
+    "comment_count": "留言數量",
+}
 
 
-@pytest.mark.parametrize(("kind", "field"), [("policy", f) for f in POLICY_OD_KEYS] + [("idea", f) for f in IDEA_OD_KEYS])
+@pytest.mark.parametrize(
+    ("kind", "field"), [("policy", f) for f in POLICY_OD_KEYS] + [("idea", f) for f in IDEA_OD_KEYS]
+)
 def test_open_data_without_each_optional_key(kind: str, field: str) -> None:
     rows, keys, parser = (
-        (POLICY_OD, POLICY_OD_KEYS, parse_policy_opendata) if kind == "policy" else (IDEA_OD, IDEA_OD_KEYS, parse_idea_opendata)
+        (POLICY_OD, POLICY_OD_KEYS, parse_policy_opendata)
+        if kind == "policy"
+        else (IDEA_OD, IDEA_OD_KEYS, parse_idea_opendata)
     )
     # keep only the first entry: the second already has empty values (「無」, "") for some keys
     data = [{k: v for k, v in rows[0].items() if k != keys[field]}]

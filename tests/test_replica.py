@@ -203,7 +203,11 @@ def test_agency_replies_are_served_in_every_real_account_shape(replica: ReplicaS
             for message in [top, *top["replyMessages"]]:
                 who = message["author"]
                 if author_kind(who) == "citizen":
-                    assert (who["userRegisterFrom"], who["isAdmin"], who["userProfiles"]) == ("JOIN", False, [])
+                    assert (who["userRegisterFrom"], who["isAdmin"], who["userProfiles"]) == (
+                        "JOIN",
+                        False,
+                        [],
+                    )
                     continue
                 agency += 1
                 org = [e["content"] for e in who["userProfiles"] if e["profileId"] == "organizationName"]
@@ -211,7 +215,12 @@ def test_agency_replies_are_served_in_every_real_account_shape(replica: ReplicaS
                 if who["userId"] == "DISQUS-ndcjoin":
                     assert who["displayName"] == "公共政策網路參與平臺客服小組"
     assert agency == replica.manifest()["agency_replies"] > 0
-    assert set(seen) == {("EGOV", True, True), ("EGOV", False, True), ("JOIN", True, False), ("DISQUS", False, False)}
+    assert set(seen) == {
+        ("EGOV", True, True),
+        ("EGOV", False, True),
+        ("JOIN", True, False),
+        ("DISQUS", False, False),
+    }
 
 
 def test_open_data_shapes(replica: ReplicaServer) -> None:

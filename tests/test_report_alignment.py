@@ -34,7 +34,9 @@ def test_a_sentence_with_the_themes_phrase_or_most_terms_matches() -> None:
 def test_placeholder_responses_are_recognised_including_the_real_2017_one() -> None:
     assert is_placeholder("（將於107年10月17日前發布正式回應時說明）")
     assert not is_placeholder(response_text([RESPONSE]))
-    sample = json.loads((ROOT / "tests/fixtures/join-samples/idea-detail-completed-2017.json").read_text(encoding="utf-8"))
+    sample = json.loads(
+        (ROOT / "tests/fixtures/join-samples/idea-detail-completed-2017.json").read_text(encoding="utf-8")
+    )
     idea = sample.get("idea", sample)
     for response in idea["govResponses"]:
         text = response_text([response.get(k) or "" for k in ("analysis", "suggest", "plan", "reference")])
@@ -50,8 +52,22 @@ def test_questions_start_from_the_themes_no_response_addressed() -> None:
     related = [{"uuid": "idea-1", "proposal": "燃煤電廠降載", "url": None}]
     answers = {
         "idea-1": [
-            {"agency": "環保署", "is_placeholder": False, "analysis": RESPONSE, "suggest": "", "plan": "", "reference": ""},
-            {"agency": "環保署", "is_placeholder": True, "analysis": "", "suggest": "", "plan": "", "reference": ""},
+            {
+                "agency": "環保署",
+                "is_placeholder": False,
+                "analysis": RESPONSE,
+                "suggest": "",
+                "plan": "",
+                "reference": "",
+            },
+            {
+                "agency": "環保署",
+                "is_placeholder": True,
+                "analysis": "",
+                "suggest": "",
+                "plan": "",
+                "reference": "",
+            },
         ]
     }
     table, unaddressed = alignment_table("x", themes, related, answers, t)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ def test_scope_admits_by_consultation_period_and_source() -> None:
     assert not one.admits("idea", None, at) and not one.admits("import", "p1", at)
     day = ItemScope(since=date(2020, 2, 21), until=date(2020, 2, 21))
     assert day.admits("comment", "p1", at)
-    assert day.admits("comment", "p1", at.astimezone(timezone.utc))  # 15:30 UTC is still the 21st in Taipei
+    assert day.admits("comment", "p1", at.astimezone(UTC))  # 15:30 UTC is still the 21st in Taipei
     assert not day.admits("comment", "p1", at + timedelta(hours=1))
     assert not day.admits("comment", "p1", None)
     assert not ItemScope(source="imported").admits("comment", "p1", at)
@@ -84,7 +84,9 @@ def test_export_corpus_in_scope_as_csv_and_json(database: tuple[str, FixtureSumm
     assert export_corpus(engine, "proposals", folder / "p1.csv", scope=ItemScope((POLICY_UUID,))) == 0
     assert export_corpus(engine, "responses", folder / "r.csv") > 0
     n_all = export_corpus(engine, "assignments", folder / "a.csv")
-    n_one = export_corpus(engine, "assignments", folder / "a1.json", fmt="json", scope=ItemScope((POLICY_UUID,)))
+    n_one = export_corpus(
+        engine, "assignments", folder / "a1.json", fmt="json", scope=ItemScope((POLICY_UUID,))
+    )
     assert 0 < n_one < n_all
     with (folder / "p.csv").open(encoding="utf-8") as handle:
         assert "endorse_count" in next(csv.reader(handle))
@@ -96,11 +98,22 @@ def test_cli_report_in_english_for_one_consultation_and_export(
 ) -> None:
     url, _, folder = database
     out = folder / "cli-en"
-    result = run_cli("report", "--db", url, "--out", str(out), "--no-pdf", "--lang", "en", "--policy", POLICY_UUID)
+    result = run_cli(
+        "report", "--db", url, "--out", str(out), "--no-pdf", "--lang", "en", "--policy", POLICY_UUID
+    )
     assert result.returncode == 0, result.stderr
     assert 'lang="en"' in (out / "index.html").read_text(encoding="utf-8")
     result = run_cli(
-        "export", "comments", "--db", url, "--out", str(folder / "cli.json"), "--format", "json", "--since", "2020-02-22"
+        "export",
+        "comments",
+        "--db",
+        url,
+        "--out",
+        str(folder / "cli.json"),
+        "--format",
+        "json",
+        "--since",
+        "2020-02-22",
     )
     assert result.returncode == 0, result.stderr
     rows = json.loads((folder / "cli.json").read_text(encoding="utf-8"))

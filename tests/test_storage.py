@@ -47,17 +47,24 @@ def test_agency_replies_migration_keeps_comments_as_citizens_and_goes_back(db_ur
     command.upgrade(_alembic_config(engine), "0001")
     with engine.begin() as conn:
         conn.execute(
-            text("INSERT INTO comment (site, msg_uid, policy_uuid, author, text, html, like_count, unlike_count,"
-                 " is_deleted, url, first_seen_at, last_seen_at) VALUES ('join.gov.tw', '1', 'p', '', '支持',"
-                 " '', 0, 0, :false, '', :now, :now)"),
+            text(
+                "INSERT INTO comment (site, msg_uid, policy_uuid, author, text, html, like_count, unlike_count,"
+                " is_deleted, url, first_seen_at, last_seen_at) VALUES ('join.gov.tw', '1', 'p', '', '支持',"
+                " '', 0, 0, :false, '', :now, :now)"
+            ),
             {"false": False, "now": datetime(2020, 3, 1, tzinfo=UTC)},
         )
     open_database(db_url)  # to head
     assert current_revision(engine) == _head()
     with transaction(engine) as session:
         assert session.execute(select(Comment.msg_uid, Comment.author_kind)).all() == [("1", "citizen")]
-        upsert(session, Comment, [dict(_comment_rows("機關回覆")[0], msg_uid="2", author_kind="agency")],
-               keys=["site", "msg_uid"], update=["text"])
+        upsert(
+            session,
+            Comment,
+            [dict(_comment_rows("機關回覆")[0], msg_uid="2", author_kind="agency")],
+            keys=["site", "msg_uid"],
+            update=["text"],
+        )
     with transaction(engine) as session:
         assert [i.item_id for i in load_items(session)] == ["1"]  # the agency reply is not public input
     command.downgrade(_alembic_config(engine), "0001")
@@ -78,11 +85,13 @@ def test_crawl_warnings_migration_keeps_older_runs(sqlite_url: str) -> None:
         cfg = _alembic_config(engine)
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "0001")
-        connection.execute(text(
-            "INSERT INTO crawl_run (kind, base_url, spiders, started_at, status, pages, requests, items_new, "
-            "items_updated, items_unchanged, errors, message) VALUES ('crawl', 'https://join.gov.tw', '', "
-            "'2026-01-01 00:00:00', 'finished', 1, 1, 0, 0, 0, '[]', '')"
-        ))
+        connection.execute(
+            text(
+                "INSERT INTO crawl_run (kind, base_url, spiders, started_at, status, pages, requests, items_new, "
+                "items_updated, items_unchanged, errors, message) VALUES ('crawl', 'https://join.gov.tw', '', "
+                "'2026-01-01 00:00:00', 'finished', 1, 1, 0, 0, 0, '[]', '')"
+            )
+        )
     open_database(sqlite_url).dispose()
     with engine.connect() as connection:
         assert connection.execute(text("SELECT warnings FROM crawl_run")).scalar_one() == "[]"

@@ -164,7 +164,9 @@ def parse_comment_board(body: str | bytes | Mapping[str, Any], url: str, policy_
     except ChallengePage:
         raise
     except LayoutError as error:  # an HTML page where the JSON should be, or a body cut short
-        raise required_missing(url, "comment board", f"a JSON envelope with a 'result' list: {error.missing}") from error
+        raise required_missing(
+            url, "comment board", f"a JSON envelope with a 'result' list: {error.missing}"
+        ) from error
     if not isinstance(data, Mapping) or "result" not in data:
         raise required_missing(url, "comment board", "the JSON envelope's 'result' list")
     if data.get("success") is False:
@@ -185,5 +187,12 @@ def parse_comment_board(body: str | bytes | Mapping[str, Any], url: str, policy_
     comments = tuple(_walk(result, policy_uuid, url, None, log))
     reading = log.reading(None, "pager envelope [V]")
     return CommentPage(
-        comments, current, total_pages, total_results, len(result), reading.shape, reading.found, reading.missing
+        comments,
+        current,
+        total_pages,
+        total_results,
+        len(result),
+        reading.shape,
+        reading.found,
+        reading.missing,
     )

@@ -47,11 +47,20 @@ def _response(raw: Mapping[str, Any], idea_uuid: str, url: str, log: FieldLog) -
     uuid = clean(raw.get("id"))
     if not uuid:
         raise required_missing(url, "agency response id", "govResponses[].id")
-    log.note("response_agency", not absent(_mapping(raw.get("organization")).get("organizationName")),
-             "govResponses[].organization.organizationName")
-    log.note("response_time", from_epoch_ms(raw.get("responseTime")) is not None, "govResponses[].responseTime")
+    log.note(
+        "response_agency",
+        not absent(_mapping(raw.get("organization")).get("organizationName")),
+        "govResponses[].organization.organizationName",
+    )
+    log.note(
+        "response_time", from_epoch_ms(raw.get("responseTime")) is not None, "govResponses[].responseTime"
+    )
     blocks = ("analysis", "suggest", "plan", "reference")
-    log.note("response_text", any(not absent(raw.get(k)) for k in blocks), "govResponses[].analysis/suggest/plan/reference")
+    log.note(
+        "response_text",
+        any(not absent(raw.get(k)) for k in blocks),
+        "govResponses[].analysis/suggest/plan/reference",
+    )
     analysis, suggest, plan, reference = (html_to_text(raw.get(key)) for key in blocks)
     return AgencyResponse(
         uuid=uuid,
@@ -152,7 +161,9 @@ def idea_from_html(page: Any, url: str, log: FieldLog | None = None) -> Idea:
     match = _JOIN_NUM_RE.search(summary)
     if not uuid or match is None:
         raise required_missing(
-            url, "proposal data", "`var idea = {…}`, .detail-join-num 「已附議 N」, /idea/detail/{uuid} in the URL"
+            url,
+            "proposal data",
+            "`var idea = {…}`, .detail-join-num 「已附議 N」, /idea/detail/{uuid} in the URL",
         )
     title = clean(sel.css("h1.idea-title ::text, .idea_title ::text").get()) or _page_title(page)
     log.note("title", bool(title), "h1.idea-title, .idea_title, <title>, <h1>")

@@ -128,7 +128,9 @@ def _from_html(page: Any, url: str) -> IdeaListPage:
     if not entries and total_pages is not None and current < total_pages:
         raise LayoutError(url, f"list page {current} of {total_pages} holds no div.list_item")
     reading = log.reading(None, "#searchResult markup [C]")
-    return IdeaListPage(tuple(entries), current, total_pages, None, reading.shape, reading.found, reading.missing)
+    return IdeaListPage(
+        tuple(entries), current, total_pages, None, reading.shape, reading.found, reading.missing
+    )
 
 
 def parse_idea_list(page: Any, url: str) -> IdeaListPage:

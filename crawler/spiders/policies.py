@@ -182,8 +182,12 @@ class PoliciesSpider(JoinSpider):
         if not set(before) - set(still_missing):
             return
         for entry, _missing in self.incomplete.values():
-            yield self.request(self.url(f"/policies/detail/{entry.uuid}"), self.parse_detail, priority=10,
-                               meta={"entry": entry})
+            yield self.request(
+                self.url(f"/policies/detail/{entry.uuid}"),
+                self.parse_detail,
+                priority=10,
+                meta={"entry": entry},
+            )
         self.incomplete.clear()
 
     def parse_board(self, response: Response) -> Iterator[Any]:
