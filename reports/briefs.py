@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -126,7 +126,7 @@ ALIGNED_THEMES = 5  # a commitment's largest themes checked against each respons
 def alignment_table(
     name: str,
     themes: Sequence[Theme],
-    related: Sequence[dict[str, object]],
+    related: Sequence[Mapping[str, object]],
     answers: dict[str, list[dict[str, object]]],
     t: Translator,
 ) -> tuple[Table, list[Theme]]:
@@ -331,7 +331,7 @@ def _questions_and_prompts(
     themes: Sequence[Theme],
     minority: Sequence[Theme],
     campaigns: Sequence[CampaignView],
-    related: Sequence[dict[str, object]],
+    related: Sequence[Mapping[str, object]],
     unique: int,
     uncertain_share: int,
     unaddressed: Sequence[Theme] = (),

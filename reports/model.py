@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import overload
 
 from joinfeedback.taiwan import TAIPEI
 
@@ -12,6 +13,10 @@ SMALL_N = 30  # fewer unique arguments than this: the brief warns that shares ar
 HTML_ROW_LIMIT = 60  # tables longer than this show their head in HTML; the CSV/JSON hold every row
 
 
+@overload
+def to_taipei(moment: datetime, *, naive_is_utc: bool = False) -> datetime: ...
+@overload
+def to_taipei(moment: datetime | None, *, naive_is_utc: bool = False) -> datetime | None: ...
 def to_taipei(moment: datetime | None, *, naive_is_utc: bool = False) -> datetime | None:
     """A datetime in Taipei time. SQLite drops offsets: naive item times (written Taipei-aware by the
     crawler) are Taipei wall time; naive bookkeeping times (runs, snapshots: ``utcnow``) are UTC."""
@@ -51,11 +56,11 @@ class Table:
     name: str
     title: str
     columns: tuple[Column, ...]
-    rows: tuple[dict[str, Any], ...]
+    rows: tuple[Mapping[str, object], ...]
     export_only: tuple[str, ...] = ()  # row keys written to CSV/JSON but not shown as HTML columns
 
     @property
-    def html_rows(self) -> tuple[dict[str, Any], ...]:
+    def html_rows(self) -> tuple[Mapping[str, object], ...]:
         return self.rows[:HTML_ROW_LIMIT]
 
     @property

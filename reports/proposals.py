@@ -5,9 +5,9 @@ from __future__ import annotations
 import calendar
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -103,114 +103,152 @@ def response_deadline(proposal: rq.ProposalRow) -> datetime | None:
     return add_months(passed, 2) if passed else None
 
 
-def build_proposal_stats(
-    session: Session, t: Translator, *, fallback_as_of: datetime | None, with_charts: bool = True
-) -> ProposalStats:
-    proposals = rq.proposals(session)
-    responses = rq.agency_responses(session)
-    gained, momentum_from, momentum_to = rq.endorsement_momentum(session)
-    history = rq.endorsement_history(session)
-    as_of = to_taipei(rq.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
-    goals = [p.endorse_goal for p in proposals if p.endorse_goal]
-    goal = statistics.mode(goals) if goals else 5000
-
+def first_formal_responses(responses: Iterable[rq.ResponseRow]) -> dict[str, rq.ResponseRow]:
+    """Each proposal's first formal answer (responses come ordered by date; placeholders do not count)."""
     formal: dict[str, rq.ResponseRow] = {}
-    for response in responses:  # ordered by date: the first formal answer counts
+    for response in responses:
         if not response.is_placeholder and response.responded_at is not None:
             formal.setdefault(response.idea_uuid, response)
+    return formal
 
-    all_rows: list[dict[str, Any]] = []
-    near_rows = []
+
+def usual_goal(proposals: Sequence[rq.ProposalRow]) -> int:
+    """The endorsement threshold most proposals have (the site's rule is 5,000)."""
+    goals = [p.endorse_goal for p in proposals if p.endorse_goal]
+    return statistics.mode(goals) if goals else 5000
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalStanding:
+    """One proposal's endorsements as of the last crawl."""
+
+    proposal: rq.ProposalRow
+    due: datetime | None
+    days_left: int | None  # negative once the endorsement period has ended
+    progress: float  # share of the goal reached
+    gained: int | None  # between the last two crawls
+    gained_7d: int | None
+    gained_30d: int | None
+
+    @property
+    def open_for_endorsement(self) -> bool:
+        p = self.proposal
+        return (
+            p.passed_at is None
+            and p.endorse_count < p.endorse_goal
+            and (self.days_left is None or self.days_left >= 0)
+        )
+
+    @property
+    def near_threshold_or_deadline(self) -> bool:
+        """Open, and close to its goal or to the end of its endorsement period."""
+        near_deadline = self.days_left is not None and self.days_left < NEAR_DAYS
+        return self.open_for_endorsement and (self.progress >= NEAR_SHARE or near_deadline)
+
+
+def proposal_standings(
+    proposals: Iterable[rq.ProposalRow],
+    gained: Mapping[str, int],
+    history: Mapping[str, list[tuple[datetime, int]]],
+    as_of: datetime | None,
+) -> list[ProposalStanding]:
+    standings = []
     for p in proposals:
         due = to_taipei(p.endorse_due_at)
-        days_left = (due - as_of).days if due and as_of else None
-        progress = round(p.endorse_count / p.endorse_goal, 4) if p.endorse_goal else 0.0
-        row = {
-            "proposal": p.title,
-            "url": p.url,
-            "status": status_name(p.status, t),
-            "endorse": p.endorse_count,
-            "goal": p.endorse_goal,
-            "progress": progress,
-            "gained": gained.get(p.uuid),
-            "gained_7d": gained_within(history.get(p.uuid, []), 7),
-            "gained_30d": gained_within(history.get(p.uuid, []), 30),
-            "due": fmt_day(due),
-            "days_left_words": days_left_words(days_left, t),
-            "days_left": days_left if days_left is None or days_left >= 0 else None,
-            "status_code": p.status,
-            "uuid": p.uuid,
-        }
-        all_rows.append(row)
-        open_for_endorsement = (
-            p.passed_at is None and p.endorse_count < p.endorse_goal and (days_left is None or days_left >= 0)
+        snapshots = history.get(p.uuid, [])
+        standings.append(
+            ProposalStanding(
+                proposal=p,
+                due=due,
+                days_left=(due - as_of).days if due and as_of else None,
+                progress=round(p.endorse_count / p.endorse_goal, 4) if p.endorse_goal else 0.0,
+                gained=gained.get(p.uuid),
+                gained_7d=gained_within(snapshots, 7),
+                gained_30d=gained_within(snapshots, 30),
+            )
         )
-        if open_for_endorsement and (
-            progress >= NEAR_SHARE or (days_left is not None and days_left < NEAR_DAYS)
-        ):
-            near_rows.append(row)
+    return standings
 
-    momentum_rows = sorted(
-        (r for r in all_rows if r["gained"]), key=lambda r: (-int(r["gained"] or 0), str(r["uuid"]))
+
+def fastest_growing(standings: Iterable[ProposalStanding]) -> list[ProposalStanding]:
+    """Proposals that gained endorsements between the last two crawls, most gained first."""
+    return sorted((s for s in standings if s.gained), key=lambda s: (-(s.gained or 0), s.proposal.uuid))
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseTiming:
+    """When a passed proposal was answered, against its deadline."""
+
+    proposal: rq.ProposalRow
+    agency: str
+    passed: datetime | None
+    deadline: datetime | None
+    answered_at: datetime | None
+    days_taken: int | None
+    state: str  # on_time | late | overdue | pending
+    overdue_days: int | None
+
+
+def response_timing(
+    proposal: rq.ProposalRow, answer: rq.ResponseRow | None, as_of: datetime | None
+) -> ResponseTiming:
+    passed = to_taipei(proposal.passed_at)
+    deadline = response_deadline(proposal)
+    answered_at = to_taipei(answer.responded_at) if answer else None
+    if answered_at is not None:
+        state = "on_time" if deadline is None or answered_at <= deadline else "late"
+    else:
+        state = "overdue" if deadline and as_of and as_of > deadline else "pending"
+    return ResponseTiming(
+        proposal=proposal,
+        agency=proposal.agency or (answer.agency if answer else "") or "—",
+        passed=passed,
+        deadline=deadline,
+        answered_at=answered_at,
+        days_taken=(answered_at - passed).days if answered_at and passed else None,
+        state=state,
+        overdue_days=(as_of - deadline).days if state == "overdue" and deadline and as_of else None,
     )
 
-    response_rows = []
-    states: dict[str, str] = {}
+
+def response_timings(
+    proposals: Iterable[rq.ProposalRow], formal: Mapping[str, rq.ResponseRow], as_of: datetime | None
+) -> list[ResponseTiming]:
+    """Every proposal that passed its threshold, with its first formal answer if any."""
+    return [response_timing(p, formal.get(p.uuid), as_of) for p in proposals if p.passed_at is not None]
+
+
+def tally_agencies(timings: Iterable[ResponseTiming]) -> dict[str, AgencyTally]:
     per_agency: dict[str, AgencyTally] = defaultdict(AgencyTally)
-    for p in proposals:
-        if p.passed_at is None:
-            continue
-        passed = to_taipei(p.passed_at)
-        deadline = response_deadline(p)
-        answer = formal.get(p.uuid)
-        agency = p.agency or (answer.agency if answer else "") or "—"
-        stats = per_agency[agency]
-        stats.passed += 1
-        answered_at = to_taipei(answer.responded_at) if answer else None
-        days_taken = (answered_at - passed).days if answered_at and passed else None
-        if answered_at is not None:
-            state = "on_time" if deadline is None or answered_at <= deadline else "late"
-            stats.responded += 1
-            if days_taken is not None:
-                stats.days.append(days_taken)
-            if state == "on_time":
-                stats.on_time += 1
-        else:
-            state = "overdue" if deadline and as_of and as_of > deadline else "pending"
-            if state == "overdue":
-                stats.overdue += 1
-        overdue_days = (as_of - deadline).days if state == "overdue" and deadline and as_of else None
-        states[p.uuid] = state
-        response_rows.append(
-            {
-                "proposal": p.title,
-                "url": p.url,
-                "agency": agency,
-                "passed": fmt_day(passed),
-                "deadline": fmt_day(deadline),
-                "responded": fmt_day(answered_at),
-                "days_taken": days_taken,
-                "state": t(f"state_{state}"),
-                "state_key": state,
-                "overdue_days": overdue_days,
-                "uuid": p.uuid,
-            }
-        )
+    for timing in timings:
+        tally = per_agency[timing.agency]
+        tally.passed += 1
+        if timing.answered_at is not None:
+            tally.responded += 1
+            if timing.days_taken is not None:
+                tally.days.append(timing.days_taken)
+        if timing.state == "on_time":
+            tally.on_time += 1
+        elif timing.state == "overdue":
+            tally.overdue += 1
+    return dict(sorted(per_agency.items()))
 
-    agency_rows = []
-    for agency, stats in sorted(per_agency.items()):
-        agency_rows.append(
-            {
-                "agency": agency,
-                "passed": stats.passed,
-                "responded": stats.responded,
-                "on_time": stats.on_time,
-                "overdue": stats.overdue,
-                "median_days": statistics.median(stats.days) if stats.days else None,
-            }
-        )
 
-    proposal_cols = (
+def charted_histories(
+    proposals: Iterable[rq.ProposalRow], history: Mapping[str, list[tuple[datetime, int]]]
+) -> list[rq.ProposalRow]:
+    """The most endorsed proposals with at least two snapshots: the lines of the history chart."""
+    return sorted(
+        (p for p in proposals if len(history.get(p.uuid, [])) >= 2),
+        key=lambda p: (-p.endorse_count, p.uuid),
+    )[:HISTORY_CHART_PROPOSALS]
+
+
+# Presentation: the tables and the chart of the proposals page.
+
+
+def _proposal_columns(t: Translator) -> tuple[Column, ...]:
+    return (
         Column("proposal", t("col_proposal"), link_key="url"),
         Column("status", t("col_state")),
         Column("endorse", t("col_endorse"), numeric=True),
@@ -222,82 +260,160 @@ def build_proposal_stats(
         Column("due", t("col_due")),
         Column("days_left_words", t("col_days_left")),
     )
-    exported = ("uuid", "status_code", "days_left")
-    tables = {
-        "proposals": Table("proposals", t("proposals_heading"), proposal_cols, tuple(all_rows), exported),
-        "momentum": Table(
-            "momentum", t("momentum_heading"), proposal_cols, tuple(momentum_rows[:TOP_MOMENTUM]), exported
-        ),
-        "near": Table(
-            "near_threshold_or_deadline", t("near_heading"), proposal_cols, tuple(near_rows), exported
-        ),
-        "history": Table(
-            "endorsement_history",
-            t("history_heading"),
-            (
-                Column("proposal", t("col_proposal")),
-                Column("observed", t("col_observed")),
-                Column("endorse", t("col_endorse"), numeric=True),
-            ),
-            tuple(
-                {
-                    "proposal": p.title,
-                    "observed": _minutes(to_taipei(observed, naive_is_utc=True)),
-                    "endorse": count,
-                    "uuid": p.uuid,
-                }
-                for p in proposals
-                for observed, count in history.get(p.uuid, [])
-            ),
-            ("uuid",),
-        ),
-        "responses": Table(
-            "agency_responses",
-            t("responses_heading"),
-            (
-                Column("proposal", t("col_proposal"), link_key="url"),
-                Column("agency", t("col_agency")),
-                Column("passed", t("col_passed")),
-                Column("deadline", t("col_deadline")),
-                Column("responded", t("col_responded")),
-                Column("days_taken", t("col_days_taken"), numeric=True),
-                Column("state", t("col_state")),
-            ),
-            tuple(response_rows),
-            ("uuid", "state_key", "overdue_days"),
-        ),
-        "agencies": Table(
-            "agencies",
-            t("by_agency_heading"),
-            (
-                Column("agency", t("col_agency")),
-                Column("passed", t("col_passed_n"), numeric=True),
-                Column("responded", t("col_responded_n"), numeric=True),
-                Column("on_time", t("col_on_time_n"), numeric=True),
-                Column("overdue", t("col_overdue_n"), numeric=True),
-                Column("median_days", t("col_median_days"), numeric=True),
-            ),
-            tuple(agency_rows),
-        ),
+
+
+def _proposal_row(standing: ProposalStanding, t: Translator) -> dict[str, object]:
+    p, days_left = standing.proposal, standing.days_left
+    return {
+        "proposal": p.title,
+        "url": p.url,
+        "status": status_name(p.status, t),
+        "endorse": p.endorse_count,
+        "goal": p.endorse_goal,
+        "progress": standing.progress,
+        "gained": standing.gained,
+        "gained_7d": standing.gained_7d,
+        "gained_30d": standing.gained_30d,
+        "due": fmt_day(standing.due),
+        "days_left_words": days_left_words(days_left, t),
+        "days_left": days_left if days_left is None or days_left >= 0 else None,
+        "status_code": p.status,
+        "uuid": p.uuid,
     }
-    charted = sorted(
-        (p for p in proposals if len(history.get(p.uuid, [])) >= 2),
-        key=lambda p: (-p.endorse_count, p.uuid),
-    )[:HISTORY_CHART_PROPOSALS]
-    history_svg = ""
-    if with_charts and charted:
-        history_svg = charts.history_chart(
-            [
-                (
-                    p.title[:18],
-                    [(to_taipei(o, naive_is_utc=True), c) for o, c in history[p.uuid]],
-                )
-                for p in charted
-            ],
-            t("chart_history"),
-            t("col_endorse"),
-        )
-    return ProposalStats(as_of, momentum_from, momentum_to, goal, tables, states, history_svg)
+
+
+def _proposal_tables(standings: Sequence[ProposalStanding], t: Translator) -> dict[str, Table]:
+    """The same columns over every proposal, the fastest growing, and those near the threshold or deadline."""
+    columns = _proposal_columns(t)
+    exported = ("uuid", "status_code", "days_left")
+
+    def rows(selection: Iterable[ProposalStanding]) -> tuple[dict[str, object], ...]:
+        return tuple(_proposal_row(s, t) for s in selection)
+
+    momentum = fastest_growing(standings)[:TOP_MOMENTUM]
+    near = [s for s in standings if s.near_threshold_or_deadline]
+    return {
+        "proposals": Table("proposals", t("proposals_heading"), columns, rows(standings), exported),
+        "momentum": Table("momentum", t("momentum_heading"), columns, rows(momentum), exported),
+        "near": Table("near_threshold_or_deadline", t("near_heading"), columns, rows(near), exported),
+    }
+
+
+def _history_table(
+    proposals: Iterable[rq.ProposalRow], history: Mapping[str, list[tuple[datetime, int]]], t: Translator
+) -> Table:
+    return Table(
+        "endorsement_history",
+        t("history_heading"),
+        (
+            Column("proposal", t("col_proposal")),
+            Column("observed", t("col_observed")),
+            Column("endorse", t("col_endorse"), numeric=True),
+        ),
+        tuple(
+            {
+                "proposal": p.title,
+                "observed": _minutes(to_taipei(observed, naive_is_utc=True)),
+                "endorse": count,
+                "uuid": p.uuid,
+            }
+            for p in proposals
+            for observed, count in history.get(p.uuid, [])
+        ),
+        ("uuid",),
+    )
+
+
+def _responses_table(timings: Iterable[ResponseTiming], t: Translator) -> Table:
+    return Table(
+        "agency_responses",
+        t("responses_heading"),
+        (
+            Column("proposal", t("col_proposal"), link_key="url"),
+            Column("agency", t("col_agency")),
+            Column("passed", t("col_passed")),
+            Column("deadline", t("col_deadline")),
+            Column("responded", t("col_responded")),
+            Column("days_taken", t("col_days_taken"), numeric=True),
+            Column("state", t("col_state")),
+        ),
+        tuple(
+            {
+                "proposal": timing.proposal.title,
+                "url": timing.proposal.url,
+                "agency": timing.agency,
+                "passed": fmt_day(timing.passed),
+                "deadline": fmt_day(timing.deadline),
+                "responded": fmt_day(timing.answered_at),
+                "days_taken": timing.days_taken,
+                "state": t(f"state_{timing.state}"),
+                "state_key": timing.state,
+                "overdue_days": timing.overdue_days,
+                "uuid": timing.proposal.uuid,
+            }
+            for timing in timings
+        ),
+        ("uuid", "state_key", "overdue_days"),
+    )
+
+
+def _agencies_table(tallies: Mapping[str, AgencyTally], t: Translator) -> Table:
+    return Table(
+        "agencies",
+        t("by_agency_heading"),
+        (
+            Column("agency", t("col_agency")),
+            Column("passed", t("col_passed_n"), numeric=True),
+            Column("responded", t("col_responded_n"), numeric=True),
+            Column("on_time", t("col_on_time_n"), numeric=True),
+            Column("overdue", t("col_overdue_n"), numeric=True),
+            Column("median_days", t("col_median_days"), numeric=True),
+        ),
+        tuple(
+            {
+                "agency": agency,
+                "passed": tally.passed,
+                "responded": tally.responded,
+                "on_time": tally.on_time,
+                "overdue": tally.overdue,
+                "median_days": statistics.median(tally.days) if tally.days else None,
+            }
+            for agency, tally in tallies.items()
+        ),
+    )
+
+
+def _history_svg(
+    charted: Sequence[rq.ProposalRow], history: Mapping[str, list[tuple[datetime, int]]], t: Translator
+) -> str:
+    series = [
+        (p.title[:18], [(to_taipei(o, naive_is_utc=True), c) for o, c in history[p.uuid]]) for p in charted
+    ]
+    return charts.history_chart(series, t("chart_history"), t("col_endorse"))
+
+
+def build_proposal_stats(
+    session: Session, t: Translator, *, fallback_as_of: datetime | None, with_charts: bool = True
+) -> ProposalStats:
+    proposals = rq.proposals(session)
+    gained, momentum_from, momentum_to = rq.endorsement_momentum(session)
+    history = rq.endorsement_history(session)
+    as_of = to_taipei(rq.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
+    formal = first_formal_responses(rq.agency_responses(session))
+
+    standings = proposal_standings(proposals, gained, history, as_of)
+    timings = response_timings(proposals, formal, as_of)
+    charted = charted_histories(proposals, history)
+
+    tables = _proposal_tables(standings, t)
+    tables["history"] = _history_table(proposals, history, t)
+    tables["responses"] = _responses_table(timings, t)
+    tables["agencies"] = _agencies_table(tally_agencies(timings), t)
+    history_svg = _history_svg(charted, history, t) if with_charts and charted else ""
+    states = {timing.proposal.uuid: timing.state for timing in timings}
+    return ProposalStats(
+        as_of, momentum_from, momentum_to, usual_goal(proposals), tables, states, history_svg
+    )
 
 
 def _minutes(moment: datetime | None) -> str:
@@ -307,11 +423,22 @@ def _minutes(moment: datetime | None) -> str:
 __all__ = [
     "NEAR_DAYS",
     "NEAR_SHARE",
+    "AgencyTally",
+    "ProposalStanding",
     "ProposalStats",
+    "ResponseTiming",
     "add_months",
     "build_proposal_stats",
+    "charted_histories",
     "days_left_words",
+    "fastest_growing",
+    "first_formal_responses",
     "gained_within",
+    "proposal_standings",
     "response_deadline",
+    "response_timing",
+    "response_timings",
     "status_name",
+    "tally_agencies",
+    "usual_goal",
 ]
