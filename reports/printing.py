@@ -8,13 +8,13 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from jinja2 import Environment
 
 from reports.i18n import Translator
 from reports.model import SMALL_N, Brief, Quote
 from reports.textsafety import make_inert, safe_url
+from storage.report_queries import RunInfo
 
 log = logging.getLogger(__name__)
 PRINT_THEMES = 5
@@ -43,7 +43,7 @@ def _md_quote(t: Translator, quote: Quote) -> list[str]:
     return [*body, f"> — {source}", ""]
 
 
-def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: str) -> str:
+def _md_header(brief: Brief, t: Translator, run_id: int, run_finished: str) -> list[str]:
     lines = [
         f"# {md_text(t('brief_heading', code=brief.code, title=brief.title))}",
         "",
@@ -52,7 +52,11 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
     ]
     if brief.description:
         lines += [md_text(brief.description), ""]
-    lines += [
+    return lines
+
+
+def _md_key_numbers(brief: Brief, t: Translator) -> list[str]:
+    lines = [
         f"## {t('key_numbers')}",
         "",
         f"- {t('kn_raw')}{t('colon')}{brief.raw:,}",
@@ -69,20 +73,26 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
         lines += [f"**{t('no_input_warning')}**", ""]
     elif brief.small_n:
         lines += [f"**{t('small_n_warning', n=brief.unique, min=SMALL_N)}**", ""]
-    lines += [f"## {t('themes_heading')}", ""]
+    return lines
+
+
+def _md_themes(brief: Brief, t: Translator) -> list[str]:
+    lines = [f"## {t('themes_heading')}", ""]
     for theme in brief.themes[:PRINT_THEMES]:
         delta = f" · {theme.delta:+d}" if theme.delta else ""
-        lines += [
-            f"### {md_text(theme.label)}"
-            + t("paren", text=f"{t('theme_size', size=f'{theme.size:,}')} · {theme.share:.1%}{delta}"),
-            "",
-        ]
+        size = t("paren", text=f"{t('theme_size', size=f'{theme.size:,}')} · {theme.share:.1%}{delta}")
+        lines += [f"### {md_text(theme.label)}{size}", ""]
         for quote in theme.quotes[:PRINT_QUOTES]:
             lines += _md_quote(t, quote)
     if not brief.themes:
         lines += [t("none_found"), ""]
     if brief.support:
         lines += [t("support_note", n=f"{brief.support:,}"), ""]
+    return lines
+
+
+def _md_minority_and_campaigns(brief: Brief, t: Translator) -> list[str]:
+    lines = []
     if brief.minority:
         lines += [f"## {t('minority_heading')}", ""]
         for theme in brief.minority[:2]:
@@ -95,22 +105,31 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
             lines += [t("campaign_note", size=f"{campaign.size:,}"), ""]
             if campaign.quote:
                 lines += _md_quote(t, campaign.quote)
+    return lines
+
+
+def _md_agency_answers(brief: Brief, t: Translator) -> list[str]:
+    """The formal responses to the commitment's proposals, then the replies posted on its comments."""
+    lines = []
     if brief.responses.rows:
         lines += [f"## {t('related_responses_heading')}", ""]
         for row in brief.responses.rows[:4]:
-            days = (
-                t("paren", text=t("days_n", n=row["days_taken"])) if row.get("days_taken") is not None else ""
-            )
-            lines.append(
-                f"- {md_text(str(row['proposal']))} — {md_text(str(row['agency']))}{t('colon')}{row['state']}{days}"
-            )
+            days_taken = row.get("days_taken")
+            days = t("paren", text=t("days_n", n=days_taken)) if days_taken is not None else ""
+            who = f"{md_text(str(row['proposal']))} — {md_text(str(row['agency']))}"
+            lines.append(f"- {who}{t('colon')}{row['state']}{days}")
         lines.append("")
     if brief.agency_replies and brief.agency_replies.rows:
         lines += [f"## {brief.agency_replies.title}", "", t("agency_replies_note"), ""]
         for row in brief.agency_replies.rows[:4]:
             lines.append(f"- {md_text(str(row['account']))}（{row['date']}）：{md_text(str(row['reply']))}")
         lines.append("")
-    lines += [f"## {t('questions_heading')}", ""] + [f"- {md_text(q)}" for q in brief.questions] + [""]
+    return lines
+
+
+def _md_workshop(brief: Brief, t: Translator) -> list[str]:
+    """Questions, prompts, and what changed since the previous run."""
+    lines = [f"## {t('questions_heading')}", ""] + [f"- {md_text(q)}" for q in brief.questions] + [""]
     lines += [f"## {t('prompts_heading')}", ""]
     lines += [f"{n}. {md_text(p)}" for n, p in enumerate(brief.prompts, start=1)] + [""]
     lines += [f"## {t('changes_heading')}", ""]
@@ -121,6 +140,16 @@ def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: st
             t("changes_new_items", n=f"{brief.changes.new_items:,}", run_id=brief.changes.previous_run_id),
             "",
         ]
+    return lines
+
+
+def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: str) -> str:
+    lines = _md_header(brief, t, run_id, run_finished)
+    lines += _md_key_numbers(brief, t)
+    lines += _md_themes(brief, t)
+    lines += _md_minority_and_campaigns(brief, t)
+    lines += _md_agency_answers(brief, t)
+    lines += _md_workshop(brief, t)
     return "\n".join(lines)
 
 
@@ -129,13 +158,16 @@ def _footer(t: Translator, brief: Brief, run_id: int) -> str:
     return t("print_footer", code=re.sub(r"[^A-Za-z0-9._-]", "", brief.code), run_id=run_id)
 
 
-def brief_print_html(env: Environment, brief: Brief, t: Translator, **context: Any) -> str:
+def brief_print_html(
+    env: Environment, brief: Brief, t: Translator, *, run: RunInfo, run_finished: str
+) -> str:
     return env.get_template("brief_print.html.j2").render(
         b=brief,
-        footer=_footer(t, brief, context["run"].id),
+        footer=_footer(t, brief, run.id),
         print_themes=PRINT_THEMES,
         print_quotes=PRINT_QUOTES,
-        **context,
+        run=run,
+        run_finished=run_finished,
     )
 
 

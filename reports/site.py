@@ -5,25 +5,26 @@ from __future__ import annotations
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from jinja2 import Environment
 from sqlalchemy import Engine
 
 from joinfeedback.display import redact as hide_secrets
 from joinfeedback.errors import UserError
-from reports.briefs import build_briefs, build_gap_map
-from reports.consultations import build_consultations
+from reports.briefs import GapMap, build_briefs, build_gap_map
+from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
 from reports.i18n import DEFAULT_LANGUAGE, Translator
-from reports.model import fmt_day
-from reports.overview import build_overview
+from reports.model import Brief, Table, fmt_day
+from reports.overview import Overview, build_overview
 from reports.printing import brief_markdown, brief_print_html, write_pdfs
-from reports.proposals import NEAR_DAYS, NEAR_SHARE, build_proposal_stats
+from reports.proposals import NEAR_DAYS, NEAR_SHARE, ProposalStats, build_proposal_stats
 from reports.publish import MARKER, Target, discard, list_files, prepare, publish
 from reports.quotes import QuoteBook
 from reports.render import make_environment
-from reports.rundata import load_run
+from reports.rundata import RunData, load_run
 from storage.db import session_factory
 from storage.scope import EVERYTHING, ItemScope
 
@@ -54,6 +55,175 @@ def _prepare(out_dir: Path) -> Target:
     return target
 
 
+class _Progress:
+    """Progress lines on stderr with the seconds since the build started (none when quiet)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started = time.perf_counter()
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            print(f"[report {time.perf_counter() - self.started:5.1f}s] {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContent:
+    """Everything the report shows, read and checked before the first file is written."""
+
+    data: RunData
+    overview: Overview
+    consultation_list: Table
+    consultations: list[Consultation]
+    stats: ProposalStats
+    briefs: list[Brief]
+    gaps: GapMap
+    quotes_verified: int
+
+    @property
+    def tables(self) -> list[Table]:
+        """Every table, in the order they are written and listed in the manifest."""
+        tables = [
+            *self.overview.tables,
+            self.consultation_list,
+            *self.stats.tables.values(),
+            *self.gaps.tables,
+        ]
+        tables += [c.by_commitment for c in self.consultations]
+        tables += [table for brief in self.briefs for table in brief.tables]
+        return tables
+
+    @property
+    def pages(self) -> list[str]:
+        return (
+            ["index.html", "proposals.html", "gaps.html", "methods.html"]
+            + [f"commitments/{b.slug}.html" for b in self.briefs]
+            + [f"consultations/{c.slug}.html" for c in self.consultations]
+        )
+
+
+def read_report_content(
+    engine: Engine, scope: ItemScope, t: Translator, redact: bool, say: _Progress
+) -> ReportContent:
+    """Read the latest complete run and build every page's content; every quote is verified."""
+    with session_factory(engine)() as session:
+        data = load_run(session, scope)
+        say(f"analysis run #{data.run.id}: {len(data.assignments):,} items, {len(data.clusters):,} themes")
+        overview = build_overview(data, t)
+        consultation_list, consultations = build_consultations(data, t)
+        stats = build_proposal_stats(session, t, fallback_as_of=data.run.finished_at)
+        book = QuoteBook(redact_print=redact, mask=t("redacted_mask"))
+        briefs = build_briefs(session, data, book, stats, t)
+        gaps = build_gap_map(session, data, book, briefs, t)
+        checked = book.verify_all(session)
+        say(f"{checked:,} quotes verified against stored texts")
+    if len({brief.slug for brief in briefs}) != len(briefs):
+        raise UserError("two commitments map to one file name: " + ", ".join(_same_slug(briefs)))
+    return ReportContent(data, overview, consultation_list, consultations, stats, briefs, gaps, checked)
+
+
+def _write_pages(env: Environment, staging: Path, content: ReportContent) -> None:
+    def page(template: str, target: str, root: str = "", **context: object) -> None:
+        html = env.get_template(template).render(root=root, page=target, **context)
+        (staging / target).write_text(html, encoding="utf-8")
+
+    data = content.data
+    page(
+        "index.html.j2",
+        "index.html",
+        overview=content.overview,
+        briefs=content.briefs,
+        consultations=content.consultation_list,
+    )
+    for consultation in content.consultations:
+        page("consultation.html.j2", f"consultations/{consultation.slug}.html", root="../", c=consultation)
+    page(
+        "proposals.html.j2",
+        "proposals.html",
+        stats=content.stats,
+        near_share=round(NEAR_SHARE * 100),
+        near_days=NEAR_DAYS,
+    )
+    page("gaps.html.j2", "gaps.html", gaps=content.gaps)
+    manifest_json = hide_secrets(  # the manifest may quote settings: never a password
+        json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
+    )
+    page(
+        "methods.html.j2",
+        "methods.html",
+        manifest_json=manifest_json,
+        period_start=fmt_day(data.first_at) or "—",
+        period_end=fmt_day(data.last_at) or "—",
+    )
+    for brief in content.briefs:
+        page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief)
+
+
+def _write_briefs(
+    env: Environment, staging: Path, content: ReportContent, t: Translator, *, pdf: bool, run_finished: str
+) -> None:
+    """Each brief as Markdown, and as a PDF unless ``pdf`` is off."""
+    run = content.data.run
+    for brief in content.briefs:
+        markdown = brief_markdown(brief, t, run_id=run.id, run_finished=run_finished)
+        (staging / "briefs" / f"{brief.slug}.md").write_text(markdown, encoding="utf-8")
+    if pdf:
+        write_pdfs(
+            [
+                (
+                    staging / "briefs" / f"{brief.slug}.pdf",
+                    brief_print_html(env, brief, t, run=run, run_finished=run_finished),
+                )
+                for brief in content.briefs
+            ]
+        )
+
+
+def _manifest(content: ReportContent, tables: list[Table], staging: Path, *, redact: bool) -> str:
+    data = content.data
+    return json.dumps(
+        {
+            "analysis_run": data.run.id,
+            "previous_run": data.previous.id if data.previous else None,
+            "items": len(data.assignments),
+            "quotes_verified": content.quotes_verified,
+            "redacted_print": redact,
+            "pages": content.pages,
+            "scope": data.scope.describe(),
+            "tables": [f"data/{table.name}.csv" for table in tables],
+            # every file of the report: what the next build may replace, and nothing else
+            "files": list_files(staging),
+        },
+        ensure_ascii=False,
+        indent=1,
+    )
+
+
+def _write_report(
+    staging: Path, content: ReportContent, t: Translator, say: _Progress, *, pdf: bool, redact: bool
+) -> None:
+    data = content.data
+    run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
+    env = make_environment(
+        t,
+        run=data.run,
+        run_finished=run_finished,
+        has_previous=data.previous is not None,
+        scope_text=describe_scope(data.scope, t),
+        pdf=pdf,
+        redact=redact,
+    )
+    _write_pages(env, staging, content)
+    tables = content.tables
+    for table in tables:
+        write_table(table, staging / "data")
+    say(f"{len(content.briefs) + len(content.consultations) + 4} pages and {len(tables)} tables written")
+    _write_briefs(env, staging, content, t, pdf=pdf, run_finished=run_finished)
+    if pdf:
+        say(f"{len(content.briefs)} PDF briefs written")
+    (staging / MARKER).write_text(_manifest(content, tables, staging, redact=redact), encoding="utf-8")
+
+
 def build_report(
     engine: Engine,
     out_dir: Path,
@@ -70,126 +240,20 @@ def build_report(
     written to a staging folder that replaces ``out_dir`` in one atomic step at the end: a failed check or
     a killed build leaves an earlier report untouched. Given the same database the output is byte-identical.
     """
-    started = time.perf_counter()
-
-    def say(message: str) -> None:
-        if not quiet:
-            print(f"[report {time.perf_counter() - started:5.1f}s] {message}", file=sys.stderr)
-
+    say = _Progress(quiet)
     t = Translator(language)
-    with session_factory(engine)() as session:
-        data = load_run(session, scope)
-        say(f"analysis run #{data.run.id}: {len(data.assignments):,} items, {len(data.clusters):,} themes")
-        overview = build_overview(data, t)
-        consultation_list, consultations = build_consultations(data, t)
-        stats = build_proposal_stats(session, t, fallback_as_of=data.run.finished_at)
-        book = QuoteBook(redact_print=redact, mask=t("redacted_mask"))
-        briefs = build_briefs(session, data, book, stats, t)
-        gaps = build_gap_map(session, data, book, briefs, t)
-        checked = book.verify_all(session)
-        say(f"{checked:,} quotes verified against stored texts")
-
-    if len({brief.slug for brief in briefs}) != len(briefs):
-        raise UserError("two commitments map to one file name: " + ", ".join(_same_slug(briefs)))
+    content = read_report_content(engine, scope, t, redact, say)
     plan = _prepare(out_dir)
-    staging = plan.staging
     try:
-        run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
-        env = make_environment(
-            t,
-            run=data.run,
-            run_finished=run_finished,
-            has_previous=data.previous is not None,
-            scope_text=describe_scope(data.scope, t),
-            pdf=pdf,
-            redact=redact,
-        )
-
-        def page(template: str, target: str, root: str = "", **context: object) -> None:
-            html = env.get_template(template).render(root=root, page=target, **context)
-            (staging / target).write_text(html, encoding="utf-8")
-
-        page(
-            "index.html.j2",
-            "index.html",
-            overview=overview,
-            briefs=briefs,
-            consultations=consultation_list,
-        )
-        for consultation in consultations:
-            page(
-                "consultation.html.j2", f"consultations/{consultation.slug}.html", root="../", c=consultation
-            )
-        page(
-            "proposals.html.j2",
-            "proposals.html",
-            stats=stats,
-            near_share=round(NEAR_SHARE * 100),
-            near_days=NEAR_DAYS,
-        )
-        page("gaps.html.j2", "gaps.html", gaps=gaps)
-        manifest_json = hide_secrets(  # the manifest may quote settings: never a password
-            json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
-        )
-        page(
-            "methods.html.j2",
-            "methods.html",
-            manifest_json=manifest_json,
-            period_start=fmt_day(data.first_at) or "—",
-            period_end=fmt_day(data.last_at) or "—",
-        )
-        for brief in briefs:
-            page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief)
-        tables = [*overview.tables, consultation_list, *stats.tables.values(), *gaps.tables]
-        tables += [c.by_commitment for c in consultations]
-        tables += [table for brief in briefs for table in brief.tables]
-        for table in tables:
-            write_table(table, staging / "data")
-        say(f"{len(briefs) + len(consultations) + 4} pages and {len(tables)} tables written")
-
-        for brief in briefs:
-            markdown = brief_markdown(brief, t, run_id=data.run.id, run_finished=run_finished)
-            (staging / "briefs" / f"{brief.slug}.md").write_text(markdown, encoding="utf-8")
-        if pdf:
-            write_pdfs(
-                [
-                    (
-                        staging / "briefs" / f"{brief.slug}.pdf",
-                        brief_print_html(env, brief, t, run=data.run, run_finished=run_finished),
-                    )
-                    for brief in briefs
-                ]
-            )
-            say(f"{len(briefs)} PDF briefs written")
-        (staging / MARKER).write_text(
-            json.dumps(
-                {
-                    "analysis_run": data.run.id,
-                    "previous_run": data.previous.id if data.previous else None,
-                    "items": len(data.assignments),
-                    "quotes_verified": checked,
-                    "redacted_print": redact,
-                    "pages": ["index.html", "proposals.html", "gaps.html", "methods.html"]
-                    + [f"commitments/{b.slug}.html" for b in briefs]
-                    + [f"consultations/{c.slug}.html" for c in consultations],
-                    "scope": data.scope.describe(),
-                    "tables": [f"data/{table.name}.csv" for table in tables],
-                    # every file of the report: what the next build may replace, and nothing else
-                    "files": list_files(staging),
-                },
-                ensure_ascii=False,
-                indent=1,
-            ),
-            encoding="utf-8",
-        )
+        _write_report(plan.staging, content, t, say, pdf=pdf, redact=redact)
     except BaseException:
-        discard(staging)
+        discard(plan.staging)
         raise
     publish(plan)
     return out_dir / "index.html"
 
 
-def _same_slug(briefs: list[Any]) -> list[str]:
+def _same_slug(briefs: list[Brief]) -> list[str]:
     by_slug: dict[str, list[str]] = {}
     for brief in briefs:
         by_slug.setdefault(brief.slug, []).append(str(brief.code))
