@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reports.i18n import Translator
@@ -11,6 +12,7 @@ from reports.model import Column, Table, fmt_day
 from reports.overview import slug as commitment_slug
 from reports.rundata import RunData, is_unique
 from reports.textsafety import safe_url
+from storage import report_queries as rq
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,57 +34,66 @@ def consultation_slug(uuid: str) -> str:
     return "p-" + (re.sub(r"[^a-z0-9]+", "-", uuid.lower()).strip("-") or "x")
 
 
-def build_consultations(data: RunData, t: Translator) -> tuple[Table, list[Consultation]]:
-    """Per consultation with comments in the report's scope: counts by status and by commitment."""
-    rows_of: dict[str, list[object]] = defaultdict(list)
+def comments_by_policy(data: RunData) -> dict[str, list[rq.AssignmentRow]]:
+    """The run's comments in scope, grouped by the consultation they were posted to."""
+    rows_of: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
     for row in data.assignments:
         if row.kind == "comment" and row.item_id in data.policy_of:
             rows_of[data.policy_of[row.item_id]].append(row)
-    titles = {c.code: t.commitment_title(c.title) for c in data.commitments}
-    pages: list[Consultation] = []
-    for policy in data.policies:
-        rows = rows_of.get(policy.uuid, [])
-        if not rows:
-            continue
-        statuses = Counter(r.status for r in rows)  # type: ignore[attr-defined]
-        by_code = Counter(r.commitment_code for r in rows if r.status == "assigned")  # type: ignore[attr-defined]
-        name = consultation_slug(policy.uuid)
-        table = Table(
-            f"{name}-by_commitment",
-            t("by_commitment_heading"),
-            (
-                Column("code", t("col_code")),
-                Column("title", t("col_commitment"), link_key="page"),
-                Column("raw", t("col_raw"), numeric=True),
-            ),
-            tuple(
-                {
-                    "code": code,
-                    "title": titles.get(code, code),
-                    "page": f"commitments/{commitment_slug(code)}.html",
-                    "raw": n,
-                }
-                for code, n in sorted(by_code.items(), key=lambda kv: (-kv[1], str(kv[0])))
-                if code
-            ),
-        )
-        opened, closed = fmt_day(policy.published_at), fmt_day(policy.closes_at)
-        pages.append(
-            Consultation(
-                policy.uuid,
-                name,
-                policy.title or policy.uuid,
-                policy.agency,
-                safe_url(policy.url),
-                f"{opened} – {closed}" if opened or closed else "",
-                len(rows),
-                sum(1 for r in rows if is_unique(r)),  # type: ignore[arg-type,misc]
-                {s: statuses[s] for s in ("assigned", "none", "uncertain")},
-                table,
-            )
-        )
-    pages.sort(key=lambda c: (-c.raw, c.uuid))
-    listing = Table(
+    return rows_of
+
+
+def assigned_by_commitment(rows: Iterable[rq.AssignmentRow]) -> list[tuple[str, int]]:
+    """Assigned comments per commitment, most first."""
+    by_code = Counter(r.commitment_code for r in rows if r.status == "assigned")
+    return [(code, n) for code, n in sorted(by_code.items(), key=lambda kv: (-kv[1], str(kv[0]))) if code]
+
+
+def _by_commitment_table(
+    name: str, counts: Iterable[tuple[str, int]], titles: Mapping[str, str], t: Translator
+) -> Table:
+    return Table(
+        f"{name}-by_commitment",
+        t("by_commitment_heading"),
+        (
+            Column("code", t("col_code")),
+            Column("title", t("col_commitment"), link_key="page"),
+            Column("raw", t("col_raw"), numeric=True),
+        ),
+        tuple(
+            {
+                "code": code,
+                "title": titles.get(code, code),
+                "page": f"commitments/{commitment_slug(code)}.html",
+                "raw": n,
+            }
+            for code, n in counts
+        ),
+    )
+
+
+def _consultation(
+    policy: rq.PolicyRow, rows: Sequence[rq.AssignmentRow], titles: Mapping[str, str], t: Translator
+) -> Consultation:
+    statuses = Counter(r.status for r in rows)
+    name = consultation_slug(policy.uuid)
+    opened, closed = fmt_day(policy.published_at), fmt_day(policy.closes_at)
+    return Consultation(
+        policy.uuid,
+        name,
+        policy.title or policy.uuid,
+        policy.agency,
+        safe_url(policy.url),
+        f"{opened} – {closed}" if opened or closed else "",
+        len(rows),
+        sum(1 for r in rows if is_unique(r)),
+        {s: statuses[s] for s in ("assigned", "none", "uncertain")},
+        _by_commitment_table(name, assigned_by_commitment(rows), titles, t),
+    )
+
+
+def _listing_table(pages: Iterable[Consultation], t: Translator) -> Table:
+    return Table(
         "consultations",
         t("consultations_heading"),
         (
@@ -108,7 +119,25 @@ def build_consultations(data: RunData, t: Translator) -> tuple[Table, list[Consu
         ),
         export_only=("uuid",),
     )
-    return listing, pages
 
 
-__all__ = ["Consultation", "build_consultations", "consultation_slug"]
+def build_consultations(data: RunData, t: Translator) -> tuple[Table, list[Consultation]]:
+    """Per consultation with comments in the report's scope: counts by status and by commitment."""
+    rows_of = comments_by_policy(data)
+    titles = {c.code: t.commitment_title(c.title) for c in data.commitments}
+    pages = [
+        _consultation(policy, rows_of[policy.uuid], titles, t)
+        for policy in data.policies
+        if rows_of.get(policy.uuid)
+    ]
+    pages.sort(key=lambda c: (-c.raw, c.uuid))
+    return _listing_table(pages, t), pages
+
+
+__all__ = [
+    "Consultation",
+    "assigned_by_commitment",
+    "build_consultations",
+    "comments_by_policy",
+    "consultation_slug",
+]

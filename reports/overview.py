@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -13,6 +14,7 @@ from reports.agency_replies import agency_reply_table
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.rundata import RunData, is_unique
+from storage import report_queries as rq
 
 STATUSES = ("assigned", "none", "uncertain")
 
@@ -59,21 +61,37 @@ def _timeline(days: Counter[date]) -> list[tuple[date, int]]:
     return out
 
 
-def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) -> Overview:
+@dataclass(frozen=True, slots=True)
+class OverviewCounts:
+    """The overview's figures over the items in the report's scope."""
+
+    total: int
+    unique: int
+    coverage: Counter[str]  # items per status
+    raw_by_code: Counter[str]  # assigned items per commitment
+    unique_by_code: Counter[str]
+    kpis: tuple[tuple[str, int], ...]
+    timeline: list[tuple[date, int]]
+
+
+def scope_counts(data: RunData) -> Mapping[str, int]:
+    """What the report covers: everything stored, or what is in its scope."""
+    if data.scope.is_everything:
+        return data.stored_counts
+    kinds = Counter(row.kind for row in data.assignments)
+    return {
+        "policies": len(data.policies),
+        "comments": kinds["comment"],
+        "proposals": kinds["idea"],
+        "imported": kinds["import"],
+    }
+
+
+def overview_counts(data: RunData) -> OverviewCounts:
     total = len(data.assignments)
     unique_total = sum(1 for row in data.assignments if is_unique(row))
-    coverage = Counter(row.status for row in data.assignments)
     raw, unique = commitment_counts(data)
-    assigned_total = max(1, coverage["assigned"])
-    stored = data.stored_counts
-    if not data.scope.is_everything:  # what is in the report's scope, not everything stored
-        kinds = Counter(row.kind for row in data.assignments)
-        stored = {
-            "policies": len(data.policies),
-            "comments": kinds["comment"],
-            "proposals": kinds["idea"],
-            "imported": kinds["import"],
-        }
+    stored = scope_counts(data)
     kpis = (
         ("kpi_policies", stored.get("policies", 0)),
         ("kpi_comments", stored.get("comments", 0)),
@@ -84,7 +102,17 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         ("kpi_unique", unique_total),
         ("kpi_campaigns", len(data.campaigns)),
     )
-    by_commitment = Table(
+    coverage = Counter(row.status for row in data.assignments)
+    return OverviewCounts(total, unique_total, coverage, raw, unique, kpis, _timeline(data.days))
+
+
+# Presentation: the overview's tables and charts.
+
+
+def _by_commitment_table(data: RunData, counts: OverviewCounts, t: Translator) -> Table:
+    assigned_total = max(1, counts.coverage["assigned"])
+    raw, unique = counts.raw_by_code, counts.unique_by_code
+    return Table(
         "by_commitment",
         t("by_commitment_heading"),
         (
@@ -106,7 +134,10 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
             for c in data.commitments
         ),
     )
-    coverage_table = Table(
+
+
+def _coverage_table(counts: OverviewCounts, t: Translator) -> Table:
+    return Table(
         "coverage",
         t("coverage_heading"),
         (
@@ -118,21 +149,26 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
             {
                 "status": s,
                 "label": t(f"status_{s}"),
-                "count": coverage[s],
-                "share": round(coverage[s] / max(1, total), 4),
+                "count": counts.coverage[s],
+                "share": round(counts.coverage[s] / max(1, counts.total), 4),
             }
             for s in STATUSES
         ),
         export_only=("status",),
     )
-    timeline = _timeline(data.days)
-    over_time = Table(
+
+
+def _over_time_table(counts: OverviewCounts, t: Translator) -> Table:
+    return Table(
         "over_time",
         t("over_time_heading"),
         (Column("date", t("col_date")), Column("count", t("col_count"), numeric=True)),
-        tuple({"date": day.isoformat(), "count": count} for day, count in timeline),
+        tuple({"date": day.isoformat(), "count": count} for day, count in counts.timeline),
     )
-    campaigns = Table(
+
+
+def _campaigns_table(campaigns: Iterable[rq.CampaignRow], t: Translator) -> Table:
+    return Table(
         "campaigns",
         t("campaigns_heading"),
         (
@@ -152,43 +188,46 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
                 "last": fmt_day(c.last_at),
                 "burst": t("yes") if c.is_burst else t("no"),
             }
-            for c in data.campaigns
+            for c in campaigns
         ),
     )
-    rendered: dict[str, str] = {}
-    if with_charts:
-        labels = [
-            f"{c.code} {t.commitment_title(c.title)[: 14 if t.language == 'zh-TW' else 28]}"
-            for c in data.commitments
-        ]
-        rendered["by_commitment"] = charts.bar_chart(
-            labels,
-            [
-                (t("chart_raw"), [raw[c.code] for c in data.commitments]),
-                (t("chart_unique"), [unique[c.code] for c in data.commitments]),
-            ],
-            t("chart_by_commitment"),
-        )
-        rendered["over_time"] = charts.time_chart(
-            [d for d, _ in timeline], [n for _, n in timeline], t("chart_over_time"), t("chart_count")
-        )
-        rendered["coverage"] = charts.share_chart(
-            [t(f"status_{s}") for s in STATUSES], [coverage[s] for s in STATUSES], t("chart_coverage")
-        )
-    return Overview(
-        kpis,
-        {s: coverage[s] for s in STATUSES},
-        total,
-        unique_total,
-        (
-            by_commitment,
-            coverage_table,
-            over_time,
-            campaigns,
-            agency_reply_table("agency_replies", t("agency_replies_heading"), data.agency_replies, t),
-        ),
-        rendered,
+
+
+def _overview_charts(data: RunData, counts: OverviewCounts, t: Translator) -> dict[str, str]:
+    labels = [
+        f"{c.code} {t.commitment_title(c.title)[: 14 if t.language == 'zh-TW' else 28]}"
+        for c in data.commitments
+    ]
+    by_commitment = charts.bar_chart(
+        labels,
+        [
+            (t("chart_raw"), [counts.raw_by_code[c.code] for c in data.commitments]),
+            (t("chart_unique"), [counts.unique_by_code[c.code] for c in data.commitments]),
+        ],
+        t("chart_by_commitment"),
     )
+    timeline = counts.timeline
+    over_time = charts.time_chart(
+        [d for d, _ in timeline], [n for _, n in timeline], t("chart_over_time"), t("chart_count")
+    )
+    coverage = charts.share_chart(
+        [t(f"status_{s}") for s in STATUSES], [counts.coverage[s] for s in STATUSES], t("chart_coverage")
+    )
+    return {"by_commitment": by_commitment, "over_time": over_time, "coverage": coverage}
+
+
+def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) -> Overview:
+    counts = overview_counts(data)
+    tables = (
+        _by_commitment_table(data, counts, t),
+        _coverage_table(counts, t),
+        _over_time_table(counts, t),
+        _campaigns_table(data.campaigns, t),
+        agency_reply_table("agency_replies", t("agency_replies_heading"), data.agency_replies, t),
+    )
+    rendered = _overview_charts(data, counts, t) if with_charts else {}
+    coverage = {s: counts.coverage[s] for s in STATUSES}
+    return Overview(counts.kpis, coverage, counts.total, counts.unique, tables, rendered)
 
 
 def slug(code: str) -> str:
@@ -212,4 +251,12 @@ def hash_code(code: str) -> int:
     return value
 
 
-__all__ = ["Overview", "build_overview", "commitment_counts", "slug"]
+__all__ = [
+    "Overview",
+    "OverviewCounts",
+    "build_overview",
+    "commitment_counts",
+    "overview_counts",
+    "scope_counts",
+    "slug",
+]
