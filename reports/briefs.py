@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -123,60 +123,73 @@ def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
 ALIGNED_THEMES = 5  # a commitment's largest themes checked against each response
 
 
-def alignment_table(
-    name: str,
+@dataclass(frozen=True, slots=True)
+class AlignmentRow:
+    """One response against one theme, or a response flagged as a whole (``theme`` is None)."""
+
+    proposal: object  # the proposal's title, as the responses table shows it
+    url: object
+    agency: object
+    theme: Theme | None
+    verdict: str  # matched | partly | not_addressed, or placeholder | none_addressed for a whole response
+    sentence: str = ""
+    coverage: float | None = None
+
+
+def _against_themes(source: AlignmentRow, text: str, themes: Sequence[Theme]) -> list[AlignmentRow]:
+    """A formal response against each theme; flagged when it addresses none of them."""
+    rows = []
+    for theme in themes:
+        result = align(theme.label, theme.terms, text, proposal=str(source.proposal))
+        rows.append(
+            replace(
+                source,
+                theme=theme,
+                verdict=result.verdict,
+                sentence=result.sentence,
+                coverage=result.coverage,
+            )
+        )
+    if rows and all(row.verdict == NOT_ADDRESSED for row in rows):
+        rows.append(replace(source, verdict="none_addressed"))
+    return rows
+
+
+def align_responses(
     themes: Sequence[Theme],
     related: Sequence[Mapping[str, object]],
-    answers: dict[str, list[dict[str, object]]],
-    t: Translator,
-) -> tuple[Table, list[Theme]]:
-    """Each formal response to the commitment's proposals against its largest themes; placeholder
-    responses flagged. Returns the table and the themes no formal response addressed."""
-    rows: list[dict[str, object]] = []
-    addressed: set[str] = set()
+    answers: Mapping[str, Sequence[Mapping[str, object]]],
+) -> tuple[list[AlignmentRow], list[Theme]]:
+    """Each response to the commitment's proposals against its largest themes, placeholders flagged;
+    with the themes no formal response addressed (none when there was no formal response)."""
+    checked = themes[:ALIGNED_THEMES]
+    rows: list[AlignmentRow] = []
     formal_seen = False
     for proposal in related:
         for record in answers.get(str(proposal["uuid"]), []):
             text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
-            base = {"proposal": proposal["proposal"], "url": proposal.get("url"), "agency": record["agency"]}
+            source = AlignmentRow(
+                proposal["proposal"], proposal.get("url"), record["agency"], None, "placeholder"
+            )
             if record["is_placeholder"] or is_placeholder(text):
-                rows.append(
-                    {
-                        **base,
-                        "theme": "—",
-                        "verdict": t("align_placeholder"),
-                        "sentence": "",
-                        "verdict_key": "placeholder",
-                    }
-                )
+                rows.append(source)
                 continue
             formal_seen = True
-            verdicts = []
-            for theme in themes[:ALIGNED_THEMES]:
-                result = align(theme.label, theme.terms, text, proposal=str(proposal["proposal"]))
-                verdicts.append(result.verdict)
-                if result.verdict != NOT_ADDRESSED:
-                    addressed.add(theme.key)
-                rows.append(
-                    {
-                        **base,
-                        "theme": theme.label,
-                        "verdict": t(f"align_{result.verdict}"),
-                        "sentence": result.sentence,
-                        "verdict_key": result.verdict,
-                        "coverage": result.coverage,
-                    }
-                )
-            if verdicts and all(v == NOT_ADDRESSED for v in verdicts):
-                rows.append(
-                    {
-                        **base,
-                        "theme": "—",
-                        "verdict": t("align_none_addressed"),
-                        "sentence": "",
-                        "verdict_key": "none_addressed",
-                    }
-                )
+            rows += _against_themes(source, text, checked)
+    addressed = {row.theme.key for row in rows if row.theme is not None and row.verdict != NOT_ADDRESSED}
+    unaddressed = [th for th in checked if th.key not in addressed] if formal_seen else []
+    return rows, unaddressed
+
+
+def alignment_table(
+    name: str,
+    themes: Sequence[Theme],
+    related: Sequence[Mapping[str, object]],
+    answers: Mapping[str, Sequence[Mapping[str, object]]],
+    t: Translator,
+) -> tuple[Table, list[Theme]]:
+    """The alignment of responses and themes as a table, and the themes no formal response addressed."""
+    rows, unaddressed = align_responses(themes, related, answers)
     table = Table(
         name,
         t("alignment_heading"),
@@ -187,11 +200,260 @@ def alignment_table(
             Column("verdict", t("col_verdict")),
             Column("sentence", t("col_sentence")),
         ),
-        tuple(rows),
+        tuple(
+            {
+                "proposal": row.proposal,
+                "url": row.url,
+                "agency": row.agency,
+                "theme": row.theme.label if row.theme else "—",
+                "verdict": t(f"align_{row.verdict}"),
+                "sentence": row.sentence,
+                "verdict_key": row.verdict,
+                "coverage": row.coverage,
+            }
+            for row in rows
+        ),
         export_only=("verdict_key", "coverage"),
     )
-    unaddressed = [th for th in themes[:ALIGNED_THEMES] if th.key not in addressed] if formal_seen else []
     return table, unaddressed
+
+
+@dataclass(frozen=True, slots=True)
+class BriefInputs:
+    """What every brief reads from the run, grouped once."""
+
+    assigned: dict[str, list[rq.AssignmentRow]]  # commitment code → the items assigned to it
+    clusters: dict[str, list[rq.ClusterRow]]  # scope (a commitment code, or "none") → its themes
+    campaign_codes: dict[str, str | None]
+    answers: dict[str, list[Mapping[str, object]]]  # idea uuid → the agency's responses to it
+    replies: dict[str, list[rq.AgencyReplyRow]]  # commitment code → agency replies to its comments
+    total: int  # items in the report's scope
+    uncertain_share: int  # percent of them the analysis could not place
+
+
+def brief_inputs(data: RunData, responses: Iterable[Mapping[str, object]]) -> BriefInputs:
+    assigned: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
+    for row in data.assignments:
+        if row.status == "assigned" and row.commitment_code:
+            assigned[row.commitment_code].append(row)
+    clusters: dict[str, list[rq.ClusterRow]] = defaultdict(list)
+    for cluster in data.clusters:
+        clusters[cluster.scope].append(cluster)
+    answers: dict[str, list[Mapping[str, object]]] = defaultdict(list)
+    for record in responses:
+        answers[str(record["idea_uuid"])].append(record)
+    total = len(data.assignments)
+    uncertain = sum(r.status == "uncertain" for r in data.assignments)
+    return BriefInputs(
+        assigned,
+        clusters,
+        campaign_codes(data),
+        answers,
+        replies_by_commitment(data),
+        total,
+        round(100 * uncertain / max(1, total)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentSelection:
+    """A commitment's items, and the themes, campaigns and new items its brief shows (bounded)."""
+
+    rows: list[rq.AssignmentRow]
+    major: list[rq.ClusterRow]
+    minor: list[rq.ClusterRow]
+    support: int  # items with no argument: counted, never a theme
+    campaigns: list[rq.CampaignRow]
+    new_rows: list[rq.AssignmentRow]  # items not in the previous run
+    new_keys: list[rq.ItemKey]  # the new unique items quoted under "what changed"
+
+
+def select_for_commitment(data: RunData, inputs: BriefInputs, code: str) -> CommitmentSelection:
+    rows = inputs.assigned.get(code, [])
+    clusters = inputs.clusters.get(code, [])
+    arguments = [c for c in clusters if not c.is_support]
+    campaigns = [c for c in data.campaigns if inputs.campaign_codes.get(c.campaign_key) == code]
+    new_rows = [r for r in rows if (r.kind, r.item_id) in data.new_item_keys]
+    return CommitmentSelection(
+        rows=rows,
+        major=[c for c in arguments if not c.is_minority][:MAX_THEMES],
+        minor=[c for c in arguments if c.is_minority][:MAX_MINORITY],
+        support=sum(c.size for c in clusters if c.is_support),
+        campaigns=campaigns[:MAX_CAMPAIGNS],
+        new_rows=new_rows,
+        new_keys=[(r.kind, r.item_id) for r in new_rows if is_unique(r)][:NEW_QUOTES],
+    )
+
+
+def _exemplar_key(data: RunData, campaign: rq.CampaignRow) -> rq.ItemKey:
+    return data.kind_of.get(campaign.exemplar_item_id, "comment"), campaign.exemplar_item_id
+
+
+def quoted_keys(data: RunData, chosen: CommitmentSelection) -> list[rq.ItemKey]:
+    """Every item the brief quotes: its themes', its campaigns' exemplars and its new items."""
+    wanted = [k for c in chosen.major for k in _refs(data, c, QUOTES_PER_THEME)]
+    wanted += [k for c in chosen.minor for k in _refs(data, c, QUOTES_PER_MINORITY)]
+    wanted += [_exemplar_key(data, c) for c in chosen.campaigns]
+    return wanted + chosen.new_keys
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentFigures:
+    raw: int
+    unique: int
+    share_of_all: float
+    campaign_items: int
+    median_confidence: float | None
+    low_confidence_share: float | None
+    likes: int
+    endorsements: int
+    weeks: dict[date, int]  # submissions per week
+
+
+def commitment_figures(data: RunData, rows: Sequence[rq.AssignmentRow], total: int) -> CommitmentFigures:
+    confidences = [r.confidence for r in rows]
+    engagement = [data.engagement.get((r.kind, r.item_id), (0, 0)) for r in rows]
+    return CommitmentFigures(
+        raw=len(rows),
+        unique=sum(1 for r in rows if is_unique(r)),
+        share_of_all=round(len(rows) / max(1, total), 4),
+        campaign_items=sum(1 for r in rows if r.campaign_key),
+        median_confidence=round(statistics.median(confidences), 3) if confidences else None,
+        low_confidence_share=(
+            round(sum(c < LOW_CONFIDENCE for c in confidences) / len(confidences), 3) if confidences else None
+        ),
+        likes=sum(likes for likes, _ in engagement),
+        endorsements=sum(endorsements for _, endorsements in engagement),
+        weeks=weekly_counts(data.dates.get((r.kind, r.item_id)) for r in rows),
+    )
+
+
+# Presentation: a brief's themes, quotes, tables and trend chart.
+
+
+def _campaign_views(
+    data: RunData, book: QuoteBook, campaigns: Iterable[rq.CampaignRow], code: str
+) -> tuple[CampaignView, ...]:
+    return tuple(
+        CampaignView(
+            c.campaign_key,
+            c.size,
+            fmt_day(c.first_at),
+            fmt_day(c.last_at),
+            c.is_burst,
+            code,
+            book.get(_exemplar_key(data, c)),
+        )
+        for c in campaigns
+    )
+
+
+def _trend_svg(weeks: dict[date, int], code: str, t: Translator) -> str:
+    return charts.time_chart(
+        list(weeks), list(weeks.values()), t("chart_weekly", code=code), t("chart_count"), width=7
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _BriefParts:
+    """What a brief shows beyond its figures, ready to present."""
+
+    themes: tuple[Theme, ...]
+    minority: tuple[Theme, ...]
+    campaigns: tuple[CampaignView, ...]
+    responses: Table
+    replies: Table
+    alignment: Table
+    unaddressed: list[Theme]
+    changes: Changes
+
+
+def _brief_parts(
+    data: RunData,
+    book: QuoteBook,
+    inputs: BriefInputs,
+    responses: Table,
+    code: str,
+    chosen: CommitmentSelection,
+    t: Translator,
+) -> _BriefParts:
+    raw = len(chosen.rows)
+    themes = tuple(_theme(data, book, c, raw, QUOTES_PER_THEME) for c in chosen.major)
+    minority = tuple(_theme(data, book, c, raw, QUOTES_PER_MINORITY) for c in chosen.minor)
+    idea_ids = {r.item_id for r in chosen.rows if r.kind == "idea"}
+    related = tuple(r for r in responses.rows if r["uuid"] in idea_ids)
+    name = slug(code)
+    alignment, unaddressed = alignment_table(f"{name}-alignment", themes, related, inputs.answers, t)
+    return _BriefParts(
+        themes=themes,
+        minority=minority,
+        campaigns=_campaign_views(data, book, chosen.campaigns, code),
+        responses=Table(f"{name}-responses", t("related_responses_heading"), responses.columns, related),
+        replies=agency_reply_table(
+            f"{name}-agency-replies", t("related_agency_replies_heading"), inputs.replies.get(code, ()), t
+        ),
+        alignment=alignment,
+        unaddressed=unaddressed,
+        changes=Changes(
+            data.previous.id if data.previous else None,
+            len(chosen.new_rows),
+            tuple(q for q in (book.get(k) for k in chosen.new_keys) if q),
+            tuple((th.label, th.delta) for th in themes + minority),
+        ),
+    )
+
+
+def _brief(
+    commitment: rq.CommitmentRow,
+    figures: CommitmentFigures,
+    parts: _BriefParts,
+    support: int,
+    uncertain_share: int,
+    t: Translator,
+    trend_svg: str,
+) -> Brief:
+    code, themes, minority = commitment.code, parts.themes, parts.minority
+    questions, prompts = _questions_and_prompts(
+        t,
+        themes,
+        minority,
+        parts.campaigns,
+        parts.responses.rows,
+        figures.unique,
+        uncertain_share,
+        parts.unaddressed,
+    )
+    return Brief(
+        code=code,
+        slug=slug(code),
+        title=t.commitment_title(commitment.title),
+        description=commitment.description,
+        raw=figures.raw,
+        unique=figures.unique,
+        share_of_all=figures.share_of_all,
+        campaign_items=figures.campaign_items,
+        median_confidence=figures.median_confidence,
+        low_confidence_share=figures.low_confidence_share,
+        small_n=figures.unique < SMALL_N,
+        themes=themes,
+        minority=minority,
+        campaigns=parts.campaigns,
+        responses=parts.responses,
+        questions=questions,
+        prompts=prompts,
+        changes=parts.changes,
+        tables=(
+            theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t),
+            parts.responses,
+            parts.alignment,
+            parts.replies,
+        ),
+        agency_replies=parts.replies,
+        support=support,
+        likes=figures.likes,
+        endorsements=figures.endorsements,
+        trend_svg=trend_svg,
+    )
 
 
 def build_briefs(
@@ -203,126 +465,15 @@ def build_briefs(
     *,
     with_charts: bool = True,
 ) -> list[Brief]:
-    by_code: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
-    for row in data.assignments:
-        if row.status == "assigned" and row.commitment_code:
-            by_code[row.commitment_code].append(row)
-    clusters_by_scope: dict[str, list[rq.ClusterRow]] = defaultdict(list)
-    for cluster in data.clusters:
-        clusters_by_scope[cluster.scope].append(cluster)
-    codes_of_campaign = campaign_codes(data)
-    answers: dict[str, list[dict[str, object]]] = defaultdict(list)
-    for record in rq.export_responses(session):
-        answers[str(record["idea_uuid"])].append(record)
-    total = len(data.assignments)
-    uncertain_share = round(100 * sum(r.status == "uncertain" for r in data.assignments) / max(1, total))
-    response_rows = proposals.tables["responses"].rows
-    agency_replies = replies_by_commitment(data)
+    inputs = brief_inputs(data, rq.export_responses(session))
     briefs = []
     for commitment in data.commitments:
-        code = commitment.code
-        rows = by_code.get(code, [])
-        raw = len(rows)
-        unique = sum(1 for r in rows if is_unique(r))
-        scoped = [c for c in clusters_by_scope.get(code, []) if not c.is_support]
-        support = sum(c.size for c in clusters_by_scope.get(code, []) if c.is_support)
-        major = [c for c in scoped if not c.is_minority][:MAX_THEMES]
-        minor = [c for c in scoped if c.is_minority][:MAX_MINORITY]
-        campaigns = [c for c in data.campaigns if codes_of_campaign.get(c.campaign_key) == code][
-            :MAX_CAMPAIGNS
-        ]
-        new_rows = [r for r in rows if (r.kind, r.item_id) in data.new_item_keys]
-        new_keys = [(r.kind, r.item_id) for r in new_rows if is_unique(r)][:NEW_QUOTES]
-        wanted = [k for c in major for k in _refs(data, c, QUOTES_PER_THEME)]
-        wanted += [k for c in minor for k in _refs(data, c, QUOTES_PER_MINORITY)]
-        wanted += [(data.kind_of.get(c.exemplar_item_id, "comment"), c.exemplar_item_id) for c in campaigns]
-        book.load(session, wanted + new_keys)
-
-        themes = tuple(_theme(data, book, c, raw, QUOTES_PER_THEME) for c in major)
-        minority = tuple(_theme(data, book, c, raw, QUOTES_PER_MINORITY) for c in minor)
-        campaign_views = tuple(
-            CampaignView(
-                c.campaign_key,
-                c.size,
-                fmt_day(c.first_at),
-                fmt_day(c.last_at),
-                c.is_burst,
-                code,
-                book.get((data.kind_of.get(c.exemplar_item_id, "comment"), c.exemplar_item_id)),
-            )
-            for c in campaigns
-        )
-        idea_ids = {r.item_id for r in rows if r.kind == "idea"}
-        related = tuple(r for r in response_rows if r["uuid"] in idea_ids)
-        responses = Table(
-            f"{slug(code)}-responses",
-            t("related_responses_heading"),
-            proposals.tables["responses"].columns,
-            related,
-        )
-        replies = agency_reply_table(
-            f"{slug(code)}-agency-replies",
-            t("related_agency_replies_heading"),
-            agency_replies.get(code, ()),
-            t,
-        )
-        confidences = [r.confidence for r in rows]
-        likes = sum(data.engagement.get((r.kind, r.item_id), (0, 0))[0] for r in rows)
-        endorsements = sum(data.engagement.get((r.kind, r.item_id), (0, 0))[1] for r in rows)
-        weeks = weekly_counts(data.dates.get((r.kind, r.item_id)) for r in rows)
-        trend = (
-            charts.time_chart(
-                list(weeks), list(weeks.values()), t("chart_weekly", code=code), t("chart_count"), width=7
-            )
-            if with_charts and weeks
-            else ""
-        )
-        changes = Changes(
-            data.previous.id if data.previous else None,
-            len(new_rows),
-            tuple(q for q in (book.get(k) for k in new_keys) if q),
-            tuple((th.label, th.delta) for th in themes + minority),
-        )
-        alignment, unaddressed = alignment_table(f"{slug(code)}-alignment", themes, related, answers, t)
-        questions, prompts = _questions_and_prompts(
-            t, themes, minority, campaign_views, related, unique, uncertain_share, unaddressed
-        )
-        brief = Brief(
-            code=code,
-            slug=slug(code),
-            title=t.commitment_title(commitment.title),
-            description=commitment.description,
-            raw=raw,
-            unique=unique,
-            share_of_all=round(raw / max(1, total), 4),
-            campaign_items=sum(1 for r in rows if r.campaign_key),
-            median_confidence=round(statistics.median(confidences), 3) if confidences else None,
-            low_confidence_share=(
-                round(sum(c < LOW_CONFIDENCE for c in confidences) / len(confidences), 3)
-                if confidences
-                else None
-            ),
-            small_n=unique < SMALL_N,
-            themes=themes,
-            minority=minority,
-            campaigns=campaign_views,
-            responses=responses,
-            questions=questions,
-            prompts=prompts,
-            changes=changes,
-            tables=(
-                theme_table(f"{slug(code)}-themes", t("themes_heading"), themes + minority, t),
-                responses,
-                alignment,
-                replies,
-            ),
-            agency_replies=replies,
-            support=support,
-            likes=likes,
-            endorsements=endorsements,
-            trend_svg=trend,
-        )
-        briefs.append(brief)
+        chosen = select_for_commitment(data, inputs, commitment.code)
+        book.load(session, quoted_keys(data, chosen))
+        figures = commitment_figures(data, chosen.rows, inputs.total)
+        parts = _brief_parts(data, book, inputs, proposals.tables["responses"], commitment.code, chosen, t)
+        trend = _trend_svg(figures.weeks, commitment.code, t) if with_charts and figures.weeks else ""
+        briefs.append(_brief(commitment, figures, parts, chosen.support, inputs.uncertain_share, t, trend))
     return briefs
 
 

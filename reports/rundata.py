@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -80,6 +81,64 @@ def _in_scope(
     return scoped_clusters, scoped_campaigns
 
 
+def with_unlisted_commitments(
+    catalogue: list[rq.CommitmentRow], rows: Iterable[rq.AssignmentRow]
+) -> list[rq.CommitmentRow]:
+    """The catalogue, plus a bare entry for each code the run assigned to that the catalogue table lacks:
+    an assignment to such a code still deserves a page rather than vanishing."""
+    known = {c.code for c in catalogue}
+    used = sorted({r.commitment_code for r in rows if r.commitment_code and r.commitment_code not in known})
+    return catalogue + [rq.CommitmentRow(code, code, "", 10_000 + n) for n, code in enumerate(used)]
+
+
+def daily_counts(dates: Iterable[datetime]) -> Counter[date]:
+    """Items written per day, Taipei time."""
+    days: Counter[date] = Counter()
+    for moment in dates:
+        day = day_of(moment)
+        if day:
+            days[day] += 1
+    return days
+
+
+@dataclass(frozen=True, slots=True)
+class _ScopedRun:
+    """A run's public items in the report's scope, with their themes and campaigns recounted."""
+
+    rows: tuple[rq.AssignmentRow, ...]
+    clusters: list[rq.ClusterRow]
+    campaigns: list[rq.CampaignRow]
+
+
+def _scoped_run(
+    session: Session, run: rq.RunInfo, scope: ItemScope, agency_ids: set[str], policy_of: Mapping[str, str]
+) -> _ScopedRun:
+    # Runs made before agency replies were told apart analysed them too: they are not public input.
+    rows = tuple(r for r in rq.assignments(session, run.id) if not _is_agency(r.kind, r.item_id, agency_ids))
+    if not rows:
+        raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
+    clusters, campaigns = list(rq.clusters(session, run.id)), list(rq.campaigns(session, run.id))
+    if scope.is_everything:
+        return _ScopedRun(rows, clusters, campaigns)
+    dates = rq.run_item_dates(session, run.id)
+    rows = tuple(
+        r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
+    )
+    if not rows:
+        raise UserError(f"no item of analysis run #{run.id} is in the scope {scope.describe()}")
+    return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows))
+
+
+def _changes_since(
+    session: Session, previous: rq.RunInfo | None, rows: Iterable[rq.AssignmentRow]
+) -> tuple[frozenset[rq.ItemKey], dict[str, int]]:
+    """The items not in the previous complete run, and that run's theme sizes."""
+    if previous is None:
+        return frozenset(), {}
+    new_keys = frozenset((r.kind, r.item_id) for r in rows) - rq.item_keys(session, previous.id)
+    return new_keys, rq.cluster_sizes(session, previous.id)
+
+
 def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
     run = rq.latest_complete_run(session)
     if run is None:
@@ -87,55 +146,28 @@ def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
     previous = rq.previous_complete_run(session, run.id)
     agency_replies = tuple(rq.agency_replies(session))
     agency_ids = {reply.msg_uid for reply in agency_replies}
-    # Runs made before agency replies were told apart analysed them too: they are not public input.
-    rows = tuple(r for r in rq.assignments(session, run.id) if not _is_agency(r.kind, r.item_id, agency_ids))
-    if not rows:
-        raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
-    dates = rq.run_item_dates(session, run.id)
     policy_of = rq.run_comment_policies(session, run.id)
-    clusters, campaigns = list(rq.clusters(session, run.id)), list(rq.campaigns(session, run.id))
-    if not scope.is_everything:
-        rows = tuple(
-            r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
-        )
-        if not rows:
-            raise UserError(f"no item of analysis run #{run.id} is in the scope {scope.describe()}")
-        clusters, campaigns = _in_scope(clusters, campaigns, rows)
-        kept = {(r.kind, r.item_id) for r in rows}
-        dates = {k: v for k, v in dates.items() if k in kept}
+    scoped = _scoped_run(session, run, scope, agency_ids, policy_of)
+    rows = scoped.rows
     used_policies = {policy_of[r.item_id] for r in rows if r.kind == "comment" and r.item_id in policy_of}
-    commitment_rows = rq.commitments(session, run.catalogue)
-    known = {c.code for c in commitment_rows}
-    used = sorted({r.commitment_code for r in rows if r.commitment_code and r.commitment_code not in known})
-    # An assignment to a code the catalogue table lacks still deserves a page rather than vanishing.
-    commitment_rows += [rq.CommitmentRow(code, code, "", 10_000 + n) for n, code in enumerate(used)]
-    if previous is not None:
-        previous_keys = rq.item_keys(session, previous.id)
-        new_keys = frozenset((r.kind, r.item_id) for r in rows) - previous_keys
-        previous_sizes = rq.cluster_sizes(session, previous.id)
-    else:
-        new_keys, previous_sizes = frozenset(), {}
+    new_keys, previous_sizes = _changes_since(session, previous, rows)
+    # When each item of the run was written (every public item of the run, whatever the scope).
     dates = {
         key: moment
         for key, moment in rq.run_item_dates(session, run.id).items()
         if not _is_agency(*key, agency_ids)
     }
-    days: Counter[date] = Counter()
-    for moment in dates.values():
-        day = day_of(moment)
-        if day:
-            days[day] += 1
     return RunData(
         run=run,
         previous=previous,
-        commitments=tuple(commitment_rows),
+        commitments=tuple(with_unlisted_commitments(rq.commitments(session, run.catalogue), rows)),
         assignments=rows,
-        clusters=tuple(clusters),
-        campaigns=tuple(campaigns),
+        clusters=tuple(scoped.clusters),
+        campaigns=tuple(scoped.campaigns),
         previous_cluster_sizes=previous_sizes,
         new_item_keys=new_keys,
         kind_of={r.item_id: r.kind for r in rows},
-        days=days,
+        days=daily_counts(dates.values()),
         first_at=min(dates.values(), default=None),
         last_at=max(dates.values(), default=None),
         stored_counts=rq.counts(session),
@@ -152,4 +184,4 @@ def _is_agency(kind: str, item_id: str, agency_ids: set[str]) -> bool:
     return kind == "comment" and item_id in agency_ids
 
 
-__all__ = ["RunData", "is_unique", "load_run"]
+__all__ = ["RunData", "daily_counts", "is_unique", "load_run", "with_unlisted_commitments"]
