@@ -5,11 +5,16 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from numpy.typing import ArrayLike
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +50,8 @@ def cjk_font_family() -> str | None:
     return None
 
 
-def _pyplot() -> Any:
+def _use_report_style() -> None:
+    """Headless drawing, a CJK font first, and settings that make the SVG stable and self-contained."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -62,11 +68,20 @@ def _pyplot() -> Any:
             "font.size": 10,
         }
     )
-    return pyplot
 
 
-def _to_svg(figure: Any, title: str) -> str:
-    pyplot = _pyplot()
+def _new_chart(width: float, height: float) -> tuple[Figure, Axes]:
+    # matplotlib is imported on first use: loading it is slow and only the report draws.
+    _use_report_style()
+    from matplotlib import pyplot
+
+    return pyplot.subplots(figsize=(width, height))
+
+
+def _to_svg(figure: Figure, title: str) -> str:
+    from matplotlib import pyplot
+
+    _use_report_style()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     pyplot.close(figure)
@@ -77,11 +92,16 @@ def _to_svg(figure: Any, title: str) -> str:
     return svg
 
 
+def _on_date_axis(moments: Iterable[date]) -> ArrayLike:
+    """Dates as x values: matplotlib converts them through its units registry, which its type stubs
+    (numeric arrays only) do not describe."""
+    return cast("ArrayLike", list(moments))
+
+
 def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], title: str) -> str:
     """Horizontal grouped bars (one group per label), largest at the top."""
-    pyplot = _pyplot()
     n = max(1, len(labels))
-    figure, axes = pyplot.subplots(figsize=(7.0, 0.45 * n + 1.2))
+    figure, axes = _new_chart(7.0, 0.45 * n + 1.2)
     height = 0.8 / max(1, len(series))
     for index, (name, values) in enumerate(series):
         positions = [row + index * height for row in range(len(labels))]
@@ -98,12 +118,15 @@ def time_chart(
     days: Sequence[date], counts: Sequence[int], title: str, ylabel: str, *, width: float = 0.9
 ) -> str:
     """Bars over time; ``width`` in days (7 for weekly counts)."""
-    pyplot = _pyplot()
-    figure, axes = pyplot.subplots(figsize=(7.0, 2.6))
+    figure, axes = _new_chart(7.0, 2.6)
     if days:
         bar = width * 0.85 if width > 1 else (width if len(days) < 200 else 1.0)
         axes.bar(
-            list(days), list(counts), width=bar, color=PALETTE[0], align="edge" if width > 1 else "center"
+            _on_date_axis(days),
+            list(counts),
+            width=bar,
+            color=PALETTE[0],
+            align="edge" if width > 1 else "center",
         )
     axes.set_ylabel(ylabel)
     axes.set_title(title, loc="left")
@@ -111,16 +134,13 @@ def time_chart(
     return _to_svg(figure, title)
 
 
-def history_chart(
-    series: Sequence[tuple[str, Sequence[tuple[date | Any, int]]]], title: str, ylabel: str
-) -> str:
+def history_chart(series: Sequence[tuple[str, Sequence[tuple[date, int]]]], title: str, ylabel: str) -> str:
     """One line per named series of (moment, value) points: endorsements over time."""
-    pyplot = _pyplot()
-    figure, axes = pyplot.subplots(figsize=(7.0, 3.2))
+    figure, axes = _new_chart(7.0, 3.2)
     for index, (name, points) in enumerate(series):
         if points:
             axes.plot(
-                [p[0] for p in points],
+                _on_date_axis(p[0] for p in points),
                 [p[1] for p in points],
                 marker="o",
                 markersize=3,
@@ -137,8 +157,9 @@ def history_chart(
 
 def share_chart(labels: Sequence[str], values: Sequence[int], title: str) -> str:
     """A single stacked horizontal bar: parts of a whole, readable on a narrow screen."""
-    pyplot = _pyplot()
-    figure, axes = pyplot.subplots(figsize=(7.0, 1.4))
+    from matplotlib.ticker import FuncFormatter
+
+    figure, axes = _new_chart(7.0, 1.4)
     total = max(1, sum(values))
     left = 0.0
     for index, (label, value) in enumerate(zip(labels, values, strict=True)):
@@ -147,7 +168,7 @@ def share_chart(labels: Sequence[str], values: Sequence[int], title: str) -> str
         left += share
     axes.set_xlim(0, 1)
     axes.set_yticks([])
-    axes.xaxis.set_major_formatter(pyplot.FuncFormatter(lambda x, _pos: f"{x:.0%}"))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:.0%}"))
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=len(labels), frameon=False)
     axes.set_title(title, loc="left")
     return _to_svg(figure, title)

@@ -13,10 +13,9 @@ import errno
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine
 
@@ -38,7 +37,7 @@ ASSIGNMENT_HEADER = (
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def csv_cell(value: Any) -> Any:
+def csv_cell(value: object) -> str | int | float:
     """A value made safe for spreadsheets (see the module docstring)."""
     if value is None:
         return ""
@@ -52,13 +51,15 @@ def csv_cell(value: Any) -> Any:
     return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
-def _json_default(value: Any) -> Any:
+def _json_default(value: object) -> str:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
 
 
-def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]], *, bom: bool = False) -> int:
+def write_csv(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False
+) -> int:
     """Write a CSV; ``bom`` (report tables) lets Excel on Windows, common in agencies, read the CJK text."""
     count = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
@@ -98,7 +99,9 @@ def _check_target(out_path: Path) -> None:
         raise UserError(f"cannot write {out_path}: folder {out_path.parent} does not exist")
 
 
-def write_records(out_path: Path, header: Sequence[str], records: Iterable[Sequence[Any]], fmt: str) -> int:
+def write_records(
+    out_path: Path, header: Sequence[str], records: Iterable[Sequence[object]], fmt: str
+) -> int:
     """CSV (formula-guarded) or JSON (a list of objects, values unchanged).
 
     Written to a temporary file beside the target and renamed over it when complete: a full disk or a kill
@@ -189,7 +192,7 @@ def export_assignments(
             ]
     _check_target(out_path)
 
-    def records() -> Iterable[Sequence[Any]]:
+    def records() -> Iterator[tuple[str, str, str, str, float, str, str]]:
         for row in rows:
             # An uncertain item keeps its best commitment (the status says how sure that is).
             yield (

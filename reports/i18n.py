@@ -7,7 +7,6 @@ computed values (numbers, catalogue titles, theme terms) — never with free tex
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 DEFAULT_LANGUAGE = "zh-TW"
 
@@ -469,7 +468,7 @@ class Translator:
         self.language = language
         self._strings = LANGUAGES[language]
 
-    def __call__(self, key: str, **values: Any) -> str:
+    def __call__(self, key: str, **values: object) -> str:
         template = self._strings.get(key)
         if template is None:
             template = ZH_TW[key]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -16,7 +15,7 @@ log = logging.getLogger(__name__)
 QUOTE_CHARS = 160
 
 
-def resolve_ref(ref: Any, kind_of: Mapping[str, str]) -> rq.ItemKey | None:
+def resolve_ref(ref: object, kind_of: Mapping[str, str]) -> rq.ItemKey | None:
     """A representative id as the analysis stored it (``"id"`` or ``["kind", "id"]``) → ``(kind, id)``."""
     if isinstance(ref, list | tuple) and len(ref) == 2:
         return str(ref[0]), str(ref[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from importlib import resources
-from typing import Any
+from typing import SupportsFloat
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -21,11 +21,11 @@ INTERNAL_LINK = re.compile(
 RATIO_KEYS = {"share", "progress"}
 
 
-def _inert(value: Any) -> str:
+def _inert(value: object) -> str:
     return "" if value is None else make_inert(str(value))
 
 
-def _href(value: Any, root: str = "") -> str | None:
+def _href(value: object, root: str = "") -> str | None:
     """Our own relative page links (prefixed with ``root``), or an http(s) URL; anything else → no link."""
     text = "" if value is None else str(value)
     if INTERNAL_LINK.fullmatch(text):
@@ -33,11 +33,15 @@ def _href(value: Any, root: str = "") -> str | None:
     return safe_url(text)
 
 
-def _pct(value: Any) -> str:
-    return "—" if value is None else f"{float(value):.1%}"
+def _pct(value: object) -> str:
+    if value is None:
+        return "—"
+    if not isinstance(value, SupportsFloat | str):
+        raise TypeError(f"not a ratio: {value!r}")
+    return f"{float(value):.1%}"
 
 
-def _num(value: Any, key: str | None = None) -> str:
+def _num(value: object, key: str | None = None) -> str:
     if value is None or value == "":
         return "—"
     if key in RATIO_KEYS:
@@ -65,7 +69,7 @@ def _svg(value: str | None) -> Markup:
     return Markup(value or "")  # noqa: S704
 
 
-def make_environment(t: Translator, **globals_: Any) -> Environment:
+def make_environment(t: Translator, **globals_: object) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=True,
