@@ -1,4 +1,5 @@
-"""Every interface string of the reports, per language (zh-TW and en, complete: a test checks that both have the same keys).
+"""Every interface string of the reports, per language (zh-TW and en, complete: a test checks that both
+have the same keys).
 
 Templates call ``t(key, **values)``; prompts and questions for workshops are templates filled only with
 computed values (numbers, catalogue titles, theme terms) — never with free text from submissions.
@@ -164,7 +165,9 @@ ZH_TW: dict[str, str] = {
     "related_responses_heading": "相關的機關回應",
     "agency_replies_heading": "機關在討論區的回覆",
     "related_agency_replies_heading": "機關在討論區的回覆（回覆本承諾的留言）",
-    "agency_replies_note": "機關、平臺客服或管理者在討論區的留言，是回覆而不是民眾意見：不計入任何統計、主題或引文。",
+    "agency_replies_note": (
+        "機關、平臺客服或管理者在討論區的留言，是回覆而不是民眾意見：不計入任何統計、主題或引文。"
+    ),
     "col_agency_account": "回覆帳號",
     "col_agency_reply": "回覆內容",
     "questions_heading": "請機關回答的問題",
@@ -179,7 +182,10 @@ ZH_TW: dict[str, str] = {
     "gaps_heading": "缺口地圖",
     "gaps_themes_heading": "不屬於任何承諾的主題（可能的新承諾）",
     "gaps_themes_intro": "以下主題的意見未能歸入任何承諾事項，依規模排序。",
-    "support_note": "另有 {n} 則留言只表達支持、感謝或附和（如「推」「+1」「同意樓上」），沒有具體論點：計入總數，不列為主題或新承諾。",
+    "support_note": (
+        "另有 {n} 則留言只表達支持、感謝或附和（如「推」「+1」「同意樓上」），沒有具體論點：計入總數，"
+        "不列為主題或新承諾。"
+    ),
     "gaps_quiet_heading": "意見很少或沒有意見的承諾",
     "gaps_quiet_intro": "不重複論點少於 {min} 則的承諾事項。",
     # methods
@@ -195,14 +201,25 @@ ZH_TW: dict[str, str] = {
     "fig_raw": "原始提交：分析批次中的每一則意見（留言、提案與匯入意見），包含制式意見的每一份。",
     "fig_unique": "不重複論點：將內容（幾乎）相同的提交合併後的數量；制式意見群只算一次。",
     "fig_coverage": "歸類涵蓋率：已歸入某一承諾、不屬於任何承諾、或兩個以上承諾難以區分（無法確定）的比例。",
-    "fig_themes": "主題：同一承諾內（或不屬任何承諾）意見的分群，談同一件事的群會合併；標籤是從留言中選出的短語（4–12 字），旁列該主題的特徵詞，不是人工摘要。只表達支持或感謝、沒有論點的留言另計，不成為主題。",
+    "fig_themes": (
+        "主題：同一承諾內（或不屬任何承諾）意見的分群，談同一件事的群會合併；"
+        "標籤是從留言中選出的短語（4–12 字），旁列該主題的特徵詞，不是人工摘要。只表達支持或感謝、"
+        "沒有論點的留言另計，不成為主題。"
+    ),
     "fig_quotes": "引文：每則引文皆逐字取自原始意見，並標示來源編號；產生報告時會檢查引文確實出現在原文中。",
-    "fig_momentum": "附議動能：最近兩次抓取時的附議數差；近 7 天、近 30 天為最新快照與該期間前最後一次快照之差（若沒有那麼早的快照，則自第一次觀測起算）。",
+    "fig_momentum": (
+        "附議動能：最近兩次抓取時的附議數差；"
+        "近 7 天、近 30 天為最新快照與該期間前最後一次快照之差（若沒有那麼早的快照，則自第一次觀測起算）。"
+    ),
     "fig_deadline": "回應期限：成案（達到附議門檻）後兩個月；若網站載明期限則以網站為準。",
     "fig_small_n": "少量提示：不重複論點少於 {min} 則時，該頁會標示警告。",
     # prompt templates: only computed values go in
     "alignment_heading": "機關回應是否回答了民眾的主題",
-    "alignment_intro": "每則正式回應與本承諾最大的主題逐一比對：回應中有一句含該主題的短語或大部分特徵詞為「已回應」，含部分特徵詞為「部分回應」，否則為「未回應」。暫時回應（「將於…前發布正式回應」）另行標示。這是詞彙比對，不是人工判讀。",
+    "alignment_intro": (
+        "每則正式回應與本承諾最大的主題逐一比對：回應中有一句含該主題的短語或大部分特徵詞為「已回應」，"
+        "含部分特徵詞為「部分回應」，否則為「未回應」。暫時回應（「將於…前發布正式回應」）另行標示。"
+        "這是詞彙比對，不是人工判讀。"
+    ),
     "col_verdict": "判定",
     "col_sentence": "回應中最相符的句子",
     "align_matched": "已回應",
@@ -299,12 +316,17 @@ EN: dict[str, str] = {
     "none_found": "(none)",
     # proposals
     "proposals_heading": "Proposals (提點子)",
-    "proposals_intro": "Endorsement threshold {goal}, endorsement period 60 days; once passed, the agency must respond within two months.",
+    "proposals_intro": (
+        "Endorsement threshold {goal}, endorsement period 60 days; once passed, the agency must respond "
+        "within two months."
+    ),
     "momentum_heading": "Endorsement momentum (between the last two crawls)",
     "momentum_period": "Endorsement snapshots of {previous} compared with {latest}.",
     "momentum_none": "Fewer than two endorsement snapshots: no momentum yet.",
     "near_heading": "Proposals near the threshold or the deadline",
-    "near_intro": "At least {share}% of the threshold, or fewer than {days} days left to endorse (as of {as_of}).",
+    "near_intro": (
+        "At least {share}% of the threshold, or fewer than {days} days left to endorse (as of {as_of})."
+    ),
     "responses_heading": "Agency responses and the two-month deadline",
     "by_agency_heading": "Responses per agency",
     "col_proposal": "Proposal",
@@ -363,13 +385,18 @@ EN: dict[str, str] = {
     "kpi_agency_replies": "Agency replies (not counted as input)",
     "agency_replies_heading": "Agency replies on the comment boards",
     "related_agency_replies_heading": "Agency replies on the boards (to this commitment's comments)",
-    "agency_replies_note": "Messages that agencies, the platform's service desk or board administrators post are "
-    "replies, not public input: they are left out of every count, theme and quote.",
+    "agency_replies_note": (
+        "Messages that agencies, the platform's service desk or board administrators post are "
+        "replies, not public input: they are left out of every count, theme and quote."
+    ),
     "col_agency_account": "Replying account",
     "col_agency_reply": "Reply",
     "kn_endorsements": "Endorsements of proposals",
     "chart_weekly": "Commitment {code}: items per week",
-    "small_n_warning": "Note: this commitment has only {n} unique arguments (fewer than {min}); the themes and shares below are indicative only.",
+    "small_n_warning": (
+        "Note: this commitment has only {n} unique arguments (fewer than {min}); the themes and shares "
+        "below are indicative only."
+    ),
     "no_input_warning": "This commitment has no input yet.",
     "themes_heading": "Main themes",
     "theme_size": "{size} items",
@@ -390,7 +417,10 @@ EN: dict[str, str] = {
     "changes_theme_new": "new theme",
     "description_heading": "The commitment",
     "back_to_overview": "Back to the overview",
-    "support_note": "A further {n} comments only agree, thank or cheer (such as 推, +1, 同意樓上) without an argument: counted in the totals, never a theme or a new commitment.",
+    "support_note": (
+        "A further {n} comments only agree, thank or cheer (such as 推, +1, 同意樓上) without an argument: "
+        "counted in the totals, never a theme or a new commitment."
+    ),
     # gap map
     "gaps_heading": "Gap map",
     "gaps_themes_heading": "Themes that fit no commitment (possible new commitments)",
@@ -403,21 +433,59 @@ EN: dict[str, str] = {
     "methods_period": "Data period",
     "methods_period_value": "{start} to {end}",
     "methods_figures": "What each figure means",
-    "methods_run": "Analysis run #{run_id}, started {started}, finished {finished}; catalogue {catalogue}; random seed {seed}.",
-    "methods_redaction": "In the printed briefs (PDF, Markdown), e-mail addresses, phone numbers and ID numbers in quotes are masked as “{mask}”.",
+    "methods_run": (
+        "Analysis run #{run_id}, started {started}, finished {finished}; catalogue {catalogue}; random "
+        "seed {seed}."
+    ),
+    "methods_redaction": (
+        "In the printed briefs (PDF, Markdown), e-mail addresses, phone numbers and ID numbers in quotes "
+        "are masked as “{mask}”."
+    ),
     "methods_no_redaction": "Personal data in the printed briefs was not masked for this report.",
-    "methods_csv": "CSV cells starting with = + - @, a tab or a line break are prefixed with a single quote ' so that spreadsheets do not run them as formulas.",
-    "fig_raw": "Raw submissions: every item of the analysis run (comments, proposals and imported items), each copy of a form letter included.",
-    "fig_unique": "Unique arguments: submissions with (nearly) the same text merged; a form-letter campaign counts once.",
-    "fig_coverage": "Coverage: the shares assigned to a commitment, fitting no commitment, or too close to call between two (uncertain).",
-    "fig_themes": "Themes: groups of the items of one commitment (or of those fitting none); groups about one subject are merged. A label is a short phrase taken from the comments (4-12 characters), shown with the theme's distinctive terms; it is not a human summary. Comments that only agree or thank, with no argument, are counted apart and never form a theme.",
-    "fig_quotes": "Quotes: every quote is taken verbatim from the original item and names its source id; the report checks that each quote occurs in the stored text.",
-    "fig_momentum": "Endorsement momentum: the difference in endorsements between the last two crawls; last 7 and 30 days: the latest snapshot minus the last snapshot before that period (or the first snapshot, when none is that old).",
-    "fig_deadline": "Response deadline: two months after the proposal passed (reached the threshold), or the site's own deadline when it states one.",
+    "methods_csv": (
+        "CSV cells starting with = + - @, a tab or a line break are prefixed with a single quote ' so that "
+        "spreadsheets do not run them as formulas."
+    ),
+    "fig_raw": (
+        "Raw submissions: every item of the analysis run (comments, proposals and imported items), each "
+        "copy of a form letter included."
+    ),
+    "fig_unique": (
+        "Unique arguments: submissions with (nearly) the same text merged; a form-letter campaign counts "
+        "once."
+    ),
+    "fig_coverage": (
+        "Coverage: the shares assigned to a commitment, fitting no commitment, or too close to call "
+        "between two (uncertain)."
+    ),
+    "fig_themes": (
+        "Themes: groups of the items of one commitment (or of those fitting none); groups about one "
+        "subject are merged. A label is a short phrase taken from the comments (4-12 characters), shown "
+        "with the theme's distinctive terms; it is not a human summary. Comments that only agree or thank, "
+        "with no argument, are counted apart and never form a theme."
+    ),
+    "fig_quotes": (
+        "Quotes: every quote is taken verbatim from the original item and names its source id; the report "
+        "checks that each quote occurs in the stored text."
+    ),
+    "fig_momentum": (
+        "Endorsement momentum: the difference in endorsements between the last two crawls; last 7 and 30 "
+        "days: the latest snapshot minus the last snapshot before that period (or the first snapshot, when "
+        "none is that old)."
+    ),
+    "fig_deadline": (
+        "Response deadline: two months after the proposal passed (reached the threshold), or the site's "
+        "own deadline when it states one."
+    ),
     "fig_small_n": "Small numbers: a page with fewer than {min} unique arguments carries a warning.",
     # prompt templates: only computed values go in
     "alignment_heading": "Did the agency's responses answer the public's themes?",
-    "alignment_intro": "Each formal response is compared with this commitment's largest themes: matched when one of its sentences holds the theme's phrase or most of its distinctive terms, partly when it holds some of them, otherwise not addressed. Placeholder responses (promising a formal one by a date) are marked. This is word matching, not a human reading.",
+    "alignment_intro": (
+        "Each formal response is compared with this commitment's largest themes: matched when one of its "
+        "sentences holds the theme's phrase or most of its distinctive terms, partly when it holds some of "
+        "them, otherwise not addressed. Placeholder responses (promising a formal one by a date) are "
+        "marked. This is word matching, not a human reading."
+    ),
     "col_verdict": "Verdict",
     "col_sentence": "Best-matching sentence of the response",
     "align_matched": "matched",
@@ -425,16 +493,32 @@ EN: dict[str, str] = {
     "align_not_addressed": "not addressed",
     "align_placeholder": "placeholder (no formal content yet)",
     "align_none_addressed": "this response addresses none of the main themes",
-    "q_not_addressed": "The public's theme “{theme}” ({size} items) is not mentioned in the agency's responses: what does the agency plan on it?",
+    "q_not_addressed": (
+        "The public's theme “{theme}” ({size} items) is not mentioned in the agency's responses: what does "
+        "the agency plan on it?"
+    ),
     "q_top_theme": "On “{theme}” ({size} items), what does the agency plan?",
-    "q_campaign": "{size} form-letter submissions ask for the same thing: will the agency answer their demand?",
-    "q_small_n": "This commitment received only {n} unique arguments: how will the agency widen the consultation?",
-    "q_overdue": "“{proposal}” is {days} days past its two-month response deadline: when will the agency respond?",
-    "p_top_theme": "The most common theme is “{theme}”, {share}% of this commitment's items. What need does it reflect?",
+    "q_campaign": (
+        "{size} form-letter submissions ask for the same thing: will the agency answer their demand?"
+    ),
+    "q_small_n": (
+        "This commitment received only {n} unique arguments: how will the agency widen the consultation?"
+    ),
+    "q_overdue": (
+        "“{proposal}” is {days} days past its two-month response deadline: when will the agency respond?"
+    ),
+    "p_top_theme": (
+        "The most common theme is “{theme}”, {share}% of this commitment's items. What need does it reflect?"
+    ),
     "p_minority": "The minority view “{theme}” has only {size} items: does it point at something overlooked?",
     "p_growth": "“{theme}” grew by {delta} items since the last analysis: what might be behind it?",
-    "p_uncertain": "{share}% of all items could not be placed with certainty: which commitments need clearer boundaries?",
-    "p_default": "Of this commitment's {n} items, which suggestions could most likely make it into the next action plan?",
+    "p_uncertain": (
+        "{share}% of all items could not be placed with certainty: which commitments need clearer boundaries?"
+    ),
+    "p_default": (
+        "Of this commitment's {n} items, which suggestions could most likely make it into the next action "
+        "plan?"
+    ),
     "print_footer": "Commitment {code} workshop brief · analysis run #{run_id}",
     "redacted_mask": "[redacted]",
 }
