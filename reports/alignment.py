@@ -9,8 +9,11 @@ phrase). Placeholder responses (「將於…前發布正式回應」) are flagge
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from reports.i18n import Translator
+from reports.model import Column, Table, Theme
 
 MATCHED, PARTLY, NOT_ADDRESSED = "matched", "partly", "not_addressed"
 MATCHED_COVERAGE = 0.45  # weighted share of the theme's terms in one sentence
@@ -81,12 +84,114 @@ def _align(label: str, terms: Sequence[str], text: str) -> Alignment:
     return best
 
 
+ALIGNED_THEMES = 5  # a commitment's largest themes checked against each response
+
+
+@dataclass(frozen=True, slots=True)
+class AlignmentRow:
+    """One response against one theme, or a response flagged as a whole (``theme`` is None)."""
+
+    proposal: object  # the proposal's title, as the responses table shows it
+    url: object
+    agency: object
+    theme: Theme | None
+    verdict: str  # matched | partly | not_addressed, or placeholder | none_addressed for a whole response
+    sentence: str = ""
+    coverage: float | None = None
+
+
+def _against_themes(source: AlignmentRow, text: str, themes: Sequence[Theme]) -> list[AlignmentRow]:
+    """A formal response against each theme; flagged when it addresses none of them."""
+    rows = []
+    for theme in themes:
+        result = align(theme.label, theme.terms, text, proposal=str(source.proposal))
+        rows.append(
+            replace(
+                source,
+                theme=theme,
+                verdict=result.verdict,
+                sentence=result.sentence,
+                coverage=result.coverage,
+            )
+        )
+    if rows and all(row.verdict == NOT_ADDRESSED for row in rows):
+        rows.append(replace(source, verdict="none_addressed"))
+    return rows
+
+
+def align_responses(
+    themes: Sequence[Theme],
+    related: Sequence[Mapping[str, object]],
+    answers: Mapping[str, Sequence[Mapping[str, object]]],
+) -> tuple[list[AlignmentRow], list[Theme]]:
+    """Each response to the commitment's proposals against its largest themes, placeholders flagged;
+    with the themes no formal response addressed (none when there was no formal response)."""
+    checked = themes[:ALIGNED_THEMES]
+    rows: list[AlignmentRow] = []
+    formal_seen = False
+    for proposal in related:
+        for record in answers.get(str(proposal["uuid"]), []):
+            text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
+            source = AlignmentRow(
+                proposal["proposal"], proposal.get("url"), record["agency"], None, "placeholder"
+            )
+            if record["is_placeholder"] or is_placeholder(text):
+                rows.append(source)
+                continue
+            formal_seen = True
+            rows += _against_themes(source, text, checked)
+    addressed = {row.theme.key for row in rows if row.theme is not None and row.verdict != NOT_ADDRESSED}
+    unaddressed = [th for th in checked if th.key not in addressed] if formal_seen else []
+    return rows, unaddressed
+
+
+def alignment_table(
+    name: str,
+    themes: Sequence[Theme],
+    related: Sequence[Mapping[str, object]],
+    answers: Mapping[str, Sequence[Mapping[str, object]]],
+    t: Translator,
+) -> tuple[Table, list[Theme]]:
+    """The alignment of responses and themes as a table, and the themes no formal response addressed."""
+    rows, unaddressed = align_responses(themes, related, answers)
+    table = Table(
+        name,
+        t("alignment_heading"),
+        (
+            Column("proposal", t("col_proposal"), link_key="url"),
+            Column("agency", t("col_agency")),
+            Column("theme", t("col_theme")),
+            Column("verdict", t("col_verdict")),
+            Column("sentence", t("col_sentence")),
+        ),
+        tuple(
+            {
+                "proposal": row.proposal,
+                "url": row.url,
+                "agency": row.agency,
+                "theme": row.theme.label if row.theme else "—",
+                "verdict": t(f"align_{row.verdict}"),
+                "sentence": row.sentence,
+                "verdict_key": row.verdict,
+                "coverage": row.coverage,
+            }
+            for row in rows
+        ),
+        export_only=("verdict_key", "coverage"),
+    )
+    return table, unaddressed
+
+
 __all__ = [
+    "ALIGNED_THEMES",
     "MATCHED",
     "NOT_ADDRESSED",
     "PARTLY",
     "Alignment",
+    "AlignmentRow",
     "align",
+    "align_responses",
+    "alignment_table",
     "is_placeholder",
     "response_text",
     "sentences",

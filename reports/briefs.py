@@ -1,24 +1,25 @@
-"""Per-commitment workshop briefs and the gap map, from a stored run (nothing is recomputed here)."""
+"""Per-commitment workshop briefs, from a stored run (nothing is recomputed here)."""
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from reports import charts
 from reports.agency_replies import agency_reply_table, replies_by_commitment
-from reports.alignment import NOT_ADDRESSED, align, is_placeholder, response_text
+from reports.alignment import alignment_table
 from reports.i18n import Translator
-from reports.model import SMALL_N, Brief, CampaignView, Changes, Column, Table, Theme, day_of, fmt_day
+from reports.model import SMALL_N, Brief, CampaignView, Changes, Table, Theme, day_of, fmt_day
 from reports.overview import slug
 from reports.proposals import ProposalStats
-from reports.quotes import QuoteBook, resolve_ref
+from reports.quotes import QuoteBook
 from reports.rundata import RunData, is_unique
+from reports.themes import quoted_refs, theme_table, theme_view
 from storage import report_queries as rq
 
 # Bounds that keep every page small whatever the corpus size.
@@ -28,39 +29,9 @@ MAX_MINORITY = 5
 QUOTES_PER_MINORITY = 2
 MAX_CAMPAIGNS = 5
 NEW_QUOTES = 3
-MAX_GAP_THEMES = 30
-QUOTES_PER_GAP = 2
-
-
-@dataclass(frozen=True, slots=True)
-class GapMap:
-    themes: tuple[Theme, ...]
-    quiet: Table
-    tables: tuple[Table, ...]
-    support: int = 0  # unassigned comments with no argument: counted, never a candidate commitment
 
 
 LOW_CONFIDENCE = 0.5  # calibrated confidence: below it, an item is more likely misplaced than not
-
-
-def _refs(data: RunData, cluster: rq.ClusterRow, limit: int) -> list[rq.ItemKey]:
-    keys = [resolve_ref(ref, data.kind_of) for ref in cluster.representative_ids]
-    return [key for key in keys if key][:limit]
-
-
-def _theme(data: RunData, book: QuoteBook, cluster: rq.ClusterRow, scope_total: int, limit: int) -> Theme:
-    previous = data.previous_cluster_sizes.get(cluster.cluster_key) if data.previous else None
-    quotes = tuple(q for q in (book.get(k) for k in _refs(data, cluster, limit)) if q)
-    return Theme(
-        cluster.cluster_key,
-        cluster.label or " ".join(cluster.terms[:3]),
-        cluster.terms[:6],
-        cluster.size,
-        round(cluster.size / max(1, scope_total), 4),
-        None if previous is None else cluster.size - previous,
-        cluster.is_minority,
-        quotes,
-    )
 
 
 def campaign_codes(data: RunData) -> dict[str, str | None]:
@@ -74,33 +45,6 @@ def campaign_codes(data: RunData) -> dict[str, str | None]:
         or (votes[c.campaign_key].most_common(1)[0][0] if votes[c.campaign_key] else None)
         for c in data.campaigns
     }
-
-
-def theme_table(name: str, title: str, themes: Sequence[Theme], t: Translator) -> Table:
-    return Table(
-        name,
-        title,
-        (
-            Column("theme", t("col_theme")),
-            Column("terms", t("col_terms")),
-            Column("size", t("col_size"), numeric=True),
-            Column("share", t("col_share_all"), numeric=True),
-            Column("delta", t("col_delta"), numeric=True),
-        ),
-        tuple(
-            {
-                "theme": th.label,
-                "terms": " ".join(th.terms),
-                "size": th.size,
-                "share": th.share,
-                "delta": th.delta,
-                "key": th.key,
-                "minority": th.is_minority,
-            }
-            for th in themes
-        ),
-        export_only=("key", "minority"),
-    )
 
 
 def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
@@ -118,104 +62,6 @@ def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
         out[week] = counts.get(week, 0)
         week += timedelta(days=7)
     return out
-
-
-ALIGNED_THEMES = 5  # a commitment's largest themes checked against each response
-
-
-@dataclass(frozen=True, slots=True)
-class AlignmentRow:
-    """One response against one theme, or a response flagged as a whole (``theme`` is None)."""
-
-    proposal: object  # the proposal's title, as the responses table shows it
-    url: object
-    agency: object
-    theme: Theme | None
-    verdict: str  # matched | partly | not_addressed, or placeholder | none_addressed for a whole response
-    sentence: str = ""
-    coverage: float | None = None
-
-
-def _against_themes(source: AlignmentRow, text: str, themes: Sequence[Theme]) -> list[AlignmentRow]:
-    """A formal response against each theme; flagged when it addresses none of them."""
-    rows = []
-    for theme in themes:
-        result = align(theme.label, theme.terms, text, proposal=str(source.proposal))
-        rows.append(
-            replace(
-                source,
-                theme=theme,
-                verdict=result.verdict,
-                sentence=result.sentence,
-                coverage=result.coverage,
-            )
-        )
-    if rows and all(row.verdict == NOT_ADDRESSED for row in rows):
-        rows.append(replace(source, verdict="none_addressed"))
-    return rows
-
-
-def align_responses(
-    themes: Sequence[Theme],
-    related: Sequence[Mapping[str, object]],
-    answers: Mapping[str, Sequence[Mapping[str, object]]],
-) -> tuple[list[AlignmentRow], list[Theme]]:
-    """Each response to the commitment's proposals against its largest themes, placeholders flagged;
-    with the themes no formal response addressed (none when there was no formal response)."""
-    checked = themes[:ALIGNED_THEMES]
-    rows: list[AlignmentRow] = []
-    formal_seen = False
-    for proposal in related:
-        for record in answers.get(str(proposal["uuid"]), []):
-            text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
-            source = AlignmentRow(
-                proposal["proposal"], proposal.get("url"), record["agency"], None, "placeholder"
-            )
-            if record["is_placeholder"] or is_placeholder(text):
-                rows.append(source)
-                continue
-            formal_seen = True
-            rows += _against_themes(source, text, checked)
-    addressed = {row.theme.key for row in rows if row.theme is not None and row.verdict != NOT_ADDRESSED}
-    unaddressed = [th for th in checked if th.key not in addressed] if formal_seen else []
-    return rows, unaddressed
-
-
-def alignment_table(
-    name: str,
-    themes: Sequence[Theme],
-    related: Sequence[Mapping[str, object]],
-    answers: Mapping[str, Sequence[Mapping[str, object]]],
-    t: Translator,
-) -> tuple[Table, list[Theme]]:
-    """The alignment of responses and themes as a table, and the themes no formal response addressed."""
-    rows, unaddressed = align_responses(themes, related, answers)
-    table = Table(
-        name,
-        t("alignment_heading"),
-        (
-            Column("proposal", t("col_proposal"), link_key="url"),
-            Column("agency", t("col_agency")),
-            Column("theme", t("col_theme")),
-            Column("verdict", t("col_verdict")),
-            Column("sentence", t("col_sentence")),
-        ),
-        tuple(
-            {
-                "proposal": row.proposal,
-                "url": row.url,
-                "agency": row.agency,
-                "theme": row.theme.label if row.theme else "—",
-                "verdict": t(f"align_{row.verdict}"),
-                "sentence": row.sentence,
-                "verdict_key": row.verdict,
-                "coverage": row.coverage,
-            }
-            for row in rows
-        ),
-        export_only=("verdict_key", "coverage"),
-    )
-    return table, unaddressed
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +137,8 @@ def _exemplar_key(data: RunData, campaign: rq.CampaignRow) -> rq.ItemKey:
 
 def quoted_keys(data: RunData, chosen: CommitmentSelection) -> list[rq.ItemKey]:
     """Every item the brief quotes: its themes', its campaigns' exemplars and its new items."""
-    wanted = [k for c in chosen.major for k in _refs(data, c, QUOTES_PER_THEME)]
-    wanted += [k for c in chosen.minor for k in _refs(data, c, QUOTES_PER_MINORITY)]
+    wanted = [k for c in chosen.major for k in quoted_refs(data, c, QUOTES_PER_THEME)]
+    wanted += [k for c in chosen.minor for k in quoted_refs(data, c, QUOTES_PER_MINORITY)]
     wanted += [_exemplar_key(data, c) for c in chosen.campaigns]
     return wanted + chosen.new_keys
 
@@ -378,8 +224,8 @@ def _brief_parts(
     t: Translator,
 ) -> _BriefParts:
     raw = len(chosen.rows)
-    themes = tuple(_theme(data, book, c, raw, QUOTES_PER_THEME) for c in chosen.major)
-    minority = tuple(_theme(data, book, c, raw, QUOTES_PER_MINORITY) for c in chosen.minor)
+    themes = tuple(theme_view(data, book, c, raw, QUOTES_PER_THEME) for c in chosen.major)
+    minority = tuple(theme_view(data, book, c, raw, QUOTES_PER_MINORITY) for c in chosen.minor)
     idea_ids = {r.item_id for r in chosen.rows if r.kind == "idea"}
     related = tuple(r for r in responses.rows if r["uuid"] in idea_ids)
     name = slug(code)
@@ -514,59 +360,15 @@ def _questions_and_prompts(
     return tuple(questions), tuple(prompts)
 
 
-def build_gap_map(
-    session: Session, data: RunData, book: QuoteBook, briefs: Sequence[Brief], t: Translator
-) -> GapMap:
-    # The support / no-argument group is counted, never offered as a possible new commitment.
-    unassigned = [c for c in data.clusters if c.scope == "none" and not c.is_support][:MAX_GAP_THEMES]
-    support = sum(c.size for c in data.clusters if c.scope == "none" and c.is_support)
-    scope_total = sum(1 for r in data.assignments if r.status == "none")
-    book.load(session, [k for c in unassigned for k in _refs(data, c, QUOTES_PER_GAP)])
-    themes = tuple(_theme(data, book, c, scope_total, QUOTES_PER_GAP) for c in unassigned)
-    quiet = Table(
-        "quiet_commitments",
-        t("gaps_quiet_heading"),
-        (
-            Column("code", t("col_code")),
-            Column("title", t("col_commitment"), link_key="page"),
-            Column("raw", t("col_raw"), numeric=True),
-            Column("unique", t("col_unique"), numeric=True),
-        ),
-        tuple(
-            {
-                "code": b.code,
-                "title": b.title,
-                "page": f"commitments/{b.slug}.html",
-                "raw": b.raw,
-                "unique": b.unique,
-            }
-            for b in sorted(briefs, key=lambda b: (b.unique, b.code))
-            if b.unique < SMALL_N
-        ),
-    )
-    every_gap = [c for c in data.clusters if c.scope == "none" and not c.is_support]
-    all_themes = Table(
-        "gap_themes",
-        t("gaps_themes_heading"),
-        (
-            Column("theme", t("col_theme")),
-            Column("terms", t("col_terms")),
-            Column("size", t("col_size"), numeric=True),
-            Column("share", t("col_share_all"), numeric=True),
-        ),
-        tuple(
-            {
-                "theme": c.label,
-                "terms": " ".join(c.terms),
-                "size": c.size,
-                "share": round(c.size / max(1, scope_total), 4),
-                "key": c.cluster_key,
-            }
-            for c in every_gap
-        ),
-        export_only=("key",),
-    )
-    return GapMap(themes, quiet, (all_themes, quiet), support)
-
-
-__all__ = ["GapMap", "build_briefs", "build_gap_map"]
+__all__ = [
+    "BriefInputs",
+    "CommitmentFigures",
+    "CommitmentSelection",
+    "brief_inputs",
+    "build_briefs",
+    "campaign_codes",
+    "commitment_figures",
+    "quoted_keys",
+    "select_for_commitment",
+    "weekly_counts",
+]

@@ -13,9 +13,10 @@ from sqlalchemy import Engine
 
 from joinfeedback.display import redact as hide_secrets
 from joinfeedback.errors import UserError
-from reports.briefs import GapMap, build_briefs, build_gap_map
+from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
+from reports.gaps import GapMap, build_gap_map
 from reports.i18n import DEFAULT_LANGUAGE, Translator
 from reports.model import Brief, Table, fmt_day
 from reports.overview import Overview, build_overview

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import json
 
-from reports.alignment import MATCHED, NOT_ADDRESSED, PARTLY, align, is_placeholder, response_text
-from reports.briefs import _questions_and_prompts, alignment_table
+from reports.alignment import (
+    MATCHED,
+    NOT_ADDRESSED,
+    PARTLY,
+    align,
+    alignment_table,
+    is_placeholder,
+    response_text,
+)
+from reports.briefs import _questions_and_prompts
 from reports.i18n import Translator
 from reports.model import Theme
 from tests.conftest import ROOT

@@ -1,0 +1,65 @@
+"""Themes as a report shows them: a stored cluster with its share, its change since the previous run and
+its verified quotes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from reports.i18n import Translator
+from reports.model import Column, Table, Theme
+from reports.quotes import QuoteBook, resolve_ref
+from reports.rundata import RunData
+from storage import report_queries as rq
+
+
+def quoted_refs(data: RunData, cluster: rq.ClusterRow, limit: int) -> list[rq.ItemKey]:
+    """The items a theme quotes: its representatives that resolve to items of the run."""
+    keys = [resolve_ref(ref, data.kind_of) for ref in cluster.representative_ids]
+    return [key for key in keys if key][:limit]
+
+
+def theme_view(data: RunData, book: QuoteBook, cluster: rq.ClusterRow, scope_total: int, limit: int) -> Theme:
+    """A stored theme with its share of ``scope_total`` items, its change since the previous run and its
+    quotes (loaded into ``book`` beforehand)."""
+    previous = data.previous_cluster_sizes.get(cluster.cluster_key) if data.previous else None
+    quotes = tuple(q for q in (book.get(k) for k in quoted_refs(data, cluster, limit)) if q)
+    return Theme(
+        cluster.cluster_key,
+        cluster.label or " ".join(cluster.terms[:3]),
+        cluster.terms[:6],
+        cluster.size,
+        round(cluster.size / max(1, scope_total), 4),
+        None if previous is None else cluster.size - previous,
+        cluster.is_minority,
+        quotes,
+    )
+
+
+def theme_table(name: str, title: str, themes: Sequence[Theme], t: Translator) -> Table:
+    return Table(
+        name,
+        title,
+        (
+            Column("theme", t("col_theme")),
+            Column("terms", t("col_terms")),
+            Column("size", t("col_size"), numeric=True),
+            Column("share", t("col_share_all"), numeric=True),
+            Column("delta", t("col_delta"), numeric=True),
+        ),
+        tuple(
+            {
+                "theme": th.label,
+                "terms": " ".join(th.terms),
+                "size": th.size,
+                "share": th.share,
+                "delta": th.delta,
+                "key": th.key,
+                "minority": th.is_minority,
+            }
+            for th in themes
+        ),
+        export_only=("key", "minority"),
+    )
+
+
+__all__ = ["quoted_refs", "theme_table", "theme_view"]
