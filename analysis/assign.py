@@ -1,23 +1,34 @@
 """Zero-shot commitment assignment: rank the commitments for each item, then decide whether it fits one.
 
-There are no labels at run time (a facilitator's few examples aside). The catalogue's own text gives
-each commitment a lexical prototype, moved once towards its clearest matches (pseudo-relevance
-feedback); sentence embeddings (``analysis.embed``) add a second view, and the ranking is the sum of
-the two views' per-item z-scores. Optional self-training rounds retrain a classifier on pseudo-labels
-(``n_iter``, off by default).
+There are no labels at run time, a facilitator's few examples aside (each joins its commitment's
+definition and keeps its label). With the default parameters:
 
-Whether an item fits any commitment is decided for groups (``analysis.fit.EvidenceGate``) from each
-item's evidence strength against unrelated text (``analysis.evidence``): weak evidence alone never
-makes an item ``none``.
+1. Lexical ranking: each commitment's prototype is its catalogue text in the corpus's TF-IDF space,
+   moved once (``prf_rounds``) halfway (``prf_weight``) towards the mean of its clearest matches
+   (pseudo-relevance feedback): per commitment, the half (``seed_fraction``) of the items that rank it
+   first whose best score clears the median runner-up score (``seed_quantile``). An item's lexical
+   probabilities are its cosines to the prototypes, scaled to sum to one.
+2. Sentence embeddings (``analysis.embed``, whenever the extra is installed): each commitment's vector
+   moves 0.3 of the way (``embedding_prf``) towards the mean vector of the items that match it in both
+   views; the ranking is the softmax of the sum of the two views' per-item z-scores.
+3. Whether an item fits any commitment is decided for groups (``analysis.fit.EvidenceGate``) from each
+   item's evidence strength against unrelated text (``analysis.evidence``): weak evidence alone never
+   makes an item ``none``. An item that fits is ``uncertain`` when its second candidate's probability
+   reaches ``uncertain_ratio`` of the first's.
+
+The estimator can also retrain a logistic regression on pseudo-labels (``n_iter`` rounds); the analysis
+runs none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import normalize
@@ -49,7 +60,7 @@ class _Semantic(NamedTuple):
     evident: np.ndarray  # the embedding clears its null and points at the combined best commitment
 
 
-def _clustered(gate: EvidenceGate, rows: Any, k: int, weight: np.ndarray) -> Clustering:
+def _clustered(gate: EvidenceGate, rows: sp.spmatrix | np.ndarray, k: int, weight: np.ndarray) -> Clustering:
     """``gate.cluster`` with one BLAS/OpenMP thread, in a forked child or here: the same arithmetic
     either way, so the same clusters (and GNU OpenMP's thread pool does not survive ``fork``: a child
     that uses it after the parent did can wait for ever)."""
@@ -74,9 +85,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         ``fit``/``decide`` take the items' vectors as ``embeddings``.
     n_iter: self-training rounds (0 = lexical matching only).
     seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
-    none_share: how the embedding evidence cut for feedback seeds is set: ``"auto"`` from Storey's π0
-        (``analysis.fit.storey_cut``), a number in [0, 1] fixes that share (``none`` itself is the
-        gate's decision).
+    none_share: recorded with the parameters but not read: the embedding evidence cut for feedback
+        seeds always estimates the share from Storey's π0 (``analysis.fit.storey_cut`` with ``"auto"``;
+        ``none`` itself is the gate's decision).
     null_ceiling: the embedding evidence cut (for feedback seeds) is at most this quantile of the
         runner-up cosines.
     seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
@@ -91,9 +102,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     def __init__(
         self,
-        prototypes: Any = None,
-        codes: Any = None,
-        prototype_embeddings: Any = None,
+        prototypes: sp.spmatrix | ArrayLike | None = None,
+        codes: Sequence[str] | None = None,
+        prototype_embeddings: ArrayLike | None = None,
         n_iter: int = 0,
         seed_fraction: float = 0.5,
         none_share: float | str = "auto",
@@ -142,7 +153,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             proto = normalize(proto + self.example_rows_)
         return proto
 
-    def _examples(self, X: Any, y: Any, embeddings: Any) -> None:
+    def _examples(
+        self, X: sp.csr_matrix, y: Sequence[str | None] | None, embeddings: ArrayLike | None
+    ) -> None:
         """Read the facilitator's examples: ``y`` holds per row a commitment code, ``"none"``, or ``None``
         (no example). Sets ``example_labels_`` (class index, -1 for none, -2 for no example) and the
         per-commitment sums of the examples' rows and sentence vectors."""
@@ -179,7 +192,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             self.example_vectors_ = np.asarray(membership @ vectors, dtype=np.float64)
 
     def fit(
-        self, X: Any, y: Any = None, sample_weight: Any = None, embeddings: Any = None
+        self,
+        X: sp.spmatrix | ArrayLike,
+        y: Sequence[str | None] | None = None,
+        sample_weight: ArrayLike | None = None,
+        embeddings: ArrayLike | None = None,
     ) -> CommitmentAssigner:
         """Transductive fit on the corpus ``X`` itself.
 
@@ -193,7 +210,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
     def fit_decide(
-        self, X: Any, y: Any = None, sample_weight: Any = None, embeddings: Any = None
+        self,
+        X: sp.spmatrix | ArrayLike,
+        y: Sequence[str | None] | None = None,
+        sample_weight: ArrayLike | None = None,
+        embeddings: ArrayLike | None = None,
     ) -> list[Decision]:
         """``fit`` then :meth:`decide` on the same rows, reusing what fitting already computed; the
         examples (``y``) keep their label."""
@@ -202,7 +223,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return self._decisions(proba, fits, strength, self.example_labels_)
 
     def _fit(
-        self, X: Any, y: Any, sample_weight: Any, embeddings: Any
+        self,
+        X: sp.spmatrix | ArrayLike,
+        y: Sequence[str | None] | None,
+        sample_weight: ArrayLike | None,
+        embeddings: ArrayLike | None,
     ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
         """Fit; return the normalised rows, their class probabilities and their evidence strength."""
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
@@ -234,7 +259,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.none_share_ = float(weight[~fits].sum() / max(1, weight.sum()))
         return X, proba, strength
 
-    def _absolute_views(self, X: sp.csr_matrix, embeddings: Any) -> list[np.ndarray]:
+    def _absolute_views(self, X: sp.csr_matrix, embeddings: ArrayLike | None) -> list[np.ndarray]:
         """Each view's scores against the catalogue's *own* text (no feedback: feedback prototypes
         drift towards the themes that match them, and would lend their evidence to off-topic items)."""
         views = [np.asarray((X @ self.catalogue_rows_.T).todense(), dtype=np.float64)]
@@ -243,7 +268,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             views.append(np.asarray(items @ self.catalogue_vectors_.T, dtype=np.float64))
         return views
 
-    def _fit_evidence(self, X: sp.csr_matrix, embeddings: Any, weight: np.ndarray) -> np.ndarray:
+    def _fit_evidence(self, X: sp.csr_matrix, embeddings: ArrayLike | None, weight: np.ndarray) -> np.ndarray:
         """Fit each view's null (siblings excluded) and the signal curve; return the rows' strengths.
 
         Each view is asked whether the row matches *any* entry better than unrelated text does (its own
@@ -267,7 +292,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.signal_curve_ = signal_curve(strength, weight)
         return strength
 
-    def _strength(self, X: sp.csr_matrix, embeddings: Any) -> np.ndarray:
+    def _strength(self, X: sp.csr_matrix, embeddings: ArrayLike | None) -> np.ndarray:
         views = self._absolute_views(X, embeddings)
         return combined_strength(
             [null.strength(view, view.argmax(axis=1)) for null, view in zip(self.nulls_, views, strict=True)]
@@ -279,7 +304,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         proto: sp.csr_matrix,
         weight: np.ndarray,
         rng: np.random.Generator,
-        embeddings: Any,
+        embeddings: ArrayLike | None,
     ) -> tuple[np.ndarray, _Semantic | None]:
         """Lexical feedback (and self-training), then the embedding view when there are embeddings:
         the rows' class probabilities (of the combined ranking, with embeddings) and that view."""
@@ -302,7 +327,9 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             proba = semantic.proba
         return proba, semantic
 
-    def _embedding_view(self, embeddings: Any, lexical_proba: np.ndarray, weight: np.ndarray) -> _Semantic:
+    def _embedding_view(
+        self, embeddings: ArrayLike, lexical_proba: np.ndarray, weight: np.ndarray
+    ) -> _Semantic:
         """Cosines to the current commitment vectors, their null and cut, and the combined view."""
         similarity = self._similarity(embeddings, lexical_proba.shape[0])
         self.embedding_threshold_, _, self.embedding_null_ = storey_cut(
@@ -310,7 +337,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         return self._semantic(lexical_proba, similarity)
 
-    def _checked_commitments(self, embeddings: Any, examples: bool = True) -> np.ndarray:
+    def _checked_commitments(self, embeddings: ArrayLike, examples: bool = True) -> np.ndarray:
         if self.prototype_embeddings is None:
             raise ValueError("embeddings need prototype_embeddings (one vector per commitment)")
         items = np.asarray(embeddings)
@@ -324,7 +351,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             commitments = normalize(normalize(commitments.astype(np.float64)) + self.example_vectors_)
         return np.asarray(commitments, dtype=np.float32)
 
-    def _similarity(self, embeddings: Any, n_rows: int) -> np.ndarray:
+    def _similarity(self, embeddings: ArrayLike, n_rows: int) -> np.ndarray:
         """Cosine of each row's sentence vector to each commitment's (items × commitments)."""
         items = np.asarray(embeddings, dtype=np.float32)
         if items.shape[0] != n_rows or items.ndim != 2:
@@ -337,7 +364,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return np.asarray(normalize(items) @ self.commitment_vectors_.T, dtype=np.float64)
 
     def _embedding_feedback(
-        self, embeddings: Any, semantic: _Semantic, weight: np.ndarray, lexical: np.ndarray
+        self, embeddings: ArrayLike, semantic: _Semantic, weight: np.ndarray, lexical: np.ndarray
     ) -> np.ndarray:
         """Rocchio in the embedding space: each commitment's vector moves, by ``embedding_prf``, towards
         the mean vector of the items that clearly match it (copies counted), as the lexical prototypes do
@@ -470,7 +497,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     # -- prediction --------------------------------------------------------------------------------
 
-    def _check_X(self, X: Any) -> sp.csr_matrix:
+    def _check_X(self, X: sp.spmatrix | ArrayLike) -> sp.csr_matrix:
         check_is_fitted(self, "classes_")
         X = normalize(sp.csr_matrix(X, dtype=np.float32))
         if X.shape[1] != self.n_features_in_:
@@ -479,11 +506,11 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         return X
 
-    def lexical_scores(self, X: Any) -> np.ndarray:
+    def lexical_scores(self, X: sp.spmatrix | ArrayLike) -> np.ndarray:
         X = self._check_X(X)
         return np.asarray((X @ self.prototypes_.T).todense(), dtype=np.float64)
 
-    def predict_proba(self, X: Any) -> np.ndarray:
+    def predict_proba(self, X: sp.spmatrix | ArrayLike) -> np.ndarray:
         """Probability of each commitment given that the item fits one (rows sum to 1)."""
         X = self._check_X(X)
         if self.classifier_ is not None:
@@ -493,7 +520,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         uniform = np.full_like(lexical, 1.0 / lexical.shape[1])
         return np.where(total > 0, lexical / np.where(total > 0, total, 1.0), uniform)
 
-    def decide(self, X: Any, embeddings: Any = None) -> list[Decision]:
+    def decide(self, X: sp.spmatrix | ArrayLike, embeddings: ArrayLike | None = None) -> list[Decision]:
         """Status, best commitment, confidence in [0, 1] and the ranked candidates for each row.
 
         Confidence is the probability that the row's evidence is real (``analysis.evidence``) times the
@@ -548,7 +575,7 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 decisions.append(Decision(status, names[best[i]], confidence[i], candidates))
         return decisions
 
-    def predict(self, X: Any, embeddings: Any = None) -> np.ndarray:
+    def predict(self, X: sp.spmatrix | ArrayLike, embeddings: ArrayLike | None = None) -> np.ndarray:
         """The assigned commitment per row, or ``"none"`` (uncertain rows keep their best candidate)."""
         decisions = self.decide(X, embeddings)
         return np.array([d.code if d.code is not None else NONE for d in decisions], dtype=object)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from joinfeedback.errors import UserError
+
+if TYPE_CHECKING:
+    from _csv import _reader as _Reader
 
 BUNDLED = Path(__file__).with_name("data") / "ogp2020.csv"
 HEADER = ("id", "title", "description", "keywords")
@@ -41,6 +45,23 @@ def load_catalogue(path: str | Path) -> Catalogue:
     """Read and validate a catalogue CSV (UTF-8, with or without BOM); errors name the file and line."""
     path = Path(path)
     where = str(path)
+    reader = csv.reader(_read_text(path, where).splitlines(keepends=True))
+    try:
+        header = next(reader)
+    except csv.Error as exc:
+        raise UserError(f"catalogue {where}: line 1: {exc}") from exc
+    _check_header([h.strip() for h in header], where)
+    try:
+        entries = _entries(reader, where)
+    except csv.Error as exc:
+        raise UserError(f"catalogue {where}: line {reader.line_num}: {exc}") from exc
+    if not entries:
+        raise UserError(f"catalogue {where}: no commitments after the header")
+    return Catalogue(path.stem, tuple(entries), str(path))
+
+
+def _read_text(path: Path, where: str) -> str:
+    """The file's text; unreadable, non-UTF-8 and empty files are errors."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -52,58 +73,59 @@ def load_catalogue(path: str | Path) -> Catalogue:
         raise UserError(f"catalogue {where}: line {line}: not valid UTF-8 (byte {exc.start})") from exc
     if not content.strip():
         raise UserError(f"catalogue {where}: the file is empty (expected header {','.join(HEADER)})")
-    reader = csv.reader(content.splitlines(keepends=True))
-    try:
-        header = next(reader)
-    except csv.Error as exc:
-        raise UserError(f"catalogue {where}: line 1: {exc}") from exc
-    header = [h.strip() for h in header]
-    if tuple(header) != HEADER:
-        missing = [h for h in HEADER if h not in header]
-        extra = [h for h in header if h not in HEADER]
-        detail = []
-        if missing:
-            detail.append(f"missing column(s) {', '.join(missing)}")
-        if extra:
-            detail.append(f"unexpected column(s) {', '.join(extra) or '(empty name)'}")
-        if not detail:
-            detail.append("columns out of order")
-        raise UserError(
-            f"catalogue {where}: line 1: header must be exactly {','.join(HEADER)} ({'; '.join(detail)})"
-        )
+    return content
+
+
+def _check_header(header: list[str], where: str) -> None:
+    if tuple(header) == HEADER:
+        return
+    missing = [h for h in HEADER if h not in header]
+    extra = [h for h in header if h not in HEADER]
+    detail = []
+    if missing:
+        detail.append(f"missing column(s) {', '.join(missing)}")
+    if extra:
+        detail.append(f"unexpected column(s) {', '.join(extra) or '(empty name)'}")
+    if not detail:
+        detail.append("columns out of order")
+    raise UserError(
+        f"catalogue {where}: line 1: header must be exactly {','.join(HEADER)} ({'; '.join(detail)})"
+    )
+
+
+def _entries(reader: _Reader, where: str) -> list[CommitmentEntry]:
+    """The commitments of the rows after the header (blank rows skipped); errors name the line and column."""
     entries: list[CommitmentEntry] = []
     seen: dict[str, int] = {}
-    try:
-        for row in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) != len(HEADER):
-                raise UserError(
-                    f"catalogue {where}: line {line}: expected {len(HEADER)} columns, found {len(row)}"
-                )
-            code, title, description, keywords = (cell.strip() for cell in row)
-            if not code:
-                raise UserError(f"catalogue {where}: line {line}, column id: empty id")
-            if len(code) > 50:
-                raise UserError(f"catalogue {where}: line {line}, column id: id longer than 50 characters")
-            if code.lower() == "none":
-                raise UserError(f"catalogue {where}: line {line}, column id: 'none' is reserved")
-            if code in seen:
-                raise UserError(
-                    f"catalogue {where}: line {line}, column id: duplicate id {code!r} "
-                    f"(first on line {seen[code]})"
-                )
-            if not title:
-                raise UserError(f"catalogue {where}: line {line}, column title: empty title")
-            seen[code] = line
-            words = tuple(k.strip() for k in keywords.split(";") if k.strip())
-            entries.append(CommitmentEntry(code, title, description, words))
-    except csv.Error as exc:
-        raise UserError(f"catalogue {where}: line {reader.line_num}: {exc}") from exc
-    if not entries:
-        raise UserError(f"catalogue {where}: no commitments after the header")
-    return Catalogue(path.stem, tuple(entries), str(path))
+    for row in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(HEADER):
+            raise UserError(
+                f"catalogue {where}: line {line}: expected {len(HEADER)} columns, found {len(row)}"
+            )
+        code, title, description, keywords = (cell.strip() for cell in row)
+        _check_id(code, seen, where, line)
+        if not title:
+            raise UserError(f"catalogue {where}: line {line}, column title: empty title")
+        seen[code] = line
+        words = tuple(k.strip() for k in keywords.split(";") if k.strip())
+        entries.append(CommitmentEntry(code, title, description, words))
+    return entries
+
+
+def _check_id(code: str, seen: dict[str, int], where: str, line: int) -> None:
+    if not code:
+        raise UserError(f"catalogue {where}: line {line}, column id: empty id")
+    if len(code) > 50:
+        raise UserError(f"catalogue {where}: line {line}, column id: id longer than 50 characters")
+    if code.lower() == "none":
+        raise UserError(f"catalogue {where}: line {line}, column id: 'none' is reserved")
+    if code in seen:
+        raise UserError(
+            f"catalogue {where}: line {line}, column id: duplicate id {code!r} (first on line {seen[code]})"
+        )
 
 
 def resolve_catalogue(catalogue: str | None) -> Catalogue | None:

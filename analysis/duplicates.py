@@ -26,7 +26,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -154,7 +153,7 @@ class DuplicateFinder(BaseEstimator):  # type: ignore[misc]
             seconds.append(b[keep])
         return np.concatenate(firsts), np.concatenate(seconds)
 
-    def fit(self, texts: Sequence[str], y: Any = None) -> DuplicateFinder:
+    def fit(self, texts: Sequence[str], y: object = None) -> DuplicateFinder:
         """``texts`` are normalised texts; sets ``groups_`` (only groups of two or more), ``n_unique_`` and
         ``contents_`` (each text compacted: what :func:`is_campaign` measures).
 

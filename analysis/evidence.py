@@ -22,15 +22,14 @@ flat floor, the excess is signal (a local false discovery rate, Efron 2001).
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.isotonic import IsotonicRegression
 
 from analysis.fit import best_null_exponent, sample_counts
 
 
-def sibling_mask(*similarities: Any) -> np.ndarray:
+def sibling_mask(*similarities: ArrayLike) -> np.ndarray:
     """Boolean (k, k): ``True`` where two entries are siblings in any of the given similarity matrices
     (Tukey outliers of the off-diagonal values), and on the diagonal."""
     k = np.asarray(similarities[0]).shape[0]
@@ -57,7 +56,7 @@ class NullModel:
         self.siblings = siblings
         self.best_of_k = best_of_k
 
-    def fit(self, scores: np.ndarray, best: np.ndarray, sample_weight: Any = None) -> NullModel:
+    def fit(self, scores: np.ndarray, best: np.ndarray, sample_weight: ArrayLike | None = None) -> NullModel:
         weight = sample_counts(sample_weight, scores.shape[0])
         runner_up = self._runner_up(scores, best)
         order = np.argsort(runner_up, kind="stable")
@@ -94,7 +93,7 @@ def combined_strength(strengths: list[np.ndarray]) -> np.ndarray:
     return np.asarray(np.max(np.vstack(strengths), axis=0) ** len(strengths), dtype=np.float64)
 
 
-def signal_curve(strength: np.ndarray, sample_weight: Any = None, bins: int = 10) -> np.ndarray:
+def signal_curve(strength: np.ndarray, sample_weight: ArrayLike | None = None, bins: int = 10) -> np.ndarray:
     """P(the evidence is real | strength bin) for ``bins`` equal bins of [0, 1]: 1 − π0 / f, with f the
     corpus's density of strengths and π0 the mean density of the lower half, where the null dominates;
     made non-decreasing (stronger evidence is never less likely to be real)."""

@@ -20,8 +20,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from analysis.assign import NONE
+from analysis.catalogue import Catalogue
 from joinfeedback.errors import UserError
 from storage import report_queries as rq
+from storage.corpus import TextItem
 from storage.db import session_factory
 
 HEADER = ("item_id", "commitment_id")
@@ -69,6 +71,25 @@ def load_examples(path: Path, codes: Sequence[str]) -> dict[str, str]:
             raise UserError(f"examples {path}: line {line}: item {item_id!r} is placed twice, differently")
         examples[item_id] = code
     return examples
+
+
+def examples_for_run(
+    path: str | None, catalogue: Catalogue | None, items: Sequence[TextItem]
+) -> dict[str, str]:
+    """The examples file read and checked against the catalogue and the stored items (``{}`` without one)."""
+    if path is None:
+        return {}
+    if catalogue is None:
+        raise UserError("--examples needs a catalogue (not --commitments none)")
+    placed = load_examples(Path(path), catalogue.codes)
+    stored = {item.item_id for item in items}
+    unknown = sorted(set(placed) - stored)
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown[:5])
+        raise UserError(
+            f"examples {path}: {len(unknown)} item id(s) not among the items analysed, e.g. {shown}"
+        )
+    return placed
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,4 +156,12 @@ def suggestions(engine: Engine, n: int) -> list[tuple[str, str, str, str, float,
     ]
 
 
-__all__ = ["HEADER", "SUGGESTION_HEADER", "Placed", "load_examples", "suggest", "suggestions"]
+__all__ = [
+    "HEADER",
+    "SUGGESTION_HEADER",
+    "Placed",
+    "examples_for_run",
+    "load_examples",
+    "suggest",
+    "suggestions",
+]

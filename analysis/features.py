@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import chain, repeat
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -213,7 +212,7 @@ class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
         self.min_df = min_df
         self.max_df = max_df
 
-    def fit(self, documents: Sequence[tuple[str, Sequence[str]]], y: Any = None) -> LexicalVectorizer:
+    def fit(self, documents: Sequence[tuple[str, Sequence[str]]], y: object = None) -> LexicalVectorizer:
         self.fit_transform(documents)
         return self
 
@@ -222,7 +221,9 @@ class LexicalVectorizer(TransformerMixin, BaseEstimator):  # type: ignore[misc]
             *self.char_ngram, min_df=self.min_df, max_df=max_df
         )
 
-    def fit_transform(self, documents: Sequence[tuple[str, Sequence[str]]], y: Any = None) -> sp.csr_matrix:
+    def fit_transform(
+        self, documents: Sequence[tuple[str, Sequence[str]]], y: object = None
+    ) -> sp.csr_matrix:
         texts = [d[0] for d in documents]
         tokens = [list(d[1]) for d in documents]
         # max_df above 1/2 of a tiny corpus would drop everything: relax it for small inputs.

@@ -16,10 +16,11 @@ together, no better than unrelated text is: that is a theme the catalogue leaves
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.decomposition import TruncatedSVD
@@ -115,7 +116,9 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         self.n_components = n_components
         self.random_state = random_state
 
-    def fit(self, strength: Any, clustering: Clustering, sample_weight: Any = None) -> EvidenceGate:
+    def fit(
+        self, strength: ArrayLike, clustering: Clustering, sample_weight: ArrayLike | None = None
+    ) -> EvidenceGate:
         """``strength``: each row's combined strength (``analysis.evidence``); ``clustering``: what
         :meth:`cluster` returned for these rows; ``sample_weight``: counts of identical rows."""
         strength = np.asarray(strength, dtype=np.float64)
@@ -132,7 +135,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
             self.offtopic_[:] = False
         return self
 
-    def heed_examples(self, labels: Any) -> EvidenceGate:
+    def heed_examples(self, labels: ArrayLike) -> EvidenceGate:
         """A facilitator's examples (per fitted row: a commitment index, -1 for ``none``, -2 for none
         given) overrule the evidence: a cluster holding an example of a commitment is not off-topic;
         one holding only ``none`` examples is."""
@@ -145,7 +148,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         self.offtopic_[placed] = False
         return self
 
-    def fits(self, strength: Any, clusters: Any) -> np.ndarray:
+    def fits(self, strength: ArrayLike, clusters: ArrayLike) -> np.ndarray:
         """``True`` where a row fits its best commitment; ``clusters`` are the rows' cluster labels
         (``clusters_`` for the fitted rows, :meth:`predict_clusters` for others)."""
         check_is_fitted(self, "offtopic_")
@@ -153,7 +156,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         offtopic = self.offtopic_[np.asarray(clusters, dtype=np.int64)]
         return np.asarray(~offtopic | (strength > self.strong))
 
-    def predict_clusters(self, rows: Any) -> np.ndarray:
+    def predict_clusters(self, rows: sp.spmatrix | np.ndarray) -> np.ndarray:
         """Cluster labels of new rows (of the kind :meth:`cluster` was given)."""
         check_is_fitted(self, "offtopic_")
         n = rows.shape[0]
@@ -161,13 +164,15 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
             return np.zeros(n, dtype=np.int64)
         return np.asarray(self.kmeans_.predict(self._reduce(rows)), dtype=np.int64)
 
-    def _reduce(self, rows: Any) -> np.ndarray:
+    def _reduce(self, rows: sp.spmatrix | np.ndarray) -> np.ndarray:
         assert self.svd_ is not None
         if isinstance(rows, np.ndarray):
             return np.asarray(normalize(self.svd_.transform(normalize(np.asarray(rows, dtype=np.float64)))))
         return np.asarray(normalize(self.svd_.transform(normalize(sp.csr_matrix(rows, dtype=np.float32)))))
 
-    def cluster(self, rows: Any, k: int, sample_weight: Any = None) -> Clustering:
+    def cluster(
+        self, rows: sp.spmatrix | np.ndarray, k: int, sample_weight: ArrayLike | None = None
+    ) -> Clustering:
         """The clustering of ``rows`` for ``k`` commitments: the cluster index per row (all 0 when the
         corpus is too small to cluster meaningfully), the SVD (``None`` for dense rows) and k-means."""
         dense = isinstance(rows, np.ndarray)
@@ -197,7 +202,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
             )
         return Clustering(np.asarray(self.kmeans_.labels_, dtype=np.int64), self.svd_, self.kmeans_)
 
-    def _fit_svd(self, X: Any, weight: np.ndarray, components: int) -> np.ndarray:
+    def _fit_svd(self, X: sp.spmatrix | np.ndarray, weight: np.ndarray, components: int) -> np.ndarray:
         """Fit the SVD on the corpus with its copies (a sample of them on large corpora) and reduce."""
         n, rows = int(weight.sum()), X.shape[0]
         # A row scaled by √copies adds to XᵀX what that many copies add, so the SVD sees the same matrix.
@@ -214,7 +219,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
         return np.asarray(normalize(self.svd_.transform(X)))
 
 
-def sample_counts(sample_weight: Any, n: int) -> np.ndarray:
+def sample_counts(sample_weight: ArrayLike | None, n: int) -> np.ndarray:
     """Sample weights as non-negative integer counts (identical rows given once), ones by default."""
     if sample_weight is None:
         return np.ones(n, dtype=np.int64)

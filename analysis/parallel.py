@@ -1,28 +1,44 @@
-"""Run one independent step of the analysis in a forked child while the parent goes on.
+"""Forked workers for the analysis: one independent step in the background, or one function over parts.
 
-Duplicate detection needs only the normalised texts, and assignment never looks at duplicates, so
-on a large corpus the two can use both cores at once. The child is forked (it inherits the inputs,
-nothing is pickled on the way in) and sends back only its result; where ``fork`` is unavailable,
-or the input is small enough that forking costs more than it saves, the step runs in the parent
-when its result is asked for. Either way the result is the same.
+:func:`in_background`: duplicate detection needs only the normalised texts, and assignment never looks
+at duplicates, so on a large corpus the two can use both cores at once. The child is forked (it inherits
+the inputs, nothing is pickled on the way in) and sends back only its result; where ``fork`` is
+unavailable, or the input is small enough that forking costs more than it saves, the step runs in the
+parent when its result is asked for. Either way the result is the same.
+
+:func:`fork_map`: a function over parts of a large input (texts to normalise, blocks to segment,
+scopes to cluster) in a pool of forked workers, which inherit the function and whatever it holds
+(a loaded dictionary, a fitted vector space) and the parts; only the results are pickled. Callers
+decide with :func:`fork_workers` whether the input is worth it, and compute serially otherwise.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.pool import AsyncResult, Pool
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar, cast
 
 T = TypeVar("T")
+P = TypeVar("P")
+MAX_WORKERS = 4
 
-_JOB: Callable[[], Any] | None = None
+# What a forked child runs, set before the fork so that the child inherits it (never pickled); the
+# child's result is pickled back.
+_JOB: Callable[[], object] | None = None
+_PART_JOB: Callable[[int], object] | None = None
 
 
-def _run_job() -> Any:
+def _run_job() -> object:
     assert _JOB is not None, "the background job is set before the child is forked"
     return _JOB()
+
+
+def _run_part(index: int) -> object:
+    assert _PART_JOB is not None, "the function is set before the workers are forked"
+    return _PART_JOB(index)
 
 
 class Pending(Generic[T]):
@@ -45,6 +61,36 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
 
 
+def fork_workers() -> int:
+    """How many forked workers :func:`fork_map` may use here: the cores (at most ``MAX_WORKERS``), or 1
+    where ``fork`` is unavailable (then the caller computes in this process)."""
+    return min(os.cpu_count() or 1, MAX_WORKERS) if can_fork() else 1
+
+
+def fork_map(
+    function: Callable[[P], T],
+    parts: Sequence[P],
+    workers: int,
+    *,
+    meanwhile: Callable[[], object] | None = None,
+) -> list[T]:
+    """``[function(part) for part in parts]`` computed by ``workers`` forked processes, in order.
+
+    ``meanwhile`` is called in this process while the workers compute.
+    """
+    global _PART_JOB
+    _PART_JOB = lambda index: function(parts[index])  # noqa: E731
+    try:
+        with mp.get_context("fork").Pool(workers) as pool:
+            pending = pool.map_async(_run_part, range(len(parts)), chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            results = pending.get()
+    finally:
+        _PART_JOB = None
+    return cast("list[T]", results)  # unpickled from the workers: each is function(part)
+
+
 @contextmanager
 def in_background(job: Callable[[], T], *, fork: bool) -> Iterator[Pending[T]]:
     """``job()`` in a forked child when ``fork`` (and the platform allows it), else lazily in the parent.
@@ -61,10 +107,10 @@ def in_background(job: Callable[[], T], *, fork: bool) -> Iterator[Pending[T]]:
     finally:
         _JOB = None
     try:
-        yield Pending(job, pool, pool.apply_async(_run_job))
+        yield Pending(job, pool, cast("AsyncResult[T]", pool.apply_async(_run_job)))
     finally:
         pool.terminate()
         pool.join()
 
 
-__all__ = ["Pending", "can_fork", "in_background"]
+__all__ = ["Pending", "can_fork", "fork_map", "fork_workers", "in_background"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,10 +17,31 @@ from analysis import embed
 from analysis.assign import CommitmentAssigner, Decision
 from analysis.catalogue import Catalogue
 from analysis.features import LexicalVectorizer
-from analysis.text import normalise, normalise_many, segmenter
+from analysis.normalise import normalise, normalise_many
+from analysis.segment import segmenter
+
+
+class AnalysisParams(TypedDict, total=False):
+    """Parameters of the whole analysis (every key in :data:`DEFAULT_PARAMS`; callers give overrides)."""
+
+    word_weight: float
+    char_ngram: list[int]
+    max_df: float
+    keyword_repeat: int
+    n_iter: int
+    seed_fraction: float
+    none_share: float | str
+    seed_quantile: float
+    uncertain_ratio: float
+    C: float
+    prf_weight: float
+    prf_rounds: int
+    embedding_prf: float
+    embeddings: str
+
 
 # The defaults of the whole analysis, recorded in every run's manifest.
-DEFAULT_PARAMS: dict[str, Any] = {
+DEFAULT_PARAMS: AnalysisParams = {
     "word_weight": 0.5,
     "char_ngram": [2, 2],
     "max_df": 0.5,
@@ -56,7 +77,7 @@ class PreparedCorpus:
     unique_X: sp.csr_matrix
     inverse: np.ndarray
     prototypes: sp.csr_matrix | None
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def X(self) -> sp.csr_matrix:
@@ -73,17 +94,17 @@ def commitment_document(entry_title: str, description: str, keywords: Sequence[s
 
 
 def prepare(
-    texts: Sequence[str], catalogue: Catalogue | None, params: dict[str, Any] | None = None
+    texts: Sequence[str], catalogue: Catalogue | None, params: AnalysisParams | None = None
 ) -> PreparedCorpus:
     """Normalise and segment every text and the catalogue, then fit one lexical space on both."""
     return prepare_normalised(normalise_many(texts), catalogue, params)
 
 
 def prepare_normalised(
-    normalised: Sequence[str], catalogue: Catalogue | None, params: dict[str, Any] | None = None
+    normalised: Sequence[str], catalogue: Catalogue | None, params: AnalysisParams | None = None
 ) -> PreparedCorpus:
-    """:func:`prepare` for texts already normalised with ``analysis.text.normalise_many``."""
-    p = {**DEFAULT_PARAMS, **(params or {})}
+    """:func:`prepare` for texts already normalised with ``analysis.normalise.normalise_many``."""
+    p: AnalysisParams = {**DEFAULT_PARAMS, **(params or {})}
     seg = segmenter()
     domain_words = []
     if catalogue is not None:
@@ -107,8 +128,9 @@ def prepare_normalised(
             )
             cat_docs.append((text, seg.cut(text)))
     docs = list(zip(unique_texts, unique_tokens, strict=True))
+    n_min, n_max = p["char_ngram"]
     vectorizer = LexicalVectorizer(
-        word_weight=float(p["word_weight"]), char_ngram=tuple(p["char_ngram"]), max_df=float(p["max_df"])
+        word_weight=float(p["word_weight"]), char_ngram=(n_min, n_max), max_df=float(p["max_df"])
     )
     matrix = vectorizer.fit_transform(docs + cat_docs)
     n = len(docs)
@@ -135,7 +157,7 @@ def assign(
     catalogue: Catalogue,
     *,
     seed: int = 0,
-    params: dict[str, Any] | None = None,
+    params: AnalysisParams | None = None,
     encoder: embed.SentenceEncoder | None = None,
     examples: dict[int, str] | None = None,
 ) -> tuple[CommitmentAssigner, list[Decision]]:
@@ -143,7 +165,7 @@ def assign(
 
     ``examples``: a facilitator's examples, item index → commitment code or ``"none"``.
     """
-    p = {**DEFAULT_PARAMS, **(params or {})}
+    p: AnalysisParams = {**DEFAULT_PARAMS, **(params or {})}
     vectors = embeddings_for(prepared, catalogue, str(p["embeddings"]), encoder)
     assigner = CommitmentAssigner(
         prototypes=prepared.prototypes,
@@ -190,6 +212,7 @@ def _fit_decide(
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "AnalysisParams",
     "PreparedCorpus",
     "assign",
     "commitment_document",

@@ -25,7 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.text import normalise, segmenter
+from analysis.normalise import normalise
+from analysis.segment import segmenter
 from reports.alignment import align, is_placeholder, response_text
 from storage import report_queries as rq
 from storage.db import open_database, session_factory

@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from analysis.duplicates import CAMPAIGN_MIN_CHARS, DuplicateFinder, DuplicateGroup, compact, is_campaign
-from analysis.run import AnalysisResult, analyse
-from analysis.text import normalise, strip_markup
+from analysis.normalise import normalise, strip_markup
+from analysis.result import AnalysisResult
+from analysis.run import analyse
 from replica.data import generate
 from replica.model import Label
 from storage.corpus import TextItem

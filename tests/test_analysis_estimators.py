@@ -16,7 +16,8 @@ from analysis.assign import NONE, CommitmentAssigner
 from analysis.catalogue import load_catalogue
 from analysis.duplicates import DuplicateFinder, is_burst
 from analysis.pipeline import assign, prepare
-from analysis.themes import ThemeClusterer, describe_themes
+from analysis.theme_clusterer import ThemeClusterer
+from analysis.themes import describe_themes
 from analysis.themes_store import assign_keys
 from tests.analysis_corpus import FORM_LETTER, PHRASES, gold_of, make_items, write_catalogue
 

@@ -8,9 +8,12 @@ import numpy as np
 import pytest
 
 from analysis.catalogue import load_catalogue
+from analysis.no_argument import is_no_argument
+from analysis.normalise import normalise
+from analysis.phrase_labels import phrase_label
 from analysis.run import analyse
-from analysis.text import normalise, segmenter
-from analysis.themes import SUPPORT_LABEL, is_no_argument, merge_similar, phrase_label
+from analysis.segment import segmenter
+from analysis.themes import SUPPORT_LABEL, merge_similar
 from analysis.themes_store import is_support_key, support_key, theme_keys
 from storage.corpus import TextItem
 from tests.analysis_corpus import make_items, write_catalogue

@@ -96,7 +96,8 @@ def test_background_child_is_stopped_when_the_parent_fails() -> None:
 
 
 def test_themes_with_counts_describe_the_copies(corpus) -> None:  # type: ignore[no-untyped-def]
-    from analysis.themes import ThemeClusterer, describe_themes
+    from analysis.theme_clusterer import ThemeClusterer
+    from analysis.themes import describe_themes
 
     prepared, counts, _, _ = corpus
     n_words = prepared.vectorizer.n_word_features_
@@ -120,7 +121,7 @@ def test_themes_with_counts_describe_the_copies(corpus) -> None:  # type: ignore
 def test_gc_paused_restores_the_collector_as_found() -> None:
     import gc
 
-    from analysis.run import gc_paused
+    from analysis.gc_tuning import gc_paused
 
     assert gc.isenabled()
 
