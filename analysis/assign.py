@@ -506,10 +506,6 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         return X
 
-    def lexical_scores(self, X: sp.spmatrix | ArrayLike) -> np.ndarray:
-        X = self._check_X(X)
-        return np.asarray((X @ self.prototypes_.T).todense(), dtype=np.float64)
-
     def predict_proba(self, X: sp.spmatrix | ArrayLike) -> np.ndarray:
         """Probability of each commitment given that the item fits one (rows sum to 1)."""
         X = self._check_X(X)

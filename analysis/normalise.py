@@ -28,7 +28,6 @@ _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000:
 # while comments hold a few full-width characters among dozens (docs/benchmarks.md).
 _FULL_WIDTH_CHARS = re.compile("[\uff01-\uff5e\u3000]")
 _HALF_WIDTH_OF = {chr(code): chr(half) for code, half in _FULL_WIDTH.items()}
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
 def strip_markup(text: str) -> str:
@@ -82,8 +81,4 @@ def normalise_many(texts: Sequence[str], *, meanwhile: Callable[[], object] | No
     return [normal_of[t] for t in texts]
 
 
-def has_cjk(text: str) -> bool:
-    return _CJK.search(text) is not None
-
-
-__all__ = ["has_cjk", "normalise", "normalise_many", "strip_markup"]
+__all__ = ["normalise", "normalise_many", "strip_markup"]

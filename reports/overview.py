@@ -243,14 +243,6 @@ def slug(code: str) -> str:
     return f"c-{cleaned}"
 
 
-def hash_code(code: str) -> int:
-    """A stable small hash (Python's ``hash`` is salted per process)."""
-    value = 0
-    for ch in code:
-        value = (value * 131 + ord(ch)) % 1_000_000_007
-    return value
-
-
 __all__ = [
     "Overview",
     "OverviewCounts",
