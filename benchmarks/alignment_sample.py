@@ -7,9 +7,10 @@ the real 2017 samples, the audit's verdict beside a person's.
     .venv/bin/python benchmarks/alignment_sample.py score           # agreement of ``verdict`` with ``gold``
 
 ``draw`` pairs every response of the replica with its proposal's own ask (the title's words) and the
-two largest themes of the commitment the proposal was assigned to, and each response of the real 2017 proposals (tests/fixtures/join-samples/)
-with the proposal's own asks (its numbered points, or its outline); placeholder responses are pairs too
-(gold ``placeholder``). ``gold`` is one of matched / partly / not_addressed / placeholder, judged by
+two largest themes of the commitment the proposal was assigned to, and each response of the real 2017
+proposals (tests/fixtures/join-samples/) with the proposal's own asks (its numbered points, or its
+outline); placeholder responses are pairs too (gold ``placeholder``). ``gold`` is one of matched /
+partly / not_addressed / placeholder, judged by
 reading the response for the theme's comments' concern, without looking at ``verdict``.
 """
 
@@ -88,7 +89,7 @@ def draw_2017() -> list[dict[str, str]]:
                 [response.get(k) or "" for k in ("analysis", "suggest", "plan", "reference")]
             )
             for ask in asks:
-                words = [w for w in re.findall(r"[\u4e00-\u9fff]{2,4}", ask)][:6]
+                words = list(re.findall(r"[\u4e00-\u9fff]{2,4}", ask))[:6]
                 out.append(
                     {
                         "source": f"2017:{path.stem}",
@@ -125,7 +126,8 @@ def score(path: Path) -> str:
     agree = sum(r["verdict"] == r["gold"] for r in rows)
     pairs = Counter((r["gold"], r["verdict"]) for r in rows)
     lines = [
-        f"{len(rows)} labelled pairs; the audit agrees with the hand label on {agree} ({agree / max(1, len(rows)):.0%})"
+        f"{len(rows)} labelled pairs; the audit agrees with the hand label on {agree} "
+        f"({agree / max(1, len(rows)):.0%})"
     ]
     lines += [f"  gold {g:<14} audit {v:<14} {n}" for (g, v), n in sorted(pairs.items())]
     return "\n".join(lines)

@@ -2,8 +2,10 @@
 
     .venv/bin/python benchmarks/bench_crawl.py [--size large] [--seed 1]
 
-1. Full crawl of the replica (profile ``local``) with the whole pipeline (parse + store into a fresh SQLite file).
-2. ``scrapy bench`` on the same machine (Scrapy following links on its own local server, no parsing or storage).
+1. Full crawl of the replica (profile ``local``) with the whole pipeline (parse + store into a fresh SQLite
+   file).
+2. ``scrapy bench`` on the same machine (Scrapy following links on its own local server, no parsing or
+   storage).
 3. A second crawl with nothing changed: its requests as a share of the full crawl's.
 Prints pages/min for 1 and 2 and their ratio (goal ≥ 0.8), and the re-crawl share (goal ≤ 10 %).
 """

@@ -1,9 +1,10 @@
 """Measures the issue-18 code-health figures: the longest functions and the uses of ``Any``.
 
     python scripts/code_measures.py            # the packages' figures, and functions of 60+ lines
-    python scripts/code_measures.py --check    # exit 1 when a function reaches 60 lines or Any reaches 50
+    python scripts/code_measures.py --check    # exit 1: a function of 60 lines or more, or 50 Any
 
-A function's length is its ``def`` line to its last line, decorators excluded (``ast`` end_lineno − lineno + 1).
+A function's length runs from its ``def`` line to its last line, decorators excluded
+(``ast``: end_lineno - lineno + 1).
 An ``Any`` is a name token ``Any`` outside ``import`` lines; a ``# type: ignore`` is counted beside it.
 """
 

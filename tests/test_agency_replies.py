@@ -102,14 +102,16 @@ def test_a_run_that_analysed_an_agency_reply_neither_counts_nor_quotes_it(tmp_pa
     )
     assert PII_ID in _quotes(site)  # the theme keeps its citizens' examples
     brief = (site / "commitments" / "c-1-1.html").read_text(encoding="utf-8")
-    assert AGENCY_REPLY_TEXT in brief and "機關在討論區的回覆" in brief  # shown, as an agency reply
+    assert AGENCY_REPLY_TEXT in brief
+    assert "機關在討論區的回覆" in brief
     rows = _csv_rows(site / "data" / "c-1-1-agency-replies.csv")
     assert [(r["msg_uid"], r["account"], r["in_reply_to"]) for r in rows] == [
         (AGENCY_REPLY_ID, "國家發展委員會", PII_ID)
     ]
     assert [r["msg_uid"] for r in _csv_rows(site / "data" / "agency_replies.csv")] == [AGENCY_REPLY_ID]
     markdown = (site / "briefs" / "c-1-1.md").read_text(encoding="utf-8")
-    assert "機關在討論區的回覆" in markdown and AGENCY_REPLY_TEXT in markdown
+    assert "機關在討論區的回覆" in markdown
+    assert AGENCY_REPLY_TEXT in markdown
     engine.dispose()
 
 
@@ -147,7 +149,8 @@ def test_replica_agency_replies_are_stored_as_such(
         stored = set(session.scalars(select(Comment.msg_uid).where(Comment.author_kind == "agency")))
         authors = set(session.scalars(select(Comment.author).where(Comment.author_kind == "agency")))
     engine.dispose()
-    assert stored == truth and len(stored) == manifest["agency_replies"] > 0
+    assert stored == truth
+    assert len(stored) == manifest["agency_replies"] > 0
     assert "公共政策網路參與平臺客服小組" in authors  # the platform's own account is among them
 
 
@@ -174,19 +177,23 @@ def test_replica_agency_replies_are_not_counted_assigned_clustered_or_quoted(
         n_citizen_items = len(load_items(session))
         data = load_run(session)
     engine.dispose()
-    assert assigned and not assigned & truth
-    assert representatives and not representatives & truth
+    assert assigned
+    assert not assigned & truth
+    assert representatives
+    assert not representatives & truth
     assert not exemplars & truth
     assert run.n_items == n_citizen_items
     assert data.stored_counts["agency_replies"] == len(truth)
 
     pages = "".join(p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
     quoted = set(re.findall(r'data-item-id="([^"]+)"', pages))
-    assert quoted and not quoted & truth
+    assert quoted
+    assert not quoted & truth
     listed = {r["msg_uid"] for r in _csv_rows(site / "data" / "agency_replies.csv")}
     assert listed == truth  # shown, all of them, as agency replies
     in_briefs = {r["msg_uid"] for table in site.glob("data/c-*-agency-replies.csv") for r in _csv_rows(table)}
-    assert in_briefs and in_briefs <= truth
+    assert in_briefs
+    assert in_briefs <= truth
 
 
 def test_reclassify_finds_agency_replies_in_a_database_crawled_before_they_were_told_apart(
@@ -216,5 +223,7 @@ def test_reclassify_finds_agency_replies_in_a_database_crawled_before_they_were_
     from crawler.reclassify import reclassify_authors
 
     again = reclassify_authors(engine)
-    assert again.changed == 0 and again.agency == len(truth) and again.pages > 0
+    assert again.changed == 0
+    assert again.agency == len(truth)
+    assert again.pages > 0
     engine.dispose()

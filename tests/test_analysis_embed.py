@@ -88,23 +88,28 @@ def _synthetic(seed: int) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.
     return sp.csr_matrix(np.array(rows)), sp.csr_matrix(np.eye(2, 12)), np.array(vectors), axes[:2], gold
 
 
+def _accuracy(
+    assigner: CommitmentAssigner, X: sp.csr_matrix, embeddings: np.ndarray | None, truth: np.ndarray
+) -> tuple[float, float]:
+    """Accuracy on the on-topic items, and the share of off-topic items answered ``none``."""
+    on_topic = truth != NONE
+    decisions = assigner.fit(X, embeddings=embeddings).decide(X, embeddings)
+    got = np.array([d.code if d.status != NONE else NONE for d in decisions], dtype=object)
+    return float((got[on_topic] == truth[on_topic]).mean()), float((got[~on_topic] == NONE).mean())
+
+
 def test_embedding_evidence_assigns_what_shares_no_word() -> None:
     for seed in range(3):
         X, prototypes, vectors, commitment_vectors, gold = _synthetic(seed)
         truth = np.array(gold, dtype=object)
-        on_topic = truth != NONE
-
-        def accuracy(assigner: CommitmentAssigner, embeddings: np.ndarray | None) -> tuple[float, float]:
-            decisions = assigner.fit(X, embeddings=embeddings).decide(X, embeddings)
-            got = np.array([d.code if d.status != NONE else NONE for d in decisions], dtype=object)
-            return float((got[on_topic] == truth[on_topic]).mean()), float((got[~on_topic] == NONE).mean())
-
-        lexical = accuracy(CommitmentAssigner(prototypes=prototypes, codes=["a", "b"]), None)
-        both = accuracy(
+        lexical = _accuracy(CommitmentAssigner(prototypes=prototypes, codes=["a", "b"]), X, None, truth)
+        both = _accuracy(
             CommitmentAssigner(
                 prototypes=prototypes, codes=["a", "b"], prototype_embeddings=commitment_vectors
             ),
+            X,
             vectors,
+            truth,
         )
         assert both[0] >= 0.9
         assert both[0] > lexical[0]

@@ -98,7 +98,8 @@ def test_clusters_about_one_subject_are_merged() -> None:
 def test_support_theme_keeps_its_key_apart_from_numbered_themes() -> None:
     keys = theme_keys("none", [{"a": 1.0}, {"推": 1.0}], [False, True], [("none#support", {"推": 1.0})])
     assert keys == ["none#1", support_key("none")]
-    assert is_support_key(keys[1]) and not is_support_key(keys[0])
+    assert is_support_key(keys[1])
+    assert not is_support_key(keys[0])
 
 
 def _chatter_corpus(tmp_path: Path) -> tuple[list[TextItem], object]:
@@ -154,4 +155,5 @@ def test_report_counts_chatter_as_support_and_never_offers_it_as_a_new_commitmen
     for page in (out / "commitments").glob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert 'data-item-id="chat-' not in html
-        assert "支持／無具體論點" not in html and "關於「支持" not in html
+        assert "支持／無具體論點" not in html
+        assert "關於「支持" not in html

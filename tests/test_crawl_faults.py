@@ -195,14 +195,16 @@ def test_hung_responses_time_out_and_are_retried(tmp_path: Path) -> None:
         env={"JOINFEEDBACK_DOWNLOAD_TIMEOUT": "1"},
     )
     assert outcome.injected > 0
-    assert outcome.faulted["status"] == "finished" and outcome.given_up == 0
+    assert outcome.faulted["status"] == "finished"
+    assert outcome.given_up == 0
     assert "TimeoutError" in outcome.faulted["message"]  # the account names what was survived
 
 
 def test_429_storm_waits_for_retry_after(tmp_path: Path) -> None:
     outcome = run_scenario(tmp_path, "429 storm (429=0.5, maxfail=3)", "429=0.5,maxfail=3")
     assert outcome.injected > 20
-    assert outcome.faulted["status"] == "finished" and outcome.given_up == 0
+    assert outcome.faulted["status"] == "finished"
+    assert outcome.given_up == 0
     assert "waited for Retry-After" in outcome.faulted["message"]
     waits = sum(
         int(part.split(" times")[0].rsplit(" ", 1)[1])
@@ -223,17 +225,19 @@ def test_429_storm_waits_for_retry_after(tmp_path: Path) -> None:
 def test_bad_bodies_are_fetched_again(tmp_path: Path, fault: str, spec: str) -> None:
     outcome = run_scenario(tmp_path, fault, spec)
     assert outcome.injected > 0
-    assert outcome.faulted["status"] == "finished" and outcome.given_up == 0
+    assert outcome.faulted["status"] == "finished"
+    assert outcome.given_up == 0
 
 
 def test_bad_bodies_beyond_the_retries_are_listed_and_completed_later(tmp_path: Path) -> None:
-    """More bad bodies in a row than the crawler re-fetches: given up on, named, and fetched by the next run."""
+    """More bad bodies in a row than the crawler re-fetches: given up on, named, fetched by the next run."""
     outcome = run_scenario(
         tmp_path,
         "challenge pages beyond the 3 re-fetches (challenge=0.6, maxfail=6)",
         "challenge=0.6,maxfail=6",
     )
-    assert outcome.given_up > 0 and outcome.faulted["status"] == "partial"
+    assert outcome.given_up > 0
+    assert outcome.faulted["status"] == "partial"
     assert all(
         e["url"].startswith("http://127.0.0.1:") and "challenge" in e["error"]
         for e in outcome.faulted["errors"]
@@ -242,14 +246,16 @@ def test_bad_bodies_beyond_the_retries_are_listed_and_completed_later(tmp_path: 
 
 
 def test_mid_crawl_layout_change(tmp_path: Path) -> None:
-    """The changed layout drops the proposals' data (`var idea`, the list markup): required, so those pages are
-    given up on and named. A consultation page served in it (none when the switch comes after 30 requests) would
-    lose only optional parts: stored with its missing fields and a warning (test_crawl_shapes.py covers that)."""
+    """The changed layout drops the proposals' data (`var idea`, the list markup): required, so those pages
+    are given up on and named. A consultation page served in it (none when the switch comes after 30
+    requests) would lose only optional parts: stored with its missing fields and a warning
+    (test_crawl_shapes.py covers that)."""
     outcome = run_scenario(
         tmp_path, "layout change after 30 requests", "layout=after:30", layout=True, degraded=("policy",)
     )
     failed = [e for e in outcome.faulted["errors"] if e.get("kind") == "failed"]
-    assert failed and outcome.faulted["status"] == "partial"
+    assert failed
+    assert outcome.faulted["status"] == "partial"
     assert all("layout changed" in e["error"] and e["url"] in e["error"] for e in failed)
     assert all("/idea/" in e["url"] for e in failed)
     assert "URLs given up" in outcome.faulted["summary"]
@@ -295,7 +301,8 @@ def test_postgresql_connections_terminated_mid_crawl(pg_url: str, tmp_path: Path
     given_up = len([e for e in faulted["errors"] if e.get("kind") == "failed"])
     row = (
         f"| PostgreSQL backends terminated mid-crawl ({terminated} connections) | {terminated} | "
-        f"{terminated if given_up == 0 else '—'} | {given_up} | {faulted['status']} | 0 | 0 | {rerun['status']} |"
+        f"{terminated if given_up == 0 else '—'} | {given_up} | {faulted['status']} | 0 | 0 | "
+        f"{rerun['status']} |"
     )
     FAULT_TABLE.append(row)
     print(row)
@@ -340,15 +347,17 @@ def test_full_disk_stops_the_crawl_clearly_and_a_rerun_completes(small_disk: Pat
         rerun = crawl(srv.base_url, db)
     print(f"disk full: {full.get('summary') or full.get('user_error')}")
     if "summary" in full:
-        assert full["status"] == "failed" and full["returncode"] == 0
-        assert "stopped: " in full["message"] and "disk is full" in full["message"]
+        assert full["status"] == "failed"
+        assert full["returncode"] == 0
+        assert "stopped: " in full["message"]
+        assert "disk is full" in full["message"]
         given_up = len([e for e in full["errors"] if e.get("kind") == "failed"])
     else:
-        assert full["returncode"] == 1 and "disk is full" in full["user_error"]
+        assert full["returncode"] == 1
+        assert "disk is full" in full["user_error"]
         given_up = -1
-    assert kept and not (
-        kept - reference - {line for line in kept if line.startswith("endorsement_snapshot")}
-    )
+    assert kept
+    assert not (kept - reference - {line for line in kept if line.startswith("endorsement_snapshot")})
     corrupted = len(kept - reference)
     row = (
         f"| SQLite disk full (1.5 MB tmpfs) | 1 | 0 | {given_up if given_up >= 0 else 'all in flight'} | "

@@ -128,7 +128,8 @@ def awaiting_answer(db_url: str) -> int:
 def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlite_url: str) -> None:
     with ReplicaServer(seed=1, size="small", faults="") as srv:
         first = crawl(srv.base_url, sqlite_url)
-        assert first["status"] == "finished" and first["errors"] == []
+        assert first["status"] == "finished"
+        assert first["errors"] == []
         assert stored_counts(sqlite_url) == expected_counts(srv.manifest())
         assert first["new"] > 0
 
@@ -137,17 +138,20 @@ def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlit
         fetched = {kind: n - before.get(kind, 0) for kind, n in srv.stats()["by_kind"].items()}
         share = again["requests"] / first["requests"]
         print(
-            f"re-crawl with nothing changed: {again['requests']} of {first['requests']} requests ({share:.1%}): "
-            f"{fetched}"
+            f"re-crawl with nothing changed: {again['requests']} of {first['requests']} requests "
+            f"({share:.1%}): {fetched}"
         )
         # A 12-consultation site is mostly fixed cost (robots, open data, list pages); the ≤ 10 % goal is
         # asserted on the medium site in test_killed_crawl_resumes_to_the_same_end_state. Here: exactly what
-        # can still change is fetched again — the boards of open consultations, the proposals awaiting an answer.
+        # can still change is fetched again: the boards of open consultations, the proposals awaiting an
+        # answer.
         assert fetched["policy_detail"] == 0
         assert fetched["board"] == open_board_pages(srv.base_url, srv.manifest()["clock"]) > 0
         assert fetched["idea_detail"] == awaiting_answer(sqlite_url)
-        assert fetched["opendata_idea_v2"] <= 2 and fetched["opendata_act"] == 1
-        assert again["new"] == 0 and again["updated"] == 0
+        assert fetched["opendata_idea_v2"] <= 2
+        assert fetched["opendata_act"] == 1
+        assert again["new"] == 0
+        assert again["updated"] == 0
         assert stored_counts(sqlite_url) == expected_counts(srv.manifest())
 
         srv.advance(1)  # new comments on old consultations, endorsements rise, responses arrive
@@ -158,7 +162,8 @@ def test_full_crawl_equals_manifest_then_recrawl_is_cheap_and_sees_changes(sqlit
     engine = open_database(sqlite_url)
     with engine.connect() as conn:
         runs = conn.execute(select(CrawlRun.id, CrawlRun.status, CrawlRun.requests)).all()
-        assert [r.status for r in runs] == ["finished"] * 3 and all(r.requests > 0 for r in runs)
+        assert [r.status for r in runs] == ["finished"] * 3
+        assert all(r.requests > 0 for r in runs)
         per_run = dict(
             conn.execute(
                 select(EndorsementSnapshot.crawl_run_id, func.count()).group_by(
@@ -190,14 +195,13 @@ def test_permanent_faults_are_listed_and_the_rest_is_stored(sqlite_url: str) -> 
         assert failed, "5 % permanent faults on a small site should cost some URLs"
         assert {urlsplit(url).path for url in failed} == set(srv.manifest()["permanent_failures"])
         assert "board served 0" not in result["message"]  # a board given up on is not a count mismatch
-        for url in sorted(failed)[:10]:  # given up on for good reason: they still fail
-            with pytest.raises((urllib.error.HTTPError, urllib.error.URLError, ValueError)):
-                with urllib.request.urlopen(url, timeout=10) as response:
-                    body = response.read()
-                    json.loads(body) if b"{" in body[:1] else None
-                    raise ValueError("served fine")
+        for url in sorted(failed)[:10]:  # given up on for good reason: they still fail (500 every time)
+            with pytest.raises(urllib.error.HTTPError, match="500"):
+                urllib.request.urlopen(url, timeout=10).close()
         counts = stored_counts(sqlite_url)
-        assert counts["messages"] > 0 and counts["ideas"] > 0 and counts["untraced"] == 0
+        assert counts["messages"] > 0
+        assert counts["ideas"] > 0
+        assert counts["untraced"] == 0
     engine = open_database(sqlite_url)
     with engine.connect() as conn:
         errors = conn.execute(select(CrawlRun.errors)).scalar_one()
@@ -246,7 +250,8 @@ def test_killed_crawl_resumes_to_the_same_end_state(tmp_path: Path) -> None:
     print(
         f"medium site, re-crawl with nothing changed: {quiet['requests']} of {full['requests']} ({share:.1%})"
     )
-    assert share <= 0.10 and quiet["new"] == quiet["updated"] == 0
+    assert share <= 0.10
+    assert quiet["new"] == quiet["updated"] == 0
     assert stored_counts(interrupted) == expected
     assert canonical_dump(open_database(interrupted)) == canonical_dump(open_database(reference))
 
@@ -292,7 +297,8 @@ def test_crawl_logs_once_through_the_callers_handler(tmp_path: Path, level: str)
     assert done.returncode == 0, done.stderr[-3000:]
     lines = done.stderr.splitlines()
     refetched = [line for line in lines if "fetching it again" in line]
-    assert refetched and all(line.startswith("time=") and "level=warning" in line for line in refetched)
+    assert refetched
+    assert all(line.startswith("time=") and "level=warning" in line for line in refetched)
     assert len(refetched) == len(set(refetched))
     assert not [
         line for line in lines if "[scrapy" in line or "Scrapy 2." in line or "Overridden settings" in line

@@ -64,7 +64,8 @@ def test_every_variant_stores_the_required_data(sqlite_url: str, shapes: str) ->
     with ReplicaServer(seed=7, size="small", shapes=shapes) as srv:
         result = crawl(srv.base_url, sqlite_url)
         manifest = srv.manifest()
-    assert result["status"] == "finished" and result["errors"] == [], result["errors"][:3]
+    assert result["status"] == "finished", result["errors"][:3]
+    assert result["errors"] == [], result["errors"][:3]
     stored, expected = stored_counts(sqlite_url), expected_counts(manifest)
     if shapes == "drop":
         # An agency is told by its author's registration fields, which are optional: a reply whose page
@@ -111,9 +112,8 @@ def test_fields_found_again_are_fetched_again_and_never_erased(tmp_path: Path) -
         assert again["warnings"] == []
         crawl(srv.base_url, reference)
         complete = policy_rows(db)
-        assert complete == policy_rows(reference) and all(
-            r["body"] and r["missing"] == [] for r in complete.values()
-        )
+        assert complete == policy_rows(reference)
+        assert all(r["body"] and r["missing"] == [] for r in complete.values())
         srv.set_shapes("skeleton")
         srv.advance(1)  # new comments: the open consultations' pages are fetched again, as skeletons
         third = crawl(srv.base_url, db)
@@ -131,11 +131,9 @@ def test_empty_list_and_real_shapes_exit_0_and_status_shows_the_warnings(tmp_pat
     status = cli("status", "--db", db)
     assert status.returncode == 0, status.stdout
     assert "warnings: fields the pages did not give" in status.stdout
-    assert (
-        "policy_detail:" in status.stdout
-        and "body ×" in status.stdout
-        and "e.g. http://127.0.0.1:" in status.stdout
-    )
+    assert "policy_detail:" in status.stdout
+    assert "body ×" in status.stdout
+    assert "e.g. http://127.0.0.1:" in status.stdout
 
 
 def test_a_board_that_is_not_json_fails_the_crawl_naming_the_pages(tmp_path: Path) -> None:
@@ -177,18 +175,21 @@ def test_check_prints_a_table_per_page_type_and_stores_nothing(shapes: str, tmp_
         "idea_list COMPLETED",
         "idea_list CLOSED",
     ]
-    assert "opendata_idea" in types and types[-1] == "idea_detail"
+    assert "opendata_idea" in types
+    assert types[-1] == "idea_detail"
     assert sum(served.values()) == len(report.rows) + 1  # one request per page, plus robots.txt
     assert report.ok == (shapes != "no_board")
     if shapes == "no_board":
         board = next(r for r in report.rows if r.page_type == "comment_board")
-        assert board.result == "FAIL" and "required comment board not found" in board.problem
+        assert board.result == "FAIL"
+        assert "required comment board not found" in board.problem
         assert "check FAILED" in table
     else:
         assert "check ok" in table
     if "skeleton" in shapes or shapes == "real":
         detail = next(r for r in report.rows if r.page_type == "policy_detail")
-        assert detail.shape.startswith("Knockout skeleton") and "body" in detail.missing
+        assert detail.shape.startswith("Knockout skeleton")
+        assert "body" in detail.missing
     if "empty_list" in shapes or shapes == "real":
         assert "(an empty state)" in table
 
@@ -204,7 +205,9 @@ def test_check_cli_exit_codes_and_no_database(tmp_path: Path) -> None:
             "crawl", "--check", "--base-url", srv.base_url, "--profile", "local", "--db", f"sqlite:///{db}"
         )
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "page type" in ok.stdout and "shape matched" in ok.stdout and "Knockout skeleton" in ok.stdout
+    assert "page type" in ok.stdout
+    assert "shape matched" in ok.stdout
+    assert "Knockout skeleton" in ok.stdout
     assert changed.returncode == 1, changed.stdout
     # the changed layout has neither `var searchResult` nor #searchResult: the lists are required data
     assert "check FAILED: 4 page types lack required data (idea_list ENDORSING" in changed.stdout

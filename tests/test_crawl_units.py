@@ -1,4 +1,4 @@
-"""Crawler pieces that need no network: settings profiles, Retry-After, re-fetch decisions, storage of a batch."""
+"""Crawler pieces that need no network: settings profiles, Retry-After, re-fetch decisions, batch storing."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ from storage.models import Comment, CrawlRun, RawPayload
 
 def test_polite_profile_is_polite() -> None:
     settings = crawl_settings("https://join.gov.tw", "sqlite://", profile="polite")
-    assert settings.getbool("ROBOTSTXT_OBEY") and settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
     assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") == 1
     assert settings.getfloat("DOWNLOAD_DELAY") >= 1
     assert 45 <= settings.getint("DOWNLOAD_TIMEOUT") <= 120
@@ -32,14 +33,14 @@ def test_polite_profile_is_polite() -> None:
         == USER_AGENT
         == "joinfeedback/0.1 (+https://github.com/joinfeedback/joinfeedback)"
     )
-    assert 429 in settings.getlist("RETRY_HTTP_CODES") and 503 in settings.getlist("RETRY_HTTP_CODES")
+    assert 429 in settings.getlist("RETRY_HTTP_CODES")
+    assert 503 in settings.getlist("RETRY_HTTP_CODES")
 
 
 def test_local_profile_is_fast() -> None:
     settings = crawl_settings("http://127.0.0.1:8800", "sqlite://", profile="local")
-    assert (
-        settings.getfloat("DOWNLOAD_DELAY") == 0 and settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") >= 16
-    )
+    assert settings.getfloat("DOWNLOAD_DELAY") == 0
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") >= 16
 
 
 def test_unknown_profile_is_a_user_error() -> None:
@@ -190,8 +191,10 @@ def test_store_error_messages_say_what_went_wrong() -> None:
 
     full = OperationalError("INSERT …", {}, sqlite3.OperationalError("database or disk is full"))
     gone = OperationalError("SELECT 1", {}, Exception("terminating connection due to administrator command"))
-    assert is_disk_full(full) and not is_transient(full)
-    assert is_transient(gone) and not is_disk_full(gone)
+    assert is_disk_full(full)
+    assert not is_transient(full)
+    assert is_transient(gone)
+    assert not is_disk_full(gone)
     calls: list[int] = []
 
     def flaky() -> str:
@@ -200,7 +203,8 @@ def test_store_error_messages_say_what_went_wrong() -> None:
             raise gone
         return "stored"
 
-    assert with_retries(flaky, what="storing", wait_total=5) == "stored" and len(calls) == 2
+    assert with_retries(flaky, what="storing", wait_total=5) == "stored"
+    assert len(calls) == 2
 
     def always_full() -> None:
         raise full

@@ -162,4 +162,5 @@ def test_warnings_are_counted_per_page_type_with_examples_and_do_not_fail(db_url
     assert "28 warnings" in text
     assert "policy_detail: 24 warnings (agency ×12, body ×12)" in text
     assert "idea_list: 4 warnings (total_pages ×4)" in text
-    assert f"e.g. {page}" in text and "tried #policyDetail .policy-content" in text
+    assert f"e.g. {page}" in text
+    assert "tried #policyDetail .policy-content" in text

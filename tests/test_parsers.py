@@ -122,11 +122,15 @@ def test_fixture(kind: str, case: Path) -> None:
 def test_deleted_comment_and_reply_kept_with_flags() -> None:
     page = _board(Path(__file__).parent / "fixtures/comment_board/last_page_deleted_entities_emoji_long")
     deleted, reply = page.comments
-    assert deleted.is_deleted and deleted.text == "使用者已自行刪除留言"
+    assert deleted.is_deleted
+    assert deleted.text == "使用者已自行刪除留言"
     assert reply.parent_msg_uid == deleted.msg_uid == "1712345678901"
     assert reply.text.startswith("同意 & 支持 <開放政府> 😀🇹🇼 謝謝👍")
-    assert len(reply.text) > 4000 and reply.like_count == 12 and reply.unlike_count == 0
-    assert reply.created_at is not None and reply.created_at.isoformat() == "2020-03-06T00:30:00+08:00"
+    assert len(reply.text) > 4000
+    assert reply.like_count == 12
+    assert reply.unlike_count == 0
+    assert reply.created_at is not None
+    assert reply.created_at.isoformat() == "2020-03-06T00:30:00+08:00"
     assert (page.current_page, page.total_pages) == (3, 3)
 
 
@@ -135,14 +139,16 @@ def test_comment_time_is_utc_cdate_shown_in_taipei() -> None:
     # cdate "2015-09-15 01:44:02" UTC equals beforeNow "2015-09-15 09:44:02" in Taiwan.
     assert page.comments[0].created_at.isoformat() == "2015-09-15T09:44:02+08:00"  # type: ignore[union-attr]
     assert [c.parent_msg_uid for c in page.comments] == [None, page.comments[0].msg_uid]
-    assert "userEmail" not in json.dumps(to_plain(page)) and "0.0.0.0" not in json.dumps(to_plain(page))
+    assert "userEmail" not in json.dumps(to_plain(page))
+    assert "0.0.0.0" not in json.dumps(to_plain(page))
 
 
 def test_placeholder_response_detected() -> None:
     idea = PARSERS["idea_detail"](
         Path(__file__).parent / "fixtures/idea_detail/completed_2017_placeholder"
     ).value
-    assert idea.status == "Completed" and idea.responses[0].is_placeholder
+    assert idea.status == "Completed"
+    assert idea.responses[0].is_placeholder
     assert idea.responses[0].agency == "教育部"
 
 
@@ -151,7 +157,8 @@ def test_embedded_json_preferred_over_html() -> None:
     rich = PARSERS["idea_detail"](fixtures / "advice_2017").value
     bare = PARSERS["idea_detail"](fixtures / "html_fallback_no_embedded_json").value
     assert (rich.uuid, rich.title, rich.endorse_count) == (bare.uuid, bare.title, bare.endorse_count)
-    assert rich.agency == "法務部" and bare.agency == ""
+    assert rich.agency == "法務部"
+    assert bare.agency == ""
 
 
 @pytest.mark.parametrize("kind", ["comment_board", "idea_detail", "policy_detail"])
@@ -164,7 +171,8 @@ def test_layout_error_names_url() -> None:
     case = Path(__file__).parent / "fixtures/idea_list/error_layout_changed"
     with pytest.raises(LayoutError) as info:
         PARSERS["idea_list"](case)
-    assert meta_of(case)["url"] in str(info.value) and "#searchResult" in str(info.value)
+    assert meta_of(case)["url"] in str(info.value)
+    assert "#searchResult" in str(info.value)
 
 
 @pytest.mark.parametrize(

@@ -122,10 +122,11 @@ def test_board_without_each_optional_key(field: str) -> None:
 def test_board_without_its_json_names_the_page_and_what_was_tried() -> None:
     with pytest.raises(LayoutError) as info:
         parse_comment_board("<html><body><div id='app'></div></body></html>", BOARD_URL, "p")
-    assert BOARD_URL in str(info.value) and "required comment board not found" in str(info.value)
+    assert BOARD_URL in str(info.value)
+    assert "required comment board not found" in str(info.value)
+    broken = copy.deepcopy(BOARD)
+    del broken["result"][0]["msgUid"]
     with pytest.raises(LayoutError, match="required comment id not found"):
-        broken = copy.deepcopy(BOARD)
-        del broken["result"][0]["msgUid"]
         parse_comment_board(json.dumps(broken), BOARD_URL, "p")
 
 
@@ -174,7 +175,8 @@ def test_list_without_each_optional_key(field: str) -> None:
 def test_empty_state_saying_one_of_one_is_not_an_error() -> None:
     body, url = fixture("idea_list/empty_state_one_of_one")
     page = parse_idea_list(Page(body), url)
-    assert page.entries == () and page.missing == ()
+    assert page.entries == ()
+    assert page.missing == ()
 
 
 # ---- proposal page: the embedded object's optional keys
@@ -227,16 +229,16 @@ def test_idea_title_from_the_page_when_the_object_lacks_it() -> None:
         r"var idea = \{.*\};\n", lambda _m: f"var idea = {json.dumps(idea, ensure_ascii=False)};\n", IDEA_BODY
     )
     reading = read_idea_detail(Page(html), IDEA_URL)
-    assert reading.value.title == "性霸凌" and reading.missing == ()
+    assert reading.value.title == "性霸凌"
+    assert reading.missing == ()
 
 
 def test_idea_page_without_its_data_names_the_page() -> None:
     html = re.sub(r"<script>.*?</script>", "", IDEA_BODY, flags=re.S).replace("已附議", "附議")
     with pytest.raises(LayoutError) as info:
         read_idea_detail(Page(html), IDEA_URL)
-    assert IDEA_URL in str(info.value) and "required proposal data not found (tried `var idea" in str(
-        info.value
-    )
+    assert IDEA_URL in str(info.value)
+    assert "required proposal data not found (tried `var idea" in str(info.value)
 
 
 # ---- open data, as the crawler reads it

@@ -31,9 +31,11 @@ def _theme(key: str, label: str, terms: tuple[str, ...], size: int = 10) -> Them
 def test_a_sentence_with_the_themes_phrase_or_most_terms_matches() -> None:
     text = response_text([RESPONSE])
     by_phrase = align("燃煤電廠排放", ("燃煤", "電廠", "排放"), text)
-    assert by_phrase.verdict == MATCHED and "燃煤電廠排放標準" in by_phrase.sentence
+    assert by_phrase.verdict == MATCHED
+    assert "燃煤電廠排放標準" in by_phrase.sentence
     by_terms = align("居民吸廢氣", ("居民", "健康", "風險", "調查"), text)
-    assert by_terms.verdict == MATCHED and by_terms.sentence.startswith("有關居民健康風險")
+    assert by_terms.verdict == MATCHED
+    assert by_terms.sentence.startswith("有關居民健康風險")
     partly = align("空品與出門", ("出門", "空氣", "紫爆"), text)
     assert partly.verdict == PARTLY
     assert align("社會住宅", ("住宅", "租金", "房價"), text).verdict == NOT_ADDRESSED

@@ -28,7 +28,8 @@ def test_both_languages_have_every_string() -> None:
 def test_status_codes_and_remaining_days_in_words() -> None:
     zh, en = Translator("zh-TW"), Translator("en")
     for code in STATUSES:
-        assert status_name(code, zh) != code and status_name(code, en) != code
+        assert status_name(code, zh) != code
+        assert status_name(code, en) != code
     assert status_name("FirstFailed", zh) == "附議未達門檻"
     assert status_name("SomethingNew", zh) == "SomethingNew"
     assert days_left_words(-3284, zh) == "已結束"
@@ -75,20 +76,21 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Fixture
 def test_proposal_tables_never_show_negative_days_or_raw_codes(
     sites: tuple[Path, Path, FixtureSummary],
 ) -> None:
-    zh, en, _ = sites
+    zh, _en, _ = sites
     rows = json.loads((zh / "data" / "proposals.json").read_text(encoding="utf-8"))["rows"]
     assert all(r["days_left"] is None or r["days_left"] >= 0 for r in rows)
     assert all("gained_7d" in r and "gained_30d" in r for r in rows)
     html = (zh / "proposals.html").read_text(encoding="utf-8")
     assert not re.search(r">\s*-\d", html)  # no negative number in a cell
     history = json.loads((zh / "data" / "endorsement_history.json").read_text(encoding="utf-8"))["rows"]
-    assert history and "<svg" in html
+    assert history
+    assert "<svg" in html
 
 
 def test_commitment_pages_show_likes_endorsements_and_a_weekly_trend(
     sites: tuple[Path, Path, FixtureSummary],
 ) -> None:
-    zh, _, summary = sites
+    zh, _, _summary = sites
     page = (zh / "commitments").glob("*.html")
     texts = [p.read_text(encoding="utf-8") for p in page]
     assert all('data-kpi="likes"' in t and 'data-kpi="endorsements"' in t for t in texts)
@@ -98,10 +100,12 @@ def test_commitment_pages_show_likes_endorsements_and_a_weekly_trend(
 def test_english_report_has_no_chinese_interface_strings(sites: tuple[Path, Path, FixtureSummary]) -> None:
     _, en, _ = sites
     index = (en / "index.html").read_text(encoding="utf-8")
-    assert 'lang="en"' in index and "Overview" in index
+    assert 'lang="en"' in index
+    assert "Overview" in index
     for key, value in ZH_TW.items():
         if len(value) >= 4 and not value.startswith("{") and value != EN[key]:  # JSON, CSV, …
             for page in [en / "index.html", en / "proposals.html", en / "gaps.html", en / "methods.html"]:
                 assert value not in page.read_text(encoding="utf-8"), (page.name, value)
     brief = next((en / "briefs").glob("*.md")).read_text(encoding="utf-8")
-    assert "Key numbers" in brief and "關鍵數字" not in brief
+    assert "Key numbers" in brief
+    assert "關鍵數字" not in brief

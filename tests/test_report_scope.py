@@ -23,8 +23,10 @@ def test_scope_admits_by_consultation_period_and_source() -> None:
     at = datetime(2020, 2, 21, 23, 30, tzinfo=TAIPEI)
     assert ItemScope().admits("import", None, None)
     one = ItemScope(("p1",))
-    assert one.admits("comment", "p1", at) and not one.admits("comment", "p2", at)
-    assert not one.admits("idea", None, at) and not one.admits("import", "p1", at)
+    assert one.admits("comment", "p1", at)
+    assert not one.admits("comment", "p2", at)
+    assert not one.admits("idea", None, at)
+    assert not one.admits("import", "p1", at)
     day = ItemScope(since=date(2020, 2, 21), until=date(2020, 2, 21))
     assert day.admits("comment", "p1", at)
     assert day.admits("comment", "p1", at.astimezone(UTC))  # 15:30 UTC is still the 21st in Taipei
@@ -54,9 +56,11 @@ def test_report_for_one_consultation(database: tuple[str, FixtureSummary, Path])
     engine.dispose()
     one, everything = folder / "one", folder / "all"
     index = (one / "index.html").read_text(encoding="utf-8")
-    assert "data-scope" in index and f"consultations/p-{POLICY_UUID}.html" in index
+    assert "data-scope" in index
+    assert f"consultations/p-{POLICY_UUID}.html" in index
     page = (one / "consultations" / f"p-{POLICY_UUID}.html").read_text(encoding="utf-8")
-    assert "開放政府國家行動方案" in page and "commitments/c-" in page
+    assert "開放政府國家行動方案" in page
+    assert "commitments/c-" in page
     listing = json.loads((one / "data" / "consultations.json").read_text(encoding="utf-8"))["rows"]
     assert [r["uuid"] for r in listing] == [POLICY_UUID]
     for brief in (one / "commitments").glob("*.html"):  # proposals belong to no consultation
@@ -69,7 +73,8 @@ def test_report_for_one_consultation(database: tuple[str, FixtureSummary, Path])
 def test_a_scope_with_nothing_in_it_is_a_user_error(database: tuple[str, FixtureSummary, Path]) -> None:
     url, _, folder = database
     result = run_cli("report", "--db", url, "--out", str(folder / "empty"), "--no-pdf", "--policy", "nope")
-    assert result.returncode == 2 and "scope" in result.stderr
+    assert result.returncode == 2
+    assert "scope" in result.stderr
 
 
 def test_export_corpus_in_scope_as_csv_and_json(database: tuple[str, FixtureSummary, Path]) -> None:
@@ -77,7 +82,8 @@ def test_export_corpus_in_scope_as_csv_and_json(database: tuple[str, FixtureSumm
     engine = open_database(url)
     n_comments = export_corpus(engine, "comments", folder / "c.json", fmt="json")
     rows = json.loads((folder / "c.json").read_text(encoding="utf-8"))
-    assert len(rows) == n_comments > 0 and {r["policy_uuid"] for r in rows} == {POLICY_UUID}
+    assert len(rows) == n_comments > 0
+    assert {r["policy_uuid"] for r in rows} == {POLICY_UUID}
     assert "author" not in rows[0]
     assert export_corpus(engine, "comments", folder / "none.csv", scope=ItemScope(("other",))) == 0
     assert export_corpus(engine, "proposals", folder / "p.csv") > 0
@@ -118,6 +124,8 @@ def test_cli_report_in_english_for_one_consultation_and_export(
     assert result.returncode == 0, result.stderr
     rows = json.loads((folder / "cli.json").read_text(encoding="utf-8"))
     days = [datetime.fromisoformat(r["created_at"]).astimezone(TAIPEI).date() for r in rows]
-    assert days and min(days) >= date(2020, 2, 22)
+    assert days
+    assert min(days) >= date(2020, 2, 22)
     bad = run_cli("export", "comments", "--db", url, "--out", str(folder / "x.csv"), "--since", "22/02/2020")
-    assert bad.returncode == 2 and "YYYY-MM-DD" in bad.stderr
+    assert bad.returncode == 2
+    assert "YYYY-MM-DD" in bad.stderr

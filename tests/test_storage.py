@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
 
 from joinfeedback.errors import UserError
 from storage.corpus import load_items
@@ -48,8 +49,9 @@ def test_agency_replies_migration_keeps_comments_as_citizens_and_goes_back(db_ur
     with engine.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO comment (site, msg_uid, policy_uuid, author, text, html, like_count, unlike_count,"
-                " is_deleted, url, first_seen_at, last_seen_at) VALUES ('join.gov.tw', '1', 'p', '', '支持',"
+                "INSERT INTO comment (site, msg_uid, policy_uuid, author, text, html, like_count,"
+                " unlike_count, is_deleted, url, first_seen_at, last_seen_at)"
+                " VALUES ('join.gov.tw', '1', 'p', '', '支持',"
                 " '', 0, 0, :false, '', :now, :now)"
             ),
             {"false": False, "now": datetime(2020, 3, 1, tzinfo=UTC)},
@@ -87,8 +89,9 @@ def test_crawl_warnings_migration_keeps_older_runs(sqlite_url: str) -> None:
         command.upgrade(cfg, "0001")
         connection.execute(
             text(
-                "INSERT INTO crawl_run (kind, base_url, spiders, started_at, status, pages, requests, items_new, "
-                "items_updated, items_unchanged, errors, message) VALUES ('crawl', 'https://join.gov.tw', '', "
+                "INSERT INTO crawl_run (kind, base_url, spiders, started_at, status, pages, requests, "
+                "items_new, items_updated, items_unchanged, errors, message) "
+                "VALUES ('crawl', 'https://join.gov.tw', '', "
                 "'2026-01-01 00:00:00', 'finished', 1, 1, 0, 0, 0, '[]', '')"
             )
         )
@@ -129,7 +132,8 @@ def test_upsert_is_idempotent_and_updates_changed_columns(db_url: str) -> None:
         texts = sorted(session.scalars(select(Comment.text)))
         assert texts == [f"反對 {n}" for n in range(5)]
         created = session.scalar(select(Comment.created_at).where(Comment.msg_uid == "1003"))
-        assert created is not None and created.replace(tzinfo=UTC) == datetime(2020, 2, 21, 8, 3, tzinfo=UTC)
+        assert created is not None
+        assert created.replace(tzinfo=UTC) == datetime(2020, 2, 21, 8, 3, tzinfo=UTC)
 
 
 def test_do_nothing_upsert_keeps_the_first_version(db_url: str) -> None:
@@ -152,11 +156,16 @@ def test_do_nothing_upsert_keeps_the_first_version(db_url: str) -> None:
     assert rows == [("cy.join.gov.tw", "other host"), ("join.gov.tw", "first")]
 
 
-def test_a_failed_transaction_leaves_nothing_behind(db_url: str) -> None:
-    engine = open_database(db_url)
-    with pytest.raises(RuntimeError), transaction(engine) as session:
+def _upsert_then_fail(engine: Engine) -> None:
+    with transaction(engine) as session:
         upsert(session, Comment, _comment_rows("x"), keys=["site", "msg_uid"])
         raise RuntimeError("interrupted")
+
+
+def test_a_failed_transaction_leaves_nothing_behind(db_url: str) -> None:
+    engine = open_database(db_url)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        _upsert_then_fail(engine)
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(Comment)) == 0
 
@@ -167,15 +176,15 @@ def test_corpus_lists_every_kind_in_a_stable_order(db_url: str) -> None:
         upsert(
             session,
             Comment,
-            _comment_rows("青年參與")
-            + [
+            [
+                *_comment_rows("青年參與"),
                 {
                     "site": "join.gov.tw",
                     "msg_uid": "9",
                     "policy_uuid": "p",
                     "text": "使用者已自行刪除留言",
                     "is_deleted": True,
-                }
+                },
             ],
             keys=["site", "msg_uid"],
         )
@@ -237,4 +246,6 @@ def test_a_crawl_killed_before_closing_its_run_is_marked_interrupted(db_url: str
     assert close_interrupted_runs(engine) == 0
     with transaction(engine) as session:
         run = session.get(CrawlRun, dead)
-        assert run is not None and run.status == "interrupted" and run.finished_at is not None
+        assert run is not None
+        assert run.status == "interrupted"
+        assert run.finished_at is not None
