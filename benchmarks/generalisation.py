@@ -46,6 +46,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.catalogue import Catalogue, CommitmentEntry
+from analysis.pipeline import AnalysisParams
 from analysis.run import analyse
 from benchmarks.devset_common import JOIN_DEVSET, load_devset, naive_assign
 from storage.corpus import TextItem
@@ -165,7 +166,7 @@ def examples_for(case: Case, per_commitment: int, seed: int = 0, drawn: int | No
 
 
 def evaluate(
-    case: Case, params: dict[str, Any], n_examples: int = 0, seed: int = 0, scored_without: int = 0
+    case: Case, params: AnalysisParams, n_examples: int = 0, seed: int = 0, scored_without: int = 0
 ) -> dict[str, float | int | str]:
     """Our analysis and the naive script on ``case``, scored on the rows that are not among the first
     ``max(n_examples, scored_without)`` examples of each commitment (the same rows for every count)."""
@@ -236,7 +237,7 @@ def main() -> None:
     ours, naive = np.mean([r["ours"] for r in rows]), np.mean([r["naive"] for r in rows])
     print(
         f"\nmean accuracy: ours {ours:.3f}, naive {naive:.3f}; cases below naive: "
-        f"{sum(r['ours'] < r['naive'] for r in rows)} of {len(rows)}"
+        f"{sum(float(r['ours']) < float(r['naive']) for r in rows)} of {len(rows)}"
     )
     if args.json:
         args.json.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")

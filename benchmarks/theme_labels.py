@@ -67,7 +67,7 @@ def draw(stage: str, seed: int) -> list[dict[str, object]]:
                     "theme_key": c["cluster_key"],
                     "size": c["size"],
                     "label": c["label"],
-                    "terms": " ".join(t for t, _ in c["terms"][:6]),
+                    "terms": " ".join(str(t) for t, _ in c["terms"][:6]),
                     "comments": " ｜ ".join(text_of[i][:80] for i in shown),
                     "judgement": "",
                 }

@@ -149,7 +149,7 @@ def run_cli(
 
 
 @pytest.fixture
-def cli():  # type: ignore[no-untyped-def]
+def cli():
     return run_cli
 
 
@@ -180,7 +180,7 @@ def dump_database(url: Any) -> dict[str, list[tuple[str, ...]]]:
 
 
 @pytest.fixture
-def db_dump():  # type: ignore[no-untyped-def]
+def db_dump():
     """``db_dump(url)``: a canonical dump of a database, to compare before and after a command."""
     return dump_database
 

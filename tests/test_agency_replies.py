@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -116,7 +117,7 @@ def test_a_run_that_analysed_an_agency_reply_neither_counts_nor_quotes_it(tmp_pa
 
 
 @pytest.fixture(scope="module")
-def replica_chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, object], set[str], Path]:
+def replica_chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, Any], set[str], Path]:
     """Replica crawl → analyze → report, with the replica's ground truth of which messages are agencies'."""
     from analysis.run import run_analysis
     from replica.data import generate
@@ -141,7 +142,7 @@ def replica_chain(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[s
 
 
 def test_replica_agency_replies_are_stored_as_such(
-    replica_chain: tuple[str, dict[str, object], set[str], Path],
+    replica_chain: tuple[str, dict[str, Any], set[str], Path],
 ) -> None:
     db_url, manifest, truth, _site = replica_chain
     engine = open_database(db_url)
@@ -155,7 +156,7 @@ def test_replica_agency_replies_are_stored_as_such(
 
 
 def test_replica_agency_replies_are_not_counted_assigned_clustered_or_quoted(
-    replica_chain: tuple[str, dict[str, object], set[str], Path],
+    replica_chain: tuple[str, dict[str, Any], set[str], Path],
 ) -> None:
     db_url, _manifest, truth, site = replica_chain
     engine = open_database(db_url)
@@ -168,10 +169,11 @@ def test_replica_agency_replies_are_not_counted_assigned_clustered_or_quoted(
                 )
             )
         )
+        stored_refs: list[list[Any]] = list(
+            session.scalars(select(Cluster.representative_ids).where(Cluster.run_id == run.id))
+        )
         representatives = {
-            str(ref[1] if isinstance(ref, list) else ref)
-            for reps in session.scalars(select(Cluster.representative_ids).where(Cluster.run_id == run.id))
-            for ref in reps or ()
+            str(ref[1] if isinstance(ref, list) else ref) for reps in stored_refs for ref in reps or ()
         }
         exemplars = set(session.scalars(select(Campaign.exemplar_item_id).where(Campaign.run_id == run.id)))
         n_citizen_items = len(load_items(session))
@@ -197,7 +199,7 @@ def test_replica_agency_replies_are_not_counted_assigned_clustered_or_quoted(
 
 
 def test_reclassify_finds_agency_replies_in_a_database_crawled_before_they_were_told_apart(
-    replica_chain: tuple[str, dict[str, object], set[str], Path], tmp_path: Path
+    replica_chain: tuple[str, dict[str, Any], set[str], Path], tmp_path: Path
 ) -> None:
     """Migration 0002 makes every stored comment a citizen's; the raw board pages say which were not."""
     import shutil

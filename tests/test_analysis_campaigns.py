@@ -37,7 +37,7 @@ def replica_run() -> tuple[list[TextItem], dict[str, Label], AnalysisResult]:
     return items, labels, analyse(items, None)
 
 
-def test_campaigns_match_the_replicas_form_letters(replica_run) -> None:  # type: ignore[no-untyped-def]
+def test_campaigns_match_the_replicas_form_letters(replica_run) -> None:
     items, labels, result = replica_run
     truth = {
         item.item_id: labels[item.item_id].campaign
@@ -60,7 +60,7 @@ def test_campaigns_match_the_replicas_form_letters(replica_run) -> None:  # type
         assert keys.most_common(1)[0][1] >= 0.9 * sum(keys.values()), (name, keys)
 
 
-def test_short_stock_phrases_are_duplicates_but_not_campaigns(replica_run) -> None:  # type: ignore[no-untyped-def]
+def test_short_stock_phrases_are_duplicates_but_not_campaigns(replica_run) -> None:
     items, labels, result = replica_run
     rows = {a["item_id"]: a for a in result.assignments}
     generic = [i for i in items if labels[i.item_id].kind == "generic"]

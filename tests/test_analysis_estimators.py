@@ -23,14 +23,14 @@ from tests.analysis_corpus import FORM_LETTER, PHRASES, gold_of, make_items, wri
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def corpus(tmp_path_factory: pytest.TempPathFactory):
     catalogue = load_catalogue(write_catalogue(tmp_path_factory.mktemp("cat") / "test.csv"))
     rows = make_items(12)
     prepared = prepare([r["text"] for r in rows], catalogue)
     return catalogue, rows, prepared
 
 
-def test_assigner_follows_sklearn_conventions(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_assigner_follows_sklearn_conventions(corpus) -> None:
     catalogue, _, prepared = corpus
     assigner = CommitmentAssigner(prototypes=prepared.prototypes, codes=catalogue.codes, random_state=3)
     assert assigner.get_params()["random_state"] == 3
@@ -50,7 +50,7 @@ def test_assigner_follows_sklearn_conventions(corpus) -> None:  # type: ignore[n
         assigner.predict(sp.csr_matrix((1, prepared.X.shape[1] + 1)))
 
 
-def test_assigner_finds_topics_and_honest_none(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_assigner_finds_topics_and_honest_none(corpus) -> None:
     catalogue, rows, prepared = corpus
     _, decisions = assign(prepared, catalogue)
     gold = [gold_of(r["item_id"]) for r in rows]
@@ -65,14 +65,14 @@ def test_assigner_finds_topics_and_honest_none(corpus) -> None:  # type: ignore[
         assert (d.code is None) == (d.status == NONE)
 
 
-def test_assigner_is_deterministic(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_assigner_is_deterministic(corpus) -> None:
     catalogue, _, prepared = corpus
     first = assign(prepared, catalogue, seed=5)[1]
     second = assign(prepared, catalogue, seed=5)[1]
     assert first == second
 
 
-def test_self_training_rounds_keep_working(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_self_training_rounds_keep_working(corpus) -> None:
     catalogue, rows, prepared = corpus
     assigner, decisions = assign(prepared, catalogue, params={"n_iter": 2})
     assert assigner.classifier_ is not None
@@ -109,7 +109,7 @@ def test_a_group_of_items_without_evidence_is_none() -> None:
     assert all(d.status == "assigned" for d in decisions[:12])
 
 
-def test_theme_clusterer_conventions_and_determinism(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_theme_clusterer_conventions_and_determinism(corpus) -> None:
     _, _, prepared = corpus
     clusterer = ThemeClusterer(random_state=1)
     assert clusterer.fit(prepared.X) is clusterer
@@ -126,7 +126,7 @@ def test_theme_clusterer_handles_tiny_inputs() -> None:
         assert clusterer.labels_.shape == (n,)
 
 
-def test_themes_have_chinese_labels_and_minorities(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_themes_have_chinese_labels_and_minorities(corpus) -> None:
     _, _, prepared = corpus
     n_words = prepared.vectorizer.n_word_features_
     vocab = prepared.vectorizer.words_.get_feature_names_out()
@@ -184,7 +184,7 @@ def test_items_help_module_is_importable() -> None:
     assert StringIO(Path(__file__).read_text(encoding="utf-8")).readline()
 
 
-def test_theme_clusterer_warm_start_keeps_previous_themes(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_theme_clusterer_warm_start_keeps_previous_themes(corpus) -> None:
     _, _, prepared = corpus
     X = prepared.X
     first = ThemeClusterer(random_state=0).fit(X)

@@ -73,7 +73,7 @@ def _corpus(seed: int) -> tuple[list[str], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def analysed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def analysed(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("fit") / "catalogue.csv"
     path.write_text(CATALOGUE, encoding="utf-8")
     catalogue = load_catalogue(path)
@@ -83,7 +83,7 @@ def analysed(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyp
     return texts, gold, prepared, assigner, decisions
 
 
-def test_off_topic_themes_are_mostly_none(analysed) -> None:  # type: ignore[no-untyped-def]
+def test_off_topic_themes_are_mostly_none(analysed) -> None:
     """Three off-topic themes make up half of this corpus. ``none`` needs a cluster whose comments,
     taken together, match no entry better than unrelated text does; what a theme's comments share
     with the catalogue («國際», «偏鄉», «年輕人») or what sentence vectors relate keeps some of its
@@ -98,7 +98,7 @@ def test_off_topic_themes_are_mostly_none(analysed) -> None:  # type: ignore[no-
     assert sum(off_lexical) / len(off_lexical) >= 0.5
 
 
-def test_real_matches_with_specific_terms_stay_assigned(analysed) -> None:  # type: ignore[no-untyped-def]
+def test_real_matches_with_specific_terms_stay_assigned(analysed) -> None:
     _, gold, _, _, decisions = analysed
     matched = [(d.code, g) for d, g in zip(decisions, gold, strict=True) if g in ON_TOPIC]
     assert sum(code == g for code, g in matched) / len(matched) >= 0.95
@@ -106,7 +106,7 @@ def test_real_matches_with_specific_terms_stay_assigned(analysed) -> None:  # ty
     assert all(0.0 <= d.confidence <= 1.0 for d in assigned)
 
 
-def test_the_gate_is_deterministic_and_follows_conventions(analysed) -> None:  # type: ignore[no-untyped-def]
+def test_the_gate_is_deterministic_and_follows_conventions(analysed) -> None:
     _, _, prepared, assigner, decisions = analysed
     gate = EvidenceGate(random_state=4)
     assert not [k for k in vars(gate) if k.endswith("_")]
@@ -175,10 +175,10 @@ def test_an_off_topic_cluster_is_none_unless_a_member_is_strong() -> None:
 
     labels = np.array([0] * 6 + [1] * 6)
     strength = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1, 0.1, 0.3, 0.2, 0.4, 0.05, 0.97])
-    gate = EvidenceGate().fit(strength, Clustering(labels, None, object()))  # type: ignore[arg-type]
+    gate = EvidenceGate().fit(strength, Clustering(labels, None, object()))
     assert gate.offtopic_.tolist() == [False, True]
     # Weak members of a topical cluster stay assigned; a strong member of the off-topic one too.
     assert gate.fits(strength, labels).tolist() == [True] * 6 + [False] * 5 + [True]
     # Copies count: the same rows, the evident one repeated, make the cluster topical.
     counts = np.array([1] * 6 + [1, 1, 1, 1, 1, 40])
-    assert not EvidenceGate().fit(strength, Clustering(labels, None, object()), counts).offtopic_[1]  # type: ignore[arg-type]
+    assert not EvidenceGate().fit(strength, Clustering(labels, None, object()), counts).offtopic_[1]

@@ -160,7 +160,7 @@ def test_failure_mid_run_leaves_previous_complete_run_latest(
     real_insert = analysis_store._insert_batched
     calls = {"n": 0}
 
-    def failing_insert(session, model, rows, run_id):  # type: ignore[no-untyped-def]
+    def failing_insert(session, model, rows, run_id):
         # Let clusters and campaigns be written, then fail half-way through the assignments.
         calls["n"] += 1
         if model.__name__ == "Assignment":

@@ -78,7 +78,7 @@ def test_dictionary_hashes_cover_all_dictionaries() -> None:
     assert all(len(h) == 64 for h in hashes.values())
 
 
-def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:
     import analysis.segment as text_module
 
     seg = segmenter()
@@ -88,7 +88,7 @@ def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:  # type:
     assert seg.cut_many(texts) == serial
 
 
-def test_parallel_normalisation_agrees_with_serial(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_parallel_normalisation_agrees_with_serial(monkeypatch) -> None:
     import analysis.normalise as text_module
 
     texts = [f"<p>第{i}則：ＡＰＩ與资料开放 https://x.tw/{i}</p>" for i in range(30)] * 2
@@ -142,9 +142,7 @@ def test_fast_route_gives_exactly_jiebas_tokens() -> None:
     assert [list(seg.words(t)) for t in texts] == jieba_tokens()
 
 
-def test_dictionary_cache_holds_the_dictionary_jieba_builds(  # type: ignore[no-untyped-def]
-    tmp_path, monkeypatch
-) -> None:
+def test_dictionary_cache_holds_the_dictionary_jieba_builds(tmp_path, monkeypatch) -> None:
     import jieba
 
     import analysis.dictionary_cache as cache_module
@@ -183,7 +181,7 @@ def test_simplified_check_and_clause_conversion_agree_with_opencc() -> None:
     ]
     for text in texts:
         assert _has_simplified_only(text) == (not simplified_only.isdisjoint(text)), text
-        whole = converter.convert(text)  # type: ignore[attr-defined]
+        whole = converter.convert(text)
         expected = whole if _has_simplified_only(text) else text
         assert to_traditional(text) == expected, text
         assert to_traditional(text) == expected, text  # from the clause cache
@@ -200,7 +198,7 @@ def test_extra_words_last_for_the_block_only() -> None:
     assert (tokenizer.total, tokenizer.FREQ) == state
 
 
-def test_one_catalogue_never_shapes_the_next_analysis(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_one_catalogue_never_shapes_the_next_analysis(tmp_path) -> None:
     """A long-lived process (schedule) analysing with catalogue A, then B, segments as B alone would."""
     from analysis.catalogue import load_catalogue
     from analysis.pipeline import prepare

@@ -16,7 +16,7 @@ from tests.test_analysis_fit import CATALOGUE, _corpus
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def corpus(tmp_path_factory: pytest.TempPathFactory):
     path = tmp_path_factory.mktemp("weights") / "catalogue.csv"
     path.write_text(CATALOGUE, encoding="utf-8")
     catalogue = load_catalogue(path)
@@ -39,7 +39,7 @@ def test_storey_cut_with_counts_equals_the_repeated_rows() -> None:
     assert np.array_equal(weighted[2], repeated[2])
 
 
-def test_assigner_with_counts_sees_the_same_distributions_as_with_copies(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_assigner_with_counts_sees_the_same_distributions_as_with_copies(corpus) -> None:
     prepared, counts, repeated, catalogue = corpus
     kwargs = {"prototypes": prepared.prototypes, "codes": catalogue.codes, "random_state": 0}
     weighted = CommitmentAssigner(**kwargs).fit(prepared.unique_X, sample_weight=counts)
@@ -95,7 +95,7 @@ def test_background_child_is_stopped_when_the_parent_fails() -> None:
     assert set(mp.active_children()) == before
 
 
-def test_themes_with_counts_describe_the_copies(corpus) -> None:  # type: ignore[no-untyped-def]
+def test_themes_with_counts_describe_the_copies(corpus) -> None:
     from analysis.theme_clusterer import ThemeClusterer
     from analysis.themes import describe_themes
 
@@ -138,7 +138,7 @@ def test_gc_paused_restores_the_collector_as_found() -> None:
     assert gc.isenabled()
 
 
-def test_gate_clustering_in_a_child_gives_the_same_decisions(corpus, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_gate_clustering_in_a_child_gives_the_same_decisions(corpus, monkeypatch: pytest.MonkeyPatch) -> None:
     """The gate's clustering runs in a forked child on large corpora while the assigner scores: the
     decisions, clusters and the fitted gate's later verdicts on new rows are those of the one process."""
     from analysis import assign as assign_module

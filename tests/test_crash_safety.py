@@ -153,7 +153,8 @@ def folder_files(folder: Path) -> dict[str, bytes]:
 
 def _lost(expected: dict[str, Any] | list[Any], actual: dict[str, Any] | list[Any]) -> int:
     if isinstance(expected, dict):
-        return sum(1 for key, value in expected.items() if actual.get(key) != value)  # type: ignore[union-attr]
+        assert isinstance(actual, dict), "a stored mapping became a list"
+        return sum(1 for key, value in expected.items() if actual.get(key) != value)
     have = set(actual)
     return sum(1 for row in expected if row not in have)
 

@@ -204,7 +204,7 @@ def test_permanent_faults_are_listed_and_the_rest_is_stored(sqlite_url: str) -> 
         assert counts["untraced"] == 0
     engine = open_database(sqlite_url)
     with engine.connect() as conn:
-        errors = conn.execute(select(CrawlRun.errors)).scalar_one()
+        errors: list[Any] = conn.execute(select(CrawlRun.errors)).scalar_one()
         assert {e["url"] for e in errors if e.get("kind") == "failed"} == failed
     engine.dispose()
 

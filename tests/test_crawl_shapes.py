@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -74,7 +75,7 @@ def test_every_variant_stores_the_required_data(sqlite_url: str, shapes: str) ->
     assert stored == expected
     engine = open_database(sqlite_url)
     with engine.connect() as conn:
-        warnings = conn.execute(select(CrawlRun.warnings)).scalar_one()
+        warnings: list[Any] = conn.execute(select(CrawlRun.warnings)).scalar_one()
         titles = conn.execute(select(Policy.title)).scalars().all()
     engine.dispose()
     assert {w["page_type"] for w in warnings} == VARIANTS[shapes], warnings

@@ -11,6 +11,7 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -44,16 +45,16 @@ def journal_step(name: str, journal: Path, seconds: float = 0.0, exit_code: int 
     return python_step(name, code)
 
 
-def journal(path: Path) -> list[dict[str, object]]:
+def journal(path: Path) -> list[dict[str, Any]]:  # the JSON lines the steps wrote
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 @pytest.fixture
-def config(sqlite_url: str):  # type: ignore[no-untyped-def]
+def config(sqlite_url: str):
     return load_config(overrides={"db_url": sqlite_url})
 
 
-def test_chains_run_in_order_never_overlap_and_stop_after_max_runs(config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_chains_run_in_order_never_overlap_and_stop_after_max_runs(config, tmp_path: Path) -> None:
     notes = tmp_path / "journal.jsonl"
     # Each chain outlasts the one-second interval: the firings in between must be skipped, not stacked.
     steps = [
@@ -72,7 +73,7 @@ def test_chains_run_in_order_never_overlap_and_stop_after_max_runs(config, tmp_p
     assert {e["db"] for e in entries} == {config.db_url}  # the steps see this process's configuration
 
 
-def test_a_failed_step_ends_its_chain(config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_failed_step_ends_its_chain(config, tmp_path: Path) -> None:
     notes = tmp_path / "journal.jsonl"
     steps = [journal_step("crawl", notes, exit_code=1), journal_step("analyze", notes)]
     summary = run_schedule(config, EVERY_SECOND, max_runs=1, steps=steps)
@@ -81,7 +82,7 @@ def test_a_failed_step_ends_its_chain(config, tmp_path: Path) -> None:  # type: 
     assert summary.exit_code == 1
 
 
-def test_stop_request_interrupts_the_running_step_and_runs_no_further(config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stop_request_interrupts_the_running_step_and_runs_no_further(config, tmp_path: Path) -> None:
     notes = tmp_path / "journal.jsonl"
     started = tmp_path / "started"
     stop = threading.Event()
@@ -104,7 +105,7 @@ def test_stop_request_interrupts_the_running_step_and_runs_no_further(config, tm
     assert journal(notes) == []  # analyze never ran
 
 
-def test_a_second_scheduler_on_the_same_database_skips_its_turn(config, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_scheduler_on_the_same_database_skips_its_turn(config, tmp_path: Path) -> None:
     notes = tmp_path / "journal.jsonl"
     engine = open_database(config.db_url)
     with run_lock(engine, "schedule"):  # another scheduler's chain is running
@@ -148,7 +149,7 @@ def test_sigterm_stops_the_scheduler_cleanly(sqlite_url: str, tmp_path: Path) ->
     assert "[0]" not in out
 
 
-def test_bad_expressions_are_user_errors(config) -> None:  # type: ignore[no-untyped-def]
+def test_bad_expressions_are_user_errors(config) -> None:
     with pytest.raises(UserError, match="cron expression '\\* \\* \\*' has 3 fields"):
         run_schedule(config, "* * *", max_runs=1)
     with pytest.raises(UserError, match="max-runs must be at least 1"):
@@ -191,7 +192,7 @@ def test_real_chain_runs_twice_against_the_replica_then_stops_on_request(tmp_pat
 
 
 @pytest.mark.slow
-def test_schedule_command_runs_the_chain_from_the_configuration_file(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_schedule_command_runs_the_chain_from_the_configuration_file(tmp_path: Path, cli) -> None:
     from replica.server import ReplicaServer
 
     db_url = f"sqlite:///{tmp_path / 'jf.db'}"

@@ -17,12 +17,12 @@ T0 = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=ZoneInfo("Asia/Taipei"))
 
 
-def add(engine, *rows) -> None:  # type: ignore[no-untyped-def]
+def add(engine, *rows) -> None:
     with transaction(engine) as session:
         session.add_all(rows)
 
 
-def finished_crawl(**changes) -> CrawlRun:  # type: ignore[no-untyped-def]
+def finished_crawl(**changes) -> CrawlRun:
     values = {
         "base_url": "http://127.0.0.1:8800",
         "spiders": "policies,ideas",
@@ -41,11 +41,11 @@ def finished_crawl(**changes) -> CrawlRun:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def config():  # type: ignore[no-untyped-def]
+def config():
     return load_config(overrides={"cron": "0 3 * * *"})
 
 
-def test_empty_database_is_healthy_and_says_so(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+def test_empty_database_is_healthy_and_says_so(db_url: str, config) -> None:
     text, code = status_report(open_database(db_url), config, now=NOW)
     assert code == 0
     assert "last crawl: none yet" in text
@@ -53,7 +53,7 @@ def test_empty_database_is_healthy_and_says_so(db_url: str, config) -> None:  # 
     assert "next scheduled run: 2026-03-02T03:00:00+08:00" in text
 
 
-def test_successful_runs_report_counts_failures_and_duration(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+def test_successful_runs_report_counts_failures_and_duration(db_url: str, config) -> None:
     engine = open_database(db_url)
     add(
         engine,
@@ -78,7 +78,7 @@ def test_successful_runs_report_counts_failures_and_duration(db_url: str, config
     assert text.endswith("status: ok")
 
 
-def test_failed_last_crawl_exits_non_zero(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+def test_failed_last_crawl_exits_non_zero(db_url: str, config) -> None:
     engine = open_database(db_url)
     add(engine, finished_crawl())
     add(
@@ -97,7 +97,7 @@ def test_failed_last_crawl_exits_non_zero(db_url: str, config) -> None:  # type:
     assert "status: FAILED — crawl #2 failed" in text
 
 
-def test_failed_last_analysis_exits_non_zero(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+def test_failed_last_analysis_exits_non_zero(db_url: str, config) -> None:
     engine = open_database(db_url)
     add(engine, finished_crawl(), AnalysisRun(started_at=T0 + timedelta(hours=1), status="failed"))
     text, code = status_report(engine, config, now=NOW)
@@ -105,7 +105,7 @@ def test_failed_last_analysis_exits_non_zero(db_url: str, config) -> None:  # ty
     assert "analysis #1 failed" in text
 
 
-def test_running_crawl_is_fine_while_its_holder_lives_and_a_failure_once_it_died(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+def test_running_crawl_is_fine_while_its_holder_lives_and_a_failure_once_it_died(db_url: str, config) -> None:
     engine = open_database(db_url)
     add(engine, finished_crawl(started_at=T0, finished_at=None, status="running"))
     with run_lock(engine, "crawl"):
@@ -117,7 +117,7 @@ def test_running_crawl_is_fine_while_its_holder_lives_and_a_failure_once_it_died
     assert "#1 died (marked running, but no process holds its lock)" in text
 
 
-def test_status_command_exit_code_follows_the_last_run(sqlite_url: str, cli) -> None:  # type: ignore[no-untyped-def]
+def test_status_command_exit_code_follows_the_last_run(sqlite_url: str, cli) -> None:
     engine = open_database(sqlite_url)
     add(engine, finished_crawl())
     done = cli("status", "--db", sqlite_url)
@@ -130,7 +130,7 @@ def test_status_command_exit_code_follows_the_last_run(sqlite_url: str, cli) -> 
     assert "status: FAILED — crawl #2 failed" in done.stdout
 
 
-def test_warnings_are_counted_per_page_type_with_examples_and_do_not_fail(db_url: str, config) -> None:  # type: ignore[no-untyped-def]
+def test_warnings_are_counted_per_page_type_with_examples_and_do_not_fail(db_url: str, config) -> None:
     engine = open_database(db_url)
     page = "http://127.0.0.1:8800/policies/detail/031e9918-59d5-4a1a-b105-96af228f3147"
     warnings = [

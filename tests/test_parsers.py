@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
-from crawler.opendata import parse_idea_opendata, parse_policy_opendata
+from crawler.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import ChallengePage, FieldLog, LayoutError, parse_site_datetime, to_int
 from crawler.pages.idea_detail import read_idea_detail
@@ -85,7 +85,7 @@ def _opendata(parser: Callable[..., Any]) -> Callable[[Path], Any]:
         response = file_response(case)
         if not case.name.startswith("crawl_"):
             return parser(json.loads(response.text), source=response.url)
-        log, skipped = FieldLog(), []
+        log, skipped = FieldLog(), list[OpenDataError]()
         entries = parser(json.loads(response.text), source=response.url, log=log, skipped=skipped)
         return {"entries": entries, "missing": log.missing, "skipped": [str(e) for e in skipped]}
 
@@ -137,7 +137,7 @@ def test_deleted_comment_and_reply_kept_with_flags() -> None:
 def test_comment_time_is_utc_cdate_shown_in_taipei() -> None:
     page = _board(Path(__file__).parent / "fixtures/comment_board/sample_2017_one_page_with_reply")
     # cdate "2015-09-15 01:44:02" UTC equals beforeNow "2015-09-15 09:44:02" in Taiwan.
-    assert page.comments[0].created_at.isoformat() == "2015-09-15T09:44:02+08:00"  # type: ignore[union-attr]
+    assert page.comments[0].created_at.isoformat() == "2015-09-15T09:44:02+08:00"
     assert [c.parent_msg_uid for c in page.comments] == [None, page.comments[0].msg_uid]
     assert "userEmail" not in json.dumps(to_plain(page))
     assert "0.0.0.0" not in json.dumps(to_plain(page))

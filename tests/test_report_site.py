@@ -180,7 +180,7 @@ def test_pdf_brief_has_cjk_title_and_quote(built: tuple[Path, FixtureSummary, st
     fonts = {
         str(font.get_object()["/BaseFont"])
         for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()
+        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]  # pypdf types it PdfObject
     }
     assert any("Noto-Sans-CJK-TC" in font for font in fonts), fonts
 
