@@ -314,7 +314,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         manifest = server.manifest()
         print(
             f"1/4 replica of join.gov.tw serving {server.base_url} (seed={args.seed}, size={args.size}): "
-            f"{manifest['policies']} consultations, {manifest['comments']} comments, {manifest['ideas']} proposals"
+            f"{manifest['policies']} consultations, {manifest['comments']} comments, "
+            f"{manifest['ideas']} proposals"
         )
         engine = _engine(db_url)
         engine.dispose()
@@ -351,7 +352,8 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
         "--policy",
         nargs="+",
         metavar="UUID",
-        help="only the comments of these consultations (眾開講 uuids); proposals and imported items belong to none",
+        help="only the comments of these consultations (眾開講 uuids); "
+        "proposals and imported items belong to none",
     )
     p.add_argument("--since", metavar="YYYY-MM-DD", help="only items written on or after this day (Taipei)")
     p.add_argument("--until", metavar="YYYY-MM-DD", help="only items written on or before this day (Taipei)")
@@ -405,39 +407,28 @@ def _add_common(p: argparse.ArgumentParser, *, db: bool = True) -> None:
     p.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress output")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="joinfeedback",
-        description="Crawl, store, analyse and report public feedback from join.gov.tw (公共政策網路參與平臺).",
-        epilog=EPILOG_EXAMPLES,
+def _command(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    name: str,
+    func: Callable[[argparse.Namespace], int],
+    help_text: str,
+    example: str,
+) -> argparse.ArgumentParser:
+    """Add the subcommand ``name``: its help is its description, its example the epilog."""
+    p: argparse.ArgumentParser = sub.add_parser(
+        name,
+        help=help_text,
+        description=help_text,
+        epilog=f"example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"joinfeedback {__version__}")
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="TOML configuration file (default: $JOINFEEDBACK_CONFIG or ./joinfeedback.toml)",
-    )
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    parser.add_argument(
-        "-q", "--quiet", action="store_true", help="no progress output (the default without a terminal)"
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    p.set_defaults(func=func)
+    return p
 
-    def add(
-        name: str, func: Callable[[argparse.Namespace], int], help_text: str, example: str
-    ) -> argparse.ArgumentParser:
-        p = sub.add_parser(
-            name,
-            help=help_text,
-            description=help_text,
-            epilog=f"example:\n  {example}",
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-        )
-        p.set_defaults(func=func)
-        return p
 
-    p = add(
+def _add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "demo",
         cmd_demo,
         "run the whole chain offline: local replica → crawl → analyse → report",
@@ -462,7 +453,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_report_options(p)
 
-    p = add(
+
+def _add_replica(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "replica",
         cmd_replica,
         "serve the local replica of join.gov.tw until interrupted",
@@ -486,11 +480,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--shapes",
         metavar="SPEC",
         default="",
-        help="serve recorded real shapes instead of the guessed ones: real, or some of opendata2017, skeleton, "
-        "empty_list, strings, sentinel; drop (optional fields left out), no_board (see docs/site-shapes.md)",
+        help="serve recorded real shapes instead of the guessed ones: real, or some of opendata2017, "
+        "skeleton, empty_list, strings, sentinel; drop (optional fields left out), no_board "
+        "(see docs/site-shapes.md)",
     )
 
-    p = add(
+
+def _add_crawl(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "crawl",
         cmd_crawl,
         "crawl join.gov.tw (or a replica) into the database, incrementally",
@@ -505,8 +503,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--check",
         action="store_true",
-        help="fetch one page of each type politely and report which shape matched and which fields were found "
-        "or missing; stores nothing; exit 1 if required data is missing (run it before the first crawl)",
+        help="fetch one page of each type politely and report which shape matched and which fields were "
+        "found or missing; stores nothing; exit 1 if required data is missing "
+        "(run it before the first crawl)",
     )
     p.add_argument("--json", action="store_true", help="with --check: the report as JSON")
     p.add_argument("--spider", action="append", metavar="NAME", help="run only this spider (repeatable)")
@@ -524,7 +523,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
 
-    p = add(
+
+def _add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "import",
         cmd_import,
         "import a CSV (id,text,author,created_at,url) or join.gov.tw open-data JSON file",
@@ -541,7 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
 
-    p = add(
+
+def _add_reclassify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "reclassify",
         cmd_reclassify,
         "tell agency replies apart in comments crawled before they were (reads the board pages kept raw)",
@@ -549,7 +554,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
 
-    p = add(
+
+def _add_analyze(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "analyze",
         cmd_analyze,
         "assign items to commitments, find themes and campaigns; store a new analysis run",
@@ -558,7 +566,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--commitments",
         metavar="FILE.csv",
-        help="catalogue CSV id,title,description,keywords; 'none' to cluster only (default: bundled 2020 OGP plan)",
+        help="catalogue CSV id,title,description,keywords; 'none' to cluster only "
+        "(default: bundled 2020 OGP plan)",
     )
     p.add_argument("--seed", type=int)
     p.add_argument(
@@ -576,7 +585,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_options(p)
     _add_common(p)
 
-    p = add(
+
+def _add_suggest_examples(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "suggest-examples",
         cmd_suggest_examples,
         "list the comments whose labels would help the assignment most, to fill in for analyze --examples",
@@ -586,7 +598,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write them")
     _add_common(p)
 
-    p = add(
+
+def _add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "export",
         cmd_export,
         "export the stored comments, proposals or agency responses, or the latest run's assignments",
@@ -598,7 +613,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_options(p)
     _add_common(p)
 
-    p = add(
+
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "report",
         cmd_report,
         "render the static report site and printable briefs from the latest analysis run",
@@ -610,7 +628,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scope_options(p)
     _add_common(p)
 
-    p = add(
+
+def _add_evaluate(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "evaluate",
         cmd_evaluate,
         "score the latest analysis run against gold labels (item_id,gold)",
@@ -619,7 +640,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", required=True, metavar="FILE.csv")
     _add_common(p)
 
-    p = add(
+
+def _add_schedule(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "schedule",
         cmd_schedule,
         "run crawl → analyze → report on a cron expression, in the foreground",
@@ -633,7 +657,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-runs", type=int, metavar="N", help="stop after N chains")
     _add_common(p)
 
-    p = add(
+
+def _add_status(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "status",
         cmd_status,
         "last crawl and analysis runs and the next scheduled run; exit 1 if the last crawl failed or was "
@@ -647,13 +674,50 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_common(p)
 
-    p = add(
+
+def _add_config(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = _command(
+        sub,
         "config",
         cmd_config,
         "show the effective configuration and where each value comes from (secrets masked)",
         "joinfeedback config",
     )
     _add_common(p)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="joinfeedback",
+        description="Crawl, store, analyse and report public feedback from join.gov.tw "
+        "(公共政策網路參與平臺).",
+        epilog=EPILOG_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"joinfeedback {__version__}")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML configuration file (default: $JOINFEEDBACK_CONFIG or ./joinfeedback.toml)",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress output (the default without a terminal)"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_demo(sub)
+    _add_replica(sub)
+    _add_crawl(sub)
+    _add_import(sub)
+    _add_reclassify(sub)
+    _add_analyze(sub)
+    _add_suggest_examples(sub)
+    _add_export(sub)
+    _add_report(sub)
+    _add_evaluate(sub)
+    _add_schedule(sub)
+    _add_status(sub)
+    _add_config(sub)
     return parser
 
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Set up (with test tools), make sure PostgreSQL and Redis are up, run the whole test suite.
+# Set up (with test tools), make sure PostgreSQL and Redis are up, run the static checks and the whole test suite.
 # Fails when pytest collected or ran no test (its exit code 5).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,11 +17,19 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   sleep 1
 fi
 
+# Static checks first (ruff, mypy, code measures); pytest runs either way, so one run shows both.
+bash scripts/check.sh
+checked=$?
+
 # Property tests draw the same examples on every run (tests/conftest.py); HYPOTHESIS_PROFILE=explore for new ones.
 HYPOTHESIS_PROFILE=${HYPOTHESIS_PROFILE:-ci} .venv/bin/python -m pytest "$@"
 code=$?
 if [ "$code" = 5 ]; then
   echo "test: pytest ran no test — failing" >&2
   exit 1
+fi
+if [ "$checked" != 0 ]; then
+  echo "test: the static checks failed (see check: above)" >&2
+  [ "$code" = 0 ] && code=1
 fi
 exit "$code"
