@@ -36,76 +36,102 @@ def status_report(
     now = now or datetime.now(tz)
     lines = [f"database: {redact(engine.url.render_as_string(hide_password=False))}"]
     problems: list[str] = []
-
     crawls = latest_crawl_runs(engine)
-    if not crawls:
+    if crawls:
+        state = _effective_state(crawls[0].status, running_alive=is_locked(engine, "crawl"))
+        lines += _crawl_lines(crawls[0], state, tz, now)
+        problems += _crawl_problems(crawls[0], state, allow_partial)
+    else:
         lines.append("last crawl: none yet")
-    else:
-        crawl = crawls[0]
-        state = _effective_state(crawl.status, running_alive=is_locked(engine, "crawl"))
-        lines.append(
-            f"last crawl: #{crawl.id} {state} — {_span(crawl.started_at, crawl.finished_at, tz, now)}"
-        )
-        lines.append(
-            f"  site {redact(crawl.base_url)}" + (f", spiders {crawl.spiders}" if crawl.spiders else "")
-        )
-        lines.append(
-            f"  {crawl.pages} pages from {crawl.requests} requests; items {crawl.items_new} new, "
-            f"{crawl.items_updated} updated, {crawl.items_unchanged} unchanged; "
-            f"{len(crawl.errors or [])} failures"
-        )
-        for failure in (crawl.errors or [])[:3]:
-            lines.append(f"    {_failure(failure)}")
-        warnings = list(getattr(crawl, "warnings", None) or [])
-        if warnings:
-            total = sum(int(w.get("count", 0)) for w in warnings)
-            lines.append(
-                f"  {total} warnings: fields the pages did not give, stored empty (the crawl still counts "
-                "as finished; `joinfeedback crawl --check` shows what each page type gives)"
-            )
-            lines.extend(f"    {line}" for line in describe_warnings(warnings))
-        if crawl.message:
-            lines.append(f"  message: {crawl.message.strip().splitlines()[0]}")
-        if state in FAILED_STATUSES or state.startswith("died"):
-            problems.append(f"crawl #{crawl.id} {state}")
-        elif state == "partial" and not allow_partial:
-            problems.append(
-                f"crawl #{crawl.id} partial: {len(crawl.errors or [])} URLs given up on, "
-                f"{crawl.pages} pages from {crawl.requests} requests"
-            )
-
     analyses = latest_analysis_runs(engine)
-    if not analyses:
-        lines.append("last analysis: none yet")
+    if analyses:
+        state = _effective_state(analyses[0].status, running_alive=is_locked(engine, "analysis"))
+        found = _analysis_problems(analyses[0], state, allow_partial)
+        lines += _analysis_lines(analyses[0], state, crawls[0] if crawls else None, tz, now, found)
+        problems += found
     else:
-        run = analyses[0]
-        state = _effective_state(run.status, running_alive=is_locked(engine, "analysis"))
-        lines.append(f"last analysis: #{run.id} {state} — {_span(run.started_at, run.finished_at, tz, now)}")
-        lines.append(f"  {run.n_items} items, catalogue {run.catalogue or '(default)'}, seed {run.seed}")
-        if state in FAILED_STATUSES or state.startswith("died"):
-            problems.append(f"analysis #{run.id} {state}")
-        elif run.status == "complete" and not run.n_items and not allow_partial:
-            problems.append(
-                f"analysis #{run.id} analysed no item (is the database empty? crawl or import first)"
-            )
-        elif crawls and run.status == "complete" and _aware(run.started_at) < _aware(crawls[0].started_at):
-            lines.append("  (older than the last crawl: the next analysis will include newer data)")
-
-    try:
-        fire = next_fire_time(config.cron, config.timezone, after=now)
-        lines.append(
-            f"next scheduled run: {fire.isoformat(timespec='seconds')} "
-            f"(cron {config.cron!r}, {config.timezone}; only while `joinfeedback schedule` "
-            "or a cron/systemd timer runs)"
-        )
-    except UserError as exc:
-        lines.append(f"next scheduled run: unknown ({exc})")
-
+        lines.append("last analysis: none yet")
+    lines.append(_schedule_line(config, now))
     if problems:
         lines.append("status: FAILED — " + "; ".join(problems))
         return "\n".join(lines), FAILED
     lines.append("status: ok")
     return "\n".join(lines), OK
+
+
+def _crawl_lines(crawl: CrawlRun, state: str, tz: ZoneInfo, now: datetime) -> list[str]:
+    lines = [
+        f"last crawl: #{crawl.id} {state} — {_span(crawl.started_at, crawl.finished_at, tz, now)}",
+        f"  site {redact(crawl.base_url)}" + (f", spiders {crawl.spiders}" if crawl.spiders else ""),
+        f"  {crawl.pages} pages from {crawl.requests} requests; items {crawl.items_new} new, "
+        f"{crawl.items_updated} updated, {crawl.items_unchanged} unchanged; "
+        f"{len(crawl.errors or [])} failures",
+    ]
+    lines += [f"    {_failure(failure)}" for failure in (crawl.errors or [])[:3]]
+    warnings = list(crawl.warnings or [])
+    if warnings:
+        total = sum(int(w.get("count", 0)) for w in warnings)
+        lines.append(
+            f"  {total} warnings: fields the pages did not give, stored empty (the crawl still counts "
+            "as finished; `joinfeedback crawl --check` shows what each page type gives)"
+        )
+        lines.extend(f"    {line}" for line in describe_warnings(warnings))
+    if crawl.message:
+        lines.append(f"  message: {crawl.message.strip().splitlines()[0]}")
+    return lines
+
+
+def _crawl_problems(crawl: CrawlRun, state: str, allow_partial: bool) -> list[str]:
+    if state in FAILED_STATUSES or state.startswith("died"):
+        return [f"crawl #{crawl.id} {state}"]
+    if state == "partial" and not allow_partial:
+        return [
+            f"crawl #{crawl.id} partial: {len(crawl.errors or [])} URLs given up on, "
+            f"{crawl.pages} pages from {crawl.requests} requests"
+        ]
+    return []
+
+
+def _analysis_lines(
+    run: AnalysisRun,
+    state: str,
+    last_crawl: CrawlRun | None,
+    tz: ZoneInfo,
+    now: datetime,
+    problems: list[str],
+) -> list[str]:
+    lines = [
+        f"last analysis: #{run.id} {state} — {_span(run.started_at, run.finished_at, tz, now)}",
+        f"  {run.n_items} items, catalogue {run.catalogue or '(default)'}, seed {run.seed}",
+    ]
+    older = (
+        last_crawl is not None
+        and run.status == "complete"
+        and _aware(run.started_at) < _aware(last_crawl.started_at)
+    )
+    if older and not problems:  # a problem line says more than "older"
+        lines.append("  (older than the last crawl: the next analysis will include newer data)")
+    return lines
+
+
+def _analysis_problems(run: AnalysisRun, state: str, allow_partial: bool) -> list[str]:
+    if state in FAILED_STATUSES or state.startswith("died"):
+        return [f"analysis #{run.id} {state}"]
+    if run.status == "complete" and not run.n_items and not allow_partial:
+        return [f"analysis #{run.id} analysed no item (is the database empty? crawl or import first)"]
+    return []
+
+
+def _schedule_line(config: Config, now: datetime) -> str:
+    try:
+        fire = next_fire_time(config.cron, config.timezone, after=now)
+    except UserError as exc:
+        return f"next scheduled run: unknown ({exc})"
+    return (
+        f"next scheduled run: {fire.isoformat(timespec='seconds')} "
+        f"(cron {config.cron!r}, {config.timezone}; only while `joinfeedback schedule` "
+        "or a cron/systemd timer runs)"
+    )
 
 
 def describe_warnings(warnings: Iterable[Mapping[str, Any]], *, per_type: int = 3) -> list[str]:
