@@ -13,12 +13,18 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from joinfeedback import __version__
 from joinfeedback.display import for_display, register_secrets
 from joinfeedback.errors import UserError
 from joinfeedback.ops.logging import setup as setup_logging
+
+if TYPE_CHECKING:  # imported where used, so that `joinfeedback --help` stays quick
+    from sqlalchemy import Engine
+
+    from joinfeedback.config import Config
+    from storage.scope import ItemScope
 
 EPILOG_EXAMPLES = """examples:
   joinfeedback demo
@@ -41,9 +47,9 @@ REAL_SITE = "https://join.gov.tw"
 # ---------------------------------------------------------------------------------------------- helpers
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def _settings(args: argparse.Namespace) -> Config:
     """The effective configuration: TOML file < environment < command-line flags (loaded once per run)."""
-    cached = getattr(args, "_config", None)
+    cached: Config | None = getattr(args, "_config", None)
     if cached is not None:
         return cached
     from joinfeedback.config import load_config
@@ -64,18 +70,19 @@ def _settings(args: argparse.Namespace) -> Any:
         }.items()
         if value is not None
     }
-    args._config = load_config(Path(args.config) if args.config else None, overrides)
-    register_secrets(args._config.db_url, args._config.redis_url, args._config.base_url)
-    return args._config
+    config = load_config(Path(args.config) if args.config else None, overrides)
+    args._config = config
+    register_secrets(config.db_url, config.redis_url, config.base_url)
+    return config
 
 
-def _engine(db_url: str) -> Any:
+def _engine(db_url: str) -> Engine:
     from storage.db import open_database
 
     return open_database(db_url)
 
 
-def _reader(db_url: str) -> Any:
+def _reader(db_url: str) -> Engine:
     """An existing joinfeedback database for a command that only reads: never created nor migrated."""
     from storage.db import open_existing
 
@@ -96,7 +103,7 @@ def _shown(message: str) -> str:
 
 
 @contextlib.contextmanager
-def _locked(engine: Any, name: str, args: argparse.Namespace, *, shared: bool = False) -> Iterator[None]:
+def _locked(engine: Engine, name: str, args: argparse.Namespace, *, shared: bool = False) -> Iterator[None]:
     """One run at a time per database and kind; ``--wait`` (or ``lock_wait``) queues instead of exiting 3."""
     from joinfeedback.ops.lock import run_lock
 
@@ -364,7 +371,7 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _scope(args: argparse.Namespace) -> Any:
+def _scope(args: argparse.Namespace) -> ItemScope:
     """The item scope of ``--policy``, ``--since``, ``--until`` and ``--source`` (everything without them)."""
     from datetime import date
 

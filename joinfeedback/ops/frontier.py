@@ -7,10 +7,13 @@ here, the problem is one line and a ``failed`` crawl run whose message names the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from joinfeedback.display import redact
 from joinfeedback.errors import UserError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def frontier_problem(redis_url: str | None, jobdir: str | None) -> UserError | None:
@@ -36,7 +39,9 @@ def frontier_problem(redis_url: str | None, jobdir: str | None) -> UserError | N
     return None
 
 
-def refuse_unusable_frontier(engine: Any, base_url: str, redis_url: str | None, jobdir: str | None) -> None:
+def refuse_unusable_frontier(
+    engine: Engine, base_url: str, redis_url: str | None, jobdir: str | None
+) -> None:
     """One line and a ``failed`` crawl run naming the cause, not Twisted tracebacks from inside Scrapy."""
     problem = frontier_problem(redis_url, jobdir)
     if problem is None:

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
-from typing import Any
 
 from joinfeedback.display import printable, redact
 from joinfeedback.ops import progress
@@ -24,12 +23,12 @@ HANDLER_NAME = "joinfeedback"
 KNOWN_FIELDS = ("crawl_run", "analysis_run", "schedule_run", "step", "spider", "url", "pid")
 
 CONTEXT_ENV = "JOINFEEDBACK_LOG_CONTEXT"  # fields a parent process (the scheduler) bound, as JSON
-_inherited: dict[str, Any] = {}
-_fields: ContextVar[dict[str, Any]] = ContextVar("joinfeedback_log_fields", default={})  # noqa: B039
+_inherited: dict[str, object] = {}
+_fields: ContextVar[dict[str, object]] = ContextVar("joinfeedback_log_fields", default={})  # noqa: B039
 
 
 @contextmanager
-def bind(**fields: Any) -> Iterator[None]:
+def bind(**fields: object) -> Iterator[None]:
     """Add ``fields`` to every log line emitted inside the block (nested blocks add up)."""
     token = _fields.set({**_fields.get(), **fields})
     try:
@@ -38,7 +37,7 @@ def bind(**fields: Any) -> Iterator[None]:
         _fields.reset(token)
 
 
-def record_fields(record: logging.LogRecord) -> dict[str, Any]:
+def record_fields(record: logging.LogRecord) -> dict[str, object]:
     fields = {**_inherited, **_fields.get()}
     for name in KNOWN_FIELDS:
         value = getattr(record, name, None)
@@ -59,7 +58,7 @@ def context_environment() -> dict[str, str]:
     return {CONTEXT_ENV: json.dumps(fields, default=str)} if fields else {}
 
 
-def _read_inherited() -> dict[str, Any]:
+def _read_inherited() -> dict[str, object]:
     try:
         value = json.loads(os.environ.get(CONTEXT_ENV) or "{}")
     except ValueError:
@@ -71,7 +70,7 @@ def _timestamp(record: logging.LogRecord) -> str:
     return datetime.fromtimestamp(record.created).astimezone().isoformat(timespec="milliseconds")
 
 
-def _logfmt_value(value: Any) -> str:
+def _logfmt_value(value: object) -> str:
     text = redact(str(value))
     if text == "" or any(c in text for c in ' ="\\\n\t'):
         text = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
@@ -81,8 +80,8 @@ def _logfmt_value(value: Any) -> str:
 class _FieldsFormatter(logging.Formatter):
     """The fields every line carries, in order: time, level, logger, run ids, message, error."""
 
-    def fields(self, record: logging.LogRecord) -> dict[str, Any]:
-        fields: dict[str, Any] = {
+    def fields(self, record: logging.LogRecord) -> dict[str, object]:
+        fields: dict[str, object] = {
             "time": _timestamp(record),
             "level": record.levelname.lower(),
             "logger": record.name,
