@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from joinfeedback import __version__
+from joinfeedback.config import environment_values
 from joinfeedback.display import for_display, register_secrets
 from joinfeedback.errors import UserError
 from joinfeedback.ops.logging import setup as setup_logging
@@ -771,7 +772,7 @@ def _register_given_secrets(args: argparse.Namespace) -> None:
         getattr(args, "db", None),
         getattr(args, "base_url", None),
         getattr(args, "workers_redis", None),
-        *(value for name, value in os.environ.items() if name.startswith("JOINFEEDBACK_")),
+        *environment_values(),
     )
 
 

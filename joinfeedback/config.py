@@ -20,6 +20,7 @@ from joinfeedback.errors import UserError
 CONFIG_ENV = "JOINFEEDBACK_CONFIG"
 DEFAULT_CONFIG_FILE = "joinfeedback.toml"
 ENV_PREFIX = "JOINFEEDBACK_"
+LOG_CONTEXT_ENV = "JOINFEEDBACK_LOG_CONTEXT"  # fields a parent process (the scheduler) bound, as JSON
 # Older names kept because storage.db, crawler.settings and the test fixtures read them.
 ENV_ALIASES = {"JOINFEEDBACK_DB": "db_url", "JOINFEEDBACK_CRAWL_PROFILE": "profile"}
 
@@ -188,6 +189,21 @@ def _closest(key: str, known: list[str]) -> str | None:
 
     matches = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return matches[0] if matches else None
+
+
+def environment_values() -> list[str]:
+    """The values of every ``JOINFEEDBACK_*`` variable (so that secrets among them can be masked)."""
+    return [value for name, value in os.environ.items() if name.startswith(ENV_PREFIX)]
+
+
+def inherited_log_context() -> str:
+    """The log fields a parent process bound (JSON), or ``""``; see :mod:`joinfeedback.ops.logging`."""
+    return os.environ.get(LOG_CONTEXT_ENV, "")
+
+
+def cache_home() -> Path:
+    """Where per-user caches go: ``$XDG_CACHE_HOME``, else ``~/.cache``."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 def _from_environment() -> Iterator[tuple[str, str, str]]:

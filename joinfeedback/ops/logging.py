@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
+from joinfeedback.config import LOG_CONTEXT_ENV, inherited_log_context
 from joinfeedback.display import printable, redact
 from joinfeedback.ops import progress
 
@@ -22,7 +22,6 @@ HANDLER_NAME = "joinfeedback"
 # Attributes callers may pass with ``extra=``, shown as fields when present.
 KNOWN_FIELDS = ("crawl_run", "analysis_run", "schedule_run", "step", "spider", "url", "pid")
 
-CONTEXT_ENV = "JOINFEEDBACK_LOG_CONTEXT"  # fields a parent process (the scheduler) bound, as JSON
 _inherited: dict[str, object] = {}
 _fields: ContextVar[dict[str, object]] = ContextVar("joinfeedback_log_fields", default={})  # noqa: B039
 
@@ -55,12 +54,12 @@ def record_fields(record: logging.LogRecord) -> dict[str, object]:
 def context_environment() -> dict[str, str]:
     """The bound fields as an environment variable, so a child process's lines carry them too."""
     fields = {**_inherited, **_fields.get()}
-    return {CONTEXT_ENV: json.dumps(fields, default=str)} if fields else {}
+    return {LOG_CONTEXT_ENV: json.dumps(fields, default=str)} if fields else {}
 
 
 def _read_inherited() -> dict[str, object]:
     try:
-        value = json.loads(os.environ.get(CONTEXT_ENV) or "{}")
+        value = json.loads(inherited_log_context() or "{}")
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
