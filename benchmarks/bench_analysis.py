@@ -36,6 +36,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,12 +45,21 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.devset_common import CATALOGUES, load_devset  # noqa: E402
 
 
-def generate(n: int, seed: int = 0) -> list[dict[str, object]]:
+class GeneratedComment(TypedDict):
+    """One generated comment, in the columns of ``ImportedItem``."""
+
+    dataset: str
+    item_id: str
+    text: str
+    created_at: datetime
+
+
+def generate(n: int, seed: int = 0) -> list[GeneratedComment]:
     rng = random.Random(seed)
     texts = [r["text"] for r in load_devset()]
     letters = [rng.choice(texts) for _ in range(20)]
     start = datetime(2020, 2, 21, 9, tzinfo=ZoneInfo("Asia/Taipei"))
-    rows: list[dict[str, object]] = []
+    rows: list[GeneratedComment] = []
     for i in range(n):
         roll = rng.random()
         if roll < 0.1:
@@ -93,10 +103,7 @@ def phase_memory(n: int) -> dict[str, float]:
     from storage.corpus import TextItem
 
     rows = generate(n)
-    items = [
-        TextItem("import", str(r["item_id"]), str(r["text"]), created_at=r["created_at"])  # type: ignore[arg-type]
-        for r in rows
-    ]
+    items = [TextItem("import", str(r["item_id"]), str(r["text"]), created_at=r["created_at"]) for r in rows]
     catalogue = load_catalogue(CATALOGUES["main"])
     cpu, started = cpu_seconds(), time.perf_counter()
     result = analyse(items, catalogue, seed=0, params={"embeddings": "off"})

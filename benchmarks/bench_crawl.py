@@ -42,6 +42,14 @@ def timed_crawl(base_url: str, db_url: str) -> tuple[dict[str, float], float]:
     return figures, float(figures["seconds"])
 
 
+def _final_stat(log: str, name: str, value: str) -> str:
+    """The value of one of Scrapy's final stats in ``log``."""
+    found = re.search(rf"'{name}': ({value})", log)
+    if found is None:
+        raise RuntimeError(f"scrapy bench printed no {name} stat")
+    return found.group(1)
+
+
 def scrapy_bench_pages_per_minute() -> float:
     """Pages/min of ``scrapy bench`` from its final stats (run outside the project: Scrapy's defaults)."""
     with tempfile.TemporaryDirectory() as empty:
@@ -53,8 +61,8 @@ def scrapy_bench_pages_per_minute() -> float:
             check=True,
         )
     log = done.stderr + done.stdout
-    pages = int(re.search(r"'response_received_count': (\d+)", log).group(1))  # type: ignore[union-attr]
-    seconds = float(re.search(r"'elapsed_time_seconds': ([\d.]+)", log).group(1))  # type: ignore[union-attr]
+    pages = int(_final_stat(log, "response_received_count", r"\d+"))
+    seconds = float(_final_stat(log, "elapsed_time_seconds", r"[\d.]+"))
     return pages / seconds * 60
 
 

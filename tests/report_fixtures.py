@@ -466,9 +466,9 @@ def _write_run(
                 ],
                 keys=["run_id", "campaign_key"],
             )
-        session.get(AnalysisRun, run_id).status = "complete"  # type: ignore[union-attr]
-        session.get(AnalysisRun, run_id).finished_at = finished  # type: ignore[union-attr]
-        session.get(AnalysisRun, run_id).manifest = {  # type: ignore[union-attr]
+        run.status = "complete"
+        run.finished_at = finished
+        run.manifest = {
             "seed": seed,
             "catalogue": "ogp2020",
             "n_items": len(items),

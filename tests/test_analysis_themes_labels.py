@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis.catalogue import load_catalogue
+from analysis.catalogue import Catalogue, load_catalogue
 from analysis.no_argument import is_no_argument
 from analysis.normalise import normalise
 from analysis.phrase_labels import phrase_label
@@ -102,7 +102,7 @@ def test_support_theme_keeps_its_key_apart_from_numbered_themes() -> None:
     assert not is_support_key(keys[0])
 
 
-def _chatter_corpus(tmp_path: Path) -> tuple[list[TextItem], object]:
+def _chatter_corpus(tmp_path: Path) -> tuple[list[TextItem], Catalogue]:
     rows = make_items(10)
     items = [TextItem("import", r["item_id"], r["text"]) for r in rows]
     items += [TextItem("import", f"chat-{i:03d}", CHATTER[i % len(CHATTER)]) for i in range(60)]
@@ -111,7 +111,7 @@ def _chatter_corpus(tmp_path: Path) -> tuple[list[TextItem], object]:
 
 def test_chatter_never_appears_as_a_candidate_new_commitment(tmp_path: Path) -> None:
     items, catalogue = _chatter_corpus(tmp_path)
-    result = analyse(items, catalogue, seed=0, params={"embeddings": "off"})  # type: ignore[arg-type]
+    result = analyse(items, catalogue, seed=0, params={"embeddings": "off"})
     support = {c["cluster_key"] for c in result.clusters if is_support_key(c["cluster_key"])}
     assert support, "the chatter forms a support group"
     by_key = {c["cluster_key"]: c for c in result.clusters}

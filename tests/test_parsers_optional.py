@@ -85,7 +85,8 @@ def test_policy_page_without_any_id_is_the_one_failure() -> None:
 
 BOARD_BODY, BOARD_URL = fixture("comment_board/sample_2017_one_page_with_reply")
 BOARD = json.loads(BOARD_BODY)
-BOARD_OPTIONAL = {
+# field -> ("envelope", its key) or ("comments", the keys it is read from in each comment)
+BOARD_OPTIONAL: dict[str, tuple[str, str | tuple[str, ...]]] = {
     "current_page": ("envelope", "currentPage"),
     "total_pages": ("envelope", "totalPages"),
     "total_results": ("envelope", "totalResults"),
@@ -110,7 +111,8 @@ def test_board_without_each_optional_key(field: str) -> None:
     if where == "envelope":
         del data[keys]
     else:
-        _strip_comments(data["result"], keys)  # type: ignore[arg-type]
+        assert isinstance(keys, tuple)
+        _strip_comments(data["result"], keys)
     full = parse_comment_board(BOARD_BODY, BOARD_URL, "p")
     page = parse_comment_board(json.dumps(data), BOARD_URL, "p")
     assert [(c.msg_uid, c.parent_msg_uid) for c in page.comments] == [

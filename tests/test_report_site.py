@@ -169,6 +169,7 @@ def test_print_briefs_are_redacted_and_html_is_verbatim(built: tuple[Path, Fixtu
 
 def test_pdf_brief_has_cjk_title_and_quote(built: tuple[Path, FixtureSummary, str]) -> None:
     from pypdf import PdfReader
+    from pypdf.generic import DictionaryObject
 
     site, summary, _ = built
     reader = PdfReader(site / "briefs" / "c-1-1.pdf")
@@ -177,11 +178,13 @@ def test_pdf_brief_has_cjk_title_and_quote(built: tuple[Path, FixtureSummary, st
     assert summary.titles["1.1"] in text
     assert "資料開放專法應明定去識別化標準" in text  # the PII quote, in CJK …
     assert "someone@example.org" not in text  # … redacted for print
-    fonts = {
-        str(font.get_object()["/BaseFont"])
-        for page in reader.pages
-        for font in page["/Resources"]["/Font"].values()  # type: ignore[index]  # pypdf types it PdfObject
-    }
+    fonts: set[str] = set()
+    for page in reader.pages:
+        resources = page["/Resources"]
+        assert isinstance(resources, DictionaryObject)
+        page_fonts = resources["/Font"]
+        assert isinstance(page_fonts, DictionaryObject)
+        fonts |= {str(font.get_object()["/BaseFont"]) for font in page_fonts.values()}
     assert any("Noto-Sans-CJK-TC" in font for font in fonts), fonts
 
 

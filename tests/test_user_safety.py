@@ -511,8 +511,27 @@ def _crawl_runs(url: str) -> list[CrawlRun]:
         engine.dispose()
 
 
-def test_a_crawl_whose_redis_is_unreachable_fails_in_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("frontier", "exit_code", "fragment", "run_message"),
+    [
+        pytest.param(
+            ("--workers-redis", "redis://127.0.0.1:1/0"),
+            4,
+            "cannot reach the Redis frontier redis://127.0.0.1:1/0",
+            "Redis frontier",
+            id="redis-unreachable",
+        ),
+        pytest.param(
+            ("--jobdir", "{tmp}/job"), 2, "is a file, not a folder", "jobdir", id="jobdir-is-a-file"
+        ),
+    ],
+)
+def test_a_crawl_whose_frontier_is_unusable_fails_in_one_line(
+    tmp_path: Path, frontier: tuple[str, str], exit_code: int, fragment: str, run_message: str
+) -> None:
     url = f"sqlite:///{tmp_path / 'jf.db'}"
+    (tmp_path / "job").write_text("not a folder", encoding="utf-8")  # only the jobdir case points at it
+    option, value = frontier
     result = run_cli(
         "crawl",
         "--db",
@@ -521,37 +540,15 @@ def test_a_crawl_whose_redis_is_unreachable_fails_in_one_line(tmp_path: Path) ->
         "http://127.0.0.1:9",
         "--profile",
         "local",
-        "--workers-redis",
-        "redis://127.0.0.1:1/0",
+        option,
+        value.format(tmp=tmp_path),
         env=clean_env(),
         timeout=120,
     )
-    one_line(result, 4, "cannot reach the Redis frontier redis://127.0.0.1:1/0")
+    one_line(result, exit_code, fragment)
     runs = _crawl_runs(url)
     assert [run.status for run in runs] == ["failed"]
-    assert "Redis frontier" in (runs[0].message or "")
-
-
-def test_a_crawl_whose_jobdir_is_a_file_fails_in_one_line(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'jf.db'}"
-    (tmp_path / "job").write_text("not a folder", encoding="utf-8")
-    result = run_cli(
-        "crawl",
-        "--db",
-        url,
-        "--base-url",
-        "http://127.0.0.1:9",
-        "--profile",
-        "local",
-        "--jobdir",
-        str(tmp_path / "job"),
-        env=clean_env(),
-        timeout=120,
-    )
-    one_line(result, 2, "is a file, not a folder")
-    runs = _crawl_runs(url)
-    assert [run.status for run in runs] == ["failed"]
-    assert "jobdir" in (runs[0].message or "")
+    assert run_message in (runs[0].message or "")
 
 
 # ------------------------------------------------------------------------------ 9. status as a monitor
