@@ -21,6 +21,8 @@ from joinfeedback.errors import UserError
 from storage.db import open_database
 
 logger = logging.getLogger(__name__)
+# What a callback yields: more pages to fetch, and what a fetched page gave.
+SpiderOutput = Request | PageHarvest
 OWN_META = frozenset({"entry", "state", "year", "probe"})  # what our callbacks read from meta
 
 
@@ -85,7 +87,7 @@ class JoinSpider(scrapy.Spider):
     def request(
         self,
         url: str,
-        callback: Callable[[Response], Iterable[object]],
+        callback: Callable[[Response], Iterable[SpiderOutput]],
         *,
         priority: int = 0,
         meta: Mapping[str, object] | None = None,
