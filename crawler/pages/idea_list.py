@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from crawler.items import IdeaListEntry
 from crawler.pages.common import (
     FieldLog,
+    JsonObject,
     LayoutError,
     Missing,
+    Page,
     absent,
     clean,
     embedded_json,
@@ -50,7 +51,7 @@ class IdeaListPage:
     missing: tuple[Missing, ...] = ()
 
 
-def entry_from_json(raw: Mapping[str, Any], url: str, log: FieldLog | None = None) -> IdeaListEntry:
+def entry_from_json(raw: JsonObject, url: str, log: FieldLog | None = None) -> IdeaListEntry:
     uuid = clean(raw.get("id"))
     if not uuid:
         raise required_missing(url, "proposal id", "'id' of every searchResult.result entry")
@@ -75,7 +76,7 @@ def _pager(log: FieldLog, current: int | None, total_pages: int | None, tried: s
     return current or 1
 
 
-def _from_json(data: Mapping[str, Any], url: str) -> IdeaListPage:
+def _from_json(data: JsonObject, url: str) -> IdeaListPage:
     result = data.get("result")
     if not isinstance(result, list):
         raise required_missing(url, "proposal list", "`var searchResult = {result: [...]}`")
@@ -96,7 +97,7 @@ def _from_json(data: Mapping[str, Any], url: str) -> IdeaListPage:
 _PAGER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
 
 
-def _from_html(page: Any, url: str) -> IdeaListPage:
+def _from_html(page: Page, url: str) -> IdeaListPage:
     sel = selector_of(page)
     container = sel.css("#searchResult")
     if not container:
@@ -133,7 +134,7 @@ def _from_html(page: Any, url: str) -> IdeaListPage:
     )
 
 
-def parse_idea_list(page: Any, url: str) -> IdeaListPage:
+def parse_idea_list(page: Page, url: str) -> IdeaListPage:
     source = page_source(page, url)
     data = embedded_json(source, "searchResult")
     if isinstance(data, Mapping):
