@@ -23,7 +23,13 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.items import TAIPEI, Idea, IdeaListEntry, PolicyListEntry
-from crawler.opendata import OpenDataError, opendata_shape, parse_idea_opendata, parse_policy_opendata
+from crawler.opendata import (
+    OpenDataError,
+    OpenDataParser,
+    opendata_shape,
+    parse_idea_opendata,
+    parse_policy_opendata,
+)
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import ChallengePage, FieldLog, LayoutError, Missing, load_json_body
 from crawler.pages.idea_detail import idea_from_sources, read_idea_detail
@@ -51,14 +57,6 @@ class Opener(Protocol):
     def __call__(
         self, request: urllib.request.Request, /, *, timeout: float
     ) -> AbstractContextManager[FetchedPage]: ...
-
-
-class OpenDataParser(Protocol[T]):
-    """``parse_policy_opendata`` or ``parse_idea_opendata``."""
-
-    def __call__(
-        self, data: object, *, source: str, log: FieldLog | None, skipped: list[OpenDataError] | None
-    ) -> list[T]: ...
 
 
 class Shaped(Protocol):

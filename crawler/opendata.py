@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
+from typing import Protocol, TypeVar
 
 from crawler.items import Idea, ImportedItem, PolicyListEntry
 from crawler.pages.common import (
@@ -22,6 +23,21 @@ from crawler.pages.common import (
     uuid_from_url,
 )
 from joinfeedback.errors import UserError
+
+T = TypeVar("T")
+
+
+class OpenDataParser(Protocol[T]):
+    """``parse_policy_opendata`` or ``parse_idea_opendata``."""
+
+    def __call__(
+        self,
+        data: object,
+        *,
+        source: str = "",
+        log: FieldLog | None = None,
+        skipped: list[OpenDataError] | None = None,
+    ) -> list[T]: ...
 
 
 class OpenDataError(UserError):
@@ -231,4 +247,10 @@ def parse_idea_opendata(
     return ideas
 
 
-__all__ = ["OpenDataError", "opendata_shape", "parse_idea_opendata", "parse_policy_opendata"]
+__all__ = [
+    "OpenDataError",
+    "OpenDataParser",
+    "opendata_shape",
+    "parse_idea_opendata",
+    "parse_policy_opendata",
+]
