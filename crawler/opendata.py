@@ -2,7 +2,8 @@
 
 Used by the spiders (fast path and cross-check) and by ``crawler/importer.py`` for files on disk. Shapes from
 docs/site-shapes.md: policies in the current Chinese-keyed shape [C+I] and the 2017 English-keyed shape with
-embedded ``messages`` [C]; ideas in the v2 shape ``/toOpenData/v2/ey/idea?year=`` (same as v1 ``/ey/idea``) [C].
+embedded ``messages`` [C]; ideas in the v2 shape ``/toOpenData/v2/ey/idea?year=`` (same as v1
+``/ey/idea``) [C].
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ class CrawlConfig(Protocol):
 class CrawlOptions:
     """Defaults are crawler/settings.py's."""
 
-    # Names the shared (Redis) crawl; empty: one shared crawl per site (crawler.distributed.default_crawl_key).
+    # Names the shared (Redis) crawl; empty: one per site (crawler.distributed.default_crawl_key).
     crawl_key: str = defaults.JOINFEEDBACK_CRAWL_KEY
     workers_wait_for: int = defaults.JOINFEEDBACK_WORKERS_WAIT_FOR
     flush_seconds: float = defaults.JOINFEEDBACK_FLUSH_SECONDS

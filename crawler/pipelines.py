@@ -115,7 +115,7 @@ def _row(
 
 
 class StorePipeline:
-    """Buffer rows and write them in batches (one transaction each); a killed crawl keeps every flushed batch."""
+    """Buffer rows and write them in batches (one transaction each): a killed crawl keeps what was flushed."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler

@@ -1,4 +1,5 @@
-"""``run_crawl``: run the spiders in this process (Scrapy's reactor starts once per process) as one crawl run."""
+"""``run_crawl``: run the spiders in this process (Scrapy's reactor starts once per process) as one crawl
+run."""
 
 from __future__ import annotations
 
@@ -168,7 +169,8 @@ _SCRAPY_FILTER = _AtLeast()
 
 def quiet_scrapy_loggers(*, quiet: bool) -> None:
     """Scrapy's INFO (start-up banner, settings, stats dump) is our DEBUG: shown only when the caller's
-    level is DEBUG. Our own loggers (``crawler.*``) follow the caller's level; ``quiet`` asks for errors only."""
+    level is DEBUG. Our own loggers (``crawler.*``) follow the caller's level; ``quiet`` asks for errors
+    only."""
     root_level = logging.getLogger().getEffectiveLevel()
     scrapy_level = (
         logging.ERROR if quiet else (logging.INFO if root_level <= logging.DEBUG else logging.WARNING)

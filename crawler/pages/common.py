@@ -214,7 +214,7 @@ _DATE_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{
 
 
 def parse_site_datetime(value: object, *, utc: bool = False) -> datetime | None:
-    """``"YYYY-MM-DD[ HH:MM[:SS]]"`` (Taiwan time unless ``utc``), epoch ms, or a sentinel such as ``"無"``."""
+    """``"YYYY-MM-DD[ HH:MM[:SS]]"`` (Taiwan time unless ``utc``), epoch ms, or a sentinel (``"無"``)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):

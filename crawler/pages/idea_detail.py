@@ -1,8 +1,9 @@
 """Proposal page ``/idea/detail/{uuid}``: the embedded ``var idea = {…}`` [V 2017], else the HTML [C].
 
 Required: the proposal's id (embedded ``id`` or the URL) and its data: the embedded object, or at least the
-endorsement summary 「已附議 N」 the HTML scrapers read [C]. Everything else is optional (missing: null or empty
-with a warning); ``idea_from_sources`` fills a missing title or count from the list entry or the open data.
+endorsement summary 「已附議 N」 the HTML scrapers read [C]. Everything else is optional (missing: null or
+empty with a warning); ``idea_from_sources`` fills a missing title or count from the list entry or the open
+data.
 """
 
 from __future__ import annotations

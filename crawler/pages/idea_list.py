@@ -1,4 +1,5 @@
-"""Proposal list ``/idea/index/search/{STATUS}?page=N&size=M``: ``var searchResult`` [V 2017], else markup [C].
+"""Proposal list ``/idea/index/search/{STATUS}?page=N&size=M``: ``var searchResult`` [V 2017], else
+markup [C].
 
 Required: the proposals the page lists (each with its id), from one of the two shapes. A well-formed empty
 list (``result: []`` with ``totalResults`` 0, or an empty ``#searchResult``) is not an error. Optional

@@ -179,7 +179,8 @@ class IdeasSpider(JoinSpider):
         yield self.harvest(response, records, "idea_detail")
 
     def years_to_read(self) -> set[int]:
-        """The open-data years still to fetch once the lists are read: those of proposals new to the database."""
+        """The open-data years still to fetch once the lists are read: those of proposals new to the
+        database."""
         if self.settings.get("JOINFEEDBACK_IDEA_YEARS"):
             return set()
         new = {year_of(e) for uuid, e in self.listed.items() if uuid not in self.states}

@@ -131,7 +131,7 @@ class PoliciesSpider(JoinSpider):
             if not (detail or board):
                 self.skipped += 1
                 continue
-            # Only our own keys travel in meta: copying response.meta would carry Scrapy's (download_latency…).
+            # Only our own keys travel in meta: response.meta would carry Scrapy's too (download_latency…).
             meta = {"entry": entry}
             if detail:
                 yield self.request(
@@ -173,7 +173,7 @@ class PoliciesSpider(JoinSpider):
             return
         if page.value.title and entry.title and page.value.title != entry.title:
             self.mismatches.append(f"{response.url}: title {page.value.title!r} ≠ open data {entry.title!r}")
-        # Open data first (precise times, the counts), then the page (body, attachments); see policy_from_sources.
+        # Open data first (precise times, the counts), then the page (body, attachments): policy_from_sources.
         reading = policy_from_sources(page, entry)
         self.warnings.add("policy_detail", response.url, reading.missing)
         yield self.harvest(response, [reading.value], "policy_detail")
@@ -225,8 +225,8 @@ class PoliciesSpider(JoinSpider):
                     self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry}
                 )
         self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
-        # A comment's link is its consultation's page: the board page it was read from shifts as comments arrive
-        # (the raw board page stays linked through raw_payload_id).
+        # A comment's link is its consultation's page: the board page it was read from shifts as comments
+        # arrive (the raw board page stays linked through raw_payload_id).
         page_url = self.url(f"/policies/detail/{entry.uuid}")
         yield self.harvest(
             response, [dataclasses.replace(c, url=page_url) for c in page.comments], "comment_board"
