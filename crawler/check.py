@@ -15,16 +15,23 @@ import time
 import urllib.error
 import urllib.request
 import urllib.robotparser
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.items import TAIPEI, Idea, IdeaListEntry, PolicyListEntry
-from crawler.opendata import OpenDataError, opendata_shape, parse_idea_opendata, parse_policy_opendata
+from crawler.opendata import (
+    OpenDataError,
+    OpenDataParser,
+    opendata_shape,
+    parse_idea_opendata,
+    parse_policy_opendata,
+)
 from crawler.pages.comment_board import parse_comment_board
-from crawler.pages.common import ChallengePage, FieldLog, LayoutError, load_json_body
+from crawler.pages.common import ChallengePage, FieldLog, LayoutError, Missing, load_json_body
 from crawler.pages.idea_detail import idea_from_sources, read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
 from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
@@ -33,6 +40,34 @@ from crawler.spiders.base import check_base_url
 from crawler.spiders.ideas import LIST_STATES
 
 CHECK_PAGE_SIZE = 10  # small pages: the check reads shapes, not data
+T = TypeVar("T")
+
+
+class FetchedPage(Protocol):
+    """What the check reads of an HTTP response (``urllib.request.urlopen`` gives one)."""
+
+    @property
+    def status(self) -> int: ...
+    def read(self) -> bytes: ...
+
+
+class Opener(Protocol):
+    """``urllib.request.urlopen``, or a stand-in for it."""
+
+    def __call__(
+        self, request: urllib.request.Request, /, *, timeout: float
+    ) -> AbstractContextManager[FetchedPage]: ...
+
+
+class Shaped(Protocol):
+    """A parser's account of one page: the shape it matched and the optional fields it found or missed."""
+
+    @property
+    def shape(self) -> str: ...
+    @property
+    def found(self) -> tuple[str, ...]: ...
+    @property
+    def missing(self) -> tuple[Missing, ...]: ...
 
 
 @dataclass
@@ -82,8 +117,9 @@ class CheckReport:
                 lines.append("  ".join("-" * w for w in widths))
             else:
                 row = self.rows[n - 1]
+                where = urlsplit(row.url)
                 lines.append(
-                    f"    {urlsplit(row.url).path}{'?' + urlsplit(row.url).query if urlsplit(row.url).query else ''}"
+                    f"    {where.path}{'?' + where.query if where.query else ''}"
                     + (f" — {row.note}" if row.note else "")
                 )
                 if row.problem:
@@ -112,16 +148,16 @@ class CheckFetchError(Exception):
 
 
 class PoliteFetcher:
-    """Sequential GETs with the crawler's User-Agent, at least the profile's delay apart, obeying robots.txt."""
+    """Sequential GETs with the crawler's User-Agent, the profile's delay apart, obeying robots.txt."""
 
-    def __init__(self, base_url: str, profile: str, *, opener: Callable[..., Any] | None = None) -> None:
+    def __init__(self, base_url: str, profile: str, *, opener: Opener | None = None) -> None:
         settings = profile_settings(profile)
         self.base_url = base_url
         self.delay = float(settings.get("DOWNLOAD_DELAY", 0)) + float(
             settings.get("AUTOTHROTTLE_START_DELAY", 0)
         )
         self.timeout = float(settings.get("DOWNLOAD_TIMEOUT", 60))
-        self.open = opener or urllib.request.urlopen
+        self.open: Opener = opener or urllib.request.urlopen
         self.last = 0.0
         self.robots: urllib.robotparser.RobotFileParser | None = None
         self.requests = 0
@@ -131,7 +167,8 @@ class PoliteFetcher:
         if wait > 0 and self.requests:
             time.sleep(wait)
         self.requests += 1
-        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})
+        # base_url is an http(s) URL (check_base_url): no file: or custom scheme reaches urlopen
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "*/*"})  # noqa: S310
         try:
             with self.open(request, timeout=self.timeout) as response:
                 return int(response.status), bytes(response.read())
@@ -161,7 +198,7 @@ class _Page:
     text: str
 
 
-def _read(row: CheckRow, action: Callable[[bytes], Any], body: bytes = b"") -> Any:
+def _read(row: CheckRow, action: Callable[[bytes], T], body: bytes = b"") -> T | None:
     """Parse one page's ``body``; a missing required part or an unreadable page becomes the row's problem."""
     try:
         return action(body)
@@ -197,121 +234,155 @@ def _entries_row(row: CheckRow, log: FieldLog, count: int, what: str) -> None:
     row.note = f"{count} {what}"
 
 
+def _reading_row(row: CheckRow, reading: Shaped) -> None:
+    row.shape, row.found = reading.shape, reading.found
+    row.missing = tuple(m.field for m in reading.missing)
+
+
+def _page(body: bytes) -> _Page:
+    return _Page(body.decode("utf-8", "replace"))
+
+
+def _read_opendata(
+    row: CheckRow,
+    body: bytes,
+    parse: OpenDataParser[T],
+    log: FieldLog,
+    skipped: list[OpenDataError],
+) -> list[T] | None:
+    """An open-data list's entries (None when the body is no JSON); its shape goes on the row."""
+    data = _read(row, lambda b: load_json_body(b, row.url), body)
+    if data is None:
+        return None
+    row.shape = opendata_shape(data)
+    return _read(row, lambda _: parse(data, source=row.url, log=log, skipped=skipped)) or []
+
+
+def _check_policy_opendata(fetcher: PoliteFetcher, report: CheckReport) -> list[PolicyListEntry]:
+    """The open data of consultations: the crawler's index of them."""
+    row, body = _fetch(fetcher, report, "opendata_policy", "/toOpenData/ey/policy")
+    if body is None:
+        return []
+    log, skipped = FieldLog(), list[OpenDataError]()
+    policies = _read_opendata(row, body, parse_policy_opendata, log, skipped)
+    if policies is None:
+        return []
+    _entries_row(row, log, len(policies), "consultations")
+    if skipped:
+        row.note += f", {len(skipped)} without a usable URL (not crawlable): {skipped[0]}"
+    if not policies and not row.problem:
+        row.problem = "no consultation with a URL (網址/url): nothing to crawl"
+    return policies
+
+
+def _check_policy_detail(fetcher: PoliteFetcher, report: CheckReport, entry: PolicyListEntry) -> None:
+    row, body = _fetch(fetcher, report, "policy_detail", f"/policies/detail/{entry.uuid}")
+    if body is None:
+        return
+    page = _read(row, lambda b: read_policy_detail(_page(b), row.url), body)
+    if page is not None:
+        merged = policy_from_sources(page, entry)
+        _reading_row(row, merged)
+        row.note = f"title {merged.value.title[:30]!r}" if merged.value.title else "no title"
+
+
+def _check_comment_board(fetcher: PoliteFetcher, report: CheckReport, entry: PolicyListEntry) -> None:
+    path = f"/joinComments/board/policy/{entry.uuid}?size={CHECK_PAGE_SIZE}&page=1"
+    row, body = _fetch(fetcher, report, "comment_board", path)
+    if body is None:
+        return
+    board = _read(row, lambda b: parse_comment_board(b, row.url, entry.uuid), body)
+    if board is not None:
+        _reading_row(row, board)
+        row.note = f"{len(board.comments)} comments on page 1" + (
+            f" of {board.total_pages}" if board.total_pages is not None else ""
+        )
+
+
+def _check_idea_list(fetcher: PoliteFetcher, report: CheckReport, state: str) -> tuple[IdeaListEntry, ...]:
+    path = f"/idea/index/search/{state}?page=1&size={CHECK_PAGE_SIZE}"
+    row, body = _fetch(fetcher, report, f"idea_list {state}", path)
+    if body is None:
+        return ()
+    page = _read(row, lambda b: parse_idea_list(_page(b), row.url), body)
+    if page is None:
+        return ()
+    _reading_row(row, page)
+    row.note = f"{len(page.entries)} proposals" + (" (an empty state)" if not page.entries else "")
+    return page.entries
+
+
+def newest_year(listed: Iterable[IdeaListEntry]) -> int:
+    """The open-data year the crawler would read first: that of the newest listed proposal, else this year."""
+    published = [e.published_at for e in listed if e.published_at is not None]
+    return max(published).astimezone(TAIPEI).year if published else datetime.now(TAIPEI).year
+
+
+def _check_idea_opendata(fetcher: PoliteFetcher, report: CheckReport, year: int) -> dict[str, Idea]:
+    """The proposals' open data of ``year``, or of the year before when ``year`` has none yet."""
+    for candidate in (year, year - 1):
+        row, body = _fetch(fetcher, report, "opendata_idea", f"/toOpenData/v2/ey/idea?year={candidate}")
+        if body is None:
+            return {}
+        log, skipped = FieldLog(), list[OpenDataError]()
+        ideas = _read_opendata(row, body, parse_idea_opendata, log, skipped)
+        if ideas is None:
+            return {}
+        _entries_row(row, log, len(ideas), "proposals")
+        if ideas or row.problem:
+            return {i.uuid: i for i in ideas}
+        report.rows.pop()  # an empty year (early January): the year before says more
+        if candidate != year:
+            report.rows.append(row)
+    return {}
+
+
+def _check_idea_detail(
+    fetcher: PoliteFetcher, report: CheckReport, listed: dict[str, IdeaListEntry], open_ideas: dict[str, Idea]
+) -> None:
+    """One proposal: the first listed, else the first of the open data."""
+    uuid = next(iter(listed), None) or next(iter(open_ideas), None)
+    if uuid is None:
+        report.rows.append(
+            CheckRow(
+                "idea_detail",
+                f"{fetcher.base_url}/idea/detail/…",
+                note="no proposal listed anywhere: not checked",
+            )
+        )
+        return
+    row, body = _fetch(fetcher, report, "idea_detail", f"/idea/detail/{uuid}")
+    if body is None:
+        return
+    idea_reading = _read(row, lambda b: read_idea_detail(_page(b), row.url), body)
+    if idea_reading is not None:
+        idea = idea_from_sources(idea_reading, listed.get(uuid), open_ideas.get(uuid))
+        _reading_row(row, idea)
+        row.note = f"{len(idea.value.responses)} agency responses"
+
+
 def run_check(
     base_url: str,
     *,
     profile: str = "polite",
     year: int | None = None,
-    opener: Callable[..., Any] | None = None,
+    opener: Opener | None = None,
 ) -> CheckReport:
     """Fetch one page of each type (about a dozen requests) and report what each gives; stores nothing."""
     base_url = check_base_url(base_url)
     fetcher = PoliteFetcher(base_url, profile, opener=opener)
     report = CheckReport(base_url)
-
-    # Open data of consultations: the crawler's index of them.
-    row, body = _fetch(fetcher, report, "opendata_policy", "/toOpenData/ey/policy")
-    policies: list[PolicyListEntry] = []
-    if body is not None:
-        data = _read(row, lambda b: load_json_body(b, row.url), body)
-        if data is not None:
-            row.shape = opendata_shape(data)
-            log, skipped = FieldLog(), list[OpenDataError]()
-            policies = (
-                _read(row, lambda _: parse_policy_opendata(data, source=row.url, log=log, skipped=skipped))
-                or []
-            )
-            _entries_row(row, log, len(policies), "consultations")
-            if skipped:
-                row.note += f", {len(skipped)} without a usable URL (not crawlable): {skipped[0]}"
-            if not policies and not row.problem:
-                row.problem = "no consultation with a URL (網址/url): nothing to crawl"
-
-    # One consultation: the one with the most comments, so that the board shows a comment's fields.
-    if policies:
+    policies = _check_policy_opendata(fetcher, report)
+    if policies:  # the consultation with the most comments, so that the board shows a comment's fields
         entry = max(policies, key=lambda e: (e.declared_comment_count or 0, e.uuid))
-        row, body = _fetch(fetcher, report, "policy_detail", f"/policies/detail/{entry.uuid}")
-        if body is not None:
-            page = _read(
-                row, lambda b: read_policy_detail(_Page(b.decode("utf-8", "replace")), row.url), body
-            )
-            if page is not None:
-                merged = policy_from_sources(page, entry)
-                row.shape, row.found = merged.shape, merged.found
-                row.missing = tuple(m.field for m in merged.missing)
-                row.note = f"title {merged.value.title[:30]!r}" if merged.value.title else "no title"
-        row, body = _fetch(
-            fetcher,
-            report,
-            "comment_board",
-            f"/joinComments/board/policy/{entry.uuid}?size={CHECK_PAGE_SIZE}&page=1",
-        )
-        if body is not None:
-            board = _read(row, lambda b: parse_comment_board(b, row.url, entry.uuid), body)
-            if board is not None:
-                row.shape, row.found = board.shape, board.found
-                row.missing = tuple(m.field for m in board.missing)
-                row.note = f"{len(board.comments)} comments on page 1" + (
-                    f" of {board.total_pages}" if board.total_pages is not None else ""
-                )
-
-    # Each list state, then one proposal (from a list, else from the open data).
+        _check_policy_detail(fetcher, report, entry)
+        _check_comment_board(fetcher, report, entry)
     listed: dict[str, IdeaListEntry] = {}
     for state in LIST_STATES:
-        row, body = _fetch(
-            fetcher, report, f"idea_list {state}", f"/idea/index/search/{state}?page=1&size={CHECK_PAGE_SIZE}"
-        )
-        if body is None:
-            continue
-        page = _read(row, lambda b: parse_idea_list(_Page(b.decode("utf-8", "replace")), row.url), body)
-        if page is not None:
-            row.shape, row.found = page.shape, page.found
-            row.missing = tuple(m.field for m in page.missing)
-            row.note = f"{len(page.entries)} proposals" + (" (an empty state)" if not page.entries else "")
-            for item in page.entries:
-                listed.setdefault(item.uuid, item)
-    # The open data of the year of the newest listed proposal (the years the crawler reads), else this year.
-    published = [e.published_at for e in listed.values() if e.published_at is not None]
-    this_year = year or (max(published).astimezone(TAIPEI).year if published else datetime.now(TAIPEI).year)
-    open_ideas: dict[str, Idea] = {}
-    for candidate in (this_year, this_year - 1):
-        row, body = _fetch(fetcher, report, "opendata_idea", f"/toOpenData/v2/ey/idea?year={candidate}")
-        if body is None:
-            break
-        data = _read(row, lambda b: load_json_body(b, row.url), body)
-        if data is None:
-            break
-        row.shape = opendata_shape(data)
-        log, skipped = FieldLog(), list[OpenDataError]()
-        ideas = (
-            _read(row, lambda _: parse_idea_opendata(data, source=row.url, log=log, skipped=skipped)) or []
-        )
-        _entries_row(row, log, len(ideas), "proposals")
-        open_ideas = {i.uuid: i for i in ideas}
-        if ideas or row.problem:
-            break
-        report.rows.pop()  # an empty year (early January): the year before says more
-        if candidate != this_year:
-            report.rows.append(row)
-
-    uuid = next(iter(listed), None) or next(iter(open_ideas), None)
-    if uuid is not None:
-        row, body = _fetch(fetcher, report, "idea_detail", f"/idea/detail/{uuid}")
-        if body is not None:
-            idea_reading = _read(
-                row, lambda b: read_idea_detail(_Page(b.decode("utf-8", "replace")), row.url), body
-            )
-            if idea_reading is not None:
-                idea = idea_from_sources(idea_reading, listed.get(uuid), open_ideas.get(uuid))
-                row.shape, row.found = idea.shape, idea.found
-                row.missing = tuple(m.field for m in idea.missing)
-                row.note = f"{len(idea.value.responses)} agency responses"
-    else:
-        report.rows.append(
-            CheckRow(
-                "idea_detail", f"{base_url}/idea/detail/…", note="no proposal listed anywhere: not checked"
-            )
-        )
+        for item in _check_idea_list(fetcher, report, state):
+            listed.setdefault(item.uuid, item)
+    open_ideas = _check_idea_opendata(fetcher, report, year or newest_year(listed.values()))
+    _check_idea_detail(fetcher, report, listed, open_ideas)
     return report
 
 

@@ -17,7 +17,6 @@ import logging
 import os
 import socket
 import time
-from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy import Request, Spider
@@ -44,7 +43,9 @@ def default_crawl_key(base_url: str) -> str:
     return (parts.hostname or "site") + (f"_{parts.port}" if parts.port else "")
 
 
-def redis_settings(redis_url: str, crawl_key: str, *, wait_for: int = 0) -> dict[str, Any]:
+def redis_settings(
+    redis_url: str, crawl_key: str, *, wait_for: int = 0
+) -> dict[str, str | int | bool | None]:
     """Scrapy settings that put a crawl on the shared Redis frontier named ``crawl_key``."""
     if not redis_url:
         raise UserError("a distributed crawl needs a Redis URL (--workers-redis or JOINFEEDBACK_REDIS_URL)")
@@ -96,8 +97,8 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         instance.wait_for = crawler.settings.getint("JOINFEEDBACK_WORKERS_WAIT_FOR")
         return instance
 
-    def open(self, spider: Spider) -> Any:
-        result = super().open(spider)
+    def open(self, spider: Spider) -> None:
+        super().open(spider)
         base = self.queue_key.removesuffix(":requests") % {"spider": spider.name}
         self.busy_key, self.joined_key = f"{base}:busy", f"{base}:joined"
         # One worker at a time decides whether it joins a running crawl or starts a new one.
@@ -127,7 +128,6 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         # notice what the other workers queue, so look more often (and say we are alive while busy).
         self._poller = LoopingCall(self._poke_engine)
         self._poller.start(POLL_SECONDS, now=False)
-        return result
 
     def _wait_for_workers(self) -> None:
         # Blocking is fine here: the spider is opening and nothing else runs in this reactor yet.
@@ -158,7 +158,7 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         self.server.zrem(self.busy_key, self.worker_id)
         return self._others_busy()
 
-    def close(self, reason: str) -> Any:
+    def close(self, reason: str) -> None:
         if getattr(self, "_poller", None) is not None and self._poller.running:
             self._poller.stop()
         self.server.zrem(self.busy_key, self.worker_id)
@@ -175,7 +175,7 @@ class SharedFrontierScheduler(Scheduler):  # type: ignore[misc]
         else:
             for key in (self.queue.key, self.df.key, self.busy_key):
                 self.server.expire(key, KEY_EXPIRY_SECONDS)
-        return super().close(reason)
+        super().close(reason)
 
     def _poke_engine(self) -> None:
         slot = getattr(getattr(self.crawler, "engine", None), "_slot", None)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Sequence
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsT
+from sqlalchemy.engine import Engine
 
 from crawler.dbretry import StoreError, with_retries
+from crawler.spiders.base import CrawlFailure, join_spider
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
 
@@ -24,7 +27,7 @@ class CrawlRunRecorder:
         self.db_url = crawler.settings.get("JOINFEEDBACK_DB")
         shared = crawler.settings.get("JOINFEEDBACK_RUN_ID")
         self.shared_run_id = int(shared) if shared else None
-        self.engine: Any = None
+        self.engine: Engine | None = None
         self.run_id: int | None = None
 
     @classmethod
@@ -35,34 +38,27 @@ class CrawlRunRecorder:
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
+        ours = join_spider(spider)
         self.engine = open_database(self.db_url)
         if self.shared_run_id is not None:
             self.run_id = self.shared_run_id
         else:
-            self.run_id = start_crawl_run(
-                self.engine, base_url=getattr(spider, "base_url", ""), spiders=[spider.name]
-            )
-        spider.crawl_run_id = self.run_id  # type: ignore[attr-defined]
+            self.run_id = start_crawl_run(self.engine, base_url=ours.base_url, spiders=[ours.name])
+        ours.crawl_run_id = self.run_id
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
         if self.engine is None or self.run_id is None:
             return
+        ours = join_spider(spider)
         stats = self.crawler.stats
         pages = int(stats.get_value("response_received_count", 0)) if stats else 0
         requests = int(stats.get_value("downloader/request_count", 0)) if stats else 0
-        errors = list(getattr(spider, "failures", []))
-        shape_warnings = getattr(spider, "warnings", None)
-        warnings = shape_warnings.as_list() if shape_warnings is not None else []
+        errors = list(ours.failures)
+        warnings = ours.warnings.as_list()
         message = "\n".join(
-            filter(
-                None,
-                [
-                    fault_account(spider.name, stats.get_stats() if stats else {}),
-                    str(getattr(spider, "report", "")),
-                ],
-            )
+            filter(None, [fault_account(ours.name, stats.get_stats() if stats else {}), ours.report])
         )
-        store_error = getattr(spider, "store_error", "")
+        store_error = ours.store_error
         if store_error:
             message = f"stopped: {store_error}\n{message}".strip()
         run_id, engine = self.run_id, self.engine
@@ -80,7 +76,7 @@ class CrawlRunRecorder:
                 what=f"recording crawl run {run_id}",
                 wait_total=10.0,
             )
-            spider.run_recorded = True  # type: ignore[attr-defined]
+            ours.run_recorded = True
             if self.shared_run_id is None:
                 with_retries(
                     lambda: finish_crawl_run(engine, run_id, status=run_status(reason, errors)),
@@ -90,10 +86,10 @@ class CrawlRunRecorder:
         except StoreError as error:  # the log is the account now; crawler.run says it once more at the end
             logger.error("%s (%d URLs given up on were not recorded)", error, len(errors))
         finally:
-            self.engine.dispose()
+            engine.dispose()
 
 
-def fault_account(spider: str, stats: dict[str, Any]) -> str:
+def fault_account(spider: str, stats: StatsT) -> str:
     """One line on what went wrong on the way and was survived: retries by reason, Retry-After waits."""
     reasons: dict[str, int] = {}
     for prefix in ("retry/reason_count/", "joinfeedback/refetch/"):  # HTTP-level retries, bad-body re-fetches
@@ -115,7 +111,7 @@ def fault_account(spider: str, stats: dict[str, Any]) -> str:
     return f"{spider}: {'; '.join(parts)}" if parts else ""
 
 
-def run_status(reason: str, errors: list[dict[str, Any]]) -> str:
+def run_status(reason: str, errors: Sequence[CrawlFailure]) -> str:
     """finished: everything fetched and stored; partial: some URLs given up on (listed in the run's errors);
     interrupted: stopped by a signal; failed: stopped by an error (e.g. the database could not be written)."""
     if reason == "finished":

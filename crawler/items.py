@@ -153,10 +153,14 @@ class RawPage:
     content_type: str = ""
 
 
+# What a page yields for storage.
+Record = Policy | Comment | Idea | EndorsementSnapshot
+
+
 @dataclass(frozen=True, slots=True)
 class PageHarvest:
     """What one fetched page yielded: its raw body plus the domain records parsed from it."""
 
     page: RawPage
-    records: tuple[Policy | Comment | Idea | EndorsementSnapshot, ...] = ()
+    records: tuple[Record, ...] = ()
     kind: str = ""  # policy_detail | comment_board | idea_list | idea_detail | opendata

@@ -2,18 +2,20 @@
 
 Used by the spiders (fast path and cross-check) and by ``crawler/importer.py`` for files on disk. Shapes from
 docs/site-shapes.md: policies in the current Chinese-keyed shape [C+I] and the 2017 English-keyed shape with
-embedded ``messages`` [C]; ideas in the v2 shape ``/toOpenData/v2/ey/idea?year=`` (same as v1 ``/ey/idea``) [C].
+embedded ``messages`` [C]; ideas in the v2 shape ``/toOpenData/v2/ey/idea?year=`` (same as v1
+``/ey/idea``) [C].
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import Protocol, TypeVar
 
 from crawler.items import Idea, ImportedItem, PolicyListEntry
 from crawler.pages.common import (
     FieldLog,
+    JsonObject,
     absent,
     clean,
     html_to_text,
@@ -22,6 +24,21 @@ from crawler.pages.common import (
     uuid_from_url,
 )
 from joinfeedback.errors import UserError
+
+T = TypeVar("T")
+
+
+class OpenDataParser(Protocol[T]):
+    """``parse_policy_opendata`` or ``parse_idea_opendata``."""
+
+    def __call__(
+        self,
+        data: object,
+        *,
+        source: str = "",
+        log: FieldLog | None = None,
+        skipped: list[OpenDataError] | None = None,
+    ) -> list[T]: ...
 
 
 class OpenDataError(UserError):
@@ -36,7 +53,7 @@ class OpenDataError(UserError):
         self.field = field
 
 
-def _entries(data: Any, source: str) -> list[Mapping[str, Any]]:
+def _entries(data: object, source: str) -> list[JsonObject]:
     if isinstance(data, Mapping):  # some mirrors wrap the array
         for key in ("result", "data", "records"):
             if isinstance(data.get(key), list):
@@ -50,7 +67,7 @@ def _entries(data: Any, source: str) -> list[Mapping[str, Any]]:
     return data
 
 
-def _uuid(entry: Mapping[str, Any], keys: tuple[str, ...], source: str, index: int) -> tuple[str, str]:
+def _uuid(entry: JsonObject, keys: tuple[str, ...], source: str, index: int) -> tuple[str, str]:
     for key in keys:
         url = clean(entry.get(key))
         if url:
@@ -66,7 +83,7 @@ def _message_id(policy_uuid: str, created: str, author: str, content: str) -> st
     return f"{policy_uuid}:{digest}"
 
 
-def _text(entry: Mapping[str, Any], *keys: str, lenient: bool = True) -> str:
+def _text(entry: JsonObject, *keys: str, lenient: bool = True) -> str:
     """The first key with a value; for the crawler (``lenient``) the sentinels (「無」, "-") are no value,
     for the importer any non-empty text is (as it always was)."""
     for key in keys:
@@ -76,7 +93,7 @@ def _text(entry: Mapping[str, Any], *keys: str, lenient: bool = True) -> str:
     return ""
 
 
-def opendata_shape(data: Any) -> str:
+def opendata_shape(data: object) -> str:
     """Which recorded shape an open-data list has (by its first entry's keys)."""
     entries = data.get("result", data) if isinstance(data, Mapping) else data
     if not isinstance(entries, list):
@@ -109,8 +126,56 @@ IDEA_FIELDS = (
 )
 
 
+def _readable_entries(
+    data: object,
+    source: str,
+    url_keys: tuple[str, ...],
+    fields: tuple[tuple[str, tuple[str, ...]], ...],
+    log: FieldLog | None,
+    skipped: list[OpenDataError] | None,
+) -> Iterator[tuple[int, JsonObject, str, str]]:
+    """``(index, entry, uuid, url)`` of every entry with a usable URL, its optional ``fields`` noted in
+    ``log``; an entry without one is an error, or (given ``skipped``) appended there and left out."""
+    for index, entry in enumerate(_entries(data, source)):
+        try:
+            uuid, url = _uuid(entry, url_keys, source, index)
+        except OpenDataError as error:
+            if skipped is None:
+                raise
+            skipped.append(error)
+            continue
+        if log is not None:
+            for name, keys in fields:
+                log.note(name, any(not absent(entry.get(k)) for k in keys), ", ".join(keys))
+        yield index, entry, uuid, url
+
+
+def _embedded_messages(entry: JsonObject, uuid: str, url: str, source: str, index: int) -> list[ImportedItem]:
+    """The comments the 2017 shape embedded in a consultation (``messages``), with ids made from content."""
+    raw_messages = entry.get("messages") or []
+    if not isinstance(raw_messages, list):
+        raise OpenDataError(source, index, "messages", "expected an array")
+    messages = []
+    for m_index, message in enumerate(raw_messages):
+        if not isinstance(message, Mapping):
+            raise OpenDataError(source, index, f"messages[{m_index}]", "expected an object")
+        created = clean(message.get("createDate"))
+        author = clean(message.get("authorName"))
+        text = html_to_text(message.get("content"))
+        messages.append(
+            ImportedItem(
+                item_id=_message_id(uuid, created, author, text),
+                text=text,
+                author=author,
+                created_at=parse_site_datetime(created),
+                url=url,
+            )
+        )
+    return messages
+
+
 def parse_policy_opendata(
-    data: Any, *, source: str = "", log: FieldLog | None = None, skipped: list[OpenDataError] | None = None
+    data: object, *, source: str = "", log: FieldLog | None = None, skipped: list[OpenDataError] | None = None
 ) -> list[PolicyListEntry]:
     """Consultations of ``/toOpenData/ey/policy`` in either shape; ``source`` names the file or URL in errors.
 
@@ -119,36 +184,9 @@ def parse_policy_opendata(
     appended to ``skipped``.
     """
     policies = []
-    for index, entry in enumerate(_entries(data, source)):
-        try:
-            uuid, url = _uuid(entry, ("網址", "url", "URL"), source, index)
-        except OpenDataError as error:
-            if skipped is None:
-                raise
-            skipped.append(error)
-            continue
-        if log is not None:
-            for name, keys in POLICY_FIELDS:
-                log.note(name, any(not absent(entry.get(k)) for k in keys), ", ".join(keys))
-        messages = []
-        raw_messages = entry.get("messages") or []
-        if not isinstance(raw_messages, list):
-            raise OpenDataError(source, index, "messages", "expected an array")
-        for m_index, message in enumerate(raw_messages):
-            if not isinstance(message, Mapping):
-                raise OpenDataError(source, index, f"messages[{m_index}]", "expected an object")
-            created = clean(message.get("createDate"))
-            author = clean(message.get("authorName"))
-            text = html_to_text(message.get("content"))
-            messages.append(
-                ImportedItem(
-                    item_id=_message_id(uuid, created, author, text),
-                    text=text,
-                    author=author,
-                    created_at=parse_site_datetime(created),
-                    url=url,
-                )
-            )
+    entries = _readable_entries(data, source, ("網址", "url", "URL"), POLICY_FIELDS, log, skipped)
+    for index, entry, uuid, url in entries:
+        messages = _embedded_messages(entry, uuid, url, source, index)
         title = _text(entry, "標題", "title", lenient=log is not None)
         if not title and log is None:
             raise OpenDataError(source, index, "標題", "missing or empty")
@@ -172,7 +210,7 @@ def parse_policy_opendata(
 
 
 def parse_idea_opendata(
-    data: Any, *, source: str = "", log: FieldLog | None = None, skipped: list[OpenDataError] | None = None
+    data: object, *, source: str = "", log: FieldLog | None = None, skipped: list[OpenDataError] | None = None
 ) -> list[Idea]:
     """Proposals of ``/toOpenData/v2/ey/idea?year=`` or ``/toOpenData/ey/idea``.
 
@@ -180,17 +218,9 @@ def parse_idea_opendata(
     strings; ``提送日期`` may be the sentinel ``"無"``. ``log`` and ``skipped`` as for policies.
     """
     ideas = []
-    for index, entry in enumerate(_entries(data, source)):
-        try:
-            uuid, url = _uuid(entry, ("網址", "url"), source, index)
-        except OpenDataError as error:
-            if skipped is None:
-                raise
-            skipped.append(error)
-            continue
-        if log is not None:
-            for name, keys in IDEA_FIELDS:
-                log.note(name, any(not absent(entry.get(k)) for k in keys), ", ".join(keys))
+    for index, entry, uuid, url in _readable_entries(
+        data, source, ("網址", "url"), IDEA_FIELDS, log, skipped
+    ):
         title = _text(entry, "標題", lenient=log is not None)
         if not title and log is None:
             raise OpenDataError(source, index, "標題", "missing or empty")
@@ -218,4 +248,10 @@ def parse_idea_opendata(
     return ideas
 
 
-__all__ = ["OpenDataError", "opendata_shape", "parse_idea_opendata", "parse_policy_opendata"]
+__all__ = [
+    "OpenDataError",
+    "OpenDataParser",
+    "opendata_shape",
+    "parse_idea_opendata",
+    "parse_policy_opendata",
+]

@@ -7,29 +7,32 @@ import logging
 import time
 import unicodedata
 from datetime import UTC, datetime
-from typing import Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, TypeVar
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from sqlalchemy.engine import Engine
 
 from crawler import items
 from crawler.dbretry import StoreError, with_retries
+from crawler.spiders.base import join_spider
 from storage import models
 from storage.crawlstate import CrawlBatch, store_batch
 from storage.db import open_database
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 logger = logging.getLogger(__name__)
 # Pages kept raw although they yield no rows: the open-data lists a run compared against.
 RAW_KINDS = frozenset({"opendata_policy", "opendata_idea", "opendata_act"})
 
 
-def site_of(base_url: str) -> str:
-    """Ids are unique per host: the site is the base URL's host name without port."""
-    return (urlsplit(base_url).hostname or "").lower()
+# A record, or an agency response inside one: any of the items' dataclasses.
+Item = TypeVar("Item", bound="DataclassInstance")
 
 
-def _problem(record: Any) -> str | None:
+def _problem(record: object) -> str | None:
     if isinstance(record, items.Comment):
         if not record.msg_uid or not record.policy_uuid:
             return "comment without msg_uid or policy uuid"
@@ -51,7 +54,7 @@ def _problem(record: Any) -> str | None:
 class ValidatePipeline:
     """Drop records that cannot be true (and say which and why); a harvest with no page is dropped."""
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: object) -> items.PageHarvest:
         if not isinstance(item, items.PageHarvest):
             raise DropItem(f"not a PageHarvest: {type(item).__name__}")
         kept = []
@@ -69,21 +72,21 @@ def _normalise_text(value: str) -> str:
     return unicodedata.normalize("NFC", value).replace("\x00", "")
 
 
-def _normalise(record: Any) -> Any:
-    changes = {
-        f.name: _normalise_text(getattr(record, f.name))
+def _normalise(record: Item) -> Item:
+    changes: dict[str, object] = {
+        f.name: _normalise_text(value)
         for f in dataclasses.fields(record)
-        if isinstance(getattr(record, f.name), str)
+        if isinstance(value := getattr(record, f.name), str)
     }
     if isinstance(record, items.Idea):
-        changes["responses"] = tuple(_normalise(r) for r in record.responses)  # type: ignore[assignment]
+        changes["responses"] = tuple(_normalise(r) for r in record.responses)
     return dataclasses.replace(record, **changes)
 
 
 class NormalisePipeline:
     """Unicode NFC and no NUL characters in every text field."""
 
-    def process_item(self, item: Any) -> Any:
+    def process_item(self, item: items.PageHarvest) -> items.PageHarvest:
         return dataclasses.replace(item, records=tuple(_normalise(r) for r in item.records))
 
 
@@ -91,7 +94,9 @@ def _utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC) if value is not None else None
 
 
-def _row(record: Any, site: str, sha: str) -> tuple[type[models.Base], dict[str, Any]]:
+def _row(
+    record: items.Policy | items.Comment | items.Idea | items.AgencyResponse, site: str, sha: str
+) -> tuple[type[models.Base], dict[str, object]]:
     """A record as a row of its table (times in UTC, which both SQLite and PostgreSQL keep faithfully)."""
     values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "responses"}
     values = {k: _utc(v) if isinstance(v, datetime) else v for k, v in values.items()}
@@ -110,14 +115,14 @@ def _row(record: Any, site: str, sha: str) -> tuple[type[models.Base], dict[str,
 
 
 class StorePipeline:
-    """Buffer rows and write them in batches (one transaction each); a killed crawl keeps every flushed batch."""
+    """Buffer rows and write them in batches (one transaction each): a killed crawl keeps what was flushed."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.db_url = crawler.settings.get("JOINFEEDBACK_DB")
         self.batch_size = crawler.settings.getint("JOINFEEDBACK_BATCH_SIZE")
         self.batch = CrawlBatch()
-        self.engine: Any = None
+        self.engine: Engine | None = None
         self.flush_every = crawler.settings.getfloat("JOINFEEDBACK_FLUSH_SECONDS")
         self.last_flush = time.monotonic()
         self.store_wait = crawler.settings.getfloat("JOINFEEDBACK_STORE_RETRY_SECONDS")
@@ -132,13 +137,13 @@ class StorePipeline:
 
     @property
     def run_id(self) -> int | None:
-        return getattr(self.crawler.spider, "crawl_run_id", None)
+        return join_spider(self.crawler.spider).crawl_run_id
 
     def process_item(self, item: items.PageHarvest) -> items.PageHarvest:
         if self.failed is not None:  # the crawl is stopping; what is still in flight cannot be stored
             self._not_stored([item.page.url], self.failed)
             return item
-        site = self.crawler.spider.site  # type: ignore[union-attr]
+        site = join_spider(self.crawler.spider).site
         keep_raw = bool(item.records) or item.kind in RAW_KINDS
         sha = (
             self.batch.add_payload(item.page.url, item.page.body, item.page.content_type) if keep_raw else ""
@@ -159,11 +164,13 @@ class StorePipeline:
     def flush(self) -> None:
         if not len(self.batch) and not self.batch.payloads:
             return
+        engine = self.engine
+        assert engine is not None, "rows are only buffered once open_spider opened the database"
         batch, self.batch = self.batch, CrawlBatch()
         self.last_flush = time.monotonic()
         try:
             counts = with_retries(
-                lambda: store_batch(self.engine, batch, crawl_run_id=self.run_id),
+                lambda: store_batch(engine, batch, crawl_run_id=self.run_id),
                 what=f"storing {len(batch)} rows from {len(batch.payloads)} pages",
                 wait_total=self.store_wait,
             )
@@ -177,9 +184,9 @@ class StorePipeline:
             stats.inc_value("joinfeedback/items_unchanged", counts.unchanged)
 
     def _not_stored(self, urls: list[str], error: StoreError) -> None:
-        spider = self.crawler.spider
+        failures = join_spider(self.crawler.spider).failures
         for url in urls:
-            getattr(spider, "failures", []).append(
+            failures.append(
                 {"url": url, "error": f"not stored: {error}"[:500], "kind": "failed", "cause": "StoreError"}
             )
 
@@ -192,9 +199,9 @@ class StorePipeline:
             error,
         )
         self._not_stored(sorted({p["url"] for p in batch.payloads.values()}), error)
-        spider = self.crawler.spider
-        if self.failed is None and spider is not None:
-            spider.store_error = str(error)  # type: ignore[attr-defined]
+        spider = join_spider(self.crawler.spider)
+        if self.failed is None:
+            spider.store_error = str(error)
             self.failed = error
             engine = self.crawler.engine
             if engine is not None and engine.running:

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import LayoutError
-from crawler.pipelines import site_of
+from crawler.spiders.base import site_of
 from storage.authorship import BOARD_PATH, set_author_kinds, stored_board_pages
 
 logger = logging.getLogger(__name__)

@@ -1,25 +1,31 @@
-"""``run_crawl``: run the spiders in this process (Scrapy's reactor starts once per process) as one crawl run."""
+"""``run_crawl``: run the spiders in this process (Scrapy's reactor starts once per process) as one crawl
+run."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from scrapy.statscollectors import StatsT
+from sqlalchemy.engine import Engine
 
 from crawler.dbretry import StoreError, with_retries
 from crawler.extensions import run_status
+from crawler.options import CrawlOptions
 from crawler.settings import profile_settings
-from crawler.spiders.base import check_base_url
+from crawler.shape_warnings import ShapeWarning
+from crawler.spiders.base import CrawlFailure, JoinSpider, check_base_url
 from crawler.spiders.ideas import IdeasSpider
 from crawler.spiders.policies import PoliciesSpider
 from joinfeedback.errors import UserError
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
+from storage.models import CrawlRun
 
-SPIDERS: dict[str, type] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
+SPIDERS: dict[str, type[JoinSpider]] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +39,9 @@ class CrawlSummary:
     items_new: int
     items_updated: int
     items_unchanged: int
-    errors: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[CrawlFailure] = field(default_factory=list)
     message: str = ""
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[ShapeWarning] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -48,6 +54,21 @@ class CrawlSummary:
     @property
     def warning_count(self) -> int:
         return sum(int(w.get("count", 0)) for w in self.warnings)
+
+    @classmethod
+    def of_run(cls, run: CrawlRun) -> CrawlSummary:
+        return cls(
+            run.id,
+            run.status,
+            run.pages,
+            run.requests,
+            run.items_new,
+            run.items_updated,
+            run.items_unchanged,
+            list(run.errors or []),
+            run.message,
+            list(run.warnings or []),
+        )
 
     def failure_lines(self, limit: int = 10) -> list[str]:
         """The pages given up on (required data lost), each with why, for the operator."""
@@ -87,7 +108,9 @@ def crawl_settings(
     jobdir: str | None = None,
     quiet: bool = False,
     redis_url: str | None = None,
+    options: CrawlOptions | None = None,
 ) -> Settings:
+    options = options or CrawlOptions()
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.update(profile_settings(profile), priority="project")
@@ -97,13 +120,12 @@ def crawl_settings(
             "JOINFEEDBACK_BASE_URL": base_url,
             "JOINFEEDBACK_CRAWL_PROFILE": profile,
             "JOINFEEDBACK_RUN_ID": run_id,
+            **options.as_settings(),
         },
         priority="cmdline",
     )
-    if settings.getfloat("JOINFEEDBACK_DOWNLOAD_TIMEOUT") > 0:
-        settings.set(
-            "DOWNLOAD_TIMEOUT", settings.getfloat("JOINFEEDBACK_DOWNLOAD_TIMEOUT"), priority="cmdline"
-        )
+    if options.download_timeout > 0:
+        settings.set("DOWNLOAD_TIMEOUT", options.download_timeout, priority="cmdline")
     if jobdir:
         settings.set("JOBDIR", jobdir, priority="cmdline")
     # The caller's handler (the CLI's, joinfeedback/ops/logging.py) is the only one: Scrapy's own root handler
@@ -114,11 +136,8 @@ def crawl_settings(
     if redis_url:  # several workers share one frontier and one dupefilter (see crawler/distributed.py)
         from crawler.distributed import default_crawl_key, redis_settings
 
-        key = settings.get("JOINFEEDBACK_CRAWL_KEY") or default_crawl_key(base_url)
-        settings.update(
-            redis_settings(redis_url, key, wait_for=settings.getint("JOINFEEDBACK_WORKERS_WAIT_FOR")),
-            priority="cmdline",
-        )
+        key = options.crawl_key or default_crawl_key(base_url)
+        settings.update(redis_settings(redis_url, key, wait_for=options.workers_wait_for), priority="cmdline")
     return settings
 
 
@@ -150,7 +169,8 @@ _SCRAPY_FILTER = _AtLeast()
 
 def quiet_scrapy_loggers(*, quiet: bool) -> None:
     """Scrapy's INFO (start-up banner, settings, stats dump) is our DEBUG: shown only when the caller's
-    level is DEBUG. Our own loggers (``crawler.*``) follow the caller's level; ``quiet`` asks for errors only."""
+    level is DEBUG. Our own loggers (``crawler.*``) follow the caller's level; ``quiet`` asks for errors
+    only."""
     root_level = logging.getLogger().getEffectiveLevel()
     scrapy_level = (
         logging.ERROR if quiet else (logging.INFO if root_level <= logging.DEBUG else logging.WARNING)
@@ -163,12 +183,10 @@ def quiet_scrapy_loggers(*, quiet: bool) -> None:
     logging.getLogger("crawler").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
 
-def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -> str:
+def _record_late(engine: Engine, run_id: int, spider: JoinSpider, stats: StatsT) -> str:
     """Write a spider's account after the fact; returns why it stopped when even that could not be written."""
-    store_error = str(getattr(spider, "store_error", ""))
-    message = "\n".join(
-        filter(None, [f"stopped: {store_error}" if store_error else "", str(getattr(spider, "report", ""))])
-    )
+    store_error = spider.store_error
+    message = "\n".join(filter(None, [f"stopped: {store_error}" if store_error else "", spider.report]))
     try:
         with_retries(
             lambda: record_crawl_progress(
@@ -176,9 +194,9 @@ def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -
                 run_id,
                 pages=int(stats.get("response_received_count", 0)),
                 requests=int(stats.get("downloader/request_count", 0)),
-                errors=list(getattr(spider, "failures", [])),
+                errors=list(spider.failures),
                 message=message,
-                warnings=spider.warnings.as_list() if hasattr(spider, "warnings") else [],
+                warnings=spider.warnings.as_list(),
             ),
             what=f"recording crawl run {run_id}",
             wait_total=5.0,
@@ -188,6 +206,78 @@ def _record_late(engine: Any, run_id: int, spider: Any, stats: dict[str, Any]) -
         # line saying why the crawl stopped goes into the small closing update instead
         return f"stopped: {store_error}" if store_error else ""
     return ""
+
+
+def spider_names(spiders: list[str] | None, policies: list[str] | None) -> list[str]:
+    """The spiders to run: those asked for, else every one; only ``policies`` when consultations are named."""
+    names = list(spiders or (["policies"] if policies else SPIDERS))
+    unknown = [n for n in names if n not in SPIDERS]
+    if unknown:
+        raise UserError(f"unknown spider {unknown[0]!r} (choose from {', '.join(SPIDERS)})")
+    return names
+
+
+def crawl_status(reasons: Sequence[str], errors: Sequence[CrawlFailure]) -> str:
+    """The run's status from every spider's finish reason: interrupted when any was shut down, finished (or
+    partial, see ``run_status``) when all finished, else failed."""
+    if any(r == "shutdown" for r in reasons):
+        return "interrupted"
+    if all(r == "finished" for r in reasons):
+        return run_status("finished", errors)
+    return "failed"
+
+
+def _spider_of(crawler: Crawler) -> JoinSpider | None:
+    """The crawler's spider; None when the crawl stopped before it was built."""
+    return crawler.spider if isinstance(crawler.spider, JoinSpider) else None
+
+
+def _run_spiders(
+    process: CrawlerProcess, names: list[str], base_url: str, policies: list[str] | None, *, quiet: bool
+) -> list[Crawler]:
+    """Run the spiders in ``process`` until every one is done; the crawlers, for their accounts."""
+    crawlers = []
+    for name in names:
+        crawler = process.create_crawler(SPIDERS[name])
+        crawlers.append(crawler)
+        extra = {"policies": policies} if policies and name == "policies" else {}
+        process.crawl(crawler, base_url=base_url, **extra)
+    quiet_scrapy_loggers(quiet=quiet)  # again: building the process set "scrapy" to DEBUG
+    process.start()
+    return crawlers
+
+
+def _record_unrecorded(engine: Engine, run_id: int, crawlers: list[Crawler]) -> str:
+    """Write the account of every spider that could not write its own at its close (disk full); returns the
+    lines the closing update must carry instead."""
+    unrecorded: list[str] = []
+    for crawler in crawlers:
+        spider = _spider_of(crawler)
+        if spider is not None and not spider.run_recorded:
+            unrecorded.append(
+                _record_late(engine, run_id, spider, crawler.stats.get_stats() if crawler.stats else {})
+            )
+    return "\n".join(dict.fromkeys(line for line in unrecorded if line))
+
+
+def _close_run(engine: Engine, run_id: int, status: str, message: str, store_errors: set[str]) -> CrawlRun:
+    """Write the run's final status; when even that fails, a UserError says what was kept and what to do."""
+    try:
+        run = with_retries(
+            lambda: finish_crawl_run(engine, run_id, status=status, message=message),
+            what=f"closing crawl run {run_id}",
+            wait_total=10.0,
+        )
+    except StoreError as error:
+        raise UserError(
+            f"crawl run {run_id} {status}{': ' + '; '.join(sorted(store_errors)) if store_errors else ''}"
+            f"; its record could not be written either ({error}). Everything committed before "
+            f"is kept: fix the database (space, server) and run the crawl again."
+        ) from error
+    finally:
+        engine.dispose()
+    assert run is not None
+    return run
 
 
 def run_crawl(
@@ -200,84 +290,45 @@ def run_crawl(
     quiet: bool = False,
     redis_url: str | None = None,
     policies: list[str] | None = None,
+    options: CrawlOptions | None = None,
 ) -> CrawlSummary:
     """Crawl ``base_url`` into ``db_url`` incrementally; blocks until every spider is done.
 
     ``policies``: only these consultations (uuids) and their comments; proposals belong to no
-    consultation, so by default only the ``policies`` spider runs then.
+    consultation, so by default only the ``policies`` spider runs then. ``options``: the operator's
+    tunables (crawler/options.py); the defaults of crawler/settings.py without them.
     """
     base_url = check_base_url(base_url)
-    names = list(spiders or (["policies"] if policies else SPIDERS))
-    unknown = [n for n in names if n not in SPIDERS]
-    if unknown:
-        raise UserError(f"unknown spider {unknown[0]!r} (choose from {', '.join(SPIDERS)})")
+    names = spider_names(spiders, policies)
     profile_settings(profile)  # validates the name
     engine = open_database(db_url)
     run_id = start_crawl_run(engine, base_url=base_url, spiders=names)
     settings = crawl_settings(
-        base_url, db_url, profile=profile, run_id=run_id, jobdir=jobdir, quiet=quiet, redis_url=redis_url
+        base_url,
+        db_url,
+        profile=profile,
+        run_id=run_id,
+        jobdir=jobdir,
+        quiet=quiet,
+        redis_url=redis_url,
+        options=options,
     )
     quiet_scrapy_loggers(quiet=quiet)
     process = CrawlerProcess(settings)
-    crawlers = []
     try:
-        for name in names:
-            crawler = process.create_crawler(SPIDERS[name])
-            crawlers.append(crawler)
-            extra = {"policies": policies} if policies and name == "policies" else {}
-            process.crawl(crawler, base_url=base_url, **extra)
-        quiet_scrapy_loggers(quiet=quiet)  # again: building the process set "scrapy" to DEBUG
-        process.start()
+        crawlers = _run_spiders(process, names, base_url, policies, quiet=quiet)
     except BaseException:
         try:
             finish_crawl_run(engine, run_id, status="failed")
         finally:
             engine.dispose()
         raise
+    ran = [spider for spider in map(_spider_of, crawlers) if spider is not None]
     reasons = [str(c.stats.get_value("finish_reason", "")) if c.stats else "" for c in crawlers]
-    errors = [e for c in crawlers for e in getattr(c.spider, "failures", [])]
-    if any(r == "shutdown" for r in reasons):
-        status = "interrupted"
-    elif all(r == "finished" for r in reasons):
-        status = run_status("finished", errors)
-    else:
-        status = "failed"
-    unrecorded: list[str] = []
-    for crawler in crawlers:  # a spider whose account could not be written at its close (disk full): now
-        spider = crawler.spider
-        if spider is not None and not getattr(spider, "run_recorded", False):
-            unrecorded.append(
-                _record_late(engine, run_id, spider, crawler.stats.get_stats() if crawler.stats else {})
-            )
-    closing_message = "\n".join(dict.fromkeys(line for line in unrecorded if line))
-    try:
-        run = with_retries(
-            lambda: finish_crawl_run(engine, run_id, status=status, message=closing_message),
-            what=f"closing crawl run {run_id}",
-            wait_total=10.0,
-        )
-    except StoreError as error:
-        store_errors = {str(getattr(c.spider, "store_error", "")) for c in crawlers} - {""}
-        raise UserError(
-            f"crawl run {run_id} {status}{': ' + '; '.join(sorted(store_errors)) if store_errors else ''}"
-            f"; its record could not be written either ({error}). Everything committed before "
-            f"is kept: fix the database (space, server) and run the crawl again."
-        ) from error
-    finally:
-        engine.dispose()
-    assert run is not None
-    return CrawlSummary(
-        run.id,
-        run.status,
-        run.pages,
-        run.requests,
-        run.items_new,
-        run.items_updated,
-        run.items_unchanged,
-        list(run.errors or []),
-        run.message,
-        list(run.warnings or []),
-    )
+    status = crawl_status(reasons, [failure for spider in ran for failure in spider.failures])
+    closing_message = _record_unrecorded(engine, run_id, crawlers)
+    store_errors = {spider.store_error for spider in ran} - {""}
+    return CrawlSummary.of_run(_close_run(engine, run_id, status, closing_message, store_errors))
 
 
-__all__ = ["SPIDERS", "CrawlSummary", "crawl_settings", "run_crawl"]
+__all__ = ["SPIDERS", "CrawlSummary", "crawl_settings", "crawl_status", "run_crawl", "spider_names"]

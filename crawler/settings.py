@@ -1,16 +1,12 @@
-"""Scrapy settings for joinfeedback: the one module that reads the environment.
+"""Scrapy settings for joinfeedback: defaults only (nothing here reads the environment).
 
 Profiles: ``polite`` (default; for the real join.gov.tw: robots.txt, AutoThrottle, one request at a time per
 host, ≥ 1 s apart, long timeouts) and ``local`` (for the replica on 127.0.0.1: full speed).
-Environment: ``JOINFEEDBACK_DB`` (database URL), ``JOINFEEDBACK_BASE_URL``, ``JOINFEEDBACK_CRAWL_PROFILE``,
-``JOINFEEDBACK_CRAWL_FLUSH_SECONDS``, ``JOINFEEDBACK_DOWNLOAD_TIMEOUT``, ``JOINFEEDBACK_STORE_RETRY_SECONDS``,
-``JOINFEEDBACK_IDEA_YEARS``.
+``joinfeedback crawl`` passes the database, site, profile and the tunables below from its configuration
+(crawler/options.py, crawler/run.py); a plain ``scrapy crawl`` takes them as ``-s NAME=value``.
 """
 
 from __future__ import annotations
-
-import os
-from typing import Any
 
 from joinfeedback.errors import UserError
 
@@ -20,28 +16,26 @@ NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "joinfeedback/0.1 (+https://github.com/joinfeedback/joinfeedback)"
 REAL_SITE = "https://join.gov.tw"
 
-JOINFEEDBACK_DB = os.environ.get("JOINFEEDBACK_DB") or "sqlite:///joinfeedback.db"
-JOINFEEDBACK_BASE_URL = os.environ.get("JOINFEEDBACK_BASE_URL") or REAL_SITE
-JOINFEEDBACK_CRAWL_PROFILE = os.environ.get("JOINFEEDBACK_CRAWL_PROFILE") or "polite"
+JOINFEEDBACK_DB = "sqlite:///joinfeedback.db"
+JOINFEEDBACK_BASE_URL = REAL_SITE
+JOINFEEDBACK_CRAWL_PROFILE = "polite"
 # Several workers, one frontier (crawler/distributed.py): workers with the same Redis and crawl key share
 # one queue and one duplicate filter; empty key = one shared crawl per site. WAIT_FOR=N: start when N joined.
-JOINFEEDBACK_CRAWL_KEY = os.environ.get("JOINFEEDBACK_CRAWL_KEY") or ""
-JOINFEEDBACK_WORKERS_WAIT_FOR = int(os.environ.get("JOINFEEDBACK_WORKERS_WAIT_FOR") or 0)
+JOINFEEDBACK_CRAWL_KEY = ""
+JOINFEEDBACK_WORKERS_WAIT_FOR = 0
 JOINFEEDBACK_RUN_ID = None  # set by crawler.run when several spiders share one crawl run
 JOINFEEDBACK_BATCH_SIZE = 500  # rows per store flush (one transaction, executemany upserts)
 # Also flush when the buffer is this old: a killed crawl loses at most that much work.
-JOINFEEDBACK_FLUSH_SECONDS = float(os.environ.get("JOINFEEDBACK_CRAWL_FLUSH_SECONDS") or 5.0)
+JOINFEEDBACK_FLUSH_SECONDS = 5.0  # configured as crawl_flush_seconds
 # Years of /toOpenData/v2/ey/idea?year= to read on every crawl ("2015-2020"); empty: the years of proposals
 # still moving (open for endorsement, awaiting an answer) and of proposals new to the database.
-JOINFEEDBACK_IDEA_YEARS = os.environ.get("JOINFEEDBACK_IDEA_YEARS") or ""
+JOINFEEDBACK_IDEA_YEARS = ""
 JOINFEEDBACK_COMMENT_PAGE_SIZE = 200  # comments per board page (the 2017 crawler used 2000)
 JOINFEEDBACK_LIST_PAGE_SIZE = 100  # proposals per list page
 JOINFEEDBACK_RETRY_AFTER_MAX = 300.0  # longest Retry-After we wait for, seconds
-JOINFEEDBACK_STORE_RETRY_SECONDS = float(
-    os.environ.get("JOINFEEDBACK_STORE_RETRY_SECONDS") or 30.0
-)  # DB away
+JOINFEEDBACK_STORE_RETRY_SECONDS = 30.0  # how long a store waits for a database that went away
 # Seconds before a request counts as hung (overrides the profile's DOWNLOAD_TIMEOUT; 0 = the profile's).
-JOINFEEDBACK_DOWNLOAD_TIMEOUT = float(os.environ.get("JOINFEEDBACK_DOWNLOAD_TIMEOUT") or 0)
+JOINFEEDBACK_DOWNLOAD_TIMEOUT = 0.0
 JOINFEEDBACK_PARSE_RETRIES = 3  # a truncated/malformed/challenge page is fetched again this many times
 
 ROBOTSTXT_OBEY = True
@@ -68,7 +62,9 @@ EXTENSIONS = {
     "crawler.extensions.CrawlRunRecorder": 100,
 }
 
-PROFILES: dict[str, dict[str, Any]] = {
+# A profile's overrides: switches, counts and seconds.
+SettingValue = bool | int | float
+PROFILES: dict[str, dict[str, SettingValue]] = {
     "polite": {
         "ROBOTSTXT_OBEY": True,
         "AUTOTHROTTLE_ENABLED": True,
@@ -97,7 +93,7 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
-def profile_settings(profile: str) -> dict[str, Any]:
+def profile_settings(profile: str) -> dict[str, SettingValue]:
     """The overrides of one profile; an unknown name is a UserError."""
     try:
         return dict(PROFILES[profile])
@@ -105,5 +101,5 @@ def profile_settings(profile: str) -> dict[str, Any]:
         raise UserError(f"crawl profile {profile!r} is unknown (polite or local)") from None
 
 
-# `scrapy crawl` uses this module directly: apply the profile chosen by the environment.
+# `scrapy crawl` uses this module directly: the default profile applies.
 globals().update(profile_settings(JOINFEEDBACK_CRAWL_PROFILE))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TypedDict
 
 from crawler.pages.common import Missing
 from storage.crawlstate import merge_warnings
@@ -18,22 +18,28 @@ logger = logging.getLogger(__name__)
 EXAMPLES = 3
 
 
+class ShapeWarning(TypedDict):
+    """One (page type, field) of a crawl's warnings, as the crawl run's ``warnings`` list keeps it."""
+
+    page_type: str
+    field: str
+    tried: str
+    count: int
+    examples: list[str]
+
+
 class ShapeWarnings:
     def __init__(self) -> None:
-        self._by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        self._by_key: dict[tuple[str, str], ShapeWarning] = {}
 
     def add(self, page_type: str, url: str, missing: Iterable[Missing]) -> None:
         for item in missing:
             key = (page_type, item.field)
             entry = self._by_key.get(key)
             if entry is None:
-                entry = {
-                    "page_type": page_type,
-                    "field": item.field,
-                    "tried": item.tried,
-                    "count": 0,
-                    "examples": [],
-                }
+                entry = ShapeWarning(
+                    page_type=page_type, field=item.field, tried=item.tried, count=0, examples=[]
+                )
                 self._by_key[key] = entry
                 logger.warning(
                     "%s: %s not found (tried %s); stored without it (more pages like this are counted, "
@@ -46,11 +52,11 @@ class ShapeWarnings:
             if len(entry["examples"]) < EXAMPLES and url not in entry["examples"]:
                 entry["examples"].append(url)
 
-    def as_list(self) -> list[dict[str, Any]]:
-        return [dict(v, examples=list(v["examples"])) for _k, v in sorted(self._by_key.items())]
+    def as_list(self) -> list[ShapeWarning]:
+        return [{**v, "examples": list(v["examples"])} for _k, v in sorted(self._by_key.items())]
 
     def __len__(self) -> int:
         return sum(v["count"] for v in self._by_key.values())
 
 
-__all__ = ["ShapeWarnings", "merge_warnings"]
+__all__ = ["ShapeWarning", "ShapeWarnings", "merge_warnings"]

@@ -137,8 +137,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         print(check_json(report) if args.json else report.table())
         return 0 if report.ok else 1
     redis_url = args.workers_redis or cfg.redis_url or None
-    if cfg.crawl_key:  # crawler.settings reads it when first imported
-        os.environ["JOINFEEDBACK_CRAWL_KEY"] = cfg.crawl_key
+    from crawler.options import CrawlOptions
     from crawler.run import run_crawl
     from joinfeedback.ops.frontier import refuse_unusable_frontier
 
@@ -162,6 +161,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             quiet=cfg.quiet,
             redis_url=redis_url,
             policies=args.policy or None,
+            options=CrawlOptions.from_config(cfg),
         )
     _say(args, str(summary))
     if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal

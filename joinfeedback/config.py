@@ -45,6 +45,11 @@ class Config:
     jobdir: str = ""  # empty: no resumable job state
     redis_url: str = ""  # set: several crawl workers share one frontier through this Redis
     crawl_key: str = ""  # names one shared crawl in Redis; empty: a fresh one per crawl
+    workers_wait_for: int = 0  # a worker of a shared crawl starts fetching once this many have joined
+    crawl_flush_seconds: float = 5.0  # the crawl also stores its buffer when it is this old
+    idea_years: str = ""  # proposals' open-data years read on every crawl ("2015-2020"); empty: live ones
+    store_retry_seconds: float = 30.0  # how long a store waits for a database that went away
+    download_timeout: float = 0.0  # seconds before a request counts as hung; 0: the profile's
     cron: str = "0 3 * * *"  # the schedule, 5 fields, or 6 with seconds first
     timezone: str = "Asia/Taipei"
     report_dir: str = "report"
@@ -279,6 +284,11 @@ _FIELD_TYPES: dict[str, type] = {
     "jobdir": str,
     "redis_url": str,
     "crawl_key": str,
+    "workers_wait_for": int,
+    "crawl_flush_seconds": float,
+    "idea_years": str,
+    "store_retry_seconds": float,
+    "download_timeout": float,
     "cron": str,
     "timezone": str,
     "report_dir": str,
@@ -316,6 +326,12 @@ def _validate(config: Config) -> None:
         raise bad(
             "lock_timeout", f"{config.lock_timeout!r} is not a number of seconds from 0 to {MAX_LOCK_TIMEOUT}"
         )
+    if config.workers_wait_for < 0:
+        raise bad("workers_wait_for", f"{config.workers_wait_for} is not a number of workers (0 or more)")
+    for key in ("crawl_flush_seconds", "store_retry_seconds", "download_timeout"):
+        seconds = getattr(config, key)
+        if not math.isfinite(seconds) or seconds < 0:
+            raise bad(key, f"{seconds!r} is not a number of seconds (0 or more)")
     if not 0 <= config.seed <= MAX_SEED:
         raise bad("seed", f"{config.seed} is not from 0 to {MAX_SEED}")
     try:

@@ -37,10 +37,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 CRAWL_SCRIPT = """
 import json, sys
+from crawler.options import CrawlOptions
 from crawler.run import run_crawl
+from joinfeedback.config import load_config
 from joinfeedback.errors import UserError
 try:
-    s = run_crawl(sys.argv[1], sys.argv[2], profile="local", quiet=True, spiders=sys.argv[3:] or None)
+    s = run_crawl(sys.argv[1], sys.argv[2], profile="local", quiet=True, spiders=sys.argv[3:] or None,
+                  options=CrawlOptions.from_config(load_config()))
 except UserError as error:
     print(json.dumps({"user_error": str(error)}))
     raise SystemExit(1)

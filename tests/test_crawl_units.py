@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crawler.dbretry import StoreError, is_disk_full, is_transient, with_retries
 from crawler.items import IdeaListEntry, PolicyListEntry
 from crawler.middlewares import retry_after_seconds
-from crawler.pipelines import site_of
+from crawler.spiders.base import site_of
 from crawler.run import crawl_settings
 from crawler.settings import USER_AGENT, profile_settings
 from crawler.spiders.ideas import live_years, needs_detail, parse_years
@@ -211,3 +211,43 @@ def test_store_error_messages_say_what_went_wrong() -> None:
 
     with pytest.raises(StoreError, match="storing 3 rows: the database's disk is full"):
         with_retries(always_full, what="storing 3 rows")
+
+
+def test_crawl_options_come_from_the_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    from crawler.options import CrawlOptions
+    from joinfeedback.config import load_config
+
+    monkeypatch.setenv("JOINFEEDBACK_CRAWL_FLUSH_SECONDS", "0.2")
+    monkeypatch.setenv("JOINFEEDBACK_DOWNLOAD_TIMEOUT", "7")
+    monkeypatch.setenv("JOINFEEDBACK_IDEA_YEARS", "2019,2020")
+    options = CrawlOptions.from_config(load_config())
+    settings = crawl_settings("http://127.0.0.1:8800", "sqlite://", profile="local", options=options)
+    assert settings.getfloat("JOINFEEDBACK_FLUSH_SECONDS") == 0.2
+    assert settings.getfloat("DOWNLOAD_TIMEOUT") == 7.0
+    assert settings.get("JOINFEEDBACK_IDEA_YEARS") == "2019,2020"
+    assert settings.getfloat("JOINFEEDBACK_STORE_RETRY_SECONDS") == 30.0  # the default
+
+
+def test_cross_check_names_disagreements_and_what_to_fetch() -> None:
+    from crawler.idea_crosscheck import cross_check
+    from crawler.items import Idea
+
+    published = datetime(2020, 5, 1, tzinfo=UTC)
+    open_data = {
+        "a": Idea("a", "A", "u", endorse_count=5, published_at=published),
+        "b": Idea("b", "B", "u", endorse_count=9, published_at=published),
+    }
+    listed = {
+        "a": IdeaListEntry("a", "A", endorse_count=6, published_at=published),
+        "c": IdeaListEntry("c", "C", published_at=published),
+    }
+    found = cross_check(
+        open_data, listed, {}, years_requested={2019, 2020}, years_read={2020}, list_failed=False
+    )
+    assert found.to_fetch == ["b"]
+    assert found.mismatches == [
+        "open-data ideas of 2019 unavailable: no cross-check for those years",
+        "idea a: endorsements 6 in the list, 5 in open data",
+        "idea b: in open data, in no list state",
+        "idea c: listed, absent from open data",
+    ]

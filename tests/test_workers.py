@@ -26,13 +26,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # What `joinfeedback crawl --workers-redis URL` does: the shared form of the crawl lock, then run_crawl.
 WORKER = """
 import json, sys
+from crawler.options import CrawlOptions
 from crawler.run import run_crawl
+from joinfeedback.config import load_config
 from joinfeedback.ops.lock import run_lock
 from storage.db import open_database
 base_url, db_url, redis_url = sys.argv[1:4]
 engine = open_database(db_url)
 with run_lock(engine, "crawl", shared=True):
-    summary = run_crawl(base_url, db_url, profile="local", quiet=True, redis_url=redis_url or None)
+    summary = run_crawl(base_url, db_url, profile="local", quiet=True, redis_url=redis_url or None,
+                        options=CrawlOptions.from_config(load_config()))
 print(json.dumps({"status": summary.status, "requests": summary.requests, "errors": summary.errors}))
 """
 

@@ -62,6 +62,46 @@ def _header(fields: list[str], label: str) -> list[str]:
     return names
 
 
+def _item(line: int, fields: list[str], names: list[str], label: str, seen: dict[str, int]) -> ImportedItem:
+    """One data row as an item; ``seen`` (id → first line) grows by its id."""
+    where = f"line {line}"
+    if len(fields) != len(names):
+        raise bad_file(
+            label,
+            where,
+            f"{len(fields)} fields but the header has {len(names)} "
+            "(a comma or quote inside a value must be quoted)",
+        )
+    row = dict(zip(names, fields, strict=True))
+    for name, value in row.items():
+        check_storable(label, where, f'column "{name}"', value, max_chars=MAX_CHARS.get(name))
+    item_id = row["id"].strip()
+    if not item_id:
+        raise bad_file(label, where, 'column "id" is empty')
+    check_identifier(label, where, 'column "id"', item_id)
+    body = row["text"].strip()
+    if not body:
+        raise bad_file(label, where, 'column "text" is empty')
+    size = len(body.encode("utf-8"))
+    if size > MAX_TEXT_BYTES:
+        raise bad_file(label, where, f'column "text" is {size / 2**20:.1f} MB, over the 1 MB limit per item')
+    if item_id in seen:
+        raise bad_file(label, where, f'duplicate id "{item_id}" (first on line {seen[item_id]})')
+    seen[item_id] = line
+    try:
+        created_at = parse_date(row.get("created_at", ""))
+    except ValueError as exc:
+        raise bad_file(label, where, f'column "created_at": {exc}') from None
+    return ImportedItem(
+        item_id=item_id,
+        text=body,
+        author=row.get("author", "").strip(),
+        created_at=created_at,
+        url=row.get("url", "").strip(),
+        source_line=line,
+    )
+
+
 def parse_csv(text: str, label: str) -> list[ImportedItem]:
     """All rows of the file as items, or a ``BadImportFile`` for the first problem found."""
     if not text.strip():
@@ -80,47 +120,5 @@ def parse_csv(text: str, label: str) -> list[ImportedItem]:
     names = _header(header_fields, label)
     if len(records) == 1:
         raise bad_file(label, "", "has a header but no data rows")
-    items: list[ImportedItem] = []
     seen: dict[str, int] = {}
-    for line, fields in records[1:]:
-        where = f"line {line}"
-        if len(fields) != len(names):
-            raise bad_file(
-                label,
-                where,
-                f"{len(fields)} fields but the header has {len(names)} "
-                "(a comma or quote inside a value must be quoted)",
-            )
-        row = dict(zip(names, fields, strict=True))
-        for name, value in row.items():
-            check_storable(label, where, f'column "{name}"', value, max_chars=MAX_CHARS.get(name))
-        item_id = row["id"].strip()
-        if not item_id:
-            raise bad_file(label, where, 'column "id" is empty')
-        check_identifier(label, where, 'column "id"', item_id)
-        body = row["text"].strip()
-        if not body:
-            raise bad_file(label, where, 'column "text" is empty')
-        size = len(body.encode("utf-8"))
-        if size > MAX_TEXT_BYTES:
-            raise bad_file(
-                label, where, f'column "text" is {size / 2**20:.1f} MB, over the 1 MB limit per item'
-            )
-        if item_id in seen:
-            raise bad_file(label, where, f'duplicate id "{item_id}" (first on line {seen[item_id]})')
-        seen[item_id] = line
-        try:
-            created_at = parse_date(row.get("created_at", ""))
-        except ValueError as exc:
-            raise bad_file(label, where, f'column "created_at": {exc}') from None
-        items.append(
-            ImportedItem(
-                item_id=item_id,
-                text=body,
-                author=row.get("author", "").strip(),
-                created_at=created_at,
-                url=row.get("url", "").strip(),
-                source_line=line,
-            )
-        )
-    return items
+    return [_item(line, fields, names, label, seen) for line, fields in records[1:]]

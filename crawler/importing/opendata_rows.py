@@ -10,18 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import NoReturn, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.importing.dates import YEAR_RANGE
 from crawler.importing.problems import bad_file, check_identifier, check_storable
-from crawler.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
+from crawler.opendata import OpenDataError, OpenDataParser, parse_idea_opendata, parse_policy_opendata
 from storage.imports import RowBatch
 from storage.models import Comment, Idea, Policy
 
+T = TypeVar("T")
 INT32_MAX = 2**31 - 1
 IDEA_KEYS = frozenset({"附議數量", "附議門檻", "提議內容", "利益與影響", "提送日期", "提議者"})
 POLICY_2017_KEYS = frozenset({"messages", "url", "title"})
@@ -62,7 +63,7 @@ class _BadConstant(ValueError):
     pass
 
 
-def _refuse_constant(name: str) -> Any:
+def _refuse_constant(name: str) -> NoReturn:
     raise _BadConstant(f"{name} is not a number JSON allows")
 
 
@@ -73,7 +74,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def load_json(text: str, label: str) -> Any:
+def load_json(text: str, label: str) -> object:
     """Parsed JSON; errors name the line and column (``json.JSONDecodeError`` knows them)."""
     try:
         return json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
@@ -116,7 +117,7 @@ class OpenDataFile:
     rows_read: int
 
 
-def _shape(entries: Sequence[Any]) -> str:
+def _shape(entries: Sequence[object]) -> str:
     first = entries[0]
     keys = set(first) if isinstance(first, Mapping) else set()
     if keys & IDEA_KEYS:
@@ -148,7 +149,7 @@ def _site_of(url: str, label: str, where: str) -> str:
     return parts.hostname
 
 
-def _check_row(row: Mapping[str, Any], label: str, where: str) -> None:
+def _check_row(row: Mapping[str, object], label: str, where: str) -> None:
     for name, value in row.items():
         if isinstance(value, str):
             check_storable(label, where, name, value, max_chars=MAX_CHARS.get(name))
@@ -162,9 +163,9 @@ def _check_row(row: Mapping[str, Any], label: str, where: str) -> None:
             raise bad_file(label, where, f"{name} {value:%Y-%m-%d} has an implausible year")
 
 
-def _parse_each(entries: Sequence[Any], parser: Callable[..., list[Any]], where: _Where) -> list[Any]:
+def _parse_each(entries: Sequence[object], parser: OpenDataParser[T], where: _Where) -> list[T]:
     """Parse entry by entry so any problem is pinned to its line."""
-    items: list[Any] = []
+    items: list[T] = []
     for index, entry in enumerate(entries):
         try:
             parsed = parser([entry], source="")
@@ -196,29 +197,34 @@ def comment_id(policy_uuid: str, index: int, message_id: str) -> str:
     return "od-" + digest[:37]
 
 
-def _idea_batches(entries: Sequence[Any], where: _Where) -> tuple[RowBatch, ...]:
+def _idea_batches(entries: Sequence[object], where: _Where) -> tuple[RowBatch, ...]:
     ideas = _parse_each(entries, parse_idea_opendata, where)
-    rows = []
+    rows: list[dict[str, object]] = []
+    keys = []
     for index, idea in enumerate(ideas):
         site = _site_of(idea.url, where.label, where(index))
         row = {"site": site, "uuid": idea.uuid, **{name: getattr(idea, name) for name in IDEA_COLUMNS}}
         _check_row(row, where.label, where(index))
         rows.append(row)
-    _no_duplicates([(r["site"], r["uuid"]) for r in rows], "網址 (proposal uuid)", where)
+        keys.append((site, idea.uuid))
+    _no_duplicates(keys, "網址 (proposal uuid)", where)
     return (RowBatch(Idea, ("site", "uuid"), IDEA_COLUMNS, rows),)
 
 
-def _policy_batches(entries: Sequence[Any], where: _Where, *, with_messages: bool) -> tuple[RowBatch, ...]:
+def _policy_batches(entries: Sequence[object], where: _Where, *, with_messages: bool) -> tuple[RowBatch, ...]:
     policies = _parse_each(entries, parse_policy_opendata, where)
     columns = POLICY_2017_COLUMNS if with_messages else POLICY_COLUMNS
-    policy_rows, comment_rows = [], []
+    policy_rows: list[dict[str, object]] = []
+    comment_rows: list[dict[str, object]] = []
+    keys = []
     for index, policy in enumerate(policies):
         site = _site_of(policy.url, where.label, where(index))
         row = {"site": site, "uuid": policy.uuid, **{name: getattr(policy, name) for name in columns}}
         _check_row(row, where.label, where(index))
         policy_rows.append(row)
+        keys.append((site, policy.uuid))
         for m_index, message in enumerate(policy.messages):
-            comment = {
+            comment: dict[str, object] = {
                 "site": site,
                 "msg_uid": comment_id(policy.uuid, m_index, message.item_id),
                 "policy_uuid": policy.uuid,
@@ -229,7 +235,7 @@ def _policy_batches(entries: Sequence[Any], where: _Where, *, with_messages: boo
             }
             _check_row(comment, where.label, f"{where(index)}: messages[{m_index}]")
             comment_rows.append(comment)
-    _no_duplicates([(r["site"], r["uuid"]) for r in policy_rows], "網址 (consultation uuid)", where)
+    _no_duplicates(keys, "網址 (consultation uuid)", where)
     batches = [RowBatch(Policy, ("site", "uuid"), columns, policy_rows)]
     if comment_rows:
         batches.append(RowBatch(Comment, ("site", "msg_uid"), COMMENT_COLUMNS, comment_rows))

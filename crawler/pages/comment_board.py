@@ -8,17 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from crawler.items import AuthorKind, Comment
 from crawler.pages.common import (
     ChallengePage,
     FieldLog,
+    JsonObject,
     LayoutError,
     Missing,
     absent,
     clean,
     html_to_text,
+    json_object,
     load_json_body,
     parse_site_datetime,
     required_missing,
@@ -40,13 +41,13 @@ KNOWN_AGENCY_ACCOUNTS = frozenset(
 _TRUE_STRINGS = frozenset({"true", "y", "yes", "1"})
 
 
-def _flag(value: Any) -> bool:
+def _flag(value: object) -> bool:
     if isinstance(value, bool):
         return value
     return isinstance(value, str) and value.strip().lower() in _TRUE_STRINGS
 
 
-def _organization_name(profiles: Any) -> str:
+def _organization_name(profiles: object) -> str:
     """``organizationName`` from ``userProfiles``: a list of ``{profileId, content}`` entries [V]."""
     if isinstance(profiles, Mapping):  # a flat object would say the same thing; accept it too
         return clean(profiles.get("organizationName"))
@@ -60,7 +61,7 @@ def _organization_name(profiles: Any) -> str:
     return ""
 
 
-def author_kind(author: Any) -> AuthorKind:
+def author_kind(author: object) -> AuthorKind:
     """``"agency"`` when a board message was posted by an agency or by the platform, else ``"citizen"``.
 
     Evidence, all from the 2015–17 boards archived by PDIS/join-analyzer (``author`` of each message):
@@ -107,9 +108,7 @@ class CommentPage:
     missing: tuple[Missing, ...] = ()
 
 
-def _comment(
-    raw: Mapping[str, Any], policy_uuid: str, url: str, parent: str | None, log: FieldLog
-) -> Comment:
+def _comment(raw: JsonObject, policy_uuid: str, url: str, parent: str | None, log: FieldLog) -> Comment:
     msg_uid = to_int(raw.get("msgUid"))
     if msg_uid is None:
         raise required_missing(url, "comment id", "msgUid of every comment")
@@ -121,8 +120,7 @@ def _comment(
     # cdate is UTC [V]; beforeNow is the same instant in Taiwan time, used only when cdate is absent.
     created = parse_site_datetime(raw.get("cdate"), utc=True) or parse_site_datetime(raw.get("beforeNow"))
     log.note("created_at", created is not None, "cdate (UTC), beforeNow")
-    author_raw = raw.get("author")
-    author: Mapping[str, Any] = author_raw if isinstance(author_raw, Mapping) else {}
+    author = json_object(raw.get("author"))
     log.note("author", not absent(author.get("displayName")), "author.displayName")
     log.note("like_count", to_int(raw.get("likeCount")) is not None, "likeCount")
     parent_uid = to_int(raw.get("parentMsgUid"))
@@ -142,7 +140,7 @@ def _comment(
     )
 
 
-def _walk(raws: Any, policy_uuid: str, url: str, parent: str | None, log: FieldLog) -> Iterator[Comment]:
+def _walk(raws: object, policy_uuid: str, url: str, parent: str | None, log: FieldLog) -> Iterator[Comment]:
     if not isinstance(raws, list):
         return
     for raw in raws:
@@ -153,7 +151,7 @@ def _walk(raws: Any, policy_uuid: str, url: str, parent: str | None, log: FieldL
         yield from _walk(raw.get("replyMessages"), policy_uuid, url, comment.msg_uid, log)
 
 
-def parse_comment_board(body: str | bytes | Mapping[str, Any], url: str, policy_uuid: str) -> CommentPage:
+def parse_comment_board(body: str | bytes | JsonObject, url: str, policy_uuid: str) -> CommentPage:
     """Every comment and reply of one board page. ``body`` may be raw bytes/text or the loaded JSON.
 
     A 503 from Cloudflare can carry a valid JSON body; it is parsed like any other (the caller decides

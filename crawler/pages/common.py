@@ -5,14 +5,34 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from parsel import Selector
 from w3lib.html import remove_tags, replace_entities
 
 from crawler.items import TAIPEI
+
+# A JSON object as the site serves it: values are narrowed where they are read (``to_int``, ``clean``…).
+JsonObject = Mapping[str, object]
+
+
+class TextPage(Protocol):
+    """What the page parsers need of a response: its text (a Scrapy response has it)."""
+
+    @property
+    def text(self) -> str: ...
+
+
+# A fetched page (a Scrapy response, or anything with its text) or a parsel Selector over one.
+Page = TextPage | Selector
+
+
+def json_object(value: object) -> JsonObject:
+    """``value`` when it is a JSON object, else an empty one: an absent or malformed part reads as empty."""
+    return value if isinstance(value, Mapping) else {}
 
 
 class LayoutError(Exception):
@@ -86,7 +106,7 @@ class FieldLog:
         return Reading(value, shape, found, tuple(self.missing))
 
 
-def absent(value: Any) -> bool:
+def absent(value: object) -> bool:
     """A JSON value the site did not give: no key, null, or (for text) a sentinel such as 「無」."""
     return value is None or (isinstance(value, str) and value.strip() in EMPTY_SENTINELS - {""})
 
@@ -112,20 +132,20 @@ def looks_like_challenge(text: str) -> bool:
     return any(marker in head for marker in _CHALLENGE_MARKERS)
 
 
-def selector_of(page: Any) -> Selector:
+def selector_of(page: Page) -> Selector:
     """Accept a Scrapy response or a parsel Selector."""
     if isinstance(page, Selector):
         return page
     return Selector(text=page.text)
 
 
-def text_of(page: Any) -> str:
+def text_of(page: Page) -> str:
     if isinstance(page, Selector):
         return str(page.get())
     return str(page.text)
 
 
-def page_source(page: Any, url: str) -> str:
+def page_source(page: Page, url: str) -> str:
     """The text of an HTML page that really is the page: not a challenge, not cut short."""
     source = text_of(page)
     if looks_like_challenge(source):
@@ -134,7 +154,7 @@ def page_source(page: Any, url: str) -> str:
     return source
 
 
-def embedded_json(source: str, variable: str) -> Any | None:
+def embedded_json(source: str, variable: str) -> object:
     """The value of ``var <variable> = {...};`` in a page's scripts, or None when the page has none.
 
     ``raw_decode`` reads exactly one JSON value, so semicolons or braces inside strings are harmless.
@@ -151,7 +171,7 @@ def embedded_json(source: str, variable: str) -> Any | None:
     return value
 
 
-def load_json_body(body: str | bytes, url: str) -> Any:
+def load_json_body(body: str | bytes, url: str) -> object:
     """Parse a JSON body; a challenge page or a truncated body raises a LayoutError naming the URL."""
     text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     if looks_like_challenge(text):
@@ -164,7 +184,7 @@ def load_json_body(body: str | bytes, url: str) -> Any:
         ) from exc
 
 
-def to_int(value: Any) -> int | None:
+def to_int(value: object) -> int | None:
     """Ints arrive as numbers or numeric strings ("5,104"); empty values and sentinels give None."""
     if value is None or isinstance(value, bool):
         return None
@@ -179,7 +199,7 @@ def to_int(value: Any) -> int | None:
     return int(float(text)) if match else None
 
 
-def from_epoch_ms(value: Any) -> datetime | None:
+def from_epoch_ms(value: object) -> datetime | None:
     """Epoch milliseconds (number or numeric string) as Taiwan time; ``""`` means no value."""
     number = to_int(value)
     if number is None:
@@ -193,8 +213,8 @@ def from_epoch_ms(value: Any) -> datetime | None:
 _DATE_RE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
 
 
-def parse_site_datetime(value: Any, *, utc: bool = False) -> datetime | None:
-    """``"YYYY-MM-DD[ HH:MM[:SS]]"`` (Taiwan time unless ``utc``), epoch ms, or a sentinel such as ``"無"``."""
+def parse_site_datetime(value: object, *, utc: bool = False) -> datetime | None:
+    """``"YYYY-MM-DD[ HH:MM[:SS]]"`` (Taiwan time unless ``utc``), epoch ms, or a sentinel (``"無"``)."""
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -220,7 +240,7 @@ def parse_site_datetime(value: Any, *, utc: bool = False) -> datetime | None:
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>|</h\d\s*>")
 
 
-def html_to_text(markup: Any) -> str:
+def html_to_text(markup: object) -> str:
     """Readable text of an HTML fragment: tags dropped, entities decoded, paragraphs on their own lines."""
     if not markup:
         return ""
@@ -231,7 +251,7 @@ def html_to_text(markup: Any) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def clean(value: Any) -> str:
+def clean(value: object) -> str:
     """A scalar as trimmed text; None and sentinels become ``""``."""
     if value is None:
         return ""

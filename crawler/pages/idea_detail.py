@@ -1,8 +1,9 @@
 """Proposal page ``/idea/detail/{uuid}``: the embedded ``var idea = {…}`` [V 2017], else the HTML [C].
 
 Required: the proposal's id (embedded ``id`` or the URL) and its data: the embedded object, or at least the
-endorsement summary 「已附議 N」 the HTML scrapers read [C]. Everything else is optional (missing: null or empty
-with a warning); ``idea_from_sources`` fills a missing title or count from the list entry or the open data.
+endorsement summary 「已附議 N」 the HTML scrapers read [C]. Everything else is optional (missing: null or
+empty with a warning); ``idea_from_sources`` fills a missing title or count from the list entry or the open
+data.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from typing import Any
 from crawler.items import AgencyResponse, Idea, IdeaListEntry
 from crawler.pages.common import (
     FieldLog,
+    JsonObject,
     LayoutError,
     Missing,
+    Page,
     Reading,
     absent,
     clean,
     embedded_json,
     from_epoch_ms,
     html_to_text,
+    json_object,
     page_source,
     required_missing,
     selector_of,
@@ -39,17 +43,13 @@ def is_placeholder_response(*blocks: str) -> bool:
     return any(PLACEHOLDER_RE.search(block) for block in blocks if block)
 
 
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _response(raw: Mapping[str, Any], idea_uuid: str, url: str, log: FieldLog) -> AgencyResponse:
+def _response(raw: JsonObject, idea_uuid: str, url: str, log: FieldLog) -> AgencyResponse:
     uuid = clean(raw.get("id"))
     if not uuid:
         raise required_missing(url, "agency response id", "govResponses[].id")
     log.note(
         "response_agency",
-        not absent(_mapping(raw.get("organization")).get("organizationName")),
+        not absent(json_object(raw.get("organization")).get("organizationName")),
         "govResponses[].organization.organizationName",
     )
     log.note(
@@ -65,7 +65,7 @@ def _response(raw: Mapping[str, Any], idea_uuid: str, url: str, log: FieldLog) -
     return AgencyResponse(
         uuid=uuid,
         idea_uuid=clean(raw.get("ideaId")) or idea_uuid,
-        agency=clean(_mapping(raw.get("organization")).get("organizationName")),
+        agency=clean(json_object(raw.get("organization")).get("organizationName")),
         responded_at=from_epoch_ms(raw.get("responseTime")),
         site_updated_at=from_epoch_ms(raw.get("updateDate")),
         analysis=analysis,
@@ -96,7 +96,7 @@ EMBEDDED_FIELDS = (
 )
 
 
-def _page_title(page: Any) -> str:
+def _page_title(page: Page) -> str:
     sel = selector_of(page)
     title = clean(sel.css("title::text").get()).split("｜")[0].strip()
     if title in {"", "公共政策網路參與平臺", "提點子"}:
@@ -104,7 +104,7 @@ def _page_title(page: Any) -> str:
     return title
 
 
-def idea_from_json(data: Mapping[str, Any], url: str, log: FieldLog | None = None, page: Any = None) -> Idea:
+def idea_from_json(data: JsonObject, url: str, log: FieldLog | None = None, page: Page | None = None) -> Idea:
     """An Idea from the embedded object (61 keys in 2017); epoch-ms times, ``""`` for empty ones."""
     log = log or FieldLog()
     uuid = clean(data.get("id")) or uuid_from_url(url)
@@ -118,8 +118,8 @@ def idea_from_json(data: Mapping[str, Any], url: str, log: FieldLog | None = Non
         if title:
             log.note("title", True, "")
             log.missing = [m for m in log.missing if m.field != "title"]
-    proposer = _mapping(data.get("proposer"))
-    master = _mapping(_mapping(data.get("approvalOrganization")).get("master"))
+    proposer = json_object(data.get("proposer"))
+    master = json_object(json_object(data.get("approvalOrganization")).get("master"))
     responses = data.get("govResponses") or []
     if not isinstance(responses, list):
         raise LayoutError(url, "govResponses is not a list")
@@ -142,7 +142,7 @@ def idea_from_json(data: Mapping[str, Any], url: str, log: FieldLog | None = Non
         follower_count=to_int(data.get("attentionCount")),
         comment_count=to_int(data.get("commentCount")),
         site_updated_at=from_epoch_ms(data.get("updateDate")),
-        responses=tuple(_response(_mapping(r), uuid, url, log) for r in responses),
+        responses=tuple(_response(json_object(r), uuid, url, log) for r in responses),
     )
 
 
@@ -152,7 +152,7 @@ _JOIN_NUM_RE = re.compile(r"已附議\s*([\d,]+)")
 HTML_ONLY = "the HTML has no var idea"
 
 
-def idea_from_html(page: Any, url: str, log: FieldLog | None = None) -> Idea:
+def idea_from_html(page: Page, url: str, log: FieldLog | None = None) -> Idea:
     """Fallback when no ``var idea`` is embedded: title and endorsement summary only [C]."""
     log = log or FieldLog()
     sel = selector_of(page)
@@ -174,7 +174,7 @@ def idea_from_html(page: Any, url: str, log: FieldLog | None = None) -> Idea:
     return Idea(uuid=uuid, title=title, url=url, endorse_count=to_int(match.group(1)) or 0)
 
 
-def read_idea_detail(page: Any, url: str) -> Reading[Idea]:
+def read_idea_detail(page: Page, url: str) -> Reading[Idea]:
     source = page_source(page, url)
     data = embedded_json(source, "idea")
     log = FieldLog()
@@ -183,7 +183,7 @@ def read_idea_detail(page: Any, url: str) -> Reading[Idea]:
     return log.reading(idea_from_html(page, url, log), "HTML .detail-join-num [C]")
 
 
-def parse_idea_detail(page: Any, url: str) -> Idea:
+def parse_idea_detail(page: Page, url: str) -> Idea:
     return read_idea_detail(page, url).value
 
 

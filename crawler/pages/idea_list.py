@@ -1,4 +1,5 @@
-"""Proposal list ``/idea/index/search/{STATUS}?page=N&size=M``: ``var searchResult`` [V 2017], else markup [C].
+"""Proposal list ``/idea/index/search/{STATUS}?page=N&size=M``: ``var searchResult`` [V 2017], else
+markup [C].
 
 Required: the proposals the page lists (each with its id), from one of the two shapes. A well-formed empty
 list (``result: []`` with ``totalResults`` 0, or an empty ``#searchResult``) is not an error. Optional
@@ -10,13 +11,14 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from crawler.items import IdeaListEntry
 from crawler.pages.common import (
     FieldLog,
+    JsonObject,
     LayoutError,
     Missing,
+    Page,
     absent,
     clean,
     embedded_json,
@@ -50,7 +52,7 @@ class IdeaListPage:
     missing: tuple[Missing, ...] = ()
 
 
-def entry_from_json(raw: Mapping[str, Any], url: str, log: FieldLog | None = None) -> IdeaListEntry:
+def entry_from_json(raw: JsonObject, url: str, log: FieldLog | None = None) -> IdeaListEntry:
     uuid = clean(raw.get("id"))
     if not uuid:
         raise required_missing(url, "proposal id", "'id' of every searchResult.result entry")
@@ -75,7 +77,7 @@ def _pager(log: FieldLog, current: int | None, total_pages: int | None, tried: s
     return current or 1
 
 
-def _from_json(data: Mapping[str, Any], url: str) -> IdeaListPage:
+def _from_json(data: JsonObject, url: str) -> IdeaListPage:
     result = data.get("result")
     if not isinstance(result, list):
         raise required_missing(url, "proposal list", "`var searchResult = {result: [...]}`")
@@ -96,7 +98,7 @@ def _from_json(data: Mapping[str, Any], url: str) -> IdeaListPage:
 _PAGER_RE = re.compile(r"(\d+)\s*/\s*(\d+)")
 
 
-def _from_html(page: Any, url: str) -> IdeaListPage:
+def _from_html(page: Page, url: str) -> IdeaListPage:
     sel = selector_of(page)
     container = sel.css("#searchResult")
     if not container:
@@ -133,7 +135,7 @@ def _from_html(page: Any, url: str) -> IdeaListPage:
     )
 
 
-def parse_idea_list(page: Any, url: str) -> IdeaListPage:
+def parse_idea_list(page: Page, url: str) -> IdeaListPage:
     source = page_source(page, url)
     data = embedded_json(source, "searchResult")
     if isinstance(data, Mapping):

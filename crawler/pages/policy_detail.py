@@ -9,13 +9,15 @@ first source that has it (docs/site-shapes.md, "Where each field comes from"): t
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 from urllib.parse import urljoin
+
+from parsel import Selector
 
 from crawler.items import Policy, PolicyListEntry
 from crawler.pages.common import (
     FieldLog,
     Missing,
+    Page,
     Reading,
     clean,
     html_to_text,
@@ -39,12 +41,12 @@ TRIED = {
 }
 
 
-def _page_title(sel: Any) -> str:
+def _page_title(sel: Selector) -> str:
     title = clean(sel.css("title::text").get()).split(TITLE_SUFFIX)[0].strip()
     return "" if title == SITE_NAME else title
 
 
-def read_policy_detail(page: Any, url: str) -> Reading[Policy]:
+def read_policy_detail(page: Page, url: str) -> Reading[Policy]:
     """The consultation on a detail page; comments are not in this HTML (they come from the board JSON)."""
     page_source(page, url)
     sel = selector_of(page)
@@ -101,7 +103,7 @@ def read_policy_detail(page: Any, url: str) -> Reading[Policy]:
     )
 
 
-def parse_policy_detail(page: Any, url: str) -> Policy:
+def parse_policy_detail(page: Page, url: str) -> Policy:
     return read_policy_detail(page, url).value
 
 

@@ -4,24 +4,40 @@ pages that came back truncated, malformed or as a challenge, and the harvest env
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import NotRequired, Self, TypedDict
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
+from sqlalchemy.engine import Engine
 from twisted.python.failure import Failure
 
-from crawler.items import PageHarvest, RawPage
+from crawler.items import PageHarvest, RawPage, Record
 from crawler.pages.common import LayoutError
-from crawler.pipelines import site_of
 from crawler.shape_warnings import ShapeWarnings
 from joinfeedback.errors import UserError
 from storage.db import open_database
 
 logger = logging.getLogger(__name__)
+# What a callback yields: more pages to fetch, and what a fetched page gave.
+SpiderOutput = Request | PageHarvest
 OWN_META = frozenset({"entry", "state", "year", "probe"})  # what our callbacks read from meta
+
+
+class CrawlFailure(TypedDict):
+    """A URL given up on, as the crawl run's ``errors`` list keeps it."""
+
+    url: str
+    error: str
+    kind: str  # "failed" (runs recorded before it had no kind)
+    cause: NotRequired[str]  # "StoreError": fetched, but the database would not take it
+
+
+def site_of(base_url: str) -> str:
+    """Ids are unique per host: the site is the base URL's host name without port."""
+    return (urlsplit(base_url).hostname or "").lower()
 
 
 def check_base_url(base_url: str) -> str:
@@ -37,19 +53,25 @@ class JoinSpider(scrapy.Spider):
     base_url: str
     site: str
     parse_retries: int
-    db: Any  # the engine the spider reads re-crawl state from
+    db: Engine  # the engine the spider reads re-crawl state from
 
-    def __init__(self, *args: Any, base_url: str | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, name: str | None = None, *, base_url: str | None = None, **kwargs: object) -> None:
+        super().__init__(name, **kwargs)
         self._base_url_arg = base_url
-        self.failures: list[dict[str, str]] = []
+        self.failures: list[CrawlFailure] = []
         self.warnings = ShapeWarnings()  # optional fields pages did not give (stored with the crawl run)
         self.mismatches: list[str] = []
         self.skipped = 0
         self.report = ""
+        # Set by the CrawlRunRecorder (crawler/extensions.py) when the spider opens.
+        self.crawl_run_id: int | None = None
+        # Set by the StorePipeline when a batch could not be written and it stopped the crawl.
+        self.store_error = ""
+        # Set by the CrawlRunRecorder once this spider's account is written; crawler.run writes it otherwise.
+        self.run_recorded = False
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> JoinSpider:
+    def from_crawler(cls, crawler: Crawler, *args: object, **kwargs: object) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = check_base_url(
             spider._base_url_arg or crawler.settings.get("JOINFEEDBACK_BASE_URL")
@@ -63,9 +85,16 @@ class JoinSpider(scrapy.Spider):
         return f"{self.base_url}{path}"
 
     def request(
-        self, url: str, callback: Callable[..., Any], *, priority: int = 0, meta: dict[str, Any] | None = None
+        self,
+        url: str,
+        callback: Callable[[Response], Iterable[SpiderOutput]],
+        *,
+        priority: int = 0,
+        meta: Mapping[str, object] | None = None,
     ) -> Request:
-        return Request(url, callback=callback, errback=self.on_error, priority=priority, meta=meta or {})
+        return Request(
+            url, callback=callback, errback=self.on_error, priority=priority, meta=dict(meta or {})
+        )
 
     def record_failure(self, url: str, error: str) -> None:
         logger.error("gave up on %s: %s", url, error)
@@ -98,7 +127,7 @@ class JoinSpider(scrapy.Spider):
         else:
             self.record_failure(response.url, str(error))
 
-    def harvest(self, response: Response, records: Iterable[Any], kind: str) -> PageHarvest:
+    def harvest(self, response: Response, records: Iterable[Record], kind: str) -> PageHarvest:
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         return PageHarvest(RawPage(response.url, response.body, content_type), tuple(records), kind)
 
@@ -108,3 +137,10 @@ class JoinSpider(scrapy.Spider):
             + ([f"… and {len(self.mismatches) - 200} more mismatches"] if len(self.mismatches) > 200 else [])
         )
         self.db.dispose()
+
+
+def join_spider(spider: scrapy.Spider | None) -> JoinSpider:
+    """The running spider, which the pipelines and the extension only ever see as a JoinSpider."""
+    if not isinstance(spider, JoinSpider):
+        raise TypeError(f"expected a joinfeedback spider, got {type(spider).__name__}")
+    return spider

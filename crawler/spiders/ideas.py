@@ -4,20 +4,21 @@ cross-check and a safety net (proposals no list shows are fetched from it)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import Self
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
-from scrapy.http import Response
+from scrapy.http import Request, Response
 
-from crawler.items import TAIPEI, EndorsementSnapshot, Idea, IdeaListEntry
+from crawler.idea_crosscheck import cross_check, year_of
+from crawler.items import EndorsementSnapshot, Idea, IdeaListEntry, Record
 from crawler.opendata import OpenDataError, parse_idea_opendata
 from crawler.pages.common import FieldLog, LayoutError, load_json_body
 from crawler.pages.idea_detail import idea_from_sources, read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
-from crawler.spiders.base import JoinSpider
+from crawler.spiders.base import JoinSpider, SpiderOutput
 from joinfeedback.errors import UserError
 from storage.crawlstate import IdeaState, idea_states
 
@@ -38,11 +39,6 @@ def needs_detail(state: IdeaState | None, entry: IdeaListEntry) -> bool:
         or (entry.comment_count is not None and entry.comment_count != state.comment_count)
         or (entry.follower_count is not None and entry.follower_count != state.follower_count)
     )
-
-
-def year_of(entry: IdeaListEntry | IdeaState | Idea) -> int | None:
-    """The open-data year of a proposal: its publication year in Taiwan time."""
-    return entry.published_at.astimezone(TAIPEI).year if entry.published_at is not None else None
 
 
 def parse_years(text: str) -> list[int]:
@@ -68,13 +64,12 @@ class IdeasSpider(JoinSpider):
     name = "ideas"
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> IdeasSpider:
+    def from_crawler(cls, crawler: Crawler, *args: object, **kwargs: object) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        assert isinstance(spider, IdeasSpider)
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         return spider
 
-    async def start(self) -> Any:
+    async def start(self) -> AsyncIterator[Request]:
         self.list_size = self.settings.getint("JOINFEEDBACK_LIST_PAGE_SIZE")
         self.states = idea_states(self.db, self.site, passed_statuses=PASSED_STATUSES)
         self.listed: dict[str, IdeaListEntry] = {}
@@ -92,7 +87,7 @@ class IdeasSpider(JoinSpider):
     def list_url(self, state: str, page: int) -> str:
         return self.url(f"/idea/index/search/{state}?page={page}&size={self.list_size}")
 
-    def year_request(self, year: int) -> Any:
+    def year_request(self, year: int) -> Request:
         self.years_requested.add(year)
         return self.request(
             self.url(f"/toOpenData/v2/ey/idea?year={year}"),
@@ -101,7 +96,7 @@ class IdeasSpider(JoinSpider):
             meta={"year": year},
         )
 
-    def parse_open_data(self, response: Response) -> Iterator[Any]:
+    def parse_open_data(self, response: Response) -> Iterator[SpiderOutput]:
         log, skipped = FieldLog(), list[OpenDataError]()
         try:
             ideas = parse_idea_opendata(
@@ -127,7 +122,7 @@ class IdeasSpider(JoinSpider):
             self.open_data[idea.uuid] = idea
         yield self.harvest(response, [], "opendata_idea")
 
-    def parse_list(self, response: Response) -> Iterator[Any]:
+    def parse_list(self, response: Response) -> Iterator[SpiderOutput]:
         try:
             page = parse_idea_list(response, response.url)
         except LayoutError as error:
@@ -163,10 +158,10 @@ class IdeasSpider(JoinSpider):
                 self.skipped += 1
         yield self.harvest(response, snapshots, "idea_list")
 
-    def detail_request(self, uuid: str) -> Any:
+    def detail_request(self, uuid: str) -> Request:
         return self.request(self.url(f"/idea/detail/{uuid}"), self.parse_detail, priority=10)
 
-    def parse_detail(self, response: Response) -> Iterator[Any]:
+    def parse_detail(self, response: Response) -> Iterator[SpiderOutput]:
         try:
             page = read_idea_detail(response, response.url)
         except LayoutError as error:
@@ -178,13 +173,14 @@ class IdeasSpider(JoinSpider):
         idea = reading.value
         if entry is not None and entry.status and idea.status and entry.status != idea.status:
             self.mismatches.append(f"{response.url}: status {idea.status} ≠ list {entry.status}")
-        records: list[Any] = [idea]
+        records: list[Record] = [idea]
         if entry is None:  # found through open data only: the detail page gives this run's count
             records.append(EndorsementSnapshot(idea.uuid, idea.endorse_count))
         yield self.harvest(response, records, "idea_detail")
 
     def years_to_read(self) -> set[int]:
-        """The open-data years still to fetch once the lists are read: those of proposals new to the database."""
+        """The open-data years still to fetch once the lists are read: those of proposals new to the
+        database."""
         if self.settings.get("JOINFEEDBACK_IDEA_YEARS"):
             return set()
         new = {year_of(e) for uuid, e in self.listed.items() if uuid not in self.states}
@@ -201,31 +197,16 @@ class IdeasSpider(JoinSpider):
                 self.crawler.engine.crawl(self.year_request(year))
             raise DontCloseSpider
         self.cross_checked = True
-        missing_years = sorted(self.years_requested - self.years_read)
-        if missing_years:
-            self.mismatches.append(
-                f"open-data ideas of {', '.join(map(str, missing_years))} unavailable: "
-                "no cross-check for those years"
-            )
-        extra = []
-        for uuid, idea in sorted(self.open_data.items()):
-            entry = self.listed.get(uuid)
-            if entry is None:
-                if not self.list_failed:
-                    self.mismatches.append(f"idea {uuid}: in open data, in no list state")
-                state = self.states.get(uuid)
-                if state is None or state.endorse_count != idea.endorse_count or state.awaiting_response:
-                    extra.append(self.detail_request(uuid))
-            elif entry.endorse_count is not None and entry.endorse_count != idea.endorse_count:
-                self.mismatches.append(
-                    f"idea {uuid}: endorsements {entry.endorse_count} in the list, "
-                    f"{idea.endorse_count} in open data"
-                )
-        if not self.list_failed:
-            for uuid in sorted(set(self.listed) - set(self.open_data)):
-                if year_of(self.listed[uuid]) in self.years_read:
-                    self.mismatches.append(f"idea {uuid}: listed, absent from open data")
-        for request in extra:
-            self.crawler.engine.crawl(request)
-        if extra:
+        found = cross_check(
+            self.open_data,
+            self.listed,
+            self.states,
+            years_requested=self.years_requested,
+            years_read=self.years_read,
+            list_failed=self.list_failed,
+        )
+        self.mismatches.extend(found.mismatches)
+        for uuid in found.to_fetch:
+            self.crawler.engine.crawl(self.detail_request(uuid))
+        if found.to_fetch:
             raise DontCloseSpider

@@ -6,18 +6,17 @@ from __future__ import annotations
 import dataclasses
 import email.utils
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from scrapy.http import Response
+from scrapy.http import Request, Response
 
 from crawler.items import PolicyListEntry
 from crawler.opendata import OpenDataError, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import FieldLog, LayoutError, load_json_body
 from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
-from crawler.spiders.base import JoinSpider
+from crawler.spiders.base import JoinSpider, SpiderOutput
 from storage.crawlstate import PolicyState, policy_states
 
 # A Date header this far past the newest publication is not the site's clock (a replica, a frozen mirror).
@@ -74,12 +73,19 @@ def site_clock_of(published: Iterable[datetime | None], date_header: bytes | Non
 class PoliciesSpider(JoinSpider):
     name = "policies"
 
-    def __init__(self, *args: Any, policies: Sequence[str] | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        base_url: str | None = None,
+        policies: Sequence[str] | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(name, base_url=base_url, **kwargs)
         # ``crawl --policy``: only these consultations (and their comments); None = every one listed.
         self.only_policies = frozenset(policies) if policies else None
 
-    async def start(self) -> Any:
+    async def start(self) -> AsyncIterator[Request]:
         self.board_size = self.settings.getint("JOINFEEDBACK_COMMENT_PAGE_SIZE")
         self.collected: dict[str, set[str]] = {}
         self.declared: dict[str, int | None] = {}
@@ -91,7 +97,7 @@ class PoliciesSpider(JoinSpider):
     def board_url(self, uuid: str, page: int) -> str:
         return self.url(f"/joinComments/board/policy/{uuid}?size={self.board_size}&page={page}")
 
-    def parse_open_data(self, response: Response) -> Iterator[Any]:
+    def parse_open_data(self, response: Response) -> Iterator[SpiderOutput]:
         log, skipped = FieldLog(), list[OpenDataError]()
         try:
             entries = parse_policy_opendata(
@@ -125,7 +131,7 @@ class PoliciesSpider(JoinSpider):
             if not (detail or board):
                 self.skipped += 1
                 continue
-            # Only our own keys travel in meta: copying response.meta would carry Scrapy's (download_latency…).
+            # Only our own keys travel in meta: response.meta would carry Scrapy's too (download_latency…).
             meta = {"entry": entry}
             if detail:
                 yield self.request(
@@ -145,7 +151,7 @@ class PoliciesSpider(JoinSpider):
                 meta={"entry": entry, "probe": True},
             )
 
-    def parse_acts(self, response: Response) -> Iterator[Any]:
+    def parse_acts(self, response: Response) -> Iterator[SpiderOutput]:
         """Programme progress [I]: no table yet (its fields are unrecorded), the payload is kept raw."""
         try:
             acts = load_json_body(response.body, response.url)
@@ -158,7 +164,7 @@ class PoliciesSpider(JoinSpider):
             return
         yield self.harvest(response, [], "opendata_act")
 
-    def parse_detail(self, response: Response) -> Iterator[Any]:
+    def parse_detail(self, response: Response) -> Iterator[SpiderOutput]:
         entry: PolicyListEntry = response.meta["entry"]
         try:
             page = read_policy_detail(response, response.url)
@@ -167,14 +173,14 @@ class PoliciesSpider(JoinSpider):
             return
         if page.value.title and entry.title and page.value.title != entry.title:
             self.mismatches.append(f"{response.url}: title {page.value.title!r} ≠ open data {entry.title!r}")
-        # Open data first (precise times, the counts), then the page (body, attachments); see policy_from_sources.
+        # Open data first (precise times, the counts), then the page (body, attachments): policy_from_sources.
         reading = policy_from_sources(page, entry)
         self.warnings.add("policy_detail", response.url, reading.missing)
         yield self.harvest(response, [reading.value], "policy_detail")
         if response.meta.get("probe"):
             yield from self.fetch_incomplete(entry.uuid, reading.value.missing_fields)
 
-    def fetch_incomplete(self, probed: str, still_missing: tuple[str, ...]) -> Iterator[Any]:
+    def fetch_incomplete(self, probed: str, still_missing: tuple[str, ...]) -> Iterator[SpiderOutput]:
         """The probe found fields its stored row lacked: fetch the other incomplete consultations' pages too.
         (Not when it found nothing new: on a site that never gives a field, that would cost a page per
         consultation on every crawl.)"""
@@ -190,7 +196,7 @@ class PoliciesSpider(JoinSpider):
             )
         self.incomplete.clear()
 
-    def parse_board(self, response: Response) -> Iterator[Any]:
+    def parse_board(self, response: Response) -> Iterator[SpiderOutput]:
         entry: PolicyListEntry = response.meta["entry"]
         if response.status != 200:
             try:  # a 503 whose body is a valid board is a board; anything else is a failure
@@ -219,8 +225,8 @@ class PoliciesSpider(JoinSpider):
                     self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry}
                 )
         self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
-        # A comment's link is its consultation's page: the board page it was read from shifts as comments arrive
-        # (the raw board page stays linked through raw_payload_id).
+        # A comment's link is its consultation's page: the board page it was read from shifts as comments
+        # arrive (the raw board page stays linked through raw_payload_id).
         page_url = self.url(f"/policies/detail/{entry.uuid}")
         yield self.harvest(
             response, [dataclasses.replace(c, url=page_url) for c in page.comments], "comment_board"
