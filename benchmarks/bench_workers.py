@@ -33,8 +33,13 @@ PG_ADMIN_URL = os.environ.get("JOINFEEDBACK_TEST_PG_URL", "postgresql+psycopg://
 REDIS_URL = os.environ.get("JOINFEEDBACK_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 WORKER = """
 import json, sys
+from crawler.options import CrawlOptions
 from crawler.run import run_crawl
-summary = run_crawl(sys.argv[1], sys.argv[2], profile="local", quiet=True, redis_url=sys.argv[3])
+from joinfeedback.config import load_config
+options = CrawlOptions.from_config(load_config())  # the crawl key and worker count from the environment
+summary = run_crawl(
+    sys.argv[1], sys.argv[2], profile="local", quiet=True, redis_url=sys.argv[3], options=options
+)
 print(json.dumps({"status": summary.status, "requests": summary.requests}))
 """
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -156,7 +155,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             cfg.base_url,
             cfg.db_url,
             profile=cfg.profile,
-            spiders=args.spider or cfg.spiders or None,
+            spiders=list(args.spider or cfg.spiders) or None,
             jobdir=jobdir,
             quiet=cfg.quiet,
             redis_url=redis_url,
@@ -310,6 +309,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """Replica on a free port → crawl → analyse (bundled catalogue) → report, all local and offline."""
     from analysis.run import run_analysis
+    from crawler.options import CrawlOptions
     from crawler.run import run_crawl
     from replica.server import ReplicaServer
     from reports.site import build_report
@@ -327,7 +327,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         engine = _engine(db_url)
         engine.dispose()
-        summary = run_crawl(server.base_url, db_url, profile="local", quiet=args.quiet)
+        summary = run_crawl(
+            server.base_url,
+            db_url,
+            profile="local",
+            quiet=args.quiet,
+            options=CrawlOptions.from_config(_settings(args)),
+        )
         print(f"2/4 crawled into {db_url}: {summary}")
     engine = _engine(db_url)
     # The demo has no catalogue or seed setting, but sentence embeddings follow the configuration.

@@ -21,7 +21,7 @@ CONFIG_ENV = "JOINFEEDBACK_CONFIG"
 DEFAULT_CONFIG_FILE = "joinfeedback.toml"
 ENV_PREFIX = "JOINFEEDBACK_"
 LOG_CONTEXT_ENV = "JOINFEEDBACK_LOG_CONTEXT"  # fields a parent process (the scheduler) bound, as JSON
-# Older names kept because storage.db, crawler.settings and the test fixtures read them.
+# Older names, still accepted: deployments and the test fixtures set them.
 ENV_ALIASES = {"JOINFEEDBACK_DB": "db_url", "JOINFEEDBACK_CRAWL_PROFILE": "profile"}
 
 PROFILES = ("polite", "local")  # crawler/settings.py; a Redis URL makes either one distributed
@@ -140,7 +140,7 @@ def to_environment(config: Config) -> dict[str, str]:
             env[env_name(key)] = ""
         else:
             env[env_name(key)] = str(value)
-    # The aliases storage.db and crawler.settings read: keep them in step.
+    # The older names too, for scripts written against them: keep them in step.
     env["JOINFEEDBACK_DB"] = config.db_url
     env["JOINFEEDBACK_CRAWL_PROFILE"] = config.profile
     return env

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from crawler.dbretry import StoreError, is_disk_full, is_transient, with_retries
 from crawler.items import IdeaListEntry, PolicyListEntry
 from crawler.middlewares import retry_after_seconds
-from crawler.spiders.base import site_of
 from crawler.run import crawl_settings
 from crawler.settings import USER_AGENT, profile_settings
+from crawler.spiders.base import site_of
 from crawler.spiders.ideas import live_years, needs_detail, parse_years
 from crawler.spiders.policies import is_current, pages_to_fetch, site_clock_of
 from joinfeedback.errors import UserError
