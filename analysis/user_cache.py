@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from joinfeedback.config import cache_home
 
 
 def user_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/joinfeedback`` (default ``~/.cache/joinfeedback``): the user's own folder, not the
     shared temporary one, since what is cached there is read back with ``marshal`` and numpy."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "joinfeedback"
+    return cache_home() / "joinfeedback"
 
 
 __all__ = ["user_cache_dir"]
