@@ -127,6 +127,14 @@ def mask_secrets(text: str) -> str:
     return redact(text)
 
 
+def child_environment(config: Config) -> dict[str, str]:
+    """This process's environment with the configuration over it, for a child ``joinfeedback``."""
+    env = {**os.environ, **to_environment(config)}
+    if config.config_file:
+        env[CONFIG_ENV] = config.config_file
+    return env
+
+
 def to_environment(config: Config) -> dict[str, str]:
     """The configuration as ``JOINFEEDBACK_*`` variables: a child ``joinfeedback`` sees the same settings."""
     env = {}
@@ -360,4 +368,14 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-__all__ = ["Config", "load_config", "mask_secrets", "setting_names", "to_environment"]
+__all__ = [
+    "Config",
+    "cache_home",
+    "child_environment",
+    "environment_values",
+    "inherited_log_context",
+    "load_config",
+    "mask_secrets",
+    "setting_names",
+    "to_environment",
+]

@@ -9,7 +9,6 @@ the same database skips its turn), while each step takes its own ``crawl``/``ana
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from joinfeedback.config import Config, to_environment
+from joinfeedback.config import Config, child_environment
 from joinfeedback.errors import UserError
 from joinfeedback.ops.cron import parse_cron
 from joinfeedback.ops.lock import LOCKED_EXIT_CODE, run_lock
@@ -105,9 +104,7 @@ class _Chain:
         )
         self.child: subprocess.Popen[bytes] | None = None
         self.lock = threading.Lock()
-        self.env = {**os.environ, **to_environment(config)}
-        if config.config_file:
-            self.env["JOINFEEDBACK_CONFIG"] = config.config_file
+        self.env = child_environment(config)
 
     def __call__(self) -> None:
         if self.stop.is_set():
