@@ -22,7 +22,11 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing Debian packages: ${need_apt[*]}"
     apt-get update -qq >/dev/null 2>&1 || true
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+    # apt's chatter (debconf notes) goes to a log, shown only if the install fails
+    if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/tmp/joinfeedback-apt.log 2>&1; then
+      cat /tmp/joinfeedback-apt.log >&2
+      exit 1
+    fi
   else
     echo "setup: warning: please install ${need_apt[*]} (needs root); continuing without" >&2
   fi
@@ -36,7 +40,11 @@ stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)-$extras"
 if [ ! -e "$stamp" ]; then
   echo "setup: installing joinfeedback[$extras] into .venv (about a minute the first time)"
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q -e ".[$extras]"
+  # setuptools warns about every editable install; the log is shown only if the install fails
+  if ! .venv/bin/python -m pip install -q -e ".[$extras]" >.venv/pip-install.log 2>&1; then
+    cat .venv/pip-install.log >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi
