@@ -48,7 +48,7 @@ class RunInfo:
     seed: int
     data_hash: str
     n_items: int
-    manifest: dict[str, Any]
+    manifest: dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class ClusterRow:
     label: str
     terms: tuple[str, ...]
     size: int
-    representative_ids: tuple[Any, ...]
+    representative_ids: tuple[str, ...]
     is_minority: bool
 
     @property
@@ -222,7 +222,7 @@ def clusters(session: Session, run_id: int) -> list[ClusterRow]:
     ]
 
 
-def _term_words(terms: Any) -> tuple[str, ...]:
+def _term_words(terms: Iterable[object] | None) -> tuple[str, ...]:
     """Theme terms as words: the analysis stores ``[[term, weight], …]``; plain ``[term, …]`` works too."""
     words = []
     for term in terms or ():
@@ -464,7 +464,8 @@ def export_responses(session: Session) -> Iterator[dict[str, Any]]:
     )
     for row in session.execute(query):
         record = dict(zip(keys, row, strict=True))
-        record["idea_title"] = titles.get(record["idea_uuid"], "")
+        idea_uuid = record["idea_uuid"]
+        record["idea_title"] = titles.get(idea_uuid, "") if isinstance(idea_uuid, str) else ""
         yield {key: record[key] for key in RESPONSE_EXPORT}
 
 
