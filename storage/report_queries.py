@@ -376,7 +376,8 @@ def run_comment_policies(session: Session, run_id: int) -> dict[str, str]:
     query = select(Comment.msg_uid, Comment.policy_uuid).join(
         Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment")
     )
-    return {uid: policy for uid, policy in session.execute(query.where(Assignment.run_id == run_id))}
+    # iter(): dict() would take a Result for a mapping (it has keys(): its column names)
+    return dict(iter(session.execute(query.where(Assignment.run_id == run_id)).tuples()))
 
 
 COMMENT_EXPORT = (
@@ -421,7 +422,7 @@ RESPONSE_EXPORT = (
 
 def export_comments(session: Session) -> Iterator[dict[str, Any]]:
     """Every stored, undeleted comment with its consultation's title (no author: personal data)."""
-    titles = {uuid: title for uuid, title in session.execute(select(Policy.uuid, Policy.title))}
+    titles = dict(iter(session.execute(select(Policy.uuid, Policy.title)).tuples()))
     query = (
         select(
             Comment.msg_uid,
@@ -457,7 +458,7 @@ def export_proposals(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def export_responses(session: Session) -> Iterator[dict[str, Any]]:
-    titles = {uuid: title for uuid, title in session.execute(select(Idea.uuid, Idea.title))}
+    titles = dict(iter(session.execute(select(Idea.uuid, Idea.title)).tuples()))
     keys = [k for k in RESPONSE_EXPORT if k != "idea_title"]
     query = select(*(getattr(AgencyResponse, key) for key in keys)).order_by(
         AgencyResponse.idea_uuid, AgencyResponse.responded_at, AgencyResponse.uuid
@@ -486,7 +487,10 @@ def run_item_engagement(session: Session, run_id: int) -> dict[ItemKey, tuple[in
 
 
 def endorsement_history(session: Session) -> dict[str, list[tuple[datetime, int]]]:
-    """Every stored endorsement snapshot of each proposal, oldest first: ``{idea_uuid: [(observed_at, count)]}``."""
+    """Every stored endorsement snapshot of each proposal, oldest first.
+
+    ``{idea_uuid: [(observed_at, count), …]}``
+    """
     history: dict[str, list[tuple[datetime, int]]] = {}
     for uuid, observed, count in session.execute(
         select(
