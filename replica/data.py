@@ -10,10 +10,10 @@ import bisect
 import random
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 from joinfeedback.errors import UserError
 from replica import gen_ideas, gen_policies
+from replica.documents import Document
 from replica.model import CLOCK_START_MS, DAY_MS, STEP_MS, CommentRec, IdeaRec, Label, PolicyRec, taipei_str
 
 SIZES: dict[str, dict[str, int]] = {
@@ -103,7 +103,7 @@ class ReplicaData:
         now = self.now_ms if now_ms is None else now_ms
         return [i for i in self.ideas if i.approved_ms <= now]
 
-    def manifest(self, now_ms: int | None = None) -> dict[str, Any]:
+    def manifest(self, now_ms: int | None = None) -> Document:
         now = self.now_ms if now_ms is None else now_ms
         messages = [m for v in self.views.values() for m in v.all_messages(now)]
         ideas = self.visible_ideas(now)
@@ -136,9 +136,9 @@ class ReplicaData:
             out[("idea", idea.uuid)] = idea.label
         return out
 
-    def label_records(self) -> list[dict[str, Any]]:
+    def label_records(self) -> list[Document]:
         """``labels`` as JSON-ready rows (served at ``/_replica/labels``)."""
-        rows = []
+        rows: list[Document] = []
         for (kind, item_id), label in self.labels.items():
             rows.append(
                 {

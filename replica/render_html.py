@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from html import escape
-from typing import Any
 
+from replica.documents import Document, documents
 from replica.gen_ideas import endorse_count
 from replica.model import DAY_MS, ENDORSE_DAYS, IdeaRec, PolicyRec, taipei_date, taipei_str
 from replica.render_json import idea_detail
@@ -15,7 +15,7 @@ from replica.render_json import idea_detail
 SUFFIX = "｜公共政策網路參與平臺"
 
 
-def script_json(value: Any) -> str:
+def script_json(value: object) -> str:
     """JSON safe inside ``<script>``: ``</`` cannot close the element."""
     return json.dumps(value, ensure_ascii=False).replace("</", "<\\/").replace("<!--", "<\\!--")
 
@@ -83,11 +83,12 @@ def policy_detail(p: PolicyRec, changed: bool = False, omit: frozenset[str] = fr
     return _page("" if "title" in omit else p.title + SUFFIX, body)
 
 
-def idea_list(status: str, envelope: dict[str, Any], changed: bool = False) -> str:
+def idea_list(status: str, envelope: Document, changed: bool = False) -> str:
     items = []
-    for e in envelope["result"]:
-        title, href = escape(e.get("title", "")), f"/idea/detail/{e['id']}"
-        date = taipei_date(e["publishDate"]) if "publishDate" in e else ""
+    for e in documents(envelope["result"]):
+        title, href = escape(str(e.get("title", ""))), f"/idea/detail/{e['id']}"
+        published = e.get("publishDate")  # the drop shape may leave it out
+        date = taipei_date(published) if isinstance(published, int) else ""
         count = e.get("endorseCount", "")
         if changed:
             items.append(
@@ -118,13 +119,19 @@ def idea_list(status: str, envelope: dict[str, Any], changed: bool = False) -> s
     return _page("提點子" + SUFFIX, body)
 
 
-def _responses_html(idea: dict[str, Any]) -> str:
+def _organization_name(response: Document) -> str:
+    organization = response.get("organization")  # the drop shape may leave it out
+    return str(organization.get("organizationName", "")) if isinstance(organization, dict) else ""
+
+
+def _responses_html(idea: Document) -> str:
     out = []
-    for r in idea["govResponses"]:
+    for r in documents(idea["govResponses"]):
+        responded = r.get("responseTime")
         out.append(
             f'<div class="gov-response" data-id="{r["id"]}">'
-            f"<h5>{escape(r.get('organization', {}).get('organizationName', ''))}"
-            f" {taipei_str(r['responseTime']) if 'responseTime' in r else ''}</h5>"
+            f"<h5>{escape(_organization_name(r))}"
+            f" {taipei_str(responded) if isinstance(responded, int) else ''}</h5>"
             f'<div class="analysis">{r.get("analysis", "")}</div>'
             f'<div class="suggest">{r.get("suggest", "")}</div><div class="plan">{r["plan"]}</div>'
             f'<div class="reference">{r["reference"]}</div></div>'
@@ -136,7 +143,7 @@ def idea_page(
     idea: IdeaRec,
     now_ms: int,
     changed: bool = False,
-    shape: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    shape: Callable[[Document], Document] | None = None,
 ) -> str:
     """``shape`` may leave optional keys of the embedded object out (the ``drop`` shape)."""
     obj = idea_detail(idea, now_ms)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
 from replica import bank_ideas as BI
 from replica.data import PolicyView, ReplicaData
+from replica.documents import Document
 from replica.gen_ideas import endorse_count, idea_status, idea_year
 from replica.model import (
     DAY_MS,
@@ -27,7 +28,7 @@ from replica.text import deleted_comment
 SITE = "https://join.gov.tw"  # open data and boards carry absolute URLs of the real host [V]
 
 
-def envelope(result: list[Any], total: int, page: int, size: int) -> dict[str, Any]:
+def envelope(result: list[Document], total: int, page: int, size: int) -> Document:
     """The pager envelope of boards and idea searches [V]."""
     pages = -(-total // size) if size else 0
     return {
@@ -43,7 +44,7 @@ def envelope(result: list[Any], total: int, page: int, size: int) -> dict[str, A
     }
 
 
-def _board(policy: PolicyRec) -> dict[str, Any]:
+def _board(policy: PolicyRec) -> Document:
     return {
         "boardUid": policy.board_uid,
         "title": policy.title,
@@ -80,7 +81,7 @@ def display_name(c: CommentRec) -> str:
     return c.author.name
 
 
-def _profile(user_uid: str, key: str, value: str) -> dict[str, Any]:
+def _profile(user_uid: str, key: str, value: str) -> Document:
     return {
         "profileUid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"profile:{user_uid}:{key}")),
         "userUid": user_uid,
@@ -89,7 +90,7 @@ def _profile(user_uid: str, key: str, value: str) -> dict[str, Any]:
     }
 
 
-def author(c: CommentRec) -> dict[str, Any]:
+def author(c: CommentRec) -> Document:
     """The ``author`` object [V keys]: citizens register as members; agencies in one of the real shapes."""
     base = {
         "userUid": c.author.uid,
@@ -107,7 +108,7 @@ def author(c: CommentRec) -> dict[str, Any]:
         return base
     agency = c.author.name
     user_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"agency-account:{agency}"))
-    org_id = organization(agency)["organizationId"]
+    org_id = _organization_code(agency)[0]
     shape = agency_shape(c)
     if shape == "platform":
         user_id, name = PLATFORM_ACCOUNT
@@ -139,9 +140,7 @@ def author(c: CommentRec) -> dict[str, Any]:
     }
 
 
-def comment(
-    c: CommentRec, policy: PolicyRec, replies: list[dict[str, Any]], parent_author: str | None
-) -> dict[str, Any]:
+def comment(c: CommentRec, policy: PolicyRec, replies: list[Document], parent_author: str | None) -> Document:
     html = deleted_comment() if c.deleted else c.html
     written_by = author(c)
     return {
@@ -180,7 +179,7 @@ def comment(
     }
 
 
-def board_page(view: PolicyView, now_ms: int, page: int, size: int) -> dict[str, Any]:
+def board_page(view: PolicyView, now_ms: int, page: int, size: int) -> Document:
     """Top-level comments newest first, each with its visible replies nested."""
     tops = view.top_level(now_ms)
     total = len(tops)
@@ -192,8 +191,8 @@ def board_page(view: PolicyView, now_ms: int, page: int, size: int) -> dict[str,
     return envelope(result, total, page, size)
 
 
-def open_data_policies(data: ReplicaData, now_ms: int) -> list[dict[str, Any]]:
-    out = []
+def open_data_policies(data: ReplicaData, now_ms: int) -> list[Document]:
+    out: list[Document] = []
     for p in sorted(data.policies, key=lambda p: (p.published_ms, p.uuid)):
         out.append(
             {
@@ -209,9 +208,9 @@ def open_data_policies(data: ReplicaData, now_ms: int) -> list[dict[str, Any]]:
     return out
 
 
-def open_data_policies_2017(data: ReplicaData, now_ms: int) -> list[dict[str, Any]]:
+def open_data_policies_2017(data: ReplicaData, now_ms: int) -> list[Document]:
     """The 2017–18 shape with English keys and the messages embedded [C]."""
-    out = []
+    out: list[Document] = []
     for p in sorted(data.policies, key=lambda p: (p.published_ms, p.uuid)):
         msgs = sorted(data.views[p.uuid].all_messages(now_ms), key=lambda m: (m.created_ms, m.msg_uid))
         out.append(
@@ -231,9 +230,14 @@ def open_data_policies_2017(data: ReplicaData, now_ms: int) -> list[dict[str, An
     return out
 
 
+def _organization_code(name: str) -> tuple[str, int]:
+    """An agency's organisation id and its order among the site's organisations."""
+    return BI.AGENCIES.get(name, ("A00000000X", 9000))
+
+
 @lru_cache(maxsize=64)
-def organization(name: str) -> dict[str, Any]:
-    org_id, order = BI.AGENCIES.get(name, ("A00000000X", 9000))
+def organization(name: str) -> Document:
+    org_id, order = _organization_code(name)
     return {
         "orgOrder": order,
         "orgStatus": True,
@@ -245,7 +249,7 @@ def organization(name: str) -> dict[str, Any]:
     }
 
 
-def response(r: ResponseRec) -> dict[str, Any]:
+def response(r: ResponseRec) -> Document:
     org = organization(r.agency)
     return {
         "analysis": r.analysis,
@@ -283,7 +287,7 @@ def _update_ms(idea: IdeaRec, now_ms: int) -> int:
     return max(t for t in times if t <= now_ms)
 
 
-def idea_list_entry(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
+def idea_list_entry(idea: IdeaRec, now_ms: int) -> Document:
     """A list object as in idea-list-2017.json (19 keys, alphabetical as recorded)."""
     count = endorse_count(idea, now_ms)
     return {
@@ -309,15 +313,29 @@ def idea_list_entry(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
     }
 
 
-def idea_detail(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
-    """``var idea`` as in idea-detail-*.json (51 keys, alphabetical as recorded); empty times are ``""``."""
-    count = endorse_count(idea, now_ms)
-    status = idea_status(idea, now_ms)
+@dataclass(frozen=True, slots=True)
+class IdeaMoment:
+    """Where a proposal stands at one moment: its endorsements, its status, and the times of passing the
+    threshold and of being closed (rejected or revoked) once the clock has reached them."""
+
+    endorsements: int
+    status: str
+    passed_ms: int | None
+    closed_ms: int | None
+
+
+def idea_moment(idea: IdeaRec, now_ms: int) -> IdeaMoment:
     passed = idea.pass_ms if idea.pass_ms is not None and idea.pass_ms <= now_ms else None
     closed = idea.closed_ms if idea.closed_ms is not None and idea.closed_ms <= now_ms else None
+    return IdeaMoment(endorse_count(idea, now_ms), idea_status(idea, now_ms), passed, closed)
+
+
+def idea_detail(idea: IdeaRec, now_ms: int) -> Document:
+    """``var idea`` as in idea-detail-*.json (51 keys, alphabetical as recorded); empty times are ``""``."""
+    moment = idea_moment(idea, now_ms)
     slaves = [organization(a) for a in idea.co_agencies]
     return {
-        "advisedTime": passed + 61 * DAY_MS if passed else "",
+        "advisedTime": moment.passed_ms + 61 * DAY_MS if moment.passed_ms else "",
         "allowAttention": True,
         "approvalOrganization": {"master": organization(idea.agency), "slave": slaves or ""},
         "approvedDueDate": idea.approved_ms + 15 * DAY_MS,
@@ -330,17 +348,17 @@ def idea_detail(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
         "contentPictureUrl": "",
         "cooperationEndTime": "",
         "cooperationStartTime": "",
-        "decisionComment": "不符合提點子規範，不予成案。" if status == "Rejected" else "",
+        "decisionComment": "不符合提點子規範，不予成案。" if moment.status == "Rejected" else "",
         "declare": False,
-        "disapprovedTime": closed if status == "Rejected" and closed else "",
+        "disapprovedTime": moment.closed_ms if moment.status == "Rejected" and moment.closed_ms else "",
         "endorseConfigEnable": True,
-        "endorseCount": count,
+        "endorseCount": moment.endorsements,
         "endorseDueDate": idea.approved_ms + ENDORSE_DAYS * DAY_MS,
         "endorseGoal": ENDORSE_GOAL,
         "endorsePeriodDays": ENDORSE_DAYS,
         "entranceType": "ey",
         "expiredOnCooperation": False,
-        "firstSignedTime": passed or "",
+        "firstSignedTime": moment.passed_ms or "",
         "govResponses": [response(r) for r in idea.responses if r.response_ms <= now_ms],
         "id": idea.uuid,
         "isDisplayOrg": True,
@@ -348,20 +366,20 @@ def idea_detail(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
         "isPublic": "Y",
         "isQualified": 1,
         "linkUrls": "",
-        "needToEndorseCount": max(0, ENDORSE_GOAL - count),
+        "needToEndorseCount": max(0, ENDORSE_GOAL - moment.endorsements),
         "outcome": idea.outcome,
         "outline": idea.outline,
         "proposer": {"id": idea.proposer_uid, "name": "", "nickname": idea.proposer},
         "publishDate": idea.publish_ms,
         "readyTime": idea.publish_ms + 48_000,
-        "revokedComment": "提議人自行撤案" if status == "Revoked" else "",
-        "revokedTime": closed if status == "Revoked" and closed else "",
-        "secondSignedTime": passed or "",
+        "revokedComment": "提議人自行撤案" if moment.status == "Revoked" else "",
+        "revokedTime": moment.closed_ms if moment.status == "Revoked" and moment.closed_ms else "",
+        "secondSignedTime": moment.passed_ms or "",
         "slideshareLink": "",
         "slideshareLinkHtml": "",
         "slideshareReadLinkUrl": "",
         "sortedAttachments": [],
-        "status": status,
+        "status": moment.status,
         "title": idea.title,
         "updateDate": _update_ms(idea, now_ms),
         "urgeFlag": False,
@@ -377,7 +395,7 @@ def _strip(html: str) -> str:
     return re.sub(r"<[^>]+>", "", html).replace("&nbsp;", " ").strip()
 
 
-def open_data_idea(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
+def open_data_idea(idea: IdeaRec, now_ms: int) -> Document:
     """v2 open-data object, keys in recorded order [C]; numbers sometimes strings; ``提送日期`` may be 無."""
     count = endorse_count(idea, now_ms)
     passed = idea.pass_ms if idea.pass_ms is not None and idea.pass_ms <= now_ms else None
@@ -401,14 +419,14 @@ def open_data_idea(idea: IdeaRec, now_ms: int) -> dict[str, Any]:
     }
 
 
-def open_data_ideas(data: ReplicaData, now_ms: int, year: int | None) -> list[dict[str, Any]]:
+def open_data_ideas(data: ReplicaData, now_ms: int, year: int | None) -> list[Document]:
     ideas = sorted(data.visible_ideas(now_ms), key=lambda i: (i.publish_ms, i.uuid))
     return [open_data_idea(i, now_ms) for i in ideas if year is None or idea_year(i) == year]
 
 
-def open_data_acts(data: ReplicaData, now_ms: int) -> list[dict[str, Any]]:
+def open_data_acts(data: ReplicaData, now_ms: int) -> list[Document]:
     """Programme progress [I: field names invented]; progress moves with the clock."""
-    out = []
+    out: list[Document] = []
     for n, (name, agency) in enumerate(BI.ACT_PROGRAMMES):
         progress = min(100, 20 + 7 * n + (now_ms // DAY_MS + data.seed) % 30)
         out.append(

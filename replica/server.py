@@ -12,12 +12,12 @@ import sys
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from joinfeedback.errors import UserError
 from replica import fault_pages
 from replica.data import ReplicaData, generate
+from replica.documents import Document
 from replica.faults import FaultInjector, FaultSpec
 from replica.gen_ideas import STATUS_GROUP, idea_status
 from replica.model import DAY_MS
@@ -58,7 +58,7 @@ class Replica:
         paths += [f"/idea/detail/{i.uuid}" for i in self.data.visible_ideas()]
         return sorted(p for p in paths if self.injector.is_permanent(classify(p)[0], p))
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Document:
         out = self.data.manifest()
         out["faults"] = self.injector.spec.text
         out["shapes"] = sorted(self.shapes.names)
@@ -66,7 +66,7 @@ class Replica:
         out["layout_changed"] = self.injector.layout_changed()
         return out
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> Document:
         with self._lock:
             return {
                 "requests": sum(self.by_kind.values()),
@@ -89,7 +89,7 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
     replica: Replica  # set on a subclass per server
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: /_replica/stats counts requests
 
     def do_GET(self) -> None:
@@ -237,14 +237,14 @@ class ReplicaServer:
             self._thread.start()
         return self
 
-    def manifest(self) -> dict[str, Any]:
+    def manifest(self) -> Document:
         return self.replica.manifest()
 
-    def advance(self, steps: int = 1) -> dict[str, Any]:
+    def advance(self, steps: int = 1) -> Document:
         self.replica.site.advance(steps)
         return self.manifest()
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> Document:
         return self.replica.stats()
 
     def set_faults(self, spec: str) -> None:

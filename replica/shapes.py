@@ -3,27 +3,30 @@ guesses, and can leave optional fields out, so the crawler is tested on what the
 
 ``joinfeedback replica --shapes SPEC`` / ``ReplicaServer(shapes=SPEC)``; ``SPEC`` is comma-separated names:
 
-| name | what changes |
-|---|---|
-| ``opendata2017`` | ``/toOpenData/ey/policy`` serves the 2017 shape (English keys ``url``, ``title``, ``messages``) [C] |
-| ``skeleton`` | consultation pages are the Knockout skeleton: ``<title>``, ``#boardContainer``, ``<noscript>`` only [V] |
-| ``empty_list`` | no closed proposals, so the CLOSED list state is empty; empty states say "1 / 1" (``totalPages: 1``) |
-| ``strings`` | every number in the open data is a string (``"153"``) [C] |
-| ``sentinel`` | 「無」 for absent values in the open data (agency, closing date, proposer, 提送日期) [C] |
-| ``drop`` | each optional field of each page is left out with probability ½ (from the seed and the URL) |
-| ``no_board`` | the comment board path serves an HTML page instead of its JSON (required data missing) |
-| ``real`` | ``opendata2017,skeleton,empty_list,strings,sentinel``: only the shapes recorded from the real site |
+- ``opendata2017``: ``/toOpenData/ey/policy`` serves the 2017 shape (English keys ``url``, ``title``,
+  ``messages``) [C]
+- ``skeleton``: consultation pages are the Knockout skeleton: ``<title>``, ``#boardContainer``,
+  ``<noscript>`` only [V]
+- ``empty_list``: no closed proposals, so the CLOSED list state is empty; empty states say "1 / 1"
+  (``totalPages: 1``)
+- ``strings``: every number in the open data is a string (``"153"``) [C]
+- ``sentinel``: 「無」 for absent values in the open data (agency, closing date, proposer, 提送日期) [C]
+- ``drop``: each optional field of each page is left out with probability ½ (from the seed and the URL)
+- ``no_board``: the comment board path serves an HTML page instead of its JSON (required data missing)
+- ``real``: ``opendata2017,skeleton,empty_list,strings,sentinel``: only the shapes recorded from the real
+  site
 
-Ids, the board envelope's ``result`` and the embedded ``var idea`` (required by the crawler) are never dropped.
+Ids, the board envelope's ``result`` and the embedded ``var idea`` (required by the crawler) are never
+dropped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from joinfeedback.errors import UserError
+from replica.documents import Document, documents
 from replica.faults import unit
 
 NAMES = ("opendata2017", "skeleton", "empty_list", "strings", "sentinel", "drop", "no_board")
@@ -95,11 +98,11 @@ class ShapeSpec:
         return "drop" in self.names and unit(self.seed, "drop", url, *where) < 0.5
 
     def _without(
-        self, value: Mapping[str, Any], keys: tuple[str, ...], url: str, *where: object
-    ) -> dict[str, Any]:
+        self, value: Mapping[str, object], keys: tuple[str, ...], url: str, *where: object
+    ) -> Document:
         return {k: v for k, v in value.items() if not (k in keys and self.dropped(url, *where, k))}
 
-    def opendata_policies(self, rows: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
+    def opendata_policies(self, rows: list[Document], url: str) -> list[Document]:
         out = []
         for index, row in enumerate(rows):
             row = dict(row)
@@ -115,7 +118,7 @@ class ShapeSpec:
             out.append(self._without(row, DROP_OPENDATA_POLICY, url, index))
         return out
 
-    def opendata_ideas(self, rows: list[dict[str, Any]], url: str) -> list[dict[str, Any]]:
+    def opendata_ideas(self, rows: list[Document], url: str) -> list[Document]:
         out = []
         for index, row in enumerate(rows):
             row = dict(row)
@@ -132,24 +135,26 @@ class ShapeSpec:
             out.append(self._without(row, DROP_OPENDATA_IDEA, url, index))
         return out
 
-    def envelope(self, envelope: dict[str, Any], url: str, entry_keys: tuple[str, ...]) -> dict[str, Any]:
+    def envelope(self, envelope: Document, url: str, entry_keys: tuple[str, ...]) -> Document:
         """A board or list envelope: pager keys and entries' optional keys (replies too) may go."""
         if "empty_list" in self.names and not envelope["result"] and envelope["totalResults"] == 0:
             envelope = {**envelope, "totalPages": 1}
 
-        def entry(value: dict[str, Any], path: str) -> dict[str, Any]:
+        def entry(value: Document, path: str) -> Document:
             kept = self._without(value, entry_keys, url, path)
             if isinstance(kept.get("replyMessages"), list):
-                kept["replyMessages"] = [entry(r, f"{path}/{n}") for n, r in enumerate(kept["replyMessages"])]
+                replies = documents(kept["replyMessages"])
+                kept["replyMessages"] = [entry(r, f"{path}/{n}") for n, r in enumerate(replies)]
             return kept
 
-        result = [entry(r, str(n)) for n, r in enumerate(envelope["result"])]
+        result = [entry(r, str(n)) for n, r in enumerate(documents(envelope["result"]))]
         return {**self._without(envelope, DROP_PAGER, url, "pager"), "result": result}
 
-    def idea(self, idea: dict[str, Any], url: str) -> dict[str, Any]:
+    def idea(self, idea: Document, url: str) -> Document:
         kept = self._without(idea, DROP_IDEA, url, "idea")
         kept["govResponses"] = [
-            self._without(r, DROP_RESPONSE, url, "response", n) for n, r in enumerate(idea["govResponses"])
+            self._without(r, DROP_RESPONSE, url, "response", n)
+            for n, r in enumerate(documents(idea["govResponses"]))
         ]
         return kept
 

@@ -9,8 +9,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import SplitResult, parse_qs, urlsplit
 
 from replica import render_html, render_json
 from replica.data import ReplicaData
@@ -54,7 +53,7 @@ def classify(path: str) -> tuple[str, tuple[str, ...]]:
     return "other", ()
 
 
-def json_response(value: Any, status: int = 200) -> Response:
+def json_response(value: object, status: int = 200) -> Response:
     return Response(status, JSON_TYPE, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
 
 
@@ -116,7 +115,9 @@ class Site:
             self._cache[key] = response
         return response
 
-    def _render(self, kind: str, groups: tuple[str, ...], parts: Any, now: int, changed: bool) -> Response:
+    def _render(
+        self, kind: str, groups: tuple[str, ...], parts: SplitResult, now: int, changed: bool
+    ) -> Response:
         query = parse_qs(parts.query)
         shapes, url = self.shapes, parts.geturl()
         if kind == "opendata_policy":

@@ -10,19 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import chain, islice
 from operator import itemgetter
-from typing import Any
 
 from sqlalchemy import JSON, Column, Connection, Dialect, Engine, Table, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from storage.db import transaction, upsert
-from storage.models import AnalysisRun, Assignment, Campaign, Cluster, Commitment, utcnow
+from storage.models import AnalysisRun, Assignment, Base, Campaign, Cluster, Commitment, utcnow
 
 _BATCH = 5000
 
 
-def upsert_commitments(session: Session, catalogue: str, rows: Sequence[Mapping[str, Any]]) -> None:
+def upsert_commitments(session: Session, catalogue: str, rows: Sequence[Mapping[str, object]]) -> None:
     """Rows with ``code, title, description, keywords, position``; keyed by (catalogue, code)."""
     upsert(
         session,
@@ -43,7 +42,9 @@ def commitments_for_catalogue(session: Session, catalogue: str) -> list[Commitme
     )
 
 
-def start_run(engine: Engine, *, catalogue: str, seed: int, manifest: Mapping[str, Any] | None = None) -> int:
+def start_run(
+    engine: Engine, *, catalogue: str, seed: int, manifest: Mapping[str, object] | None = None
+) -> int:
     """Record a new run as ``running`` (committed at once, so a crash leaves a visible non-complete run)."""
     with transaction(engine) as session:
         run = AnalysisRun(status="running", catalogue=catalogue, seed=seed, manifest=dict(manifest or {}))
@@ -52,7 +53,9 @@ def start_run(engine: Engine, *, catalogue: str, seed: int, manifest: Mapping[st
         return int(run.id)
 
 
-def _insert_batched(session: Session, model: Any, rows: Iterable[Mapping[str, Any]], run_id: int) -> int:
+def _insert_batched(
+    session: Session, model: type[Base], rows: Iterable[Mapping[str, object]], run_id: int
+) -> int:
     """Insert ``rows`` into ``model``'s table, each with ``run_id``; return how many were written.
 
     With ``session.execute(insert(table), batch)``, SQLAlchemy's per-row parameter handling (plus a dict
@@ -63,7 +66,8 @@ def _insert_batched(session: Session, model: Any, rows: Iterable[Mapping[str, An
     column to its Python default, or name a column the table lacks, and other drivers take the plain
     Core insert, which handles those itself.
     """
-    table: Table = model.__table__
+    table = model.__table__
+    assert isinstance(table, Table)  # every model maps one table
     iterator = iter(rows)
     first = next(iterator, None)
     if first is None:
@@ -94,8 +98,8 @@ def _fast_path_applies(table: Table, keys: Sequence[str]) -> bool:
 
 
 def _column_values(
-    column: Column[Any], dialect: Dialect
-) -> Callable[[Sequence[Mapping[str, Any]]], list[Any]]:
+    column: Column[object], dialect: Dialect
+) -> Callable[[Sequence[Mapping[str, object]]], list[object]]:
     """A function giving one column's values for a batch of rows, bound as the column type binds them."""
     get = itemgetter(column.key)
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -105,17 +109,17 @@ def _column_values(
     return lambda batch: list(map(bound, map(get, batch)))
 
 
-def _once_per_object(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def _once_per_object(process: Callable[[object], object]) -> Callable[[object], object]:
     """``process`` applied once per distinct object.
 
     The analysis gives items with equal texts one shared candidates list, so a form letter's copies
     serialise their JSON once. ``keep`` holds every object seen, so that no other object can take its
     id while the cache lives: one insert, over rows that are not changed while they are written.
     """
-    seen: dict[int, Any] = {}
-    keep: list[Any] = []
+    seen: dict[int, object] = {}
+    keep: list[object] = []
 
-    def once(value: Any) -> Any:
+    def once(value: object) -> object:
         bound = seen.get(id(value), keep)
         if bound is keep:
             keep.append(value)
@@ -127,14 +131,14 @@ def _once_per_object(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 def _driver_writer(
     connection: Connection, table: Table, keys: Sequence[str]
-) -> tuple[list[str], Callable[[list[tuple[Any, ...]]], None]] | None:
+) -> tuple[list[str], Callable[[list[tuple[object, ...]]], None]] | None:
     """The column order and a function writing value tuples in it through the driver; None: use Core."""
     dialect = connection.dialect
     if dialect.name == "sqlite":
         compiled = insert(table).compile(dialect=dialect, column_keys=list(keys))
         sql = compiled.string
 
-        def executemany(rows: list[tuple[Any, ...]]) -> None:
+        def executemany(rows: list[tuple[object, ...]]) -> None:
             connection.exec_driver_sql(sql, rows)
 
         names = list(compiled.positiontup or ())
@@ -144,7 +148,7 @@ def _driver_writer(
         columns = ", ".join(preparer.format_column(table.c[key]) for key in keys)
         copy_sql = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
 
-        def copy(rows: list[tuple[Any, ...]]) -> None:
+        def copy(rows: list[tuple[object, ...]]) -> None:
             cursor = connection.connection.cursor()
             try:
                 with cursor.copy(copy_sql) as stream:
@@ -159,13 +163,13 @@ def _driver_writer(
     return None
 
 
-def _batches(rows: Iterable[Mapping[str, Any]]) -> Iterator[list[Mapping[str, Any]]]:
+def _batches(rows: Iterable[Mapping[str, object]]) -> Iterator[list[Mapping[str, object]]]:
     iterator = iter(rows)
     while batch := list(islice(iterator, _BATCH)):
         yield batch
 
 
-def _insert_core(session: Session, table: Table, rows: Iterable[Mapping[str, Any]], run_id: int) -> int:
+def _insert_core(session: Session, table: Table, rows: Iterable[Mapping[str, object]], run_id: int) -> int:
     """The plain SQLAlchemy insert, batched; it applies the columns' Python defaults."""
     count = 0
     for batch in _batches(rows):
@@ -178,10 +182,10 @@ def complete_run(
     engine: Engine,
     run_id: int,
     *,
-    assignments: Iterable[Mapping[str, Any]],
-    clusters: Iterable[Mapping[str, Any]],
-    campaigns: Iterable[Mapping[str, Any]],
-    manifest: Mapping[str, Any],
+    assignments: Iterable[Mapping[str, object]],
+    clusters: Iterable[Mapping[str, object]],
+    campaigns: Iterable[Mapping[str, object]],
+    manifest: Mapping[str, object],
     data_hash: str,
     n_items: int,
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,6 +21,23 @@ from storage.models import Base, RawPayload
 # of the whole site are read once: right after a bulk insert PostgreSQL has no statistics yet and runs each
 # IN list as a sequential scan.
 KEY_CHUNK = 500
+
+
+class FetchedPayload(TypedDict):
+    """A fetched body, compressed, identified by its hash."""
+
+    sha256: str
+    url: str
+    content_type: str
+    size: int
+    body_zlib: bytes
+
+
+class PayloadRow(FetchedPayload):
+    """A ``raw_payload`` row: the body, when it was fetched and by which crawl run."""
+
+    fetched_at: datetime
+    crawl_run_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +52,7 @@ class StoreCounts:
         )
 
 
-def comparable(value: Any) -> Any:
+def comparable(value: object) -> object:
     """A value as it is compared with the stored one.
 
     Times as UTC instants to the second: the site serves one instant to the millisecond in its embedded
@@ -54,9 +71,9 @@ def _stored(
     model: type[Base],
     keys: tuple[str, str],
     compared: Sequence[str],
-    group: Any,
-    ids: list[Any],
-) -> dict[Any, dict[str, Any]]:
+    group: object,
+    ids: list[object],
+) -> dict[object, dict[str, object]]:
     """The ``compared`` values, by column, of the stored rows of one group (``keys[0] == group``) whose
     ``keys[1]`` is in ``ids``."""
     table = model.__table__
@@ -76,13 +93,13 @@ def _stored(
 def upsert_changed(
     session: Session,
     model: type[Base],
-    rows: Iterable[Mapping[str, Any]],
+    rows: Iterable[Mapping[str, object]],
     *,
     keys: tuple[str, str],
     compared: Sequence[str],
-    stamp: Mapping[str, Any] | None = None,
+    stamp: Mapping[str, object] | None = None,
     keep: Iterable[str] = (),
-    revise: Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    revise: Callable[[Mapping[str, object], Mapping[str, object]], Mapping[str, object]] | None = None,
 ) -> StoreCounts:
     """Insert the new rows and update the changed ones; leave unchanged rows as they are.
 
@@ -92,11 +109,11 @@ def upsert_changed(
     ``revise(row, stored)`` may amend a row that is already stored, given its stored ``compared`` values
     (e.g. keep what a page no longer gave).
     """
-    by_group: dict[Any, list[Mapping[str, Any]]] = {}
+    by_group: dict[object, list[Mapping[str, object]]] = {}
     for row in rows:
         by_group.setdefault(row[keys[0]], []).append(row)
     new = updated = unchanged = 0
-    writes: list[dict[str, Any]] = []
+    writes: list[dict[str, object]] = []
     for group, group_rows in by_group.items():
         stored = _stored(session, model, keys, compared, group, [row[keys[1]] for row in group_rows])
         for row in group_rows:
@@ -118,7 +135,7 @@ def upsert_changed(
     return StoreCounts(new, updated, unchanged)
 
 
-def store_payloads(session: Session, payloads: Sequence[Mapping[str, Any]]) -> dict[str, int]:
+def store_payloads(session: Session, payloads: Sequence[PayloadRow]) -> dict[str, int]:
     """Store raw payloads once per sha256 (a payload already stored is kept); their ids by sha256."""
     upsert(session, RawPayload, payloads, keys=("sha256",))
     shas = [payload["sha256"] for payload in payloads]
@@ -131,4 +148,12 @@ def store_payloads(session: Session, payloads: Sequence[Mapping[str, Any]]) -> d
     return ids
 
 
-__all__ = ["KEY_CHUNK", "StoreCounts", "comparable", "store_payloads", "upsert_changed"]
+__all__ = [
+    "KEY_CHUNK",
+    "FetchedPayload",
+    "PayloadRow",
+    "StoreCounts",
+    "comparable",
+    "store_payloads",
+    "upsert_changed",
+]

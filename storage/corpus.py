@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
-from typing import Any
+from typing import TypeVarTuple
 
-from sqlalchemy import Executable, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from storage.models import AGENCY, Comment, Idea, ImportedItem
 
 _CHUNK = 1000
+Columns = TypeVarTuple("Columns")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +73,7 @@ def load_items(session: Session, *, include_deleted: bool = False) -> list[TextI
     return items
 
 
-def _rows(session: Session, query: Executable) -> Iterator[Any]:
+def _rows(session: Session, query: Select[*Columns]) -> Iterator[Row[*Columns]]:
     """The query's rows, fetched ``_CHUNK`` at a time.
 
     Not row by row (a ``fetchone`` per row costs as much as the rest), nor all at once: rows held all

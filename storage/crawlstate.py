@@ -8,21 +8,22 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
 from joinfeedback.display import redact
-from storage.changes import StoreCounts, store_payloads, upsert_changed
+from storage.changes import FetchedPayload, StoreCounts, store_payloads, upsert_changed
 from storage.db import transaction, upsert
 from storage.models import (
     AgencyResponse,
     Base,
     Comment,
+    CrawlFailure,
     CrawlRun,
     EndorsementSnapshot,
     Idea,
     Policy,
+    ShapeWarning,
 )
 
 # Columns compared to tell an updated row from an unchanged one (provenance and audit columns excluded).
@@ -94,8 +95,8 @@ STORE_ORDER: tuple[type[Base], ...] = (Policy, Idea, AgencyResponse, Comment)
 class CrawlBatch:
     """Rows waiting to be written together. Each row dict may carry ``payload_sha256`` (its raw page)."""
 
-    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
-    rows: dict[type[Base], dict[tuple[str, str], dict[str, Any]]] = field(default_factory=dict)
+    payloads: dict[str, FetchedPayload] = field(default_factory=dict)
+    rows: dict[type[Base], dict[tuple[object, object], Mapping[str, object]]] = field(default_factory=dict)
     snapshots: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def add_payload(self, url: str, body: bytes, content_type: str) -> str:
@@ -110,7 +111,7 @@ class CrawlBatch:
             }
         return sha
 
-    def add_row(self, model: type[Base], row: dict[str, Any]) -> None:
+    def add_row(self, model: type[Base], row: Mapping[str, object]) -> None:
         # A later copy of the same row (e.g. a comment seen on two pages while the board shifted) wins.
         self.rows.setdefault(model, {})[(row["site"], row[NATURAL_KEY[model]])] = row
 
@@ -122,10 +123,10 @@ class CrawlBatch:
 
 
 def merge_warnings(
-    first: Sequence[Mapping[str, Any]], second: Sequence[Mapping[str, Any]], *, examples: int = 3
-) -> list[dict[str, Any]]:
+    first: Sequence[ShapeWarning], second: Sequence[ShapeWarning], *, examples: int = 3
+) -> list[ShapeWarning]:
     """Two warning accounts added up by (page type, field), keeping the first few example pages."""
-    merged: dict[tuple[str, str], dict[str, Any]] = {}
+    merged: dict[tuple[str, str], ShapeWarning] = {}
     for entry in [*first, *second]:
         key = (str(entry.get("page_type")), str(entry.get("field")))
         target = merged.setdefault(key, {**entry, "count": 0, "examples": []})
@@ -136,19 +137,33 @@ def merge_warnings(
     return [merged[k] for k in sorted(merged)]
 
 
-def _keep_stored(row: Mapping[str, Any], before: Mapping[str, Any]) -> dict[str, Any]:
+def _keep_stored(row: Mapping[str, object], before: Mapping[str, object]) -> dict[str, object]:
     """A field a page no longer gave keeps the value stored before: a layout change never erases data."""
-    if not row.get("missing_fields"):
+    missing = row.get("missing_fields")
+    if not missing or not isinstance(missing, list | tuple):
         return dict(row)
     row = dict(row)
     still = []
-    for name in row["missing_fields"]:
+    for name in missing:
         if name in before and before[name] not in (None, "", []):
             row[name] = before[name]
         else:
             still.append(name)
     row["missing_fields"] = still
     return row
+
+
+def _with_payload_ids(
+    rows: Iterable[Mapping[str, object]], payload_ids: Mapping[str, int]
+) -> list[dict[str, object]]:
+    """Each row with its stored raw payload's id (``raw_payload_id``) instead of its ``payload_sha256``."""
+    linked = []
+    for row in rows:
+        row = dict(row)
+        sha = row.pop("payload_sha256", "")
+        row["raw_payload_id"] = payload_ids.get(sha) if isinstance(sha, str) else None
+        linked.append(row)
+    return linked
 
 
 def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) -> StoreCounts:
@@ -164,11 +179,7 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
                 [{**p, "fetched_at": now, "crawl_run_id": crawl_run_id} for p in batch.payloads.values()],
             )
         for model in STORE_ORDER:
-            rows = []
-            for row in batch.rows.get(model, {}).values():
-                row = dict(row)
-                row["raw_payload_id"] = payload_ids.get(row.pop("payload_sha256", ""))
-                rows.append(row)
+            rows = _with_payload_ids(batch.rows.get(model, {}).values(), payload_ids)
             if rows:
                 seen = "first_seen_at" in model.__table__.c
                 totals += upsert_changed(
@@ -226,9 +237,9 @@ def record_crawl_progress(
     *,
     pages: int = 0,
     requests: int = 0,
-    errors: Sequence[Mapping[str, Any]] = (),
+    errors: Sequence[CrawlFailure] = (),
     message: str = "",
-    warnings: Sequence[Mapping[str, Any]] = (),
+    warnings: Sequence[ShapeWarning] = (),
 ) -> None:
     """Add a spider's page and request counts, its errors and its warnings to a run (several spiders may
     share one)."""
@@ -239,7 +250,7 @@ def record_crawl_progress(
         run.pages = (run.pages or 0) + pages
         run.requests = (run.requests or 0) + requests
         if errors:
-            run.errors = [*(run.errors or []), *(dict(e) for e in errors)]
+            run.errors = [*(run.errors or []), *(e.copy() for e in errors)]
         if warnings:
             run.warnings = merge_warnings(run.warnings or [], warnings)
         if message:

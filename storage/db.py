@@ -6,16 +6,21 @@ import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Table, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from joinfeedback.display import redact
 from joinfeedback.errors import UserError
 from storage.models import Base
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 DEFAULT_DB_URL = "sqlite:///joinfeedback.db"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
@@ -35,7 +40,7 @@ def resolve_db_url(url: str | None) -> str:
 BUSY_TIMEOUT_MS = 30_000
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -44,7 +49,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_reader_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_reader_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     """For commands that only read: nothing that changes the file (``journal_mode=WAL`` would)."""
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -127,7 +132,16 @@ def database_problem(
     return None
 
 
-def _alembic_config(engine: Engine) -> Any:
+def _failed_to_answer(exc: DBAPIError, engine: Engine) -> StorageError:
+    """The error for a database that failed while being opened: a problem of the file a user can fix, else
+    that it could not be reached."""
+    problem = database_problem(exc, engine)
+    if problem is not None:
+        return problem
+    return StorageError(f"cannot reach database {describe(engine)}: {str(exc.orig).strip().splitlines()[0]}")
+
+
+def _alembic_config(engine: Engine | None) -> Config:
     from alembic.config import Config
 
     cfg = Config()
@@ -151,12 +165,7 @@ def upgrade(engine: Engine) -> None:
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
     except DBAPIError as exc:
-        problem = database_problem(exc, engine)
-        if problem is not None:
-            raise problem from exc
-        raise StorageError(
-            f"cannot reach database {describe(engine)}: {str(exc.orig).strip().splitlines()[0]}"
-        ) from exc
+        raise _failed_to_answer(exc, engine) from exc
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -169,7 +178,7 @@ def current_revision(engine: Engine) -> str | None:
 def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()  # type: ignore[arg-type]
+    return ScriptDirectory.from_config(_alembic_config(None)).get_current_head()
 
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Engine:
@@ -196,12 +205,7 @@ def open_existing(url: str | None = None) -> Engine:
     try:
         found = current_revision(engine) if table_exists(engine, "alembic_version") else None
     except DBAPIError as exc:
-        problem = database_problem(exc, engine)
-        if problem is not None:
-            raise problem from exc
-        raise StorageError(
-            f"cannot reach database {describe(engine)}: {str(exc.orig).strip().splitlines()[0]}"
-        ) from exc
+        raise _failed_to_answer(exc, engine) from exc
     head = head_revision()
     if found is None:
         raise StorageError(
@@ -235,7 +239,7 @@ def table_exists(engine: Engine, name: str) -> bool:
 def upsert(
     session: Session,
     model: type[Base],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, object]],
     *,
     keys: Iterable[str],
     update: Iterable[str] | None = None,
@@ -251,7 +255,9 @@ def upsert(
     table = model.__table__
     assert isinstance(table, Table)  # every model maps one table
     dialect = session.get_bind().dialect.name
-    statement: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    statement: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    )
     key_cols = list(keys)
     update_cols = list(update or [])
     if update_cols:
@@ -262,7 +268,7 @@ def upsert(
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key_cols)
     # executemany needs one set of keys per statement: rows that omit optional columns go in their own batch
-    batches: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    batches: dict[tuple[str, ...], list[dict[str, object]]] = {}
     for row in rows:
         batches.setdefault(tuple(sorted(row)), []).append(dict(row))
     for batch in batches.values():

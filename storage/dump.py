@@ -1,15 +1,14 @@
 """A canonical text dump of the crawled tables: equal dumps mean equal data, whatever the crawl history.
 
 Surrogate ids, audit timestamps, provenance links (raw payload ids) and per-run tables are left out; rows are
-sorted by their natural keys. Endorsement snapshots are reduced to the distinct (idea, count) pairs seen, since
-which run saw them depends on how often the crawl ran.
+sorted by their natural keys. Endorsement snapshots are reduced to the distinct (idea, count) pairs seen,
+since which run saw them depends on how often the crawl ran.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -20,7 +19,7 @@ SKIPPED = {"id", "raw_payload_id", "first_seen_at", "last_seen_at", "crawl_run_i
 TABLES: tuple[type[Base], ...] = (Policy, Comment, Idea, AgencyResponse)
 
 
-def _value(value: Any) -> Any:
+def _value(value: object) -> object:
     if isinstance(value, datetime):
         aware = value if value.tzinfo else value.replace(tzinfo=UTC)
         return aware.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -13,11 +13,10 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Engine
 
-from storage.changes import StoreCounts, store_payloads, upsert_changed
+from storage.changes import PayloadRow, StoreCounts, store_payloads, upsert_changed
 from storage.db import transaction
 from storage.models import Base, CrawlRun
 
@@ -32,7 +31,7 @@ class RowBatch:
     model: type[Base]
     keys: tuple[str, str]
     columns: tuple[str, ...]
-    rows: Sequence[Mapping[str, Any]]
+    rows: Sequence[Mapping[str, object]]
     also_update: tuple[str, ...] = ()
 
 
@@ -53,7 +52,7 @@ class RawFile:
     content_type: str
 
 
-def _payload_row(raw: RawFile, crawl_run_id: int) -> dict[str, Any]:
+def _payload_row(raw: RawFile, crawl_run_id: int) -> PayloadRow:
     return {
         "sha256": hashlib.sha256(raw.body).hexdigest(),
         "url": raw.uri[:1000],

@@ -72,7 +72,10 @@ def pg_holders(connection: Connection, key: int) -> list[LockHolder]:
         ),
         {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF},
     ).all()
-    return [LockHolder("", f"PostgreSQL backend {pid}", started) for pid, started in rows]
+    return [
+        LockHolder("", f"PostgreSQL backend {pid}", started if isinstance(started, datetime) else None)
+        for pid, started in rows
+    ]
 
 
 def sqlite_lock_file(engine: Engine, name: str = "crawl") -> Path | None:

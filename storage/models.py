@@ -8,7 +8,7 @@ port (``join.gov.tw``, ``cy.join.gov.tw``, ``127.0.0.1`` for the replica): ids a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import ClassVar, NotRequired, TypedDict
 
 from sqlalchemy import (
     JSON,
@@ -41,6 +41,28 @@ NAMING_CONVENTION = {
 CITIZEN = "citizen"
 AGENCY = "agency"
 
+# JSON columns hold what JSON reads back: tuples become lists, so a pair such as [term, weight] is a list.
+WeightedTerms = list[list[str | float]]  # [[term or code, weight], …] best first
+
+
+class CrawlFailure(TypedDict):
+    """A URL a crawl gave up on, as ``crawl_run.errors`` keeps it."""
+
+    url: str
+    error: str
+    kind: str  # "failed"
+    cause: NotRequired[str]  # "StoreError": fetched, but the database would not take it
+
+
+class ShapeWarning(TypedDict):
+    """An optional field one page type did not give, as ``crawl_run.warnings`` keeps it."""
+
+    page_type: str
+    field: str
+    tried: str
+    count: int
+    examples: list[str]  # the first few pages without it
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -71,11 +93,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {
-        datetime: UTCDateTime(),
-        dict[str, Any]: JSON,
-        list[Any]: JSON,
-    }
+    type_annotation_map: ClassVar[dict[type, UTCDateTime]] = {datetime: UTCDateTime()}
 
 
 class CrawlRun(Base):
@@ -95,9 +113,8 @@ class CrawlRun(Base):
     items_new: Mapped[int] = mapped_column(Integer, default=0)
     items_updated: Mapped[int] = mapped_column(Integer, default=0)
     items_unchanged: Mapped[int] = mapped_column(Integer, default=0)
-    errors: Mapped[list[Any]] = mapped_column(default=list)  # [{"url":…, "error":…}]
-    # optional fields pages did not give: [{"page_type", "field", "tried", "count", "examples": [url…]}]
-    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    errors: Mapped[list[CrawlFailure]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[ShapeWarning]] = mapped_column(JSON, default=list)  # optional fields pages lacked
     message: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -130,11 +147,11 @@ class Policy(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     published_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
-    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list)
     follower_count: Mapped[int | None] = mapped_column(Integer)
     declared_comment_count: Mapped[int | None] = mapped_column(Integer)
     # optional fields the last fetch found in no source (their columns hold null or empty text meanwhile)
-    missing_fields: Mapped[list[Any]] = mapped_column(default=list)
+    missing_fields: Mapped[list[str]] = mapped_column(JSON, default=list)
     url: Mapped[str] = mapped_column(String(1000), default="")
     raw_payload_id: Mapped[int | None] = mapped_column(ForeignKey("raw_payload.id"))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -266,7 +283,7 @@ class Commitment(Base):
     code: Mapped[str] = mapped_column(String(50))
     title: Mapped[str] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
-    keywords: Mapped[list[Any]] = mapped_column(default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -283,7 +300,7 @@ class AnalysisRun(Base):
     seed: Mapped[int] = mapped_column(Integer, default=0)
     data_hash: Mapped[str] = mapped_column(String(64), default="")
     n_items: Mapped[int] = mapped_column(Integer, default=0)
-    manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    manifest: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
 
 class Assignment(Base):
@@ -299,7 +316,7 @@ class Assignment(Base):
     status: Mapped[str] = mapped_column(String(20))  # assigned | none | uncertain
     commitment_code: Mapped[str | None] = mapped_column(String(50))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
-    candidates: Mapped[list[Any]] = mapped_column(default=list)  # [[code, score], …] best first
+    candidates: Mapped[WeightedTerms] = mapped_column(JSON, default=list)  # [[code, score], …]
     cluster_key: Mapped[str | None] = mapped_column(String(50))
     duplicate_of: Mapped[str | None] = mapped_column(String(200))  # item_id of the group's first item
     campaign_key: Mapped[str | None] = mapped_column(String(50))
@@ -316,11 +333,11 @@ class Cluster(Base):
     cluster_key: Mapped[str] = mapped_column(String(50))
     scope: Mapped[str] = mapped_column(String(50))  # "none" or a commitment code
     label: Mapped[str] = mapped_column(Text, default="")
-    terms: Mapped[list[Any]] = mapped_column(default=list)
+    terms: Mapped[WeightedTerms] = mapped_column(JSON, default=list)
     size: Mapped[int] = mapped_column(Integer, default=0)
-    representative_ids: Mapped[list[Any]] = mapped_column(default=list)
+    representative_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     is_minority: Mapped[bool] = mapped_column(Boolean, default=False)
-    centroid: Mapped[list[Any]] = mapped_column(default=list)
+    centroid: Mapped[WeightedTerms] = mapped_column(JSON, default=list)  # [[word, mean weight], …]
 
 
 class Campaign(Base):
@@ -361,6 +378,7 @@ __all__ = [
     "Cluster",
     "Comment",
     "Commitment",
+    "CrawlFailure",
     "CrawlRun",
     "EndorsementSnapshot",
     "Idea",
@@ -368,4 +386,6 @@ __all__ = [
     "Policy",
     "RawPayload",
     "RunLock",
+    "ShapeWarning",
+    "WeightedTerms",
 ]

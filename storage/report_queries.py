@@ -48,7 +48,7 @@ class RunInfo:
     seed: int
     data_hash: str
     n_items: int
-    manifest: dict[str, Any]
+    manifest: dict[str, object]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,7 @@ class ClusterRow:
     label: str
     terms: tuple[str, ...]
     size: int
-    representative_ids: tuple[Any, ...]
+    representative_ids: tuple[str, ...]
     is_minority: bool
 
     @property
@@ -222,7 +222,7 @@ def clusters(session: Session, run_id: int) -> list[ClusterRow]:
     ]
 
 
-def _term_words(terms: Any) -> tuple[str, ...]:
+def _term_words(terms: Iterable[object] | None) -> tuple[str, ...]:
     """Theme terms as words: the analysis stores ``[[term, weight], …]``; plain ``[term, …]`` works too."""
     words = []
     for term in terms or ():
@@ -376,7 +376,8 @@ def run_comment_policies(session: Session, run_id: int) -> dict[str, str]:
     query = select(Comment.msg_uid, Comment.policy_uuid).join(
         Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment")
     )
-    return {uid: policy for uid, policy in session.execute(query.where(Assignment.run_id == run_id))}
+    # iter(): dict() would take a Result for a mapping (it has keys(): its column names)
+    return dict(iter(session.execute(query.where(Assignment.run_id == run_id)).tuples()))
 
 
 COMMENT_EXPORT = (
@@ -421,7 +422,7 @@ RESPONSE_EXPORT = (
 
 def export_comments(session: Session) -> Iterator[dict[str, Any]]:
     """Every stored, undeleted comment with its consultation's title (no author: personal data)."""
-    titles = {uuid: title for uuid, title in session.execute(select(Policy.uuid, Policy.title))}
+    titles = dict(iter(session.execute(select(Policy.uuid, Policy.title)).tuples()))
     query = (
         select(
             Comment.msg_uid,
@@ -457,14 +458,15 @@ def export_proposals(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def export_responses(session: Session) -> Iterator[dict[str, Any]]:
-    titles = {uuid: title for uuid, title in session.execute(select(Idea.uuid, Idea.title))}
+    titles = dict(iter(session.execute(select(Idea.uuid, Idea.title)).tuples()))
     keys = [k for k in RESPONSE_EXPORT if k != "idea_title"]
     query = select(*(getattr(AgencyResponse, key) for key in keys)).order_by(
         AgencyResponse.idea_uuid, AgencyResponse.responded_at, AgencyResponse.uuid
     )
     for row in session.execute(query):
         record = dict(zip(keys, row, strict=True))
-        record["idea_title"] = titles.get(record["idea_uuid"], "")
+        idea_uuid = record["idea_uuid"]
+        record["idea_title"] = titles.get(idea_uuid, "") if isinstance(idea_uuid, str) else ""
         yield {key: record[key] for key in RESPONSE_EXPORT}
 
 
@@ -485,7 +487,10 @@ def run_item_engagement(session: Session, run_id: int) -> dict[ItemKey, tuple[in
 
 
 def endorsement_history(session: Session) -> dict[str, list[tuple[datetime, int]]]:
-    """Every stored endorsement snapshot of each proposal, oldest first: ``{idea_uuid: [(observed_at, count)]}``."""
+    """Every stored endorsement snapshot of each proposal, oldest first.
+
+    ``{idea_uuid: [(observed_at, count), …]}``
+    """
     history: dict[str, list[tuple[datetime, int]]] = {}
     for uuid, observed, count in session.execute(
         select(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
 
 TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
 SOURCES = ("all", "crawled", "imported")
@@ -59,9 +58,9 @@ class ItemScope:
                 return False
         return True
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, str | list[str]]:
         """For run manifests and report headers: only what narrows the scope."""
-        out: dict[str, Any] = {}
+        out: dict[str, str | list[str]] = {}
         if self.policies:
             out["policies"] = list(self.policies)
         if self.since is not None:
