@@ -36,7 +36,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +135,8 @@ def phase_ours(n: int) -> dict[str, float]:
         with session_factory(engine)() as session:
             run = session.get(AnalysisRun, run_id)
             assert run is not None
-            summary = run.manifest["summary"]
+            manifest: dict[str, Any] = run.manifest  # a JSON document
+            summary = manifest["summary"]
         engine.dispose()
     return {
         "import_s": imported,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,8 +32,9 @@ class StorageError(UserError):
 
 
 def resolve_db_url(url: str | None) -> str:
-    """``--db`` wins, then ``JOINFEEDBACK_DB``, then the SQLite file in the working directory."""
-    return url or os.environ.get("JOINFEEDBACK_DB") or DEFAULT_DB_URL
+    """The URL given, else the SQLite file in the working directory. (``--db`` and ``JOINFEEDBACK_DB`` reach
+    here through joinfeedback.config, the one reader of the environment.)"""
+    return url or DEFAULT_DB_URL
 
 
 BUSY_TIMEOUT_MS = 30_000

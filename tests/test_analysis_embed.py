@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -180,8 +181,9 @@ def test_the_default_uses_embeddings_on_a_small_corpus(
         with session_factory(engine)() as session:
             run = analysis_store.latest_complete_run(session)
             assert run is not None
-            assert run.manifest["params"]["embeddings"] == (mode or "auto")
-            assert run.manifest["summary"]["embeddings"] == used
+            manifest: dict[str, Any] = run.manifest  # a JSON document
+            assert manifest["params"]["embeddings"] == (mode or "auto")
+            assert manifest["summary"]["embeddings"] == used
         line = capsys.readouterr().err.strip().splitlines()[-1]
         assert line.endswith("lexical + sentence embeddings" if mode is None else "evidence lexical")
     engine.dispose()

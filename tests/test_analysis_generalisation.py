@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -114,7 +115,8 @@ def test_examples_file_is_checked_and_recorded(tmp_path: Path) -> None:
     with session_factory(engine)() as session:
         run = session.get(AnalysisRun, run_id)
         assert run is not None
-        assert run.manifest["examples"]["placed"] == {first: NONE}
+        manifest: dict[str, Any] = run.manifest  # a JSON document
+        assert manifest["examples"]["placed"] == {first: NONE}
     path.write_text("item_id,commitment_id\nnot-there,none\n", encoding="utf-8")
     with pytest.raises(UserError, match="not among the items analysed"):
         run_analysis(engine, catalogue=catalogue, seed=0, quiet=True, examples=str(path))

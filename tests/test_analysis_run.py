@@ -81,7 +81,7 @@ def test_run_stores_one_assignment_per_item(db_url: str, catalogue: str) -> None
         assert run.status == "complete"
         assert run.catalogue == "test-plan"
         assert run.n_items == len(rows)
-        manifest = run.manifest
+        manifest: dict[str, Any] = run.manifest  # a JSON document
         assert manifest["data_hash"] == run.data_hash
         assert len(run.data_hash) == 64
         assert manifest["seed"] == 0
@@ -178,7 +178,7 @@ def test_failure_mid_run_leaves_previous_complete_run_latest(
         assert latest is not None
         assert latest.id == good
         failed = session.query(AnalysisRun).filter(AnalysisRun.status == "failed").one()
-        assert "disk full" in failed.manifest["error"]
+        assert "disk full" in str(failed.manifest["error"])
         assert analysis_store.assignments_for_run(session, failed.id) == []
         assert analysis_store.clusters_for_run(session, failed.id) == []
     engine.dispose()

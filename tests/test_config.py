@@ -73,7 +73,7 @@ def test_environment_types_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JOINFEEDBACK_QUIET", "yes")
     monkeypatch.setenv("JOINFEEDBACK_LOCK_TIMEOUT", "2.5")
     monkeypatch.setenv("JOINFEEDBACK_SPIDERS", "policies, ideas")
-    monkeypatch.setenv("JOINFEEDBACK_DB", "sqlite:///alias.db")  # the name storage.db also reads
+    monkeypatch.setenv("JOINFEEDBACK_DB", "sqlite:///alias.db")  # the older name, still accepted
     monkeypatch.setenv("JOINFEEDBACK_TEST_SOMETHING", "x")  # other parts' variables are not settings
     config = load_config()
     assert (config.quiet, config.lock_timeout, config.spiders) == (True, 2.5, ("policies", "ideas"))

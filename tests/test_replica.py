@@ -119,7 +119,7 @@ def test_generation_is_deterministic_and_seed_dependent() -> None:
     ],
 )
 def test_sizes_give_the_requested_counts(size: Any, expected: tuple[int, int, int]) -> None:
-    m = generate(2, size).manifest()
+    m: dict[str, Any] = generate(2, size).manifest()
     assert (m["policies"], m["comments"], m["ideas"]) == expected
     assert m["replies"] + m["top_level_comments"] == m["comments"]
 
@@ -144,7 +144,8 @@ def test_reference_consultation_has_most_comments_and_heavy_tail() -> None:
 def test_ground_truth_covers_commitments_campaigns_and_hostile_text() -> None:
     data = generate(1, "small")
     labels = data.labels
-    assert len(labels) == data.manifest()["comments"] + data.manifest()["ideas"]
+    manifest: dict[str, Any] = data.manifest()
+    assert len(labels) == manifest["comments"] + manifest["ideas"]
     kinds = Counter(label.kind for label in labels.values())
     assert {"commitment", "offtopic", "generic", "campaign", "hostile", "reply", "deleted"} <= set(kinds)
     written_for = Counter(c for label in labels.values() for c in label.commitments)
@@ -214,7 +215,8 @@ def test_agency_replies_are_served_in_every_real_account_shape(replica: ReplicaS
                 seen[(who["userRegisterFrom"], who["isAdmin"], bool(org))] += 1
                 if who["userId"] == "DISQUS-ndcjoin":
                     assert who["displayName"] == "公共政策網路參與平臺客服小組"
-    assert agency == replica.manifest()["agency_replies"] > 0
+    truth: dict[str, Any] = replica.manifest()
+    assert agency == truth["agency_replies"] > 0
     assert set(seen) == {
         ("EGOV", True, True),
         ("EGOV", False, True),
@@ -429,10 +431,10 @@ def test_same_seed_serves_identical_bytes_and_other_seeds_differ() -> None:
 def test_advance_changes_counts_as_the_manifest_says() -> None:
     with ReplicaServer(seed=4, size="policies=8,comments=400,ideas=60") as server:
         base = server.base_url
-        before = server.manifest()
+        before: dict[str, Any] = server.manifest()
         before_ogp = get_json(base, f"/joinComments/board/policy/{OGP_UUID}?size=1")["totalResults"]
         before_open = {e["id"]: e["endorseCount"] for e in walk_ideas(base, "ENDORSING")}
-        after = server.advance(3)
+        after: dict[str, Any] = server.advance(3)
         assert after["epoch"] == 3
         assert after["clock"] > before["clock"]
         assert after["comments"] > before["comments"]
@@ -485,7 +487,8 @@ def test_error_faults_are_transient_up_to_maxfail(spec: str, status: int) -> Non
         assert _statuses_until_ok(server.base_url, "/toOpenData/ey/policy") == [status] * 3 + [200]
         assert fetch(server.base_url, "/robots.txt")[0] == 200
         assert fetch(server.base_url, "/_replica/manifest")[0] == 200
-        assert server.stats()["faults"][str(status)] == 3  # counters restart with set_faults
+        stats: dict[str, Any] = server.stats()
+        assert stats["faults"][str(status)] == 3  # counters restart with set_faults
 
 
 def test_429_says_when_to_retry_and_503_sometimes_carries_json() -> None:
@@ -571,7 +574,8 @@ def test_layout_switches_for_good_after_n_requests() -> None:
 
 def test_permanent_failures_are_listed_and_always_fail() -> None:
     with ReplicaServer(seed=1, faults="permanent=0.3") as server:
-        failing = server.manifest()["permanent_failures"]
+        manifest: dict[str, Any] = server.manifest()
+        failing: list[str] = manifest["permanent_failures"]
         assert failing
         for path in failing[:5]:
             assert [fetch(server.base_url, path)[0] for _ in range(4)] == [500] * 4
@@ -597,8 +601,9 @@ def test_faults_are_deterministic_given_the_seed() -> None:
         seq_a = [fetch(a.base_url, p)[0::3] for p in paths for _ in range(3)]
         seq_b = [fetch(b.base_url, p)[0::3] for p in paths for _ in range(3)]
         assert seq_a == seq_b
-        assert sum(a.stats()["faults"].values()) > 0
-        assert a.stats()["faults"] == b.stats()["faults"]
+        stats_a: dict[str, Any] = a.stats()
+        assert sum(stats_a["faults"].values()) > 0
+        assert stats_a["faults"] == b.stats()["faults"]
 
 
 def test_faulted_responses_never_corrupt_later_ones() -> None:
@@ -616,4 +621,5 @@ def test_faulted_responses_never_corrupt_later_ones() -> None:
             status, _, body, complete = fetch(faulty.base_url, path)
             assert (status, complete) == (200, True)
             assert body == fetch(clean.base_url, path)[2], path
-        assert sum(faulty.stats()["faults"].values()) == 2 * len(paths)
+        faulty_stats: dict[str, Any] = faulty.stats()
+        assert sum(faulty_stats["faults"].values()) == 2 * len(paths)
