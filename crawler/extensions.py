@@ -11,9 +11,10 @@ from scrapy.statscollectors import StatsT
 from sqlalchemy.engine import Engine
 
 from crawler.dbretry import StoreError, with_retries
-from crawler.spiders.base import CrawlFailure, join_spider
+from crawler.spiders.base import join_spider
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
+from storage.models import CrawlFailure
 
 logger = logging.getLogger(__name__)
 

@@ -16,14 +16,13 @@ from crawler.dbretry import StoreError, with_retries
 from crawler.extensions import run_status
 from crawler.options import CrawlOptions
 from crawler.settings import profile_settings
-from crawler.shape_warnings import ShapeWarning
-from crawler.spiders.base import CrawlFailure, JoinSpider, check_base_url
+from crawler.spiders.base import JoinSpider, check_base_url
 from crawler.spiders.ideas import IdeasSpider
 from crawler.spiders.policies import PoliciesSpider
 from joinfeedback.errors import UserError
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
-from storage.models import CrawlRun
+from storage.models import CrawlFailure, CrawlRun, ShapeWarning
 
 SPIDERS: dict[str, type[JoinSpider]] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
 

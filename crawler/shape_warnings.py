@@ -9,23 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TypedDict
 
 from crawler.pages.common import Missing
 from storage.crawlstate import merge_warnings
+from storage.models import ShapeWarning  # the schema keeps it: one definition
 
 logger = logging.getLogger(__name__)
 EXAMPLES = 3
-
-
-class ShapeWarning(TypedDict):
-    """One (page type, field) of a crawl's warnings, as the crawl run's ``warnings`` list keeps it."""
-
-    page_type: str
-    field: str
-    tried: str
-    count: int
-    examples: list[str]
 
 
 class ShapeWarnings:
@@ -59,4 +49,4 @@ class ShapeWarnings:
         return sum(v["count"] for v in self._by_key.values())
 
 
-__all__ = ["ShapeWarning", "ShapeWarnings", "merge_warnings"]
+__all__ = ["ShapeWarnings", "merge_warnings"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from typing import NotRequired, Self, TypedDict
+from typing import Self
 from urllib.parse import urlsplit
 
 import scrapy
@@ -19,20 +19,12 @@ from crawler.pages.common import LayoutError
 from crawler.shape_warnings import ShapeWarnings
 from joinfeedback.errors import UserError
 from storage.db import open_database
+from storage.models import CrawlFailure  # the schema keeps it: one definition
 
 logger = logging.getLogger(__name__)
 # What a callback yields: more pages to fetch, and what a fetched page gave.
 SpiderOutput = Request | PageHarvest
 OWN_META = frozenset({"entry", "state", "year", "probe"})  # what our callbacks read from meta
-
-
-class CrawlFailure(TypedDict):
-    """A URL given up on, as the crawl run's ``errors`` list keeps it."""
-
-    url: str
-    error: str
-    kind: str  # "failed" (runs recorded before it had no kind)
-    cause: NotRequired[str]  # "StoreError": fetched, but the database would not take it
 
 
 def site_of(base_url: str) -> str:
