@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from joinfeedback.display import has_control_characters
+from joinfeedback.display import has_control_characters, printable
 from joinfeedback.errors import UserError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -15,9 +15,10 @@ class BadImportFile(UserError):
 
 
 def bad_file(label: str, where: str, what: str) -> BadImportFile:
-    """``comments.csv: line 14: column "text" is empty`` (``where`` may be empty)."""
+    """``comments.csv: line 14: column "text" is empty`` (``where`` may be empty). One line, whatever the
+    file's names and keys hold: line breaks and control characters in them are shown escaped."""
     middle = f"{where}: " if where else ""
-    return BadImportFile(f"{label}: {middle}{what}")
+    return BadImportFile(printable(f"{label}: {middle}{what}"))
 
 
 def check_storable(label: str, where: str, name: str, value: str, *, max_chars: int | None = None) -> str:
