@@ -9,7 +9,7 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,9 @@ EMBEDDING_MODES = ("auto", "on", "off")  # analysis/embed.py
 REPORT_LANGUAGES = ("zh-TW", "en")  # reports/i18n.py
 MAX_SEED = 2**32 - 1  # numpy's RandomState takes no more (and no negative seed)
 MAX_LOCK_TIMEOUT = 7 * 24 * 3600  # seconds; 0 already means "wait forever"
+
+# A setting after coercion to its field's type (None: the catalogue left to its default).
+SettingValue = str | int | float | bool | tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,12 +94,12 @@ def env_name(key: str) -> str:
     return ENV_PREFIX + key.upper()
 
 
-def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = None) -> Config:
+def load_config(path: Path | None = None, overrides: Mapping[str, object] | None = None) -> Config:
     """Build the configuration: defaults < file < environment < ``overrides`` (flags; ``None`` = not given).
 
     The file is ``path``, else ``$JOINFEEDBACK_CONFIG``, else ``./joinfeedback.toml`` when it exists.
     """
-    values: dict[str, Any] = {}
+    values: dict[str, SettingValue] = {}
     sources: dict[str, str] = {}
     config_file = _locate(path)
     if config_file is not None:
@@ -113,13 +116,22 @@ def load_config(path: Path | None = None, overrides: Mapping[str, Any] | None = 
             raise UserError(f"unknown setting {key!r} given on the command line")
         values[key] = _coerce(key, value, where="command line")
         sources[key] = "command line"
-    if "log_format" in values:
-        values["log_format"] = LOG_FORMAT_ALIASES.get(values["log_format"], values["log_format"])
-    if "log_level" in values:
-        values["log_level"] = values["log_level"].upper()
-    config = replace(Config(), **values, config_file=str(config_file or ""), sources=sources)
+    _normalise_spellings(values)
+    # Each value has its field's type (_coerce follows _FIELD_TYPES); mypy cannot follow a field set by name.
+    by_name: dict[str, Any] = dict(values)
+    config = replace(Config(), **by_name, config_file=str(config_file or ""), sources=sources)
     _validate(config)
     return config
+
+
+def _normalise_spellings(values: dict[str, SettingValue]) -> None:
+    """Log formats by their other names (``text``, ``jsonl``…) and log levels in any case."""
+    log_format = values.get("log_format")
+    if isinstance(log_format, str):
+        values["log_format"] = LOG_FORMAT_ALIASES.get(log_format, log_format)
+    log_level = values.get("log_level")
+    if isinstance(log_level, str):
+        values["log_level"] = log_level.upper()
 
 
 def mask_secrets(text: str) -> str:
@@ -167,7 +179,7 @@ def _locate(path: Path | None) -> Path | None:
     return chosen
 
 
-def _read_toml(path: Path) -> dict[str, tuple[Any, int | None]]:
+def _read_toml(path: Path) -> dict[str, tuple[object, int | None]]:
     """Top-level keys of the file with the line each was set on."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -178,7 +190,7 @@ def _read_toml(path: Path) -> dict[str, tuple[Any, int | None]]:
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"configuration file {path}: not valid TOML: {exc}") from exc
     known = setting_names()
-    result: dict[str, tuple[Any, int | None]] = {}
+    result: dict[str, tuple[object, int | None]] = {}
     for key, value in data.items():
         line = _line_of(text, key)
         if key not in known:
@@ -237,48 +249,71 @@ _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
-def _coerce(key: str, value: Any, *, where: str) -> Any:
+def _coerce(key: str, value: object, *, where: str) -> SettingValue:
     """Turn a TOML value, an environment string or a flag value into the field's type."""
-    expected = _FIELD_TYPES[key]
-    from_text = isinstance(value, str)
+    try:
+        coerced = _CONVERTERS[_FIELD_TYPES[key]](value)
+    except _Unfit as unfit:
+        raise UserError(f"{where}: {key} must be {unfit}, got {value!r}") from None
+    if key in _EMPTY_IS_NONE and isinstance(value, str) and not value.strip():
+        return None
+    return coerced
 
-    def wrong(what: str) -> UserError:
-        return UserError(f"{where}: {key} must be {what}, got {value!r}")
 
-    if expected is bool:
-        if isinstance(value, bool):
-            return value
-        if from_text and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise wrong("true or false")
-    if expected is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if from_text and re.fullmatch(r"\s*-?\d+\s*", value):
-            return int(value)
-        raise wrong("an integer")
-    if expected is float:
-        if isinstance(value, int | float) and not isinstance(value, bool):
+class _Unfit(ValueError):
+    """A value that cannot be read as its setting's type; the message says what it must be."""
+
+
+def _as_bool(value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _Unfit("true or false")
+
+
+def _as_int(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    raise _Unfit("an integer")
+
+
+def _as_float(value: object) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
             return float(value)
-        if from_text:
-            try:
-                return float(value)
-            except ValueError:
-                pass
-        raise wrong("a number")
-    if expected is tuple:
-        if from_text:
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-            return tuple(value)
-        raise wrong("a list of names")
+        except ValueError:
+            pass
+    raise _Unfit("a number")
+
+
+def _as_names(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise _Unfit("a list of names")
+
+
+def _as_text(value: object) -> str:
     if isinstance(value, Path):
         return str(value)
-    if not from_text:
-        raise wrong("a string")
-    if key in _EMPTY_IS_NONE and not value.strip():
-        return None
+    if not isinstance(value, str):
+        raise _Unfit("a string")
     return value
+
+
+_CONVERTERS: dict[type, Callable[[object], SettingValue]] = {
+    bool: _as_bool,
+    int: _as_int,
+    float: _as_float,
+    tuple: _as_names,
+    str: _as_text,
+}
 
 
 _EMPTY_IS_NONE = {"catalogue"}
@@ -356,7 +391,7 @@ def _validate(config: Config) -> None:
         raise bad("cron", str(exc)) from exc
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if value is None:
         return "(default)"
     if isinstance(value, tuple):

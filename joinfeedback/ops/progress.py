@@ -7,7 +7,7 @@ Stages call :func:`progress` and never ask whether anyone is watching: the answe
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sized
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -17,6 +17,7 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     SpinnerColumn,
+    TaskID,
     TextColumn,
     TimeElapsedColumn,
     TimeRemainingColumn,
@@ -50,17 +51,17 @@ def interactive(quiet: bool | None = None) -> bool:
 class Tracker:
     """Advances one bar; a silent stand-in when nobody watches."""
 
-    def __init__(self, bar: Progress | None = None, task: int | None = None) -> None:
+    def __init__(self, bar: Progress | None = None, task: TaskID | None = None) -> None:
         self._bar, self._task, self.completed = bar, task, 0
 
     def advance(self, steps: int = 1) -> None:
         self.completed += steps
         if self._bar is not None and self._task is not None:
-            self._bar.advance(self._task, steps)  # type: ignore[arg-type]
+            self._bar.advance(self._task, steps)
 
     def describe(self, description: str) -> None:
         if self._bar is not None and self._task is not None:
-            self._bar.update(self._task, description=description)  # type: ignore[arg-type]
+            self._bar.update(self._task, description=description)
 
 
 @contextmanager
@@ -86,8 +87,8 @@ def track(
     items: Iterable[T], description: str, total: int | None = None, *, quiet: bool | None = None
 ) -> Iterator[T]:
     """Iterate ``items`` with a bar."""
-    if total is None and hasattr(items, "__len__"):
-        total = len(items)  # type: ignore[arg-type]
+    if total is None and isinstance(items, Sized):
+        total = len(items)
     with progress(description, total, quiet=quiet) as tracker:
         for item in items:
             yield item

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
@@ -68,9 +67,9 @@ def _crawl_lines(crawl: CrawlRun, state: str, tz: ZoneInfo, now: datetime) -> li
         f"{len(crawl.errors or [])} failures",
     ]
     lines += [f"    {_failure(failure)}" for failure in (crawl.errors or [])[:3]]
-    warnings = list(crawl.warnings or [])
+    warnings: list[Mapping[str, object]] = list(crawl.warnings or [])
     if warnings:
-        total = sum(int(w.get("count", 0)) for w in warnings)
+        total = sum(_warning_count(w) for w in warnings)
         lines.append(
             f"  {total} warnings: fields the pages did not give, stored empty (the crawl still counts "
             "as finished; `joinfeedback crawl --check` shows what each page type gives)"
@@ -134,21 +133,37 @@ def _schedule_line(config: Config, now: datetime) -> str:
     )
 
 
-def describe_warnings(warnings: Iterable[Mapping[str, Any]], *, per_type: int = 3) -> list[str]:
-    """Lines for people: per page type the total and its fields, then the first example pages."""
-    by_type: dict[str, list[Mapping[str, Any]]] = {}
+def describe_warnings(warnings: Iterable[Mapping[str, object]], *, per_type: int = 3) -> list[str]:
+    """Lines for people: per page type the total and its fields, then the first example pages.
+
+    Each warning is an entry of a crawl run's stored ``warnings`` (see ``crawler.shape_warnings``)."""
+    by_type: dict[str, list[Mapping[str, object]]] = {}
     for entry in warnings:
         by_type.setdefault(str(entry.get("page_type")), []).append(entry)
     lines = []
     for page_type, entries in sorted(by_type.items()):
         fields = ", ".join(f"{e.get('field')} ×{e.get('count')}" for e in entries)
-        lines.append(f"{page_type}: {sum(int(e.get('count', 0)) for e in entries)} warnings ({fields})")
-        examples = list(dict.fromkeys(u for e in entries for u in e.get("examples", [])))[:per_type]
+        lines.append(f"{page_type}: {sum(_warning_count(e) for e in entries)} warnings ({fields})")
+        examples = list(dict.fromkeys(u for e in entries for u in _warning_examples(e)))[:per_type]
         for entry in entries[:per_type]:
             lines.append(f"  {entry.get('field')} not found, tried {entry.get('tried')}")
         for url in examples:
             lines.append(f"  e.g. {url}")
     return lines
+
+
+def _warning_count(entry: Mapping[str, object]) -> int:
+    count = entry.get("count", 0)
+    if not isinstance(count, int | float | str):
+        raise TypeError(f"a stored crawl warning's count is not a number: {count!r}")
+    return int(count)
+
+
+def _warning_examples(entry: Mapping[str, object]) -> list[object]:
+    examples = entry.get("examples", [])
+    if not isinstance(examples, list):
+        raise TypeError(f"a stored crawl warning's examples are not a list: {examples!r}")
+    return examples
 
 
 def latest_crawl(engine: Engine) -> CrawlRun | None:
