@@ -376,8 +376,8 @@ def run_comment_policies(session: Session, run_id: int) -> dict[str, str]:
     query = select(Comment.msg_uid, Comment.policy_uuid).join(
         Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment")
     )
-    # iter(): dict() would take a Result for a mapping (it has keys(): its column names)
-    return dict(iter(session.execute(query.where(Assignment.run_id == run_id)).tuples()))
+    # iter(): dict() would take a Result for a mapping (it has keys(): its column names); each Row is a pair
+    return dict(iter(session.execute(query.where(Assignment.run_id == run_id))))
 
 
 COMMENT_EXPORT = (
@@ -422,7 +422,7 @@ RESPONSE_EXPORT = (
 
 def export_comments(session: Session) -> Iterator[dict[str, Any]]:
     """Every stored, undeleted comment with its consultation's title (no author: personal data)."""
-    titles = dict(iter(session.execute(select(Policy.uuid, Policy.title)).tuples()))
+    titles = dict(iter(session.execute(select(Policy.uuid, Policy.title))))
     query = (
         select(
             Comment.msg_uid,
@@ -458,7 +458,7 @@ def export_proposals(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def export_responses(session: Session) -> Iterator[dict[str, Any]]:
-    titles = dict(iter(session.execute(select(Idea.uuid, Idea.title)).tuples()))
+    titles = dict(iter(session.execute(select(Idea.uuid, Idea.title))))
     keys = [k for k in RESPONSE_EXPORT if k != "idea_title"]
     query = select(*(getattr(AgencyResponse, key) for key in keys)).order_by(
         AgencyResponse.idea_uuid, AgencyResponse.responded_at, AgencyResponse.uuid
