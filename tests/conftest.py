@@ -153,6 +153,24 @@ def cli():
     return run_cli
 
 
+def mounted_tmpfs(mount_point: Path, size: str, refusal: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` at ``mount_point`` for a fixture to yield from (mounting needs root, as in CI's
+    container); skips with ``refusal`` and mount's reason where it cannot mount, unmounts afterwards."""
+    mount_point.mkdir()
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"{refusal}: {done.stderr.strip()[:200]}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
 def dump_database(url: Any) -> dict[str, list[tuple[str, ...]]]:
     """Every row of every table of the schema, as sorted reprs: equal dumps mean nothing was written.
 

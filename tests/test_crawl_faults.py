@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, select, text
 from storage.db import open_database
 from storage.dump import canonical_dump
 from storage.models import CrawlRun
-from tests.conftest import wait_for_comment_rows
+from tests.conftest import mounted_tmpfs, wait_for_comment_rows
 
 replica_server = pytest.importorskip(
     "replica.server", reason="the replica (replica/server.py) is not built yet"
@@ -319,20 +319,7 @@ def test_postgresql_connections_terminated_mid_crawl(pg_url: str, tmp_path: Path
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1.5 MB tmpfs (needs root, as in CI's container); remounted larger by the test to 'free space'."""
-    mount_point = tmp_path / "small_disk"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1536k", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()[:200]}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    yield from mounted_tmpfs(tmp_path / "small_disk", "1536k", "cannot mount a small tmpfs here")
 
 
 @pytest.mark.slow

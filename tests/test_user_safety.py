@@ -26,7 +26,7 @@ from reports.overview import slug
 from reports.site import build_report
 from storage.db import open_database, transaction
 from storage.models import AnalysisRun, CrawlRun
-from tests.conftest import run_cli
+from tests.conftest import mounted_tmpfs, run_cli
 from tests.report_fixtures import populate
 
 GOOD_CSV = "id,text\n1,開放資料應該更容易下載\n2,公共運輸補助不足\n".encode()
@@ -173,20 +173,7 @@ def test_report_into_the_working_directory(analysed: str, tmp_path: Path) -> Non
 
 @pytest.fixture
 def tmpfs(tmp_path: Path) -> Iterator[Path]:
-    mount_point = tmp_path / "volume"
-    mount_point.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root): {done.stderr.strip()[:200]}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    yield from mounted_tmpfs(tmp_path / "volume", "8m", "cannot mount a tmpfs here (needs root)")
 
 
 def test_report_onto_a_mount_point(analysed: str, tmpfs: Path) -> None:
