@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from crawler.importer import import_file
+from crawler.importing import import_file
 from joinfeedback.errors import UserError
 from replica.server import ReplicaServer
 from storage.db import open_database, session_factory
