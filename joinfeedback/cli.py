@@ -182,7 +182,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from crawler.importer import import_file
+    from crawler.importing import import_file
 
     cfg = _settings(args)
     engine = _engine(cfg.db_url)

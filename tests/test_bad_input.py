@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.importer import import_file
+from crawler.importing import import_file
 from storage.db import open_database
 from tests.conftest import ROOT, dump_database, run_cli
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from base.errors import UserError
-from crawler.importer import import_file
+from crawler.importing import import_file
 from replica.server import ReplicaServer
 from storage.db import open_database, session_factory
 from storage.models import Comment, Idea, Policy

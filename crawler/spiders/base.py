@@ -40,7 +40,7 @@ def check_base_url(base_url: str) -> str:
 
 
 class JoinSpider(scrapy.Spider):
-    """Spiders only navigate: parsing lives in crawler/pages and crawler/opendata."""
+    """Spiders only navigate: parsing lives in crawler/pages."""
 
     base_url: str
     site: str
