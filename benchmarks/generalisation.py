@@ -25,7 +25,9 @@ The sets (``benchmarks/devset/README.md`` has their sources and licences):
 - ``join``: 213 join.gov.tw comments, 11 consultations (15 comments on others);
 - ``taipei``: 5,947 Taipei citizen questions, catalogue of the 149 agency names (every question belongs);
 - ``longterse``: 201 legislators' budget motions of 100–600 characters, catalogue of the 20 agency names they
-  concern (terse titles, no description); ``longterse-5out-N`` leaves 5 random agencies out (draw N).
+  concern (terse titles, no description); ``longterse-5out-N`` leaves 5 random agencies out (draw N);
+- ``ogp``: the 24 comments of the 2020 OGP action-plan consultation as a volunteer tallied them, 5
+  commitments (6 comments fit none).
 
 Forms: ``full`` (title, description, keywords), ``nokw`` (no keywords), ``title`` (titles only).
 """
@@ -131,6 +133,7 @@ def all_cases() -> dict[str, Callable[[], Case]]:
         ("polis-main", _polis, HERE / "topics.csv"),
         ("polis-alt", _polis, HERE / "topics_alt.csv"),
         ("join", _join, HERE / "join_topics.csv"),
+        ("ogp", lambda: _labelled("ogp"), HERE / "ogp" / "catalogue.csv"),
     ]
     for name, load, path in sets:
         for form in FORMS:
