@@ -32,7 +32,7 @@ def dictionary_cache_path() -> Path:
     """Where the loaded prefix dictionary is cached: named by both dictionaries' contents and jieba's version.
 
     A changed dictionary (or jieba) gets a new name, so a stale cache is never read; hashing the two
-    files costs ~25 ms.
+    files costs far less than building the dictionary.
     """
     import jieba
 

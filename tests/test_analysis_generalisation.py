@@ -81,8 +81,8 @@ def test_examples_change_the_answer_for_similar_comments() -> None:
     steered = CommitmentAssigner(prototypes=prototypes, codes=["a", "b"]).fit_decide(X, labels)
     assert steered[30].code == "b"
     assert steered[30].confidence == 1.0
-    # Its cluster is no longer off-topic, and its words now define b: similar comments go to b
-    # (measured 15 of 30; the rest fall in clusters of their own that still show no evidence).
+    # Its cluster is not off-topic any more, and its words define b: similar comments go to b (about half,
+    # docs/benchmarks.md; the rest fall in clusters of their own that still show no evidence).
     assert sum(d.code == "b" for d in steered[30:]) >= 10
     assert all(d.code in ("b", None) for d in steered[30:])
     assert [d.code for d in steered[:30]] == [d.code for d in plain[:30]]
