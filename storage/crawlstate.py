@@ -20,6 +20,7 @@ from storage.models import (
     Comment,
     CrawlFailure,
     CrawlRun,
+    CrawlStatus,
     EndorsementSnapshot,
     Idea,
     Policy,
@@ -257,7 +258,9 @@ def record_crawl_progress(
             run.message = (f"{run.message}\n{message}" if run.message else message)[:20000]
 
 
-def finish_crawl_run(engine: Engine, run_id: int, *, status: str, message: str = "") -> CrawlRun | None:
+def finish_crawl_run(
+    engine: Engine, run_id: int, *, status: CrawlStatus, message: str = ""
+) -> CrawlRun | None:
     with transaction(engine) as session:
         run = session.get(CrawlRun, run_id)
         if run is None:

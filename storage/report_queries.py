@@ -22,6 +22,7 @@ from storage.models import (
     AgencyResponse,
     AnalysisRun,
     Assignment,
+    AssignmentStatus,
     Campaign,
     Cluster,
     Comment,
@@ -55,7 +56,7 @@ class RunInfo:
 class AssignmentRow:
     kind: str
     item_id: str
-    status: str
+    status: AssignmentStatus
     commitment_code: str | None
     confidence: float
     cluster_key: str | None
