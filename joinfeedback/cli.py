@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from base.display import for_display, register_secrets
 from base.errors import UserError
+from base.site import REAL_SITE
 from joinfeedback import __version__
 from joinfeedback.config import environment_values
 from joinfeedback.ops.logging import setup as setup_logging
@@ -40,8 +41,6 @@ EPILOG_EXAMPLES = """examples:
   joinfeedback status
   joinfeedback config
 """
-
-REAL_SITE = "https://join.gov.tw"
 
 
 # ---------------------------------------------------------------------------------------------- helpers

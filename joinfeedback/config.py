@@ -16,6 +16,7 @@ from typing import Any
 
 from base.display import redact
 from base.errors import UserError
+from base.site import REAL_SITE
 
 CONFIG_ENV = "JOINFEEDBACK_CONFIG"
 DEFAULT_CONFIG_FILE = "joinfeedback.toml"
@@ -42,7 +43,7 @@ class Config:
     """All settings of one invocation. ``sources`` says where each value came from."""
 
     db_url: str = "sqlite:///joinfeedback.db"
-    base_url: str = "https://join.gov.tw"
+    base_url: str = REAL_SITE
     profile: str = "polite"  # polite | local
     spiders: tuple[str, ...] = ()  # empty: every spider
     jobdir: str = ""  # empty: no resumable job state

@@ -34,7 +34,7 @@ STATUSES = (
     "Revoked",
     "FirstFailed",
     "SecondFailed",
-)  # the site's status codes (../shared/docs/join-gov-tw.md); each has a name in reports/i18n.py
+)  # the site's status codes (docs/site-shapes.md); each has a name in reports/i18n.py
 AnswerState = Literal[
     "on_time", "late", "overdue", "pending"
 ]  # a passed proposal's answer, against its deadline
