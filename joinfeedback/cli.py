@@ -162,8 +162,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             options=CrawlOptions.from_config(cfg),
         )
     _say(args, str(summary))
-    if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
-        lines = summary.failure_lines() if hasattr(summary, "failure_lines") else []
+    if not summary.ok:  # required data lost: name the pages, even without a terminal
+        lines = summary.failure_lines()
         print(
             "\n".join(
                 [
