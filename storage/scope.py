@@ -17,11 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 
-from joinfeedback.errors import UserError
-
-TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
+from base.errors import UserError
+from base.taiwan import TAIPEI
 SOURCES = ("all", "crawled", "imported")
 # join.gov.tw names a consultation by a uuid in its URL (/policies/detail/{uuid}, docs/site-shapes.md)
 POLICY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
