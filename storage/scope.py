@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from base.errors import UserError
 from base.taiwan import TAIPEI
+
 SOURCES = ("all", "crawled", "imported")
 # join.gov.tw names a consultation by a uuid in its URL (/policies/detail/{uuid}, docs/site-shapes.md)
 POLICY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
