@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from analysis.assign import NONE
 from analysis.catalogue import Catalogue
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from storage import report_queries as rq
 from storage.corpus import TextItem
 from storage.db import session_factory

@@ -174,7 +174,7 @@ def _store_catalogue(engine: Engine, catalogue: Catalogue) -> None:
 def _items_in_scope(engine: Engine, scope: ItemScope | None) -> list[TextItem]:
     with session_factory(engine)() as session:
         items = load_items(session)
-    if scope is not None and not scope.is_everything:  # issue 16: analyze --policy/--since/--until/--source
+    if scope is not None and not scope.is_everything:  # analyze --policy/--since/--until/--source
         items = [it for it in items if scope.admits(it.kind, it.context, it.created_at)]
     return items
 

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from base.display import for_display, register_secrets
+from base.errors import UserError
 from joinfeedback import __version__
 from joinfeedback.config import environment_values
-from joinfeedback.display import for_display, register_secrets
-from joinfeedback.errors import UserError
 from joinfeedback.ops.logging import setup as setup_logging
 
 if TYPE_CHECKING:  # imported where used, so that `joinfeedback --help` stays quick

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from reports.model import Table
 from storage import report_queries as rq
 from storage.db import session_factory

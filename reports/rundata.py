@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from reports.model import day_of
 from storage import report_queries as rq
 from storage.scope import EVERYTHING, ItemScope

@@ -11,8 +11,8 @@ from pathlib import Path
 from jinja2 import Environment
 from sqlalchemy import Engine
 
-from joinfeedback.display import redact as hide_secrets
-from joinfeedback.errors import UserError
+from base.display import redact as hide_secrets
+from base.errors import UserError
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
