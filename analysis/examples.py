@@ -25,6 +25,7 @@ from base.errors import UserError
 from storage import report_queries as rq
 from storage.corpus import TextItem
 from storage.db import session_factory
+from storage.scope import NothingSelected
 
 HEADER = ("item_id", "commitment_id")
 SUGGESTION_HEADER = (
@@ -150,10 +151,10 @@ def suggestions(engine: Engine, n: int) -> list[tuple[str, str, str, str, float,
         for r in rows
         if r.duplicate_of is None  # one copy of a form letter is enough
     ]
-    return [
-        (p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "")
-        for p in suggest(placed, n)
-    ]
+    chosen = suggest(placed, n)
+    if not chosen:
+        raise NothingSelected(f"analysis run #{run.id} holds no item to suggest: nothing written")
+    return [(p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "") for p in chosen]
 
 
 __all__ = [

@@ -27,7 +27,9 @@ The sets (``benchmarks/devset/README.md`` has their sources and licences):
 - ``longterse``: 201 legislators' budget motions of 100–600 characters, catalogue of the 20 agency names they
   concern (terse titles, no description); ``longterse-5out-N`` leaves 5 random agencies out (draw N);
 - ``ogp``: the 24 comments of the 2020 OGP action-plan consultation as a volunteer tallied them, 5
-  commitments (6 comments fit none).
+  commitments (6 comments fit none);
+- ``legis``: 138 legislators' statements and motions (35–434 characters) on 6 described issues;
+  ``legis-2out-N/full`` leaves 2 random issues out (draw N).
 
 Forms: ``full`` (title, description, keywords), ``nokw`` (no keywords), ``title`` (titles only).
 """
@@ -108,9 +110,25 @@ def _labelled(name: str) -> tuple[list[str], list[str]]:
     return [r["text"] for r in rows], [r["label"] for r in rows]
 
 
+def _kept_rows(rows: list[dict[str, str]], leave_out: int, draw: int) -> list[dict[str, str]]:
+    """Draw ``draw`` of the catalogue less ``leave_out`` random entries: ``random.Random(draw)``'s sample,
+    unless an earlier draw left the same entries out, then the first of ``Random(draw + 100 k)`` that
+    leaves a new set out (a small catalogue would otherwise repeat a draw)."""
+    seen: list[set[str]] = []
+    kept: list[dict[str, str]] = []
+    for d in range(draw + 1):
+        for seed in range(d, d + 100 * 50, 100):
+            kept = random.Random(seed).sample(rows, len(rows) - leave_out)
+            codes = {r["id"] for r in kept}
+            if codes not in seen:
+                break
+        seen.append(codes)
+    return kept
+
+
 def _left_out_cases(name: str, form: str, leave_out: int, draws: int) -> dict[str, Callable[[], Case]]:
-    """``name``'s catalogue less ``leave_out`` random entries, one draw per case; the items of the entries
-    left out are gold ``none``."""
+    """``name``'s catalogue less ``leave_out`` random entries, one draw per case (no two alike); the items
+    of the entries left out are gold ``none``."""
     cases: dict[str, Callable[[], Case]] = {}
     for draw in range(draws):
         case_name = f"{name}-{leave_out}out-{draw}/{form}"
@@ -118,7 +136,7 @@ def _left_out_cases(name: str, form: str, leave_out: int, draws: int) -> dict[st
         def left_out(draw: int = draw, case_name: str = case_name) -> Case:
             texts, topics = _labelled(name)
             rows = _catalogue_rows(HERE / name / "catalogue.csv")
-            kept = random.Random(draw).sample(rows, len(rows) - leave_out)
+            kept = _kept_rows(rows, leave_out, draw)
             return Case(case_name, texts, topics, _catalogue(kept, form, name))
 
         cases[case_name] = left_out
@@ -134,6 +152,7 @@ def all_cases() -> dict[str, Callable[[], Case]]:
         ("polis-alt", _polis, HERE / "topics_alt.csv"),
         ("join", _join, HERE / "join_topics.csv"),
         ("ogp", lambda: _labelled("ogp"), HERE / "ogp" / "catalogue.csv"),
+        ("legis", lambda: _labelled("legis"), HERE / "legis" / "catalogue.csv"),
     ]
     for name, load, path in sets:
         for form in FORMS:
@@ -169,6 +188,7 @@ def all_cases() -> dict[str, Callable[[], Case]]:
 
     cases["longterse/title"] = longterse
     cases.update(_left_out_cases("longterse", "title", leave_out=5, draws=3))
+    cases.update(_left_out_cases("legis", "full", leave_out=2, draws=3))
     return cases
 
 

@@ -167,6 +167,8 @@ def export_corpus(
             rows = [r for r in rq.export_responses(session) if scope.admits("idea", None, r["responded_at"])]
         else:
             raise UserError(f"cannot export {what!r}: one of {', '.join(EXPORTS)}")
+    if not rows:
+        raise scope.nothing(what, f"nothing written to {out_path}")
     return write_records(out_path, header, ([r[k] for k in header] for r in rows), fmt)
 
 
@@ -190,6 +192,8 @@ def export_assignments(
                 for r in rows
                 if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
             ]
+    if not rows:
+        raise scope.nothing(f"item of analysis run #{run.id}", f"nothing written to {out_path}")
     _check_target(out_path)
 
     def records() -> Iterator[tuple[str, str, str, str, float, str, str]]:

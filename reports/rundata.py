@@ -125,7 +125,7 @@ def _scoped_run(
         r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
     )
     if not rows:
-        raise UserError(f"no item of analysis run #{run.id} is in the scope {scope.describe()}")
+        raise scope.nothing(f"item of analysis run #{run.id}", "no report written")
     return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows))
 
 
@@ -139,10 +139,26 @@ def _changes_since(
     return new_keys, rq.cluster_sizes(session, previous.id)
 
 
-def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
+def report_scope(run: rq.RunInfo, asked: ItemScope | None) -> ItemScope:
+    """What a report of ``run`` covers: the run's own scope (its manifest's), narrowed by ``asked``."""
+    described = run.manifest.get("scope")
+    analysed = ItemScope.described(described if isinstance(described, dict) else {})
+    if asked is None:
+        return analysed
+    both = asked.within(analysed)
+    if both is None:
+        raise asked.nothing(
+            f"item of analysis run #{run.id}", f"the run analysed only {analysed.flags()}; no report written"
+        )
+    return both
+
+
+def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
+    """The latest complete run, in the scope ``asked`` (``None``: the scope the run was analysed in)."""
     run = rq.latest_complete_run(session)
     if run is None:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
+    scope = report_scope(run, asked)
     previous = rq.previous_complete_run(session, run.id)
     agency_replies = tuple(rq.agency_replies(session))
     agency_ids = {reply.msg_uid for reply in agency_replies}
