@@ -24,6 +24,7 @@ from storage.models import (
     EndorsementSnapshot,
     Idea,
     Policy,
+    RunKind,
     ShapeWarning,
 )
 
@@ -218,7 +219,7 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
     return totals
 
 
-def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: str = "crawl") -> int:
+def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: RunKind = "crawl") -> int:
     with transaction(engine) as session:
         run = CrawlRun(
             kind=kind,

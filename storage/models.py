@@ -31,7 +31,8 @@ from sqlalchemy.types import TypeDecorator
 # What a crawl or import run is: running until it ends; partial when pages holding required data were given
 # up on; interrupted by a shutdown (or found running with no process holding its lock).
 CrawlStatus = Literal["running", "finished", "partial", "failed", "interrupted"]
-RunKind = Literal["crawl", "import"]
+# check: the scheduler's daily ``crawl --check``, which fetches a page of each type and stores nothing else
+RunKind = Literal["crawl", "import", "check"]
 # Only a complete analysis is ever shown or exported.
 AnalysisStatus = Literal["running", "complete", "failed"]
 AssignmentStatus = Literal["assigned", "none", "uncertain"]
@@ -106,7 +107,7 @@ class Base(DeclarativeBase):
 
 
 class CrawlRun(Base):
-    """One execution of a crawl (or an import): what it did and what it gave up on."""
+    """One execution of a crawl (or an import, or a site check): what it did and what it gave up on."""
 
     __tablename__ = "crawl_run"
 
