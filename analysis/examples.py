@@ -22,9 +22,10 @@ from sqlalchemy import Engine
 from analysis.assign import NONE
 from analysis.catalogue import Catalogue
 from base.errors import UserError
-from storage import report_queries as rq
 from storage.corpus import TextItem
 from storage.db import session_factory
+from storage.queries import items as item_queries
+from storage.queries import runs as run_queries
 from storage.scope import NothingSelected
 
 HEADER = ("item_id", "commitment_id")
@@ -134,11 +135,11 @@ def suggestions(engine: Engine, n: int) -> list[tuple[str, str, str, str, float,
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     with session_factory(engine)() as session:
-        run = rq.latest_complete_run(session)
+        run = run_queries.latest_complete_run(session)
         if run is None:
             raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
-        texts = {(t.kind, t.item_id): t.text for t in rq.run_item_texts(session, run.id)}
-        rows = rq.assignments(session, run.id)
+        texts = {(t.kind, t.item_id): t.text for t in item_queries.run_item_texts(session, run.id)}
+        rows = run_queries.assignments(session, run.id)
     placed = [
         Placed(
             r.item_id,
