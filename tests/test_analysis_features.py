@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from analysis import features
 from analysis.features import CharNgrams, CharNgramTfidf
 from analysis.normalise import normalise
 
@@ -40,10 +41,16 @@ def test_char_ngram_tfidf_matches_sklearn(n_range: tuple[int, int], max_df: floa
     )
 
 
+@pytest.mark.parametrize("part_chars", [2_000_000, 40, 1])
 @pytest.mark.parametrize("n_range", [(1, 2), (2, 2), (3, 3)])
-def test_char_counts_by_one_sort_equal_the_two_step_counts(n_range: tuple[int, int]) -> None:
+def test_char_counts_by_one_sort_equal_the_two_step_counts(
+    n_range: tuple[int, int], part_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The fit counts (gram and document packed in one key, one sort) are the same matrix, bit for bit,
-    as a sort of the gram ids plus a binary search; (3, 3) needs more than 64 bits and takes that way."""
+    as a sort of the gram ids plus a binary search; (3, 3) needs more than 64 bits and takes that way.
+    Keys made and counted a part of the texts at a time (``part_chars``: one part, parts of a few texts,
+    a text per part) give that matrix too."""
+    monkeypatch.setattr(features, "ENTRIES_PART_CHARS", part_chars)
     texts = [f"{TEXTS[i % len(TEXTS)]}{i}" for i in range(300)]
     ours = CharNgramTfidf(*n_range, min_df=1, max_df=1.0)
     fitted = ours._fit_counts(texts).tocsr()
