@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from functools import partial
 
+import pytest
+
 from analysis.lexicon import stopwords
 from analysis.manifest import dictionary_hashes
 from analysis.normalise import normalise, strip_markup
@@ -210,3 +212,23 @@ def test_one_catalogue_never_shapes_the_next_analysis(tmp_path) -> None:
     alone = prepare(texts, load_catalogue(second)).vectorizer.feature_names().tolist()
     prepare(texts, load_catalogue(first))
     assert prepare(texts, load_catalogue(second)).vectorizer.feature_names().tolist() == alone
+
+
+def test_routes_are_remembered_until_the_dictionary_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each block's route is kept for the next text that holds it (the themes read texts again), and
+    forgotten when words are added or taken back, or when too many are kept."""
+    from analysis import segment
+
+    seg = segmenter()
+    text = normalise("推動開放契約資料查詢平臺")
+    before = seg.cut(text)
+    remembered = seg._routes[text]
+    assert seg.cut(text) == before
+    assert seg._routes[text] is remembered  # not computed again
+    with seg.extra_words(["開放契約資料查詢平臺"]):
+        assert "開放契約資料查詢平臺" in seg.cut(text)
+        assert seg._routes[text] is not remembered
+    assert seg.cut(text) == before
+    monkeypatch.setattr(segment, "MAX_ROUTES", 0)
+    seg.cut(normalise("另一段文字"))
+    assert text not in seg._routes
