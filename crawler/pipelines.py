@@ -13,7 +13,8 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from sqlalchemy.engine import Engine
 
-from crawler import items
+from crawler import items, signals
+from crawler.account import RUN_ID_STAT
 from crawler.dbretry import StoreError, with_retries
 from crawler.spiders.base import join_spider
 from storage import models
@@ -137,7 +138,10 @@ class StorePipeline:
 
     @property
     def run_id(self) -> int | None:
-        return join_spider(self.crawler.spider).crawl_run_id
+        """The crawl run's id, as the run's account published it when the spider opened."""
+        stats = self.crawler.stats
+        run_id = stats.get_value(RUN_ID_STAT) if stats is not None else None
+        return int(run_id) if run_id is not None else None
 
     def process_item(self, item: items.PageHarvest) -> items.PageHarvest:
         if self.failed is not None:  # the crawl is stopping; what is still in flight cannot be stored
@@ -184,10 +188,9 @@ class StorePipeline:
             stats.inc_value("joinfeedback/items_unchanged", counts.unchanged)
 
     def _not_stored(self, urls: list[str], error: StoreError) -> None:
-        failures = join_spider(self.crawler.spider).failures
         for url in urls:
-            failures.append(
-                {"url": url, "error": f"not stored: {error}"[:500], "kind": "failed", "cause": "StoreError"}
+            self.crawler.signals.send_catch_log(
+                signals.page_given_up, url=url, error=f"not stored: {error}", cause="StoreError"
             )
 
     def _stop(self, batch: CrawlBatch, error: StoreError) -> None:
@@ -199,13 +202,12 @@ class StorePipeline:
             error,
         )
         self._not_stored(sorted({p["url"] for p in batch.payloads.values()}), error)
-        spider = join_spider(self.crawler.spider)
         if self.failed is None:
-            spider.store_error = str(error)
+            self.crawler.signals.send_catch_log(signals.store_failed, error=str(error))
             self.failed = error
             engine = self.crawler.engine
             if engine is not None and engine.running:
-                engine.close_spider(spider, "store_failed")
+                engine.close_spider(join_spider(self.crawler.spider), "store_failed")
         self.failed = error
 
     def close_spider(self) -> None:

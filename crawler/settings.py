@@ -59,7 +59,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 900,
 }
 EXTENSIONS = {
-    "crawler.extensions.CrawlRunRecorder": 100,
+    "crawler.account.RunAccount": 100,
 }
 
 # A profile's overrides: switches, counts and seconds.

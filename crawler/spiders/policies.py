@@ -8,7 +8,9 @@ import email.utils
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Self
 
+from scrapy.crawler import Crawler
 from scrapy.http import Request, Response
 
 from crawler.items import PolicyListEntry
@@ -72,6 +74,7 @@ def site_clock_of(published: Iterable[datetime | None], date_header: bytes | Non
 
 class PoliciesSpider(JoinSpider):
     name = "policies"
+    board_size: int  # comments per board page (JOINFEEDBACK_COMMENT_PAGE_SIZE)
 
     def __init__(
         self,
@@ -84,13 +87,21 @@ class PoliciesSpider(JoinSpider):
         super().__init__(name, base_url=base_url, **kwargs)
         # ``crawl --policy``: only these consultations (and their comments); None = every one listed.
         self.only_policies = frozenset(policies) if policies else None
-
-    async def start(self) -> AsyncIterator[Request]:
-        self.board_size = self.settings.getint("JOINFEEDBACK_COMMENT_PAGE_SIZE")
+        # Per consultation whose board is fetched: the comment ids served, and the count open data declares.
         self.collected: dict[str, set[str]] = {}
         self.declared: dict[str, int | None] = {}
         self.board_failed: set[str] = set()
         self.site_clock: datetime | None = None
+        # Stored without some fields (entry, fields): fetched again when a probe finds the site gives them.
+        self.incomplete: dict[str, tuple[PolicyListEntry, tuple[str, ...]]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: object, **kwargs: object) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.board_size = crawler.settings.getint("JOINFEEDBACK_COMMENT_PAGE_SIZE")
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
         yield self.request(self.url("/toOpenData/ey/policy"), self.parse_open_data, priority=100)
         yield self.request(self.url("/toOpenData/ey/act"), self.parse_acts, priority=90)
 
@@ -112,7 +123,7 @@ class PoliciesSpider(JoinSpider):
             yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
             return
         yield self.harvest(response, [], "opendata_policy")  # kept raw: the counts the run compared against
-        self.warnings.add("opendata_policy", response.url, log.missing)
+        self.note_missing("opendata_policy", response.url, log.missing)
         for problem in skipped:  # no usable URL: that consultation cannot be crawled
             self.record_failure(response.url, str(problem))
         if self.only_policies is not None:
@@ -122,14 +133,13 @@ class PoliciesSpider(JoinSpider):
             entries = [e for e in entries if e.uuid in self.only_policies]
         states = policy_states(self.db, self.site)
         self.site_clock = site_clock_of((e.published_at for e in entries), response.headers.get(b"Date"))
-        self.incomplete: dict[str, tuple[PolicyListEntry, tuple[str, ...]]] = {}
         for entry in entries:
             state = states.get(entry.uuid)
             detail, board = pages_to_fetch(state, entry, self.site_clock)
             if state is not None and state.missing_fields and not detail:
                 self.incomplete[entry.uuid] = (entry, state.missing_fields)
             if not (detail or board):
-                self.skipped += 1
+                self.count("pages_skipped")
                 continue
             # Only our own keys travel in meta: response.meta would carry Scrapy's too (download_latency…).
             meta = {"entry": entry}
@@ -172,10 +182,10 @@ class PoliciesSpider(JoinSpider):
             yield from self.refetch_or_give_up(response, error)
             return
         if page.value.title and entry.title and page.value.title != entry.title:
-            self.mismatches.append(f"{response.url}: title {page.value.title!r} ≠ open data {entry.title!r}")
+            self.note_mismatch(f"{response.url}: title {page.value.title!r} ≠ open data {entry.title!r}")
         # Open data first (precise times, the counts), then the page (body, attachments): policy_from_sources.
         reading = policy_from_sources(page, entry)
-        self.warnings.add("policy_detail", response.url, reading.missing)
+        self.note_missing("policy_detail", response.url, reading.missing)
         yield self.harvest(response, [reading.value], "policy_detail")
         if response.meta.get("probe"):
             yield from self.fetch_incomplete(entry.uuid, reading.value.missing_fields)
@@ -213,7 +223,7 @@ class PoliciesSpider(JoinSpider):
                 self.board_failed.add(entry.uuid)
             yield from retries
             return
-        self.warnings.add("comment_board", response.url, page.missing)
+        self.note_missing("comment_board", response.url, page.missing)
         if page.total_pages is None:  # no pager: the next page while this one came back full
             if page.top_level_count >= self.board_size:
                 yield self.request(
@@ -233,12 +243,12 @@ class PoliciesSpider(JoinSpider):
         )
 
     def closed(self, reason: str) -> None:
-        given_up = " ".join(f["url"] for f in self.failures)
+        given_up = " ".join(self.given_up)
         for uuid, seen in sorted(self.collected.items()):
             declared = self.declared.get(uuid)
             complete = uuid not in self.board_failed and f"/policy/{uuid}?" not in given_up
             if complete and declared is not None and declared != len(seen):
-                self.mismatches.append(
+                self.note_mismatch(
                     f"policy {uuid}: open data declares {declared} comments, board served {len(seen)}"
                 )
         super().closed(reason)
