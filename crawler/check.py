@@ -38,6 +38,7 @@ from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.settings import USER_AGENT, profile_settings
 from crawler.spiders.base import check_base_url
 from crawler.spiders.ideas import LIST_STATES
+from joinfeedback.errors import UserError
 
 CHECK_PAGE_SIZE = 10  # small pages: the check reads shapes, not data
 T = TypeVar("T")
@@ -147,6 +148,12 @@ class CheckFetchError(Exception):
     pass
 
 
+class SiteUnreachable(UserError):
+    """The site did not answer at all: no page type can be checked."""
+
+    exit_code = 4
+
+
 class PoliteFetcher:
     """Sequential GETs with the crawler's User-Agent, the profile's delay apart, obeying robots.txt."""
 
@@ -182,8 +189,14 @@ class PoliteFetcher:
     def get(self, path: str) -> tuple[str, int, bytes]:
         url = f"{self.base_url}{path}"
         if self.robots is None:
+            try:  # the first request: a site that does not answer is said once, not as a robots.txt verdict
+                status, body = self._get(f"{self.base_url}/robots.txt")
+            except CheckFetchError as error:
+                raise SiteUnreachable(
+                    f"{self.base_url} is unreachable ({error}): check the base URL and that the site is up; "
+                    "nothing was checked"
+                ) from error
             self.robots = urllib.robotparser.RobotFileParser()
-            status, body = self._get(f"{self.base_url}/robots.txt")
             self.robots.parse(body.decode("utf-8", "replace").splitlines() if status == 200 else [])
         if not self.robots.can_fetch(USER_AGENT, url):
             raise CheckFetchError(f"robots.txt disallows {url}")
@@ -410,4 +423,4 @@ def check_json(report: CheckReport) -> str:
     )
 
 
-__all__ = ["CheckReport", "CheckRow", "check_json", "run_check"]
+__all__ = ["CheckReport", "CheckRow", "SiteUnreachable", "check_json", "run_check"]

@@ -746,7 +746,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in {"replica", "demo"}:
             cfg = _settings(args)
             level, fmt = cfg.log_level, cfg.log_format
-        setup_logging(level="DEBUG" if args.debug else level, fmt=fmt, quiet=args.quiet)
+        setup_logging(
+            level="DEBUG" if args.debug else level, fmt=fmt, quiet=args.quiet, tracebacks=args.debug
+        )
         return int(args.func(args))
     except UserError as exc:
         if args.debug:
