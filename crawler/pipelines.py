@@ -75,13 +75,17 @@ def _normalise_text(value: str) -> str:
 
 def _normalise(record: Item) -> Item:
     changes: dict[str, object] = {
-        f.name: _normalise_text(value)
+        f.name: normalised
         for f in dataclasses.fields(record)
         if isinstance(value := getattr(record, f.name), str)
+        and (normalised := _normalise_text(value)) != value
     }
     if isinstance(record, items.Idea):
-        changes["responses"] = tuple(_normalise(r) for r in record.responses)
-    return dataclasses.replace(record, **changes)
+        responses = tuple(_normalise(r) for r in record.responses)
+        if responses != record.responses:
+            changes["responses"] = responses
+    # most text comes normalised already: a copy of the record only when a field changed
+    return dataclasses.replace(record, **changes) if changes else record
 
 
 class NormalisePipeline:

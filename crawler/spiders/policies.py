@@ -3,7 +3,6 @@ programme list (``/toOpenData/ey/act``) is kept raw."""
 
 from __future__ import annotations
 
-import dataclasses
 import email.utils
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
@@ -215,8 +214,11 @@ class PoliciesSpider(JoinSpider):
                 self.board_failed.add(entry.uuid)
                 self.record_failure(response.url, f"HTTP {response.status}")
                 return
+        # A comment's link is its consultation's page: the board page it was read from shifts as comments
+        # arrive (the raw board page stays linked through raw_payload_id).
+        page_url = self.url(f"/policies/detail/{entry.uuid}")
         try:
-            page = parse_comment_board(response.body, response.url, entry.uuid)
+            page = parse_comment_board(response.body, response.url, entry.uuid, link=page_url)
         except LayoutError as error:
             retries = list(self.refetch_or_give_up(response, error))
             if not retries:
@@ -235,12 +237,7 @@ class PoliciesSpider(JoinSpider):
                     self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry}
                 )
         self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
-        # A comment's link is its consultation's page: the board page it was read from shifts as comments
-        # arrive (the raw board page stays linked through raw_payload_id).
-        page_url = self.url(f"/policies/detail/{entry.uuid}")
-        yield self.harvest(
-            response, [dataclasses.replace(c, url=page_url) for c in page.comments], "comment_board"
-        )
+        yield self.harvest(response, page.comments, "comment_board")
 
     def closed(self, reason: str) -> None:
         given_up = " ".join(self.given_up)
