@@ -21,10 +21,12 @@ from sqlalchemy import Engine
 
 from analysis.assign import NONE
 from analysis.catalogue import Catalogue
-from joinfeedback.errors import UserError
-from storage import report_queries as rq
+from base.errors import UserError
 from storage.corpus import TextItem
 from storage.db import session_factory
+from storage.queries import items as item_queries
+from storage.queries import runs as run_queries
+from storage.scope import NothingSelected
 
 HEADER = ("item_id", "commitment_id")
 SUGGESTION_HEADER = (
@@ -133,11 +135,11 @@ def suggestions(engine: Engine, n: int) -> list[tuple[str, str, str, str, float,
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     with session_factory(engine)() as session:
-        run = rq.latest_complete_run(session)
+        run = run_queries.latest_complete_run(session)
         if run is None:
             raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
-        texts = {(t.kind, t.item_id): t.text for t in rq.run_item_texts(session, run.id)}
-        rows = rq.assignments(session, run.id)
+        texts = {(t.kind, t.item_id): t.text for t in item_queries.run_item_texts(session, run.id)}
+        rows = run_queries.assignments(session, run.id)
     placed = [
         Placed(
             r.item_id,
@@ -150,10 +152,10 @@ def suggestions(engine: Engine, n: int) -> list[tuple[str, str, str, str, float,
         for r in rows
         if r.duplicate_of is None  # one copy of a form letter is enough
     ]
-    return [
-        (p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "")
-        for p in suggest(placed, n)
-    ]
+    chosen = suggest(placed, n)
+    if not chosen:
+        raise NothingSelected(f"analysis run #{run.id} holds no item to suggest: nothing written")
+    return [(p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "") for p in chosen]
 
 
 __all__ = [

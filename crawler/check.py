@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
+from base.errors import UserError
 from crawler.items import TAIPEI, Idea, IdeaListEntry, PolicyListEntry
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import ChallengePage, FieldLog, LayoutError, Missing, load_json_body
@@ -38,7 +39,6 @@ from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.settings import USER_AGENT, profile_settings
 from crawler.spiders.base import check_base_url
 from crawler.spiders.ideas import LIST_STATES
-from joinfeedback.errors import UserError
 
 CHECK_PAGE_SIZE = 10  # small pages: the check reads shapes, not data
 T = TypeVar("T")

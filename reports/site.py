@@ -11,8 +11,8 @@ from pathlib import Path
 from jinja2 import Environment
 from sqlalchemy import Engine
 
-from joinfeedback.display import redact as hide_secrets
-from joinfeedback.errors import UserError
+from base.display import redact as hide_secrets
+from base.errors import UserError
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
@@ -27,7 +27,7 @@ from reports.quotes import QuoteBook
 from reports.render import make_environment
 from reports.rundata import RunData, load_run
 from storage.db import session_factory
-from storage.scope import EVERYTHING, ItemScope
+from storage.scope import ItemScope
 
 
 def describe_scope(scope: ItemScope, t: Translator) -> str:
@@ -104,7 +104,7 @@ class ReportContent:
 
 
 def read_report_content(
-    engine: Engine, scope: ItemScope, t: Translator, redact: bool, say: _Progress
+    engine: Engine, scope: ItemScope | None, t: Translator, redact: bool, say: _Progress
 ) -> ReportContent:
     """Read the latest complete run and build every page's content; every quote is verified."""
     with session_factory(engine)() as session:
@@ -233,9 +233,11 @@ def build_report(
     pdf: bool = True,
     redact: bool = True,
     language: str = DEFAULT_LANGUAGE,
-    scope: ItemScope = EVERYTHING,
+    scope: ItemScope | None = None,
 ) -> Path:
     """Render the latest complete analysis run into ``out_dir``; returns the path of ``index.html``.
+
+    ``scope``: what to show of the run (``None``: what the run analysed; else the items of the run in it).
 
     Everything is read and every quote verified before the first file is written, and the files are
     written to a staging folder that replaces ``out_dir`` in one atomic step at the end: a failed check or

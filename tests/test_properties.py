@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from parsel import Selector
 from sqlalchemy import Engine, select
 
+from base.errors import UserError
 from crawler.importing import import_file
 from crawler.importing.dates import parse_date
 from crawler.pages.comment_board import parse_comment_board
@@ -31,7 +32,6 @@ from crawler.pages.idea_detail import idea_from_json, parse_idea_detail
 from crawler.pages.idea_list import parse_idea_list
 from crawler.pages.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
 from crawler.pages.policy_detail import parse_policy_detail
-from joinfeedback.errors import UserError
 from storage.db import open_database, session_factory
 from storage.models import ImportedItem
 from tests.conftest import dump_database

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from joinfeedback.taiwan import TAIPEI
+from base.taiwan import TAIPEI
 from storage.changes import KEY_CHUNK, ONE_PASS_KEYS, StoreCounts, upsert_changed
 from storage.db import open_database, transaction
 from storage.models import Policy

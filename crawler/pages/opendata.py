@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Protocol, TypeVar
 
+from base.errors import UserError
 from crawler.items import Idea, ImportedItem, PolicyListEntry
 from crawler.pages.common import (
     FieldLog,
@@ -23,7 +24,6 @@ from crawler.pages.common import (
     to_int,
     uuid_from_url,
 )
-from joinfeedback.errors import UserError
 
 T = TypeVar("T")
 

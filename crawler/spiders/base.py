@@ -14,10 +14,10 @@ from scrapy.http import Request, Response
 from sqlalchemy.engine import Engine
 from twisted.python.failure import Failure
 
+from base.errors import UserError
 from crawler import signals
 from crawler.items import PageHarvest, RawPage, Record
 from crawler.pages.common import LayoutError, Missing
-from joinfeedback.errors import UserError
 from storage.db import open_database
 
 logger = logging.getLogger(__name__)
