@@ -17,12 +17,13 @@ from crawler.account import RunAccount, run_status
 from crawler.dbretry import StoreError, with_retries
 from crawler.options import CrawlOptions
 from crawler.settings import profile_settings
-from crawler.spiders.base import JoinSpider, check_base_url
+from crawler.spiders.base import JoinSpider, check_base_url, site_of
 from crawler.spiders.ideas import IdeasSpider
-from crawler.spiders.policies import PoliciesSpider
-from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
+from crawler.spiders.policies import UNKNOWN_POLICIES, UNKNOWN_POLICIES_STAT, PoliciesSpider
+from storage.crawlstate import discard_crawl_run, finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
 from storage.models import CrawlFailure, CrawlRun, ShapeWarning
+from storage.scope import NothingSelected, policy_ids
 
 SPIDERS: dict[str, type[JoinSpider]] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
 
@@ -206,13 +207,40 @@ def _record_late(engine: Engine, run_id: int, account: RunAccount, stats: StatsT
     return ""
 
 
-def spider_names(spiders: list[str] | None, policies: list[str] | None) -> list[str]:
-    """The spiders to run: those asked for, else every one; only ``policies`` when consultations are named."""
+def spider_names(spiders: list[str] | None, policies: Sequence[str] | None) -> list[str]:
+    """The spiders to run: those asked for, else every one; only ``policies`` when consultations are named
+    (proposals belong to no consultation)."""
     names = list(spiders or (["policies"] if policies else SPIDERS))
     unknown = [n for n in names if n not in SPIDERS]
     if unknown:
         raise UserError(f"unknown spider {unknown[0]!r} (choose from {', '.join(SPIDERS)})")
+    if policies and names != ["policies"]:
+        raise UserError("--policy selects consultations: it crawls with the policies spider alone")
     return names
+
+
+def _refuse_unknown_policies(engine: Engine, run_id: int, crawlers: list[Crawler], site: str) -> None:
+    """A ``crawl --policy`` that stopped because the site lists no such consultation leaves no record:
+    its run is deleted (it stored nothing) and the refusal is one line."""
+    unknown = [
+        str(uuid)
+        for crawler in crawlers
+        if crawler.stats is not None
+        for uuid in crawler.stats.get_value(UNKNOWN_POLICIES_STAT) or ()
+    ]
+    if not unknown:
+        return
+    try:
+        if not discard_crawl_run(engine, run_id):  # something was stored after all: the run stays, failed
+            finish_crawl_run(
+                engine, run_id, status="failed", message=f"{UNKNOWN_POLICIES}: {' '.join(unknown)}"
+            )
+    finally:
+        engine.dispose()
+    raise NothingSelected(
+        f"--policy {' '.join(unknown)}: {site} has no such consultation (its open-data list of "
+        "consultations does not name it); nothing was crawled or recorded"
+    )
 
 
 def crawl_status(reasons: Sequence[str], errors: Sequence[CrawlFailure]) -> str:
@@ -299,6 +327,7 @@ def run_crawl(
     tunables (crawler/options.py); the defaults of crawler/settings.py without them.
     """
     base_url = check_base_url(base_url)
+    policies = list(policy_ids(policies)) if policies else None  # malformed ids: bad input, nothing done
     names = spider_names(spiders, policies)
     profile_settings(profile)  # validates the name
     engine = open_database(db_url)
@@ -323,6 +352,7 @@ def run_crawl(
         finally:
             engine.dispose()
         raise
+    _refuse_unknown_policies(engine, run_id, crawlers, site_of(base_url))
     accounts = [account for account in map(_account_of, crawlers) if account is not None]
     reasons = [str(c.stats.get_value("finish_reason", "")) if c.stats else "" for c in crawlers]
     status = crawl_status(reasons, [failure for account in accounts for failure in account.failures])

@@ -137,9 +137,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     redis_url = args.workers_redis or cfg.redis_url or None
     from crawler.options import CrawlOptions
-    from crawler.run import run_crawl
+    from crawler.run import run_crawl, spider_names
     from joinfeedback.ops.frontier import refuse_unusable_frontier
+    from storage.scope import policy_ids
 
+    policies = list(policy_ids(args.policy or ()))  # bad input refused before the database is opened
+    spiders = spider_names(list(args.spider or cfg.spiders) or None, policies)
     register_secrets(redis_url)
     jobdir = args.jobdir or cfg.jobdir or None
     engine = _engine(cfg.db_url)
@@ -155,11 +158,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             cfg.base_url,
             cfg.db_url,
             profile=cfg.profile,
-            spiders=list(args.spider or cfg.spiders) or None,
+            spiders=spiders,
             jobdir=jobdir,
             quiet=cfg.quiet,
             redis_url=redis_url,
-            policies=args.policy or None,
+            policies=policies or None,
             options=CrawlOptions.from_config(cfg),
         )
     _say(args, str(summary))

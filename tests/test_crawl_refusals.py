@@ -6,11 +6,15 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+from replica.server import ReplicaServer
+
 ROOT = Path(__file__).resolve().parents[1]
+POLICY = "031e9918-59d5-4a1a-b105-96af228f3147"  # the replica's OGP consultation (any seed)
 
 
 def cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
@@ -65,3 +69,48 @@ def test_crawl_log_lines_carry_no_traceback_without_debug(tmp_path: Path) -> Non
     assert all(line.startswith(("time=", "joinfeedback crawl:", "  ")) for line in quiet.stderr.splitlines())
     debug = cli("--debug", *args, "--db", f"sqlite:///{tmp_path / 'b.db'}")
     assert "Traceback (most recent call last)" in debug.stderr  # --debug still shows where it failed
+
+
+def test_crawl_policy_refuses_malformed_ids_before_anything(tmp_path: Path) -> None:
+    db = tmp_path / "never.db"
+    base = ("crawl", "--base-url", down_site(), "--profile", "local", "--db", f"sqlite:///{db}")
+    for asked in (
+        ["--policy", "not-a-uuid"],
+        ["--policy", "031e9918-59d5"],
+        ["--spider", "ideas", "--policy", POLICY],
+    ):
+        done = cli(*base, *asked)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert done.stderr.startswith("joinfeedback crawl: error: --policy")
+    assert not db.exists()  # refused before the database was opened: no run to report as failed
+
+
+def counts(db: Path) -> list[int]:
+    """Crawl runs, raw payloads and comments stored."""
+    with sqlite3.connect(db) as connection:
+        return [
+            connection.execute(f"select count(*) from {table}").fetchone()[0]
+            for table in ("crawl_run", "raw_payload", "comment")
+        ]
+
+
+def test_crawl_policy_matches_upper_case_and_refuses_an_unknown_consultation(tmp_path: Path) -> None:
+    db = tmp_path / "crawl.db"
+    with ReplicaServer(seed=1, size="small") as srv:
+        base = ("crawl", "--base-url", srv.base_url, "--profile", "local", "--db", f"sqlite:///{db}")
+        known = cli(*base, "--policy", POLICY.upper())
+        assert known.returncode == 0, known.stderr
+        with sqlite3.connect(db) as connection:
+            assert connection.execute("select uuid from policy").fetchall() == [(POLICY,)]
+        before = counts(db)
+        unknown = "00000000-0000-4000-8000-000000000000"
+        refused = cli(*base, "--policy", unknown, POLICY)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert refused.stderr.strip().splitlines() == [
+        f"joinfeedback crawl: error: --policy {unknown}: 127.0.0.1 has no such consultation (its open-data "
+        "list of consultations does not name it); nothing was crawled or recorded"
+    ]
+    assert counts(db) == before  # no run, no payload, no row
+    status = cli("status", "--db", f"sqlite:///{db}")
+    assert status.returncode == 0, status.stdout  # the last crawl is still the good one

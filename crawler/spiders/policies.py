@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Self
 
 from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Request, Response
 
 from crawler.items import PolicyListEntry
@@ -20,6 +21,9 @@ from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.spiders.base import JoinSpider, SpiderOutput
 from storage.crawlstate import PolicyState, policy_states
 
+# The reason a ``crawl --policy`` stops when the site lists no such consultation, and the stat naming them.
+UNKNOWN_POLICIES = "unknown_policies"
+UNKNOWN_POLICIES_STAT = "joinfeedback/unknown_policies"
 # A Date header this far past the newest publication is not the site's clock (a replica, a frozen mirror).
 CLOCK_PLAUSIBLE = timedelta(days=60)
 
@@ -85,7 +89,7 @@ class PoliciesSpider(JoinSpider):
     ) -> None:
         super().__init__(name, base_url=base_url, **kwargs)
         # ``crawl --policy``: only these consultations (and their comments); None = every one listed.
-        self.only_policies = frozenset(policies) if policies else None
+        self.only_policies = frozenset(p.lower() for p in policies) if policies else None
         # Per consultation whose board is fetched: the comment ids served, and the count open data declares.
         self.collected: dict[str, set[str]] = {}
         self.declared: dict[str, int | None] = {}
@@ -102,7 +106,11 @@ class PoliciesSpider(JoinSpider):
 
     async def start(self) -> AsyncIterator[Request]:
         yield self.request(self.url("/toOpenData/ey/policy"), self.parse_open_data, priority=100)
-        yield self.request(self.url("/toOpenData/ey/act"), self.parse_acts, priority=90)
+        if self.only_policies is None:  # else once the open data shows the consultations asked for exist
+            yield self.acts_request()
+
+    def acts_request(self) -> Request:
+        return self.request(self.url("/toOpenData/ey/act"), self.parse_acts, priority=90)
 
     def board_url(self, uuid: str, page: int) -> str:
         return self.url(f"/joinComments/board/policy/{uuid}?size={self.board_size}&page={page}")
@@ -121,15 +129,14 @@ class PoliciesSpider(JoinSpider):
         except OpenDataError as error:
             yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
             return
+        if self.only_policies is not None:
+            entries = [e for e in entries if e.uuid.lower() in self.only_policies]
+            self.refuse_unknown(response, entries, skipped)
+            yield self.acts_request()
         yield self.harvest(response, [], "opendata_policy")  # kept raw: the counts the run compared against
         self.note_missing("opendata_policy", response.url, log.missing)
         for problem in skipped:  # no usable URL: that consultation cannot be crawled
             self.record_failure(response.url, str(problem))
-        if self.only_policies is not None:
-            listed = {e.uuid for e in entries}
-            for uuid in sorted(self.only_policies - listed):
-                self.record_failure(response.url, f"consultation {uuid} is not in the open-data list")
-            entries = [e for e in entries if e.uuid in self.only_policies]
         states = policy_states(self.db, self.site)
         self.site_clock = site_clock_of((e.published_at for e in entries), response.headers.get(b"Date"))
         for entry in entries:
@@ -159,6 +166,22 @@ class PoliciesSpider(JoinSpider):
                 priority=10,
                 meta={"entry": entry, "probe": True},
             )
+
+    def refuse_unknown(
+        self, response: Response, entries: Sequence[PolicyListEntry], skipped: Sequence[OpenDataError]
+    ) -> None:
+        """``crawl --policy``: consultations the open-data list (the site's index of them) does not name are
+        unknown to the site, and the crawl stops before it stores anything (``crawler.run`` refuses it).
+        With entries the list could not read, an unnamed one may be among them: the crawl goes on and records
+        them as given up on."""
+        assert self.only_policies is not None
+        unknown = sorted(self.only_policies - {e.uuid.lower() for e in entries})
+        if unknown and not skipped:
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value(UNKNOWN_POLICIES_STAT, unknown)
+            raise CloseSpider(UNKNOWN_POLICIES)
+        for uuid in unknown:
+            self.record_failure(response.url, f"consultation {uuid} is not in the open-data list")
 
     def parse_acts(self, response: Response) -> Iterator[SpiderOutput]:
         """Programme progress [I]: no table yet (its fields are unrecorded), the payload is kept raw."""
