@@ -73,12 +73,22 @@ def _normalise_text(value: str) -> str:
     return unicodedata.normalize("NFC", value).replace("\x00", "")
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
+    """A record type's field names, looked up once per type (records are many, types four)."""
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
+
+
 def _normalise(record: Item) -> Item:
     changes: dict[str, object] = {
-        f.name: normalised
-        for f in dataclasses.fields(record)
-        if isinstance(value := getattr(record, f.name), str)
-        and (normalised := _normalise_text(value)) != value
+        name: normalised
+        for name in _field_names(type(record))
+        if isinstance(value := getattr(record, name), str) and (normalised := _normalise_text(value)) != value
     }
     if isinstance(record, items.Idea):
         responses = tuple(_normalise(r) for r in record.responses)
@@ -103,9 +113,11 @@ def _row(
     record: items.Policy | items.Comment | items.Idea | items.AgencyResponse, site: str, sha: str
 ) -> tuple[type[models.Base], dict[str, object]]:
     """A record as a row of its table (times in UTC, which both SQLite and PostgreSQL keep faithfully)."""
-    values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "responses"}
-    values = {k: _utc(v) if isinstance(v, datetime) else v for k, v in values.items()}
-    values.update(site=site, payload_sha256=sha)
+    values: dict[str, object] = {"site": site, "payload_sha256": sha}
+    for name in _field_names(type(record)):
+        if name != "responses":
+            value = getattr(record, name)
+            values[name] = _utc(value) if isinstance(value, datetime) else value
     if isinstance(record, items.Policy):
         values["attachments"] = list(record.attachments)
         values["missing_fields"] = list(record.missing_fields)
