@@ -232,7 +232,7 @@ def cmd_suggest_examples(args: argparse.Namespace) -> int:
 
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
-    rows = suggestions(engine, args.n)
+    rows = suggestions(engine, args.n, _scope(args))
     try:
         written = write_csv(Path(args.out), SUGGESTION_HEADER, rows)
     except OSError as exc:
@@ -255,11 +255,19 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review(engine: Engine, scope: ItemScope) -> list[tuple[str, str]]:
+    """The items the report's review page asks about: those ``suggest-examples`` picks in ``scope``."""
+    from analysis.examples import SUGGESTED, suggested
+
+    return [(placed.kind, placed.item_id) for placed in suggested(engine, SUGGESTED, scope)]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from reports.site import build_report
 
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
+    scope = _scope(args)
     with _locked(engine, "analysis", args):
         index = build_report(
             engine,
@@ -267,7 +275,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             quiet=cfg.quiet,
             pdf=not args.no_pdf,
             language=cfg.lang,
-            scope=_scope(args),
+            scope=scope,
+            review=_review(engine, scope),
         )
     _say(args, f"report written: {index}")
     return 0
@@ -352,6 +361,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
         language=_settings(args).lang,
         scope=scope,
+        review=_review(engine, scope),
     )
     print(f"4/4 report written: {index}" + ("" if args.whole_site else f" (consultation {OGP_UUID})"))
     print(f"demo finished in {time.monotonic() - started:.1f} s — open {index} in a browser")
@@ -610,6 +620,7 @@ def _add_suggest_examples(sub: argparse._SubParsersAction[argparse.ArgumentParse
     )
     p.add_argument("--n", type=int, default=30, help="how many comments (default: 30)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write them")
+    _add_scope_options(p)
     _add_common(p)
 
 
