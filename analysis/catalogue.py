@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 if TYPE_CHECKING:
     from _csv import _reader as _Reader

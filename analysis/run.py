@@ -25,7 +25,7 @@ from analysis.segment import segmenter
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
-from storage.scope import ItemScope
+from storage.scope import EVERYTHING, ItemScope
 
 PARALLEL_DUPLICATES_MIN_ITEMS = 20000  # below this, duplicates take less time than forking a child
 
@@ -174,7 +174,7 @@ def _store_catalogue(engine: Engine, catalogue: Catalogue) -> None:
 def _items_in_scope(engine: Engine, scope: ItemScope | None) -> list[TextItem]:
     with session_factory(engine)() as session:
         items = load_items(session)
-    if scope is not None and not scope.is_everything:  # issue 16: analyze --policy/--since/--until/--source
+    if scope is not None and not scope.is_everything:  # analyze --policy/--since/--until/--source
         items = [it for it in items if scope.admits(it.kind, it.context, it.created_at)]
     return items
 
@@ -189,9 +189,11 @@ def _run_analysis(
     scope: ItemScope | None = None,
 ) -> int:
     resolved = resolve_catalogue(catalogue)
+    items = _items_in_scope(engine, scope)
+    if not items:  # before anything is stored: an empty run would become the latest
+        raise (scope or EVERYTHING).nothing("items to analyse", "nothing analysed, no run stored")
     if resolved is not None:
         _store_catalogue(engine, resolved)
-    items = _items_in_scope(engine, scope)
     examples = examples_for_run(examples_path, resolved, items)
     previous = _previous_clusters(engine)
     params: AnalysisParams = {**DEFAULT_PARAMS, "embeddings": embeddings or DEFAULT_PARAMS["embeddings"]}

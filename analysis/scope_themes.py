@@ -92,9 +92,9 @@ def scope_themes(
     distinct, first, row_of = np.unique(prepared.inverse[members], return_index=True, return_inverse=True)
     X, copies = prepared.unique_X[distinct], np.bincount(row_of)
     exemplar = members[first]  # the first item of each distinct row
-    previous = [p for p in job.previous if not is_support_key(p[0])]  # issue 16: support theme kept apart
+    previous = [p for p in job.previous if not is_support_key(p[0])]  # the support theme is kept apart
     words = X[:, : prepared.vectorizer.n_word_features_].tocsr()
-    # issue 16 (themes.py owner): support / no-argument rows apart, subjects merged, phrase labels
+    # themes.py sets the support / no-argument rows apart, merges subjects and writes the phrase labels
     texts = [prepared.texts[int(i)] for i in exemplar]
     # Clustered afresh (seeded), never warm-started from the previous run's themes: the same data give
     # the same themes whatever ran before; the previous themes only lend their keys (theme_keys).

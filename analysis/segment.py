@@ -20,7 +20,7 @@ from analysis.parallel import fork_map, fork_workers
 _WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|^(?=.*[A-Za-z])[A-Za-z0-9.+#-]{2,}$")
 # Below this many characters of distinct blocks, segmenting in this process is faster than forking
 # workers (which copy-on-write the pages of the dictionary they read and pickle the tokens back); the
-# crossover was measured near the 100 K benchmark's 427 K characters (docs/benchmarks.md).
+# crossover is measured in docs/benchmarks.md.
 PARALLEL_MIN_CHARS = 200_000
 
 
@@ -98,7 +98,7 @@ class Segmenter:
         ]
 
     def words(self, text: str) -> Iterator[str]:
-        """Exactly the tokens of ``jieba.Tokenizer.cut(text, HMM=False)`` (a test checks), ~2.4× faster.
+        """Exactly the tokens of ``jieba.Tokenizer.cut(text, HMM=False)`` (a test checks), faster: one loop.
 
         Blocks jieba routes go through :func:`analysis.jieba_route.best_route`; the others (punctuation,
         spaces) still go through jieba itself.
@@ -120,8 +120,8 @@ class Segmenter:
 
         jieba segments every block between punctuation on its own (``re_han_default`` splits the text
         first), so caching blocks gives exactly the tokens of :meth:`cut` (a test checks this). Form
-        letters, quotes and stock phrases repeat whole clauses: on the 100 K benchmark 65 K distinct
-        texts hold only 31 K distinct blocks with 15 % of the characters. Large inputs are split over
+        letters, quotes and stock phrases repeat whole clauses, so distinct blocks are far fewer than
+        distinct texts (docs/benchmarks.md). Large inputs are split over
         the CPU cores with forked workers, which inherit this segmenter (dictionary and added words).
         """
         split = RE_HAN.split
@@ -148,7 +148,7 @@ _SEGMENTER_LOCK = threading.Lock()
 
 
 def segmenter() -> Segmenter:
-    """The process-wide segmenter, initialised on first use (loading the dictionary takes ~1 s)."""
+    """The process-wide segmenter, initialised on first use (loading the dictionary is the slow part)."""
     global _SEGMENTER
     with _SEGMENTER_LOCK:
         if _SEGMENTER is None:

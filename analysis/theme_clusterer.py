@@ -87,8 +87,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     def fit(
         self, X: sp.spmatrix | NDArray[np.floating], y: object = None, sample_weight: ArrayLike | None = None
     ) -> ThemeClusterer:
-        # k-means on many small inputs spends its time in OpenMP spin-waits (10-20x slower on a busy
-        # 2-core machine): one thread is faster at these sizes.
+        # k-means on many small inputs spends its time in OpenMP spin-waits on a busy machine: one thread
+        # is faster at these sizes (docs/benchmarks.md).
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(limits=1):

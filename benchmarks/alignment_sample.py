@@ -29,8 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from analysis.normalise import normalise
 from analysis.segment import segmenter
 from reports.alignment import align, is_placeholder, response_text
-from storage import report_queries as rq
 from storage.db import open_database, session_factory
+from storage.queries import exports as export_queries
+from storage.queries import proposals as proposal_queries
+from storage.queries import runs as run_queries
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "benchmarks" / "labels" / "alignment_sample.csv"
@@ -47,12 +49,16 @@ def draw_replica(db_url: str) -> list[dict[str, str]]:
     engine = open_database(db_url)
     out = []
     with session_factory(engine)() as session:
-        run = rq.latest_complete_run(session)
+        run = run_queries.latest_complete_run(session)
         assert run is not None, "analyse the database first"
-        code_of = {r.item_id: r.commitment_code for r in rq.assignments(session, run.id) if r.kind == "idea"}
-        clusters = [c for c in rq.clusters(session, run.id) if not c.is_support and not c.is_minority]
-        titles = {p.uuid: p.title for p in rq.proposals(session)}
-        for record in rq.export_responses(session):
+        code_of = {
+            r.item_id: r.commitment_code for r in run_queries.assignments(session, run.id) if r.kind == "idea"
+        }
+        clusters = [
+            c for c in run_queries.clusters(session, run.id) if not c.is_support and not c.is_minority
+        ]
+        titles = {p.uuid: p.title for p in proposal_queries.proposals(session)}
+        for record in export_queries.export_responses(session):
             idea = str(record["idea_uuid"])
             text = response_text([str(record[k] or "") for k in ("analysis", "suggest", "plan", "reference")])
             title = titles.get(idea, idea)

@@ -23,7 +23,13 @@ The sets (``benchmarks/devset/README.md`` has their sources and licences):
 - ``polis-3out-N``: the same catalogue less 3 random conversations (draw N), titles only;
 - ``polis-main``, ``polis-alt``: two catalogues of 14 (4 conversations left out each);
 - ``join``: 213 join.gov.tw comments, 11 consultations (15 comments on others);
-- ``taipei``: 5,947 Taipei citizen questions, catalogue of the 149 agency names (every question belongs).
+- ``taipei``: 5,947 Taipei citizen questions, catalogue of the 149 agency names (every question belongs);
+- ``longterse``: 201 legislators' budget motions of 100–600 characters, catalogue of the 20 agency names they
+  concern (terse titles, no description); ``longterse-5out-N`` leaves 5 random agencies out (draw N);
+- ``ogp``: the 24 comments of the 2020 OGP action-plan consultation as a volunteer tallied them, 5
+  commitments (6 comments fit none);
+- ``legis``: 138 legislators' statements and motions (35–434 characters) on 6 described issues;
+  ``legis-2out-N/full`` leaves 2 random issues out (draw N).
 
 Forms: ``full`` (title, description, keywords), ``nokw`` (no keywords), ``title`` (titles only).
 """
@@ -97,6 +103,46 @@ def _taipei() -> tuple[list[str], list[str]]:
     return [r["text"] for r in rows], [r["agency"] for r in rows]
 
 
+def _labelled(name: str) -> tuple[list[str], list[str]]:
+    """A devset folder's ``items.csv`` (``id,text,label``): texts and their labels."""
+    with (HERE / name / "items.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def _kept_rows(rows: list[dict[str, str]], leave_out: int, draw: int) -> list[dict[str, str]]:
+    """Draw ``draw`` of the catalogue less ``leave_out`` random entries: ``random.Random(draw)``'s sample,
+    unless an earlier draw left the same entries out, then the first of ``Random(draw + 100 k)`` that
+    leaves a new set out (a small catalogue would otherwise repeat a draw)."""
+    seen: list[set[str]] = []
+    kept: list[dict[str, str]] = []
+    for d in range(draw + 1):
+        for seed in range(d, d + 100 * 50, 100):
+            kept = random.Random(seed).sample(rows, len(rows) - leave_out)
+            codes = {r["id"] for r in kept}
+            if codes not in seen:
+                break
+        seen.append(codes)
+    return kept
+
+
+def _left_out_cases(name: str, form: str, leave_out: int, draws: int) -> dict[str, Callable[[], Case]]:
+    """``name``'s catalogue less ``leave_out`` random entries, one draw per case (no two alike); the items
+    of the entries left out are gold ``none``."""
+    cases: dict[str, Callable[[], Case]] = {}
+    for draw in range(draws):
+        case_name = f"{name}-{leave_out}out-{draw}/{form}"
+
+        def left_out(draw: int = draw, case_name: str = case_name) -> Case:
+            texts, topics = _labelled(name)
+            rows = _catalogue_rows(HERE / name / "catalogue.csv")
+            kept = _kept_rows(rows, leave_out, draw)
+            return Case(case_name, texts, topics, _catalogue(kept, form, name))
+
+        cases[case_name] = left_out
+    return cases
+
+
 def all_cases() -> dict[str, Callable[[], Case]]:
     """Every case by name, built lazily (the Taipei set is the largest)."""
     cases: dict[str, Callable[[], Case]] = {}
@@ -105,6 +151,8 @@ def all_cases() -> dict[str, Callable[[], Case]]:
         ("polis-main", _polis, HERE / "topics.csv"),
         ("polis-alt", _polis, HERE / "topics_alt.csv"),
         ("join", _join, HERE / "join_topics.csv"),
+        ("ogp", lambda: _labelled("ogp"), HERE / "ogp" / "catalogue.csv"),
+        ("legis", lambda: _labelled("legis"), HERE / "legis" / "catalogue.csv"),
     ]
     for name, load, path in sets:
         for form in FORMS:
@@ -132,10 +180,25 @@ def all_cases() -> dict[str, Callable[[], Case]]:
         return Case("taipei/title", texts, agencies, _catalogue(rows, "title", "taipei"))
 
     cases["taipei/title"] = taipei
+
+    def longterse() -> Case:
+        texts, agencies = _labelled("longterse")
+        rows = _catalogue_rows(HERE / "longterse" / "catalogue.csv")
+        return Case("longterse/title", texts, agencies, _catalogue(rows, "title", "longterse"))
+
+    cases["longterse/title"] = longterse
+    cases.update(_left_out_cases("longterse", "title", leave_out=5, draws=3))
+    cases.update(_left_out_cases("legis", "full", leave_out=2, draws=3))
     return cases
 
 
-SMALL = [name for name in all_cases() if not name.startswith("taipei")]
+def _set_of(case: str) -> str:
+    return case.split("/")[0].split("-")[0]
+
+
+# The polis and join.gov.tw cases; the newer sets built to resemble other shapes of data are SHAPES.
+SMALL = [name for name in all_cases() if _set_of(name) in ("polis", "join")]
+SHAPES = [name for name in all_cases() if _set_of(name) not in ("polis", "join", "taipei")]
 
 
 def calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:

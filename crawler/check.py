@@ -23,17 +23,17 @@ from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from crawler.items import TAIPEI, Idea, IdeaListEntry, PolicyListEntry
-from crawler.opendata import (
+from crawler.pages.comment_board import parse_comment_board
+from crawler.pages.common import ChallengePage, FieldLog, LayoutError, Missing, load_json_body
+from crawler.pages.idea_detail import idea_from_sources, read_idea_detail
+from crawler.pages.idea_list import parse_idea_list
+from crawler.pages.opendata import (
     OpenDataError,
     OpenDataParser,
     opendata_shape,
     parse_idea_opendata,
     parse_policy_opendata,
 )
-from crawler.pages.comment_board import parse_comment_board
-from crawler.pages.common import ChallengePage, FieldLog, LayoutError, Missing, load_json_body
-from crawler.pages.idea_detail import idea_from_sources, read_idea_detail
-from crawler.pages.idea_list import parse_idea_list
 from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.settings import USER_AGENT, profile_settings
 from crawler.spiders.base import check_base_url

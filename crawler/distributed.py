@@ -24,7 +24,7 @@ from scrapy.crawler import Crawler
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet.task import LoopingCall
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 log = logging.getLogger(__name__)
 

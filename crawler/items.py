@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from joinfeedback.taiwan import TAIPEI as TAIPEI  # the items' times are Taipei times
+from base.taiwan import TAIPEI as TAIPEI  # the items' times are Taipei times
 
 # Who wrote a board message: a member of the public, or an agency / the platform answering on the board.
 AuthorKind = Literal["citizen", "agency"]

@@ -12,6 +12,7 @@ from scrapy.settings import Settings
 from scrapy.statscollectors import StatsT
 from sqlalchemy.engine import Engine
 
+from base.errors import UserError
 from crawler.dbretry import StoreError, with_retries
 from crawler.extensions import run_status
 from crawler.options import CrawlOptions
@@ -19,7 +20,6 @@ from crawler.settings import profile_settings
 from crawler.spiders.base import JoinSpider, check_base_url
 from crawler.spiders.ideas import IdeasSpider
 from crawler.spiders.policies import PoliciesSpider
-from joinfeedback.errors import UserError
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
 from storage.models import CrawlFailure, CrawlRun, ShapeWarning

@@ -8,7 +8,7 @@ host, ≥ 1 s apart, long timeouts) and ``local`` (for the replica on 127.0.0.1:
 
 from __future__ import annotations
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 BOT_NAME = "joinfeedback"
 SPIDER_MODULES = ["crawler.spiders"]

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from base.display import for_display, register_secrets
+from base.errors import UserError
 from joinfeedback import __version__
 from joinfeedback.config import environment_values
-from joinfeedback.display import for_display, register_secrets
-from joinfeedback.errors import UserError
 from joinfeedback.ops.logging import setup as setup_logging
 
 if TYPE_CHECKING:  # imported where used, so that `joinfeedback --help` stays quick
@@ -182,7 +182,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from crawler.importer import import_file
+    from crawler.importing import import_file
 
     cfg = _settings(args)
     engine = _engine(cfg.db_url)
@@ -211,6 +211,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         _regular_file(cfg.catalogue, "catalogue")
     if args.examples:
         _regular_file(args.examples, "examples file")
+    scope = _scope(args)
     engine = _engine(cfg.db_url)
     with _locked(engine, "analysis", args):
         run_id = run_analysis(
@@ -220,7 +221,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             quiet=cfg.quiet,
             embeddings=cfg.embeddings,
             examples=args.examples,
-            scope=_scope(args),
+            scope=scope,
         )
     _say(args, f"analysis run {run_id} complete ({cfg.db_url})")
     return 0
@@ -228,15 +229,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def cmd_suggest_examples(args: argparse.Namespace) -> int:
     from analysis.examples import SUGGESTION_HEADER, suggestions
-    from reports.exports import write_csv
+    from reports.exports import write_records
 
     cfg = _settings(args)
+    out = Path(args.out)
+    if out.is_file():  # it may be a file of labels being filled in: never replaced unasked
+        raise UserError(f"--out {out} already exists: remove it or choose another name (nothing was written)")
     engine = _engine(cfg.db_url)
     rows = suggestions(engine, args.n, _scope(args))
-    try:
-        written = write_csv(Path(args.out), SUGGESTION_HEADER, rows)
-    except OSError as exc:
-        raise UserError(f"cannot write {args.out}: {exc.strerror}") from exc
+    written = write_records(out, SUGGESTION_HEADER, rows, "csv")
     _say(
         args,
         f"wrote {written} comments to label to {args.out}: fill in commitment_id (or none), then "
@@ -249,8 +250,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from reports.exports import export_corpus
 
     cfg = _settings(args)
+    scope = _scope(args)
     engine = _reader(cfg.db_url)
-    rows = export_corpus(engine, args.what, Path(args.out), fmt=args.format, scope=_scope(args))
+    rows = export_corpus(engine, args.what, Path(args.out), fmt=args.format, scope=scope)
     _say(args, f"wrote {rows} rows to {args.out}")
     return 0
 
@@ -266,8 +268,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from reports.site import build_report
 
     cfg = _settings(args)
-    engine = _engine(cfg.db_url)
     scope = _scope(args)
+    engine = _engine(cfg.db_url)
     with _locked(engine, "analysis", args):
         index = build_report(
             engine,
@@ -275,7 +277,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             quiet=cfg.quiet,
             pdf=not args.no_pdf,
             language=cfg.lang,
-            scope=scope,
+            scope=scope if not scope.is_everything else None,
             review=_review(engine, scope),
         )
     _say(args, f"report written: {index}")
@@ -392,7 +394,7 @@ def _scope(args: argparse.Namespace) -> ItemScope:
     """The item scope of ``--policy``, ``--since``, ``--until`` and ``--source`` (everything without them)."""
     from datetime import date
 
-    from storage.scope import ItemScope
+    from storage.scope import ItemScope, policy_ids
 
     def day(flag: str, value: str | None) -> date | None:
         if value is None:
@@ -405,9 +407,8 @@ def _scope(args: argparse.Namespace) -> ItemScope:
     since, until = day("--since", getattr(args, "since", None)), day("--until", getattr(args, "until", None))
     if since and until and since > until:
         raise UserError(f"--since {since} is after --until {until}")
-    return ItemScope(
-        tuple(getattr(args, "policy", None) or ()), since, until, getattr(args, "source", None) or "all"
-    )
+    policies = policy_ids(getattr(args, "policy", None) or ())
+    return ItemScope(policies, since, until, getattr(args, "source", None) or "all")
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from joinfeedback.display import redact
-from joinfeedback.errors import UserError
+from base.display import redact
+from base.errors import UserError
 
 CONFIG_ENV = "JOINFEEDBACK_CONFIG"
 DEFAULT_CONFIG_FILE = "joinfeedback.toml"
@@ -135,7 +135,7 @@ def _normalise_spellings(values: dict[str, SettingValue]) -> None:
 
 
 def mask_secrets(text: str) -> str:
-    """Hide every password in ``text`` (``joinfeedback.display.redact``; kept under its old name)."""
+    """Hide every password in ``text`` (``base.display.redact``; kept under its old name)."""
     return redact(text)
 
 
@@ -224,11 +224,6 @@ def environment_values() -> list[str]:
 def inherited_log_context() -> str:
     """The log fields a parent process bound (JSON), or ``""``; see :mod:`joinfeedback.ops.logging`."""
     return os.environ.get(LOG_CONTEXT_ENV, "")
-
-
-def cache_home() -> Path:
-    """Where per-user caches go: ``$XDG_CACHE_HOME``, else ``~/.cache``."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 
 def _from_environment() -> Iterator[tuple[str, str, str]]:
@@ -383,7 +378,7 @@ def _validate(config: Config) -> None:
         ZoneInfo(config.timezone)
     except (KeyError, ValueError, OSError) as exc:
         raise bad("timezone", f"{config.timezone!r} is not a known time zone") from exc
-    from joinfeedback.ops.cron import parse_cron
+    from joinfeedback.cron import parse_cron
 
     try:
         parse_cron(config.cron, config.timezone)
@@ -405,7 +400,6 @@ def _show(value: object) -> str:
 
 __all__ = [
     "Config",
-    "cache_home",
     "child_environment",
     "environment_values",
     "inherited_log_context",

@@ -11,7 +11,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from replica import gen_ideas, gen_policies
 from replica.documents import Document
 from replica.model import CLOCK_START_MS, DAY_MS, STEP_MS, CommentRec, IdeaRec, Label, PolicyRec, taipei_str

@@ -13,7 +13,7 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 TRANSIENT = ("500", "503", "429", "slow", "hang", "truncate", "malformed", "challenge")
 ALL_RATE = 0.03

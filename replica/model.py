@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from joinfeedback.taiwan import TAIPEI as TAIPEI  # the site shows Taipei times
+from base.taiwan import TAIPEI as TAIPEI  # the site shows Taipei times
 
 DAY_MS = 86_400_000
 # Epoch 0 of the replica's clock: during the reference OGP consultation (2020-02-21 → 2020-03-06).

@@ -14,7 +14,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from replica import fault_pages
 from replica.data import ReplicaData, generate
 from replica.documents import Document

@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from replica.documents import Document, documents
 from replica.faults import unit
 

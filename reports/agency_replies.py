@@ -10,19 +10,19 @@ from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.rundata import RunData
 from reports.textsafety import excerpt
-from storage import report_queries as rq
+from storage.queries.consultations import AgencyReplyRow
 
 REPLY_CHARS = 160
 
 
-def replies_by_commitment(data: RunData) -> dict[str, list[rq.AgencyReplyRow]]:
+def replies_by_commitment(data: RunData) -> dict[str, list[AgencyReplyRow]]:
     """Each commitment's agency replies: those answering a comment the run assigned to it."""
     code_of = {
         row.item_id: row.commitment_code
         for row in data.assignments
         if row.kind == "comment" and row.status == "assigned" and row.commitment_code
     }
-    by_code: dict[str, list[rq.AgencyReplyRow]] = defaultdict(list)
+    by_code: dict[str, list[AgencyReplyRow]] = defaultdict(list)
     for reply in data.agency_replies:
         code = code_of.get(reply.parent_msg_uid or "")
         if code:
@@ -30,7 +30,7 @@ def replies_by_commitment(data: RunData) -> dict[str, list[rq.AgencyReplyRow]]:
     return by_code
 
 
-def agency_reply_table(name: str, title: str, replies: Sequence[rq.AgencyReplyRow], t: Translator) -> Table:
+def agency_reply_table(name: str, title: str, replies: Sequence[AgencyReplyRow], t: Translator) -> Table:
     """One row per reply: the account that posted it, when, and the start of its text (linked)."""
     rows = []
     for reply in replies:

@@ -20,7 +20,11 @@ from reports.proposals import ProposalStats
 from reports.quotes import QuoteBook
 from reports.rundata import RunData, is_unique
 from reports.themes import quoted_refs, theme_table, theme_view
-from storage import report_queries as rq
+from storage.queries import exports as export_queries
+from storage.queries.consultations import AgencyReplyRow
+from storage.queries.items import ItemKey
+from storage.queries.runs import CommitmentRow
+from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
 # Bounds that keep every page small whatever the corpus size.
 MAX_THEMES = 8
@@ -68,21 +72,21 @@ def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
 class BriefInputs:
     """What every brief reads from the run, grouped once."""
 
-    assigned: dict[str, list[rq.AssignmentRow]]  # commitment code → the items assigned to it
-    clusters: dict[str, list[rq.ClusterRow]]  # scope (a commitment code, or "none") → its themes
+    assigned: dict[str, list[StoredAssignment]]  # commitment code → the items assigned to it
+    clusters: dict[str, list[StoredCluster]]  # scope (a commitment code, or "none") → its themes
     campaign_codes: dict[str, str | None]
     answers: dict[str, list[Mapping[str, object]]]  # idea uuid → the agency's responses to it
-    replies: dict[str, list[rq.AgencyReplyRow]]  # commitment code → agency replies to its comments
+    replies: dict[str, list[AgencyReplyRow]]  # commitment code → agency replies to its comments
     total: int  # items in the report's scope
     uncertain_share: int  # percent of them the analysis could not place
 
 
 def brief_inputs(data: RunData, responses: Iterable[Mapping[str, object]]) -> BriefInputs:
-    assigned: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
+    assigned: dict[str, list[StoredAssignment]] = defaultdict(list)
     for row in data.assignments:
         if row.status == "assigned" and row.commitment_code:
             assigned[row.commitment_code].append(row)
-    clusters: dict[str, list[rq.ClusterRow]] = defaultdict(list)
+    clusters: dict[str, list[StoredCluster]] = defaultdict(list)
     for cluster in data.clusters:
         clusters[cluster.scope].append(cluster)
     answers: dict[str, list[Mapping[str, object]]] = defaultdict(list)
@@ -105,13 +109,13 @@ def brief_inputs(data: RunData, responses: Iterable[Mapping[str, object]]) -> Br
 class CommitmentSelection:
     """A commitment's items, and the themes, campaigns and new items its brief shows (bounded)."""
 
-    rows: list[rq.AssignmentRow]
-    major: list[rq.ClusterRow]
-    minor: list[rq.ClusterRow]
+    rows: list[StoredAssignment]
+    major: list[StoredCluster]
+    minor: list[StoredCluster]
     support: int  # items with no argument: counted, never a theme
-    campaigns: list[rq.CampaignRow]
-    new_rows: list[rq.AssignmentRow]  # items not in the previous run
-    new_keys: list[rq.ItemKey]  # the new unique items quoted under "what changed"
+    campaigns: list[StoredCampaign]
+    new_rows: list[StoredAssignment]  # items not in the previous run
+    new_keys: list[ItemKey]  # the new unique items quoted under "what changed"
 
 
 def select_for_commitment(data: RunData, inputs: BriefInputs, code: str) -> CommitmentSelection:
@@ -131,11 +135,11 @@ def select_for_commitment(data: RunData, inputs: BriefInputs, code: str) -> Comm
     )
 
 
-def _exemplar_key(data: RunData, campaign: rq.CampaignRow) -> rq.ItemKey:
+def _exemplar_key(data: RunData, campaign: StoredCampaign) -> ItemKey:
     return data.kind_of.get(campaign.exemplar_item_id, "comment"), campaign.exemplar_item_id
 
 
-def quoted_keys(data: RunData, chosen: CommitmentSelection) -> list[rq.ItemKey]:
+def quoted_keys(data: RunData, chosen: CommitmentSelection) -> list[ItemKey]:
     """Every item the brief quotes: its themes', its campaigns' exemplars and its new items."""
     wanted = [k for c in chosen.major for k in quoted_refs(data, c, QUOTES_PER_THEME)]
     wanted += [k for c in chosen.minor for k in quoted_refs(data, c, QUOTES_PER_MINORITY)]
@@ -156,7 +160,7 @@ class CommitmentFigures:
     weeks: dict[date, int]  # submissions per week
 
 
-def commitment_figures(data: RunData, rows: Sequence[rq.AssignmentRow], total: int) -> CommitmentFigures:
+def commitment_figures(data: RunData, rows: Sequence[StoredAssignment], total: int) -> CommitmentFigures:
     confidences = [r.confidence for r in rows]
     engagement = [data.engagement.get((r.kind, r.item_id), (0, 0)) for r in rows]
     return CommitmentFigures(
@@ -178,7 +182,7 @@ def commitment_figures(data: RunData, rows: Sequence[rq.AssignmentRow], total: i
 
 
 def _campaign_views(
-    data: RunData, book: QuoteBook, campaigns: Iterable[rq.CampaignRow], code: str
+    data: RunData, book: QuoteBook, campaigns: Iterable[StoredCampaign], code: str
 ) -> tuple[CampaignView, ...]:
     return tuple(
         CampaignView(
@@ -250,7 +254,7 @@ def _brief_parts(
 
 
 def _brief(
-    commitment: rq.CommitmentRow,
+    commitment: CommitmentRow,
     figures: CommitmentFigures,
     parts: _BriefParts,
     support: int,
@@ -311,7 +315,7 @@ def build_briefs(
     *,
     with_charts: bool = True,
 ) -> list[Brief]:
-    inputs = brief_inputs(data, rq.export_responses(session))
+    inputs = brief_inputs(data, export_queries.export_responses(session))
     briefs = []
     for commitment in data.commitments:
         chosen = select_for_commitment(data, inputs, commitment.code)

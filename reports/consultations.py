@@ -12,7 +12,8 @@ from reports.model import Column, Table, fmt_day
 from reports.overview import slug as commitment_slug
 from reports.rundata import RunData, is_unique
 from reports.textsafety import safe_url
-from storage import report_queries as rq
+from storage.queries.consultations import PolicyRow
+from storage.run_rows import StoredAssignment
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,16 +35,16 @@ def consultation_slug(uuid: str) -> str:
     return "p-" + (re.sub(r"[^a-z0-9]+", "-", uuid.lower()).strip("-") or "x")
 
 
-def comments_by_policy(data: RunData) -> dict[str, list[rq.AssignmentRow]]:
+def comments_by_policy(data: RunData) -> dict[str, list[StoredAssignment]]:
     """The run's comments in scope, grouped by the consultation they were posted to."""
-    rows_of: dict[str, list[rq.AssignmentRow]] = defaultdict(list)
+    rows_of: dict[str, list[StoredAssignment]] = defaultdict(list)
     for row in data.assignments:
         if row.kind == "comment" and row.item_id in data.policy_of:
             rows_of[data.policy_of[row.item_id]].append(row)
     return rows_of
 
 
-def assigned_by_commitment(rows: Iterable[rq.AssignmentRow]) -> list[tuple[str, int]]:
+def assigned_by_commitment(rows: Iterable[StoredAssignment]) -> list[tuple[str, int]]:
     """Assigned comments per commitment, most first."""
     by_code = Counter(r.commitment_code for r in rows if r.status == "assigned")
     return [(code, n) for code, n in sorted(by_code.items(), key=lambda kv: (-kv[1], str(kv[0]))) if code]
@@ -73,7 +74,7 @@ def _by_commitment_table(
 
 
 def _consultation(
-    policy: rq.PolicyRow, rows: Sequence[rq.AssignmentRow], titles: Mapping[str, str], t: Translator
+    policy: PolicyRow, rows: Sequence[StoredAssignment], titles: Mapping[str, str], t: Translator
 ) -> Consultation:
     statuses = Counter(r.status for r in rows)
     name = consultation_slug(policy.uuid)

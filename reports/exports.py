@@ -19,10 +19,13 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from reports.model import Table
-from storage import report_queries as rq
 from storage.db import session_factory
+from storage.queries import exports as export_queries
+from storage.queries import items as item_queries
+from storage.queries import runs as run_queries
+from storage.queries.exports import COMMENT_EXPORT, PROPOSAL_EXPORT, RESPONSE_EXPORT
 from storage.scope import EVERYTHING, ItemScope
 
 ASSIGNMENT_HEADER = (
@@ -153,20 +156,30 @@ def export_corpus(
     header: tuple[str, ...]
     with session_factory(engine)() as session:
         if what == "comments":
-            header = rq.COMMENT_EXPORT
+            header = COMMENT_EXPORT
             rows = [
                 r
-                for r in rq.export_comments(session)
+                for r in export_queries.export_comments(session)
                 if scope.admits("comment", r["policy_uuid"], r["created_at"])
             ]
         elif what == "proposals":
-            header = rq.PROPOSAL_EXPORT
-            rows = [r for r in rq.export_proposals(session) if scope.admits("idea", None, r["published_at"])]
+            header = PROPOSAL_EXPORT
+            rows = [
+                r
+                for r in export_queries.export_proposals(session)
+                if scope.admits("idea", None, r["published_at"])
+            ]
         elif what == "responses":
-            header = rq.RESPONSE_EXPORT
-            rows = [r for r in rq.export_responses(session) if scope.admits("idea", None, r["responded_at"])]
+            header = RESPONSE_EXPORT
+            rows = [
+                r
+                for r in export_queries.export_responses(session)
+                if scope.admits("idea", None, r["responded_at"])
+            ]
         else:
             raise UserError(f"cannot export {what!r}: one of {', '.join(EXPORTS)}")
+    if not rows:
+        raise scope.nothing(what, f"nothing written to {out_path}")
     return write_records(out_path, header, ([r[k] for k in header] for r in rows), fmt)
 
 
@@ -176,20 +189,24 @@ def export_assignments(
     """Every item of the latest complete run (in ``scope``), once, with its status, commitment, confidence
     and theme."""
     with session_factory(engine)() as session:
-        run = rq.latest_complete_run(session)
+        run = run_queries.latest_complete_run(session)
         if run is None:
             raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
-        labels = {c.cluster_key: c.label for c in rq.clusters(session, run.id)}
-        texts = {(item.kind, item.item_id): item.text for item in rq.run_item_texts(session, run.id)}
-        rows = rq.assignments(session, run.id)
+        labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
+        texts = {
+            (item.kind, item.item_id): item.text for item in item_queries.run_item_texts(session, run.id)
+        }
+        rows = run_queries.assignments(session, run.id)
         if not scope.is_everything:
-            dates = rq.run_item_dates(session, run.id)
-            policy_of = rq.run_comment_policies(session, run.id)
+            dates = item_queries.run_item_dates(session, run.id)
+            policy_of = item_queries.run_comment_policies(session, run.id)
             rows = [
                 r
                 for r in rows
                 if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
             ]
+    if not rows:
+        raise scope.nothing(f"item of analysis run #{run.id}", f"nothing written to {out_path}")
     _check_target(out_path)
 
     def records() -> Iterator[tuple[str, str, str, str, float, str, str]]:

@@ -12,7 +12,7 @@ from reports.model import SMALL_N, Brief, Column, Table, Theme
 from reports.quotes import QuoteBook
 from reports.rundata import RunData
 from reports.themes import quoted_refs, theme_view
-from storage import report_queries as rq
+from storage.run_rows import StoredCluster
 
 MAX_GAP_THEMES = 30  # themes shown with quotes; the table lists every one
 QUOTES_PER_GAP = 2
@@ -30,7 +30,7 @@ class GapMap:
 class GapClusters:
     """The themes of the items that fit no commitment."""
 
-    every: list[rq.ClusterRow]  # all of them, largest first
+    every: list[StoredCluster]  # all of them, largest first
     support: int  # items with no argument: counted, never offered as a possible new commitment
     scope_total: int  # items that fit no commitment
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import overload
 
-from joinfeedback.taiwan import TAIPEI
+from base.taiwan import TAIPEI
 
 SMALL_N = 30  # fewer unique arguments than this: the brief warns that shares are not meaningful
 HTML_ROW_LIMIT = 60  # tables longer than this show their head in HTML; the CSV/JSON hold every row

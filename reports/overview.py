@@ -14,7 +14,7 @@ from reports.agency_replies import agency_reply_table
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.rundata import RunData, is_unique
-from storage import report_queries as rq
+from storage.run_rows import StoredCampaign
 
 STATUSES = ("assigned", "none", "uncertain")
 
@@ -167,7 +167,7 @@ def _over_time_table(counts: OverviewCounts, t: Translator) -> Table:
     )
 
 
-def _campaigns_table(campaigns: Iterable[rq.CampaignRow], t: Translator) -> Table:
+def _campaigns_table(campaigns: Iterable[StoredCampaign], t: Translator) -> Table:
     return Table(
         "campaigns",
         t("campaigns_heading"),

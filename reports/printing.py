@@ -14,7 +14,7 @@ from jinja2 import Environment
 from reports.i18n import Translator
 from reports.model import SMALL_N, Brief, Quote
 from reports.textsafety import make_inert, safe_url
-from storage.report_queries import RunInfo
+from storage.queries.runs import RunInfo
 
 log = logging.getLogger(__name__)
 PRINT_THEMES = 5

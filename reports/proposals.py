@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from reports import charts
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day, to_taipei
-from storage import report_queries as rq
+from storage.queries import proposals as proposal_queries
+from storage.queries.proposals import ProposalRow, ResponseRow
 
 NEAR_SHARE = 0.8  # at least this share of the threshold …
 NEAR_DAYS = 7  # … or fewer days than this left to endorse
@@ -95,7 +96,7 @@ def add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def response_deadline(proposal: rq.ProposalRow) -> datetime | None:
+def response_deadline(proposal: ProposalRow) -> datetime | None:
     """The site's own deadline when it states one, else two months after the proposal passed."""
     if proposal.response_due_at is not None:
         return to_taipei(proposal.response_due_at)
@@ -103,16 +104,16 @@ def response_deadline(proposal: rq.ProposalRow) -> datetime | None:
     return add_months(passed, 2) if passed else None
 
 
-def first_formal_responses(responses: Iterable[rq.ResponseRow]) -> dict[str, rq.ResponseRow]:
+def first_formal_responses(responses: Iterable[ResponseRow]) -> dict[str, ResponseRow]:
     """Each proposal's first formal answer (responses come ordered by date; placeholders do not count)."""
-    formal: dict[str, rq.ResponseRow] = {}
+    formal: dict[str, ResponseRow] = {}
     for response in responses:
         if not response.is_placeholder and response.responded_at is not None:
             formal.setdefault(response.idea_uuid, response)
     return formal
 
 
-def usual_goal(proposals: Sequence[rq.ProposalRow]) -> int:
+def usual_goal(proposals: Sequence[ProposalRow]) -> int:
     """The endorsement threshold most proposals have (the site's rule is 5,000)."""
     goals = [p.endorse_goal for p in proposals if p.endorse_goal]
     return statistics.mode(goals) if goals else 5000
@@ -122,7 +123,7 @@ def usual_goal(proposals: Sequence[rq.ProposalRow]) -> int:
 class ProposalStanding:
     """One proposal's endorsements as of the last crawl."""
 
-    proposal: rq.ProposalRow
+    proposal: ProposalRow
     due: datetime | None
     days_left: int | None  # negative once the endorsement period has ended
     progress: float  # share of the goal reached
@@ -147,7 +148,7 @@ class ProposalStanding:
 
 
 def proposal_standings(
-    proposals: Iterable[rq.ProposalRow],
+    proposals: Iterable[ProposalRow],
     gained: Mapping[str, int],
     history: Mapping[str, list[tuple[datetime, int]]],
     as_of: datetime | None,
@@ -179,7 +180,7 @@ def fastest_growing(standings: Iterable[ProposalStanding]) -> list[ProposalStand
 class ResponseTiming:
     """When a passed proposal was answered, against its deadline."""
 
-    proposal: rq.ProposalRow
+    proposal: ProposalRow
     agency: str
     passed: datetime | None
     deadline: datetime | None
@@ -190,7 +191,7 @@ class ResponseTiming:
 
 
 def response_timing(
-    proposal: rq.ProposalRow, answer: rq.ResponseRow | None, as_of: datetime | None
+    proposal: ProposalRow, answer: ResponseRow | None, as_of: datetime | None
 ) -> ResponseTiming:
     passed = to_taipei(proposal.passed_at)
     deadline = response_deadline(proposal)
@@ -212,7 +213,7 @@ def response_timing(
 
 
 def response_timings(
-    proposals: Iterable[rq.ProposalRow], formal: Mapping[str, rq.ResponseRow], as_of: datetime | None
+    proposals: Iterable[ProposalRow], formal: Mapping[str, ResponseRow], as_of: datetime | None
 ) -> list[ResponseTiming]:
     """Every proposal that passed its threshold, with its first formal answer if any."""
     return [response_timing(p, formal.get(p.uuid), as_of) for p in proposals if p.passed_at is not None]
@@ -235,8 +236,8 @@ def tally_agencies(timings: Iterable[ResponseTiming]) -> dict[str, AgencyTally]:
 
 
 def charted_histories(
-    proposals: Iterable[rq.ProposalRow], history: Mapping[str, list[tuple[datetime, int]]]
-) -> list[rq.ProposalRow]:
+    proposals: Iterable[ProposalRow], history: Mapping[str, list[tuple[datetime, int]]]
+) -> list[ProposalRow]:
     """The most endorsed proposals with at least two snapshots: the lines of the history chart."""
     return sorted(
         (p for p in proposals if len(history.get(p.uuid, [])) >= 2),
@@ -300,7 +301,7 @@ def _proposal_tables(standings: Sequence[ProposalStanding], t: Translator) -> di
 
 
 def _history_table(
-    proposals: Iterable[rq.ProposalRow], history: Mapping[str, list[tuple[datetime, int]]], t: Translator
+    proposals: Iterable[ProposalRow], history: Mapping[str, list[tuple[datetime, int]]], t: Translator
 ) -> Table:
     return Table(
         "endorsement_history",
@@ -384,7 +385,7 @@ def _agencies_table(tallies: Mapping[str, AgencyTally], t: Translator) -> Table:
 
 
 def _history_svg(
-    charted: Sequence[rq.ProposalRow], history: Mapping[str, list[tuple[datetime, int]]], t: Translator
+    charted: Sequence[ProposalRow], history: Mapping[str, list[tuple[datetime, int]]], t: Translator
 ) -> str:
     series = [
         (p.title[:18], [(to_taipei(o, naive_is_utc=True), c) for o, c in history[p.uuid]]) for p in charted
@@ -395,11 +396,11 @@ def _history_svg(
 def build_proposal_stats(
     session: Session, t: Translator, *, fallback_as_of: datetime | None, with_charts: bool = True
 ) -> ProposalStats:
-    proposals = rq.proposals(session)
-    gained, momentum_from, momentum_to = rq.endorsement_momentum(session)
-    history = rq.endorsement_history(session)
-    as_of = to_taipei(rq.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
-    formal = first_formal_responses(rq.agency_responses(session))
+    proposals = proposal_queries.proposals(session)
+    gained, momentum_from, momentum_to = proposal_queries.endorsement_momentum(session)
+    history = proposal_queries.endorsement_history(session)
+    as_of = to_taipei(proposal_queries.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
+    formal = first_formal_responses(proposal_queries.agency_responses(session))
 
     standings = proposal_standings(proposals, gained, history, as_of)
     timings = response_timings(proposals, formal, as_of)

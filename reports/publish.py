@@ -34,8 +34,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from joinfeedback.display import printable
-from joinfeedback.errors import UserError
+from base.display import printable
+from base.errors import UserError
 
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2

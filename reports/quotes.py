@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 
 from reports.model import Quote
 from reports.textsafety import excerpt, redact, safe_url, verify_quote
-from storage import report_queries as rq
+from storage.queries import items as item_queries
+from storage.queries.items import ItemKey
 
 log = logging.getLogger(__name__)
 QUOTE_CHARS = 160
 
 
-def resolve_ref(ref: object, kind_of: Mapping[str, str]) -> rq.ItemKey | None:
+def resolve_ref(ref: object, kind_of: Mapping[str, str]) -> ItemKey | None:
     """A representative id as the analysis stored it (``"id"`` or ``["kind", "id"]``) → ``(kind, id)``."""
     if isinstance(ref, list | tuple) and len(ref) == 2:
         return str(ref[0]), str(ref[1])
@@ -41,12 +42,12 @@ class QuoteBook:
         self.redact_print = redact_print
         self.mask = mask
         self.limit = limit
-        self._quotes: dict[rq.ItemKey, Quote] = {}
-        self.missing: list[rq.ItemKey] = []
+        self._quotes: dict[ItemKey, Quote] = {}
+        self.missing: list[ItemKey] = []
 
-    def load(self, session: Session, keys: Iterable[rq.ItemKey]) -> None:
+    def load(self, session: Session, keys: Iterable[ItemKey]) -> None:
         wanted = [key for key in dict.fromkeys(keys) if key not in self._quotes]
-        texts = rq.item_texts(session, wanted)
+        texts = item_queries.item_texts(session, wanted)
         for key in wanted:
             item = texts.get(key)
             if item is None or not item.text.strip():
@@ -59,12 +60,12 @@ class QuoteBook:
             url = comment_link(item.url, key[1]) if key[0] == "comment" else item.url
             self._quotes[key] = Quote(key[0], key[1], quote, printed, cut, safe_url(url))
 
-    def get(self, key: rq.ItemKey | None) -> Quote | None:
+    def get(self, key: ItemKey | None) -> Quote | None:
         return self._quotes.get(key) if key else None
 
     def verify_all(self, session: Session) -> int:
         """Re-read every quoted item and check each quote again (the last gate before writing files)."""
-        texts = rq.item_texts(session, self._quotes)
+        texts = item_queries.item_texts(session, self._quotes)
         for key, quote in self._quotes.items():
             stored = texts.get(key)
             verify_quote(quote.text, stored.text if stored else "", kind=key[0], item_id=key[1])

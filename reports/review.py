@@ -21,7 +21,11 @@ from reports.i18n import DEFAULT_LANGUAGE, Translator
 from reports.model import Quote
 from reports.quotes import QuoteBook
 from reports.rundata import RunData
-from storage import report_queries as rq
+from storage.queries import runs as run_queries
+from storage.queries.items import ItemKey
+from storage.queries.runs import RunInfo
+from storage.run_rows import StoredAssignment
+from storage.scope import ItemScope
 
 REVIEW_PAGE = "review.html"
 NONE = "none"
@@ -69,16 +73,7 @@ class ReviewPage:
 
 def scope_options(described: object) -> list[str]:
     """Command-line options for a scope as ``ItemScope.describe`` writes it (in a manifest or a report)."""
-    if not isinstance(described, Mapping):
-        return []
-    words: list[str] = []
-    policies = described.get("policies")
-    if isinstance(policies, list | tuple) and policies:
-        words += ["--policy", *map(str, policies)]
-    for key in ("since", "until", "source"):
-        if described.get(key):
-            words += [f"--{key}", str(described[key])]
-    return words
+    return ItemScope.described(described).flags().split() if isinstance(described, Mapping) else []
 
 
 def catalogue_option(manifest: Mapping[str, object]) -> str:
@@ -91,7 +86,7 @@ def catalogue_option(manifest: Mapping[str, object]) -> str:
     return str(manifest.get("catalogue_source") or "")  # recorded before the manifest named the option
 
 
-def analyze_command(run: rq.RunInfo) -> str:
+def analyze_command(run: RunInfo) -> str:
     """The ``analyze`` line that re-runs this run's analysis with the examples file: same catalogue,
     seed, embeddings and scope."""
     words = ["joinfeedback", "analyze", "--examples", "examples.csv"]
@@ -110,10 +105,10 @@ def report_command(data: RunData, language: str) -> str:
     words = ["joinfeedback", "report"]
     if language != DEFAULT_LANGUAGE:
         words += ["--lang", language]
-    return shlex.join(words + scope_options(data.scope.describe()))
+    return shlex.join(words + data.scope.flags().split())
 
 
-def storage_key(run: rq.RunInfo) -> str:
+def storage_key(run: RunInfo) -> str:
     """The browser's key for the choices made on this run's page: another run, or another database's
     run of the same number, has another key (every ``file://`` page shares one localStorage)."""
     fingerprint = f"{run.id}\x1f{run.started_at}\x1f{run.data_hash}\x1f{run.catalogue}"
@@ -121,8 +116,8 @@ def storage_key(run: rq.RunInfo) -> str:
 
 
 def _items(
-    keys: Sequence[rq.ItemKey],
-    rows: Mapping[rq.ItemKey, rq.AssignmentRow],
+    keys: Sequence[ItemKey],
+    rows: Mapping[ItemKey, StoredAssignment],
     book: QuoteBook,
     start: int,
     *,
@@ -150,7 +145,7 @@ def _items(
 
 
 def build_review(
-    session: Session, data: RunData, book: QuoteBook, t: Translator, suggested: Sequence[rq.ItemKey]
+    session: Session, data: RunData, book: QuoteBook, t: Translator, suggested: Sequence[ItemKey]
 ) -> ReviewPage:
     """The page for ``suggested`` (in the analysis's order; keys outside the report's items are left
     out) and the run's own examples; quotes come from ``book`` and are verified with the others."""
@@ -168,7 +163,7 @@ def build_review(
     shown = _items(asked, rows, book, 1, examples=examples, titles=titles)
     kept_before = _items(earlier, rows, book, len(shown) + 1, examples=examples, titles=titles)
     on_page = {item.item_id for item in shown + kept_before}
-    catalogue = rq.commitments(session, data.run.catalogue) if data.run.catalogue != NONE else []
+    catalogue = run_queries.commitments(session, data.run.catalogue) if data.run.catalogue != NONE else []
     options = [(c.code, titles[c.code]) for c in catalogue]
     return ReviewPage(
         suggested=tuple(shown),

@@ -1,4 +1,4 @@
-"""Everything a report reads about one stored analysis run, loaded once through ``storage.report_queries``."""
+"""Everything a report reads about one stored analysis run, loaded once through ``storage.queries``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,15 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from reports.model import day_of
-from storage import report_queries as rq
+from storage.queries import consultations as consultation_queries
+from storage.queries import items as item_queries
+from storage.queries import runs as run_queries
+from storage.queries.consultations import AgencyReplyRow, PolicyRow
+from storage.queries.items import ItemKey
+from storage.queries.runs import CommitmentRow, RunInfo
+from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 from storage.scope import EVERYTHING, ItemScope
 
 
@@ -38,24 +44,24 @@ def run_examples(manifest: Mapping[str, object]) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class RunData:
-    run: rq.RunInfo
-    previous: rq.RunInfo | None
-    commitments: tuple[rq.CommitmentRow, ...]
-    assignments: tuple[rq.AssignmentRow, ...]
-    clusters: tuple[rq.ClusterRow, ...]
-    campaigns: tuple[rq.CampaignRow, ...]
+    run: RunInfo
+    previous: RunInfo | None
+    commitments: tuple[CommitmentRow, ...]
+    assignments: tuple[StoredAssignment, ...]
+    clusters: tuple[StoredCluster, ...]
+    campaigns: tuple[StoredCampaign, ...]
     previous_cluster_sizes: dict[str, int]
-    new_item_keys: frozenset[rq.ItemKey]
+    new_item_keys: frozenset[ItemKey]
     kind_of: dict[str, str]  # item_id → kind, to resolve bare representative ids
     days: Counter[date]
     first_at: datetime | None
     last_at: datetime | None
     stored_counts: dict[str, int]
-    agency_replies: tuple[rq.AgencyReplyRow, ...] = ()  # shown as such, never counted or quoted
-    dates: dict[rq.ItemKey, datetime] = field(default_factory=dict)  # when each item was written
-    engagement: dict[rq.ItemKey, tuple[int, int]] = field(default_factory=dict)  # (likes, endorsements)
+    agency_replies: tuple[AgencyReplyRow, ...] = ()  # shown as such, never counted or quoted
+    dates: dict[ItemKey, datetime] = field(default_factory=dict)  # when each item was written
+    engagement: dict[ItemKey, tuple[int, int]] = field(default_factory=dict)  # (likes, endorsements)
     scope: ItemScope = EVERYTHING
-    policies: tuple[rq.PolicyRow, ...] = ()  # the consultations with items in scope
+    policies: tuple[PolicyRow, ...] = ()  # the consultations with items in scope
     policy_of: dict[str, str] = field(default_factory=dict)  # comment msg_uid → consultation uuid
     steering: Steering | None = None
 
@@ -64,16 +70,16 @@ class RunData:
         return [c.code for c in self.commitments]
 
 
-def is_unique(row: rq.AssignmentRow) -> bool:
+def is_unique(row: StoredAssignment) -> bool:
     """An item counts as its own argument unless it duplicates another one (a campaign counts once)."""
     return row.duplicate_of is None or row.duplicate_of == row.item_id
 
 
 def _in_scope(
-    clusters: list[rq.ClusterRow],
-    campaigns: list[rq.CampaignRow],
-    rows: tuple[rq.AssignmentRow, ...],
-) -> tuple[list[rq.ClusterRow], list[rq.CampaignRow]]:
+    clusters: list[StoredCluster],
+    campaigns: list[StoredCampaign],
+    rows: tuple[StoredAssignment, ...],
+) -> tuple[list[StoredCluster], list[StoredCampaign]]:
     """Themes and campaigns counted over the items in scope: sizes are recounted (nothing is re-analysed),
     quotes come from items in scope, and a theme or campaign with none of them is left out."""
     members: dict[str, list[str]] = {}
@@ -104,13 +110,13 @@ def _in_scope(
 
 
 def with_unlisted_commitments(
-    catalogue: list[rq.CommitmentRow], rows: Iterable[rq.AssignmentRow]
-) -> list[rq.CommitmentRow]:
+    catalogue: list[CommitmentRow], rows: Iterable[StoredAssignment]
+) -> list[CommitmentRow]:
     """The catalogue, plus a bare entry for each code the run assigned to that the catalogue table lacks:
     an assignment to such a code still deserves a page rather than vanishing."""
     known = {c.code for c in catalogue}
     used = sorted({r.commitment_code for r in rows if r.commitment_code and r.commitment_code not in known})
-    return catalogue + [rq.CommitmentRow(code, code, "", 10_000 + n) for n, code in enumerate(used)]
+    return catalogue + [CommitmentRow(code, code, "", 10_000 + n) for n, code in enumerate(used)]
 
 
 def daily_counts(dates: Iterable[datetime]) -> Counter[date]:
@@ -127,54 +133,75 @@ def daily_counts(dates: Iterable[datetime]) -> Counter[date]:
 class _ScopedRun:
     """A run's public items in the report's scope, with their themes and campaigns recounted."""
 
-    rows: tuple[rq.AssignmentRow, ...]
-    clusters: list[rq.ClusterRow]
-    campaigns: list[rq.CampaignRow]
+    rows: tuple[StoredAssignment, ...]
+    clusters: list[StoredCluster]
+    campaigns: list[StoredCampaign]
 
 
 def _scoped_run(
-    session: Session, run: rq.RunInfo, scope: ItemScope, agency_ids: set[str], policy_of: Mapping[str, str]
+    session: Session, run: RunInfo, scope: ItemScope, agency_ids: set[str], policy_of: Mapping[str, str]
 ) -> _ScopedRun:
     # Runs made before agency replies were told apart analysed them too: they are not public input.
-    rows = tuple(r for r in rq.assignments(session, run.id) if not _is_agency(r.kind, r.item_id, agency_ids))
+    rows = tuple(
+        r for r in run_queries.assignments(session, run.id) if not _is_agency(r.kind, r.item_id, agency_ids)
+    )
     if not rows:
         raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
-    clusters, campaigns = list(rq.clusters(session, run.id)), list(rq.campaigns(session, run.id))
+    clusters, campaigns = (
+        list(run_queries.clusters(session, run.id)),
+        list(run_queries.campaigns(session, run.id)),
+    )
     if scope.is_everything:
         return _ScopedRun(rows, clusters, campaigns)
-    dates = rq.run_item_dates(session, run.id)
+    dates = item_queries.run_item_dates(session, run.id)
     rows = tuple(
         r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
     )
     if not rows:
-        raise UserError(f"no item of analysis run #{run.id} is in the scope {scope.describe()}")
+        raise scope.nothing(f"item of analysis run #{run.id}", "no report written")
     return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows))
 
 
 def _changes_since(
-    session: Session, run: rq.RunInfo, previous: rq.RunInfo | None, rows: Iterable[rq.AssignmentRow]
-) -> tuple[frozenset[rq.ItemKey], dict[str, int], Steering]:
+    session: Session, run: RunInfo, previous: RunInfo | None, rows: Iterable[StoredAssignment]
+) -> tuple[frozenset[ItemKey], dict[str, int], Steering]:
     """The items not in the previous complete run, that run's theme sizes, and how many items it placed
     differently."""
     examples = run_examples(run.manifest)
     if previous is None:
         return frozenset(), {}, Steering(examples, None, 0, 0)
-    before = rq.placements(session, previous.id)
+    before = run_queries.placements(session, previous.id)
     now = {(r.kind, r.item_id): (r.status, r.commitment_code) for r in rows}
     common = now.keys() & before.keys()
     moved = sum(1 for key in common if now[key] != before[key])
     steering = Steering(examples, previous.id, len(common), moved)
-    return frozenset(now.keys() - before.keys()), rq.cluster_sizes(session, previous.id), steering
+    return frozenset(now.keys() - before.keys()), run_queries.cluster_sizes(session, previous.id), steering
 
 
-def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
-    run = rq.latest_complete_run(session)
+def report_scope(run: RunInfo, asked: ItemScope | None) -> ItemScope:
+    """What a report of ``run`` covers: the run's own scope (its manifest's), narrowed by ``asked``."""
+    described = run.manifest.get("scope")
+    analysed = ItemScope.described(described if isinstance(described, dict) else {})
+    if asked is None:
+        return analysed
+    both = asked.within(analysed)
+    if both is None:
+        raise asked.nothing(
+            f"item of analysis run #{run.id}", f"the run analysed only {analysed.flags()}; no report written"
+        )
+    return both
+
+
+def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
+    """The latest complete run, in the scope ``asked`` (``None``: the scope the run was analysed in)."""
+    run = run_queries.latest_complete_run(session)
     if run is None:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
-    previous = rq.previous_complete_run(session, run.id)
-    agency_replies = tuple(rq.agency_replies(session))
+    scope = report_scope(run, asked)
+    previous = run_queries.previous_complete_run(session, run.id)
+    agency_replies = tuple(consultation_queries.agency_replies(session))
     agency_ids = {reply.msg_uid for reply in agency_replies}
-    policy_of = rq.run_comment_policies(session, run.id)
+    policy_of = item_queries.run_comment_policies(session, run.id)
     scoped = _scoped_run(session, run, scope, agency_ids, policy_of)
     rows = scoped.rows
     used_policies = {policy_of[r.item_id] for r in rows if r.kind == "comment" and r.item_id in policy_of}
@@ -182,13 +209,13 @@ def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
     # When each item of the run was written (every public item of the run, whatever the scope).
     dates = {
         key: moment
-        for key, moment in rq.run_item_dates(session, run.id).items()
+        for key, moment in item_queries.run_item_dates(session, run.id).items()
         if not _is_agency(*key, agency_ids)
     }
     return RunData(
         run=run,
         previous=previous,
-        commitments=tuple(with_unlisted_commitments(rq.commitments(session, run.catalogue), rows)),
+        commitments=tuple(with_unlisted_commitments(run_queries.commitments(session, run.catalogue), rows)),
         assignments=rows,
         clusters=tuple(scoped.clusters),
         campaigns=tuple(scoped.campaigns),
@@ -198,12 +225,12 @@ def load_run(session: Session, scope: ItemScope = EVERYTHING) -> RunData:
         days=daily_counts(dates.values()),
         first_at=min(dates.values(), default=None),
         last_at=max(dates.values(), default=None),
-        stored_counts=rq.counts(session),
+        stored_counts=consultation_queries.counts(session),
         agency_replies=agency_replies,
         dates=dates,
-        engagement=rq.run_item_engagement(session, run.id),
+        engagement=item_queries.run_item_engagement(session, run.id),
         scope=scope,
-        policies=tuple(p for p in rq.policies(session) if p.uuid in used_policies),
+        policies=tuple(p for p in consultation_queries.policies(session) if p.uuid in used_policies),
         policy_of=policy_of,
         steering=steering,
     )

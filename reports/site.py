@@ -13,8 +13,8 @@ from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import Engine
 
-from joinfeedback.display import redact as hide_secrets
-from joinfeedback.errors import UserError
+from base.display import redact as hide_secrets
+from base.errors import UserError
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
@@ -30,8 +30,8 @@ from reports.render import make_environment
 from reports.review import REVIEW_PAGE, ReviewPage, build_review
 from reports.rundata import RunData, load_run
 from storage.db import session_factory
-from storage.report_queries import ItemKey
-from storage.scope import EVERYTHING, ItemScope
+from storage.queries.items import ItemKey
+from storage.scope import ItemScope
 
 
 def describe_scope(scope: ItemScope, t: Translator) -> str:
@@ -111,7 +111,7 @@ class ReportContent:
 
 def read_report_content(
     engine: Engine,
-    scope: ItemScope,
+    scope: ItemScope | None,
     t: Translator,
     redact: bool,
     say: _Progress,
@@ -260,11 +260,12 @@ def build_report(
     pdf: bool = True,
     redact: bool = True,
     language: str = DEFAULT_LANGUAGE,
-    scope: ItemScope = EVERYTHING,
+    scope: ItemScope | None = None,
     review: Sequence[ItemKey] | None = None,
 ) -> Path:
     """Render the latest complete analysis run into ``out_dir``; returns the path of ``index.html``.
 
+    ``scope``: what to show of the run (``None``: what the run analysed; else the items of the run in it).
     ``review``: the items whose labels would help the analysis most, in the order to ask about them
     (``analysis.examples.suggested``); with them, the report has a review page (``review.html``).
 

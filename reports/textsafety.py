@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 # Explicit bidi embeddings/overrides/isolates and marks: shown as visible code points so that a comment
 # cannot reorder the text around it (the "RTL override" trick that disguises file names and links).

@@ -9,16 +9,17 @@ from reports.i18n import Translator
 from reports.model import Column, Table, Theme
 from reports.quotes import QuoteBook, resolve_ref
 from reports.rundata import RunData
-from storage import report_queries as rq
+from storage.queries.items import ItemKey
+from storage.run_rows import StoredCluster
 
 
-def quoted_refs(data: RunData, cluster: rq.ClusterRow, limit: int) -> list[rq.ItemKey]:
+def quoted_refs(data: RunData, cluster: StoredCluster, limit: int) -> list[ItemKey]:
     """The items a theme quotes: its representatives that resolve to items of the run."""
     keys = [resolve_ref(ref, data.kind_of) for ref in cluster.representative_ids]
     return [key for key in keys if key][:limit]
 
 
-def theme_view(data: RunData, book: QuoteBook, cluster: rq.ClusterRow, scope_total: int, limit: int) -> Theme:
+def theme_view(data: RunData, book: QuoteBook, cluster: StoredCluster, scope_total: int, limit: int) -> Theme:
     """A stored theme with its share of ``scope_total`` items, its change since the previous run and its
     quotes (loaded into ``book`` beforehand)."""
     previous = data.previous_cluster_sizes.get(cluster.cluster_key) if data.previous else None

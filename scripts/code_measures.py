@@ -17,7 +17,7 @@ import sys
 import tokenize
 from pathlib import Path
 
-PACKAGES = ("joinfeedback", "crawler", "storage", "analysis", "reports", "replica")
+PACKAGES = ("joinfeedback", "base", "crawler", "storage", "analysis", "reports", "replica")
 MAX_FUNCTION_LINES = 59
 MAX_ANY = 49
 

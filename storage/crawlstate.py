@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select, update
 
-from joinfeedback.display import redact
+from base.display import redact
 from storage.changes import FetchedPayload, StoreCounts, store_payloads, upsert_changed
 from storage.db import transaction, upsert
 from storage.models import (

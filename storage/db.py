@@ -14,8 +14,9 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from joinfeedback.display import redact
-from joinfeedback.errors import UserError
+from base.display import redact
+from base.errors import UserError
+from storage.advisory import serialize_migrations
 from storage.models import Base
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ class StorageError(UserError):
 
 def resolve_db_url(url: str | None) -> str:
     """The URL given, else the SQLite file in the working directory. (``--db`` and ``JOINFEEDBACK_DB`` reach
-    here through joinfeedback.config, the one reader of the environment.)"""
+    here through the configuration, the one reader of the settings.)"""
     return url or DEFAULT_DB_URL
 
 
@@ -153,8 +154,6 @@ def _alembic_config(engine: Engine | None) -> Config:
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration (creates it on an empty database)."""
     from alembic import command
-
-    from storage.locks import serialize_migrations
 
     try:
         if table_exists(engine, "alembic_version") and current_revision(engine) == head_revision():

@@ -7,7 +7,6 @@ the kernel when the holder dies). A crashed holder's row is simply overwritten b
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,37 +25,6 @@ class LockHolder:
     name: str
     holder: str
     acquired_at: datetime | None
-
-
-def advisory_key(name: str) -> int:
-    """A stable signed 64-bit key for ``name`` (what ``pg_try_advisory_lock(bigint)`` takes)."""
-    digest = hashlib.sha256(f"joinfeedback:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
-
-
-def pg_try_lock(connection: Connection, key: int, *, shared: bool = False) -> bool:
-    function = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
-    return bool(connection.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar())
-
-
-def pg_unlock(connection: Connection, key: int, *, shared: bool = False) -> bool:
-    function = "pg_advisory_unlock_shared" if shared else "pg_advisory_unlock"
-    return bool(connection.execute(text(f"SELECT {function}(:key)"), {"key": key}).scalar())
-
-
-def serialize_migrations(connection: Connection) -> None:
-    """Make concurrent first-time migrations of one database wait for each other.
-
-    Call first inside the migration's transaction (``storage.db.upgrade``): the lock ends with it, and the
-    second process then finds the schema at head instead of racing to create the tables. PostgreSQL: a
-    transaction advisory lock. SQLite: the Python driver runs DDL outside any transaction unless one was
-    begun explicitly, so ``BEGIN IMMEDIATE`` takes the write lock now (a second process waits for it up to
-    the busy timeout) and makes the whole schema creation one transaction.
-    """
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key("migrate")})
-    elif connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def pg_holders(connection: Connection, key: int) -> list[LockHolder]:
@@ -139,14 +107,10 @@ def read_holders(engine: Engine, name: str) -> list[LockHolder]:
 
 __all__ = [
     "LockHolder",
-    "advisory_key",
     "clear_holder",
     "pg_holders",
-    "pg_try_lock",
-    "pg_unlock",
     "read_holders",
     "record_holder",
     "row_name",
-    "serialize_migrations",
     "sqlite_lock_file",
 ]

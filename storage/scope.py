@@ -2,15 +2,54 @@
 
 One definition, read by ``analysis.run`` (what is analysed), ``reports`` (what is shown) and the exports,
 so that ``--policy``, ``--since``, ``--until`` and ``--source`` mean the same everywhere.
+
+One rule for what a selection may be, shared by every command that takes one (``analyze``, ``report``,
+``export``, ``suggest-examples``, ``crawl --policy``):
+
+- a consultation id that is not a uuid is bad input: :func:`policy_ids` refuses it (exit 2), before
+  anything is read or stored; upper-case uuids are the same consultation as their lower-case form;
+- a well-formed selection that holds nothing is :class:`NothingSelected` (exit 1): one line saying what
+  was asked and that nothing was done, raised before anything is stored or written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
+from base.errors import UserError
+from base.taiwan import TAIPEI
+
 SOURCES = ("all", "crawled", "imported")
+# join.gov.tw names a consultation by a uuid in its URL (/policies/detail/{uuid}, docs/site-shapes.md)
+POLICY_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+POLICY_EXAMPLE = "031e9918-59d5-4a1a-b105-96af228f3147"
+
+
+class NothingSelected(UserError):
+    """A well-formed selection that holds nothing: said in one line, exit 1, nothing stored or written."""
+
+    exit_code = 1
+
+
+def policy_ids(values: Iterable[str], flag: str = "--policy") -> tuple[str, ...]:
+    """Consultation ids as given on a command line, checked and in their one form (lower case, each once).
+
+    Raises ``UserError`` (exit 2) naming the first value that is not a uuid.
+    """
+    out: list[str] = []
+    for value in values:
+        text = value.strip()
+        if not POLICY_ID.fullmatch(text):
+            raise UserError(
+                f"{flag} {value!r}: not a consultation id (a uuid such as {POLICY_EXAMPLE}, "
+                "as in https://join.gov.tw/policies/detail/<uuid>)"
+            )
+        if text.lower() not in out:
+            out.append(text.lower())
+    return tuple(out)
 
 
 def taipei_day(moment: datetime | None) -> date | None:
@@ -32,10 +71,14 @@ class ItemScope:
     since: date | None = None
     until: date | None = None
     source: str = "all"
+    _wanted: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.source not in SOURCES:
             raise ValueError(f"source {self.source!r} is not one of {', '.join(SOURCES)}")
+        # a uuid in upper case names the same consultation
+        object.__setattr__(self, "policies", tuple(dict.fromkeys(p.lower() for p in self.policies)))
+        object.__setattr__(self, "_wanted", frozenset(self.policies))
 
     @property
     def is_everything(self) -> bool:
@@ -46,7 +89,7 @@ class ItemScope:
             return False
         if self.source == "imported" and kind != "import":
             return False
-        if self.policies and (kind != "comment" or policy_uuid not in self.policies):
+        if self.policies and (kind != "comment" or (policy_uuid or "").lower() not in self._wanted):
             return False
         if self.since is not None or self.until is not None:
             day = taipei_day(created_at)
@@ -57,6 +100,26 @@ class ItemScope:
             if self.until is not None and day > self.until:
                 return False
         return True
+
+    def within(self, outer: ItemScope) -> ItemScope | None:
+        """The items both scopes admit, as one scope; None when no item can be in both."""
+        if self.policies and outer.policies:
+            policies = tuple(p for p in self.policies if p in outer._wanted)
+            if not policies:
+                return None
+        else:
+            policies = self.policies or outer.policies
+        since = max((d for d in (self.since, outer.since) if d is not None), default=None)
+        until = min((d for d in (self.until, outer.until) if d is not None), default=None)
+        if since is not None and until is not None and since > until:
+            return None
+        sources = {self.source, outer.source} - {"all"}
+        if len(sources) > 1:
+            return None
+        source = sources.pop() if sources else "all"
+        if policies and source == "imported":  # imported items belong to no consultation
+            return None
+        return ItemScope(policies, since, until, source)
 
     def describe(self) -> dict[str, str | list[str]]:
         """For run manifests and report headers: only what narrows the scope."""
@@ -71,7 +134,58 @@ class ItemScope:
             out["source"] = self.source
         return out
 
+    @classmethod
+    def described(cls, described: Mapping[str, object]) -> ItemScope:
+        """The scope :meth:`describe` wrote (a run manifest's ``scope``); anything unreadable is ignored."""
+        policies = described.get("policies")
+        since, until = described.get("since"), described.get("until")
+        source = described.get("source")
+        return cls(
+            tuple(str(p) for p in policies) if isinstance(policies, list) else (),
+            _day(since),
+            _day(until),
+            source if isinstance(source, str) and source in SOURCES else "all",
+        )
+
+    def flags(self) -> str:
+        """The scope as the command-line options that ask for it (``""`` for everything)."""
+        parts = []
+        if self.policies:
+            parts.append("--policy " + " ".join(self.policies))
+        if self.since is not None:
+            parts.append(f"--since {self.since.isoformat()}")
+        if self.until is not None:
+            parts.append(f"--until {self.until.isoformat()}")
+        if self.source != "all":
+            parts.append(f"--source {self.source}")
+        return " ".join(parts)
+
+    def nothing(self, what: str, consequence: str) -> NothingSelected:
+        """The one-line refusal for a selection that holds nothing, e.g. ``nothing("items", "no run
+        stored")`` → ``--policy … selects no items: no run stored`` (for everything: ``the database holds
+        no items: …``)."""
+        asked = self.flags()
+        where = f"{asked} selects no {what}" if asked else f"the database holds no {what}"
+        return NothingSelected(f"{where}: {consequence}")
+
+
+def _day(value: object) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
 
 EVERYTHING = ItemScope()
 
-__all__ = ["EVERYTHING", "SOURCES", "ItemScope", "taipei_day"]
+__all__ = [
+    "EVERYTHING",
+    "POLICY_ID",
+    "SOURCES",
+    "ItemScope",
+    "NothingSelected",
+    "policy_ids",
+    "taipei_day",
+]

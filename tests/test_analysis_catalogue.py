@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from analysis.catalogue import BUNDLED, load_catalogue, resolve_catalogue
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 
 def write(tmp_path: Path, content: str | bytes, name: str = "cat.csv") -> Path:

@@ -18,8 +18,8 @@ import scipy.sparse as sp
 from analysis.assign import NONE, CommitmentAssigner
 from analysis.examples import Placed, load_examples, suggest
 from analysis.run import run_analysis
+from base.errors import UserError
 from benchmarks.generalisation import SMALL, all_cases, evaluate
-from joinfeedback.errors import UserError
 from storage.db import open_database
 from tests.analysis_corpus import make_items
 from tests.test_analysis_run import load, stored
@@ -81,8 +81,8 @@ def test_examples_change_the_answer_for_similar_comments() -> None:
     steered = CommitmentAssigner(prototypes=prototypes, codes=["a", "b"]).fit_decide(X, labels)
     assert steered[30].code == "b"
     assert steered[30].confidence == 1.0
-    # Its cluster is no longer off-topic, and its words now define b: similar comments go to b
-    # (measured 15 of 30; the rest fall in clusters of their own that still show no evidence).
+    # Its cluster is not off-topic any more, and its words define b: similar comments go to b (about half,
+    # docs/benchmarks.md; the rest fall in clusters of their own that still show no evidence).
     assert sum(d.code == "b" for d in steered[30:]) >= 10
     assert all(d.code in ("b", None) for d in steered[30:])
     assert [d.code for d in steered[:30]] == [d.code for d in plain[:30]]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.importer import import_file
+from crawler.importing import import_file
 from storage.db import open_database
 from tests.conftest import ROOT, dump_database, run_cli
 
@@ -253,7 +253,7 @@ def test_bad_import_file(case: Case, tmp_path: Path, template_db: Path) -> None:
 
 def test_every_case_is_rejected_by_the_function_too(tmp_path: Path, template_db: Path) -> None:
     """The same table, in process (fast, and shows the error type is UserError, not something else)."""
-    from joinfeedback.errors import UserError
+    from base.errors import UserError
 
     database = tmp_path / "joinfeedback.db"
     shutil.copy(template_db, database)

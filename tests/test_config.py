@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from base.errors import UserError
 from joinfeedback.config import Config, load_config, mask_secrets, setting_names, to_environment
-from joinfeedback.errors import UserError
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,7 @@ import json, sys
 from crawler.options import CrawlOptions
 from crawler.run import run_crawl
 from joinfeedback.config import load_config
-from joinfeedback.errors import UserError
+from base.errors import UserError
 try:
     s = run_crawl(sys.argv[1], sys.argv[2], profile="local", quiet=True, spiders=sys.argv[3:] or None,
                   options=CrawlOptions.from_config(load_config()))

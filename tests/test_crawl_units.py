@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from base.errors import UserError
 from crawler.dbretry import StoreError, is_disk_full, is_transient, with_retries
 from crawler.items import IdeaListEntry, PolicyListEntry
 from crawler.middlewares import retry_after_seconds
@@ -15,7 +16,6 @@ from crawler.settings import USER_AGENT, profile_settings
 from crawler.spiders.base import site_of
 from crawler.spiders.ideas import live_years, needs_detail, parse_years
 from crawler.spiders.policies import is_current, pages_to_fetch, site_clock_of
-from joinfeedback.errors import UserError
 from storage.crawlstate import CrawlBatch, IdeaState, PolicyState, start_crawl_run, store_batch
 from storage.db import open_database
 from storage.models import Comment, CrawlRun, RawPayload

@@ -1,4 +1,4 @@
-"""``crawler.importer.import_file`` on good files: every row stored, idempotent, on SQLite and PostgreSQL."""
+"""``crawler.importing.import_file`` on good files: every row stored, idempotent, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, func, select
 
-from crawler.importer import import_file
+from crawler.importing import import_file
 from crawler.importing.dates import parse_date
 from crawler.importing.opendata_rows import comment_id
 from crawler.items import TAIPEI

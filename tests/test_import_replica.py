@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from crawler.importer import import_file
-from joinfeedback.errors import UserError
+from base.errors import UserError
+from crawler.importing import import_file
 from replica.server import ReplicaServer
 from storage.db import open_database, session_factory
 from storage.models import Comment, Idea, Policy

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from joinfeedback.ops.lock import LOCKED_EXIT_CODE, is_locked, run_lock
 from storage.db import open_database
 from storage.locks import read_holders

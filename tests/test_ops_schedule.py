@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from base.errors import UserError
 from joinfeedback.config import load_config
-from joinfeedback.errors import UserError
 from joinfeedback.ops.lock import run_lock
 from joinfeedback.ops.schedule import Step, run_schedule
 from storage.db import open_database

@@ -17,11 +17,11 @@ from typing import Any
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
-from crawler.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import ChallengePage, FieldLog, LayoutError, parse_site_datetime, to_int
 from crawler.pages.idea_detail import read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
+from crawler.pages.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
 from crawler.pages.policy_detail import read_policy_detail
 
 UPDATE = os.environ.get("UPDATE_FIXTURES") == "1"

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 
 from crawler.items import TAIPEI, PolicyListEntry
-from crawler.opendata import parse_idea_opendata, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import FieldLog, LayoutError
 from crawler.pages.idea_detail import read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
+from crawler.pages.opendata import parse_idea_opendata, parse_policy_opendata
 from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

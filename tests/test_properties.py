@@ -2,7 +2,7 @@
 
 - the import path: any bytes, any CSV, any JSON, any open-data-shaped JSON → an import or a one-line
   ``UserError``; never another exception, never a partial write;
-- the crawler's parsers (``crawler/opendata.py``, ``crawler/pages/``): any input parses or raises their
+- the crawler's parsers (``crawler/pages/``, open data included): any input parses or raises their
   own error type (``OpenDataError``, ``LayoutError``).
 """
 
@@ -23,15 +23,15 @@ from hypothesis import strategies as st
 from parsel import Selector
 from sqlalchemy import Engine, select
 
-from crawler.importer import import_file
+from base.errors import UserError
+from crawler.importing import import_file
 from crawler.importing.dates import parse_date
-from crawler.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import LayoutError
 from crawler.pages.idea_detail import idea_from_json, parse_idea_detail
 from crawler.pages.idea_list import parse_idea_list
+from crawler.pages.opendata import OpenDataError, parse_idea_opendata, parse_policy_opendata
 from crawler.pages.policy_detail import parse_policy_detail
-from joinfeedback.errors import UserError
 from storage.db import open_database, session_factory
 from storage.models import ImportedItem
 from tests.conftest import dump_database

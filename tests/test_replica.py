@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from replica.bank_commitments import COMMITMENTS
 from replica.bank_other import CAMPAIGNS, DELETED_TEXT
 from replica.data import generate, parse_size

@@ -12,11 +12,12 @@ import pytest
 from reports.exports import export_corpus
 from reports.site import build_report
 from storage.db import open_database
-from storage.scope import ItemScope
+from storage.scope import ItemScope, NothingSelected
 from tests.conftest import run_cli
 from tests.report_fixtures import POLICY_UUID, FixtureSummary, populate
 
 TAIPEI = timezone(timedelta(hours=8))
+UNKNOWN = "0f0f0f0f-1111-4222-8333-444455556666"
 
 
 def test_scope_admits_by_consultation_period_and_source() -> None:
@@ -74,7 +75,7 @@ def test_a_scope_with_nothing_in_it_is_a_user_error(database: tuple[str, Fixture
     url, _, folder = database
     result = run_cli("report", "--db", url, "--out", str(folder / "empty"), "--no-pdf", "--policy", "nope")
     assert result.returncode == 2
-    assert "scope" in result.stderr
+    assert "not a consultation id" in result.stderr
 
 
 def test_export_corpus_in_scope_as_csv_and_json(database: tuple[str, FixtureSummary, Path]) -> None:
@@ -85,9 +86,12 @@ def test_export_corpus_in_scope_as_csv_and_json(database: tuple[str, FixtureSumm
     assert len(rows) == n_comments > 0
     assert {r["policy_uuid"] for r in rows} == {POLICY_UUID}
     assert "author" not in rows[0]
-    assert export_corpus(engine, "comments", folder / "none.csv", scope=ItemScope(("other",))) == 0
+    with pytest.raises(NothingSelected, match="selects no comments"):
+        export_corpus(engine, "comments", folder / "none.csv", scope=ItemScope((UNKNOWN,)))
+    assert not (folder / "none.csv").exists()
     assert export_corpus(engine, "proposals", folder / "p.csv") > 0
-    assert export_corpus(engine, "proposals", folder / "p1.csv", scope=ItemScope((POLICY_UUID,))) == 0
+    with pytest.raises(NothingSelected, match="selects no proposals"):  # they belong to no consultation
+        export_corpus(engine, "proposals", folder / "p1.csv", scope=ItemScope((POLICY_UUID,)))
     assert export_corpus(engine, "responses", folder / "r.csv") > 0
     n_all = export_corpus(engine, "assignments", folder / "a.csv")
     n_one = export_corpus(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from reports.exports import ASSIGNMENT_HEADER, export_assignments
 from reports.site import build_report
 from reports.textsafety import ProvenanceError

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 from storage.corpus import load_items
 from storage.db import current_revision, open_database, transaction, upsert
 from storage.models import Base, Comment, Idea, ImportedItem, Policy

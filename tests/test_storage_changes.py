@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from joinfeedback.taiwan import TAIPEI
+from base.taiwan import TAIPEI
 from storage.changes import KEY_CHUNK, StoreCounts, upsert_changed
 from storage.db import open_database, transaction
 from storage.models import Policy

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, Table, Text, cast, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from joinfeedback.taiwan import TAIPEI
+from base.taiwan import TAIPEI
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import open_database, session_factory, transaction, upsert

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from joinfeedback.display import for_display, printable, redact, register_secrets
-from joinfeedback.errors import UserError
+from base.display import for_display, printable, redact, register_secrets
+from base.errors import UserError
 from reports.overview import slug
 from reports.site import build_report
 from storage.db import open_database, transaction

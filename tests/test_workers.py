@@ -15,8 +15,8 @@ from urllib.request import urlopen
 import pytest
 from sqlalchemy import func, select
 
+from base.errors import UserError
 from crawler.distributed import crawl_keys, default_crawl_key, redis_settings
-from joinfeedback.errors import UserError
 from storage.db import open_database
 from storage.dump import canonical_dump
 from storage.models import AgencyResponse, Comment, Idea, Policy

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
-from joinfeedback.taiwan import TAIPEI
+from base.taiwan import TAIPEI
 
 ROC_OFFSET = 1911
 # Outside these years a date is a typo, and far-off years break time-zone arithmetic in the databases.

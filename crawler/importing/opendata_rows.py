@@ -1,6 +1,6 @@
 """A join.gov.tw open-data JSON file → validated rows for ``Idea``, ``Policy`` and ``Comment``.
 
-The shapes are read by ``crawler.opendata`` (shared with the spiders); this module adds what a file on
+The shapes are read by ``crawler.pages.opendata`` (shared with the spiders); this module adds what a file on
 disk needs: the line of every entry in error messages, a check that every value fits its column, and the
 site (host of ``網址``) and row dictionaries for the writer.
 """
@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from crawler.importing.dates import YEAR_RANGE
 from crawler.importing.problems import bad_file, check_identifier, check_storable
-from crawler.opendata import OpenDataError, OpenDataParser, parse_idea_opendata, parse_policy_opendata
+from crawler.pages.opendata import OpenDataError, OpenDataParser, parse_idea_opendata, parse_policy_opendata
 from storage.imports import RowBatch
 from storage.models import Comment, Idea, Policy
 

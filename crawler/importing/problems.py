@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from joinfeedback.display import has_control_characters, printable
-from joinfeedback.errors import UserError
+from base.display import has_control_characters, printable
+from base.errors import UserError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -14,10 +14,10 @@ from scrapy.http import Request, Response
 from sqlalchemy.engine import Engine
 from twisted.python.failure import Failure
 
+from base.errors import UserError
 from crawler.items import PageHarvest, RawPage, Record
 from crawler.pages.common import LayoutError
 from crawler.shape_warnings import ShapeWarnings
-from joinfeedback.errors import UserError
 from storage.db import open_database
 from storage.models import CrawlFailure  # the schema keeps it: one definition
 
@@ -40,7 +40,7 @@ def check_base_url(base_url: str) -> str:
 
 
 class JoinSpider(scrapy.Spider):
-    """Spiders only navigate: parsing lives in crawler/pages and crawler/opendata."""
+    """Spiders only navigate: parsing lives in crawler/pages."""
 
     base_url: str
     site: str

@@ -12,14 +12,14 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Request, Response
 
+from base.errors import UserError
 from crawler.idea_crosscheck import cross_check, year_of
 from crawler.items import EndorsementSnapshot, Idea, IdeaListEntry, Record
-from crawler.opendata import OpenDataError, parse_idea_opendata
 from crawler.pages.common import FieldLog, LayoutError, load_json_body
 from crawler.pages.idea_detail import idea_from_sources, read_idea_detail
 from crawler.pages.idea_list import parse_idea_list
+from crawler.pages.opendata import OpenDataError, parse_idea_opendata
 from crawler.spiders.base import JoinSpider, SpiderOutput
-from joinfeedback.errors import UserError
 from storage.crawlstate import IdeaState, idea_states
 
 LIST_STATES = ("ENDORSING", "ADVICE", "COMPLETED", "CLOSED")

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from scrapy.http import Request, Response
 
 from crawler.items import PolicyListEntry
-from crawler.opendata import OpenDataError, parse_policy_opendata
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import FieldLog, LayoutError, load_json_body
+from crawler.pages.opendata import OpenDataError, parse_policy_opendata
 from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.spiders.base import JoinSpider, SpiderOutput
 from storage.crawlstate import PolicyState, policy_states

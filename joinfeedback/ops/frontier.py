@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from joinfeedback.display import redact
-from joinfeedback.errors import UserError
+from base.display import redact
+from base.errors import UserError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
 
-from joinfeedback.errors import UserError
-from storage import locks
+from base.errors import UserError
+from storage import advisory, locks
 
 LOCKED_EXIT_CODE = 3
 POLL_SECONDS = 0.25
@@ -119,12 +119,12 @@ class _Backend:
 
 class _Postgres(_Backend):
     def __init__(self, engine: Engine, name: str, shared: bool) -> None:
-        self.engine, self.key, self.shared = engine, locks.advisory_key(name), shared
+        self.engine, self.key, self.shared = engine, advisory.advisory_key(name), shared
         self.connection: Connection | None = None
 
     def try_acquire(self) -> bool:
         connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        if locks.pg_try_lock(connection, self.key, shared=self.shared):
+        if advisory.pg_try_lock(connection, self.key, shared=self.shared):
             self.connection = connection
             return True
         connection.close()
@@ -134,7 +134,7 @@ class _Postgres(_Backend):
         if self.connection is None:
             return
         try:
-            locks.pg_unlock(self.connection, self.key, shared=self.shared)
+            advisory.pg_unlock(self.connection, self.key, shared=self.shared)
         finally:
             # Never hand a connection that might still hold the lock back to the pool.
             self.connection.invalidate()

@@ -14,8 +14,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
+from base.display import printable, redact
 from joinfeedback.config import LOG_CONTEXT_ENV, inherited_log_context
-from joinfeedback.display import printable, redact
 from joinfeedback.ops import progress
 
 HANDLER_NAME = "joinfeedback"

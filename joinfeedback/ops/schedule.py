@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from base.errors import UserError
 from joinfeedback.config import Config, child_environment
-from joinfeedback.errors import UserError
-from joinfeedback.ops.cron import parse_cron
+from joinfeedback.cron import parse_cron
 from joinfeedback.ops.lock import LOCKED_EXIT_CODE, run_lock
 from joinfeedback.ops.logging import bind, context_environment
 

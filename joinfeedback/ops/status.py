@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
 
+from base.display import redact
+from base.errors import UserError
 from joinfeedback.config import Config
-from joinfeedback.display import redact
-from joinfeedback.errors import UserError
-from joinfeedback.ops.cron import next_fire_time
+from joinfeedback.cron import next_fire_time
 from joinfeedback.ops.lock import is_locked
 from storage.models import AnalysisRun, CrawlRun
 from storage.run_status import latest_analysis_runs, latest_crawl_runs

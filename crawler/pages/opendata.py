@@ -1,9 +1,9 @@
 """Parsers of the open-data JSON lists: pure functions over already-loaded JSON.
 
-Used by the spiders (fast path and cross-check) and by ``crawler/importer.py`` for files on disk. Shapes from
-docs/site-shapes.md: policies in the current Chinese-keyed shape [C+I] and the 2017 English-keyed shape with
-embedded ``messages`` [C]; ideas in the v2 shape ``/toOpenData/v2/ey/idea?year=`` (same as v1
-``/ey/idea``) [C].
+Used by the spiders (fast path and cross-check), by ``crawl --check`` and by the import stage
+(``crawler.importing``) for files on disk. Shapes from docs/site-shapes.md: policies in the current
+Chinese-keyed shape [C+I] and the 2017 English-keyed shape with embedded ``messages`` [C]; ideas in the v2
+shape ``/toOpenData/v2/ey/idea?year=`` (same as v1 ``/ey/idea``) [C].
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Protocol, TypeVar
 
+from base.errors import UserError
 from crawler.items import Idea, ImportedItem, PolicyListEntry
 from crawler.pages.common import (
     FieldLog,
@@ -23,7 +24,6 @@ from crawler.pages.common import (
     to_int,
     uuid_from_url,
 )
-from joinfeedback.errors import UserError
 
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from joinfeedback.errors import UserError
+from base.errors import UserError
 
 
 def parse_cron(expression: str, timezone: str = "Asia/Taipei") -> CronTrigger:

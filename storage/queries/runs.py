@@ -1,0 +1,177 @@
+"""A stored analysis run as every page of a report reads it: the run, its catalogue, its assignments, themes
+and campaigns.
+
+Rows are selected column-wise: ORM objects for a large run would cost more than the query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage import analysis_store
+from storage.models import AnalysisRun, Assignment, Campaign, Cluster, Commitment
+from storage.queries.items import ItemKey
+from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
+
+
+@dataclass(frozen=True, slots=True)
+class RunInfo:
+    id: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    catalogue: str
+    seed: int
+    data_hash: str
+    n_items: int
+    manifest: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class CommitmentRow:
+    code: str
+    title: str
+    description: str
+    position: int
+
+
+def _run_info(run: AnalysisRun) -> RunInfo:
+    return RunInfo(
+        run.id,
+        run.started_at,
+        run.finished_at,
+        run.catalogue,
+        run.seed,
+        run.data_hash,
+        run.n_items,
+        dict(run.manifest or {}),
+    )
+
+
+def latest_complete_run(session: Session) -> RunInfo | None:
+    """The newest run whose status is ``complete``; running or failed runs are never shown."""
+    run = analysis_store.latest_complete_run(session)
+    return _run_info(run) if run else None
+
+
+def previous_complete_run(session: Session, run_id: int) -> RunInfo | None:
+    run = analysis_store.previous_complete_run(session, run_id)
+    return _run_info(run) if run else None
+
+
+def commitments(session: Session, catalogue: str) -> list[CommitmentRow]:
+    rows = session.execute(
+        select(Commitment.code, Commitment.title, Commitment.description, Commitment.position)
+        .where(Commitment.catalogue == catalogue)
+        .order_by(Commitment.position, Commitment.code)
+    )
+    return [
+        CommitmentRow(code, title, description or "", position) for code, title, description, position in rows
+    ]
+
+
+def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
+    """Every item of a run, in a stable order (kind, id)."""
+    rows = session.execute(
+        select(
+            Assignment.item_kind,
+            Assignment.item_id,
+            Assignment.status,
+            Assignment.commitment_code,
+            Assignment.confidence,
+            Assignment.cluster_key,
+            Assignment.duplicate_of,
+            Assignment.campaign_key,
+        )
+        .where(Assignment.run_id == run_id)
+        .order_by(Assignment.item_kind, Assignment.item_id)
+    )
+    return [StoredAssignment(*row) for row in rows]
+
+
+def clusters(session: Session, run_id: int) -> list[StoredCluster]:
+    rows = session.execute(
+        select(
+            Cluster.cluster_key,
+            Cluster.scope,
+            Cluster.label,
+            Cluster.terms,
+            Cluster.size,
+            Cluster.representative_ids,
+            Cluster.is_minority,
+        )
+        .where(Cluster.run_id == run_id)
+        .order_by(Cluster.size.desc(), Cluster.cluster_key)
+    )
+    return [
+        StoredCluster(key, scope, label or "", _term_words(terms), size, tuple(reps or ()), bool(minority))
+        for key, scope, label, terms, size, reps, minority in rows
+    ]
+
+
+def _term_words(terms: Iterable[object] | None) -> tuple[str, ...]:
+    """Theme terms as words: the analysis stores ``[[term, weight], …]``; plain ``[term, …]`` works too."""
+    words = []
+    for term in terms or ():
+        word = term[0] if isinstance(term, list | tuple) and term else term
+        words.append(str(word))
+    return tuple(words)
+
+
+def campaigns(session: Session, run_id: int) -> list[StoredCampaign]:
+    rows = session.execute(
+        select(
+            Campaign.campaign_key,
+            Campaign.size,
+            Campaign.exemplar_item_id,
+            Campaign.exemplar_text,
+            Campaign.first_at,
+            Campaign.last_at,
+            Campaign.is_burst,
+            Campaign.commitment_code,
+        )
+        .where(Campaign.run_id == run_id)
+        .order_by(Campaign.size.desc(), Campaign.campaign_key)
+    )
+    return [StoredCampaign(*row) for row in rows]
+
+
+def item_keys(session: Session, run_id: int) -> set[ItemKey]:
+    return {
+        (kind, item_id)
+        for kind, item_id in session.execute(
+            select(Assignment.item_kind, Assignment.item_id).where(Assignment.run_id == run_id)
+        )
+    }
+
+
+def placements(session: Session, run_id: int) -> dict[ItemKey, tuple[str, str | None]]:
+    """Where a run placed each of its items: ``(kind, id) → (status, commitment code)``."""
+    query = select(
+        Assignment.item_kind, Assignment.item_id, Assignment.status, Assignment.commitment_code
+    ).where(Assignment.run_id == run_id)
+    return {(kind, item_id): (status, code) for kind, item_id, status, code in session.execute(query)}
+
+
+def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
+    rows = session.execute(select(Cluster.cluster_key, Cluster.size).where(Cluster.run_id == run_id)).all()
+    return {str(key): int(size) for key, size in rows}
+
+
+__all__ = [
+    "CommitmentRow",
+    "RunInfo",
+    "assignments",
+    "campaigns",
+    "cluster_sizes",
+    "clusters",
+    "commitments",
+    "item_keys",
+    "latest_complete_run",
+    "placements",
+    "previous_complete_run",
+]

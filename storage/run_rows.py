@@ -1,0 +1,115 @@
+"""The rows of an analysis run, in their one home: what an analysis writes and what a report reads back.
+
+Each row has two shapes. The analysis hands ``complete_run`` plain dicts (``AssignmentRow``,
+``ClusterRow``, ``CampaignRow``: TypedDicts with every column, fed to the driver as they are). Reports
+read them back as frozen dataclasses (``StoredAssignment``, ``StoredCluster``, ``StoredCampaign``)
+without the columns no page reads: an assignment's ranked candidates and a theme's centroid are the
+largest JSON of a run and only the next analysis needs them (``storage.analysis_store``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict
+
+from storage.models import WeightedTerms
+
+SUPPORT_SUFFIX = "#support"  # the key suffix the analysis gives a scope's support / no-argument group
+
+
+class AssignmentRow(TypedDict):
+    """Where one item landed, as the analysis writes it (table ``assignment``)."""
+
+    item_kind: str
+    item_id: str
+    status: str
+    commitment_code: str | None
+    confidence: float
+    candidates: WeightedTerms  # [code, probability], best first
+    cluster_key: str | None
+    duplicate_of: str | None
+    campaign_key: str | None
+
+
+class ClusterRow(TypedDict):
+    """A theme, as the analysis writes it (table ``cluster``)."""
+
+    cluster_key: str
+    scope: str
+    label: str
+    terms: WeightedTerms  # [word, weight], best first
+    size: int
+    representative_ids: list[str]
+    is_minority: bool
+    centroid: WeightedTerms  # [word, mean weight]
+
+
+class CampaignRow(TypedDict):
+    """A form-letter campaign, as the analysis writes it (table ``campaign``)."""
+
+    campaign_key: str
+    size: int
+    exemplar_item_id: str
+    exemplar_text: str
+    first_at: datetime | None
+    last_at: datetime | None
+    is_burst: bool
+    commitment_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssignment:
+    """An assignment as a report reads it."""
+
+    kind: str
+    item_id: str
+    status: str
+    commitment_code: str | None
+    confidence: float
+    cluster_key: str | None
+    duplicate_of: str | None
+    campaign_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCluster:
+    """A theme as a report reads it: its terms as words, best first."""
+
+    cluster_key: str
+    scope: str
+    label: str
+    terms: tuple[str, ...]
+    size: int
+    representative_ids: tuple[str, ...]
+    is_minority: bool
+
+    @property
+    def is_support(self) -> bool:
+        """The support / no-argument group of its scope (``analysis.themes_store.support_key``)."""
+        return self.cluster_key.endswith(SUPPORT_SUFFIX)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCampaign:
+    """A campaign as a report reads it."""
+
+    campaign_key: str
+    size: int
+    exemplar_item_id: str
+    exemplar_text: str
+    first_at: datetime | None
+    last_at: datetime | None
+    is_burst: bool
+    commitment_code: str | None
+
+
+__all__ = [
+    "SUPPORT_SUFFIX",
+    "AssignmentRow",
+    "CampaignRow",
+    "ClusterRow",
+    "StoredAssignment",
+    "StoredCampaign",
+    "StoredCluster",
+]
