@@ -172,6 +172,8 @@ def suggestions(
             run = run_queries.latest_complete_run(session)
         if run is None:
             raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
+        if not scope.is_everything:
+            raise scope.nothing(f"item of analysis run #{run.id}", "nothing written")
         raise NothingSelected(f"analysis run #{run.id} holds no item to suggest: nothing written")
     return [(p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "") for p in chosen]
 

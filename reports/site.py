@@ -216,6 +216,8 @@ def _manifest(content: ReportContent, tables: list[Table], staging: Path, *, red
             "redacted_print": redact,
             "pages": content.pages,
             "scope": data.scope.describe(),
+            "examples": len(data.steering.examples) if data.steering else 0,
+            "moved_since_previous": data.steering.moved if data.steering and data.previous else None,
             "tables": [f"data/{table.name}.csv" for table in tables],
             # every file of the report: what the next build may replace, and nothing else
             "files": list_files(staging),
