@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from base.display import for_display, register_secrets
 from base.errors import UserError
+from base.site import REAL_SITE
 from joinfeedback import __version__
 from joinfeedback.config import environment_values
 from joinfeedback.ops.logging import setup as setup_logging
@@ -40,8 +41,6 @@ EPILOG_EXAMPLES = """examples:
   joinfeedback status
   joinfeedback config
 """
-
-REAL_SITE = "https://join.gov.tw"
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -163,8 +162,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             options=CrawlOptions.from_config(cfg),
         )
     _say(args, str(summary))
-    if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
-        lines = summary.failure_lines() if hasattr(summary, "failure_lines") else []
+    if not summary.ok:  # required data lost: name the pages, even without a terminal
+        lines = summary.failure_lines()
         print(
             "\n".join(
                 [

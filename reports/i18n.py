@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from analysis.catalogue import bundled_titles_en
+
 DEFAULT_LANGUAGE = "zh-TW"
 
 ZH_TW: dict[str, str] = {
@@ -639,23 +641,6 @@ EN: dict[str, str] = {
 
 LANGUAGES: dict[str, Mapping[str, str]] = {"zh-TW": ZH_TW, "en": EN}
 
-# The bundled catalogue's commitment titles in English, as the National Development Council's bilingual
-# leaflet gives them (../shared/seeds/001_c28f8d19174cd0a1.txt). Other catalogues keep their own titles.
-COMMITMENT_TITLES_EN: dict[str, str] = {
-    "政府資料開放與運用法制化": "Provide a legal basis for government data opening and use",
-    "建立開放資料集平台，提供加值運用": "Establish a data platform for value-added application",
-    "全國性公民投票案電子連署": "Referendum electronic petition",
-    "青年政策參與": "Youth policy participation",
-    "地方創生互動平台機制建置": "Establish a regional revitalization interactive platform",
-    "促進性別包容對話與參與": "Promote gender-inclusive dialogue and participation",
-    "促進新住民公共參與及發展": "Promote new immigrant public participation and development",
-    "擴大原住民族國際合作與交流": "Increase indigenous peoples' international cooperation and exchange",
-    "推動客家議題公共參與": "Promote public participation on Hakka issues",
-    "強化政治獻金透明化": "Enhance political donation transparency",
-    "建置與精進機關採購廉政平台": "Establish and improve the government procurement integrity platform",
-    "實質受益人資訊透明": "Promote transparency of beneficial owner's information",
-}
-
 
 class Translator:
     """Looks a key up in one language, falling back to zh-TW; a missing key is a bug, so it raises."""
@@ -673,8 +658,9 @@ class Translator:
         return template.format(**values) if values else template
 
     def commitment_title(self, title: str) -> str:
-        """A commitment's title in this language when one is known, else as the catalogue gives it."""
-        return COMMITMENT_TITLES_EN.get(title, title) if self.language == "en" else title
+        """A commitment's title in this language when one is known (the bundled catalogue's English titles),
+        else as the catalogue gives it."""
+        return bundled_titles_en().get(title, title) if self.language == "en" else title
 
     @property
     def html_lang(self) -> str:
