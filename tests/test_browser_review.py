@@ -18,7 +18,7 @@ import pytest
 
 from replica.model import OGP_UUID
 from tests.conftest import run_cli
-from tests.test_browser_report import CHROMIUM, CHROMIUM_FLAGS, PageWatch, _require_browser
+from tests.test_browser_report import CHROMIUM, CHROMIUM_FLAGS, SCREENSHOTS, PageWatch, _require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -158,6 +158,10 @@ def test_choose_reload_download_and_rerun(demo: Path, browser: Any) -> None:
     page.reload()
     chosen = {item_id: value for item_id, value in _choices(page).items() if value}
     assert chosen == {ids[0]: other, ids[1]: "none", ids[2]: third}
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # README's picture of the page, as read on a phone
+    page.locator(f"#{page.get_attribute('li.review-item', 'id')}").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "review.png"))
+    assert (SCREENSHOTS / "review.png").stat().st_size > 10_000
     text = _download(page, work)
     assert text == f"item_id,commitment_id\n{ids[0]},{other}\n{ids[1]},none\n{ids[2]},{third}\n"
     key = page.get_attribute("#review", "data-storage-key")
