@@ -235,6 +235,9 @@ def table_exists(engine: Engine, name: str) -> bool:
     return inspect(engine).has_table(name)
 
 
+UPSERT_CHUNK = 5000  # rows per executemany call
+
+
 def upsert(
     session: Session,
     model: type[Base],
@@ -266,12 +269,15 @@ def upsert(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key_cols)
-    # executemany needs one set of keys per statement: rows that omit optional columns go in their own batch
-    batches: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    # executemany needs one set of keys per statement: rows that omit optional columns go in their own
+    # batch. Each batch goes in chunks, because SQLAlchemy builds its own list of parameters for every
+    # row of a call: for a million rows, that list alone outweighed the rows.
+    batches: dict[tuple[str, ...], list[Mapping[str, object]]] = {}
     for row in rows:
-        batches.setdefault(tuple(sorted(row)), []).append(dict(row))
+        batches.setdefault(tuple(sorted(row)), []).append(row)
     for batch in batches.values():
-        session.execute(statement, batch)
+        for start in range(0, len(batch), UPSERT_CHUNK):
+            session.execute(statement, batch[start : start + UPSERT_CHUNK])
 
 
 __all__ = [
