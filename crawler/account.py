@@ -24,7 +24,7 @@ from crawler.shape_warnings import ShapeWarnings
 from crawler.spiders.base import join_spider
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
-from storage.models import CrawlFailure
+from storage.models import CrawlFailure, CrawlStatus
 
 logger = logging.getLogger(__name__)
 RUN_ID_STAT = "joinfeedback/crawl_run_id"
@@ -162,7 +162,7 @@ def fault_account(spider: str, stats: StatsT) -> str:
     return f"{spider}: {'; '.join(parts)}" if parts else ""
 
 
-def run_status(reason: str, errors: Sequence[CrawlFailure]) -> str:
+def run_status(reason: str, errors: Sequence[CrawlFailure]) -> CrawlStatus:
     """finished: everything fetched and stored; partial: some URLs given up on (listed in the run's errors);
     interrupted: stopped by a signal; failed: stopped by an error (e.g. the database could not be written)."""
     if reason == "finished":

@@ -22,7 +22,7 @@ from crawler.spiders.ideas import IdeasSpider
 from crawler.spiders.policies import UNKNOWN_POLICIES, UNKNOWN_POLICIES_STAT, PoliciesSpider
 from storage.crawlstate import discard_crawl_run, finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
-from storage.models import CrawlFailure, CrawlRun, ShapeWarning
+from storage.models import CrawlFailure, CrawlRun, CrawlStatus, ShapeWarning
 from storage.scope import NothingSelected, policy_ids
 
 SPIDERS: dict[str, type[JoinSpider]] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
@@ -33,7 +33,7 @@ class CrawlSummary:
     """What one crawl run did; ``errors`` lists every URL given up on."""
 
     crawl_run_id: int
-    status: str
+    status: CrawlStatus
     pages: int
     requests: int
     items_new: int
@@ -243,7 +243,7 @@ def _refuse_unknown_policies(engine: Engine, run_id: int, crawlers: list[Crawler
     )
 
 
-def crawl_status(reasons: Sequence[str], errors: Sequence[CrawlFailure]) -> str:
+def crawl_status(reasons: Sequence[str], errors: Sequence[CrawlFailure]) -> CrawlStatus:
     """The run's status from every spider's finish reason: interrupted when any was shut down, finished (or
     partial, see ``run_status``) when all finished, else failed."""
     if any(r == "shutdown" for r in reasons):
@@ -288,7 +288,9 @@ def _record_unrecorded(engine: Engine, run_id: int, crawlers: list[Crawler]) -> 
     return "\n".join(dict.fromkeys(line for line in unrecorded if line))
 
 
-def _close_run(engine: Engine, run_id: int, status: str, message: str, store_errors: set[str]) -> CrawlRun:
+def _close_run(
+    engine: Engine, run_id: int, status: CrawlStatus, message: str, store_errors: set[str]
+) -> CrawlRun:
     """Write the run's final status; when even that fails, a UserError says what was kept and what to do."""
     try:
         run = with_retries(

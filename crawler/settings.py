@@ -9,12 +9,12 @@ host, ≥ 1 s apart, long timeouts) and ``local`` (for the replica on 127.0.0.1:
 from __future__ import annotations
 
 from base.errors import UserError
+from base.site import REAL_SITE
 
 BOT_NAME = "joinfeedback"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "joinfeedback/0.1 (+https://github.com/joinfeedback/joinfeedback)"
-REAL_SITE = "https://join.gov.tw"
 
 JOINFEEDBACK_DB = "sqlite:///joinfeedback.db"
 JOINFEEDBACK_BASE_URL = REAL_SITE

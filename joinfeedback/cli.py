@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from base.display import for_display, register_secrets
 from base.errors import UserError
+from base.site import REAL_SITE
 from joinfeedback import __version__
 from joinfeedback.config import environment_values
 from joinfeedback.ops.logging import setup as setup_logging
@@ -40,8 +41,6 @@ EPILOG_EXAMPLES = """examples:
   joinfeedback status
   joinfeedback config
 """
-
-REAL_SITE = "https://join.gov.tw"
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -166,8 +165,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             options=CrawlOptions.from_config(cfg),
         )
     _say(args, str(summary))
-    if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
-        lines = summary.failure_lines() if hasattr(summary, "failure_lines") else []
+    if not summary.ok:  # required data lost: name the pages, even without a terminal
+        lines = summary.failure_lines()
         print(
             "\n".join(
                 [
@@ -239,7 +238,7 @@ def cmd_suggest_examples(args: argparse.Namespace) -> int:
     if out.is_file():  # it may be a file of labels being filled in: never replaced unasked
         raise UserError(f"--out {out} already exists: remove it or choose another name (nothing was written)")
     engine = _engine(cfg.db_url)
-    rows = suggestions(engine, args.n)
+    rows = suggestions(engine, args.n, _scope(args))
     written = write_records(out, SUGGESTION_HEADER, rows, "csv")
     _say(
         args,
@@ -260,6 +259,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review(engine: Engine, scope: ItemScope) -> list[tuple[str, str]]:
+    """The items the report's review page asks about: those ``suggest-examples`` picks in ``scope``."""
+    from analysis.examples import SUGGESTED, suggested
+
+    return [(placed.kind, placed.item_id) for placed in suggested(engine, SUGGESTED, scope)]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from reports.site import build_report
 
@@ -274,6 +280,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             pdf=not args.no_pdf,
             language=cfg.lang,
             scope=scope if not scope.is_everything else None,
+            review=_review(engine, scope),
         )
     _say(args, f"report written: {index}")
     return 0
@@ -358,6 +365,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
         language=_settings(args).lang,
         scope=scope,
+        review=_review(engine, scope),
     )
     print(f"4/4 report written: {index}" + ("" if args.whole_site else f" (consultation {OGP_UUID})"))
     print(f"demo finished in {time.monotonic() - started:.1f} s — open {index} in a browser")
@@ -615,6 +623,7 @@ def _add_suggest_examples(sub: argparse._SubParsersAction[argparse.ArgumentParse
     )
     p.add_argument("--n", type=int, default=30, help="how many comments (default: 30)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write them")
+    _add_scope_options(p)
     _add_common(p)
 
 

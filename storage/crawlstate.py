@@ -20,10 +20,12 @@ from storage.models import (
     Comment,
     CrawlFailure,
     CrawlRun,
+    CrawlStatus,
     EndorsementSnapshot,
     Idea,
     Policy,
     RawPayload,
+    RunKind,
     ShapeWarning,
 )
 
@@ -218,7 +220,7 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
     return totals
 
 
-def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: str = "crawl") -> int:
+def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: RunKind = "crawl") -> int:
     with transaction(engine) as session:
         run = CrawlRun(
             kind=kind,
@@ -258,7 +260,9 @@ def record_crawl_progress(
             run.message = (f"{run.message}\n{message}" if run.message else message)[:20000]
 
 
-def finish_crawl_run(engine: Engine, run_id: int, *, status: str, message: str = "") -> CrawlRun | None:
+def finish_crawl_run(
+    engine: Engine, run_id: int, *, status: CrawlStatus, message: str = ""
+) -> CrawlRun | None:
     with transaction(engine) as session:
         run = session.get(CrawlRun, run_id)
         if run is None:

@@ -236,6 +236,9 @@ def table_exists(engine: Engine, name: str) -> bool:
     return inspect(engine).has_table(name)
 
 
+UPSERT_CHUNK = 5000  # rows per executemany call
+
+
 def upsert(
     session: Session,
     model: type[Base],
@@ -246,9 +249,9 @@ def upsert(
 ) -> None:
     """Insert ``rows``; on a natural-key conflict update the ``update`` columns (or do nothing).
 
-    One executemany statement per call: far faster than ORM adds (docs/benchmarks.md). On SQLite the rows go
-    to the driver as value tuples, each value bound as its column type binds it: SQLAlchemy's per-row
-    parameter handling cost more than SQLite's writing (docs/benchmarks.md).
+    executemany statements, far faster than ORM adds (docs/benchmarks.md). On SQLite the rows go to the
+    driver as value tuples, each value bound as its column type binds it: SQLAlchemy's per-row parameter
+    handling cost more than SQLite's writing (docs/benchmarks.md).
     """
     if not rows:
         return
@@ -270,40 +273,47 @@ def upsert(
         )
     else:
         statement = statement.on_conflict_do_nothing(index_elements=key_cols)
-    # executemany needs one set of keys per statement: rows that omit optional columns go in their own batch
+    # executemany needs one set of keys per statement: rows that omit optional columns go in their own
+    # batch. Each batch goes in chunks, because the parameters of a call are built for all its rows at once:
+    # for a million rows, that list alone outweighed the rows.
     batches: dict[tuple[str, ...], list[Mapping[str, object]]] = {}
     for row in rows:
         batches.setdefault(tuple(sorted(row)), []).append(row)
     for names, batch in batches.items():
-        if not (dialect.name == "sqlite" and _write_values(connection, table, statement, names, batch)):
-            session.execute(statement, [dict(row) for row in batch])
+        write = _driver_writer(connection, table, statement, names) if dialect.name == "sqlite" else None
+        for start in range(0, len(batch), UPSERT_CHUNK):
+            chunk = batch[start : start + UPSERT_CHUNK]
+            if write is not None:
+                write(chunk)
+            else:
+                session.execute(statement, chunk)
 
 
-def _write_values(
-    connection: Connection,
-    table: Table,
-    statement: Insert,
-    names: Sequence[str],
-    rows: Sequence[Mapping[str, object]],
-) -> bool:
-    """Write ``rows`` (each naming exactly ``names``) through the driver's executemany; False when the Core
-    statement must do it: a column left out has a Python-side default to fill in, or a name is no column."""
+def _driver_writer(
+    connection: Connection, table: Table, statement: Insert, names: Sequence[str]
+) -> Callable[[Sequence[Mapping[str, object]]], None] | None:
+    """A function writing rows (each naming exactly ``names``) through the driver's executemany, each value
+    bound by its column type's processor; None when the Core statement must do it: a column left out has a
+    Python-side default to fill in, or a name is no column."""
     if any(name not in table.c for name in names):
-        return False
+        return None
     if any(column.key not in names and column.default is not None for column in table.columns):
-        return False
+        return None
     dialect = connection.dialect
     compiled = statement.compile(dialect=dialect, column_keys=list(names))
     order = list(compiled.positiontup or ())
     if sorted(order) != sorted(names):  # parameters renamed (an escaped column name): let Core bind them
-        return False
-    columns = []
-    for name in order:
-        values = [row[name] for row in rows]
-        bind = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        columns.append(values if bind is None else list(map(_repeats_bound_once(bind), values)))
-    connection.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))
-    return True
+        return None
+    binds = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in order]
+
+    def write(rows: Sequence[Mapping[str, object]]) -> None:
+        columns = []
+        for name, bind in zip(order, binds, strict=True):
+            values = [row[name] for row in rows]
+            columns.append(values if bind is None else list(map(_repeats_bound_once(bind), values)))
+        connection.exec_driver_sql(compiled.string, list(zip(*columns, strict=True)))
+
+    return write
 
 
 def _repeats_bound_once(bind: Callable[[object], object]) -> Callable[[object], object]:

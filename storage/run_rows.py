@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
-from storage.models import WeightedTerms
+from storage.models import AssignmentStatus, WeightedTerms
 
 SUPPORT_SUFFIX = "#support"  # the key suffix the analysis gives a scope's support / no-argument group
 
@@ -64,7 +64,7 @@ class StoredAssignment:
 
     kind: str
     item_id: str
-    status: str
+    status: AssignmentStatus
     commitment_code: str | None
     confidence: float
     cluster_key: str | None

@@ -16,7 +16,7 @@ from twisted.python.failure import Failure
 
 from base.errors import UserError
 from crawler import signals
-from crawler.items import PageHarvest, RawPage, Record
+from crawler.items import PageHarvest, PageKind, RawPage, Record
 from crawler.pages.common import LayoutError, Missing
 from storage.db import open_database
 
@@ -127,7 +127,7 @@ class JoinSpider(scrapy.Spider):
         else:
             self.record_failure(response.url, str(error))
 
-    def harvest(self, response: Response, records: Iterable[Record], kind: str) -> PageHarvest:
+    def harvest(self, response: Response, records: Iterable[Record], kind: PageKind) -> PageHarvest:
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         return PageHarvest(RawPage(response.url, response.body, content_type), tuple(records), kind)
 
