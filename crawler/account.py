@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
 from scrapy.statscollectors import StatsT
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import Engine
 
 from crawler import signals as run_signals
@@ -101,7 +102,7 @@ class RunAccount:
             except StoreError as error:
                 logger.error("%s; stopping (is the database created? `joinfeedback crawl` creates it)", error)
                 self.store_failed(str(error))
-                self.crawler.engine.close_spider(spider, "store_failed")
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="store_failed"))
                 return
         if self.crawler.stats is not None:
             self.crawler.stats.set_value(RUN_ID_STAT, self.run_id)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import Engine
 
 from crawler import items, signals
@@ -223,7 +224,7 @@ class StorePipeline:
             self.failed = error
             engine = self.crawler.engine
             if engine is not None and engine.running:
-                engine.close_spider(join_spider(self.crawler.spider), "store_failed")
+                deferred_from_coro(engine.close_spider_async(reason="store_failed"))
         self.failed = error
 
     def close_spider(self) -> None:
