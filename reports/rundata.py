@@ -22,6 +22,27 @@ from storage.scope import EVERYTHING, ItemScope
 
 
 @dataclass(frozen=True, slots=True)
+class Steering:
+    """What a facilitator's examples did: how many the run was given (``examples``: item id → commitment
+    code or ``none``, from its manifest), and of the items in scope that the previous complete run placed
+    too (``compared``), how many it placed differently (``moved``: another status or commitment)."""
+
+    examples: dict[str, str]
+    previous_run_id: int | None
+    compared: int
+    moved: int
+
+
+def run_examples(manifest: Mapping[str, object]) -> dict[str, str]:
+    """The examples a run was given, as its manifest records them (none for a run without)."""
+    recorded = manifest.get("examples")
+    placed = recorded.get("placed") if isinstance(recorded, Mapping) else None
+    if not isinstance(placed, Mapping):
+        return {}
+    return {str(item_id): str(code) for item_id, code in placed.items()}
+
+
+@dataclass(frozen=True, slots=True)
 class RunData:
     run: RunInfo
     previous: RunInfo | None
@@ -42,6 +63,7 @@ class RunData:
     scope: ItemScope = EVERYTHING
     policies: tuple[PolicyRow, ...] = ()  # the consultations with items in scope
     policy_of: dict[str, str] = field(default_factory=dict)  # comment msg_uid → consultation uuid
+    steering: Steering | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -141,13 +163,19 @@ def _scoped_run(
 
 
 def _changes_since(
-    session: Session, previous: RunInfo | None, rows: Iterable[StoredAssignment]
-) -> tuple[frozenset[ItemKey], dict[str, int]]:
-    """The items not in the previous complete run, and that run's theme sizes."""
+    session: Session, run: RunInfo, previous: RunInfo | None, rows: Iterable[StoredAssignment]
+) -> tuple[frozenset[ItemKey], dict[str, int], Steering]:
+    """The items not in the previous complete run, that run's theme sizes, and how many items it placed
+    differently."""
+    examples = run_examples(run.manifest)
     if previous is None:
-        return frozenset(), {}
-    new_keys = frozenset((r.kind, r.item_id) for r in rows) - run_queries.item_keys(session, previous.id)
-    return new_keys, run_queries.cluster_sizes(session, previous.id)
+        return frozenset(), {}, Steering(examples, None, 0, 0)
+    before = run_queries.placements(session, previous.id)
+    now = {(r.kind, r.item_id): (r.status, r.commitment_code) for r in rows}
+    common = now.keys() & before.keys()
+    moved = sum(1 for key in common if now[key] != before[key])
+    steering = Steering(examples, previous.id, len(common), moved)
+    return frozenset(now.keys() - before.keys()), run_queries.cluster_sizes(session, previous.id), steering
 
 
 def report_scope(run: RunInfo, asked: ItemScope | None) -> ItemScope:
@@ -177,7 +205,7 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
     scoped = _scoped_run(session, run, scope, agency_ids, policy_of)
     rows = scoped.rows
     used_policies = {policy_of[r.item_id] for r in rows if r.kind == "comment" and r.item_id in policy_of}
-    new_keys, previous_sizes = _changes_since(session, previous, rows)
+    new_keys, previous_sizes, steering = _changes_since(session, run, previous, rows)
     # When each item of the run was written (every public item of the run, whatever the scope).
     dates = {
         key: moment
@@ -204,6 +232,7 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         scope=scope,
         policies=tuple(p for p in consultation_queries.policies(session) if p.uuid in used_policies),
         policy_of=policy_of,
+        steering=steering,
     )
 
 
@@ -211,4 +240,12 @@ def _is_agency(kind: str, item_id: str, agency_ids: set[str]) -> bool:
     return kind == "comment" and item_id in agency_ids
 
 
-__all__ = ["RunData", "daily_counts", "is_unique", "load_run", "with_unlisted_commitments"]
+__all__ = [
+    "RunData",
+    "Steering",
+    "daily_counts",
+    "is_unique",
+    "load_run",
+    "run_examples",
+    "with_unlisted_commitments",
+]

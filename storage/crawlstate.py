@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from base.display import redact
 from storage.changes import FetchedPayload, StoreCounts, store_payloads, upsert_changed
@@ -24,6 +24,7 @@ from storage.models import (
     EndorsementSnapshot,
     Idea,
     Policy,
+    RawPayload,
     RunKind,
     ShapeWarning,
 )
@@ -275,6 +276,17 @@ def finish_crawl_run(
         return run
 
 
+def discard_crawl_run(engine: Engine, run_id: int) -> bool:
+    """Delete a crawl run that stored nothing (a crawl refused once it knew what it was asked for); False,
+    and the run kept, when a payload or a snapshot refers to it."""
+    with transaction(engine) as session:
+        for model in (RawPayload, EndorsementSnapshot):
+            if session.scalar(select(func.count()).select_from(model).where(model.crawl_run_id == run_id)):
+                return False
+        session.execute(delete(CrawlRun).where(CrawlRun.id == run_id))
+        return True
+
+
 @dataclass(frozen=True, slots=True)
 class PolicyState:
     declared_comment_count: int | None
@@ -349,6 +361,7 @@ __all__ = [
     "IdeaState",
     "PolicyState",
     "StoreCounts",
+    "discard_crawl_run",
     "finish_crawl_run",
     "idea_states",
     "merge_warnings",

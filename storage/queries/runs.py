@@ -149,6 +149,14 @@ def item_keys(session: Session, run_id: int) -> set[ItemKey]:
     }
 
 
+def placements(session: Session, run_id: int) -> dict[ItemKey, tuple[str, str | None]]:
+    """Where a run placed each of its items: ``(kind, id) → (status, commitment code)``."""
+    query = select(
+        Assignment.item_kind, Assignment.item_id, Assignment.status, Assignment.commitment_code
+    ).where(Assignment.run_id == run_id)
+    return {(kind, item_id): (status, code) for kind, item_id, status, code in session.execute(query)}
+
+
 def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
     rows = session.execute(select(Cluster.cluster_key, Cluster.size).where(Cluster.run_id == run_id)).all()
     return {str(key): int(size) for key, size in rows}
@@ -164,5 +172,6 @@ __all__ = [
     "commitments",
     "item_keys",
     "latest_complete_run",
+    "placements",
     "previous_complete_run",
 ]
