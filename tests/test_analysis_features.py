@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from analysis import features
-from analysis.features import CharNgrams, CharNgramTfidf
-from analysis.normalise import normalise
+from analysis.text import features
+from analysis.text.features import CharNgrams, CharNgramTfidf
+from analysis.text.normalise import normalise
 
 TEXTS = [
     normalise(t)
@@ -74,8 +74,8 @@ def _tokens(tokens: list[str]) -> list[str]:
 
 @pytest.mark.parametrize(("min_df", "max_df"), [(1, 1.0), (1, 0.5), (2, 0.8)])
 def test_word_tfidf_matches_sklearn(min_df: int, max_df: float) -> None:
-    from analysis.features import WordTfidf
-    from analysis.segment import segmenter
+    from analysis.text.features import WordTfidf
+    from analysis.text.segment import segmenter
 
     documents = [segmenter().cut(t) for t in TEXTS] + [["資料", "開放", "資料"], [], ["青年", "api"]]
     reference = TfidfVectorizer(analyzer=_tokens, sublinear_tf=True, min_df=min_df, max_df=max_df)

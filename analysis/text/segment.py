@@ -8,11 +8,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from math import log
 
-from analysis.dictionary_cache import load_dictionaries
-from analysis.jieba_route import RE_HAN, best_route
-from analysis.lexicon import DICT_PATH, stopwords
-from analysis.normalise import normalise
 from analysis.parallel import fork_map, fork_workers
+from analysis.text.dictionary_cache import load_dictionaries
+from analysis.text.jieba_route import RE_HAN, best_route
+from analysis.text.lexicon import DICT_PATH, stopwords
+from analysis.text.normalise import normalise
 
 # A token worth keeping: at least one letter, digit or CJK character.
 # a term is a CJK word, or a Latin/digit word of two or more characters with a letter in it (API, PM2.5,
@@ -105,7 +105,7 @@ class Segmenter:
     def words(self, text: str) -> Iterator[str]:
         """Exactly the tokens of ``jieba.Tokenizer.cut(text, HMM=False)`` (a test checks), faster: one loop.
 
-        Blocks jieba routes go through :func:`analysis.jieba_route.best_route`; the others (punctuation,
+        Blocks jieba routes go through :func:`analysis.text.jieba_route.best_route`; the others (punctuation,
         spaces) still go through jieba itself.
         """
         tokenizer = self._tokenizer
