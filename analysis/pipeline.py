@@ -13,12 +13,15 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from analysis.assignment.assign import CommitmentAssigner, Decision
+from analysis.assignment.assign import Assignment, Settings, View, assign_corpus
+from analysis.assignment.decisions import Decision
+from analysis.assignment.novelty import NONE_MODES, NoneMode
 from analysis.catalogue import Catalogue
 from analysis.text import embed
 from analysis.text.features import LexicalVectorizer
 from analysis.text.normalise import normalise, normalise_many
 from analysis.text.segment import segmenter
+from base.errors import UserError
 
 
 class AnalysisParams(TypedDict, total=False):
@@ -28,15 +31,10 @@ class AnalysisParams(TypedDict, total=False):
     char_ngram: list[int]
     max_df: float
     keyword_repeat: int
-    n_iter: int
     seed_fraction: float
-    none_share: float | str
-    seed_quantile: float
     uncertain_ratio: float
-    C: float
     prf_weight: float
-    prf_rounds: int
-    embedding_prf: float
+    none: str
     embeddings: str
 
 
@@ -46,20 +44,14 @@ DEFAULT_PARAMS: AnalysisParams = {
     "char_ngram": [2, 2],
     "max_df": 0.5,
     "keyword_repeat": 2,
-    "n_iter": 0,
     "seed_fraction": 0.5,
-    "none_share": "auto",
-    "seed_quantile": 0.5,
     "uncertain_ratio": 0.85,
-    "C": 4.0,
     "prf_weight": 0.5,
-    "prf_rounds": 1,
-    # Feedback in the embedding space (CommitmentAssigner.embedding_prf): each commitment's sentence
-    # vector moves towards the items that match it in both views.
-    "embedding_prf": 0.3,
+    # How readily a group of comments is called new to the catalogue (analysis.assignment.novelty).
+    "none": "balanced",
     # Sentence embeddings (analysis/text/embed.py): "auto" uses them when the optional extra is installed,
     # at any size (each distinct text encoded once, then cached); "on" always (needs the extra); "off"
-    # never. Figures: docs/benchmarks.md and README (benchmarks/generalisation.py).
+    # never.
     "embeddings": "auto",
 }
 
@@ -152,6 +144,21 @@ def embeddings_for(
     return items, commitments
 
 
+def corpus_views(prepared: PreparedCorpus, vectors: tuple[np.ndarray, np.ndarray] | None) -> list[View]:
+    """The views of a prepared corpus: the naive script's evidence (the word block alone, as the
+    catalogue wrote it), words and character bigrams, and sentence vectors when there are any."""
+    if prepared.prototypes is None:
+        raise ValueError("the corpus was prepared without a catalogue")
+    words = slice(0, prepared.vectorizer.n_word_features_)
+    views = [
+        View("naive", prepared.unique_X[:, words], prepared.prototypes[:, words], feedback=False),
+        View("lexical", prepared.unique_X, prepared.prototypes),
+    ]
+    if vectors is not None:
+        views.append(View("semantic", vectors[0], vectors[1]))
+    return views
+
+
 def assign(
     prepared: PreparedCorpus,
     catalogue: Catalogue,
@@ -160,54 +167,40 @@ def assign(
     params: AnalysisParams | None = None,
     encoder: embed.SentenceEncoder | None = None,
     examples: dict[int, str] | None = None,
-) -> tuple[CommitmentAssigner, list[Decision]]:
-    """Fit and decide; ``encoder`` is used when the ``embeddings`` parameter asks for embeddings.
+) -> tuple[Assignment, list[Decision]]:
+    """Assign every item; ``encoder`` is used when the ``embeddings`` parameter asks for embeddings.
 
-    ``examples``: a facilitator's examples, item index → commitment code or ``"none"``.
+    ``examples``: a facilitator's examples, item index → commitment code or ``"none"``. Each distinct
+    text is decided once, weighted by its copies: equal texts get equal decisions (an example's copies
+    share its label).
     """
     p: AnalysisParams = {**DEFAULT_PARAMS, **(params or {})}
     vectors = embeddings_for(prepared, catalogue, str(p["embeddings"]), encoder)
-    assigner = CommitmentAssigner(
-        prototypes=prepared.prototypes,
-        codes=catalogue.codes,
-        prototype_embeddings=None if vectors is None else vectors[1],
-        n_iter=int(p["n_iter"]),
+    counts = np.bincount(prepared.inverse, minlength=prepared.unique_X.shape[0])
+    labels: list[str | None] = [None] * prepared.unique_X.shape[0]
+    for item in sorted(examples or {}):
+        row = int(prepared.inverse[item])
+        labels[row] = labels[row] or (examples or {})[item]
+    settings = Settings(
+        none=none_mode(str(p["none"])),
+        feedback_weight=float(p["prf_weight"]),
         seed_fraction=float(p["seed_fraction"]),
-        none_share=p["none_share"],
-        seed_quantile=float(p["seed_quantile"]),
         uncertain_ratio=float(p["uncertain_ratio"]),
-        C=float(p["C"]),
-        prf_weight=float(p["prf_weight"]),
-        prf_rounds=int(p["prf_rounds"]),
-        embedding_prf=float(p["embedding_prf"]),
         random_state=seed,
     )
-    # One BLAS/OpenMP thread: on 2 shared cores the multi-threaded SVD and k-means inside the
-    # assigner spend more time spin-waiting than computing (docs/benchmarks.md).
+    # One BLAS/OpenMP thread: on 2 shared cores the multi-threaded SVD and k-means spend more time
+    # spin-waiting than computing (docs/benchmarks.md).
     with threadpool_limits(limits=1):
-        return _fit_decide(assigner, prepared, None if vectors is None else vectors[0], examples or {})
+        result = assign_corpus(corpus_views(prepared, vectors), catalogue.codes, counts, labels, settings)
+    return result, [result.decisions[i] for i in prepared.inverse]
 
 
-def _fit_decide(
-    assigner: CommitmentAssigner,
-    prepared: PreparedCorpus,
-    embeddings: np.ndarray | None,
-    examples: dict[int, str],
-) -> tuple[CommitmentAssigner, list[Decision]]:
-    # Fitted and decided once per distinct text, each weighted by its number of copies (repeated
-    # texts weigh in the score distributions that set ``none``): a decision depends on the row
-    # alone, so equal rows get equal decisions (an example's copies share its label).
-    counts = np.bincount(prepared.inverse, minlength=prepared.unique_X.shape[0])
-    labels: list[str | None] | None = None
-    if examples:
-        labels = [None] * prepared.unique_X.shape[0]
-        for item in sorted(examples):
-            row = int(prepared.inverse[item])
-            labels[row] = labels[row] or examples[item]
-    unique_decisions = assigner.fit_decide(
-        prepared.unique_X, labels, sample_weight=counts, embeddings=embeddings
-    )
-    return assigner, [unique_decisions[i] for i in prepared.inverse]
+def none_mode(value: str) -> NoneMode:
+    """``value`` as a ``none`` mode, or a one-line error naming the choices."""
+    for mode in NONE_MODES:
+        if value == mode:
+            return mode
+    raise UserError(f"none must be one of {', '.join(NONE_MODES)}, got {value!r}")
 
 
 __all__ = [
@@ -216,6 +209,8 @@ __all__ = [
     "PreparedCorpus",
     "assign",
     "commitment_document",
+    "corpus_views",
+    "none_mode",
     "embeddings_for",
     "prepare",
     "prepare_normalised",

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict, overload
 
-from analysis.assignment.assign import Decision
+from analysis.assignment.decisions import Decision
 from storage.corpus import TextItem
 from storage.run_rows import AssignmentRow, CampaignRow, ClusterRow
 
@@ -16,7 +16,11 @@ class Summary(TypedDict, total=False):
     """The run's figures, stored in its manifest; the first three only when items met a catalogue."""
 
     none_share: float
-    offtopic_clusters: int
+    new_topic_groups: int  # groups of comments called new to the catalogue
+    none_mode: str  # strict | balanced | generous
+    # per mode, [precision, recall] of ``none`` measured by leaving each commitment out in turn
+    none_measured: dict[str, list[float]]
+    view_weights: dict[str, float]  # how much each view counted (by its agreement with the others)
     embeddings: str  # the model used, or "off"
     n_items: int
     n_unique_arguments: int

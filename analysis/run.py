@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from analysis.assignment.assign import NONE, Decision
+from analysis.assignment.decisions import NONE, Decision
 from analysis.assignment.examples import examples_for_run
 from analysis.catalogue import Catalogue, resolve_catalogue
 from analysis.duplicates.campaigns import campaigns
@@ -109,11 +109,14 @@ def _decisions(
     if catalogue is None or not items:
         return Summary(), [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
     placed = {i: examples[it.item_id] for i, it in enumerate(items) if it.item_id in examples}
-    assigner, decisions = assign(prepared, catalogue, seed=seed, params=params, examples=placed)
+    assignment, decisions = assign(prepared, catalogue, seed=seed, params=params, examples=placed)
     summary = Summary(
-        none_share=round(assigner.none_share_, 4),
-        offtopic_clusters=int(assigner.gate_.offtopic_.sum()),
-        embeddings=embed.MODEL if assigner.uses_embeddings_ else "off",
+        none_share=round(assignment.none_share, 4),
+        new_topic_groups=assignment.new_groups,
+        none_mode=assignment.none_mode,
+        none_measured={m: [round(p, 3), round(r, 3)] for m, (p, r) in assignment.none_measured.items()},
+        view_weights=dict(zip(assignment.view_names, assignment.view_weights, strict=True)),
+        embeddings=embed.MODEL if "semantic" in assignment.view_names else "off",
     )
     return summary, decisions
 

@@ -26,7 +26,14 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.isotonic import IsotonicRegression
 
-from analysis.assignment.fit import best_null_exponent, sample_counts
+from analysis.counts import sample_counts
+
+
+def best_null_exponent(k: int) -> float:
+    """k / (k − 1): for scores where every text has some similarity to every entry, an unrelated item's
+    best is the largest of k draws while its runner-up is about the largest of k − 1; raising the
+    runner-up null's CDF to this power gives the best's."""
+    return k / (k - 1) if k > 1 else 1.0
 
 
 def sibling_mask(*similarities: ArrayLike) -> np.ndarray:
@@ -122,4 +129,11 @@ def _bin(strength: np.ndarray, bins: int) -> np.ndarray:
     return which
 
 
-__all__ = ["NullModel", "combined_strength", "sibling_mask", "signal_curve", "signal_probability"]
+__all__ = [
+    "NullModel",
+    "best_null_exponent",
+    "combined_strength",
+    "sibling_mask",
+    "signal_curve",
+    "signal_probability",
+]

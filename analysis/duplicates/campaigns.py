@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from analysis.assignment.assign import Decision
+from analysis.assignment.decisions import Decision
 from analysis.duplicates.finder import DuplicateFinder, DuplicateGroup, is_burst, is_campaign
 from analysis.result import CampaignRow
 from storage.corpus import TextItem

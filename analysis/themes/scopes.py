@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from analysis.assignment.assign import NONE, Decision
+from analysis.assignment.decisions import NONE, Decision
 from analysis.parallel import fork_map, fork_workers
 from analysis.pipeline import PreparedCorpus
 from analysis.result import ClusterRow

@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from sklearn.preprocessing import normalize
 
-from analysis.assignment.fit import sample_counts
+from analysis.counts import sample_counts
 from analysis.text.segment import segmenter
 from analysis.themes.clusterer import ThemeClusterer
 from analysis.themes.no_argument import is_no_argument

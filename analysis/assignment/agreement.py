@@ -1,0 +1,86 @@
+"""How much each view counts: decided per run by how well it agrees with the others, without labels.
+
+A view is one way of scoring every item against every commitment (the naive script's jieba-word TF-IDF,
+the project's words and character bigrams, sentence vectors). Which one reads a catalogue best depends
+on the catalogue and the comments: sentence vectors relate 鞭刑 to 刑罰, but a two-character agency name
+says little to them; a long text names its subject in words the title shares.
+
+A view that carries the topic agrees with the other views more often than chance; a view that carries
+nothing (flat scores, or a title the encoder misreads) agrees only by chance. Each view's weight is its
+chance-corrected agreement (Cohen's κ) with the combined ranking of the *other* views, on the items
+where it has any evidence at all, clipped at zero: a view no better than chance counts for nothing, and
+when the naive view is the only one that agrees with anything, the combination is the naive view.
+Agreement counts a near-identical sibling entry (``analysis.assignment.evidence.sibling_mask``) as
+agreement, since two views that pick 社會局老人福利科 and 社會局社會救助科 both read the topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+MIN_COMMON_ROWS = 20  # fewer rows where every view speaks: judge each view where it speaks
+
+
+def row_z(scores: np.ndarray) -> np.ndarray:
+    """Per-row z-scores (a row with no spread, e.g. no lexical evidence at all, becomes zeros)."""
+    spread = scores.std(axis=1, keepdims=True)
+    centred = scores - scores.mean(axis=1, keepdims=True)
+    return np.asarray(centred / np.where(spread > 0, spread, 1.0))
+
+
+def combine(scores: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
+    """The weighted sum of the views' per-row z-scores (items × commitments)."""
+    total = np.zeros_like(scores[0], dtype=np.float64)
+    for view, weight in zip(scores, weights, strict=True):
+        if weight > 0:
+            total += weight * row_z(view)
+    return total
+
+
+def kappa(first: np.ndarray, second: np.ndarray, same: np.ndarray, weight: np.ndarray) -> float:
+    """Cohen's κ of two labelings (indices into ``same``, a boolean k × k "counts as the same" matrix),
+    each row counted ``weight`` times."""
+    total = float(weight.sum())
+    if total <= 0:
+        return 0.0
+    observed = float((weight * same[first, second]).sum()) / total
+    k = same.shape[0]
+    p_first = np.bincount(first, weights=weight, minlength=k) / total
+    p_second = np.bincount(second, weights=weight, minlength=k) / total
+    expected = float(p_first @ same.astype(np.float64) @ p_second)
+    if expected >= 1.0:
+        return 0.0
+    return (observed - expected) / (1.0 - expected)
+
+
+def view_weights(scores: Sequence[np.ndarray], same: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
+    """Each view's weight: κ of its best commitment with the other views' combined best, clipped at 0.
+
+    ``same``: k × k, ``True`` where two entries count as one answer (an entry and its siblings). Every
+    view is judged on the same rows, those where every view has some evidence (scores not all alike):
+    a view that speaks only on easy rows would otherwise be judged on easy rows alone. Where a view has
+    no evidence its z-scores are zero, so its weight does not matter there. With a single view, its
+    weight is 1.
+    """
+    if len(scores) == 1:
+        return np.ones(1)
+    speaks = [view.max(axis=1) > view.min(axis=1) for view in scores]
+    common = np.logical_and.reduce(speaks) & (sample_weight > 0)
+    weights = np.zeros(len(scores))
+    for i, view in enumerate(scores):
+        rows = common if common.sum() >= MIN_COMMON_ROWS else speaks[i] & (sample_weight > 0)
+        if rows.sum() < 2:
+            continue
+        others = combine([s[rows] for j, s in enumerate(scores) if j != i], np.ones(len(scores) - 1))
+        weights[i] = max(
+            0.0, kappa(view[rows].argmax(axis=1), others.argmax(axis=1), same, sample_weight[rows])
+        )
+    if weights.sum() <= 0:  # nothing agrees with anything: every view counts alike
+        return np.ones(len(scores)) / len(scores)
+    normalised: np.ndarray = weights / weights.sum()
+    return normalised
+
+
+__all__ = ["combine", "kappa", "row_z", "view_weights"]
