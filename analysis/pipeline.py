@@ -210,8 +210,8 @@ __all__ = [
     "assign",
     "commitment_document",
     "corpus_views",
-    "none_mode",
     "embeddings_for",
+    "none_mode",
     "prepare",
     "prepare_normalised",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from analysis.assignment.decisions import NONE, Decision
+from analysis.assignment.decisions import Decision
 from analysis.assignment.examples import examples_for_run
 from analysis.catalogue import Catalogue, resolve_catalogue
 from analysis.duplicates.campaigns import campaigns
@@ -16,7 +16,14 @@ from analysis.duplicates.finder import DuplicateFinder
 from analysis.gc_tuning import gc_paused
 from analysis.manifest import data_hash, run_manifest
 from analysis.parallel import in_background
-from analysis.pipeline import DEFAULT_PARAMS, AnalysisParams, PreparedCorpus, assign, prepare_normalised
+from analysis.pipeline import (
+    DEFAULT_PARAMS,
+    AnalysisParams,
+    PreparedCorpus,
+    assign,
+    none_mode,
+    prepare_normalised,
+)
 from analysis.result import AnalysisResult, AssignmentRows, Summary, status_counts, summary_line
 from analysis.text import embed
 from analysis.text.normalise import normalise_many
@@ -107,7 +114,7 @@ def _decisions(
 ) -> tuple[Summary, list[Decision]]:
     """Each item's decision, and what the assignment adds to the summary (nothing without a catalogue)."""
     if catalogue is None or not items:
-        return Summary(), [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
+        return Summary(), [Decision("none", None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
     placed = {i: examples[it.item_id] for i, it in enumerate(items) if it.item_id in examples}
     assignment, decisions = assign(prepared, catalogue, seed=seed, params=params, examples=placed)
     summary = Summary(
@@ -141,10 +148,14 @@ def run_analysis(
     embeddings: str | None = None,
     examples: str | None = None,
     scope: ItemScope | None = None,
+    none: str | None = None,
 ) -> int:
     """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
 
     ``examples``: a CSV ``item_id,commitment_id`` of items placed by hand (``analysis.assignment.examples``).
+
+    ``none``: ``strict``, ``balanced`` (``None``: the default) or ``generous``
+    (``analysis.assignment.novelty``).
 
     ``embeddings``: ``auto``, ``on`` or ``off`` (``analysis.text.embed``; ``None``: the default, ``auto``);
     the manifest records the mode asked for (``params``) and what was used (``summary.embeddings``).
@@ -153,7 +164,7 @@ def run_analysis(
     previous complete run stays the latest.
     """
     with gc_paused():  # loading and storing 100 K rows allocate as much as analysing them
-        return _run_analysis(engine, catalogue, seed, quiet, embeddings, examples, scope)
+        return _run_analysis(engine, catalogue, seed, quiet, embeddings, examples, scope, none)
 
 
 def _store_catalogue(engine: Engine, catalogue: Catalogue) -> None:
@@ -190,6 +201,7 @@ def _run_analysis(
     embeddings: str | None,
     examples_path: str | None,
     scope: ItemScope | None = None,
+    none: str | None = None,
 ) -> int:
     resolved = resolve_catalogue(catalogue)
     items = _items_in_scope(engine, scope)
@@ -199,7 +211,11 @@ def _run_analysis(
         _store_catalogue(engine, resolved)
     examples = examples_for_run(examples_path, resolved, items)
     previous = _previous_clusters(engine)
-    params: AnalysisParams = {**DEFAULT_PARAMS, "embeddings": embeddings or DEFAULT_PARAMS["embeddings"]}
+    params: AnalysisParams = {
+        **DEFAULT_PARAMS,
+        "embeddings": embeddings or DEFAULT_PARAMS["embeddings"],
+        "none": none_mode(none or DEFAULT_PARAMS["none"]),
+    }
     embed.wanted(params["embeddings"])  # an unknown mode, or "on" without the extra, fails here
     manifest = run_manifest(resolved, seed, params, examples_path, examples, scope)
     catalogue_name = resolved.name if resolved is not None else "none"

@@ -63,6 +63,7 @@ def _settings(args: argparse.Namespace) -> Config:
             "catalogue": getattr(args, "commitments", None),
             "seed": getattr(args, "seed", None),
             "embeddings": getattr(args, "embeddings", None),
+            "none": getattr(args, "none", None),
             "lang": getattr(args, "lang", None),
             "cron": getattr(args, "cron", None),
             "quiet": True if getattr(args, "quiet", False) else None,
@@ -224,6 +225,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             embeddings=cfg.embeddings,
             examples=args.examples,
             scope=scope,
+            none=cfg.none,
         )
     _say(args, f"analysis run {run_id} complete ({cfg.db_url})")
     return 0
@@ -602,6 +604,13 @@ def _add_analyze(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         choices=("auto", "on", "off"),
         help="sentence embeddings beside lexical evidence (extra joinfeedback[embeddings]; 400-800 texts/s, "
         "cached): auto = whenever installed, at any corpus size (default: auto)",
+    )
+    p.add_argument(
+        "--none",
+        choices=("strict", "balanced", "generous"),
+        help="how readily a group of comments is called new to the catalogue (none): strict = at most 1 "
+        "in 50 comments that belong, balanced = 1 in 20, generous = 1 in 5, as measured on the corpus "
+        "itself by leaving each commitment out in turn (default: balanced)",
     )
     p.add_argument(
         "--examples",

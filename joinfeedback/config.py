@@ -30,6 +30,7 @@ LOG_FORMATS = ("kv", "json")
 LOG_FORMAT_ALIASES = {"text": "kv", "logfmt": "kv", "jsonl": "json"}
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 EMBEDDING_MODES = ("auto", "on", "off")  # analysis/text/embed.py
+NONE_MODES = ("strict", "balanced", "generous")
 REPORT_LANGUAGES = ("zh-TW", "en")  # reports/i18n.py
 MAX_SEED = 2**32 - 1  # numpy's RandomState takes no more (and no negative seed)
 MAX_LOCK_TIMEOUT = 7 * 24 * 3600  # seconds; 0 already means "wait forever"
@@ -62,6 +63,7 @@ class Config:
     )
     seed: int = 0
     embeddings: str = "auto"  # auto (if installed, small corpora) | on | off: sentence embeddings in analysis
+    none: str = "balanced"  # strict | balanced | generous: how readily groups of comments are called new
     lang: str = "zh-TW"  # the report's language: zh-TW | en (comments stay as written)
     lock_wait: bool = False
     lock_timeout: float = 0.0  # seconds to wait for the lock when lock_wait; 0: forever
@@ -329,6 +331,7 @@ _FIELD_TYPES: dict[str, type] = {
     "catalogue": str,
     "seed": int,
     "embeddings": str,
+    "none": str,
     "lang": str,
     "lock_wait": bool,
     "lock_timeout": float,
@@ -354,6 +357,8 @@ def _validate(config: Config) -> None:
         raise bad("log_format", f"{config.log_format!r} is not one of {', '.join(LOG_FORMATS)}")
     if config.embeddings not in EMBEDDING_MODES:
         raise bad("embeddings", f"{config.embeddings!r} is not one of {', '.join(EMBEDDING_MODES)}")
+    if config.none not in NONE_MODES:
+        raise bad("none", f"{config.none!r} is not one of {', '.join(NONE_MODES)}")
     if config.lang not in REPORT_LANGUAGES:
         raise bad("lang", f"{config.lang!r} is not one of {', '.join(REPORT_LANGUAGES)}")
     if not math.isfinite(config.lock_timeout) or not 0 <= config.lock_timeout <= MAX_LOCK_TIMEOUT:

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.preprocessing import normalize
 
 from analysis.assignment.agreement import combine, view_weights
 from analysis.assignment.decisions import NONE, Decision, decisions
@@ -40,9 +41,8 @@ from analysis.assignment.evidence import (
 )
 from analysis.assignment.grouping import corpus_groups
 from analysis.assignment.novelty import NONE_MODES, NoneMode, NoveltyGate, group_evidence, simulate
-from analysis.assignment.prototypes import UNLABELLED, PrototypeClassifier
+from analysis.assignment.prototypes import UNLABELLED, PrototypeClassifier, Rows
 
-Rows = sp.csr_matrix | np.ndarray
 STRONG = 0.95  # an item in a new group keeps its commitment when its own strength exceeds 1 − α, α = 0.05
 MAX_SIMULATIONS = 20  # commitments left out in turn to learn what a new topic looks like here
 
@@ -155,12 +155,12 @@ def _example_labels(examples: Sequence[str | None], codes: list[str]) -> np.ndar
 def _catalogue_similarity(view: View) -> np.ndarray:
     rows = _normalised(view.catalogue)
     product = rows @ rows.T
-    return np.asarray(product.todense() if sp.issparse(product) else product, dtype=np.float64)
+    if sp.issparse(product):
+        return np.asarray(sp.csr_matrix(product).toarray(), dtype=np.float64)
+    return np.asarray(product, dtype=np.float64)
 
 
 def _normalised(rows: Rows) -> Rows:
-    from sklearn.preprocessing import normalize
-
     return normalize(sp.csr_matrix(rows, dtype=np.float32) if sp.issparse(rows) else np.asarray(rows))
 
 
@@ -301,4 +301,4 @@ def _new_groups(p_new: np.ndarray, threshold: float, groups: np.ndarray, labels:
     return np.asarray(new)
 
 
-__all__ = ["Assignment", "NONE_EXAMPLE", "Settings", "View", "assign_corpus", "consensus_seeds"]
+__all__ = ["NONE_EXAMPLE", "Assignment", "Settings", "View", "assign_corpus", "consensus_seeds"]

@@ -7,16 +7,19 @@ title is matched first by its own words and then by the words and vectors of the
 
 from __future__ import annotations
 
+from typing import TypeAlias, cast
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import Tags
 from sklearn.preprocessing import normalize
+from sklearn.utils import Tags
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 UNLABELLED = -1
+Rows: TypeAlias = sp.csr_matrix | np.ndarray
 
 
 class PrototypeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
@@ -41,7 +44,8 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return tags
 
     def fit(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> PrototypeClassifier:
-        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        checked = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        X, y = cast("tuple[Rows, np.ndarray]", checked)
         check_classification_targets(y)
         labelled = np.arange(y.shape[0])
         if self.unlabelled is not None and y.dtype.kind in "iu":
@@ -67,8 +71,10 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def similarity(self, X: ArrayLike) -> np.ndarray:
         """Cosine of each row to each class's prototype (rows × classes), whatever the number of classes."""
         check_is_fitted(self, "prototypes_")
-        X = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
-        return np.asarray(normalize(X) @ self.prototypes_.T, dtype=np.float64)
+        rows = cast(
+            "Rows", validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
+        )
+        return np.asarray(normalize(rows) @ self.prototypes_.T, dtype=np.float64)
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """:meth:`similarity`, or for two classes the second's minus the first's (scikit-learn's shape)."""
@@ -90,4 +96,4 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         return labels
 
 
-__all__ = ["UNLABELLED", "PrototypeClassifier"]
+__all__ = ["UNLABELLED", "PrototypeClassifier", "Rows"]
