@@ -48,13 +48,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.metrics import normalized_mutual_info_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from analysis.catalogue import Catalogue, CommitmentEntry
 from analysis.pipeline import AnalysisParams
 from analysis.run import analyse
-from benchmarks.devset_common import JOIN_DEVSET, load_devset, naive_assign
+from benchmarks.devset_common import JOIN_DEVSET, load_devset, naive_assign, naive_clusters
 from storage.corpus import TextItem
 
 HERE = Path(__file__).resolve().parent / "devset"
@@ -281,6 +282,29 @@ def table(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def clustering(name: str, case: Case, params: AnalysisParams, seed: int = 0) -> dict[str, float | int | str]:
+    """Themes without a catalogue (``analyze --commitments none``) against the true topics: NMI of the
+    theme ids (the support group one theme), with the naive script's k-means (k = number of topics) on
+    its TF-IDF rows beside it."""
+    items = [TextItem("import", str(i), t) for i, t in enumerate(case.texts)]
+    result = analyse(items, None, seed=seed, params=params)
+    themes = [str(a["cluster_key"]) for a in result.assignments]
+    topics = case.gold_topics
+    _, rows = naive_assign(case.texts, [(c.code, c.text) for c in case.catalogue.commitments])
+    naive = naive_clusters(rows, len(set(topics)))
+    return {
+        "set": name,
+        "n": len(items),
+        "topics": len(set(topics)),
+        "themes": len(set(themes)),
+        "nmi": float(normalized_mutual_info_score(topics, themes)),
+        "naive_nmi": float(normalized_mutual_info_score(topics, naive)),
+    }
+
+
+CLUSTERING_SETS = ("polis-all/full", "join/full", "legis/full", "longterse/title")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cases = all_cases()
@@ -288,7 +312,14 @@ def main() -> None:
     parser.add_argument("--params", type=json.loads, default={}, help="analysis parameters (JSON)")
     parser.add_argument("--examples", type=int, nargs="+", default=[0], help="examples per commitment")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON here")
+    parser.add_argument(
+        "--clustering", action="store_true", help="NMI of themes without a catalogue, per data set, instead"
+    )
     args = parser.parse_args()
+    if args.clustering:
+        for name in CLUSTERING_SETS:
+            print(json.dumps(clustering(name.split("/")[0], cases[name](), args.params), ensure_ascii=False))
+        return
     rows = []
     for name in args.cases:
         case = cases[name]()
