@@ -287,6 +287,34 @@ ZH_TW: dict[str, str] = {
         "與上一次分析（批次 #{run_id}）相比，兩次都分析到的 {compared} 則意見中，有 {moved} 則改變了歸類"
         "（狀態或承諾事項不同）。"
     ),
+    "placing_heading": "意見如何歸入承諾",
+    "placing_views": (
+        "每則意見以數種方式與各承諾比對：斷詞後的詞彙（與一般的 jieba + TF-IDF 做法相同）、詞彙加字元二元組、"
+        "句向量（若已安裝）。各方式的權重依本次資料決定：一種方式與其他方式的一致程度高於巧合越多，權重越高；"
+        "與其他方式只有巧合程度一致的方式不計。"
+    ),
+    "view_naive": "斷詞詞彙（jieba + TF-IDF）",
+    "view_lexical": "詞彙與字元二元組（並以最確定的意見充實承諾）",
+    "view_semantic": "句向量（並以最確定的意見充實承諾）",
+    "placing_none": (
+        "「不屬於任何承諾」是對一群意見的判斷，不是單一意見比對太弱：一群相近的意見若看起來像目錄缺少的主題，"
+        "才列為不屬於任何承諾。本次設定：{mode}。"
+        "可用 joinfeedback analyze --none strict|balanced|generous 改變。"
+    ),
+    "none_mode_heading": "設定",
+    "none_mode_rule": "屬於承諾的意見被誤列為新主題的比例上限",
+    "none_precision": "精確率",
+    "none_recall": "召回率",
+    "none_mode_strict": "嚴格（strict）",
+    "none_mode_balanced": "平衡（balanced）",
+    "none_mode_generous": "寬鬆（generous）",
+    "none_rule_strict": "50 則中 1 則",
+    "none_rule_balanced": "20 則中 1 則",
+    "none_rule_generous": "5 則中 1 則",
+    "placing_none_measured": (
+        "精確率與召回率是在本次資料上量得的：依序把每一個承諾從目錄中拿掉，看原本屬於它的意見群是否被認出為新主題"
+        "（以其餘模擬學得的判斷來評估）。這是估計，不是人工標註的結果。"
+    ),
     "methods_steering": (
         "人工範例（joinfeedback analyze --examples）加入所屬承諾事項的定義，並保留標註的歸類；"
         "範例清單記錄在下方分析批次紀錄的 examples 欄。改變歸類的意見數只比較兩次分析都有的意見，"
@@ -630,6 +658,36 @@ EN: dict[str, str] = {
     "steer_moved": (
         "Items that moved since the previous analysis (run #{run_id}), another status or commitment: "
         "{moved} of the {compared} both analysed."
+    ),
+    "placing_heading": "How comments were placed under commitments",
+    "placing_views": (
+        "Each comment is matched to every commitment in several ways: its words after segmentation "
+        "(what a plain jieba + TF-IDF script does), words and character bigrams, and sentence vectors "
+        "(when installed). How much each way counts is decided on this run's data: the more a way agrees "
+        "with the others beyond chance, the more it counts; a way that agrees only by chance does not count."
+    ),
+    "view_naive": "segmented words (jieba + TF-IDF)",
+    "view_lexical": "words and character bigrams (commitments enriched by the surest comments)",
+    "view_semantic": "sentence vectors (commitments enriched by the surest comments)",
+    "placing_none": (
+        "\u201cFits no commitment\u201d is a judgement on a group of comments, not a weak match of one: "
+        "a group of similar comments is listed as fitting none when it looks like a topic the catalogue "
+        "lacks. This run: {mode}. Change it with joinfeedback analyze --none strict|balanced|generous."
+    ),
+    "none_mode_heading": "setting",
+    "none_mode_rule": "comments that belong but may be called new, at most",
+    "none_precision": "precision",
+    "none_recall": "recall",
+    "none_mode_strict": "strict",
+    "none_mode_balanced": "balanced",
+    "none_mode_generous": "generous",
+    "none_rule_strict": "1 in 50",
+    "none_rule_balanced": "1 in 20",
+    "none_rule_generous": "1 in 5",
+    "placing_none_measured": (
+        "Precision and recall are measured on this run's data: each commitment is taken out of the "
+        "catalogue in turn, and the groups of comments that were its are checked to be recognised as new "
+        "(each judged by what the other trials taught). They are estimates, not hand labels."
     ),
     "methods_steering": (
         "A facilitator's examples (joinfeedback analyze --examples) join their commitment's definition and "

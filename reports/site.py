@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 
 from base.display import redact as hide_secrets
 from base.errors import UserError
+from reports.assignment_method import assignment_method
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
@@ -177,6 +178,7 @@ def _write_pages(env: Environment, staging: Path, content: ReportContent) -> Non
         "methods.html.j2",
         "methods.html",
         manifest_json=manifest_json,
+        assignment=assignment_method(data.run.manifest),
         period_start=fmt_day(data.first_at) or "—",
         period_end=fmt_day(data.last_at) or "—",
     )
