@@ -1,4 +1,4 @@
-"""analysis/assignment/fit.py: an off-topic theme sharing one generic word with a commitment is ``none``."""
+"""analysis/assignment/novelty.py: groups on what the catalogue leaves out are ``none``; the gate's modes."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GroupKFold, cross_val_predict
 
-from analysis.assignment.assign import NONE, CommitmentAssigner
-from analysis.assignment.fit import EvidenceGate, storey_cut
-from analysis.catalogue import Catalogue, CommitmentEntry, load_catalogue
-from analysis.pipeline import assign, prepare
+from analysis.assignment.assign import NONE_EXAMPLE, Assignment, Settings, _new_groups, assign_corpus
+from analysis.assignment.decisions import NONE, Decision
+from analysis.assignment.grouping import corpus_groups
+from analysis.assignment.novelty import NONE_MODES, NoveltyGate, _threshold
+from analysis.assignment.prototypes import UNLABELLED
+from analysis.catalogue import Catalogue, load_catalogue
+from analysis.pipeline import PreparedCorpus, assign, corpus_views, prepare
 
 CATALOGUE = """id,title,description,keywords
 IND,擴大原住民族國際合作與交流,推動原住民族與南島語族的國際交流，保障傳統領域與族語文化。,原住民族;部落;南島;族語;傳統領域;國際交流
@@ -53,15 +57,19 @@ OFF_TOPIC = {
 }
 
 
-def _corpus(seed: int) -> tuple[list[str], list[str]]:
+def _corpus(
+    seed: int, themes: tuple[str, ...] = tuple(OFF_TOPIC), per_theme: int = 36
+) -> tuple[list[str], list[str]]:
+    """25 comments per commitment, then ``per_theme`` comments of each off-topic theme (gold ``off:…``)."""
     rng = random.Random(seed)
     texts, gold = [], []
     for code, phrases in ON_TOPIC.items():
         for _ in range(25):
             texts.append("。".join(rng.sample(phrases, 2)) + "。")
             gold.append(code)
-    for theme, phrases in OFF_TOPIC.items():
-        for i in range(36):
+    for theme in themes:
+        phrases = OFF_TOPIC[theme]
+        for i in range(per_theme):
             if i % 6 == 0:
                 texts.append(
                     f"{phrases[0]}。" if i % 12 == 0 else f"{phrases[0]}。{rng.choice(phrases[1:])}。"
@@ -72,113 +80,257 @@ def _corpus(seed: int) -> tuple[list[str], list[str]]:
     return texts, gold
 
 
+def _catalogue(tmp_path_factory: pytest.TempPathFactory) -> Catalogue:
+    path = tmp_path_factory.mktemp("novelty") / "catalogue.csv"
+    path.write_text(CATALOGUE, encoding="utf-8")
+    return load_catalogue(path)
+
+
+def assign_rows(
+    prepared: PreparedCorpus, catalogue: Catalogue, examples: dict[int, str] | None = None, **settings: object
+) -> Assignment:
+    """``assign_corpus`` on the distinct rows of a lexical corpus (copies as sample weights); ``examples``:
+    distinct row → commitment code or ``"none"``."""
+    counts = np.bincount(prepared.inverse)
+    labels: list[str | None] = [None] * counts.size
+    for row, label in (examples or {}).items():
+        labels[row] = label
+    return assign_corpus(
+        corpus_views(prepared, None),
+        catalogue.codes,
+        counts,
+        labels,
+        Settings(**settings),  # type: ignore[arg-type]
+    )
+
+
+def lexical_groups(prepared: PreparedCorpus, n_commitments: int, seed: int = 0) -> np.ndarray:
+    """The groups ``assign_corpus`` decides ``none`` for, on a lexical corpus (no sentence vectors)."""
+    return corpus_groups(prepared.unique_X, None, n_commitments, np.bincount(prepared.inverse), seed)
+
+
 @pytest.fixture(scope="module")
 def analysed(tmp_path_factory: pytest.TempPathFactory):
-    path = tmp_path_factory.mktemp("fit") / "catalogue.csv"
-    path.write_text(CATALOGUE, encoding="utf-8")
-    catalogue = load_catalogue(path)
+    catalogue = _catalogue(tmp_path_factory)
     texts, gold = _corpus(7)
     prepared = prepare(texts, catalogue)
-    assigner, decisions = assign(prepared, catalogue, seed=0)
-    return texts, gold, prepared, assigner, decisions
+    assignment, decisions = assign(prepared, catalogue, seed=0)
+    return catalogue, gold, prepared, assignment, decisions
 
 
-def test_off_topic_themes_are_mostly_none(analysed) -> None:
-    """Three off-topic themes make up half of this corpus. ``none`` needs a cluster whose comments,
-    taken together, match no entry better than unrelated text does; what a theme's comments share
-    with the catalogue («國際», «偏鄉», «年輕人») or what sentence vectors relate keeps some of its
-    clusters assigned. Measured: 0.28-0.48 of the off-topic items none with embeddings, 0.56 without
-    (seeds 0-2); the earlier gate reached 0.8 here but answered ``none`` for 27 % of comments that
-    belonged to a terse catalogue, and for 59 % of the Taipei questions."""
-    _texts, gold, prepared, assigner, decisions = analysed
-    off_topic = [d.status == NONE for d, g in zip(decisions, gold, strict=True) if g.startswith("off:")]
-    assert sum(off_topic) / len(off_topic) >= 0.25
-    lexical = assign(prepared, _catalogue_of(assigner), seed=0, params={"embeddings": "off"})[1]
-    off_lexical = [d.status == NONE for d, g in zip(lexical, gold, strict=True) if g.startswith("off:")]
-    assert sum(off_lexical) / len(off_lexical) >= 0.5
+def _none_share(decisions: list[Decision], gold: list[str], off_topic: bool) -> float:
+    chosen = [
+        d.status == NONE for d, g in zip(decisions, gold, strict=True) if g.startswith("off:") is off_topic
+    ]
+    return sum(chosen) / len(chosen)
+
+
+def test_off_topic_themes_are_partly_none(analysed) -> None:
+    """Three off-topic themes make up half of this corpus; each shares a generic word («國際», «偏鄉»,
+    «年輕人») with one commitment. Some of their groups must be ``none`` in the default mode (the
+    earlier gate answered ``none`` for over half of them here, lexically)."""
+    _, gold, _, assignment, decisions = analysed
+    assert _none_share(decisions, gold, off_topic=True) >= 0.25, (
+        assignment.new_groups,
+        assignment.none_measured,
+    )
+
+
+def test_a_small_off_topic_theme_is_none(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """One off-topic theme of eight comments beside a hundred that belong: its group is called new (the
+    comment that shares the generic word with a commitment may keep it), nothing that belongs is, and
+    the generous mode calls at least as much new as the balanced one."""
+    catalogue = _catalogue(tmp_path_factory)
+    for theme in OFF_TOPIC:
+        for seed in (0, 1):
+            texts, gold = _corpus(seed, (theme,), per_theme=8)
+            prepared = prepare(texts, catalogue)
+            balanced = assign(prepared, catalogue, seed=0)[1]
+            assert _none_share(balanced, gold, off_topic=True) >= 0.7, (theme, seed)
+            assert _none_share(balanced, gold, off_topic=False) == 0.0, (theme, seed)
+            generous = assign(prepared, catalogue, seed=0, params={"none": "generous"})[1]
+            assert _none_share(generous, gold, off_topic=True) >= _none_share(balanced, gold, off_topic=True)
 
 
 def test_real_matches_with_specific_terms_stay_assigned(analysed) -> None:
     _, gold, _, _, decisions = analysed
     matched = [(d.code, g) for d, g in zip(decisions, gold, strict=True) if g in ON_TOPIC]
     assert sum(code == g for code, g in matched) / len(matched) >= 0.95
-    assigned = [d for d, g in zip(decisions, gold, strict=True) if g in ON_TOPIC and d.status != NONE]
-    assert all(0.0 <= d.confidence <= 1.0 for d in assigned)
+    assert all(0.0 <= d.confidence <= 1.0 for d in decisions)
+    assert all((d.code is None) == (d.status == NONE) for d in decisions)
 
 
-def test_the_gate_is_deterministic_and_follows_conventions(analysed) -> None:
-    _, _, prepared, assigner, decisions = analysed
-    gate = EvidenceGate(random_state=4)
+def test_the_analysis_is_deterministic(analysed) -> None:
+    catalogue, _, prepared, assignment, decisions = analysed
+    again, repeat = assign(prepared, catalogue, seed=0)
+    assert repeat == decisions
+    assert again.none_measured == assignment.none_measured
+    assert again.view_weights == assignment.view_weights
+
+
+def _simulated(
+    seed: int, runs: int = 6, per_run: int = 12
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Groups of simulations with known labels: in each run two groups are new (their evidence is lower),
+    the rest belong; sizes of 1 to 30 comments."""
+    rng = np.random.default_rng(seed)
+    is_new = np.tile(np.arange(per_run) < 2, runs)
+    features = rng.normal(0.0, 1.0, (is_new.size, 3)) + np.where(is_new[:, None], -1.2, 0.8)
+    run = np.repeat(np.arange(runs), per_run)
+    size = rng.integers(1, 31, is_new.size).astype(np.float64)
+    return features, is_new, run, size
+
+
+def test_the_gate_follows_scikit_learn_conventions() -> None:
+    features, is_new, run, size = _simulated(0)
+    gate = NoveltyGate(C=0.5, random_state=4)
+    assert gate.get_params() == {"C": 0.5, "random_state": 4}
     assert not [k for k in vars(gate) if k.endswith("_")]
     with pytest.raises(NotFittedError):
-        gate.fits(np.zeros(3), np.zeros(3, dtype=int))
-    k = len(assigner.classes_)
-    strength = np.linspace(0.0, 1.0, prepared.unique_X.shape[0])
-    first = gate.fit(strength, gate.cluster(prepared.unique_X, k))
-    second = clone(gate).fit(strength, clone(gate).cluster(prepared.unique_X, k))
-    assert np.array_equal(first.clusters_, second.clusters_)
-    assert np.array_equal(first.fits(strength, first.clusters_), second.fits(strength, second.clusters_))
-    assert np.array_equal(first.predict_clusters(prepared.unique_X), first.clusters_)
-    # The same corpus analysed twice gives the same decisions.
-    _, repeat = assign(prepared, _catalogue_of(assigner), seed=0)
-    assert repeat == decisions
+        gate.predict_proba(features)
+    assert gate.fit(features, is_new, run, sample_weight=size) is gate
+    copy = clone(gate)
+    assert not hasattr(copy, "thresholds_")
+    copy.fit(features, is_new, run, sample_weight=size)
+    assert np.array_equal(copy.predict_proba(features), gate.predict_proba(features))
+    assert copy.thresholds_ == gate.thresholds_
+    assert copy.measured_ == gate.measured_
+    for mode in NONE_MODES:
+        assert np.array_equal(
+            gate.predict(features, mode), gate.predict_proba(features) >= gate.thresholds_[mode]
+        )
+    # Stricter modes need a higher probability and find no more.
+    assert gate.thresholds_["strict"] >= gate.thresholds_["balanced"] >= gate.thresholds_["generous"]
+    assert gate.measured_["strict"][1] <= gate.measured_["balanced"][1] <= gate.measured_["generous"][1]
+    assert gate.measured_["generous"][1] > 0.5  # the simulated new groups are separable: most are found
 
 
-def _catalogue_of(assigner: CommitmentAssigner) -> Catalogue:
-
-    return Catalogue("t", tuple(CommitmentEntry(str(c), str(c)) for c in assigner.classes_))
-
-
-def test_storey_cut_best_of_k_on_dense_scores() -> None:
-    # Half the items match commitment 0 clearly, half match nothing, and every item has some score
-    # to every commitment (as sentence vectors do). An unrelated item's best is the larger of k null
-    # draws, while the runner-up null is about the largest of k - 1: best_of_k corrects for that.
-    def corpus(k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(seed)
-        unrelated = rng.uniform(0.3, 0.7, size=(2000, k))
-        related = rng.uniform(0.3, 0.7, size=(2000, k))
-        related[:, 0] = rng.uniform(0.75, 1.0, 2000)
-        return np.vstack([related, unrelated]), related.max(axis=1), unrelated.max(axis=1)
-
-    scores, related, unrelated = corpus(2, 0)
-    plain_cut, plain_share, _ = storey_cut(scores, 0.9)
-    cut, share, _ = storey_cut(scores, 0.9, best_of_k=True)
-    assert share > plain_share + 0.1  # nearer the true 0.5
-    assert float((unrelated <= cut).mean()) > 0.6 > 0.3 > float((unrelated <= plain_cut).mean())
-    assert bool((related > cut).all())
-    # With many commitments the correction is small (k / (k - 1) = 1.09 for twelve).
-    many, _, _ = corpus(12, 1)
-    assert abs(storey_cut(many, 0.9, best_of_k=True)[0] - storey_cut(many, 0.9)[0]) < 0.01
+def test_each_mode_keeps_its_false_alarm_rate_where_it_was_measured() -> None:
+    """At each mode's threshold, the belonging comments called new (held out: each simulation judged by a
+    model learned from the others) are at most the mode's rate, and the threshold is the lowest that
+    keeps it; the measured precision and recall are those at that threshold."""
+    for seed in range(4):
+        features, is_new, run, size = _simulated(seed)
+        gate = NoveltyGate(random_state=0).fit(features, is_new, run, sample_weight=size)
+        held_out = cross_val_predict(
+            gate._model(), features, is_new, groups=run, cv=GroupKFold(n_splits=5), method="predict_proba"
+        )[:, 1]
+        belonging = size[~is_new].sum()
+        for mode, rate in NONE_MODES.items():
+            threshold = gate.thresholds_[mode]
+            called = held_out >= threshold
+            assert size[called & ~is_new].sum() / belonging <= rate
+            found = size[called & is_new].sum()
+            precision, recall = gate.measured_[mode]
+            assert recall == pytest.approx(found / size[is_new].sum())
+            if called.any():
+                assert precision == pytest.approx(found / size[called].sum())
+            lower = held_out[held_out < threshold]
+            if lower.size:  # one step lower would break the rate
+                assert size[(held_out >= lower.max()) & ~is_new].sum() / belonging > rate
 
 
-def test_storey_cut_and_tiny_inputs() -> None:
-    # Three commitments; four rows match one each clearly, three rows match nothing.
-    scores = np.array([[0.9, 0.2, 0.0]] * 4 + [[0.05, 0.0, 0.0]] * 3)
-    cut, share, _ = storey_cut(scores, 0.9)
-    assert 0.0 < share < 1.0
-    assert 0.05 <= cut < 0.9
-    assert storey_cut(scores, 0.9, none_share=0.0)[1] == 0.0
-    # Too few rows to cluster: one group, never off-topic as a whole.
-    gate = EvidenceGate()
-    X = sp.csr_matrix(np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 0, 1.0]]))
-    fitted = gate.fit(np.array([0.9, 0.6, 0.0]), gate.cluster(X, 3))
-    assert fitted.kmeans_ is None
-    assert fitted.fits(np.array([0.9, 0.6, 0.0]), fitted.clusters_).tolist() == [True, True, True]
-    with pytest.raises(ValueError, match="one label per row"):
-        EvidenceGate().fit(np.zeros(2), fitted.cluster(X, 3))
+def test_threshold_on_ties_and_rates() -> None:
+    """Random probabilities with many ties: the cut never breaks the rate, and is the lowest that keeps it."""
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(2, 40))
+        proba = rng.integers(0, 6, n) / 5.0
+        is_new = rng.random(n) < 0.4
+        if not (~is_new).any():
+            continue
+        size = rng.integers(1, 10, n).astype(np.float64)
+        rate = float(rng.choice([0.0, 0.02, 0.05, 0.2, 0.5]))
+        threshold, (precision, recall) = _threshold(proba, is_new, size, rate)
+        belonging = size[~is_new].sum()
+        called = proba >= threshold
+        assert size[called & ~is_new].sum() / belonging <= rate + 1e-12
+        assert 0.0 <= precision <= 1.0
+        assert 0.0 <= recall <= 1.0
+        lower = proba[proba < threshold]
+        if lower.size:
+            assert size[(proba >= lower.max()) & ~is_new].sum() / belonging > rate
+        if np.isinf(threshold):
+            assert (precision, recall) == (0.0, 0.0)
 
 
-def test_an_off_topic_cluster_is_none_unless_a_member_is_strong() -> None:
-    """Clusters are given: one where most members match better than unrelated text typically does,
-    one where nearly none do (a theme the catalogue leaves out)."""
-    from analysis.assignment.fit import Clustering
+def test_a_gate_with_too_few_simulated_new_groups_calls_nothing_new() -> None:
+    features, is_new, run, size = _simulated(2)
+    few = np.zeros_like(is_new)
+    few[np.flatnonzero(is_new)[:2]] = True  # two new groups: fewer than the gate learns from
+    gate = NoveltyGate().fit(features, few, run, sample_weight=size)
+    assert all(np.isinf(t) for t in gate.thresholds_.values())
+    assert gate.measured_ == dict.fromkeys(NONE_MODES, (0.0, 0.0))
+    assert not gate.predict_proba(features).any()
+    assert not any(gate.predict(features, mode).any() for mode in NONE_MODES)
+    # New groups from one simulation only: nothing held out to measure on either.
+    one_run = is_new & (run == 0)
+    assert np.isinf(NoveltyGate().fit(features, one_run, run).thresholds_["generous"])
 
-    labels = np.array([0] * 6 + [1] * 6)
-    strength = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1, 0.1, 0.3, 0.2, 0.4, 0.05, 0.97])
-    gate = EvidenceGate().fit(strength, Clustering(labels, None, object()))
-    assert gate.offtopic_.tolist() == [False, True]
-    # Weak members of a topical cluster stay assigned; a strong member of the off-topic one too.
-    assert gate.fits(strength, labels).tolist() == [True] * 6 + [False] * 5 + [True]
-    # Copies count: the same rows, the evident one repeated, make the cluster topical.
-    counts = np.array([1] * 6 + [1, 1, 1, 1, 1, 40])
-    assert not EvidenceGate().fit(strength, Clustering(labels, None, object()), counts).offtopic_[1]
+
+def test_examples_overrule_the_gate_for_their_group() -> None:
+    groups = np.array([0, 0, 1, 1, 2, 2, 3])
+    p_new = np.array([0.9, 0.1, 0.1, 0.9])
+    labels = np.full(groups.size, UNLABELLED)
+    assert _new_groups(p_new, 0.5, groups, labels).tolist() == [True, False, False, True]
+    labels[0] = 1  # a commitment's example in a group called new: the group belongs
+    labels[2] = NONE_EXAMPLE  # a none example in a group that belongs: the group is new
+    labels[6] = NONE_EXAMPLE
+    labels[4], labels[5] = NONE_EXAMPLE, 0  # both: the commitment's example wins
+    assert _new_groups(p_new, 0.5, groups, labels).tolist() == [False, True, False, True]
+
+
+def test_a_none_example_makes_its_group_none(tmp_path_factory: pytest.TempPathFactory) -> None:
+    catalogue = _catalogue(tmp_path_factory)
+    texts, gold = _corpus(0, ("air",), per_theme=24)
+    prepared = prepare(texts, catalogue)
+    plain = assign_rows(prepared, catalogue)
+    groups = lexical_groups(prepared, len(catalogue.codes))
+    rows = np.unique(prepared.inverse[[i for i, g in enumerate(gold) if g == "off:air"]])
+    # The group that holds most of the off-topic theme and that the gate did not call new.
+    kept = [
+        int(g)
+        for g in np.unique(groups[rows])
+        if all(plain.decisions[r].status != NONE for r in np.flatnonzero(groups == g))
+    ]
+    assert kept, "an off-topic group the gate kept, or this test checks nothing"
+    group = max(kept, key=lambda g: int(np.isin(np.flatnonzero(groups == g), rows).sum()))
+    members = np.flatnonzero(groups == group)
+    example = int(members[0])
+    steered = assign_rows(prepared, catalogue, {example: NONE})
+    decided = steered.decisions[example]
+    assert (decided.status, decided.code, decided.confidence) == (NONE, None, 1.0)
+    assert sum(steered.decisions[r].status == NONE for r in members) >= 0.8 * members.size
+    # The gate reads the views without the examples: outside the group, nothing turns none or back.
+    outside = np.flatnonzero(groups != group)
+    assert [steered.decisions[r].status == NONE for r in outside] == [
+        plain.decisions[r].status == NONE for r in outside
+    ]
+
+
+def test_a_commitment_example_keeps_its_group(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A group called new that holds a comment the facilitator placed under a commitment is not new: its
+    comments get their best commitment again."""
+    catalogue = _catalogue(tmp_path_factory)
+    texts, _ = _corpus(0, ("air",), per_theme=8)
+    prepared = prepare(texts, catalogue)
+    plain = assign_rows(prepared, catalogue)
+    none_rows = [r for r, d in enumerate(plain.decisions) if d.status == NONE]
+    assert none_rows, "a group called new, or this test checks nothing"
+    groups = lexical_groups(prepared, len(catalogue.codes))
+    group = int(groups[none_rows[0]])
+    steered = assign_rows(prepared, catalogue, {none_rows[0]: "DON"})
+    assert steered.decisions[none_rows[0]].code == "DON"
+    assert steered.decisions[none_rows[0]].confidence == 1.0
+    assert all(steered.decisions[r].status != NONE for r in np.flatnonzero(groups == group))
+    assert steered.new_groups == plain.new_groups - 1
+
+
+def test_tiny_corpora_are_one_group_never_new(tmp_path_factory: pytest.TempPathFactory) -> None:
+    catalogue = _catalogue(tmp_path_factory)
+    prepared = prepare(["冬天空氣汙染太嚴重", "房價所得比太高", "政黨捐款要透明"], catalogue)
+    assert lexical_groups(prepared, len(catalogue.codes)).tolist() == [0, 0, 0]
+    assignment = assign_rows(prepared, catalogue)
+    assert assignment.new_groups == 0
+    assert [d.status for d in assignment.decisions] != [NONE] * 3
+    assert sp.issparse(prepared.unique_X)
