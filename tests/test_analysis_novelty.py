@@ -257,7 +257,8 @@ def test_threshold_on_ties_and_rates() -> None:
 def test_a_gate_with_too_few_simulated_new_groups_calls_nothing_new() -> None:
     features, is_new, run, size = _simulated(2)
     few = np.zeros_like(is_new)
-    few[np.flatnonzero(is_new)[:2]] = True  # two new groups: fewer than the gate learns from
+    # Two new groups, from two simulations: fewer than the gate learns from.
+    few[[np.flatnonzero(is_new & (run == r))[0] for r in (0, 1)]] = True
     gate = NoveltyGate().fit(features, few, run, sample_weight=size)
     assert all(np.isinf(t) for t in gate.thresholds_.values())
     assert gate.measured_ == dict.fromkeys(NONE_MODES, (0.0, 0.0))
