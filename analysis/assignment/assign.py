@@ -40,7 +40,14 @@ from analysis.assignment.evidence import (
     signal_probability,
 )
 from analysis.assignment.grouping import corpus_groups
-from analysis.assignment.novelty import NONE_MODES, NoneMode, NoveltyGate, group_evidence, simulate
+from analysis.assignment.novelty import (
+    ABOVE_NULL,
+    NONE_MODES,
+    NoneMode,
+    NoveltyGate,
+    group_evidence,
+    simulate,
+)
 from analysis.assignment.prototypes import UNLABELLED, PrototypeClassifier, Rows
 
 STRONG = 0.95  # an item in a new group keeps its commitment when its own strength exceeds 1 − α, α = 0.05
@@ -100,7 +107,9 @@ def assign_corpus(
     seeds = consensus_seeds(first, weights, same, sample_weight, labels, settings.seed_fraction)
     final = [_scores(v, labels, sample_weight, seeds if v.feedback else None, settings) for v in views]
     weights = view_weights(final, same, sample_weight)
-    proba = _softmax(combine(final, weights))
+    # Weights sum to the number of views (alike views: 1 each), so the ranking's probabilities are as
+    # sharp as the evidence of that many views; scaled to sum to one they were too flat to be believed.
+    proba = _softmax(combine(final, weights * len(views)))
     real = _evidence(views, plain, same, sample_weight)
     groups = corpus_groups(
         sp.csr_matrix(views[min(1, len(views) - 1)].items),
@@ -109,11 +118,15 @@ def assign_corpus(
         sample_weight,
         settings.random_state,
     )
-    gate, p_new = _novelty(plain, same, groups, sample_weight, settings.random_state)
-    new_group = _new_groups(p_new, gate.thresholds_[settings.none], groups, labels)
+    dense = [not sp.issparse(v.items) for v in views]
+    gate, evidence = _novelty(plain, dense, same, groups, sample_weight, settings.random_state)
+    new_group = _new_groups(gate.predict(evidence, settings.none), groups, labels)
     strength, curve = real
     is_new = new_group[groups] & (strength <= STRONG) & (labels == UNLABELLED)
-    confidence = np.where(is_new, p_new[groups], signal_probability(curve, strength) * proba.max(axis=1))
+    real_evidence = signal_probability(curve, strength)
+    # A none is as sure as its group looks new, or as its own evidence looks like unrelated text.
+    sure_none = np.maximum(gate.predict_proba(evidence)[groups], 1.0 - real_evidence)
+    confidence = np.where(is_new, sure_none, real_evidence * proba.max(axis=1))
     decided = decisions(
         proba,
         codes,
@@ -272,29 +285,36 @@ def _evidence(
 
 
 def _novelty(
-    plain: Sequence[np.ndarray], same: np.ndarray, groups: np.ndarray, sample_weight: np.ndarray, seed: int
+    plain: Sequence[np.ndarray],
+    dense: Sequence[bool],
+    same: np.ndarray,
+    groups: np.ndarray,
+    sample_weight: np.ndarray,
+    seed: int,
 ) -> tuple[NoveltyGate, np.ndarray]:
-    """The gate learned from leaving commitments out, and each group's probability of being new."""
+    """The gate learned from leaving commitments out, and the real groups' evidence it judges."""
     k = plain[0].shape[1]
     n_groups = int(groups.max()) + 1 if groups.size else 0
     weights = view_weights(plain, same, sample_weight)
     gate = NoveltyGate(random_state=seed)
+    real = group_evidence(plain, weights, same, groups, n_groups, sample_weight, dense)
     if k < 3 or n_groups < 2:
-        return gate.fit(np.zeros((0, 1)), np.zeros(0, dtype=bool), np.zeros(0)), np.zeros(n_groups)
+        gate.fit(np.zeros((0, real.features.shape[1])), np.zeros(0, dtype=bool), np.zeros(0))
+        # Too few commitments or groups to learn from: a group is never new as a whole.
+        return gate, np.column_stack([real.features[:, :ABOVE_NULL], np.ones(n_groups)])
     best = combine(plain, weights).argmax(axis=1)
     present = np.flatnonzero(np.bincount(best, weights=sample_weight, minlength=k) > 0)
     rng = np.random.default_rng(seed)
     left_out = np.sort(rng.choice(present, min(MAX_SIMULATIONS, present.size), replace=False))
-    simulated = simulate(plain, weights, same, groups, n_groups, sample_weight, left_out.tolist())
+    simulated = simulate(plain, weights, same, groups, n_groups, sample_weight, dense, left_out.tolist())
     gate.fit(simulated.features, simulated.is_new, simulated.run, sample_weight=simulated.size)
-    real = group_evidence(plain, weights, same, groups, n_groups, sample_weight)
-    return gate, gate.predict_proba(real.features)
+    return gate, real.features
 
 
-def _new_groups(p_new: np.ndarray, threshold: float, groups: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Groups called new; a facilitator's examples overrule: a group holding an example of a
+def _new_groups(called: np.ndarray, groups: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """The groups called new, where a facilitator's examples overrule: a group holding an example of a
     commitment is not new, one holding only examples of ``none`` is."""
-    new = p_new >= threshold
+    new = called.copy()
     placed = np.unique(groups[labels >= 0])
     new[np.unique(groups[labels == NONE_EXAMPLE])] = True
     new[placed] = False

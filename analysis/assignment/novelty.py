@@ -39,9 +39,24 @@ from analysis.assignment.agreement import combine, row_z
 from analysis.assignment.evidence import NullModel, combined_strength
 
 NoneMode = Literal["strict", "balanced", "generous"]
-# The share of belonging comments each mode may call new (false alarms), as measured by leaving each
-# commitment out in turn: "strict" 1 in 50, "balanced" 1 in 20, "generous" 1 in 5.
-NONE_MODES: dict[NoneMode, float] = {"strict": 0.02, "balanced": 0.05, "generous": 0.20}
+
+
+class ModeRule(NamedTuple):
+    """When a mode calls a group new: the learned model's false-alarm rate, or a group where fewer than
+    ``above_null`` of the members match better than the median unrelated match does."""
+
+    false_alarms: float
+    above_null: float
+
+
+# "strict" lets 1 in 50 belonging comments be called new by the model, and needs three in four of a
+# group's comments to match no better than unrelated text; "generous" 1 in 5, and half.
+NONE_MODES: dict[NoneMode, ModeRule] = {
+    "strict": ModeRule(0.02, 1 / 4),
+    "balanced": ModeRule(0.05, 1 / 3),
+    "generous": ModeRule(0.20, 1 / 2),
+}
+ABOVE_NULL = -1  # the column of group_evidence's features: share of members above the median null
 MIN_SIMULATED_NEW = 3  # fewer simulated new groups than this teach nothing: no group is called new
 
 
@@ -59,13 +74,15 @@ def group_evidence(
     groups: np.ndarray,
     n_groups: int,
     sample_weight: np.ndarray,
+    dense: Sequence[bool],
 ) -> GroupEvidence:
-    """How each group is matched by ``scores`` (one items × commitments matrix per view).
+    """How each group is matched by ``scores`` (one items × commitments matrix per view; ``dense``: per
+    view, whether every text has some similarity to every commitment, as sentence vectors do).
 
     Per item: the margin of the combined best over the runner-up, the weighted share of views whose best
     is the combined best (siblings counting as the same), and per view its best score, that score's
-    z-score and its strength against unrelated text (``analysis.assignment.evidence``), and the
-    strengths combined.
+    z-score and its strength against unrelated text (``analysis.assignment.evidence``), the strengths
+    combined, and (last, :data:`ABOVE_NULL`) whether that exceeds the median match of unrelated text.
     """
     combined = combine(scores, weights)
     best = combined.argmax(axis=1)
@@ -79,10 +96,12 @@ def group_evidence(
         own = view.argmax(axis=1)
         columns.append(view[rows, own])
         columns.append(row_z(view)[rows, own])
-        null = NullModel(same, best_of_k=i > 0).fit(view, own, sample_weight)
+        null = NullModel(same, best_of_k=dense[i]).fit(view, own, sample_weight)
         strengths.append(null.strength(view, own))
         columns.append(strengths[-1])
-    columns.append(combined_strength(strengths))
+    strength = combined_strength(strengths)
+    columns.append(strength)
+    columns.append((strength > 0.5).astype(np.float64))  # last: the share of members above the median null
     item = np.column_stack(columns)
     total = np.bincount(groups, weights=sample_weight, minlength=n_groups)
     sums = np.vstack(
@@ -111,6 +130,7 @@ def simulate(
     groups: np.ndarray,
     n_groups: int,
     sample_weight: np.ndarray,
+    dense: Sequence[bool],
     left_out: Sequence[int],
 ) -> Simulation:
     """Leave each commitment of ``left_out`` out in turn: the groups most of whose items it had as best
@@ -122,7 +142,13 @@ def simulate(
     for r, j in enumerate(left_out):
         kept = np.flatnonzero(np.arange(k) != j)
         evidence = group_evidence(
-            [s[:, kept] for s in scores], weights, same[np.ix_(kept, kept)], groups, n_groups, sample_weight
+            [s[:, kept] for s in scores],
+            weights,
+            same[np.ix_(kept, kept)],
+            groups,
+            n_groups,
+            sample_weight,
+            dense,
         )
         share = np.bincount(groups, weights=sample_weight * (full_best == j), minlength=n_groups)
         present = total > 0
@@ -172,8 +198,10 @@ class NoveltyGate(BaseEstimator):  # type: ignore[misc]
         folds = GroupKFold(n_splits=min(5, np.unique(runs).size))
         held_out = cross_val_predict(self._model(), X, y, groups=runs, cv=folds, method="predict_proba")[:, 1]
         self.model_ = self._model().fit(X, y)
-        for mode, false_alarms in NONE_MODES.items():
-            self.thresholds_[mode], self.measured_[mode] = _threshold(held_out, y, size, false_alarms)
+        for mode, rule in NONE_MODES.items():
+            self.thresholds_[mode] = _threshold(held_out, y, size, rule.false_alarms)
+            called = (held_out >= self.thresholds_[mode]) | (X[:, ABOVE_NULL] < rule.above_null)
+            self.measured_[mode] = _precision_recall(called, y, size)
         return self
 
     def predict_proba(self, X: ArrayLike) -> np.ndarray:
@@ -186,15 +214,16 @@ class NoveltyGate(BaseEstimator):  # type: ignore[misc]
         return proba
 
     def predict(self, X: ArrayLike, mode: NoneMode = "balanced") -> np.ndarray:
-        """``True`` for the groups called new in ``mode``."""
-        return np.asarray(self.predict_proba(X) >= self.thresholds_[mode])
+        """``True`` for the groups called new in ``mode``: by the learned model at the mode's false-alarm
+        rate, or by the share of members whose evidence beats the median unrelated match."""
+        X = np.asarray(X, dtype=np.float64)
+        by_model = self.predict_proba(X) >= self.thresholds_[mode]
+        return np.asarray(by_model | (X[:, ABOVE_NULL] < NONE_MODES[mode].above_null))
 
 
-def _threshold(
-    proba: np.ndarray, is_new: np.ndarray, size: np.ndarray, false_alarms: float
-) -> tuple[float, tuple[float, float]]:
+def _threshold(proba: np.ndarray, is_new: np.ndarray, size: np.ndarray, false_alarms: float) -> float:
     """The lowest probability at which the belonging groups called new hold at most ``false_alarms``
-    of the belonging comments, with the (precision, recall) of ``none`` there, comments counted."""
+    of the belonging comments (``inf`` when even the most probable group would break it)."""
     belonging = ~is_new
     order = np.argsort(-proba, kind="stable")
     alarms = np.cumsum(np.where(belonging[order], size[order], 0.0)) / max(
@@ -202,23 +231,25 @@ def _threshold(
     )
     within = np.flatnonzero(alarms <= false_alarms)
     if within.size == 0:
-        return np.inf, (0.0, 0.0)
+        return np.inf
     depth = int(within[-1]) + 1
     # Ties: a cut at a probability takes every group at it, so stop above a tie that would break the rate.
-    while depth > 0 and depth < order.size and proba[order[depth]] == proba[order[depth - 1]]:
+    while 0 < depth < order.size and proba[order[depth]] == proba[order[depth - 1]]:
         depth -= 1
-    if depth == 0:
-        return np.inf, (0.0, 0.0)
-    called = order[:depth]
-    found = float(size[called][is_new[called]].sum())
-    precision = found / max(1e-12, float(size[called].sum()))
-    recall = found / max(1e-12, float(size[is_new].sum()))
-    return float(proba[order[depth - 1]]), (precision, recall)
+    return float(proba[order[depth - 1]]) if depth else np.inf
+
+
+def _precision_recall(called: np.ndarray, is_new: np.ndarray, size: np.ndarray) -> tuple[float, float]:
+    """Precision and recall of the groups ``called`` new, comments counted."""
+    found = float(size[called & is_new].sum())
+    return found / max(1e-12, float(size[called].sum())), found / max(1e-12, float(size[is_new].sum()))
 
 
 __all__ = [
+    "ABOVE_NULL",
     "NONE_MODES",
     "GroupEvidence",
+    "ModeRule",
     "NoneMode",
     "NoveltyGate",
     "Simulation",
