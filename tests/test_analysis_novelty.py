@@ -14,7 +14,7 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 from analysis.assignment.assign import NONE_EXAMPLE, Assignment, Settings, _new_groups, assign_corpus
 from analysis.assignment.decisions import NONE, Decision
 from analysis.assignment.grouping import corpus_groups
-from analysis.assignment.novelty import NONE_MODES, NoveltyGate, _threshold
+from analysis.assignment.novelty import ABOVE_NULL, NONE_MODES, NoveltyGate, _threshold
 from analysis.assignment.prototypes import UNLABELLED
 from analysis.catalogue import Catalogue, load_catalogue
 from analysis.pipeline import PreparedCorpus, assign, corpus_views, prepare
@@ -172,10 +172,12 @@ def _simulated(
     seed: int, runs: int = 6, per_run: int = 12
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Groups of simulations with known labels: in each run two groups are new (their evidence is lower),
-    the rest belong; sizes of 1 to 30 comments."""
+    the rest belong; sizes of 1 to 30 comments. The last column (``ABOVE_NULL``: the share of a group's
+    comments that match better than the median unrelated match) is 1, so only the learned model calls."""
     rng = np.random.default_rng(seed)
     is_new = np.tile(np.arange(per_run) < 2, runs)
-    features = rng.normal(0.0, 1.0, (is_new.size, 3)) + np.where(is_new[:, None], -1.2, 0.8)
+    evidence = rng.normal(0.0, 1.0, (is_new.size, 3)) + np.where(is_new[:, None], -1.2, 0.8)
+    features = np.column_stack([evidence, np.ones(is_new.size)])
     run = np.repeat(np.arange(runs), per_run)
     size = rng.integers(1, 31, is_new.size).astype(np.float64)
     return features, is_new, run, size
@@ -188,6 +190,8 @@ def test_the_gate_follows_scikit_learn_conventions() -> None:
     assert not [k for k in vars(gate) if k.endswith("_")]
     with pytest.raises(NotFittedError):
         gate.predict_proba(features)
+    with pytest.raises(NotFittedError):
+        gate.predict(features)
     assert gate.fit(features, is_new, run, sample_weight=size) is gate
     copy = clone(gate)
     assert not hasattr(copy, "thresholds_")
@@ -196,6 +200,7 @@ def test_the_gate_follows_scikit_learn_conventions() -> None:
     assert copy.thresholds_ == gate.thresholds_
     assert copy.measured_ == gate.measured_
     for mode in NONE_MODES:
+        assert np.array_equal(copy.predict(features, mode), gate.predict(features, mode))
         assert np.array_equal(
             gate.predict(features, mode), gate.predict_proba(features) >= gate.thresholds_[mode]
         )
@@ -216,10 +221,10 @@ def test_each_mode_keeps_its_false_alarm_rate_where_it_was_measured() -> None:
             gate._model(), features, is_new, groups=run, cv=GroupKFold(n_splits=5), method="predict_proba"
         )[:, 1]
         belonging = size[~is_new].sum()
-        for mode, rate in NONE_MODES.items():
+        for mode, rule in NONE_MODES.items():
             threshold = gate.thresholds_[mode]
             called = held_out >= threshold
-            assert size[called & ~is_new].sum() / belonging <= rate
+            assert size[called & ~is_new].sum() / belonging <= rule.false_alarms
             found = size[called & is_new].sum()
             precision, recall = gate.measured_[mode]
             assert recall == pytest.approx(found / size[is_new].sum())
@@ -227,7 +232,7 @@ def test_each_mode_keeps_its_false_alarm_rate_where_it_was_measured() -> None:
                 assert precision == pytest.approx(found / size[called].sum())
             lower = held_out[held_out < threshold]
             if lower.size:  # one step lower would break the rate
-                assert size[(held_out >= lower.max()) & ~is_new].sum() / belonging > rate
+                assert size[(held_out >= lower.max()) & ~is_new].sum() / belonging > rule.false_alarms
 
 
 def test_threshold_on_ties_and_rates() -> None:
@@ -241,17 +246,33 @@ def test_threshold_on_ties_and_rates() -> None:
             continue
         size = rng.integers(1, 10, n).astype(np.float64)
         rate = float(rng.choice([0.0, 0.02, 0.05, 0.2, 0.5]))
-        threshold, (precision, recall) = _threshold(proba, is_new, size, rate)
+        threshold = _threshold(proba, is_new, size, rate)
         belonging = size[~is_new].sum()
         called = proba >= threshold
         assert size[called & ~is_new].sum() / belonging <= rate + 1e-12
-        assert 0.0 <= precision <= 1.0
-        assert 0.0 <= recall <= 1.0
         lower = proba[proba < threshold]
         if lower.size:
             assert size[(proba >= lower.max()) & ~is_new].sum() / belonging > rate
-        if np.isinf(threshold):
-            assert (precision, recall) == (0.0, 0.0)
+
+
+def test_a_group_that_matches_no_better_than_unrelated_text_is_new_by_mode() -> None:
+    """Besides the learned model, a mode calls a group new where few of its comments match better than
+    the median unrelated match: under a quarter (strict), a third (balanced), a half (generous)."""
+    assert list(NONE_MODES) == ["strict", "balanced", "generous"]
+    features, is_new, run, size = _simulated(1)
+    gate = NoveltyGate().fit(features, is_new, run, sample_weight=size)
+    belonging = features[~is_new][:1].copy()
+    assert not any(gate.predict(belonging, mode)[0] for mode in NONE_MODES)
+    called = {}
+    for share in (0.2, 0.3, 0.4, 0.6):
+        belonging[0, ABOVE_NULL] = share
+        called[share] = [bool(gate.predict(belonging, mode)[0]) for mode in NONE_MODES]
+    assert called == {
+        0.2: [True, True, True],
+        0.3: [False, True, True],
+        0.4: [False, False, True],
+        0.6: [False, False, False],
+    }
 
 
 def test_a_gate_with_too_few_simulated_new_groups_calls_nothing_new() -> None:
@@ -271,14 +292,14 @@ def test_a_gate_with_too_few_simulated_new_groups_calls_nothing_new() -> None:
 
 def test_examples_overrule_the_gate_for_their_group() -> None:
     groups = np.array([0, 0, 1, 1, 2, 2, 3])
-    p_new = np.array([0.9, 0.1, 0.1, 0.9])
+    called = np.array([True, False, False, True])
     labels = np.full(groups.size, UNLABELLED)
-    assert _new_groups(p_new, 0.5, groups, labels).tolist() == [True, False, False, True]
+    assert _new_groups(called, groups, labels).tolist() == [True, False, False, True]
     labels[0] = 1  # a commitment's example in a group called new: the group belongs
     labels[2] = NONE_EXAMPLE  # a none example in a group that belongs: the group is new
     labels[6] = NONE_EXAMPLE
     labels[4], labels[5] = NONE_EXAMPLE, 0  # both: the commitment's example wins
-    assert _new_groups(p_new, 0.5, groups, labels).tolist() == [False, True, False, True]
+    assert _new_groups(called, groups, labels).tolist() == [False, True, False, True]
 
 
 def test_a_none_example_makes_its_group_none(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -1,4 +1,4 @@
-"""Fitting on distinct texts weighted by their copies is fitting on the copies; background step, paused GC."""
+"""Assigning distinct texts weighted by their copies is assigning the copies; background step, paused GC."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import os
 import numpy as np
 import pytest
 
-from analysis.assignment.assign import CommitmentAssigner
-from analysis.assignment.fit import Clustering, EvidenceGate, sample_counts, storey_cut
+from analysis.assignment.assign import Assignment, Settings, View, assign_corpus
+from analysis.assignment.decisions import NONE
 from analysis.catalogue import load_catalogue
+from analysis.counts import sample_counts
 from analysis.parallel import in_background
-from analysis.pipeline import prepare
-from tests.test_analysis_fit import CATALOGUE, _corpus
+from analysis.pipeline import corpus_views, prepare
+from tests.test_analysis_novelty import CATALOGUE, _corpus
 
 
 @pytest.fixture(scope="module")
@@ -29,31 +30,45 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
     return prepared, counts, repeated, catalogue
 
 
-def test_storey_cut_with_counts_equals_the_repeated_rows() -> None:
-    rng = np.random.default_rng(3)
-    scores = rng.random((50, 4))
-    counts = rng.integers(0, 5, size=50)
-    weighted = storey_cut(scores, 0.9, sample_weight=counts)
-    repeated = storey_cut(np.repeat(scores, counts, axis=0), 0.9)
-    assert weighted[:2] == repeated[:2]
-    assert np.array_equal(weighted[2], repeated[2])
+def _repeated(views: list[View], copies: np.ndarray) -> list[View]:
+    return [View(v.name, v.items[copies], v.catalogue, v.feedback) for v in views]
 
 
-def test_assigner_with_counts_sees_the_same_distributions_as_with_copies(corpus) -> None:
-    prepared, counts, repeated, catalogue = corpus
-    kwargs = {"prototypes": prepared.prototypes, "codes": catalogue.codes, "random_state": 0}
-    weighted = CommitmentAssigner(**kwargs).fit(prepared.unique_X, sample_weight=counts)
-    copies = CommitmentAssigner(**kwargs).fit(repeated)
-    # The seeds (and so the feedback prototypes), the seed threshold and the gate's cut are computed
-    # from shares and quantiles that count copies: equal up to float rounding.
-    assert weighted.null_threshold_ == pytest.approx(copies.null_threshold_)
-    assert np.allclose(weighted.prototypes_.toarray(), copies.prototypes_.toarray(), atol=1e-6)
-    assert np.allclose(weighted.signal_curve_, copies.signal_curve_)
-    assert weighted.none_share_ == pytest.approx(copies.none_share_)
-    assert weighted.n_pseudo_labels_ == copies.n_pseudo_labels_
-    # fit_decide gives what fit + decide give on the same rows.
-    decided = CommitmentAssigner(**kwargs).fit_decide(prepared.unique_X, sample_weight=counts)
-    assert decided == weighted.decide(prepared.unique_X)
+def _both(corpus, mode: str) -> tuple[Assignment, Assignment, np.ndarray]:
+    """``assign_corpus`` on the distinct rows weighted by their copies, and on every copy given once."""
+    prepared, counts, _, catalogue = corpus
+    views = corpus_views(prepared, None)
+    settings = Settings(none=mode)  # type: ignore[arg-type]
+    weighted = assign_corpus(views, catalogue.codes, counts, [None] * counts.size, settings)
+    copies = np.repeat(np.arange(counts.size), counts)
+    ones = np.ones(copies.size, dtype=np.int64)
+    repeated = assign_corpus(_repeated(views, copies), catalogue.codes, ones, [None] * copies.size, settings)
+    return weighted, repeated, copies
+
+
+@pytest.mark.parametrize("mode", ["balanced", "generous"])
+def test_assigning_with_counts_gives_the_decisions_of_the_copies(corpus, mode: str) -> None:
+    """The view weights, the seeds, the null of unrelated text and the gate's simulations count copies,
+    so each copy's decision is its distinct row's."""
+    weighted, repeated, copies = _both(corpus, mode)
+    assert repeated.view_weights == weighted.view_weights
+    assert repeated.none_share == pytest.approx(weighted.none_share)
+    expanded = [weighted.decisions[i] for i in copies]
+    assert [(d.status, d.code) for d in repeated.decisions] == [(d.status, d.code) for d in expanded]
+
+
+def test_with_counts_the_commitments_probabilities_are_those_of_the_copies(corpus) -> None:
+    """Each assigned copy's candidates and confidence are its distinct row's: the comments that lend a
+    commitment their words are the same share of its copies either way. (A ``none``'s confidence is
+    its group's, and k-means may draw other groups from the copies, so it is left out here.)"""
+    weighted, repeated, copies = _both(corpus, "balanced")
+    expanded = [weighted.decisions[i] for i in copies]
+    kept = [i for i, d in enumerate(repeated.decisions) if d.status != NONE]
+    assert kept
+    assert [repeated.decisions[i].candidates for i in kept] == [expanded[i].candidates for i in kept]
+    assert [repeated.decisions[i].confidence for i in kept] == pytest.approx(
+        [expanded[i].confidence for i in kept], abs=1e-4
+    )
 
 
 def test_sample_counts_are_checked() -> None:
@@ -64,8 +79,6 @@ def test_sample_counts_are_checked() -> None:
         sample_counts([1.5, 1, 1], 3)
     with pytest.raises(ValueError, match="whole counts"):
         sample_counts([-1, 1, 1], 3)
-    with pytest.raises(ValueError, match="one count per row"):
-        EvidenceGate().fit(np.zeros(4), Clustering(np.zeros(4, dtype=int), None, None), sample_weight=[1, 1])
 
 
 def _child_pid() -> int:
@@ -136,23 +149,3 @@ def test_gc_paused_restores_the_collector_as_found() -> None:
     with pytest.raises(ValueError, match="still restores"):
         nested()
     assert gc.isenabled()
-
-
-def test_gate_clustering_in_a_child_gives_the_same_decisions(corpus, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The gate's clustering runs in a forked child on large corpora while the assigner scores: the
-    decisions, clusters and the fitted gate's later verdicts on new rows are those of the one process."""
-    from analysis.assignment import assign as assign_module
-
-    prepared, counts, _, catalogue = corpus
-    kwargs = {"prototypes": prepared.prototypes, "codes": catalogue.codes, "random_state": 0}
-    results = []
-    for threshold in (1, 10**9):  # forked child, then inline
-        monkeypatch.setattr(assign_module, "PARALLEL_CLUSTERING_MIN_ROWS", threshold)
-        assigner = CommitmentAssigner(**kwargs)
-        decisions = assigner.fit_decide(prepared.unique_X, sample_weight=counts)
-        assert assigner.gate_.kmeans_ is not None, "the corpus is clustered, or this test checks nothing"
-        results.append((decisions, assigner.gate_.clusters_, assigner.decide(prepared.unique_X[::3])))
-    (forked, forked_clusters, forked_new), (inline, inline_clusters, inline_new) = results
-    assert forked == inline
-    assert np.array_equal(forked_clusters, inline_clusters)
-    assert forked_new == inline_new
