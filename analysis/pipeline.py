@@ -151,7 +151,13 @@ def corpus_views(prepared: PreparedCorpus, vectors: tuple[np.ndarray, np.ndarray
         raise ValueError("the corpus was prepared without a catalogue")
     words = slice(0, prepared.vectorizer.n_word_features_)
     views = [
-        View("naive", prepared.unique_X[:, words], prepared.prototypes[:, words], feedback=False),
+        View(
+            "naive",
+            prepared.unique_X[:, words],
+            prepared.prototypes[:, words],
+            feedback=False,
+            evidence=False,
+        ),
         View("lexical", prepared.unique_X, prepared.prototypes),
     ]
     if vectors is not None:

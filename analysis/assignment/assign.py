@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,37 +33,34 @@ from sklearn.preprocessing import normalize
 
 from analysis.assignment.agreement import combine, view_weights
 from analysis.assignment.decisions import NONE, Decision, decisions
-from analysis.assignment.evidence import (
-    NullModel,
-    combined_strength,
-    sibling_mask,
-    signal_curve,
-    signal_probability,
-)
+from analysis.assignment.evidence import sibling_mask, signal_curve, signal_probability
 from analysis.assignment.grouping import corpus_groups
 from analysis.assignment.novelty import (
-    ABOVE_NULL,
-    NONE_MODES,
+    Measured,
     NoneMode,
-    NoveltyGate,
-    group_evidence,
+    item_strength,
+    left_out_commitments,
+    new_groups,
+    share_above_null,
     simulate,
 )
 from analysis.assignment.prototypes import UNLABELLED, PrototypeClassifier, Rows
 
 STRONG = 0.95  # an item in a new group keeps its commitment when its own strength exceeds 1 − α, α = 0.05
-MAX_SIMULATIONS = 20  # commitments left out in turn to learn what a new topic looks like here
 
 
 @dataclass(frozen=True, slots=True)
 class View:
     """One way of scoring texts against commitments: rows of the corpus's distinct texts and of the
-    commitments' own text in one space; ``feedback``: whether the corpus may enrich the commitments."""
+    commitments' own text in one space; ``feedback``: whether the corpus may enrich the commitments;
+    ``evidence``: whether it counts in the strength against unrelated text (not when another view holds
+    its features)."""
 
     name: str
     items: Rows
     catalogue: Rows
     feedback: bool = True
+    evidence: bool = True  # counted in the evidence against unrelated text
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,36 +99,16 @@ def assign_corpus(
     codes = list(codes)
     labels = _example_labels(examples, codes)
     same = sibling_mask(*[_catalogue_similarity(v) for v in views])
-    plain = [_scores(v, labels, sample_weight, None, settings, examples=False) for v in views]
-    first = [_scores(v, labels, sample_weight, None, settings) for v in views]
-    weights = view_weights(first, same, sample_weight)
-    seeds = consensus_seeds(first, weights, same, sample_weight, labels, settings.seed_fraction)
-    final = [_scores(v, labels, sample_weight, seeds if v.feedback else None, settings) for v in views]
-    weights = view_weights(final, same, sample_weight)
-    # Weights sum to the number of views (alike views: 1 each), so the ranking's probabilities are as
-    # sharp as the evidence of that many views; scaled to sum to one they were too flat to be believed.
-    proba = _softmax(combine(final, weights * len(views)))
-    real = _evidence(views, plain, same, sample_weight)
-    groups = corpus_groups(
-        sp.csr_matrix(views[min(1, len(views) - 1)].items),
-        _dense_view(views),
-        len(codes),
-        sample_weight,
-        settings.random_state,
-    )
-    dense = [not sp.issparse(v.items) for v in views]
-    gate, evidence = _novelty(plain, dense, same, groups, sample_weight, settings.random_state)
-    new_group = _new_groups(gate.predict(evidence, settings.none), groups, labels)
-    strength, curve = real
-    is_new = new_group[groups] & (strength <= STRONG) & (labels == UNLABELLED)
-    real_evidence = signal_probability(curve, strength)
-    # A none is as sure as its group looks new, or as its own evidence looks like unrelated text.
-    sure_none = np.maximum(gate.predict_proba(evidence)[groups], 1.0 - real_evidence)
-    confidence = np.where(is_new, sure_none, real_evidence * proba.max(axis=1))
+    proba, weights = _ranking(views, labels, same, sample_weight, settings)
+    plain = [_scores(v, labels, sample_weight, None, settings, examples=False) for v in views if v.evidence]
+    found = _new_topics([v for v in views if v.evidence], plain, same, labels, sample_weight, settings)
+    # A none is as sure as its evidence looks like unrelated text's; an assignment as its evidence looks
+    # real, times its best commitment's probability.
+    confidence = np.where(found.is_new, 1.0 - found.real, found.real * proba.max(axis=1))
     decided = decisions(
         proba,
         codes,
-        is_new=is_new,
+        is_new=found.is_new,
         confidence=confidence,
         uncertain_ratio=settings.uncertain_ratio,
         examples=list(examples),
@@ -141,10 +119,64 @@ def assign_corpus(
         [v.name for v in views],
         [round(float(w), 4) for w in weights],
         settings.none,
-        {mode: gate.measured_[mode] for mode in NONE_MODES},
-        int(new_group.sum()),
+        {str(mode): figures for mode, figures in found.measured.figures.items()},
+        found.new_groups,
         none_weight / max(1.0, float(sample_weight.sum())),
     )
+
+
+def _ranking(
+    views: Sequence[View], labels: np.ndarray, same: np.ndarray, sample_weight: np.ndarray, settings: Settings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's probability for each commitment (rows × commitments) and the views' final weights:
+    weigh the views, let their agreed comments enrich the commitments, weigh and combine again."""
+    first = [_scores(v, labels, sample_weight, None, settings) for v in views]
+    weights = view_weights(first, same, sample_weight)
+    seeds = consensus_seeds(first, weights, same, sample_weight, labels, settings.seed_fraction)
+    final = [_scores(v, labels, sample_weight, seeds if v.feedback else None, settings) for v in views]
+    weights = view_weights(final, same, sample_weight)
+    # Weights sum to the number of views (alike views: 1 each), so the ranking's probabilities are as
+    # sharp as the evidence of that many views; scaled to sum to one they were too flat to be believed.
+    return _softmax(combine(final, weights * len(views))), weights
+
+
+class NewTopics(NamedTuple):
+    """Which rows are ``none``, how real each row's evidence is, and what the trials measured."""
+
+    is_new: np.ndarray
+    real: np.ndarray
+    new_groups: int
+    measured: Measured
+
+
+def _new_topics(
+    views: Sequence[View],
+    plain: Sequence[np.ndarray],
+    same: np.ndarray,
+    labels: np.ndarray,
+    sample_weight: np.ndarray,
+    settings: Settings,
+) -> NewTopics:
+    """``none`` for the rows of groups the catalogue leaves out (``analysis.assignment.novelty``), on
+    the views' scores against the catalogue's own text (``plain``), and each mode measured."""
+    dense = [not sp.issparse(v.items) for v in views]
+    strength = item_strength(plain, same, sample_weight, dense)
+    real = signal_probability(signal_curve(strength, sample_weight), strength)
+    groups = corpus_groups(
+        sp.csr_matrix(views[0].items), _dense_view(views), same.shape[0], sample_weight, settings.random_state
+    )
+    n_groups = int(groups.max()) + 1 if groups.size else 0
+    if n_groups < 2:  # too small to group: never new as a whole
+        no_group = np.zeros(labels.size, dtype=bool)
+        return NewTopics(no_group | (labels == NONE_EXAMPLE), real, 0, Measured({}, 0))
+    share = share_above_null(strength, groups, n_groups, sample_weight)
+    new_group = _new_groups(new_groups(share, settings.none), groups, labels)
+    is_new = (new_group[groups] & (strength <= STRONG) & (labels == UNLABELLED)) | (labels == NONE_EXAMPLE)
+    weights = view_weights(plain, same, sample_weight)
+    best = combine(plain, weights).argmax(axis=1)
+    trials = left_out_commitments(best, sample_weight, same.shape[0], settings.random_state)
+    measured = simulate(plain, weights, same, groups, sample_weight, dense, trials)
+    return NewTopics(is_new, real, int(new_group.sum()), measured)
 
 
 NONE_EXAMPLE = -2  # a facilitator's example of ``none`` (not a class of any view)
@@ -268,47 +300,6 @@ def _softmax(scores: np.ndarray) -> np.ndarray:
 def _dense_view(views: Sequence[View]) -> np.ndarray | None:
     dense = [v.items for v in views if not sp.issparse(v.items)]
     return np.asarray(dense[0]) if dense else None
-
-
-def _evidence(
-    views: Sequence[View], plain: Sequence[np.ndarray], same: np.ndarray, sample_weight: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's strength against unrelated text (over the catalogue's own text in every view) and the
-    corpus's signal curve (the probability that evidence of a strength is real)."""
-    strengths = []
-    for view, scores in zip(views, plain, strict=True):
-        best = scores.argmax(axis=1)
-        null = NullModel(same, best_of_k=not sp.issparse(view.items)).fit(scores, best, sample_weight)
-        strengths.append(null.strength(scores, best))
-    strength = combined_strength(strengths)
-    return strength, signal_curve(strength, sample_weight)
-
-
-def _novelty(
-    plain: Sequence[np.ndarray],
-    dense: Sequence[bool],
-    same: np.ndarray,
-    groups: np.ndarray,
-    sample_weight: np.ndarray,
-    seed: int,
-) -> tuple[NoveltyGate, np.ndarray]:
-    """The gate learned from leaving commitments out, and the real groups' evidence it judges."""
-    k = plain[0].shape[1]
-    n_groups = int(groups.max()) + 1 if groups.size else 0
-    weights = view_weights(plain, same, sample_weight)
-    gate = NoveltyGate(random_state=seed)
-    real = group_evidence(plain, weights, same, groups, n_groups, sample_weight, dense)
-    if k < 3 or n_groups < 2:
-        gate.fit(np.zeros((0, real.features.shape[1])), np.zeros(0, dtype=bool), np.zeros(0))
-        # Too few commitments or groups to learn from: a group is never new as a whole.
-        return gate, np.column_stack([real.features[:, :ABOVE_NULL], np.ones(n_groups)])
-    best = combine(plain, weights).argmax(axis=1)
-    present = np.flatnonzero(np.bincount(best, weights=sample_weight, minlength=k) > 0)
-    rng = np.random.default_rng(seed)
-    left_out = np.sort(rng.choice(present, min(MAX_SIMULATIONS, present.size), replace=False))
-    simulated = simulate(plain, weights, same, groups, n_groups, sample_weight, dense, left_out.tolist())
-    gate.fit(simulated.features, simulated.is_new, simulated.run, sample_weight=simulated.size)
-    return gate, real.features
 
 
 def _new_groups(called: np.ndarray, groups: np.ndarray, labels: np.ndarray) -> np.ndarray:
