@@ -11,6 +11,7 @@ from typing import TypedDict
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
 from threadpoolctl import threadpool_limits
 
 from analysis.assignment.assign import Assignment, Settings, View, assign_corpus
@@ -70,6 +71,9 @@ class PreparedCorpus:
     inverse: np.ndarray
     prototypes: sp.csr_matrix | None
     extra: dict[str, object] = field(default_factory=dict)
+    # The naive script's evidence: word TF-IDF (scikit-learn's defaults) of the distinct texts and of
+    # each commitment's text (title, description, keywords), in one space; None without a catalogue.
+    naive: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
 
     @property
     def X(self) -> sp.csr_matrix:
@@ -110,6 +114,7 @@ def prepare_normalised(
     )
     unique_texts = list(index_of)
     cat_docs: list[tuple[str, list[str]]] = []
+    naive_docs: list[list[str]] = []
     # The catalogue's titles and keywords are words of this analysis only (a later run in the same
     # process, with another catalogue, segments as if they had never been added).
     with seg.extra_words(domain_words):
@@ -119,6 +124,7 @@ def prepare_normalised(
                 commitment_document(c.title, c.description, c.keywords, int(p["keyword_repeat"]))
             )
             cat_docs.append((text, seg.cut(text)))
+            naive_docs.append(seg.cut(normalise(c.text)))
     docs = list(zip(unique_texts, unique_tokens, strict=True))
     n_min, n_max = p["char_ngram"]
     vectorizer = LexicalVectorizer(
@@ -127,7 +133,20 @@ def prepare_normalised(
     matrix = vectorizer.fit_transform(docs + cat_docs)
     n = len(docs)
     prototypes = matrix[n:] if cat_docs else None
-    return PreparedCorpus(list(normalised), vectorizer, matrix[:n], inverse, prototypes)
+    naive = _naive_rows(unique_tokens, naive_docs) if naive_docs else None
+    return PreparedCorpus(list(normalised), vectorizer, matrix[:n], inverse, prototypes, naive=naive)
+
+
+def _tokens(document: list[str]) -> list[str]:
+    return document
+
+
+def _naive_rows(tokens: list[list[str]], catalogue: list[list[str]]) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """Word TF-IDF as the naive script computes it (scikit-learn's defaults, one space for the texts
+    and the catalogue), for the naive view."""
+    matrix = TfidfVectorizer(analyzer=_tokens, dtype=np.float32).fit_transform(tokens + catalogue)
+    rows = sp.csr_matrix(matrix)
+    return rows[: len(tokens)], rows[len(tokens) :]
 
 
 def embeddings_for(
