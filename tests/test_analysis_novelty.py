@@ -1,4 +1,4 @@
-"""analysis/assignment/novelty.py: groups on what the catalogue leaves out are ``none``; the gate's modes."""
+"""analysis/assignment/novelty.py: groups on what the catalogue leaves out are ``none``, by mode."""
 
 from __future__ import annotations
 
@@ -7,14 +7,19 @@ import random
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.base import clone
-from sklearn.exceptions import NotFittedError
-from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from analysis.assignment.assign import NONE_EXAMPLE, Assignment, Settings, _new_groups, assign_corpus
 from analysis.assignment.decisions import NONE, Decision
 from analysis.assignment.grouping import corpus_groups
-from analysis.assignment.novelty import ABOVE_NULL, NONE_MODES, NoveltyGate, _threshold
+from analysis.assignment.novelty import (
+    MAX_SIMULATIONS,
+    NONE_MODES,
+    Measured,
+    left_out_commitments,
+    new_groups,
+    share_above_null,
+    simulate,
+)
 from analysis.assignment.prototypes import UNLABELLED
 from analysis.catalogue import Catalogue, load_catalogue
 from analysis.pipeline import PreparedCorpus, assign, corpus_views, prepare
@@ -168,105 +173,20 @@ def test_the_analysis_is_deterministic(analysed) -> None:
     assert again.view_weights == assignment.view_weights
 
 
-def _simulated(
-    seed: int, runs: int = 6, per_run: int = 12
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Groups of simulations with known labels: in each run two groups are new (their evidence is lower),
-    the rest belong; sizes of 1 to 30 comments. The last column (``ABOVE_NULL``: the share of a group's
-    comments that match better than the median unrelated match) is 1, so only the learned model calls."""
-    rng = np.random.default_rng(seed)
-    is_new = np.tile(np.arange(per_run) < 2, runs)
-    evidence = rng.normal(0.0, 1.0, (is_new.size, 3)) + np.where(is_new[:, None], -1.2, 0.8)
-    features = np.column_stack([evidence, np.ones(is_new.size)])
-    run = np.repeat(np.arange(runs), per_run)
-    size = rng.integers(1, 31, is_new.size).astype(np.float64)
-    return features, is_new, run, size
-
-
-def test_the_gate_follows_scikit_learn_conventions() -> None:
-    features, is_new, run, size = _simulated(0)
-    gate = NoveltyGate(C=0.5, random_state=4)
-    assert gate.get_params() == {"C": 0.5, "random_state": 4}
-    assert not [k for k in vars(gate) if k.endswith("_")]
-    with pytest.raises(NotFittedError):
-        gate.predict_proba(features)
-    with pytest.raises(NotFittedError):
-        gate.predict(features)
-    assert gate.fit(features, is_new, run, sample_weight=size) is gate
-    copy = clone(gate)
-    assert not hasattr(copy, "thresholds_")
-    copy.fit(features, is_new, run, sample_weight=size)
-    assert np.array_equal(copy.predict_proba(features), gate.predict_proba(features))
-    assert copy.thresholds_ == gate.thresholds_
-    assert copy.measured_ == gate.measured_
-    for mode in NONE_MODES:
-        assert np.array_equal(copy.predict(features, mode), gate.predict(features, mode))
-        assert np.array_equal(
-            gate.predict(features, mode), gate.predict_proba(features) >= gate.thresholds_[mode]
-        )
-    # Stricter modes need a higher probability and find no more.
-    assert gate.thresholds_["strict"] >= gate.thresholds_["balanced"] >= gate.thresholds_["generous"]
-    assert gate.measured_["strict"][1] <= gate.measured_["balanced"][1] <= gate.measured_["generous"][1]
-    assert gate.measured_["generous"][1] > 0.5  # the simulated new groups are separable: most are found
-
-
-def test_each_mode_keeps_its_false_alarm_rate_where_it_was_measured() -> None:
-    """At each mode's threshold, the belonging comments called new (held out: each simulation judged by a
-    model learned from the others) are at most the mode's rate, and the threshold is the lowest that
-    keeps it; the measured precision and recall are those at that threshold."""
-    for seed in range(4):
-        features, is_new, run, size = _simulated(seed)
-        gate = NoveltyGate(random_state=0).fit(features, is_new, run, sample_weight=size)
-        held_out = cross_val_predict(
-            gate._model(), features, is_new, groups=run, cv=GroupKFold(n_splits=5), method="predict_proba"
-        )[:, 1]
-        belonging = size[~is_new].sum()
-        for mode, rule in NONE_MODES.items():
-            threshold = gate.thresholds_[mode]
-            called = held_out >= threshold
-            assert size[called & ~is_new].sum() / belonging <= rule.false_alarms
-            found = size[called & is_new].sum()
-            precision, recall = gate.measured_[mode]
-            assert recall == pytest.approx(found / size[is_new].sum())
-            if called.any():
-                assert precision == pytest.approx(found / size[called].sum())
-            lower = held_out[held_out < threshold]
-            if lower.size:  # one step lower would break the rate
-                assert size[(held_out >= lower.max()) & ~is_new].sum() / belonging > rule.false_alarms
-
-
-def test_threshold_on_ties_and_rates() -> None:
-    """Random probabilities with many ties: the cut never breaks the rate, and is the lowest that keeps it."""
-    rng = np.random.default_rng(11)
-    for _ in range(200):
-        n = int(rng.integers(2, 40))
-        proba = rng.integers(0, 6, n) / 5.0
-        is_new = rng.random(n) < 0.4
-        if not (~is_new).any():
-            continue
-        size = rng.integers(1, 10, n).astype(np.float64)
-        rate = float(rng.choice([0.0, 0.02, 0.05, 0.2, 0.5]))
-        threshold = _threshold(proba, is_new, size, rate)
-        belonging = size[~is_new].sum()
-        called = proba >= threshold
-        assert size[called & ~is_new].sum() / belonging <= rate + 1e-12
-        lower = proba[proba < threshold]
-        if lower.size:
-            assert size[(proba >= lower.max()) & ~is_new].sum() / belonging > rate
-
-
-def test_a_group_that_matches_no_better_than_unrelated_text_is_new_by_mode() -> None:
-    """Besides the learned model, a mode calls a group new where few of its comments match better than
-    the median unrelated match: under a quarter (strict), a third (balanced), a half (generous)."""
+def test_a_group_is_new_when_few_of_its_comments_beat_unrelated_text() -> None:
+    """A mode calls a group new where fewer of its comments (copies counted) than its share match better
+    than the median unrelated match: a quarter (strict), a third (balanced), a half (generous)."""
     assert list(NONE_MODES) == ["strict", "balanced", "generous"]
-    features, is_new, run, size = _simulated(1)
-    gate = NoveltyGate().fit(features, is_new, run, sample_weight=size)
-    belonging = features[~is_new][:1].copy()
-    assert not any(gate.predict(belonging, mode)[0] for mode in NONE_MODES)
+    groups = np.array([0, 0, 0, 0, 0, 1, 1, 2, 2, 2])
+    strength = np.array([0.9, 0.2, 0.3, 0.1, 0.4, 0.7, 0.6, 0.5, 0.51, 0.2])
+    counts = np.array([1, 1, 1, 1, 1, 2, 1, 1, 1, 1])
+    share = share_above_null(strength, groups, 4, counts)
+    assert share.tolist() == pytest.approx([0.2, 1.0, 1 / 3, 1.0])  # group 3 is empty: it belongs
+    weighted = share_above_null(strength, groups, 3, np.array([3, 1, 1, 1, 1, 1, 1, 1, 1, 1]))
+    assert weighted[0] == pytest.approx(3 / 7)
     called = {}
-    for share in (0.2, 0.3, 0.4, 0.6):
-        belonging[0, ABOVE_NULL] = share
-        called[share] = [bool(gate.predict(belonging, mode)[0]) for mode in NONE_MODES]
+    for value in (0.2, 0.3, 0.4, 0.6):
+        called[value] = [bool(new_groups(np.array([value]), mode)[0]) for mode in NONE_MODES]
     assert called == {
         0.2: [True, True, True],
         0.3: [False, True, True],
@@ -275,19 +195,43 @@ def test_a_group_that_matches_no_better_than_unrelated_text_is_new_by_mode() -> 
     }
 
 
-def test_a_gate_with_too_few_simulated_new_groups_calls_nothing_new() -> None:
-    features, is_new, run, size = _simulated(2)
-    few = np.zeros_like(is_new)
-    # Two new groups, from two simulations: fewer than the gate learns from.
-    few[[np.flatnonzero(is_new & (run == r))[0] for r in (0, 1)]] = True
-    gate = NoveltyGate().fit(features, few, run, sample_weight=size)
-    assert all(np.isinf(t) for t in gate.thresholds_.values())
-    assert gate.measured_ == dict.fromkeys(NONE_MODES, (0.0, 0.0))
-    assert not gate.predict_proba(features).any()
-    assert not any(gate.predict(features, mode).any() for mode in NONE_MODES)
-    # New groups from one simulation only: nothing held out to measure on either.
-    one_run = is_new & (run == 0)
-    assert np.isinf(NoveltyGate().fit(features, one_run, run).thresholds_["generous"])
+def test_left_out_commitments() -> None:
+    best = np.array([0, 0, 1, 3, 3, 3])
+    counts = np.ones(6)
+    assert left_out_commitments(best, counts, 2, 0) == []  # fewer than three commitments: no trial
+    assert left_out_commitments(best, counts, 5, 0) == [0, 1, 3]  # only commitments some comment has
+    assert left_out_commitments(best, np.array([1, 1, 0, 1, 1, 1]), 5, 0) == [0, 3]
+    many = np.arange(60) % 30
+    drawn = left_out_commitments(many, np.ones(60), 30, 4)
+    assert len(drawn) == MAX_SIMULATIONS
+    assert drawn == sorted(set(drawn))
+    assert drawn == left_out_commitments(many, np.ones(60), 30, 4)
+
+
+def test_leaving_a_commitment_out_measures_the_modes() -> None:
+    """Six commitments, each with its own comments (one group each); the comments of commitment 0 share
+    nothing with the other five, the others some words with their neighbours. Leaving 0 out makes its
+    group match worse than unrelated text: every mode finds it, and calls nothing else new."""
+    rng = np.random.default_rng(0)
+    k, per = 6, 20
+    truth = np.repeat(np.arange(k), per)
+    scores = np.where(rng.random((truth.size, k)) < 0.5, rng.uniform(0.05, 0.2, (truth.size, k)), 0.0)
+    scores[truth == 0] = 0.0
+    scores[np.arange(truth.size), truth] = rng.uniform(0.5, 0.9, truth.size)
+    same = np.eye(k, dtype=bool)
+    counts = np.ones(truth.size)
+    measured = simulate([scores], np.ones(1), same, truth, counts, [False], [0])
+    assert measured.trials == 1
+    assert measured.figures == dict.fromkeys(NONE_MODES, (1.0, 1.0))
+    assert simulate([scores], np.ones(1), same, truth, counts, [False], []) == Measured({}, 0)
+
+
+def test_the_run_reports_what_each_mode_measured(analysed) -> None:
+    _, _, _, assignment, _ = analysed
+    assert set(assignment.none_measured) == set(NONE_MODES)
+    recall = [assignment.none_measured[m][1] for m in NONE_MODES]
+    assert recall == sorted(recall)  # the stricter the mode, the fewer it finds
+    assert all(0.0 <= p <= 1.0 and 0.0 <= r <= 1.0 for p, r in assignment.none_measured.values())
 
 
 def test_examples_overrule_the_gate_for_their_group() -> None:
@@ -334,7 +278,7 @@ def test_a_commitment_example_keeps_its_group(tmp_path_factory: pytest.TempPathF
     """A group called new that holds a comment the facilitator placed under a commitment is not new: its
     comments get their best commitment again."""
     catalogue = _catalogue(tmp_path_factory)
-    texts, _ = _corpus(0, ("air",), per_theme=8)
+    texts, _ = _corpus(0, ("health",), per_theme=8)
     prepared = prepare(texts, catalogue)
     plain = assign_rows(prepared, catalogue)
     none_rows = [r for r, d in enumerate(plain.decisions) if d.status == NONE]

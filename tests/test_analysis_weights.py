@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory):
 
 
 def _repeated(views: list[View], copies: np.ndarray) -> list[View]:
-    return [View(v.name, v.items[copies], v.catalogue, v.feedback) for v in views]
+    return [replace(v, items=v.items[copies]) for v in views]
 
 
 def _both(corpus, mode: str) -> tuple[Assignment, Assignment, np.ndarray]:
