@@ -74,6 +74,8 @@ class PreparedCorpus:
     # The naive script's evidence: word TF-IDF (scikit-learn's defaults) of the distinct texts and of
     # each commitment's text (title, description, keywords), in one space; None without a catalogue.
     naive: tuple[sp.csr_matrix, sp.csr_matrix] | None = None
+    # Sentence vectors of the distinct texts (rows of unique_X), once encoded (:func:`sentence_vectors`).
+    vectors: np.ndarray | None = None
 
     @property
     def X(self) -> sp.csr_matrix:
@@ -149,16 +151,29 @@ def _naive_rows(tokens: list[list[str]], catalogue: list[list[str]]) -> tuple[sp
     return rows[: len(tokens)], rows[len(tokens) :]
 
 
+def sentence_vectors(
+    prepared: PreparedCorpus, mode: str, encoder: embed.SentenceEncoder | None = None
+) -> np.ndarray | None:
+    """The sentence vectors of the corpus's distinct texts (kept on ``prepared``, encoded once per run
+    for the assignment and the themes), or ``None`` when ``mode`` says not to use them."""
+    if not embed.wanted(mode):
+        return None
+    if prepared.vectors is None:
+        encoder = encoder or embed.SentenceEncoder()
+        _, first = np.unique(prepared.inverse, return_index=True)
+        prepared.vectors = encoder.encode([prepared.texts[i] for i in first.tolist()])
+    return prepared.vectors
+
+
 def embeddings_for(
     prepared: PreparedCorpus, catalogue: Catalogue, mode: str, encoder: embed.SentenceEncoder | None = None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Sentence vectors of the corpus's distinct texts (rows of ``unique_X``) and of the commitments
     (title and description, as a reader would state them), or ``None`` when ``mode`` says not to."""
-    if not embed.wanted(mode):
+    items = sentence_vectors(prepared, mode, encoder)
+    if items is None:
         return None
     encoder = encoder or embed.SentenceEncoder()
-    _, first = np.unique(prepared.inverse, return_index=True)
-    items = encoder.encode([prepared.texts[i] for i in first.tolist()])
     commitments = encoder.encode([normalise(f"{c.title}。{c.description}") for c in catalogue.commitments])
     return items, commitments
 
@@ -239,4 +254,5 @@ __all__ = [
     "none_mode",
     "prepare",
     "prepare_normalised",
+    "sentence_vectors",
 ]

@@ -23,6 +23,7 @@ from analysis.pipeline import (
     assign,
     none_mode,
     prepare_normalised,
+    sentence_vectors,
 )
 from analysis.result import AnalysisResult, AssignmentRows, Summary, status_counts, summary_line
 from analysis.text import embed
@@ -67,6 +68,8 @@ def _analyse(
     started = time.perf_counter()
     normalised = normalise_many([it.text for it in items], meanwhile=segmenter)
     prepared = prepare_normalised(normalised, catalogue, params)
+    # Sentence vectors serve the assignment and the themes: encoded once (and cached on disk).
+    sentence_vectors(prepared, str({**DEFAULT_PARAMS, **(params or {})}["embeddings"]))
     timings["prepare"] = time.perf_counter() - started
     # Duplicate detection needs only the normalised texts: on a large corpus it runs in a forked
     # child on the second core while this process assigns (single-threaded) and clusters. Started

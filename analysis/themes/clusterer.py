@@ -21,9 +21,7 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     counts the copies of each row (distinct texts given once): k-means weighs them, while the axes and
     the choice of k look at distinct rows, so a form letter's copies do not crowd out other arguments.
 
-    ``init_centroids`` (rows in the space of ``X``, e.g. the previous run's themes) make the clustering
-    stable on growing data: k-means started from them is kept unless the best k found from scratch
-    beats it by more than ``stability_tolerance`` in silhouette.
+    :func:`theme_range` gives the range of k for a number of rows.
     """
 
     def __init__(
@@ -33,8 +31,6 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         n_components: int = 50,
         sample_size: int = 700,
         gram_limit: int = 400,
-        init_centroids: sp.spmatrix | ArrayLike | None = None,
-        stability_tolerance: float = 0.05,
         random_state: int = 0,
     ) -> None:
         self.k_min = k_min
@@ -42,8 +38,6 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.n_components = n_components
         self.sample_size = sample_size
         self.gram_limit = gram_limit
-        self.init_centroids = init_centroids
-        self.stability_tolerance = stability_tolerance
         self.random_state = random_state
 
     def _reduce(self, X: sp.spmatrix | NDArray[np.floating]) -> np.ndarray:
@@ -94,24 +88,6 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         with threadpool_limits(limits=1):
             return self._fit(X, sample_counts(sample_weight, X.shape[0]))
 
-    def _warm_start(
-        self, reduced: np.ndarray, sample: np.ndarray, distances: np.ndarray, weight: np.ndarray
-    ) -> tuple[float, KMeans] | None:
-        """k-means from the given centroids (projected on this run's axes), with its sample silhouette."""
-        if self.init_centroids is None or getattr(self, "axes_", None) is None:
-            return None
-        init = normalize(np.asarray(sp.csr_matrix(self.init_centroids, dtype=np.float64) @ self.axes_))
-        init = init[np.linalg.norm(init, axis=1) > 0]
-        if not 2 <= init.shape[0] < reduced.shape[0]:
-            return None
-        model = KMeans(init.shape[0], init=init, n_init=1, random_state=self.random_state).fit(
-            reduced, sample_weight=weight
-        )
-        labels = model.labels_[sample]
-        if len(np.unique(labels)) < 2:
-            return None
-        return float(silhouette_score(distances, labels, metric="precomputed")), model
-
     def _fit(self, X: sp.spmatrix | NDArray[np.floating], weight: np.ndarray) -> ThemeClusterer:
         n = X.shape[0]
         self.n_features_in_ = X.shape[1]
@@ -140,17 +116,6 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             score = float(silhouette_score(distances, labels, metric="precomputed"))
             if best is None or score > best[0] + 1e-9:
                 best = (score, k)
-        warm = self._warm_start(reduced, sample, distances, weight)
-        if warm is not None and (best is None or warm[0] >= best[0] - self.stability_tolerance):
-            score, model = warm
-            self.labels_ = np.asarray(model.labels_, dtype=np.int64)
-            self.n_clusters_ = int(model.n_clusters)
-            self.cluster_centers_ = model.cluster_centers_
-            self.silhouette_ = score
-            self.warm_started_ = True
-            self.reduced_ = reduced
-            return self
-        self.warm_started_ = False
         if best is None:
             self.labels_ = np.zeros(n, dtype=np.int64)
             self.n_clusters_ = 1
@@ -167,8 +132,18 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return self
 
 
+def theme_range(n_rows: int) -> tuple[int, int]:
+    """The range of k searched for ``n_rows`` rows: around √(n/2) themes (half to twice that, at most
+    ``MAX_THEMES``), the usual rule of thumb for the number of groups in n items; silhouette picks k."""
+    r = float(np.sqrt(n_rows / 2))
+    return max(2, int(r / 2)), max(3, min(MAX_THEMES, int(2 * r)))
+
+
+MAX_THEMES = 30  # themes a scope is split into at most, before similar ones are merged
+
+
 def _dense(X: sp.spmatrix | NDArray[np.floating]) -> np.ndarray:
     return sp.csr_matrix(X).toarray() if sp.issparse(X) else np.asarray(X)
 
 
-__all__ = ["ThemeClusterer"]
+__all__ = ["MAX_THEMES", "ThemeClusterer", "theme_range"]

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
+from sklearn.preprocessing import normalize
 
 from analysis.assignment.decisions import NONE, Decision
 from analysis.parallel import fork_map, fork_workers
@@ -22,6 +23,7 @@ from analysis.themes.keys import is_support_key, theme_keys
 from analysis.themes.themes import Theme, find_themes, weighted_mean
 from storage.corpus import TextItem
 
+JOINT_MAX_ROWS = 50000  # distinct rows above which a scope's themes are clustered on words alone
 PARALLEL_THEMES_MIN_ITEMS = 20000  # below this, forking workers costs more than clustering saves
 N_CENTROID_TERMS = 30  # words kept of a theme's centroid, to match it with the next run's themes
 
@@ -98,7 +100,14 @@ def scope_themes(
     texts = [prepared.texts[int(i)] for i in exemplar]
     # Clustered afresh (seeded), never warm-started from the previous run's themes: the same data give
     # the same themes whatever ran before; the previous themes only lend their keys (theme_keys).
-    themes, theme_of_row = find_themes(X, words, vocabulary, texts, sample_weight=copies, random_state=seed)
+    themes, theme_of_row = find_themes(
+        _theme_space(X, prepared.vectors, distinct),
+        words,
+        vocabulary,
+        texts,
+        sample_weight=copies,
+        random_state=seed,
+    )
     centroids = [
         _centroid(words[np.asarray(t.members)], copies[np.asarray(t.members)], vocabulary) for t in themes
     ]
@@ -112,6 +121,20 @@ def scope_themes(
     theme_of_item = theme_of_row[row_of]
     key_of = {int(i): keys[t] for i, t in zip(members.tolist(), theme_of_item.tolist(), strict=True)}
     return ScopeThemes(rows, key_of)
+
+
+def _theme_space(
+    lexical: sp.csr_matrix, vectors: np.ndarray | None, rows: NDArray[np.int64]
+) -> sp.csr_matrix:
+    """The rows a scope's themes are clustered in: the words and the sentence vectors side by side,
+    each half of a row's length, so two rows' cosine is the mean of their lexical and sentence cosines
+    (two comments on one subject in other words, or in the same words with another stance, are near).
+    Words alone without vectors, or for scopes too large to hold both (``JOINT_MAX_ROWS``)."""
+    if vectors is None or rows.size > JOINT_MAX_ROWS:
+        return lexical
+    half = float(np.sqrt(0.5))
+    dense = normalize(np.asarray(vectors[rows], dtype=np.float32)) * half
+    return sp.hstack([normalize(lexical) * half, sp.csr_matrix(dense)], format="csr")
 
 
 def _centroid(words: sp.csr_matrix, copies: NDArray[np.int64], vocabulary: NDArray[np.object_]) -> Centroid:

@@ -18,7 +18,7 @@ from sklearn.preprocessing import normalize
 
 from analysis.counts import sample_counts
 from analysis.text.segment import segmenter
-from analysis.themes.clusterer import ThemeClusterer
+from analysis.themes.clusterer import ThemeClusterer, theme_range
 from analysis.themes.no_argument import is_no_argument
 from analysis.themes.phrase_labels import LABEL_SAMPLE, phrase_label
 
@@ -173,7 +173,6 @@ def find_themes(
     texts: Sequence[str],
     *,
     sample_weight: ArrayLike | None = None,
-    init_centroids: sp.spmatrix | ArrayLike | None = None,
     random_state: int = 0,
     merge_min_similarity: float = MERGE_MIN_SIMILARITY,
 ) -> tuple[list[Theme], np.ndarray]:
@@ -189,7 +188,8 @@ def find_themes(
     rest = np.flatnonzero(~support)
     themes: list[Theme] = []
     if rest.size:
-        clusterer = ThemeClusterer(init_centroids=init_centroids, random_state=random_state).fit(
+        k_min, k_max = theme_range(rest.size)
+        clusterer = ThemeClusterer(k_min=k_min, k_max=k_max, random_state=random_state).fit(
             X[rest], sample_weight=weight[rest]
         )
         argued = _argued_themes(
