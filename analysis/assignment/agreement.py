@@ -55,14 +55,18 @@ def kappa(first: np.ndarray, second: np.ndarray, same: np.ndarray, weight: np.nd
     return (observed - expected) / (1.0 - expected)
 
 
-def view_weights(scores: Sequence[np.ndarray], same: np.ndarray, sample_weight: np.ndarray) -> np.ndarray:
-    """Each view's weight: κ of its best commitment with the other views' combined best, clipped at 0.
+def view_weights(
+    scores: Sequence[np.ndarray], same: np.ndarray, sample_weight: np.ndarray, anchor: int = 0
+) -> np.ndarray:
+    """Each view's weight: κ of its best commitment with the other views' combined best, less two of its
+    standard errors under chance, clipped at 0.
 
     ``same``: k × k, ``True`` where two entries count as one answer (an entry and its siblings). Every
     view is judged on the same rows, those where every view has some evidence (scores not all alike):
     a view that speaks only on easy rows would otherwise be judged on easy rows alone. Where a view has
     no evidence its z-scores are zero, so its weight does not matter there. With a single view, its
-    weight is 1.
+    weight is 1. When no view agrees with the others beyond chance, the ``anchor`` view (the naive
+    script's evidence) alone counts: nothing shows that another view reads the catalogue better.
     """
     if len(scores) == 1:
         return np.ones(1)
@@ -74,11 +78,11 @@ def view_weights(scores: Sequence[np.ndarray], same: np.ndarray, sample_weight: 
         if rows.sum() < 2:
             continue
         others = combine([s[rows] for j, s in enumerate(scores) if j != i], np.ones(len(scores) - 1))
-        weights[i] = max(
-            0.0, kappa(view[rows].argmax(axis=1), others.argmax(axis=1), same, sample_weight[rows])
-        )
-    if weights.sum() <= 0:  # nothing agrees with anything: every view counts alike
-        return np.ones(len(scores)) / len(scores)
+        agreement = kappa(view[rows].argmax(axis=1), others.argmax(axis=1), same, sample_weight[rows])
+        # Agreement within two standard errors of chance is chance (SE of κ ≈ 1 / √n near κ = 0).
+        weights[i] = max(0.0, agreement - 2.0 / float(np.sqrt(sample_weight[rows].sum())))
+    if weights.sum() <= 0:  # nothing agrees with anything beyond chance: the anchor alone
+        weights[anchor] = 1.0
     normalised: np.ndarray = weights / weights.sum()
     return normalised
 

@@ -98,6 +98,8 @@ def assign_corpus(
     code, ``"none"`` or ``None``)."""
     codes = list(codes)
     labels = _example_labels(examples, codes)
+    if labels.size == 0:
+        return Assignment([], [v.name for v in views], [1.0 / len(views)] * len(views), settings.none)
     same = sibling_mask(*[_catalogue_similarity(v) for v in views])
     proba, weights = _ranking(views, labels, same, sample_weight, settings)
     plain = [_scores(v, labels, sample_weight, None, settings, examples=False) for v in views if v.evidence]
@@ -213,7 +215,7 @@ def _scores(
     view: View,
     labels: np.ndarray,
     sample_weight: np.ndarray,
-    seeds: np.ndarray | None,
+    seeds: Seeds | None,
     settings: Settings,
     examples: bool = True,
 ) -> np.ndarray:
@@ -230,8 +232,8 @@ def _scores(
         y[placed] = labels[placed]
         weight[placed] = 1.0 / (per_class[labels[placed]] + 1.0)
     parts, targets, worths = [view.catalogue, view.items], [np.arange(k), y], [np.ones(k), weight]
-    if seeds is not None and (seeds >= 0).any():
-        centroids, classes = _seed_centroids(view.items, seeds, sample_weight, k)
+    if seeds is not None and (seeds.commitment >= 0).any():
+        centroids, classes = _seed_centroids(view.items, seeds, k)
         parts.append(centroids)
         targets.append(classes)
         share = settings.feedback_weight
@@ -247,19 +249,25 @@ def _scores(
     return model.similarity(view.items)
 
 
-def _seed_centroids(
-    items: Rows, seeds: np.ndarray, sample_weight: np.ndarray, k: int
-) -> tuple[Rows, np.ndarray]:
-    """The normalised mean row of each commitment's seeds (copies counted), and those commitments."""
-    taken = np.flatnonzero(seeds >= 0)
+def _seed_centroids(items: Rows, seeds: Seeds, k: int) -> tuple[Rows, np.ndarray]:
+    """The normalised mean row of each commitment's seeds (copies taken counted), and those commitments."""
+    taken = np.flatnonzero(seeds.commitment >= 0)
     membership = sp.csr_matrix(
-        (sample_weight[taken].astype(np.float64), (seeds[taken], taken)), shape=(k, items.shape[0])
+        (seeds.copies[taken], (seeds.commitment[taken], taken)), shape=(k, items.shape[0])
     )
-    classes = np.flatnonzero(np.bincount(seeds[taken], minlength=k) > 0)
+    classes = np.flatnonzero(np.bincount(seeds.commitment[taken], minlength=k) > 0)
     centroids = membership @ _normalised(items)
     if sp.issparse(centroids):
         return _normalised(sp.csr_matrix(centroids)[classes]), classes
     return _normalised(np.asarray(centroids)[classes]), classes
+
+
+class Seeds(NamedTuple):
+    """The comments that lend their words to a commitment: per row, the commitment (−1: none) and how
+    many of its copies are taken (the row crossing a commitment's share is taken in part)."""
+
+    commitment: np.ndarray
+    copies: np.ndarray
 
 
 def consensus_seeds(
@@ -269,26 +277,33 @@ def consensus_seeds(
     sample_weight: np.ndarray,
     labels: np.ndarray,
     fraction: float,
-) -> np.ndarray:
-    """Per row, the commitment it lends its words to (−1: none): per commitment, the clearest
-    ``fraction`` (by the combined margin, copies counted) of the rows whose weighted views agree on it."""
+) -> Seeds:
+    """Per commitment, the clearest ``fraction`` (by the combined margin, copies counted) of the rows
+    whose weighted views agree on it (more than half the weight picks it, or a sibling); a facilitator's
+    examples are never seeds."""
     combined = combine(scores, weights)
     best = combined.argmax(axis=1)
     ordered = np.sort(combined, axis=1)
     margin = ordered[:, -1] - (ordered[:, -2] if combined.shape[1] > 1 else 0.0)
     agree = sum(w * same[best, s.argmax(axis=1)] for w, s in zip(weights, scores, strict=True))
-    eligible = (np.asarray(agree) > 0.5) & (sample_weight > 0) & (labels == UNLABELLED)
-    seeds = np.full(best.size, UNLABELLED, dtype=np.int64)
+    eligible = (
+        (np.asarray(agree) > 0.5 * float(np.sum(weights))) & (sample_weight > 0) & (labels == UNLABELLED)
+    )
+    commitment = np.full(best.size, UNLABELLED, dtype=np.int64)
+    taken = np.zeros(best.size)
     for j in range(combined.shape[1]):
         members = np.flatnonzero(eligible & (best == j))
         if members.size == 0:
             continue
         order = members[np.lexsort((members, -margin[members]))]
-        copies = sample_weight[order]
-        take = max(1, int(np.ceil(float(copies.sum()) * fraction)))
-        chosen = order[(np.cumsum(copies) - copies) < take]
-        seeds[chosen] = j
-    return seeds
+        copies = sample_weight[order].astype(np.float64)
+        wanted = max(1.0, float(np.ceil(copies.sum() * fraction)))
+        before = np.cumsum(copies) - copies
+        share = np.clip(wanted - before, 0.0, copies)
+        chosen = share > 0
+        commitment[order[chosen]] = j
+        taken[order[chosen]] = share[chosen]
+    return Seeds(commitment, taken)
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
