@@ -132,10 +132,13 @@ def _ranking(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's probability for each commitment (rows × commitments) and the views' final weights:
     weigh the views, let their agreed comments enrich the commitments, weigh and combine again."""
-    first = [_scores(v, labels, sample_weight, None, settings) for v in views]
+    first = [_scores(v, labels, sample_weight, None, settings, examples=v.feedback) for v in views]
     weights = view_weights(first, same, sample_weight)
     seeds = consensus_seeds(first, weights, same, sample_weight, labels, settings.seed_fraction)
-    final = [_scores(v, labels, sample_weight, seeds if v.feedback else None, settings) for v in views]
+    final = [
+        _scores(v, labels, sample_weight, seeds if v.feedback else None, settings, examples=v.feedback)
+        for v in views
+    ]
     weights = view_weights(final, same, sample_weight)
     # Weights sum to the number of views (alike views: 1 each), so the ranking's probabilities are as
     # sharp as the evidence of that many views; scaled to sum to one they were too flat to be believed.
