@@ -56,7 +56,7 @@ class NullModel:
 
     ``best_of_k``: for scores where every item has some similarity to every entry (sentence vectors),
     an unrelated item's best score is the largest of k unrelated ones while the runner-up is the
-    largest of k − 1; the null CDF is raised to k / (k − 1) for the best (see ``fit.storey_cut``).
+    largest of k − 1; the null CDF is raised to k / (k − 1) for the best (:func:`best_null_exponent`).
     """
 
     def __init__(self, siblings: np.ndarray, best_of_k: bool) -> None:
