@@ -608,9 +608,9 @@ def _add_analyze(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument(
         "--none",
         choices=("strict", "balanced", "generous"),
-        help="how readily a group of comments is called new to the catalogue (none): strict = at most 1 "
-        "in 50 comments that belong, balanced = 1 in 20, generous = 1 in 5, as measured on the corpus "
-        "itself by leaving each commitment out in turn (default: balanced)",
+        help="how readily a group of comments is called new to the catalogue (none): when fewer than a "
+        "quarter (strict), a third (balanced) or a half (generous) of its comments match better than "
+        "unrelated text; each run measures the three on its own data (report: methods) (default: balanced)",
     )
     p.add_argument(
         "--examples",

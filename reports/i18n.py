@@ -302,18 +302,18 @@ ZH_TW: dict[str, str] = {
         "可用 joinfeedback analyze --none strict|balanced|generous 改變。"
     ),
     "none_mode_heading": "設定",
-    "none_mode_rule": "屬於承諾的意見被誤列為新主題的比例上限",
+    "none_mode_rule": "一群意見中比對優於無關文字的比例低於此值時，列為新主題",
     "none_precision": "精確率",
     "none_recall": "召回率",
     "none_mode_strict": "嚴格（strict）",
     "none_mode_balanced": "平衡（balanced）",
     "none_mode_generous": "寬鬆（generous）",
-    "none_rule_strict": "50 則中 1 則",
-    "none_rule_balanced": "20 則中 1 則",
-    "none_rule_generous": "5 則中 1 則",
+    "none_rule_strict": "四分之一",
+    "none_rule_balanced": "三分之一",
+    "none_rule_generous": "二分之一",
     "placing_none_measured": (
-        "精確率與召回率是在本次資料上量得的：依序把每一個承諾從目錄中拿掉，看原本屬於它的意見群是否被認出為新主題"
-        "（以其餘模擬學得的判斷來評估）。這是估計，不是人工標註的結果。"
+        "精確率與召回率是在本次資料上量得的：依序把每一個承諾從目錄中拿掉，看原本屬於它的意見群是否被認出為新主題，"
+        "而其他意見群是否沒有被誤列。這是估計，不是人工標註的結果。"
     ),
     "methods_steering": (
         "人工範例（joinfeedback analyze --examples）加入所屬承諾事項的定義，並保留標註的歸類；"
@@ -675,19 +675,19 @@ EN: dict[str, str] = {
         "lacks. This run: {mode}. Change it with joinfeedback analyze --none strict|balanced|generous."
     ),
     "none_mode_heading": "setting",
-    "none_mode_rule": "comments that belong but may be called new, at most",
+    "none_mode_rule": "a group is new when fewer of its comments than this match better than unrelated text",
     "none_precision": "precision",
     "none_recall": "recall",
     "none_mode_strict": "strict",
     "none_mode_balanced": "balanced",
     "none_mode_generous": "generous",
-    "none_rule_strict": "1 in 50",
-    "none_rule_balanced": "1 in 20",
-    "none_rule_generous": "1 in 5",
+    "none_rule_strict": "a quarter",
+    "none_rule_balanced": "a third",
+    "none_rule_generous": "a half",
     "placing_none_measured": (
         "Precision and recall are measured on this run's data: each commitment is taken out of the "
-        "catalogue in turn, and the groups of comments that were its are checked to be recognised as new "
-        "(each judged by what the other trials taught). They are estimates, not hand labels."
+        "catalogue in turn, and the groups of comments that were its should be recognised as new, the "
+        "others not. They are estimates, not hand labels."
     ),
     "methods_steering": (
         "A facilitator's examples (joinfeedback analyze --examples) join their commitment's definition and "
