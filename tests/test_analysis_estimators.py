@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from analysis.assignment.assign import Settings, View, assign_corpus
 from analysis.assignment.decisions import NONE, Decision
@@ -119,9 +120,11 @@ def test_theme_clusterer_conventions_and_determinism(corpus) -> None:
 
 
 def test_theme_clusterer_handles_tiny_inputs() -> None:
-    for n in (0, 1, 3):
-        clusterer = ThemeClusterer().fit(sp.csr_matrix(np.eye(max(n, 1), 5)[:n]))
+    for n in (1, 3):
+        clusterer = ThemeClusterer().fit(sp.csr_matrix(np.eye(n, 5)))
         assert clusterer.labels_.shape == (n,)
+    with pytest.raises(ValueError, match="0 sample"):  # as every scikit-learn estimator: no rows, no fit
+        ThemeClusterer().fit(sp.csr_matrix((0, 5)))
 
 
 def test_themes_have_chinese_labels_and_minorities(corpus) -> None:
@@ -195,3 +198,12 @@ def test_theme_representatives_do_not_repeat_a_form_letter() -> None:
     reps = themes[0].representatives
     assert len(reps) == 3
     assert sum(1 for r in reps if r in (0, 1, 2)) == 1  # one copy of the letter, then two other arguments
+
+
+@parametrize_with_checks([ThemeClusterer(k_min=2, k_max=4)])
+def test_theme_clusterer_passes_scikit_learns_checks(estimator, check) -> None:
+    """The themes' clusterer takes numeric rows like any scikit-learn clusterer. The other estimators of
+    the analysis take texts, not numeric rows (``LexicalVectorizer``: (text, tokens) pairs;
+    ``DuplicateFinder``: normalised texts), so scikit-learn's checks, which feed them random numbers,
+    do not apply; ``PrototypeClassifier`` is checked in tests/test_analysis_agreement.py."""
+    check(estimator)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
@@ -9,6 +11,8 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
+from sklearn.utils import Tags
+from sklearn.utils.validation import validate_data
 
 from analysis.counts import sample_counts
 
@@ -85,12 +89,18 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         # is faster at these sizes (docs/benchmarks.md).
         from threadpoolctl import threadpool_limits
 
+        checked = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
+        rows = cast("sp.csr_matrix | NDArray[np.floating]", checked)
         with threadpool_limits(limits=1):
-            return self._fit(X, sample_counts(sample_weight, X.shape[0]))
+            return self._fit(rows, sample_counts(sample_weight, rows.shape[0]))
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _fit(self, X: sp.spmatrix | NDArray[np.floating], weight: np.ndarray) -> ThemeClusterer:
         n = X.shape[0]
-        self.n_features_in_ = X.shape[1]
         if n < max(2 * self.k_min, 4):
             self.labels_ = np.zeros(n, dtype=np.int64)
             self.n_clusters_ = 1 if n else 0
