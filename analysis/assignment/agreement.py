@@ -20,8 +20,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-MIN_COMMON_ROWS = 20  # fewer rows where every view speaks: judge each view where it speaks
-
 
 def row_z(scores: np.ndarray) -> np.ndarray:
     """Per-row z-scores (a row with no spread, e.g. no lexical evidence at all, becomes zeros)."""
@@ -56,31 +54,45 @@ def kappa(first: np.ndarray, second: np.ndarray, same: np.ndarray, weight: np.nd
 
 
 def view_weights(
-    scores: Sequence[np.ndarray], same: np.ndarray, sample_weight: np.ndarray, anchor: int = 0
+    scores: Sequence[np.ndarray],
+    same: np.ndarray,
+    sample_weight: np.ndarray,
+    anchor: int = 0,
+    families: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Each view's weight: κ of its best commitment with the other views' combined best, less two of its
     standard errors under chance, clipped at 0.
 
     ``same``: k × k, ``True`` where two entries count as one answer (an entry and its siblings). Every
-    view is judged on the same rows, those where every view has some evidence (scores not all alike):
-    a view that speaks only on easy rows would otherwise be judged on easy rows alone. Where a view has
-    no evidence its z-scores are zero, so its weight does not matter there. With a single view, its
-    weight is 1. When no view agrees with the others beyond chance, the ``anchor`` view (the naive
+    view is judged on every row; a row where it has no evidence (scores all alike) counts as no answer,
+    which agrees with nothing: a view that speaks only on easy rows is not judged on those alone. Where
+    a view has no evidence its z-scores are zero, so its weight does not matter there. With a single
+    view, its weight is 1. When no view agrees with the others beyond chance, the ``anchor`` view (the naive
     script's evidence) alone counts: nothing shows that another view reads the catalogue better.
+
+    ``families``: views of one family share their evidence (the naive script's words are the lexical
+    view's too), so their agreement with each other says little about either; a view is judged by the
+    views of other families when there are any.
     """
     if len(scores) == 1:
         return np.ones(1)
-    speaks = [view.max(axis=1) > view.min(axis=1) for view in scores]
-    common = np.logical_and.reduce(speaks) & (sample_weight > 0)
+    k = same.shape[0]
+    # A row where a view scores every commitment alike is a row it does not answer: an answer of its
+    # own (index k) that agrees with nothing.
+    answers = [np.where(view.max(axis=1) > view.min(axis=1), view.argmax(axis=1), k) for view in scores]
+    agrees = np.zeros((k + 1, k + 1), dtype=bool)
+    agrees[:k, :k] = same
+    rows = sample_weight > 0
     weights = np.zeros(len(scores))
-    for i, view in enumerate(scores):
-        rows = common if common.sum() >= MIN_COMMON_ROWS else speaks[i] & (sample_weight > 0)
-        if rows.sum() < 2:
-            continue
-        others = combine([s[rows] for j, s in enumerate(scores) if j != i], np.ones(len(scores) - 1))
-        agreement = kappa(view[rows].argmax(axis=1), others.argmax(axis=1), same, sample_weight[rows])
+    kin = list(families) if families is not None else [str(i) for i in range(len(scores))]
+    for i in range(len(scores)):
+        witnesses = [j for j in range(len(scores)) if kin[j] != kin[i]] or [
+            j for j in range(len(scores)) if j != i
+        ]
+        others = combine([scores[j][rows] for j in witnesses], np.ones(len(witnesses)))
+        agreement = kappa(answers[i][rows], others.argmax(axis=1), agrees, sample_weight[rows])
         # Agreement within two standard errors of chance is chance (SE of κ ≈ 1 / √n near κ = 0).
-        weights[i] = max(0.0, agreement - 2.0 / float(np.sqrt(sample_weight[rows].sum())))
+        weights[i] = max(0.0, agreement - 2.0 / float(np.sqrt(max(1.0, sample_weight[rows].sum()))))
     if weights.sum() <= 0:  # nothing agrees with anything beyond chance: the anchor alone
         weights[anchor] = 1.0
     normalised: np.ndarray = weights / weights.sum()

@@ -61,6 +61,7 @@ class View:
     catalogue: Rows
     feedback: bool = True
     evidence: bool = True  # counted in the evidence against unrelated text
+    family: str = ""  # views of one family share their evidence (agreement.view_weights); "" = its name
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,13 +134,14 @@ def _ranking(
     """Each row's probability for each commitment (rows × commitments) and the views' final weights:
     weigh the views, let their agreed comments enrich the commitments, weigh and combine again."""
     first = [_scores(v, labels, sample_weight, None, settings, examples=v.feedback) for v in views]
-    weights = view_weights(first, same, sample_weight)
+    families = [v.family or v.name for v in views]
+    weights = view_weights(first, same, sample_weight, families=families)
     seeds = consensus_seeds(first, weights, same, sample_weight, labels, settings.seed_fraction)
     final = [
         _scores(v, labels, sample_weight, seeds if v.feedback else None, settings, examples=v.feedback)
         for v in views
     ]
-    weights = view_weights(final, same, sample_weight)
+    weights = view_weights(final, same, sample_weight, families=families)
     # Weights sum to the number of views (alike views: 1 each), so the ranking's probabilities are as
     # sharp as the evidence of that many views; scaled to sum to one they were too flat to be believed.
     return _softmax(combine(final, weights * len(views))), weights
