@@ -64,8 +64,9 @@ def view_weights(
     standard errors under chance, clipped at 0.
 
     ``same``: k × k, ``True`` where two entries count as one answer (an entry and its siblings). Every
-    view is judged on every row; a row where it has no evidence (scores all alike) counts as no answer,
-    which agrees with nothing: a view that speaks only on easy rows is not judged on those alone. Where
+    view is judged on every row its witnesses answer; a row where it has no evidence (scores all alike)
+    counts as no answer, which agrees with nothing: a view that speaks only on easy rows is not judged
+    on those alone. Where
     a view has no evidence its z-scores are zero, so its weight does not matter there. With a single
     view, its weight is 1. When no view agrees with the others beyond chance, the ``anchor`` view (the naive
     script's evidence) alone counts: nothing shows that another view reads the catalogue better.
@@ -89,10 +90,13 @@ def view_weights(
         witnesses = [j for j in range(len(scores)) if kin[j] != kin[i]] or [
             j for j in range(len(scores)) if j != i
         ]
-        others = combine([scores[j][rows] for j in witnesses], np.ones(len(witnesses)))
-        agreement = kappa(answers[i][rows], others.argmax(axis=1), agrees, sample_weight[rows])
+        others = combine([scores[j] for j in witnesses], np.ones(len(witnesses)))
+        judged = rows & (others.max(axis=1) > others.min(axis=1))  # rows the witnesses answer
+        if not judged.any():
+            continue
+        agreement = kappa(answers[i][judged], others[judged].argmax(axis=1), agrees, sample_weight[judged])
         # Agreement within two standard errors of chance is chance (SE of κ ≈ 1 / √n near κ = 0).
-        weights[i] = max(0.0, agreement - 2.0 / float(np.sqrt(max(1.0, sample_weight[rows].sum()))))
+        weights[i] = max(0.0, agreement - 2.0 / float(np.sqrt(max(1.0, sample_weight[judged].sum()))))
     if weights.sum() <= 0:  # nothing agrees with anything beyond chance: the anchor alone
         weights[anchor] = 1.0
     normalised: np.ndarray = weights / weights.sum()
