@@ -58,6 +58,7 @@ def assignment_rows(
     return [
         {
             "item_kind": item.kind,
+            "item_source": item.source,
             "item_id": item.item_id,
             "status": d.status,
             "commitment_code": d.code,

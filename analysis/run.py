@@ -41,8 +41,8 @@ def analyse(
 ) -> AnalysisResult:
     """The whole analysis on loaded items, without touching the database.
 
-    ``examples``: a facilitator's examples, item id → commitment code or ``"none"`` (ids not among
-    ``items`` are ignored here; ``run_analysis`` reports them).
+    ``examples``: a facilitator's examples, item key (``TextItem.key.text``) → commitment code or
+    ``"none"`` (keys not among ``items`` are ignored here; ``run_analysis`` reports them).
     """
     with gc_paused():
         return _analyse(items, catalogue, seed, previous_clusters or {}, params, examples or {})
@@ -108,7 +108,7 @@ def _decisions(
     """Each item's decision, and what the assignment adds to the summary (nothing without a catalogue)."""
     if catalogue is None or not items:
         return Summary(), [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
-    placed = {i: examples[it.item_id] for i, it in enumerate(items) if it.item_id in examples}
+    placed = {i: examples[key] for i, it in enumerate(items) if (key := it.key.text) in examples}
     assigner, decisions = assign(prepared, catalogue, seed=seed, params=params, examples=placed)
     summary = Summary(
         none_share=round(assigner.none_share_, 4),

@@ -7,15 +7,15 @@ from collections.abc import Sequence
 
 from reports.i18n import Translator
 from reports.model import Column, Table, Theme
-from reports.quotes import QuoteBook, resolve_ref
+from reports.quotes import QuoteBook
 from reports.rundata import RunData
-from storage.queries.items import ItemKey
+from storage.items import ItemKey
 from storage.run_rows import StoredCluster
 
 
 def quoted_refs(data: RunData, cluster: StoredCluster, limit: int) -> list[ItemKey]:
     """The items a theme quotes: its representatives that resolve to items of the run."""
-    keys = [resolve_ref(ref, data.kind_of) for ref in cluster.representative_ids]
+    keys = [data.refs.find(str(ref)) for ref in cluster.representative_ids]
     return [key for key in keys if key][:limit]
 
 

@@ -14,8 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage import analysis_store
-from storage.models import AnalysisRun, Assignment, Campaign, Cluster, Commitment
-from storage.queries.items import ItemKey
+from storage.items import ItemKey
+from storage.models import AGENCY, AnalysisRun, Assignment, Campaign, Cluster, Comment, Commitment
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
 
@@ -75,10 +75,24 @@ def commitments(session: Session, catalogue: str) -> list[CommitmentRow]:
 
 
 def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of a run, in a stable order (kind, id)."""
+    """Every item of public input of a run, in a stable order (kind, source, id).
+
+    Runs made before agency replies were told apart analysed them too; they are not public input, so they
+    are left out here, for every page and export alike.
+    """
+    agency_reply = (
+        select(Comment.id)
+        .where(
+            Comment.site == Assignment.item_source,
+            Comment.msg_uid == Assignment.item_id,
+            Comment.author_kind == AGENCY,
+        )
+        .exists()
+    )
     rows = session.execute(
         select(
             Assignment.item_kind,
+            Assignment.item_source,
             Assignment.item_id,
             Assignment.status,
             Assignment.commitment_code,
@@ -87,8 +101,8 @@ def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
             Assignment.duplicate_of,
             Assignment.campaign_key,
         )
-        .where(Assignment.run_id == run_id)
-        .order_by(Assignment.item_kind, Assignment.item_id)
+        .where(Assignment.run_id == run_id, ~((Assignment.item_kind == "comment") & agency_reply))
+        .order_by(Assignment.item_kind, Assignment.item_source, Assignment.item_id)
     )
     return [StoredAssignment(*row) for row in rows]
 
@@ -141,12 +155,9 @@ def campaigns(session: Session, run_id: int) -> list[StoredCampaign]:
 
 
 def item_keys(session: Session, run_id: int) -> set[ItemKey]:
-    return {
-        (kind, item_id)
-        for kind, item_id in session.execute(
-            select(Assignment.item_kind, Assignment.item_id).where(Assignment.run_id == run_id)
-        )
-    }
+    """The key of every item a run analysed."""
+    query = select(Assignment.item_kind, Assignment.item_source, Assignment.item_id)
+    return {ItemKey(*row) for row in session.execute(query.where(Assignment.run_id == run_id))}
 
 
 def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
