@@ -82,6 +82,7 @@ def scope_counts(data: RunData) -> Mapping[str, int]:
     return {
         "policies": len(data.policies),
         "comments": kinds["comment"],
+        "agency_replies": len(data.agency_replies),  # those on the consultations and days in scope
         "proposals": kinds["idea"],
         "imported": kinds["import"],
     }
