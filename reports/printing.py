@@ -36,11 +36,12 @@ def _md_quote(t: Translator, quote: Quote) -> list[str]:
     if quote.cut:
         body[-1] += "…"
     source = f"{t('kind_' + quote.kind)} {md_text(quote.item_id)}"
+    copies = f"{t('quote_copies', n=f'{quote.copies:,}')} · " if quote.copies > 1 else ""
     url = safe_url(quote.url)
     if url:
         # Angle-bracket destination: parentheses and spaces in the URL cannot end the link early.
         source = f"[{source}](<{url.replace('<', '%3C').replace('>', '%3E')}>)"
-    return [*body, f"> — {source}", ""]
+    return [*body, f"> — {copies}{source}", ""]
 
 
 def _md_header(brief: Brief, t: Translator, run_id: int, run_finished: str, scope_text: str) -> list[str]:

@@ -44,10 +44,40 @@ class RunData:
     scope: ItemScope = EVERYTHING
     policies: tuple[PolicyRow, ...] = ()  # the consultations with items in scope
     policy_of: dict[ItemKey, str] = field(default_factory=dict)  # comment → consultation uuid
+    arguments: dict[ItemKey, str] = field(default_factory=dict)  # item → its argument (see argument_of)
+    members: dict[str, tuple[ItemKey, ...]] = field(default_factory=dict)  # theme → its items in scope
+    argument_sizes: Counter[str] = field(default_factory=Counter)  # argument → its items in scope
 
     @property
     def codes(self) -> list[str]:
         return [c.code for c in self.commitments]
+
+    def copies(self, key: ItemKey) -> int:
+        """How many items in scope make the argument ``key`` makes (its campaign, or its near-duplicates)."""
+        argument = self.arguments.get(key)
+        return self.argument_sizes[argument] if argument else 1
+
+
+def argument_of(row: StoredAssignment, refs: ItemIndex) -> str:
+    """The argument an item makes, as one name for each distinct argument: a campaign's form letter is one
+    argument whatever its copies, and so is a group of near-duplicates (named by its first item)."""
+    if row.campaign_key:
+        return f"campaign {row.campaign_key}"
+    first = refs.find(row.duplicate_of) if row.duplicate_of else None
+    return f"item {(first or row.key).text}"
+
+
+def theme_members(rows: Iterable[StoredAssignment]) -> dict[str, tuple[ItemKey, ...]]:
+    """Each theme's items, most confident first (the order in which quotes beyond its representatives are
+    drawn)."""
+    members: dict[str, list[StoredAssignment]] = {}
+    for row in rows:
+        if row.cluster_key:
+            members.setdefault(row.cluster_key, []).append(row)
+    return {
+        key: tuple(r.key for r in sorted(rows_of, key=lambda r: (-r.confidence, r.key)))
+        for key, rows_of in members.items()
+    }
 
 
 def is_unique(row: StoredAssignment) -> bool:
@@ -62,7 +92,7 @@ def _in_scope(
     refs: ItemIndex,
 ) -> tuple[list[StoredCluster], list[StoredCampaign]]:
     """Themes and campaigns counted over the items in scope: sizes are recounted (nothing is re-analysed),
-    quotes come from items in scope, and a theme or campaign with none of them is left out."""
+    representatives are those in scope, and a theme or campaign with none of them is left out."""
     members: dict[str, list[ItemKey]] = {}
     in_campaign: Counter[str] = Counter()
     for row in rows:
@@ -76,8 +106,8 @@ def _in_scope(
         if not keys:
             continue
         present = set(keys)
+        # its representatives in scope; reports.themes.quoted_refs draws further quotes from its items
         reps = [key for ref in c.representative_ids if (key := refs.find(str(ref))) in present]
-        reps += [key for key in keys if key not in reps][: max(0, 3 - len(reps))]
         scoped_clusters.append(
             replace(
                 c,
@@ -182,6 +212,7 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
     new_keys, previous_sizes = _changes_since(session, previous, rows)
     dates = {r.key: every_date[r.key] for r in rows if r.key in every_date}  # the items in scope only
     replies = consultation_queries.agency_replies(session)
+    arguments = {row.key: argument_of(row, scoped.refs) for row in rows}
     return RunData(
         run=run,
         previous=previous,
@@ -202,7 +233,19 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         scope=scope,
         policies=tuple(p for p in consultation_queries.policies(session) if p.uuid in used_policies),
         policy_of=policy_of,
+        arguments=arguments,
+        members=theme_members(rows),
+        argument_sizes=Counter(arguments.values()),
     )
 
 
-__all__ = ["RunData", "daily_counts", "is_unique", "load_run", "report_scope", "with_unlisted_commitments"]
+__all__ = [
+    "RunData",
+    "argument_of",
+    "daily_counts",
+    "is_unique",
+    "load_run",
+    "report_scope",
+    "theme_members",
+    "with_unlisted_commitments",
+]

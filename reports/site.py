@@ -17,7 +17,7 @@ from base.errors import UserError
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
-from reports.gaps import GapMap, build_gap_map
+from reports.gaps import MIN_CANDIDATE_ARGUMENTS, GapMap, build_gap_map
 from reports.i18n import DEFAULT_LANGUAGE, Translator
 from reports.model import Brief, Table, fmt_day
 from reports.overview import Overview, build_overview
@@ -156,7 +156,7 @@ def _write_pages(env: Environment, staging: Path, content: ReportContent) -> Non
         near_share=round(NEAR_SHARE * 100),
         near_days=NEAR_DAYS,
     )
-    page("gaps.html.j2", "gaps.html", gaps=content.gaps)
+    page("gaps.html.j2", "gaps.html", gaps=content.gaps, min_candidate=MIN_CANDIDATE_ARGUMENTS)
     manifest_json = hide_secrets(  # the manifest may quote settings: never a password
         json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     )
