@@ -359,7 +359,7 @@ def test_a_file_that_is_not_a_database_is_exit_4_and_named(tmp_path: Path) -> No
     assert (tmp_path / "notes.db").read_bytes() == before
 
 
-def test_read_only_and_locked_databases_are_named_exit_4(tmp_path: Path) -> None:
+def test_read_only_databases_exit_4_and_locked_ones_3(tmp_path: Path) -> None:
     from storage.db import database_problem
 
     path = tmp_path / "jf.db"
@@ -385,8 +385,54 @@ def test_read_only_and_locked_databases_are_named_exit_4(tmp_path: Path) -> None
     other.close()
     problem = database_problem(locked.value, url=f"sqlite:///{path}")
     assert problem is not None
-    assert problem.exit_code == 4
+    assert problem.exit_code == 3  # a held lock, as README promises
     assert "locked by another program" in str(problem)
+
+
+@pytest.fixture
+def held_database(tmp_path: Path) -> Iterator[Path]:
+    """A joinfeedback database another SQLite program holds in an exclusive transaction."""
+    path = tmp_path / "jf.db"
+    open_database(f"sqlite:///{path}").dispose()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    yield path
+    holder.execute("ROLLBACK")
+    holder.close()
+
+
+def test_a_locked_database_is_waited_for_once(held_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lock's record is written once: when it cannot be, nothing is cleared (a second write would
+    wait SQLite's busy timeout again, and the message says one wait)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from joinfeedback.ops.lock import run_lock
+    from storage import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    engine = db.make_engine(f"sqlite:///{held_database}")
+    writes: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        verb = statement.split()[0].upper()
+        if "run_lock" in statement and verb in {"INSERT", "UPDATE", "DELETE"}:
+            writes.append(verb)
+
+    with pytest.raises(OperationalError, match="database is locked"), run_lock(engine, "analysis"):
+        pass
+    engine.dispose()
+    assert writes == ["INSERT"]
+
+
+def test_import_into_a_locked_database_exits_3(held_database: Path, tmp_path: Path) -> None:
+    (tmp_path / "good.csv").write_bytes(GOOD_CSV)
+    result = run_cli(
+        "import", "good.csv", "--db", f"sqlite:///{held_database}", cwd=tmp_path, env=clean_env()
+    )
+    line = one_line(result, 3, "is locked by another program (waited 30 s)")
+    assert str(held_database) in line
 
 
 def test_negative_seed_and_nan_lock_timeout_are_bad_input(tmp_path: Path) -> None:
