@@ -220,6 +220,20 @@ def test_redact_masks_every_form_of_a_password() -> None:
     assert redact("sqlite:///joinfeedback.db") == "sqlite:///joinfeedback.db"
 
 
+@pytest.mark.parametrize("password", ["Cn4ry@q7", "p@ss", "Cn4ry@k9@zz"])
+def test_a_password_with_an_unencoded_at_sign_leaks_no_tail(tmp_path: Path, password: str) -> None:
+    """URL parsers end such a password at its first "@" and take the rest for the host, which the driver
+    then quotes ("failed to resolve host 'q7@db.invalid'")."""
+    (tmp_path / "good.csv").write_bytes(GOOD_CSV)
+    url = f"postgresql+psycopg://jf:{password}@db.invalid/x"
+    result = run_cli("import", "good.csv", "--db", url, cwd=tmp_path, env=clean_env())
+    line = one_line(result, 4, "cannot reach database")
+    for piece in password.split("@"):
+        assert f"{piece}@" not in line, line
+        assert f"'{piece}" not in line, line
+    assert "***@db.invalid" in line
+
+
 def _pg_canary_url(pg_url: str) -> str:
     """The same PostgreSQL database with the canary as password (the test server trusts local users)."""
     scheme, rest = pg_url.split("://", 1)
