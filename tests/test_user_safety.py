@@ -126,6 +126,27 @@ def test_a_file_added_to_a_report_folder_is_never_deleted(analysed: str, tmp_pat
     assert (out / "commitments" / "my-notes.txt").read_text(encoding="utf-8") == "mine"
 
 
+@pytest.mark.parametrize(
+    "notes", ["notes.txt", "commitments/my-notes.md", "briefs/thesis.docx", "data/x.xlsx"]
+)
+def test_a_hand_edited_manifest_never_makes_a_report_delete_a_user_s_file(
+    analysed: str, tmp_path: Path, notes: str
+) -> None:
+    """Each file a manifest lists is checked against the names a report gives its files: a listed user's
+    file is refused as foreign, not replaced (nor deleted, as one the new report does not write)."""
+    out = tmp_path / "site"
+    build(analysed, out)
+    manifest = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
+    (out / notes).write_text("mine", encoding="utf-8")
+    manifest["files"].append(notes)
+    (out / "data" / "report.json").write_text(json.dumps(manifest), encoding="utf-8")
+    before = folder_state(out)
+    result = run_cli("report", "--db", analysed, "--out", str(out), "--no-pdf", env=clean_env())
+    one_line(result, 2, f"holds files the earlier report did not write (first: {notes})")
+    assert folder_state(out) == before
+    assert (out / notes).read_text(encoding="utf-8") == "mine"
+
+
 def test_a_report_replaces_its_own_files_and_keeps_an_earlier_report_format(
     analysed: str, tmp_path: Path
 ) -> None:
