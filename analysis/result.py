@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import TypedDict, overload
 
 from analysis.assign import Decision
 from storage.corpus import TextItem
@@ -32,44 +32,71 @@ class Summary(TypedDict, total=False):
 class AnalysisResult:
     """Everything a run stores, as plain rows (the storage layer writes them)."""
 
-    assignments: list[AssignmentRow]
+    assignments: Sequence[AssignmentRow]
     clusters: list[ClusterRow]
     campaigns: list[CampaignRow]
     summary: Summary = field(default_factory=lambda: Summary())
 
 
-def assignment_rows(
-    items: Sequence[TextItem],
-    decisions: Sequence[Decision],
-    cluster_of: Mapping[int, str],
-    duplicate_of: Mapping[int, str],
-    campaign_of: Mapping[int, str],
-) -> list[AssignmentRow]:
-    """One row per item: its decision, its theme, the item it duplicates and its campaign."""
-    listed: dict[int, list[list[str | float]]] = {}
+class AssignmentRows(Sequence[AssignmentRow]):
+    """One row per item: its decision, its theme, the item it duplicates and its campaign.
 
-    def candidates_of(decision: Decision) -> list[list[str | float]]:
-        # Items with equal texts share one Decision object: list its candidates once.
-        key = id(decision)
-        if key not in listed:
-            listed[key] = [[c, s] for c, s in decision.candidates]
-        return listed[key]
+    Each row is built when it is read (the store streams them in batches): a million rows held at once
+    as dicts weighed more than the analysis that made them.
+    """
 
-    return [
-        {
+    def __init__(
+        self,
+        items: Sequence[TextItem],
+        decisions: Sequence[Decision],
+        cluster_of: Mapping[int, str],
+        duplicate_of: Mapping[int, str],
+        campaign_of: Mapping[int, str],
+    ) -> None:
+        if len(items) != len(decisions):
+            raise ValueError(f"{len(items)} items but {len(decisions)} decisions")
+        self._items, self._decisions = items, decisions
+        self._cluster_of, self._duplicate_of, self._campaign_of = cluster_of, duplicate_of, campaign_of
+        # Items with equal texts share one Decision object: its candidates are listed once, and every
+        # row of it holds that one list (the store serialises each list once).
+        self._listed: dict[int, list[list[str | float]]] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> AssignmentRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[AssignmentRow]: ...
+
+    def __getitem__(self, index: int | slice) -> AssignmentRow | list[AssignmentRow]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        if not -len(self) <= index < len(self):
+            raise IndexError(index)
+        return self._row(index % len(self))
+
+    def __iter__(self) -> Iterator[AssignmentRow]:
+        return map(self._row, range(len(self)))
+
+    def _row(self, i: int) -> AssignmentRow:
+        item, d = self._items[i], self._decisions[i]
+        candidates = self._listed.get(id(d))
+        if candidates is None:
+            candidates = self._listed[id(d)] = [[c, s] for c, s in d.candidates]
+        return {
             "item_kind": item.kind,
             "item_source": item.source,
             "item_id": item.item_id,
             "status": d.status,
             "commitment_code": d.code,
             "confidence": float(d.confidence),
-            "candidates": candidates_of(d),
-            "cluster_key": cluster_of.get(i),
-            "duplicate_of": duplicate_of.get(i),
-            "campaign_key": campaign_of.get(i),
+            "candidates": candidates,
+            "cluster_key": self._cluster_of.get(i),
+            "duplicate_of": self._duplicate_of.get(i),
+            "campaign_key": self._campaign_of.get(i),
         }
-        for i, (item, d) in enumerate(zip(items, decisions, strict=True))
-    ]
 
 
 def status_counts(decisions: Sequence[Decision]) -> dict[str, int]:
@@ -94,10 +121,10 @@ def summary_line(run_id: int, summary: Summary, embeddings_mode: str) -> str:
 __all__ = [
     "AnalysisResult",
     "AssignmentRow",
+    "AssignmentRows",
     "CampaignRow",
     "ClusterRow",
     "Summary",
-    "assignment_rows",
     "status_counts",
     "summary_line",
 ]

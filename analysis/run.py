@@ -19,7 +19,7 @@ from analysis.manifest import data_hash, run_manifest
 from analysis.normalise import normalise_many
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, AnalysisParams, PreparedCorpus, assign, prepare_normalised
-from analysis.result import AnalysisResult, Summary, assignment_rows, status_counts, summary_line
+from analysis.result import AnalysisResult, AssignmentRows, Summary, status_counts, summary_line
 from analysis.scope_themes import Centroid, themes_of_scopes
 from analysis.segment import segmenter
 from storage import analysis_store
@@ -81,7 +81,7 @@ def _analyse(
     found = campaigns(finder, items, decisions)
     timings["duplicates"] = time.perf_counter() - mark
 
-    assignments = assignment_rows(items, decisions, themes.key_of, found.duplicate_of, found.campaign_of)
+    assignments = AssignmentRows(items, decisions, themes.key_of, found.duplicate_of, found.campaign_of)
     summary.update(
         {
             "n_items": len(items),

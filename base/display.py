@@ -36,6 +36,9 @@ _QUERY = re.compile(
 )
 # Cf: format characters (bidi embeddings/overrides/isolates, zero-width joiners, BOM); Zl/Zp: line breaks
 _BIDI = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# The characters _escape changes: the bidi controls and the categories Cc (C0, DEL, C1), Zl and Zp, which
+# are fixed in Unicode (a test checks the class against unicodedata on every code point).
+_ESCAPED = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029" + "".join(sorted(_BIDI)) + "]")
 
 
 def secrets_of(url: str) -> list[str]:
@@ -82,6 +85,8 @@ def redact(text: str) -> str:
 
 def printable(text: str) -> str:
     """One printable line: control characters, line breaks and bidi controls become visible escapes."""
+    if _ESCAPED.search(text) is None:  # nearly always: one scan instead of a call per character
+        return text
     return "".join(_escape(ch) for ch in text)
 
 

@@ -191,6 +191,7 @@ def phase_embeddings(n: int) -> dict[str, float]:
             out[f"{label}_assign_s"] = result.summary["timings_s"]["assign"]
     out["analysis_s"] = out["cold_s"]
     out["peak_rss_mb"] = peak_rss_mb()
+    out["load_average"] = os.getloadavg()[0]
     return out
 
 
@@ -275,7 +276,7 @@ def main() -> None:
             f"wall with an empty vector cache ({extra['cold_cpu_s']:.1f} s CPU), {extra['cached_s']:.1f} s "
             f"with the vectors cached ({extra['cached_s'] / memory['analysis_s']:.2f}x the lexical "
             f"{memory['analysis_s']:.1f} s; {base['analysis_s'] / extra['cached_s']:.2f}x faster than the "
-            f"baseline); peak RSS {extra['peak_rss_mb']:.0f} MB"
+            f"baseline); peak RSS {extra['peak_rss_mb']:.0f} MB; load average {extra['load_average']:.1f}"
         )
 
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit
 
+from base.errors import UserError
 from crawler.items import TAIPEI, Idea, IdeaListEntry, PolicyListEntry
 from crawler.pages.comment_board import parse_comment_board
 from crawler.pages.common import ChallengePage, FieldLog, LayoutError, Missing, load_json_body
@@ -147,6 +148,12 @@ class CheckFetchError(Exception):
     pass
 
 
+class SiteUnreachable(UserError):
+    """The site did not answer at all: no page type can be checked."""
+
+    exit_code = 4
+
+
 class PoliteFetcher:
     """Sequential GETs with the crawler's User-Agent, the profile's delay apart, obeying robots.txt."""
 
@@ -182,8 +189,14 @@ class PoliteFetcher:
     def get(self, path: str) -> tuple[str, int, bytes]:
         url = f"{self.base_url}{path}"
         if self.robots is None:
+            try:  # the first request: a site that does not answer is said once, not as a robots.txt verdict
+                status, body = self._get(f"{self.base_url}/robots.txt")
+            except CheckFetchError as error:
+                raise SiteUnreachable(
+                    f"{self.base_url} is unreachable ({error}): check the base URL and that the site is up; "
+                    "nothing was checked"
+                ) from error
             self.robots = urllib.robotparser.RobotFileParser()
-            status, body = self._get(f"{self.base_url}/robots.txt")
             self.robots.parse(body.decode("utf-8", "replace").splitlines() if status == 200 else [])
         if not self.robots.can_fetch(USER_AGENT, url):
             raise CheckFetchError(f"robots.txt disallows {url}")
@@ -410,4 +423,4 @@ def check_json(report: CheckReport) -> str:
     )
 
 
-__all__ = ["CheckReport", "CheckRow", "check_json", "run_check"]
+__all__ = ["CheckReport", "CheckRow", "SiteUnreachable", "check_json", "run_check"]

@@ -153,6 +153,17 @@ class RawPage:
     content_type: str = ""
 
 
+# Which page a harvest came from ("" when the spider does not say)
+PageKind = Literal[
+    "",
+    "opendata_policy",
+    "opendata_act",
+    "opendata_idea",
+    "policy_detail",
+    "comment_board",
+    "idea_list",
+    "idea_detail",
+]
 # What a page yields for storage.
 Record = Policy | Comment | Idea | EndorsementSnapshot
 
@@ -163,4 +174,4 @@ class PageHarvest:
 
     page: RawPage
     records: tuple[Record, ...] = ()
-    kind: str = ""  # policy_detail | comment_board | idea_list | idea_detail | opendata
+    kind: PageKind = ""

@@ -11,9 +11,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import Engine
 
-from crawler import items
+from crawler import items, signals
+from crawler.account import RUN_ID_STAT
 from crawler.dbretry import StoreError, with_retries
 from crawler.spiders.base import join_spider
 from storage import models
@@ -72,15 +74,29 @@ def _normalise_text(value: str) -> str:
     return unicodedata.normalize("NFC", value).replace("\x00", "")
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names(kind: type[DataclassInstance]) -> tuple[str, ...]:
+    """A record type's field names, looked up once per type (records are many, types four)."""
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
+
+
 def _normalise(record: Item) -> Item:
     changes: dict[str, object] = {
-        f.name: _normalise_text(value)
-        for f in dataclasses.fields(record)
-        if isinstance(value := getattr(record, f.name), str)
+        name: normalised
+        for name in _field_names(type(record))
+        if isinstance(value := getattr(record, name), str) and (normalised := _normalise_text(value)) != value
     }
     if isinstance(record, items.Idea):
-        changes["responses"] = tuple(_normalise(r) for r in record.responses)
-    return dataclasses.replace(record, **changes)
+        responses = tuple(_normalise(r) for r in record.responses)
+        if responses != record.responses:
+            changes["responses"] = responses
+    # most text comes normalised already: a copy of the record only when a field changed
+    return dataclasses.replace(record, **changes) if changes else record
 
 
 class NormalisePipeline:
@@ -98,9 +114,11 @@ def _row(
     record: items.Policy | items.Comment | items.Idea | items.AgencyResponse, site: str, sha: str
 ) -> tuple[type[models.Base], dict[str, object]]:
     """A record as a row of its table (times in UTC, which both SQLite and PostgreSQL keep faithfully)."""
-    values = {f.name: getattr(record, f.name) for f in dataclasses.fields(record) if f.name != "responses"}
-    values = {k: _utc(v) if isinstance(v, datetime) else v for k, v in values.items()}
-    values.update(site=site, payload_sha256=sha)
+    values: dict[str, object] = {"site": site, "payload_sha256": sha}
+    for name in _field_names(type(record)):
+        if name != "responses":
+            value = getattr(record, name)
+            values[name] = _utc(value) if isinstance(value, datetime) else value
     if isinstance(record, items.Policy):
         values["attachments"] = list(record.attachments)
         values["missing_fields"] = list(record.missing_fields)
@@ -137,7 +155,10 @@ class StorePipeline:
 
     @property
     def run_id(self) -> int | None:
-        return join_spider(self.crawler.spider).crawl_run_id
+        """The crawl run's id, as the run's account published it when the spider opened."""
+        stats = self.crawler.stats
+        run_id = stats.get_value(RUN_ID_STAT) if stats is not None else None
+        return int(run_id) if run_id is not None else None
 
     def process_item(self, item: items.PageHarvest) -> items.PageHarvest:
         if self.failed is not None:  # the crawl is stopping; what is still in flight cannot be stored
@@ -184,10 +205,9 @@ class StorePipeline:
             stats.inc_value("joinfeedback/items_unchanged", counts.unchanged)
 
     def _not_stored(self, urls: list[str], error: StoreError) -> None:
-        failures = join_spider(self.crawler.spider).failures
         for url in urls:
-            failures.append(
-                {"url": url, "error": f"not stored: {error}"[:500], "kind": "failed", "cause": "StoreError"}
+            self.crawler.signals.send_catch_log(
+                signals.page_given_up, url=url, error=f"not stored: {error}", cause="StoreError"
             )
 
     def _stop(self, batch: CrawlBatch, error: StoreError) -> None:
@@ -199,13 +219,12 @@ class StorePipeline:
             error,
         )
         self._not_stored(sorted({p["url"] for p in batch.payloads.values()}), error)
-        spider = join_spider(self.crawler.spider)
         if self.failed is None:
-            spider.store_error = str(error)
+            self.crawler.signals.send_catch_log(signals.store_failed, error=str(error))
             self.failed = error
             engine = self.crawler.engine
             if engine is not None and engine.running:
-                engine.close_spider(spider, "store_failed")
+                deferred_from_coro(engine.close_spider_async(reason="store_failed"))
         self.failed = error
 
     def close_spider(self) -> None:

@@ -13,16 +13,17 @@ from scrapy.statscollectors import StatsT
 from sqlalchemy.engine import Engine
 
 from base.errors import UserError
+from crawler.account import RunAccount, run_status
 from crawler.dbretry import StoreError, with_retries
-from crawler.extensions import run_status
 from crawler.options import CrawlOptions
 from crawler.settings import profile_settings
-from crawler.spiders.base import JoinSpider, check_base_url
+from crawler.spiders.base import JoinSpider, check_base_url, site_of
 from crawler.spiders.ideas import IdeasSpider
-from crawler.spiders.policies import PoliciesSpider
-from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
+from crawler.spiders.policies import UNKNOWN_POLICIES, UNKNOWN_POLICIES_STAT, PoliciesSpider
+from storage.crawlstate import discard_crawl_run, finish_crawl_run, record_crawl_progress, start_crawl_run
 from storage.db import open_database
-from storage.models import CrawlFailure, CrawlRun, ShapeWarning
+from storage.models import CrawlFailure, CrawlRun, CrawlStatus, ShapeWarning
+from storage.scope import NothingSelected, policy_ids
 
 SPIDERS: dict[str, type[JoinSpider]] = {"policies": PoliciesSpider, "ideas": IdeasSpider}
 
@@ -32,7 +33,7 @@ class CrawlSummary:
     """What one crawl run did; ``errors`` lists every URL given up on."""
 
     crawl_run_id: int
-    status: str
+    status: CrawlStatus
     pages: int
     requests: int
     items_new: int
@@ -182,10 +183,9 @@ def quiet_scrapy_loggers(*, quiet: bool) -> None:
     logging.getLogger("crawler").setLevel(logging.ERROR if quiet else logging.NOTSET)
 
 
-def _record_late(engine: Engine, run_id: int, spider: JoinSpider, stats: StatsT) -> str:
+def _record_late(engine: Engine, run_id: int, account: RunAccount, stats: StatsT) -> str:
     """Write a spider's account after the fact; returns why it stopped when even that could not be written."""
-    store_error = spider.store_error
-    message = "\n".join(filter(None, [f"stopped: {store_error}" if store_error else "", spider.report]))
+    message = "\n".join(filter(None, [account.stopped_line(), account.report()]))
     try:
         with_retries(
             lambda: record_crawl_progress(
@@ -193,9 +193,9 @@ def _record_late(engine: Engine, run_id: int, spider: JoinSpider, stats: StatsT)
                 run_id,
                 pages=int(stats.get("response_received_count", 0)),
                 requests=int(stats.get("downloader/request_count", 0)),
-                errors=list(spider.failures),
+                errors=list(account.failures),
                 message=message,
-                warnings=spider.warnings.as_list(),
+                warnings=account.warnings.as_list(),
             ),
             what=f"recording crawl run {run_id}",
             wait_total=5.0,
@@ -203,20 +203,47 @@ def _record_late(engine: Engine, run_id: int, spider: JoinSpider, stats: StatsT)
     except StoreError:
         # the full account (page counts, URLs given up on) needs room a full disk may not have; the one
         # line saying why the crawl stopped goes into the small closing update instead
-        return f"stopped: {store_error}" if store_error else ""
+        return account.stopped_line()
     return ""
 
 
-def spider_names(spiders: list[str] | None, policies: list[str] | None) -> list[str]:
-    """The spiders to run: those asked for, else every one; only ``policies`` when consultations are named."""
+def spider_names(spiders: list[str] | None, policies: Sequence[str] | None) -> list[str]:
+    """The spiders to run: those asked for, else every one; only ``policies`` when consultations are named
+    (proposals belong to no consultation)."""
     names = list(spiders or (["policies"] if policies else SPIDERS))
     unknown = [n for n in names if n not in SPIDERS]
     if unknown:
         raise UserError(f"unknown spider {unknown[0]!r} (choose from {', '.join(SPIDERS)})")
+    if policies and names != ["policies"]:
+        raise UserError("--policy selects consultations: it crawls with the policies spider alone")
     return names
 
 
-def crawl_status(reasons: Sequence[str], errors: Sequence[CrawlFailure]) -> str:
+def _refuse_unknown_policies(engine: Engine, run_id: int, crawlers: list[Crawler], site: str) -> None:
+    """A ``crawl --policy`` that stopped because the site lists no such consultation leaves no record:
+    its run is deleted (it stored nothing) and the refusal is one line."""
+    unknown = [
+        str(uuid)
+        for crawler in crawlers
+        if crawler.stats is not None
+        for uuid in crawler.stats.get_value(UNKNOWN_POLICIES_STAT) or ()
+    ]
+    if not unknown:
+        return
+    try:
+        if not discard_crawl_run(engine, run_id):  # something was stored after all: the run stays, failed
+            finish_crawl_run(
+                engine, run_id, status="failed", message=f"{UNKNOWN_POLICIES}: {' '.join(unknown)}"
+            )
+    finally:
+        engine.dispose()
+    raise NothingSelected(
+        f"--policy {' '.join(unknown)}: {site} has no such consultation (its open-data list of "
+        "consultations does not name it); nothing was crawled or recorded"
+    )
+
+
+def crawl_status(reasons: Sequence[str], errors: Sequence[CrawlFailure]) -> CrawlStatus:
     """The run's status from every spider's finish reason: interrupted when any was shut down, finished (or
     partial, see ``run_status``) when all finished, else failed."""
     if any(r == "shutdown" for r in reasons):
@@ -226,9 +253,12 @@ def crawl_status(reasons: Sequence[str], errors: Sequence[CrawlFailure]) -> str:
     return "failed"
 
 
-def _spider_of(crawler: Crawler) -> JoinSpider | None:
-    """The crawler's spider; None when the crawl stopped before it was built."""
-    return crawler.spider if isinstance(crawler.spider, JoinSpider) else None
+def _account_of(crawler: Crawler) -> RunAccount | None:
+    """The crawler's run account; None when the crawl stopped before its extensions were built."""
+    try:
+        return crawler.get_extension(RunAccount)
+    except RuntimeError:
+        return None
 
 
 def _run_spiders(
@@ -251,15 +281,16 @@ def _record_unrecorded(engine: Engine, run_id: int, crawlers: list[Crawler]) -> 
     lines the closing update must carry instead."""
     unrecorded: list[str] = []
     for crawler in crawlers:
-        spider = _spider_of(crawler)
-        if spider is not None and not spider.run_recorded:
-            unrecorded.append(
-                _record_late(engine, run_id, spider, crawler.stats.get_stats() if crawler.stats else {})
-            )
+        account = _account_of(crawler)
+        if account is not None and not account.recorded:
+            stats = crawler.stats.get_stats() if crawler.stats else {}
+            unrecorded.append(_record_late(engine, run_id, account, stats))
     return "\n".join(dict.fromkeys(line for line in unrecorded if line))
 
 
-def _close_run(engine: Engine, run_id: int, status: str, message: str, store_errors: set[str]) -> CrawlRun:
+def _close_run(
+    engine: Engine, run_id: int, status: CrawlStatus, message: str, store_errors: set[str]
+) -> CrawlRun:
     """Write the run's final status; when even that fails, a UserError says what was kept and what to do."""
     try:
         run = with_retries(
@@ -298,6 +329,7 @@ def run_crawl(
     tunables (crawler/options.py); the defaults of crawler/settings.py without them.
     """
     base_url = check_base_url(base_url)
+    policies = list(policy_ids(policies)) if policies else None  # malformed ids: bad input, nothing done
     names = spider_names(spiders, policies)
     profile_settings(profile)  # validates the name
     engine = open_database(db_url)
@@ -322,11 +354,12 @@ def run_crawl(
         finally:
             engine.dispose()
         raise
-    ran = [spider for spider in map(_spider_of, crawlers) if spider is not None]
+    _refuse_unknown_policies(engine, run_id, crawlers, site_of(base_url))
+    accounts = [account for account in map(_account_of, crawlers) if account is not None]
     reasons = [str(c.stats.get_value("finish_reason", "")) if c.stats else "" for c in crawlers]
-    status = crawl_status(reasons, [failure for spider in ran for failure in spider.failures])
+    status = crawl_status(reasons, [failure for account in accounts for failure in account.failures])
     closing_message = _record_unrecorded(engine, run_id, crawlers)
-    store_errors = {spider.store_error for spider in ran} - {""}
+    store_errors = {account.store_error for account in accounts} - {""}
     return CrawlSummary.of_run(_close_run(engine, run_id, status, closing_message, store_errors))
 
 

@@ -9,12 +9,12 @@ host, ≥ 1 s apart, long timeouts) and ``local`` (for the replica on 127.0.0.1:
 from __future__ import annotations
 
 from base.errors import UserError
+from base.site import REAL_SITE
 
 BOT_NAME = "joinfeedback"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 USER_AGENT = "joinfeedback/0.1 (+https://github.com/joinfeedback/joinfeedback)"
-REAL_SITE = "https://join.gov.tw"
 
 JOINFEEDBACK_DB = "sqlite:///joinfeedback.db"
 JOINFEEDBACK_BASE_URL = REAL_SITE
@@ -47,6 +47,10 @@ RETRY_TIMES = 5
 RETRY_HTTP_CODES = [500, 502, 503, 504, 520, 522, 524, 408, 429]
 HTTPERROR_ALLOWED_CODES = [503]  # a Cloudflare 503 may carry a valid JSON body (parsed when it parses)
 LOG_LEVEL = "INFO"
+# Scrapy starts this many asyncio tasks for the output of every response; a page yields one harvest and a
+# few requests, and the pipelines store synchronously: more than one only costs task switches
+# (docs/benchmarks.md).
+CONCURRENT_ITEMS = 1
 
 DOWNLOADER_MIDDLEWARES = {
     # process_response runs from the downloader outwards (highest number first): above RetryMiddleware (550)
@@ -59,7 +63,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.StorePipeline": 900,
 }
 EXTENSIONS = {
-    "crawler.extensions.CrawlRunRecorder": 100,
+    "crawler.account.RunAccount": 100,
 }
 
 # A profile's overrides: switches, counts and seconds.

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from base.display import for_display, register_secrets
 from base.errors import UserError
+from base.site import REAL_SITE
 from joinfeedback import __version__
 from joinfeedback.config import environment_values
 from joinfeedback.ops.logging import setup as setup_logging
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # imported where used, so that `joinfeedback --help` stays qu
     from sqlalchemy import Engine
 
     from joinfeedback.config import Config
+    from storage.items import ItemKey
     from storage.scope import ItemScope
 
 EPILOG_EXAMPLES = """examples:
@@ -40,8 +42,6 @@ EPILOG_EXAMPLES = """examples:
   joinfeedback status
   joinfeedback config
 """
-
-REAL_SITE = "https://join.gov.tw"
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -137,9 +137,12 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return 0 if report.ok else 1
     redis_url = args.workers_redis or cfg.redis_url or None
     from crawler.options import CrawlOptions
-    from crawler.run import run_crawl
+    from crawler.run import run_crawl, spider_names
     from joinfeedback.ops.frontier import refuse_unusable_frontier
+    from storage.scope import policy_ids
 
+    policies = list(policy_ids(args.policy or ()))  # bad input refused before the database is opened
+    spiders = spider_names(list(args.spider or cfg.spiders) or None, policies)
     register_secrets(redis_url)
     jobdir = args.jobdir or cfg.jobdir or None
     engine = _engine(cfg.db_url)
@@ -155,16 +158,16 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             cfg.base_url,
             cfg.db_url,
             profile=cfg.profile,
-            spiders=list(args.spider or cfg.spiders) or None,
+            spiders=spiders,
             jobdir=jobdir,
             quiet=cfg.quiet,
             redis_url=redis_url,
-            policies=args.policy or None,
+            policies=policies or None,
             options=CrawlOptions.from_config(cfg),
         )
     _say(args, str(summary))
-    if not getattr(summary, "ok", True):  # required data lost: name the pages, even without a terminal
-        lines = summary.failure_lines() if hasattr(summary, "failure_lines") else []
+    if not summary.ok:  # required data lost: name the pages, even without a terminal
+        lines = summary.failure_lines()
         print(
             "\n".join(
                 [
@@ -236,7 +239,7 @@ def cmd_suggest_examples(args: argparse.Namespace) -> int:
     if out.is_file():  # it may be a file of labels being filled in: never replaced unasked
         raise UserError(f"--out {out} already exists: remove it or choose another name (nothing was written)")
     engine = _engine(cfg.db_url)
-    rows = suggestions(engine, args.n)
+    rows = suggestions(engine, args.n, _scope(args))
     written = write_records(out, SUGGESTION_HEADER, rows, "csv")
     _say(
         args,
@@ -257,6 +260,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _review(engine: Engine, scope: ItemScope) -> list[ItemKey]:
+    """The items the report's review page asks about: those ``suggest-examples`` picks in ``scope``."""
+    from analysis.examples import SUGGESTED, suggested
+
+    return [placed.key for placed in suggested(engine, SUGGESTED, scope) if placed.key]
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from reports.site import build_report
 
@@ -271,6 +281,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             pdf=not args.no_pdf,
             language=cfg.lang,
             scope=scope if not scope.is_everything else None,
+            review=_review(engine, scope),
         )
     _say(args, f"report written: {index}")
     return 0
@@ -355,6 +366,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pdf=not args.no_pdf,
         language=_settings(args).lang,
         scope=scope,
+        review=_review(engine, scope),
     )
     print(f"4/4 report written: {index}" + ("" if args.whole_site else f" (consultation {OGP_UUID})"))
     print(f"demo finished in {time.monotonic() - started:.1f} s — open {index} in a browser")
@@ -612,6 +624,7 @@ def _add_suggest_examples(sub: argparse._SubParsersAction[argparse.ArgumentParse
     )
     p.add_argument("--n", type=int, default=30, help="how many comments (default: 30)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="where to write them")
+    _add_scope_options(p)
     _add_common(p)
 
 
@@ -748,7 +761,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command not in {"replica", "demo"}:
             cfg = _settings(args)
             level, fmt = cfg.log_level, cfg.log_format
-        setup_logging(level="DEBUG" if args.debug else level, fmt=fmt, quiet=args.quiet)
+        setup_logging(
+            level="DEBUG" if args.debug else level, fmt=fmt, quiet=args.quiet, tracebacks=args.debug
+        )
         return int(args.func(args))
     except UserError as exc:
         if args.debug:

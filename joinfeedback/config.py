@@ -16,12 +16,13 @@ from typing import Any
 
 from base.display import redact
 from base.errors import UserError
+from base.site import REAL_SITE
 
 CONFIG_ENV = "JOINFEEDBACK_CONFIG"
 DEFAULT_CONFIG_FILE = "joinfeedback.toml"
 ENV_PREFIX = "JOINFEEDBACK_"
 LOG_CONTEXT_ENV = "JOINFEEDBACK_LOG_CONTEXT"  # fields a parent process (the scheduler) bound, as JSON
-# Older names, still accepted: deployments and the test fixtures set them.
+# Short names two settings also answer to (README and deployments use JOINFEEDBACK_DB)
 ENV_ALIASES = {"JOINFEEDBACK_DB": "db_url", "JOINFEEDBACK_CRAWL_PROFILE": "profile"}
 
 PROFILES = ("polite", "local")  # crawler/settings.py; a Redis URL makes either one distributed
@@ -42,7 +43,7 @@ class Config:
     """All settings of one invocation. ``sources`` says where each value came from."""
 
     db_url: str = "sqlite:///joinfeedback.db"
-    base_url: str = "https://join.gov.tw"
+    base_url: str = REAL_SITE
     profile: str = "polite"  # polite | local
     spiders: tuple[str, ...] = ()  # empty: every spider
     jobdir: str = ""  # empty: no resumable job state
@@ -75,7 +76,7 @@ class Config:
         items = []
         for name in setting_names():
             value = getattr(self, name)
-            items.append((name, mask_secrets(_show(value)), self.sources.get(name, "default")))
+            items.append((name, redact(_show(value)), self.sources.get(name, "default")))
         return items
 
     def render(self) -> str:
@@ -134,11 +135,6 @@ def _normalise_spellings(values: dict[str, SettingValue]) -> None:
         values["log_level"] = log_level.upper()
 
 
-def mask_secrets(text: str) -> str:
-    """Hide every password in ``text`` (``base.display.redact``; kept under its old name)."""
-    return redact(text)
-
-
 def child_environment(config: Config) -> dict[str, str]:
     """This process's environment with the configuration over it, for a child ``joinfeedback``."""
     env = {**os.environ, **to_environment(config)}
@@ -160,7 +156,7 @@ def to_environment(config: Config) -> dict[str, str]:
             env[env_name(key)] = ""
         else:
             env[env_name(key)] = str(value)
-    # The older names too, for scripts written against them: keep them in step.
+    # The short names too, so that a child reading either sees the same value
     env["JOINFEEDBACK_DB"] = config.db_url
     env["JOINFEEDBACK_CRAWL_PROFILE"] = config.profile
     return env
@@ -349,7 +345,7 @@ def _validate(config: Config) -> None:
     if config.profile not in PROFILES:
         raise bad("profile", f"{config.profile!r} is not one of {', '.join(PROFILES)}")
     if config.redis_url and not re.match(r"^rediss?://|^unix://", config.redis_url):
-        raise bad("redis_url", f"{mask_secrets(config.redis_url)!r} is not a redis:// URL")
+        raise bad("redis_url", f"{redact(config.redis_url)!r} is not a redis:// URL")
     if not re.match(r"^https?://[^/\s]+", config.base_url):
         raise bad("base_url", f"{config.base_url!r} is not an http(s) URL")
     if config.log_level.upper() not in LOG_LEVELS:
@@ -404,7 +400,6 @@ __all__ = [
     "environment_values",
     "inherited_log_context",
     "load_config",
-    "mask_secrets",
     "setting_names",
     "to_environment",
 ]

@@ -22,6 +22,7 @@ from replica.model import (
     ENDORSE_GOAL,
     TAIPEI,
     Author,
+    ClosedStatus,
     IdeaRec,
     Label,
     ResponseRec,
@@ -107,7 +108,7 @@ def _content(rng: random.Random, outline: str, theme: str) -> str:
 
 # Fixed cases so every status exists even in a tiny replica: (days approved before the clock, final count,
 # closed status). The third passes a few days after epoch 0, so advance() visibly changes its status.
-FIXED_CASES: tuple[tuple[float, int, str], ...] = (
+FIXED_CASES: tuple[tuple[float, int, ClosedStatus], ...] = (
     (150, 9_800, ""),  # Completed (placeholder then formal)
     (45, 7_200, ""),  # passed ~25 days ago: Advice
     (40, 5_150, ""),  # endorsing, passes ~5 days after epoch 0
@@ -123,6 +124,7 @@ def make_ideas(rng: random.Random, count: int, future_days: int) -> list[IdeaRec
     ideas: list[IdeaRec] = []
     n_future = max(1, count // 12)
     for i in range(count + n_future):
+        closed: ClosedStatus
         if i < len(FIXED_CASES) and i < count:
             days_ago, final, closed = FIXED_CASES[i]
             approved = CLOCK_START_MS - int(days_ago * DAY_MS) + rng.randint(0, 3600_000)
@@ -141,7 +143,9 @@ def make_ideas(rng: random.Random, count: int, future_days: int) -> list[IdeaRec
     return ideas
 
 
-def _idea(rng: random.Random, approved: int, final: int, closed: str, authors: list[Author]) -> IdeaRec:
+def _idea(
+    rng: random.Random, approved: int, final: int, closed: ClosedStatus, authors: list[Author]
+) -> IdeaRec:
     agency, theme, stem, outline, benefit = rng.choice(BI.IDEAS)
     title = rng.choice(BI.IDEA_TITLE_VARIANTS).format(t=stem)
     uid = new_uuid(rng)

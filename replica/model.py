@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from base.taiwan import TAIPEI as TAIPEI  # the site shows Taipei times
 
@@ -120,6 +121,9 @@ class ResponseRec:
     placeholder: bool
 
 
+ClosedStatus = Literal["", "Revoked", "Rejected"]  # how a proposal ends early, if it does
+
+
 @dataclass(frozen=True, slots=True)
 class IdeaRec:
     uuid: str
@@ -135,7 +139,7 @@ class IdeaRec:
     approved_ms: int
     final_endorse: int
     pass_ms: int | None  # when endorsements reached the goal, if ever
-    closed_status: str  # "" | Revoked | Rejected: ends the idea at closed_ms
+    closed_status: ClosedStatus  # ends the idea at closed_ms
     closed_ms: int | None
     attention_final: int
     comments_final: int

@@ -1,5 +1,5 @@
-"""JSON shapes of the site, key for key as the 2017 samples in ``shared/docs/join-samples`` (and the
-open-data shapes in docs/site-shapes.md). Functions return plain dicts/lists; the server serialises them."""
+"""JSON shapes of the site, key for key as the recorded 2017 samples and the open-data shapes described in
+docs/site-shapes.md. Functions return plain dicts/lists; the server serialises them."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
+# open data and boards carry absolute URLs of the real host [V], whatever host serves them
+from base.site import REAL_SITE
 from replica import bank_ideas as BI
 from replica.data import PolicyView, ReplicaData
 from replica.documents import Document
@@ -24,8 +26,6 @@ from replica.model import (
     utc_str,
 )
 from replica.text import deleted_comment
-
-SITE = "https://join.gov.tw"  # open data and boards carry absolute URLs of the real host [V]
 
 
 def envelope(result: list[Document], total: int, page: int, size: int) -> Document:
@@ -49,7 +49,7 @@ def _board(policy: PolicyRec) -> Document:
         "boardUid": policy.board_uid,
         "title": policy.title,
         "message": "",
-        "baseUrl": f"{SITE}/policies/detail/{policy.uuid}",
+        "baseUrl": f"{REAL_SITE}/policies/detail/{policy.uuid}",
         "cdate": policy.published_ms,
         "postSdate": None,
         "postEdate": None,
@@ -197,7 +197,7 @@ def open_data_policies(data: ReplicaData, now_ms: int) -> list[Document]:
         out.append(
             {
                 "標題": p.title,
-                "網址": f"{SITE}/policies/detail/{p.uuid}",
+                "網址": f"{REAL_SITE}/policies/detail/{p.uuid}",
                 "提議機關": p.agency,
                 "發佈日期": taipei_str(p.published_ms),
                 "下線日期": taipei_str(p.end_ms),
@@ -215,7 +215,7 @@ def open_data_policies_2017(data: ReplicaData, now_ms: int) -> list[Document]:
         msgs = sorted(data.views[p.uuid].all_messages(now_ms), key=lambda m: (m.created_ms, m.msg_uid))
         out.append(
             {
-                "url": f"{SITE}/policies/detail/{p.uuid}",
+                "url": f"{REAL_SITE}/policies/detail/{p.uuid}",
                 "title": p.title,
                 "messages": [
                     {
@@ -405,7 +405,7 @@ def open_data_idea(idea: IdeaRec, now_ms: int) -> Document:
 
     return {
         "publishDate": taipei_str(idea.publish_ms),
-        "網址": f"{SITE}/idea/detail/{idea.uuid}",
+        "網址": f"{REAL_SITE}/idea/detail/{idea.uuid}",
         "標題": idea.title,
         "提議內容": _strip(idea.content),
         "利益與影響": _strip(idea.outcome),
@@ -433,7 +433,7 @@ def open_data_acts(data: ReplicaData, now_ms: int) -> list[Document]:
             {
                 "計畫名稱": name,
                 "主辦機關": agency,
-                "網址": f"{SITE}/acts/detail/{n + 1}",
+                "網址": f"{REAL_SITE}/acts/detail/{n + 1}",
                 "執行進度": f"{progress}%",
                 "更新日期": taipei_str(now_ms - (now_ms % DAY_MS)),
             }

@@ -11,11 +11,17 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Final, Literal
 
 from reports.i18n import Translator
 from reports.model import Column, Table, Theme
 
-MATCHED, PARTLY, NOT_ADDRESSED = "matched", "partly", "not_addressed"
+Verdict = Literal["matched", "partly", "not_addressed"]
+# a whole response: a placeholder ("the answer will follow"), or one that addresses none of the themes
+ResponseVerdict = Verdict | Literal["placeholder", "none_addressed"]
+MATCHED: Final = "matched"
+PARTLY: Final = "partly"
+NOT_ADDRESSED: Final = "not_addressed"
 MATCHED_COVERAGE = 0.45  # weighted share of the theme's terms in one sentence
 PARTLY_COVERAGE = 0.2
 TERMS_USED = 6
@@ -28,7 +34,7 @@ REFERS_TO_PROPOSAL = re.compile(r"提案|本案|所提|所述事項|建議事項
 
 @dataclass(frozen=True, slots=True)
 class Alignment:
-    verdict: str  # matched | partly | not_addressed
+    verdict: Verdict
     coverage: float
     sentence: str  # the response's best-matching sentence ("" when nothing matched)
 
@@ -73,7 +79,7 @@ def _align(label: str, terms: Sequence[str], text: str) -> Alignment:
             return Alignment(MATCHED, 1.0, sentence)
         coverage = sum(w for term, w in weights.items() if term in lowered) / total if total else 0.0
         if coverage > best.coverage:
-            verdict = (
+            verdict: Verdict = (
                 MATCHED
                 if coverage >= MATCHED_COVERAGE
                 else PARTLY
@@ -95,7 +101,7 @@ class AlignmentRow:
     url: object
     agency: object
     theme: Theme | None
-    verdict: str  # matched | partly | not_addressed, or placeholder | none_addressed for a whole response
+    verdict: ResponseVerdict
     sentence: str = ""
     coverage: float | None = None
 

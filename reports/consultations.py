@@ -6,12 +6,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import get_args
 
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.overview import slug as commitment_slug
 from reports.rundata import RunData
 from reports.textsafety import safe_url
+from storage.models import AssignmentStatus
 from storage.queries.consultations import PolicyRow
 from storage.run_rows import StoredAssignment
 
@@ -88,7 +90,7 @@ def _consultation(
         f"{opened} – {closed}" if opened or closed else "",
         len(rows),
         sum(1 for r in rows if r.is_unique),
-        {s: statuses[s] for s in ("assigned", "none", "uncertain")},
+        {s: statuses[s] for s in get_args(AssignmentStatus)},
         _by_commitment_table(name, assigned_by_commitment(rows), titles, t),
     )
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from analysis.catalogue import bundled_titles_en
+
 DEFAULT_LANGUAGE = "zh-TW"
 
 ZH_TW: dict[str, str] = {
@@ -250,6 +252,58 @@ ZH_TW: dict[str, str] = {
     "p_default": "本承諾的 {n} 則意見中，哪些建議最可能在下一版行動方案中落實？",
     "print_footer": "承諾 {code} 工作坊簡報 · 分析批次 #{run_id}",
     "redacted_mask": "［已遮蔽］",
+    # review page: the facilitator labels a few comments, the next analysis takes them as examples
+    "nav_review": "協助改進歸類",
+    "review_heading": "協助改進歸類：為幾則意見選擇承諾事項",
+    "review_intro": (
+        "以下 {n} 則意見若由您標註，最能幫助下一次分析（與 joinfeedback suggest-examples 選出的相同）："
+        "每個承諾事項與不屬於任何承諾的意見輪流各選一則，先選分析最沒把握的。"
+        "每則列出目前的歸類；請選擇它真正屬於的承諾事項，或「不屬於任何承諾」。不確定的可以不選。"
+    ),
+    "review_step_choose": "為每則意見選擇承諾事項（選擇會保存在這個瀏覽器中，重新整理也不會消失）。",
+    "review_step_download": "按頁面下方的按鈕下載 examples.csv。",
+    "review_step_analyze": "在 examples.csv 所在的資料夾執行這一行，以您的標註為範例重新分析：",
+    "review_step_report": "再重新產生報告，總覽與方法說明會列出有幾則範例、多少意見改變了歸類：",
+    "review_same_database": (
+        "兩行指令請使用與先前 analyze、report 相同的資料庫設定（--db 或設定檔）與報告資料夾（--out）。"
+    ),
+    "review_noscript": (
+        "這個頁面需要 JavaScript 才能保存選擇與下載檔案。也可以改用指令 "
+        "joinfeedback suggest-examples --n {n} --out examples.csv，再於檔案的 commitment_id 欄填寫。"
+    ),
+    "review_suggested_heading": "待標註的意見",
+    "review_earlier_heading": "這次分析使用的範例",
+    "review_earlier_intro": "這些範例會一併寫入下載的檔案，讓下一次分析繼續使用；也可以修改。",
+    "review_kept": "另有 {n} 則範例不在本報告的範圍內，會原樣寫入檔案。",
+    "review_download": "下載 examples.csv",
+    "review_chosen": "已選 {n} 則。",
+    "review_saved": "選擇只保存在這個瀏覽器中，不會上傳。",
+    "review_unsaved": "這個瀏覽器無法保存選擇：關閉頁面前請先下載檔案。",
+    "review_placed": "目前歸類",
+    "review_confidence": "信心 {value}",
+    "review_choice_label": "這則意見屬於",
+    "review_not_chosen": "（尚未選擇）",
+    "review_none_option": "不屬於任何承諾",
+    "review_no_catalogue": (
+        "本次分析沒有使用承諾目錄，無法以範例引導：請以 joinfeedback analyze --commitments 指定目錄後再分析。"
+    ),
+    "review_invite": "協助改進歸類：為幾則意見選擇承諾事項",
+    "review_brief_link": "協助改進這個歸類",
+    "review_brief_note": "：待標註的意見中有 {n} 則目前歸在這裡。",
+    "review_gaps_note": "：待標註的意見中有 {n} 則目前不屬於任何承諾。",
+    "steer_heading": "人工範例與歸類變動",
+    "steer_examples": "本次分析由 {n} 則人工標註的範例引導。",
+    "steer_no_examples": "本次分析沒有使用人工標註的範例。",
+    "steer_moved": (
+        "與上一次分析（批次 #{run_id}）相比，兩次都分析到的 {compared} 則意見中，有 {moved} 則改變了歸類"
+        "（狀態或承諾事項不同）。"
+    ),
+    "methods_steering": (
+        "人工範例（joinfeedback analyze --examples）加入所屬承諾事項的定義，並保留標註的歸類；"
+        "範例清單記錄在下方分析批次紀錄的 examples 欄。改變歸類的意見數只比較兩次分析都有的意見，"
+        "並以本報告的範圍為準。"
+    ),
+    "sentence_sep": "",
 }
 
 EN: dict[str, str] = {
@@ -547,26 +601,71 @@ EN: dict[str, str] = {
     ),
     "print_footer": "Commitment {code} workshop brief · analysis run #{run_id}",
     "redacted_mask": "[redacted]",
+    # review page: the facilitator labels a few comments, the next analysis takes them as examples
+    "nav_review": "Improve the grouping",
+    "review_heading": "Help improve the grouping: place a few comments",
+    "review_intro": (
+        "Your labels on these {n} comments would help the next analysis most (the same comments as "
+        "joinfeedback suggest-examples picks): one for each commitment and for the comments that fit none, "
+        "in turn, those the analysis was least sure of first. Each shows where it is placed now; choose the "
+        "commitment it belongs to, or “none”. Leave out any you are unsure of."
+    ),
+    "review_step_choose": (
+        "Choose a commitment for each comment (your choices stay in this browser, also after a reload)."
+    ),
+    "review_step_download": "Download examples.csv with the button at the bottom of the page.",
+    "review_step_analyze": "In the folder holding examples.csv, analyse again with your labels as examples:",
+    "review_step_report": (
+        "Then build the report again: the overview and the methods page say how many examples steered it "
+        "and how many items moved:"
+    ),
+    "review_same_database": (
+        "Run both with the database (--db or the configuration) and report folder (--out) you used for "
+        "analyze and report before."
+    ),
+    "review_noscript": (
+        "This page needs JavaScript to keep your choices and download the file. Instead, run "
+        "joinfeedback suggest-examples --n {n} --out examples.csv and fill in its commitment_id column."
+    ),
+    "review_suggested_heading": "Comments to place",
+    "review_earlier_heading": "Examples this analysis used",
+    "review_earlier_intro": (
+        "These are written to the downloaded file too, so the next analysis keeps them; you may change them."
+    ),
+    "review_kept": "Examples outside this report's scope, written to the file as they are: {n}.",
+    "review_download": "Download examples.csv",
+    "review_chosen": "Chosen: {n}.",
+    "review_saved": "Your choices stay in this browser only; nothing is uploaded.",
+    "review_unsaved": "This browser cannot keep your choices: download the file before closing the page.",
+    "review_placed": "Placed now",
+    "review_confidence": "confidence {value}",
+    "review_choice_label": "This comment belongs to",
+    "review_not_chosen": "(not chosen)",
+    "review_none_option": "none: fits no commitment",
+    "review_no_catalogue": (
+        "This analysis used no catalogue, so examples cannot steer it: analyse with "
+        "joinfeedback analyze --commitments first."
+    ),
+    "review_invite": "Help improve the grouping: place a few comments",
+    "review_brief_link": "Help improve this grouping",
+    "review_brief_note": " (comments to place that sit here now: {n})",
+    "review_gaps_note": " (comments to place that fit no commitment now: {n})",
+    "steer_heading": "Examples and what moved",
+    "steer_examples": "Examples placed by a facilitator that steered this analysis: {n}.",
+    "steer_no_examples": "No facilitator's examples steered this analysis.",
+    "steer_moved": (
+        "Items that moved since the previous analysis (run #{run_id}), another status or commitment: "
+        "{moved} of the {compared} both analysed."
+    ),
+    "methods_steering": (
+        "A facilitator's examples (joinfeedback analyze --examples) join their commitment's definition and "
+        "keep their label; the run record below lists them under examples. Items that moved are counted "
+        "among the items both runs analysed, within this report's scope."
+    ),
+    "sentence_sep": " ",
 }
 
 LANGUAGES: dict[str, Mapping[str, str]] = {"zh-TW": ZH_TW, "en": EN}
-
-# The bundled catalogue's commitment titles in English, as the National Development Council's bilingual
-# leaflet gives them (../shared/seeds/001_c28f8d19174cd0a1.txt). Other catalogues keep their own titles.
-COMMITMENT_TITLES_EN: dict[str, str] = {
-    "政府資料開放與運用法制化": "Provide a legal basis for government data opening and use",
-    "建立開放資料集平台，提供加值運用": "Establish a data platform for value-added application",
-    "全國性公民投票案電子連署": "Referendum electronic petition",
-    "青年政策參與": "Youth policy participation",
-    "地方創生互動平台機制建置": "Establish a regional revitalization interactive platform",
-    "促進性別包容對話與參與": "Promote gender-inclusive dialogue and participation",
-    "促進新住民公共參與及發展": "Promote new immigrant public participation and development",
-    "擴大原住民族國際合作與交流": "Increase indigenous peoples' international cooperation and exchange",
-    "推動客家議題公共參與": "Promote public participation on Hakka issues",
-    "強化政治獻金透明化": "Enhance political donation transparency",
-    "建置與精進機關採購廉政平台": "Establish and improve the government procurement integrity platform",
-    "實質受益人資訊透明": "Promote transparency of beneficial owner's information",
-}
 
 
 class Translator:
@@ -585,8 +684,9 @@ class Translator:
         return template.format(**values) if values else template
 
     def commitment_title(self, title: str) -> str:
-        """A commitment's title in this language when one is known, else as the catalogue gives it."""
-        return COMMITMENT_TITLES_EN.get(title, title) if self.language == "en" else title
+        """A commitment's title in this language when one is known (the bundled catalogue's English titles),
+        else as the catalogue gives it."""
+        return bundled_titles_en().get(title, title) if self.language == "en" else title
 
     @property
     def html_lang(self) -> str:

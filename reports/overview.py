@@ -8,21 +8,23 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import get_args
 
 from reports import charts
 from reports.agency_replies import agency_reply_table
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.rundata import RunData
+from storage.models import AssignmentStatus
 from storage.run_rows import StoredCampaign
 
-STATUSES = ("assigned", "none", "uncertain")
+STATUSES: tuple[AssignmentStatus, ...] = get_args(AssignmentStatus)
 
 
 @dataclass(frozen=True, slots=True)
 class Overview:
     kpis: tuple[tuple[str, int], ...]
-    coverage: dict[str, int]
+    coverage: dict[AssignmentStatus, int]
     total: int
     unique: int
     tables: tuple[Table, ...]
@@ -67,7 +69,7 @@ class OverviewCounts:
 
     total: int
     unique: int
-    coverage: Counter[str]  # items per status
+    coverage: Counter[AssignmentStatus]  # items per status
     raw_by_code: Counter[str]  # assigned items per commitment
     unique_by_code: Counter[str]
     kpis: tuple[tuple[str, int], ...]

@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,10 @@ STATUSES = (
     "Revoked",
     "FirstFailed",
     "SecondFailed",
-)  # the site's status codes (../shared/docs/join-gov-tw.md); each has a name in reports/i18n.py
+)  # the site's status codes (docs/site-shapes.md); each has a name in reports/i18n.py
+AnswerState = Literal[
+    "on_time", "late", "overdue", "pending"
+]  # a passed proposal's answer, against its deadline
 MOMENTUM_WINDOWS = (7, 30)  # days
 HISTORY_CHART_PROPOSALS = 6  # proposals drawn in the endorsement-history chart
 
@@ -47,7 +51,7 @@ class ProposalStats:
     momentum_to: datetime | None
     goal: int
     tables: dict[str, Table]
-    response_states: dict[str, str]  # idea uuid → state key, for the briefs
+    response_states: dict[str, AnswerState]  # idea uuid → state, for the briefs
     history_svg: str = ""  # endorsements over time of the most endorsed proposals
     excluded_by_scope: bool = False  # the report's scope can hold no proposal (consultations, imported files)
 
@@ -188,7 +192,7 @@ class ResponseTiming:
     deadline: datetime | None
     answered_at: datetime | None
     days_taken: int | None
-    state: str  # on_time | late | overdue | pending
+    state: AnswerState
     overdue_days: int | None
 
 
@@ -198,6 +202,7 @@ def response_timing(
     passed = to_taipei(proposal.passed_at)
     deadline = response_deadline(proposal)
     answered_at = to_taipei(answer.responded_at) if answer else None
+    state: AnswerState
     if answered_at is not None:
         state = "on_time" if deadline is None or answered_at <= deadline else "late"
     else:

@@ -18,7 +18,7 @@ QUOTE_CHARS = 160
 
 def comment_link(url: str, msg_uid: str) -> str:
     """A link to the comment itself: a consultation page renders each comment in an element with the
-    id ``mcb_{msgUid}`` (../shared/docs/join-gov-tw.md), so the fragment scrolls to it once the comments
+    id ``mcb_{msgUid}`` (docs/site-shapes.md), so the fragment scrolls to it once the comments
     are drawn. Other URLs (imported files, a page of unknown shape) are left as they are; the quote
     shows the comment id beside the link either way."""
     if not url or "#" in url or "/policies/detail/" not in url or not msg_uid.isdigit():

@@ -22,6 +22,27 @@ from storage.scope import EVERYTHING, ItemScope
 
 
 @dataclass(frozen=True, slots=True)
+class Steering:
+    """What a facilitator's examples did: how many the run was given (``examples``: item id → commitment
+    code or ``none``, from its manifest), and of the items in scope that the previous complete run placed
+    too (``compared``), how many it placed differently (``moved``: another status or commitment)."""
+
+    examples: dict[str, str]
+    previous_run_id: int | None
+    compared: int
+    moved: int
+
+
+def run_examples(manifest: Mapping[str, object]) -> dict[str, str]:
+    """The examples a run was given, as its manifest records them (none for a run without)."""
+    recorded = manifest.get("examples")
+    placed = recorded.get("placed") if isinstance(recorded, Mapping) else None
+    if not isinstance(placed, Mapping):
+        return {}
+    return {str(item_id): str(code) for item_id, code in placed.items()}
+
+
+@dataclass(frozen=True, slots=True)
 class RunData:
     """A run as one report shows it: every figure, table and chart reads the items in ``scope`` only."""
 
@@ -47,6 +68,7 @@ class RunData:
     arguments: dict[ItemKey, str] = field(default_factory=dict)  # item → its argument (see argument_of)
     members: dict[str, tuple[ItemKey, ...]] = field(default_factory=dict)  # theme → its items in scope
     argument_sizes: Counter[str] = field(default_factory=Counter)  # argument → its items in scope
+    steering: Steering | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -174,13 +196,19 @@ def _scoped_run(
 
 
 def _changes_since(
-    session: Session, previous: RunInfo | None, rows: Iterable[StoredAssignment]
-) -> tuple[frozenset[ItemKey], dict[str, int]]:
-    """The items not in the previous complete run, and that run's theme sizes."""
+    session: Session, run: RunInfo, previous: RunInfo | None, rows: Iterable[StoredAssignment]
+) -> tuple[frozenset[ItemKey], dict[str, int], Steering]:
+    """The items not in the previous complete run, that run's theme sizes, and how many items it placed
+    differently."""
+    examples = run_examples(run.manifest)
     if previous is None:
-        return frozenset(), {}
-    new_keys = frozenset(r.key for r in rows) - run_queries.item_keys(session, previous.id)
-    return new_keys, run_queries.cluster_sizes(session, previous.id)
+        return frozenset(), {}, Steering(examples, None, 0, 0)
+    before = run_queries.placements(session, previous.id)
+    now = {r.key: (r.status, r.commitment_code) for r in rows}
+    common = now.keys() & before.keys()
+    moved = sum(1 for key in common if now[key] != before[key])
+    steering = Steering(examples, previous.id, len(common), moved)
+    return frozenset(now.keys() - before.keys()), run_queries.cluster_sizes(session, previous.id), steering
 
 
 def report_scope(run: RunInfo, asked: ItemScope | None) -> ItemScope:
@@ -209,7 +237,7 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
     scoped = _scoped_run(session, run, scope, policy_of, every_date)
     rows = scoped.rows
     used_policies = {policy_of[r.key] for r in rows if r.key in policy_of}
-    new_keys, previous_sizes = _changes_since(session, previous, rows)
+    new_keys, previous_sizes, steering = _changes_since(session, run, previous, rows)
     dates = {r.key: every_date[r.key] for r in rows if r.key in every_date}  # the items in scope only
     replies = consultation_queries.agency_replies(session)
     arguments = {row.key: argument_of(row, scoped.refs) for row in rows}
@@ -236,16 +264,19 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         arguments=arguments,
         members=theme_members(rows),
         argument_sizes=Counter(arguments.values()),
+        steering=steering,
     )
 
 
 __all__ = [
     "RunData",
+    "Steering",
     "argument_of",
     "daily_counts",
     "is_unique",
     "load_run",
     "report_scope",
+    "run_examples",
     "theme_members",
     "with_unlisted_commitments",
 ]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from jinja2 import Environment
+from markupsafe import Markup
 from sqlalchemy import Engine
 
 from base.display import redact as hide_secrets
@@ -26,8 +27,10 @@ from reports.proposals import NEAR_DAYS, NEAR_SHARE, ProposalStats, build_propos
 from reports.publish import MARKER, Target, discard, list_files, prepare, publish
 from reports.quotes import QuoteBook
 from reports.render import make_environment
+from reports.review import REVIEW_PAGE, ReviewPage, build_review
 from reports.rundata import RunData, load_run
 from storage.db import session_factory
+from storage.items import ItemKey
 from storage.scope import ItemScope
 
 MAX_TITLES = 3  # consultations named in the scope banner; more are counted
@@ -91,6 +94,7 @@ class ReportContent:
     briefs: list[Brief]
     gaps: GapMap
     quotes_verified: int
+    review: ReviewPage | None = None
 
     @property
     def tables(self) -> list[Table]:
@@ -109,15 +113,22 @@ class ReportContent:
     def pages(self) -> list[str]:
         return (
             ["index.html", "proposals.html", "gaps.html", "methods.html"]
+            + ([REVIEW_PAGE] if self.review else [])
             + [f"commitments/{b.slug}.html" for b in self.briefs]
             + [f"consultations/{c.slug}.html" for c in self.consultations]
         )
 
 
 def read_report_content(
-    engine: Engine, scope: ItemScope | None, t: Translator, redact: bool, say: _Progress
+    engine: Engine,
+    scope: ItemScope | None,
+    t: Translator,
+    redact: bool,
+    say: _Progress,
+    review: Sequence[ItemKey] | None = None,
 ) -> ReportContent:
-    """Read the latest complete run and build every page's content; every quote is verified."""
+    """Read the latest complete run and build every page's content; every quote is verified. ``review``:
+    the items to ask a facilitator about (no review page without)."""
     with session_factory(engine)() as session:
         data = load_run(session, scope)
         say(f"analysis run #{data.run.id}: {len(data.assignments):,} items, {len(data.clusters):,} themes")
@@ -127,11 +138,14 @@ def read_report_content(
         book = QuoteBook(redact_print=redact, mask=t("redacted_mask"))
         briefs = build_briefs(session, data, book, stats, t)
         gaps = build_gap_map(session, data, book, briefs, t)
+        review_page = build_review(session, data, book, t, review) if review is not None else None
         checked = book.verify_all(session)
         say(f"{checked:,} quotes verified against stored texts")
     if len({brief.slug for brief in briefs}) != len(briefs):
         raise UserError("two commitments map to one file name: " + ", ".join(_same_slug(briefs)))
-    return ReportContent(data, overview, consultation_list, consultations, stats, briefs, gaps, checked)
+    return ReportContent(
+        data, overview, consultation_list, consultations, stats, briefs, gaps, checked, review_page
+    )
 
 
 def _write_pages(env: Environment, staging: Path, content: ReportContent) -> None:
@@ -156,7 +170,22 @@ def _write_pages(env: Environment, staging: Path, content: ReportContent) -> Non
         near_share=round(NEAR_SHARE * 100),
         near_days=NEAR_DAYS,
     )
-    page("gaps.html.j2", "gaps.html", gaps=content.gaps, min_candidate=MIN_CANDIDATE_ARGUMENTS)
+    review = content.review
+    page(
+        "gaps.html.j2",
+        "gaps.html",
+        gaps=content.gaps,
+        min_candidate=MIN_CANDIDATE_ARGUMENTS,
+        review_link=review and review.link_for(None),
+    )
+    if review:
+        page(
+            "review.html.j2",
+            REVIEW_PAGE,
+            review=review,
+            review_script=Markup(review.script),  # noqa: S704 - our own script file, never user input
+            script_hash=review.script_hash,
+        )
     manifest_json = hide_secrets(  # the manifest may quote settings: never a password
         json.dumps(data.run.manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str)
     )
@@ -168,7 +197,8 @@ def _write_pages(env: Environment, staging: Path, content: ReportContent) -> Non
         period_end=fmt_day(data.last_at) or "—",
     )
     for brief in content.briefs:
-        page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief)
+        link = review and review.link_for(brief.code)
+        page("commitment.html.j2", f"commitments/{brief.slug}.html", root="../", b=brief, review_link=link)
 
 
 def _write_briefs(
@@ -209,6 +239,8 @@ def _manifest(content: ReportContent, tables: list[Table], staging: Path, *, red
             "redacted_print": redact,
             "pages": content.pages,
             "scope": data.scope.describe(),
+            "examples": len(data.steering.examples) if data.steering else 0,
+            "moved_since_previous": data.steering.moved if data.steering and data.previous else None,
             "tables": [f"data/{table.name}.csv" for table in tables],
             # every file of the report: what the next build may replace, and nothing else
             "files": list_files(staging),
@@ -232,6 +264,8 @@ def _write_report(
         run_finished=run_finished,
         has_previous=data.previous is not None,
         scope_text=scope_text,
+        has_review=content.review is not None,
+        steering=data.steering,
         pdf=pdf,
         redact=redact,
     )
@@ -239,7 +273,7 @@ def _write_report(
     tables = content.tables
     for table in tables:
         write_table(table, staging / "data")
-    say(f"{len(content.briefs) + len(content.consultations) + 4} pages and {len(tables)} tables written")
+    say(f"{len(content.pages)} pages and {len(tables)} tables written")
     _write_briefs(env, staging, content, t, pdf=pdf, run_finished=run_finished, scope_text=scope_text)
     if pdf:
         say(f"{len(content.briefs)} PDF briefs written")
@@ -255,10 +289,13 @@ def build_report(
     redact: bool = True,
     language: str = DEFAULT_LANGUAGE,
     scope: ItemScope | None = None,
+    review: Sequence[ItemKey] | None = None,
 ) -> Path:
     """Render the latest complete analysis run into ``out_dir``; returns the path of ``index.html``.
 
     ``scope``: what to show of the run (``None``: what the run analysed; else the items of the run in it).
+    ``review``: the items whose labels would help the analysis most, in the order to ask about them
+    (``analysis.examples.suggested``); with them, the report has a review page (``review.html``).
 
     Everything is read and every quote verified before the first file is written, and the files are
     written to a staging folder that replaces ``out_dir`` in one atomic step at the end: a failed check or
@@ -266,7 +303,7 @@ def build_report(
     """
     say = _Progress(quiet)
     t = Translator(language)
-    content = read_report_content(engine, scope, t, redact, say)
+    content = read_report_content(engine, scope, t, redact, say, review)
     plan = _prepare(out_dir)
     try:
         _write_report(plan.staging, content, t, say, pdf=pdf, redact=redact)

@@ -24,7 +24,12 @@ run "ruff check" .venv/bin/ruff check --quiet .
 run "ruff format" .venv/bin/ruff format --check --quiet .
 # one run: the packages strict, tests and benchmarks under the looser override in pyproject.toml
 run "mypy" .venv/bin/mypy "${packages[@]}" tests benchmarks scripts
-run "import contracts" quietly .venv/bin/lint-imports --no-logo
+if [ -x .venv/bin/lint-imports ]; then
+  run "import contracts" quietly .venv/bin/lint-imports --no-logo
+else
+  echo "check: .venv/bin/lint-imports is missing (import-linter, in the test extras): bash scripts/setup.sh --test" >&2
+  failed+=("import contracts")
+fi
 run "code measures" .venv/bin/python scripts/code_measures.py --check "${packages[@]}"
 if [ "${#failed[@]}" -gt 0 ]; then
   printf 'check: failed: %s\n' "$(IFS=,; echo "${failed[*]}")" >&2

@@ -1,4 +1,4 @@
-"""Measures the issue-18 code-health figures: the longest functions and the uses of ``Any``.
+"""Measures two code-health figures: the longest functions and the uses of ``Any``.
 
     python scripts/code_measures.py            # the packages' figures, and functions of 60+ lines
     python scripts/code_measures.py --check    # exit 1: a function of 60 lines or more, or 50 Any

@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from storage.db import upsert
 from storage.models import Base, RawPayload
 
-# Up to this many keys of one site (or dataset) are looked up with IN (...) lists; more, and the stored rows
-# of the whole site are read once: right after a bulk insert PostgreSQL has no statistics yet and runs each
-# IN list as a sequential scan.
+# Keys are looked up with IN (...) lists of KEY_CHUNK; above ONE_PASS_KEYS keys of one site (or dataset) the
+# stored rows of the whole site are read once instead: right after a bulk insert PostgreSQL has no statistics
+# yet and runs each IN list as a sequential scan. A crawl's batches (a few hundred rows) stay below it, so a
+# flush reads what it compares, not the whole site again.
 KEY_CHUNK = 500
+ONE_PASS_KEYS = 5000
 
 
 class FetchedPayload(TypedDict):
@@ -80,12 +82,15 @@ def _stored(
     first, second = (table.c[name] for name in keys)
     columns = [second, *(table.c[name] for name in compared)]
     query = select(*columns).where(first == group)
-    if len(ids) <= KEY_CHUNK:
-        query = query.where(second.in_(ids))
+    if len(ids) > ONE_PASS_KEYS:
+        queries = [query]
+    else:
+        queries = [query.where(second.in_(ids[at : at + KEY_CHUNK])) for at in range(0, len(ids), KEY_CHUNK)]
     wanted = set(ids)
     return {
         record[0]: {name: comparable(value) for name, value in zip(compared, record[1:], strict=True)}
-        for record in session.execute(query)
+        for each in queries
+        for record in session.execute(each)
         if record[0] in wanted
     }
 
@@ -150,6 +155,7 @@ def store_payloads(session: Session, payloads: Sequence[PayloadRow]) -> dict[str
 
 __all__ = [
     "KEY_CHUNK",
+    "ONE_PASS_KEYS",
     "FetchedPayload",
     "PayloadRow",
     "StoreCounts",

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from base.display import redact
 from storage.changes import FetchedPayload, StoreCounts, store_payloads, upsert_changed
@@ -20,9 +20,12 @@ from storage.models import (
     Comment,
     CrawlFailure,
     CrawlRun,
+    CrawlStatus,
     EndorsementSnapshot,
     Idea,
     Policy,
+    RawPayload,
+    RunKind,
     ShapeWarning,
 )
 
@@ -217,7 +220,7 @@ def store_batch(engine: Engine, batch: CrawlBatch, *, crawl_run_id: int | None) 
     return totals
 
 
-def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: str = "crawl") -> int:
+def start_crawl_run(engine: Engine, *, base_url: str, spiders: Iterable[str], kind: RunKind = "crawl") -> int:
     with transaction(engine) as session:
         run = CrawlRun(
             kind=kind,
@@ -257,7 +260,9 @@ def record_crawl_progress(
             run.message = (f"{run.message}\n{message}" if run.message else message)[:20000]
 
 
-def finish_crawl_run(engine: Engine, run_id: int, *, status: str, message: str = "") -> CrawlRun | None:
+def finish_crawl_run(
+    engine: Engine, run_id: int, *, status: CrawlStatus, message: str = ""
+) -> CrawlRun | None:
     with transaction(engine) as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
@@ -269,6 +274,17 @@ def finish_crawl_run(engine: Engine, run_id: int, *, status: str, message: str =
         session.flush()
         session.expunge(run)
         return run
+
+
+def discard_crawl_run(engine: Engine, run_id: int) -> bool:
+    """Delete a crawl run that stored nothing (a crawl refused once it knew what it was asked for); False,
+    and the run kept, when a payload or a snapshot refers to it."""
+    with transaction(engine) as session:
+        for model in (RawPayload, EndorsementSnapshot):
+            if session.scalar(select(func.count()).select_from(model).where(model.crawl_run_id == run_id)):
+                return False
+        session.execute(delete(CrawlRun).where(CrawlRun.id == run_id))
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +361,7 @@ __all__ = [
     "IdeaState",
     "PolicyState",
     "StoreCounts",
+    "discard_crawl_run",
     "finish_crawl_run",
     "idea_states",
     "merge_warnings",

@@ -8,7 +8,7 @@ port (``join.gov.tw``, ``cy.join.gov.tw``, ``127.0.0.1`` for the replica): ids a
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import ClassVar, NotRequired, TypedDict
+from typing import ClassVar, Literal, NotRequired, TypedDict
 
 from sqlalchemy import (
     JSON,
@@ -27,6 +27,16 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+# What a crawl or import run is: running until it ends; partial when pages holding required data were given
+# up on; interrupted by a shutdown (or found running with no process holding its lock).
+CrawlStatus = Literal["running", "finished", "partial", "failed", "interrupted"]
+# check: the scheduler's daily ``crawl --check``, which fetches a page of each type and stores nothing else
+RunKind = Literal["crawl", "import", "check"]
+# Only a complete analysis is ever shown or exported.
+AnalysisStatus = Literal["running", "complete", "failed"]
+AssignmentStatus = Literal["assigned", "none", "uncertain"]
+ItemKind = Literal["comment", "idea", "import"]
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -97,17 +107,17 @@ class Base(DeclarativeBase):
 
 
 class CrawlRun(Base):
-    """One execution of a crawl (or an import): what it did and what it gave up on."""
+    """One execution of a crawl (or an import, or a site check): what it did and what it gave up on."""
 
     __tablename__ = "crawl_run"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="crawl")  # crawl | import
+    kind: Mapped[RunKind] = mapped_column(String(20), default="crawl")
     base_url: Mapped[str] = mapped_column(String(500))
     spiders: Mapped[str] = mapped_column(String(200), default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running|finished|failed|interrupted
+    status: Mapped[CrawlStatus] = mapped_column(String(20), default="running")
     pages: Mapped[int] = mapped_column(Integer, default=0)
     requests: Mapped[int] = mapped_column(Integer, default=0)
     items_new: Mapped[int] = mapped_column(Integer, default=0)
@@ -295,7 +305,7 @@ class AnalysisRun(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    status: Mapped[str] = mapped_column(String(20), default="running")  # running | complete | failed
+    status: Mapped[AnalysisStatus] = mapped_column(String(20), default="running")
     catalogue: Mapped[str] = mapped_column(String(100), default="")
     seed: Mapped[int] = mapped_column(Integer, default=0)
     data_hash: Mapped[str] = mapped_column(String(64), default="")
@@ -313,10 +323,10 @@ class Assignment(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("analysis_run.id", ondelete="CASCADE"), index=True)
     # the item's identity (storage.items.ItemKey): kind, source (a crawled item's site, an imported
     # item's dataset) and the source's own id
-    item_kind: Mapped[str] = mapped_column(String(20))  # comment | idea | import
+    item_kind: Mapped[ItemKind] = mapped_column(String(20))
     item_source: Mapped[str] = mapped_column(String(100), default="", server_default="")
     item_id: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(20))  # assigned | none | uncertain
+    status: Mapped[AssignmentStatus] = mapped_column(String(20))
     commitment_code: Mapped[str | None] = mapped_column(String(50))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     candidates: Mapped[WeightedTerms] = mapped_column(JSON, default=list)  # [[code, score], …]

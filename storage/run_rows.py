@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from storage.items import ItemKey
-from storage.models import WeightedTerms
+from storage.models import AssignmentStatus, WeightedTerms
 
 SUPPORT_SUFFIX = "#support"  # the key suffix the analysis gives a scope's support / no-argument group
 
@@ -67,7 +67,7 @@ class StoredAssignment:
     kind: str
     source: str
     item_id: str
-    status: str
+    status: AssignmentStatus
     commitment_code: str | None
     confidence: float
     cluster_key: str | None

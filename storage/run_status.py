@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine, select
 
 from storage.db import transaction
-from storage.models import AnalysisRun, CrawlRun
+from storage.models import AnalysisRun, CrawlRun, RunKind
 
 
-def latest_crawl_runs(engine: Engine, *, kind: str = "crawl", limit: int = 1) -> list[CrawlRun]:
+def latest_crawl_runs(engine: Engine, *, kind: RunKind = "crawl", limit: int = 1) -> list[CrawlRun]:
     """The newest crawl runs (detached rows), newest first."""
     with transaction(engine) as session:
         query = (

@@ -1,5 +1,5 @@
 """Agency replies are not public input: stored and shown as agency replies, never counted, assigned,
-clustered or quoted as citizens' comments (issue 15, item 6)."""
+clustered or quoted as citizens' comments."""
 
 from __future__ import annotations
 
@@ -47,8 +47,8 @@ def _csv_rows(path: Path) -> list[dict[str, str]]:
 
 
 def test_a_run_that_analysed_an_agency_reply_neither_counts_nor_quotes_it(tmp_path: Path) -> None:
-    """The reported bug: an older run assigned the agency's 「您好，謝謝您的寶貴意見…」 and picked it as a
-    theme's first example. The report leaves it out of counts and quotes and lists it as an agency reply."""
+    """A stored run that assigned an agency's 「您好，謝謝您的寶貴意見…」 and picked it as a theme's first
+    example: the report leaves it out of counts and quotes and lists it as an agency reply."""
     engine = open_database(f"sqlite:///{tmp_path / 'jf.db'}")
     summary = populate(engine, n_comments=120)
     with transaction(engine) as session:

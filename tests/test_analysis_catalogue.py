@@ -26,6 +26,28 @@ def test_bundled_catalogue_loads() -> None:
     assert catalogue.source == str(BUNDLED)
 
 
+def test_bundled_commitments_have_english_titles_beside_the_catalogue() -> None:
+    """The English titles live with the catalogue's data, one per commitment, under its id and title."""
+    import csv
+
+    from analysis.catalogue import BUNDLED_TITLES_EN, bundled_titles_en
+    from reports.i18n import Translator
+
+    catalogue = resolve_catalogue(None)
+    assert catalogue is not None
+    with BUNDLED_TITLES_EN.open(encoding="utf-8", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [(r["id"], r["title"]) for r in rows] == [(c.code, c.title) for c in catalogue.commitments]
+    english = Translator("en")
+    assert (
+        english.commitment_title("政府資料開放與運用法制化")
+        == bundled_titles_en()["政府資料開放與運用法制化"]
+    )
+    assert english.commitment_title("一個別的承諾") == "一個別的承諾"  # other catalogues keep their titles
+    assert Translator("zh-TW").commitment_title("政府資料開放與運用法制化") == "政府資料開放與運用法制化"
+    assert all(title.isascii() and title for title in bundled_titles_en().values())
+
+
 def test_none_means_no_catalogue() -> None:
     assert resolve_catalogue("none") is None
 

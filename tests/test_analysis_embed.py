@@ -32,7 +32,8 @@ def test_cached_vectors_are_read_back_without_the_model(
     texts = ["開放資料要機器可讀", "公民投票電子連署", "開放資料要機器可讀"]
     first = embed.SentenceEncoder(tmp_path).encode(texts)
     assert np.array_equal(first[0], first[2])
-    (tmp_path / "use-v3-broken.npz").write_bytes(b"not a shard")  # ignored, never trusted
+    (tmp_path / "use-v3-broken.keys.npy").write_bytes(b"not a shard")  # ignored, never trusted
+    (tmp_path / "use-v3-broken.vectors.npy").write_bytes(b"not a shard")
 
     def no_model() -> None:
         raise AssertionError("the cache should have answered")
@@ -211,3 +212,61 @@ def test_embedding_feedback_on_real_join_comments(tmp_path: Path) -> None:
     naive, _ = naive_assign(texts, [(c.code, c.text) for c in catalogue.commitments])
     assert accuracy[0.3] >= accuracy[0.0]
     assert accuracy[0.3] >= scores(gold, naive)["accuracy"] + 0.05
+
+
+def test_forked_encoding_gives_the_vectors_of_one_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large inputs are encoded by forked workers, a part at a time: the same vectors, in the same order."""
+    texts = [f"第{i}條意見：{topic}" for i, topic in enumerate(["開放資料", "酒駕刑罰", "書店補助"] * 7)]
+    serial = embed.SentenceEncoder(tmp_path / "serial").encode(texts)
+    monkeypatch.setattr(embed, "PARALLEL_MIN_TEXTS", 2)
+    monkeypatch.setattr(embed, "PART_TEXTS", 4)
+    monkeypatch.setattr(embed, "fork_workers", lambda: 2)
+    forked = embed.SentenceEncoder(tmp_path / "forked").encode(texts)
+    assert np.allclose(forked, serial, atol=1e-5)
+
+
+def test_a_stopped_run_keeps_the_vectors_it_had_encoded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Vectors are written to the cache every SHARD_TEXTS as they come, so a run stopped part-way (killed,
+    out of time) leaves its finished work for the next run, which encodes only the rest."""
+    texts = [f"意見{i}：公共運輸" for i in range(12)]
+    monkeypatch.setattr(embed, "PART_TEXTS", 2)
+    monkeypatch.setattr(embed, "SHARD_TEXTS", 4)
+    real = embed._encode_part
+    calls = []
+
+    def stops_after_five_parts(part: list[str]) -> np.ndarray:
+        calls.append(part)
+        if len(calls) > 5:
+            raise KeyboardInterrupt
+        return real(part)
+
+    monkeypatch.setattr(embed, "_encode_part", stops_after_five_parts)
+    with pytest.raises(KeyboardInterrupt):
+        embed.SentenceEncoder(tmp_path).encode(texts)
+    monkeypatch.setattr(embed, "_encode_part", real)
+    again = embed.SentenceEncoder(tmp_path)
+    vectors = again.encode(texts)
+    assert again.n_encoded_ == 12 - 8  # two shards of four were written before the stop
+    assert np.allclose(vectors, embed.SentenceEncoder(tmp_path / "fresh").encode(texts), atol=1e-5)
+
+
+def test_a_long_encoding_is_announced_with_an_estimate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(embed, "PROGRESS_ABOVE", 5)
+    monkeypatch.setattr(embed, "PART_TEXTS", 2)
+    monkeypatch.setattr(embed, "ESTIMATE_AFTER_S", 0.0)
+    with caplog.at_level("INFO", logger="analysis.embed"):
+        embed.SentenceEncoder(tmp_path).encode([f"建議{i}：長照" for i in range(6)])
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "sentence vectors: 6 new texts to encode (each once, then cached)"
+    assert lines[1].startswith("sentence vectors: 2 of 6 encoded in ")
+    assert lines[1].endswith("left at this rate")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="analysis.embed"):
+        embed.SentenceEncoder(tmp_path).encode([f"建議{i}：長照" for i in range(6)])
+    assert not caplog.records  # all cached: nothing to announce

@@ -1,4 +1,4 @@
-"""Issue 15: the analysis on catalogues and comments it was not built on.
+"""The analysis on catalogues and comments it was not built on.
 
 The devsets (``benchmarks/devset``, real comments with their sources and licences) are scored the way
 ``benchmarks/generalisation.py`` scores them: the default analysis next to the naive script (jieba +

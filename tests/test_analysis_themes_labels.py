@@ -1,4 +1,4 @@
-"""Theme labels a person can read, subjects merged, and the support / no-argument group (issue 16)."""
+"""Theme labels a person can read, subjects merged, and the support / no-argument group."""
 
 from __future__ import annotations
 

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from base.display import redact
 from base.errors import UserError
-from joinfeedback.config import Config, load_config, mask_secrets, setting_names, to_environment
+from joinfeedback.config import Config, load_config, setting_names, to_environment
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,7 @@ def test_environment_types_are_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JOINFEEDBACK_QUIET", "yes")
     monkeypatch.setenv("JOINFEEDBACK_LOCK_TIMEOUT", "2.5")
     monkeypatch.setenv("JOINFEEDBACK_SPIDERS", "policies, ideas")
-    monkeypatch.setenv("JOINFEEDBACK_DB", "sqlite:///alias.db")  # the older name, still accepted
+    monkeypatch.setenv("JOINFEEDBACK_DB", "sqlite:///alias.db")  # the short name
     monkeypatch.setenv("JOINFEEDBACK_TEST_SOMETHING", "x")  # other parts' variables are not settings
     config = load_config()
     assert (config.quiet, config.lock_timeout, config.spiders) == (True, 2.5, ("policies", "ideas"))
@@ -145,7 +146,7 @@ def test_secrets_are_masked_in_effective_items() -> None:
     assert shown["redis_url"] == "redis://:***@127.0.0.1:6379/0"
     assert "s3cret" not in config.render()
     assert "hunter2" not in config.render()
-    assert mask_secrets("sqlite:///joinfeedback.db") == "sqlite:///joinfeedback.db"
+    assert redact("sqlite:///joinfeedback.db") == "sqlite:///joinfeedback.db"
 
 
 def test_to_environment_round_trips(monkeypatch: pytest.MonkeyPatch) -> None:

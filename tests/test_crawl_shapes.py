@@ -80,7 +80,7 @@ def test_every_variant_stores_the_required_data(sqlite_url: str, shapes: str) ->
     engine.dispose()
     assert {w["page_type"] for w in warnings} == VARIANTS[shapes], warnings
     assert all(w["count"] > 0 and w["examples"] and w["tried"] for w in warnings)
-    if shapes in {"skeleton", "opendata2017", "real"}:  # the case: titles from <title> or open data
+    if shapes in {"skeleton", "opendata2017", "real"}:  # titles from <title> or open data
         assert all(titles)
     if "empty_list" in shapes or shapes == "real":
         assert manifest["ideas_by_status"]["CLOSED"] == 0

@@ -66,7 +66,7 @@ def as_taipei(moment: datetime | None) -> datetime | None:
 
 
 def test_csv_round_trip_stores_every_row(tmp_path: Path, db_url: str) -> None:
-    rows = sample_rows(600)  # above KEY_CHUNK: existing rows are read in one pass, not by IN lists
+    rows = sample_rows(600)  # above KEY_CHUNK: existing rows are read with two IN lists
     path = write_csv(tmp_path / "comments.csv", rows, ["id", "text", "author", "created_at", "url"])
     engine = open_database(db_url)
     summary = import_file(path, engine)

@@ -86,8 +86,9 @@ def test_crawler_open_data_fixtures_import_or_are_refused_alike(tmp_path: Path, 
     """The crawler's recorded open-data cases (tests/fixtures/opendata_*/): good ones import, ``error_*`` ones
     are refused with one line naming the entry's line, exactly as the parsers refuse them."""
     inputs = crawler_fixture_inputs()
-    if not inputs:
-        pytest.skip("no crawler open-data fixtures yet")
+    # every kind of case is there: accepted, refused (error_*) and read leniently by the crawler (crawl_*)
+    kinds = {path.parent.name.split("_")[0] for path in inputs}
+    assert {"error", "crawl"} < kinds, kinds
     engine = open_database(sqlite_url)
     for path in inputs:
         if path.parent.name.startswith("error_"):

@@ -20,6 +20,7 @@ from base.errors import UserError
 from joinfeedback.config import load_config
 from joinfeedback.ops.lock import run_lock
 from joinfeedback.ops.schedule import Step, run_schedule
+from joinfeedback.ops.status import status_report
 from storage.db import open_database
 from storage.models import AnalysisRun, CrawlRun
 
@@ -180,15 +181,57 @@ def test_real_chain_runs_twice_against_the_replica_then_stops_on_request(tmp_pat
         )
     assert summary.stopped_by == "stop requested"
     assert [c.number for c in summary.chains] == [1, 2]
+    # the site check runs before the first crawl, and not again on the same day once it passed
+    same_day = summary.chains[0].started_at.date() == summary.chains[1].started_at.date()
+    chain = [("crawl", 0), ("analyze", 0), ("report", 0)]
     assert [[(s.name, s.exit_code) for s in c.steps] for c in summary.chains] == [
-        [("crawl", 0), ("analyze", 0), ("report", 0)]
-    ] * 2
+        [("check", 0), *chain],
+        chain if same_day else [("check", 0), *chain],
+    ]
     engine = open_database(db_url)
     with engine.connect() as conn:
-        assert conn.execute(select(CrawlRun.status)).scalars().all() == ["finished", "finished"]
+        statuses = conn.execute(select(CrawlRun.kind, CrawlRun.status)).all()
+        assert [status for kind, status in statuses if kind == "crawl"] == ["finished", "finished"]
+        assert {status for kind, status in statuses if kind == "check"} == {"finished"}
         assert conn.execute(select(AnalysisRun.status)).scalars().all() == ["complete", "complete"]
+    text, code = status_report(engine, config)
     engine.dispose()
+    assert code == 0, text
+    assert "last site check: #1 finished" in text
     assert (tmp_path / "report" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_a_failed_site_check_stops_the_chain_before_the_crawl_and_status_says_so(tmp_path: Path) -> None:
+    from replica.server import ReplicaServer
+
+    db_url = f"sqlite:///{tmp_path / 'jf.db'}"
+    # the site's list pages changed layout: a crawl would give up on every proposal list
+    with ReplicaServer(seed=7, size="small", faults="layout=after:0") as replica:
+        config = load_config(
+            overrides={
+                "db_url": db_url,
+                "base_url": replica.base_url,
+                "profile": "local",
+                "report_dir": str(tmp_path / "report"),
+                "quiet": True,
+            }
+        )
+        summary = run_schedule(config, EVERY_SECOND, max_runs=1)
+    assert [(s.name, s.exit_code) for s in summary.chains[0].steps] == [("check", 1)]
+    assert summary.exit_code == 1
+    engine = open_database(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(select(CrawlRun.kind, CrawlRun.status)).all() == [("check", "failed")]
+        assert conn.execute(select(AnalysisRun.id)).all() == []
+    text, code = status_report(engine, config)
+    engine.dispose()
+    assert code == 1
+    assert "last crawl: none yet" in text
+    assert "last site check: #1 failed" in text
+    assert "  check FAILED: 4 page types lack required data (idea_list ENDORSING" in text
+    assert "status: FAILED — site check #1 failed: the scheduled crawl waits for a check that passes" in text
+    assert not (tmp_path / "report").exists()
 
 
 @pytest.mark.slow
@@ -216,7 +259,10 @@ def test_schedule_command_runs_the_chain_from_the_configuration_file(tmp_path: P
     assert done.returncode == 0, done.stderr[-3000:]
     engine = open_database(db_url)
     with engine.connect() as conn:
-        assert conn.execute(select(CrawlRun.status)).scalars().all() == ["finished"]
+        assert conn.execute(select(CrawlRun.kind, CrawlRun.status)).all() == [
+            ("check", "finished"),
+            ("crawl", "finished"),
+        ]
         assert conn.execute(select(AnalysisRun.status)).scalars().all() == ["complete"]
     engine.dispose()
     assert (tmp_path / "site" / "index.html").is_file()

@@ -164,3 +164,33 @@ def test_warnings_are_counted_per_page_type_with_examples_and_do_not_fail(db_url
     assert "idea_list: 4 warnings (total_pages ×4)" in text
     assert f"e.g. {page}" in text
     assert "tried #policyDetail .policy-content" in text
+
+
+def test_a_failed_site_check_fails_status_until_a_crawl_runs_after_it(db_url: str, config) -> None:
+    engine = open_database(db_url)
+    check = finished_crawl(
+        kind="check",
+        started_at=T0 + timedelta(days=1),
+        finished_at=T0 + timedelta(days=1, seconds=40),
+        status="failed",
+        pages=0,
+        requests=0,
+        message="check FAILED: 1 page types lack required data (comment_board)",
+        errors=[{"url": "http://127.0.0.1:8800/b", "error": "comment_board: no board", "kind": "failed"}],
+    )
+    add(engine, finished_crawl(), check)
+    text, code = status_report(engine, config, now=NOW + timedelta(days=1))
+    assert code == 1
+    assert "last crawl: #1 finished" in text  # the check is not taken for a crawl
+    assert f"last site check: #{check.id} failed — started 2026-03-02T09:00:00+08:00, took 40 s" in text
+    assert "  check FAILED: 1 page types lack required data (comment_board)" in text
+    assert "    http://127.0.0.1:8800/b: comment_board: no board" in text
+    assert text.endswith(
+        f"status: FAILED — site check #{check.id} failed: the scheduled crawl waits for a check that passes"
+    )
+    add(
+        engine, finished_crawl(started_at=T0 + timedelta(days=1, hours=1), finished_at=T0 + timedelta(days=2))
+    )
+    text, code = status_report(engine, config, now=NOW + timedelta(days=2))
+    assert code == 0, text
+    assert f"last site check: #{check.id} failed" in text

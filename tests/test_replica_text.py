@@ -78,7 +78,7 @@ def test_ordinary_comments_are_rarely_near_duplicates(seed: int, size: str) -> N
 
 
 def test_the_check_sees_repeated_combinations() -> None:
-    """The measure is not blind: the old two-sentence combinations are caught, reworded ones are not."""
+    """The measure is not blind: two sentences repeated together are caught, a reworded pair is not."""
     a = "燃煤電廠的排放標準應該跟國際接軌。老舊柴油車的汰換補助應該擴大。"
     b = "我覺得燃煤電廠的排放標準應該跟國際接軌。老舊柴油車的汰換補助應該擴大。謝謝。"
     c = "冬天中南部的空氣品質太差，小孩一直咳嗽。燃煤電廠的排放標準應該跟國際接軌。"

@@ -1,4 +1,4 @@
-"""Issue 16: did the agency answer what people asked (the response-alignment audit)."""
+"""Did the agency answer what people asked (the response-alignment audit)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 16: numbers people ask for (likes, endorsements, trends, history, momentum, statuses and days in
+"""Numbers people ask for (likes, endorsements, trends, history, momentum, statuses and days in
 words, links to the comment) and the report in English."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 16: one consultation at a time (--policy, --since, --until, --source) and the corpus exports."""
+"""One consultation at a time (--policy, --since, --until, --source) and the corpus exports."""
 
 from __future__ import annotations
 

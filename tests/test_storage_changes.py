@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from base.taiwan import TAIPEI
-from storage.changes import KEY_CHUNK, StoreCounts, upsert_changed
+from storage.changes import KEY_CHUNK, ONE_PASS_KEYS, StoreCounts, upsert_changed
 from storage.db import open_database, transaction
 from storage.models import Policy
 
@@ -58,14 +59,15 @@ def test_only_new_and_changed_rows_are_written(db_url: str) -> None:
     assert rows["p3"].follower_count == 7
 
 
-def test_many_keys_of_one_site_are_read_in_one_pass(sqlite_url: str) -> None:
+@pytest.mark.parametrize("n", [KEY_CHUNK + 20, ONE_PASS_KEYS + 20], ids=["IN lists", "one pass"])
+def test_many_keys_of_one_site_are_compared(sqlite_url: str, n: int) -> None:
     engine = open_database(sqlite_url)
     start = datetime(2020, 1, 1, tzinfo=UTC)
-    rows = [_policy(f"p{n}", "t", start + timedelta(days=n)) for n in range(KEY_CHUNK + 20)]
+    rows = [_policy(f"p{n}", "t", start + timedelta(minutes=n)) for n in range(n)]
     with transaction(engine) as session:
         upsert_changed(session, Policy, rows[:-10], keys=("site", "uuid"), compared=("title", "published_at"))
     with transaction(engine) as session:
         counts = upsert_changed(
             session, Policy, rows, keys=("site", "uuid"), compared=("title", "published_at")
         )
-    assert counts == StoreCounts(new=10, unchanged=KEY_CHUNK + 10)
+    assert counts == StoreCounts(new=10, unchanged=n - 10)

@@ -1,8 +1,8 @@
-"""Issue 19: nothing a careless or hostile user does loses their files or leaks their secrets.
+"""Nothing a careless or hostile user does loses their files or leaks their secrets.
 
-One section per finding: report output ownership (1, 2), file names from ids (3), secrets (4), hostile bytes
-in messages (5), exit codes (6), no side effects from reading (7), crawl frontier errors (8), ``status`` as
-a monitor (9), schema creation by concurrent processes (10).
+One section per kind of harm: report output ownership (1, 2), file names from ids (3), secrets (4), hostile
+bytes in messages (5), exit codes (6), no side effects from reading (7), crawl frontier errors (8),
+``status`` as a monitor (9), schema creation by concurrent processes (10).
 """
 
 from __future__ import annotations
@@ -221,7 +221,7 @@ def test_file_names_from_ids_are_injective_and_case_safe() -> None:
 # ------------------------------------------------------------------------------------ 4. passwords hidden
 
 
-CANARY = "Cn4ry/p w0rd"  # a slash and a space: what the old mask let through
+CANARY = "Cn4ry/p w0rd"  # a slash and a space: what a mask that stops at a delimiter lets through
 CANARY_Q = "QueryCn4ry77"
 
 

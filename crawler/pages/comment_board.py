@@ -108,7 +108,9 @@ class CommentPage:
     missing: tuple[Missing, ...] = ()
 
 
-def _comment(raw: JsonObject, policy_uuid: str, url: str, parent: str | None, log: FieldLog) -> Comment:
+def _comment(
+    raw: JsonObject, policy_uuid: str, url: str, link: str, parent: str | None, log: FieldLog
+) -> Comment:
     msg_uid = to_int(raw.get("msgUid"))
     if msg_uid is None:
         raise required_missing(url, "comment id", "msgUid of every comment")
@@ -128,7 +130,7 @@ def _comment(raw: JsonObject, policy_uuid: str, url: str, parent: str | None, lo
         msg_uid=str(msg_uid),
         policy_uuid=policy_uuid,
         text=text,
-        url=url,
+        url=link,
         html=str(markup),
         author=clean(author.get("displayName")),
         created_at=created,
@@ -140,19 +142,24 @@ def _comment(raw: JsonObject, policy_uuid: str, url: str, parent: str | None, lo
     )
 
 
-def _walk(raws: object, policy_uuid: str, url: str, parent: str | None, log: FieldLog) -> Iterator[Comment]:
+def _walk(
+    raws: object, policy_uuid: str, url: str, link: str, parent: str | None, log: FieldLog
+) -> Iterator[Comment]:
     if not isinstance(raws, list):
         return
     for raw in raws:
         if not isinstance(raw, Mapping):
             raise LayoutError(url, "a comment that is not a JSON object")
-        comment = _comment(raw, policy_uuid, url, parent, log)
+        comment = _comment(raw, policy_uuid, url, link, parent, log)
         yield comment
-        yield from _walk(raw.get("replyMessages"), policy_uuid, url, comment.msg_uid, log)
+        yield from _walk(raw.get("replyMessages"), policy_uuid, url, link, comment.msg_uid, log)
 
 
-def parse_comment_board(body: str | bytes | JsonObject, url: str, policy_uuid: str) -> CommentPage:
+def parse_comment_board(
+    body: str | bytes | JsonObject, url: str, policy_uuid: str, *, link: str | None = None
+) -> CommentPage:
     """Every comment and reply of one board page. ``body`` may be raw bytes/text or the loaded JSON.
+    ``link``: the URL each comment is given (its consultation's page); the board page's ``url`` without it.
 
     A 503 from Cloudflare can carry a valid JSON body; it is parsed like any other (the caller decides
     whether a status is acceptable). A challenge page raises ChallengePage; a truncated body LayoutError.
@@ -182,7 +189,7 @@ def parse_comment_board(body: str | bytes | JsonObject, url: str, policy_uuid: s
     log.note("total_results", total_results is not None, "totalResults")
     if not result and total_pages is not None and current <= total_pages and (total_results or 0) > 0:
         raise LayoutError(url, f"page {current} of {total_pages} holds no comments")
-    comments = tuple(_walk(result, policy_uuid, url, None, log))
+    comments = tuple(_walk(result, policy_uuid, url, link or url, None, log))
     reading = log.reading(None, "pager envelope [V]")
     return CommentPage(
         comments,

@@ -237,6 +237,7 @@ def parse_site_datetime(value: object, *, utc: bool = False) -> datetime | None:
     return naive.replace(tzinfo=TAIPEI)
 
 
+_SPACES = re.compile(r"[ \t\r\f\v]+")
 _BLOCK_END = re.compile(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</li\s*>|</h\d\s*>")
 
 
@@ -247,7 +248,7 @@ def html_to_text(markup: object) -> str:
     text = _BLOCK_END.sub("\n", str(markup))
     text = replace_entities(remove_tags(text))
     text = html.unescape(text).replace("\xa0", " ")
-    lines = [re.sub(r"[ \t\r\f\v]+", " ", line).strip() for line in text.split("\n")]
+    lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     return "\n".join(line for line in lines if line)
 
 

@@ -4,7 +4,7 @@ pages that came back truncated, malformed or as a challenge, and the harvest env
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Self
 from urllib.parse import urlsplit
 
@@ -15,11 +15,10 @@ from sqlalchemy.engine import Engine
 from twisted.python.failure import Failure
 
 from base.errors import UserError
-from crawler.items import PageHarvest, RawPage, Record
-from crawler.pages.common import LayoutError
-from crawler.shape_warnings import ShapeWarnings
+from crawler import signals
+from crawler.items import PageHarvest, PageKind, RawPage, Record
+from crawler.pages.common import LayoutError, Missing
 from storage.db import open_database
-from storage.models import CrawlFailure  # the schema keeps it: one definition
 
 logger = logging.getLogger(__name__)
 # What a callback yields: more pages to fetch, and what a fetched page gave.
@@ -50,17 +49,8 @@ class JoinSpider(scrapy.Spider):
     def __init__(self, name: str | None = None, *, base_url: str | None = None, **kwargs: object) -> None:
         super().__init__(name, **kwargs)
         self._base_url_arg = base_url
-        self.failures: list[CrawlFailure] = []
-        self.warnings = ShapeWarnings()  # optional fields pages did not give (stored with the crawl run)
-        self.mismatches: list[str] = []
-        self.skipped = 0
-        self.report = ""
-        # Set by the CrawlRunRecorder (crawler/extensions.py) when the spider opens.
-        self.crawl_run_id: int | None = None
-        # Set by the StorePipeline when a batch could not be written and it stopped the crawl.
-        self.store_error = ""
-        # Set by the CrawlRunRecorder once this spider's account is written; crawler.run writes it otherwise.
-        self.run_recorded = False
+        # What this spider gave up on, for its own completeness checks (the run's account keeps the record).
+        self.given_up: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: object, **kwargs: object) -> Self:
@@ -70,8 +60,26 @@ class JoinSpider(scrapy.Spider):
         )
         spider.site = site_of(spider.base_url)
         spider.parse_retries = crawler.settings.getint("JOINFEEDBACK_PARSE_RETRIES")
-        spider.db = open_database(crawler.settings.get("JOINFEEDBACK_DB"))
+        # No connection is made here: the command has created and migrated the database.
+        spider.db = open_database(crawler.settings.get("JOINFEEDBACK_DB"), migrate=False)
         return spider
+
+    def tell(self, signal: object, **arguments: object) -> None:
+        """Report to the crawl run's account (``crawler.signals``)."""
+        self.crawler.signals.send_catch_log(signal, **arguments)
+
+    def count(self, stat: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"joinfeedback/{stat}")
+
+    def note_missing(self, page_type: str, url: str, missing: Sequence[Missing]) -> None:
+        """Optional fields ``url`` did not give: a warning of the run."""
+        if missing:
+            self.tell(signals.fields_missing, page_type=page_type, url=url, missing=missing)
+
+    def note_mismatch(self, note: str) -> None:
+        """Two of the site's sources disagree: a line of the run's report."""
+        self.tell(signals.site_mismatch, note=note)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
@@ -90,7 +98,8 @@ class JoinSpider(scrapy.Spider):
 
     def record_failure(self, url: str, error: str) -> None:
         logger.error("gave up on %s: %s", url, error)
-        self.failures.append({"url": url, "error": error[:500], "kind": "failed"})
+        self.given_up.add(url)
+        self.tell(signals.page_given_up, url=url, error=error)
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
@@ -110,8 +119,7 @@ class JoinSpider(scrapy.Spider):
         done = int(request.meta.get("refetches", 0))
         if done < self.parse_retries:
             logger.warning("%s; fetching it again", error)
-            if self.crawler.stats is not None:
-                self.crawler.stats.inc_value(f"joinfeedback/refetch/{type(error).__name__}")
+            self.count(f"refetch/{type(error).__name__}")
             # Only our own keys travel on (Scrapy's download_latency, retry_times… describe the response); our
             # own count, not Scrapy's retry_times, which a callback must not forward.
             meta = {k: v for k, v in request.meta.items() if k in OWN_META}
@@ -119,15 +127,11 @@ class JoinSpider(scrapy.Spider):
         else:
             self.record_failure(response.url, str(error))
 
-    def harvest(self, response: Response, records: Iterable[Record], kind: str) -> PageHarvest:
+    def harvest(self, response: Response, records: Iterable[Record], kind: PageKind) -> PageHarvest:
         content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
         return PageHarvest(RawPage(response.url, response.body, content_type), tuple(records), kind)
 
     def closed(self, reason: str) -> None:
-        self.report = "\n".join(
-            self.mismatches[:200]
-            + ([f"… and {len(self.mismatches) - 200} more mismatches"] if len(self.mismatches) > 200 else [])
-        )
         self.db.dispose()
 
 

@@ -62,24 +62,30 @@ def live_years(states: Iterable[IdeaState]) -> set[int]:
 
 class IdeasSpider(JoinSpider):
     name = "ideas"
+    list_size: int
+    configured_years: list[int]  # JOINFEEDBACK_IDEA_YEARS; empty: the years the proposals call for
 
-    @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: object, **kwargs: object) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
-        return spider
-
-    async def start(self) -> AsyncIterator[Request]:
-        self.list_size = self.settings.getint("JOINFEEDBACK_LIST_PAGE_SIZE")
-        self.states = idea_states(self.db, self.site, passed_statuses=PASSED_STATUSES)
+    def __init__(self, name: str | None = None, *, base_url: str | None = None, **kwargs: object) -> None:
+        super().__init__(name, base_url=base_url, **kwargs)
+        self.states: dict[str, IdeaState] = {}  # what the database holds, read when the crawl starts
         self.listed: dict[str, IdeaListEntry] = {}
         self.open_data: dict[str, Idea] = {}
         self.years_requested: set[int] = set()
         self.years_read: set[int] = set()
         self.list_failed = False
         self.cross_checked = False
-        configured = parse_years(self.settings.get("JOINFEEDBACK_IDEA_YEARS") or "")
-        for year in configured or sorted(live_years(self.states.values())):
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: object, **kwargs: object) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.list_size = crawler.settings.getint("JOINFEEDBACK_LIST_PAGE_SIZE")
+        spider.configured_years = parse_years(crawler.settings.get("JOINFEEDBACK_IDEA_YEARS") or "")
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
+        self.states.update(idea_states(self.db, self.site, passed_statuses=PASSED_STATUSES))
+        for year in self.configured_years or sorted(live_years(self.states.values())):
             yield self.year_request(year)
         for state in LIST_STATES:
             yield self.request(self.list_url(state, 1), self.parse_list, priority=50, meta={"state": state})
@@ -110,12 +116,12 @@ class IdeasSpider(JoinSpider):
             return
         year = int(response.meta["year"])
         self.years_read.add(year)
-        self.warnings.add("opendata_idea", response.url, log.missing)
+        self.note_missing("opendata_idea", response.url, log.missing)
         for problem in skipped:  # no usable URL: no way to that proposal's page from this entry
-            self.mismatches.append(f"{response.url}: {problem}")
+            self.note_mismatch(f"{response.url}: {problem}")
         for idea in ideas:
             if year_of(idea) not in (year, None):
-                self.mismatches.append(
+                self.note_mismatch(
                     f"idea {idea.uuid}: published {idea.published_at:%Y-%m-%d}, "
                     f"served in the open data of {year}"
                 )
@@ -130,7 +136,7 @@ class IdeasSpider(JoinSpider):
             self.list_failed = self.list_failed or not retries
             yield from retries
             return
-        self.warnings.add("idea_list", response.url, page.missing)
+        self.note_missing("idea_list", response.url, page.missing)
         if page.total_pages is None:  # no pager: the next page while this one came back full
             if len(page.entries) >= self.list_size:
                 yield self.request(
@@ -155,7 +161,7 @@ class IdeasSpider(JoinSpider):
             if needs_detail(self.states.get(entry.uuid), entry):
                 yield self.detail_request(entry.uuid)
             else:
-                self.skipped += 1
+                self.count("pages_skipped")
         yield self.harvest(response, snapshots, "idea_list")
 
     def detail_request(self, uuid: str) -> Request:
@@ -169,10 +175,10 @@ class IdeasSpider(JoinSpider):
             return
         entry = self.listed.get(page.value.uuid)
         reading = idea_from_sources(page, entry, self.open_data.get(page.value.uuid))
-        self.warnings.add("idea_detail", response.url, reading.missing)
+        self.note_missing("idea_detail", response.url, reading.missing)
         idea = reading.value
         if entry is not None and entry.status and idea.status and entry.status != idea.status:
-            self.mismatches.append(f"{response.url}: status {idea.status} ≠ list {entry.status}")
+            self.note_mismatch(f"{response.url}: status {idea.status} ≠ list {entry.status}")
         records: list[Record] = [idea]
         if entry is None:  # found through open data only: the detail page gives this run's count
             records.append(EndorsementSnapshot(idea.uuid, idea.endorse_count))
@@ -181,7 +187,7 @@ class IdeasSpider(JoinSpider):
     def years_to_read(self) -> set[int]:
         """The open-data years still to fetch once the lists are read: those of proposals new to the
         database."""
-        if self.settings.get("JOINFEEDBACK_IDEA_YEARS"):
+        if self.configured_years:
             return set()
         new = {year_of(e) for uuid, e in self.listed.items() if uuid not in self.states}
         return {y for y in new if y is not None} - self.years_requested
@@ -205,7 +211,8 @@ class IdeasSpider(JoinSpider):
             years_read=self.years_read,
             list_failed=self.list_failed,
         )
-        self.mismatches.extend(found.mismatches)
+        for note in found.mismatches:
+            self.note_mismatch(note)
         for uuid in found.to_fetch:
             self.crawler.engine.crawl(self.detail_request(uuid))
         if found.to_fetch:

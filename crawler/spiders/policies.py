@@ -3,12 +3,14 @@ programme list (``/toOpenData/ey/act``) is kept raw."""
 
 from __future__ import annotations
 
-import dataclasses
 import email.utils
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from typing import Self
 
+from scrapy.crawler import Crawler
+from scrapy.exceptions import CloseSpider
 from scrapy.http import Request, Response
 
 from crawler.items import PolicyListEntry
@@ -19,6 +21,9 @@ from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.spiders.base import JoinSpider, SpiderOutput
 from storage.crawlstate import PolicyState, policy_states
 
+# The reason a ``crawl --policy`` stops when the site lists no such consultation, and the stat naming them.
+UNKNOWN_POLICIES = "unknown_policies"
+UNKNOWN_POLICIES_STAT = "joinfeedback/unknown_policies"
 # A Date header this far past the newest publication is not the site's clock (a replica, a frozen mirror).
 CLOCK_PLAUSIBLE = timedelta(days=60)
 
@@ -72,6 +77,7 @@ def site_clock_of(published: Iterable[datetime | None], date_header: bytes | Non
 
 class PoliciesSpider(JoinSpider):
     name = "policies"
+    board_size: int  # comments per board page (JOINFEEDBACK_COMMENT_PAGE_SIZE)
 
     def __init__(
         self,
@@ -83,16 +89,28 @@ class PoliciesSpider(JoinSpider):
     ) -> None:
         super().__init__(name, base_url=base_url, **kwargs)
         # ``crawl --policy``: only these consultations (and their comments); None = every one listed.
-        self.only_policies = frozenset(policies) if policies else None
-
-    async def start(self) -> AsyncIterator[Request]:
-        self.board_size = self.settings.getint("JOINFEEDBACK_COMMENT_PAGE_SIZE")
+        self.only_policies = frozenset(p.lower() for p in policies) if policies else None
+        # Per consultation whose board is fetched: the comment ids served, and the count open data declares.
         self.collected: dict[str, set[str]] = {}
         self.declared: dict[str, int | None] = {}
         self.board_failed: set[str] = set()
         self.site_clock: datetime | None = None
+        # Stored without some fields (entry, fields): fetched again when a probe finds the site gives them.
+        self.incomplete: dict[str, tuple[PolicyListEntry, tuple[str, ...]]] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: object, **kwargs: object) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.board_size = crawler.settings.getint("JOINFEEDBACK_COMMENT_PAGE_SIZE")
+        return spider
+
+    async def start(self) -> AsyncIterator[Request]:
         yield self.request(self.url("/toOpenData/ey/policy"), self.parse_open_data, priority=100)
-        yield self.request(self.url("/toOpenData/ey/act"), self.parse_acts, priority=90)
+        if self.only_policies is None:  # else once the open data shows the consultations asked for exist
+            yield self.acts_request()
+
+    def acts_request(self) -> Request:
+        return self.request(self.url("/toOpenData/ey/act"), self.parse_acts, priority=90)
 
     def board_url(self, uuid: str, page: int) -> str:
         return self.url(f"/joinComments/board/policy/{uuid}?size={self.board_size}&page={page}")
@@ -111,25 +129,23 @@ class PoliciesSpider(JoinSpider):
         except OpenDataError as error:
             yield from self.refetch_or_give_up(response, LayoutError(response.url, str(error)))
             return
+        if self.only_policies is not None:
+            entries = [e for e in entries if e.uuid.lower() in self.only_policies]
+            self.refuse_unknown(response, entries, skipped)
+            yield self.acts_request()
         yield self.harvest(response, [], "opendata_policy")  # kept raw: the counts the run compared against
-        self.warnings.add("opendata_policy", response.url, log.missing)
+        self.note_missing("opendata_policy", response.url, log.missing)
         for problem in skipped:  # no usable URL: that consultation cannot be crawled
             self.record_failure(response.url, str(problem))
-        if self.only_policies is not None:
-            listed = {e.uuid for e in entries}
-            for uuid in sorted(self.only_policies - listed):
-                self.record_failure(response.url, f"consultation {uuid} is not in the open-data list")
-            entries = [e for e in entries if e.uuid in self.only_policies]
         states = policy_states(self.db, self.site)
         self.site_clock = site_clock_of((e.published_at for e in entries), response.headers.get(b"Date"))
-        self.incomplete: dict[str, tuple[PolicyListEntry, tuple[str, ...]]] = {}
         for entry in entries:
             state = states.get(entry.uuid)
             detail, board = pages_to_fetch(state, entry, self.site_clock)
             if state is not None and state.missing_fields and not detail:
                 self.incomplete[entry.uuid] = (entry, state.missing_fields)
             if not (detail or board):
-                self.skipped += 1
+                self.count("pages_skipped")
                 continue
             # Only our own keys travel in meta: response.meta would carry Scrapy's too (download_latency…).
             meta = {"entry": entry}
@@ -150,6 +166,22 @@ class PoliciesSpider(JoinSpider):
                 priority=10,
                 meta={"entry": entry, "probe": True},
             )
+
+    def refuse_unknown(
+        self, response: Response, entries: Sequence[PolicyListEntry], skipped: Sequence[OpenDataError]
+    ) -> None:
+        """``crawl --policy``: consultations the open-data list (the site's index of them) does not name are
+        unknown to the site, and the crawl stops before it stores anything (``crawler.run`` refuses it).
+        With entries the list could not read, an unnamed one may be among them: the crawl goes on and records
+        them as given up on."""
+        assert self.only_policies is not None
+        unknown = sorted(self.only_policies - {e.uuid.lower() for e in entries})
+        if unknown and not skipped:
+            if self.crawler.stats is not None:
+                self.crawler.stats.set_value(UNKNOWN_POLICIES_STAT, unknown)
+            raise CloseSpider(UNKNOWN_POLICIES)
+        for uuid in unknown:
+            self.record_failure(response.url, f"consultation {uuid} is not in the open-data list")
 
     def parse_acts(self, response: Response) -> Iterator[SpiderOutput]:
         """Programme progress [I]: no table yet (its fields are unrecorded), the payload is kept raw."""
@@ -172,10 +204,10 @@ class PoliciesSpider(JoinSpider):
             yield from self.refetch_or_give_up(response, error)
             return
         if page.value.title and entry.title and page.value.title != entry.title:
-            self.mismatches.append(f"{response.url}: title {page.value.title!r} ≠ open data {entry.title!r}")
+            self.note_mismatch(f"{response.url}: title {page.value.title!r} ≠ open data {entry.title!r}")
         # Open data first (precise times, the counts), then the page (body, attachments): policy_from_sources.
         reading = policy_from_sources(page, entry)
-        self.warnings.add("policy_detail", response.url, reading.missing)
+        self.note_missing("policy_detail", response.url, reading.missing)
         yield self.harvest(response, [reading.value], "policy_detail")
         if response.meta.get("probe"):
             yield from self.fetch_incomplete(entry.uuid, reading.value.missing_fields)
@@ -205,15 +237,18 @@ class PoliciesSpider(JoinSpider):
                 self.board_failed.add(entry.uuid)
                 self.record_failure(response.url, f"HTTP {response.status}")
                 return
+        # A comment's link is its consultation's page: the board page it was read from shifts as comments
+        # arrive (the raw board page stays linked through raw_payload_id).
+        page_url = self.url(f"/policies/detail/{entry.uuid}")
         try:
-            page = parse_comment_board(response.body, response.url, entry.uuid)
+            page = parse_comment_board(response.body, response.url, entry.uuid, link=page_url)
         except LayoutError as error:
             retries = list(self.refetch_or_give_up(response, error))
             if not retries:
                 self.board_failed.add(entry.uuid)
             yield from retries
             return
-        self.warnings.add("comment_board", response.url, page.missing)
+        self.note_missing("comment_board", response.url, page.missing)
         if page.total_pages is None:  # no pager: the next page while this one came back full
             if page.top_level_count >= self.board_size:
                 yield self.request(
@@ -225,20 +260,15 @@ class PoliciesSpider(JoinSpider):
                     self.board_url(entry.uuid, number), self.parse_board, meta={"entry": entry}
                 )
         self.collected.setdefault(entry.uuid, set()).update(c.msg_uid for c in page.comments)
-        # A comment's link is its consultation's page: the board page it was read from shifts as comments
-        # arrive (the raw board page stays linked through raw_payload_id).
-        page_url = self.url(f"/policies/detail/{entry.uuid}")
-        yield self.harvest(
-            response, [dataclasses.replace(c, url=page_url) for c in page.comments], "comment_board"
-        )
+        yield self.harvest(response, page.comments, "comment_board")
 
     def closed(self, reason: str) -> None:
-        given_up = " ".join(f["url"] for f in self.failures)
+        given_up = " ".join(self.given_up)
         for uuid, seen in sorted(self.collected.items()):
             declared = self.declared.get(uuid)
             complete = uuid not in self.board_failed and f"/policy/{uuid}?" not in given_up
             if complete and declared is not None and declared != len(seen):
-                self.mismatches.append(
+                self.note_mismatch(
                     f"policy {uuid}: open data declares {declared} comments, board served {len(seen)}"
                 )
         super().closed(reason)

@@ -9,16 +9,20 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from types import TracebackType
 
 from base.display import printable, redact
 from joinfeedback.config import LOG_CONTEXT_ENV, inherited_log_context
 from joinfeedback.ops import progress
 
 HANDLER_NAME = "joinfeedback"
+# What logging passes to Formatter.formatException: sys.exc_info()'s triple.
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 # Attributes callers may pass with ``extra=``, shown as fields when present.
 KNOWN_FIELDS = ("crawl_run", "analysis_run", "schedule_run", "step", "spider", "url", "pid")
 
@@ -77,7 +81,21 @@ def _logfmt_value(value: object) -> str:
 
 
 class _FieldsFormatter(logging.Formatter):
-    """The fields every line carries, in order: time, level, logger, run ids, message, error."""
+    """The fields every line carries, in order: time, level, logger, run ids, message, error.
+
+    ``error`` is the exception's one line (type and message); its traceback only with ``tracebacks``
+    (``--debug``): a library that logs a failure with its stack (Scrapy's robots.txt middleware, a refused
+    connection) must not turn a log line into forty.
+    """
+
+    def __init__(self, *, tracebacks: bool = False) -> None:
+        super().__init__()
+        self.tracebacks = tracebacks
+
+    def formatException(self, ei: ExcInfo) -> str:
+        if self.tracebacks or ei[0] is None:
+            return super().formatException(ei)
+        return "".join(traceback.format_exception_only(ei[0], ei[1])).strip()
 
     def fields(self, record: logging.LogRecord) -> dict[str, object]:
         fields: dict[str, object] = {
@@ -116,10 +134,13 @@ class ConsoleHandler(logging.Handler):
             self.handleError(record)
 
 
-def setup(level: str = "INFO", fmt: str = "text", quiet: bool = False) -> logging.Handler:
+def setup(
+    level: str = "INFO", fmt: str = "text", quiet: bool = False, *, tracebacks: bool = False
+) -> logging.Handler:
     """Configure the root logger once for the process (calling again replaces the earlier set-up).
 
     ``quiet`` hides progress bars and everything below WARNING: cron mails only what went wrong.
+    ``tracebacks`` (``--debug``) logs an exception's traceback, not only its one line.
     """
     progress.set_quiet(quiet)
     _inherited.clear()
@@ -134,7 +155,8 @@ def setup(level: str = "INFO", fmt: str = "text", quiet: bool = False) -> loggin
     handler.set_name(HANDLER_NAME)
     # the handler filters too: Scrapy resets the root logger's level to NOTSET when a crawl starts
     handler.setLevel(numeric)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    formatter = JsonFormatter if fmt == "json" else KeyValueFormatter
+    handler.setFormatter(formatter(tracebacks=tracebacks))
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
         root.removeHandler(old)

@@ -1,5 +1,8 @@
 """``joinfeedback schedule``: crawl → analyze → report on a cron expression, in the foreground.
 
+The crawl is preceded once a day by ``crawl --check`` (:mod:`joinfeedback.ops.site_check`): when the site no
+longer gives what a crawl requires, the chain stops there and ``status`` says so.
+
 Each step is a ``python -m joinfeedback …`` subprocess: Scrapy's Twisted reactor cannot be restarted in one
 process, and a child that crashes cannot take the scheduler down with it. Chains never overlap: APScheduler
 runs at most one instance, and each chain holds the database's ``schedule`` lock (a second scheduler on
@@ -22,12 +25,14 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobEvent
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
 
 from base.errors import UserError
 from joinfeedback.config import Config, child_environment
 from joinfeedback.cron import parse_cron
 from joinfeedback.ops.lock import LOCKED_EXIT_CODE, run_lock
 from joinfeedback.ops.logging import bind, context_environment
+from joinfeedback.ops.site_check import finish_check, passed_today, start_check
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +41,12 @@ STOP_GRACE_SECONDS = 120  # how long a step may take to wind down after SIGINT b
 
 @dataclass(frozen=True, slots=True)
 class Step:
-    """One command of the chain."""
+    """One command of the chain. A ``site_check`` step is ``crawl --check --json``: skipped when a check
+    passed earlier the same day, its outcome stored for ``status``."""
 
     name: str
     argv: tuple[str, ...]
+    site_check: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +82,11 @@ class ScheduleSummary:
 
 
 def default_steps() -> list[Step]:
-    """crawl → analyze → report, each with the settings of this process (passed through the environment)."""
+    """the daily site check → crawl → analyze → report, each with the settings of this process (passed
+    through the environment)."""
     command = (sys.executable, "-m", "joinfeedback")
     return [
+        Step("check", (*command, "crawl", "--check", "--json"), site_check=True),
         Step("crawl", (*command, "crawl")),
         Step("analyze", (*command, "analyze")),
         Step("report", (*command, "report")),
@@ -129,7 +138,7 @@ class _Chain:
         try:
             with run_lock(engine, "schedule"):
                 log.info("chain %d started", number)
-                results = self._steps()
+                results = self._steps(engine)
         except UserError as exc:
             if exc.exit_code != LOCKED_EXIT_CODE:
                 raise
@@ -146,29 +155,46 @@ class _Chain:
         )
         return ChainResult(number, started, tuple(results))
 
-    def _steps(self) -> list[StepResult]:
+    def _steps(self, engine: Engine) -> list[StepResult]:
         results: list[StepResult] = []
         for step in self.steps:
             if self.stop.is_set() and results:
                 break
+            if step.site_check and passed_today(engine, datetime.now(ZoneInfo(self.config.timezone))):
+                log.info("site check: passed earlier today, not repeated")
+                continue
             began = time.monotonic()
             with bind(step=step.name):
-                code = self._spawn(step)
+                code = self._site_check(engine, step) if step.site_check else self._spawn(step)[0]
             results.append(StepResult(step.name, code, time.monotonic() - began))
             if code == LOCKED_EXIT_CODE:
                 log.warning("step %s skipped: the database is busy with another %s", step.name, step.name)
             if code != 0:
-                break  # analysing a failed crawl would report stale data as new
+                break  # crawling a changed site loses data; analysing a failed crawl shows stale data as new
         return results
 
-    def _spawn(self, step: Step) -> int:
+    def _site_check(self, engine: Engine, step: Step) -> int:
+        run_id = start_check(engine, self.config.base_url)
+        code, output = self._spawn(step, capture=True)
+        summary = finish_check(engine, run_id, code, output)
+        if code == 0:
+            log.info("site check #%d: %s", run_id, summary)
+        else:
+            log.error("site check #%d: %s; the crawl waits for a check that passes", run_id, summary)
+        return code
+
+    def _spawn(self, step: Step, *, capture: bool = False) -> tuple[int, str]:
+        """Run ``step``; its exit code, and its standard output when ``capture``."""
         with self.lock:
             # A session of its own: a Ctrl-C on the terminal reaches only the scheduler, which forwards one
             # SIGINT (Scrapy treats a second one as "stop now, drop everything").
             env = {**self.env, **context_environment()}  # the step's log lines say which chain and step
-            self.child = subprocess.Popen(step.argv, env=env, start_new_session=True)
+            self.child = subprocess.Popen(
+                step.argv, env=env, start_new_session=True, stdout=subprocess.PIPE if capture else None
+            )
         try:
-            return self.child.wait()
+            output, _ = self.child.communicate()
+            return self.child.returncode, (output or b"").decode("utf-8", errors="replace")
         finally:
             with self.lock:
                 self.child = None

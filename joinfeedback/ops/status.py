@@ -2,7 +2,8 @@
 
 Exit code 0 when the last crawl and the last analysis succeeded (or nothing ran yet), 1 when either failed,
 was interrupted, or says "running" although nobody holds its lock (the process died); also 1 when the last
-crawl was ``partial`` (pages given up on) or the last analysis analysed no item, unless ``allow_partial``.
+crawl was ``partial`` (pages given up on) or the last analysis analysed no item, unless ``allow_partial``;
+and 1 when the scheduler's latest site check failed and no crawl has run since.
 A cron line ``joinfeedback status || notify`` then fires for every run that needs a look.
 """
 
@@ -19,6 +20,7 @@ from base.errors import UserError
 from joinfeedback.config import Config
 from joinfeedback.cron import next_fire_time
 from joinfeedback.ops.lock import is_locked
+from joinfeedback.ops.site_check import KIND
 from storage.models import AnalysisRun, CrawlRun
 from storage.run_status import latest_analysis_runs, latest_crawl_runs
 
@@ -42,6 +44,11 @@ def status_report(
         problems += _crawl_problems(crawls[0], state, allow_partial)
     else:
         lines.append("last crawl: none yet")
+    checks = latest_crawl_runs(engine, kind=KIND)
+    if checks:  # only where the scheduler runs the daily site check
+        state = _effective_state(checks[0].status, running_alive=is_locked(engine, "schedule"))
+        lines += _check_lines(checks[0], state, tz, now)
+        problems += _check_problems(checks[0], state, crawls[0] if crawls else None)
     analyses = latest_analysis_runs(engine)
     if analyses:
         state = _effective_state(analyses[0].status, running_alive=is_locked(engine, "analysis"))
@@ -89,6 +96,23 @@ def _crawl_problems(crawl: CrawlRun, state: str, allow_partial: bool) -> list[st
             f"{crawl.pages} pages from {crawl.requests} requests"
         ]
     return []
+
+
+def _check_lines(check: CrawlRun, state: str, tz: ZoneInfo, now: datetime) -> list[str]:
+    lines = [f"last site check: #{check.id} {state} — {_span(check.started_at, check.finished_at, tz, now)}"]
+    if check.message:
+        lines.append(f"  {check.message.strip().splitlines()[0]}")
+    lines += [f"    {_failure(failure)}" for failure in (check.errors or [])[:3]]
+    return lines
+
+
+def _check_problems(check: CrawlRun, state: str, last_crawl: CrawlRun | None) -> list[str]:
+    """A failed check is a problem until a crawl runs after it (the scheduler skips the crawl meanwhile)."""
+    if state in ("finished", "running"):
+        return []
+    if last_crawl is not None and _aware(last_crawl.started_at) > _aware(check.started_at):
+        return []
+    return [f"site check #{check.id} {state}: the scheduled crawl waits for a check that passes"]
 
 
 def _analysis_lines(

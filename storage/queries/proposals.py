@@ -124,9 +124,11 @@ def endorsement_momentum(session: Session) -> tuple[dict[str, int], datetime | N
 
 
 def last_crawl_finished_at(session: Session) -> datetime | None:
-    # a partial crawl (some URLs given up on) still observed the site at its end
+    # a partial crawl (some URLs given up on) still observed the site at its end; a site check stores nothing
     return session.scalar(
-        select(func.max(CrawlRun.finished_at)).where(CrawlRun.status.in_(("finished", "partial")))
+        select(func.max(CrawlRun.finished_at)).where(
+            CrawlRun.status.in_(("finished", "partial")), CrawlRun.kind != "check"
+        )
     )
 
 

@@ -160,6 +160,21 @@ def item_keys(session: Session, run_id: int) -> set[ItemKey]:
     return {ItemKey(*row) for row in session.execute(query.where(Assignment.run_id == run_id))}
 
 
+def placements(session: Session, run_id: int) -> dict[ItemKey, tuple[str, str | None]]:
+    """Where a run placed each of its items: ``key → (status, commitment code)``."""
+    query = select(
+        Assignment.item_kind,
+        Assignment.item_source,
+        Assignment.item_id,
+        Assignment.status,
+        Assignment.commitment_code,
+    ).where(Assignment.run_id == run_id)
+    return {
+        ItemKey(kind, source, item_id): (status, code)
+        for kind, source, item_id, status, code in session.execute(query)
+    }
+
+
 def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
     rows = session.execute(select(Cluster.cluster_key, Cluster.size).where(Cluster.run_id == run_id)).all()
     return {str(key): int(size) for key, size in rows}
@@ -175,5 +190,6 @@ __all__ = [
     "commitments",
     "item_keys",
     "latest_complete_run",
+    "placements",
     "previous_complete_run",
 ]
