@@ -10,8 +10,8 @@ from importlib import metadata
 from pathlib import Path
 
 from analysis.catalogue import BUNDLED, Catalogue
-from analysis.lexicon import DICTIONARY_PATHS
 from analysis.pipeline import AnalysisParams
+from analysis.text.lexicon import DICTIONARY_PATHS
 from storage.corpus import TextItem
 from storage.scope import ItemScope
 

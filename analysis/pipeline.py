@@ -13,12 +13,12 @@ import numpy as np
 import scipy.sparse as sp
 from threadpoolctl import threadpool_limits
 
-from analysis import embed
-from analysis.assign import CommitmentAssigner, Decision
+from analysis.assignment.assign import CommitmentAssigner, Decision
 from analysis.catalogue import Catalogue
-from analysis.features import LexicalVectorizer
-from analysis.normalise import normalise, normalise_many
-from analysis.segment import segmenter
+from analysis.text import embed
+from analysis.text.features import LexicalVectorizer
+from analysis.text.normalise import normalise, normalise_many
+from analysis.text.segment import segmenter
 
 
 class AnalysisParams(TypedDict, total=False):
@@ -57,7 +57,7 @@ DEFAULT_PARAMS: AnalysisParams = {
     # Feedback in the embedding space (CommitmentAssigner.embedding_prf): each commitment's sentence
     # vector moves towards the items that match it in both views.
     "embedding_prf": 0.3,
-    # Sentence embeddings (analysis/embed.py): "auto" uses them when the optional extra is installed,
+    # Sentence embeddings (analysis/text/embed.py): "auto" uses them when the optional extra is installed,
     # at any size (each distinct text encoded once, then cached); "on" always (needs the extra); "off"
     # never. Figures: docs/benchmarks.md and README (benchmarks/generalisation.py).
     "embeddings": "auto",
@@ -103,7 +103,7 @@ def prepare(
 def prepare_normalised(
     normalised: Sequence[str], catalogue: Catalogue | None, params: AnalysisParams | None = None
 ) -> PreparedCorpus:
-    """:func:`prepare` for texts already normalised with ``analysis.normalise.normalise_many``."""
+    """:func:`prepare` for texts already normalised with ``analysis.text.normalise.normalise_many``."""
     p: AnalysisParams = {**DEFAULT_PARAMS, **(params or {})}
     seg = segmenter()
     domain_words = []

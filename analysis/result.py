@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypedDict, overload
 
-from analysis.assign import Decision
+from analysis.assignment.assign import Decision
 from storage.corpus import TextItem
 from storage.run_rows import AssignmentRow, CampaignRow, ClusterRow
 

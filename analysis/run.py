@@ -8,20 +8,20 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
-from analysis import embed
-from analysis.assign import NONE, Decision
-from analysis.campaigns import campaigns
+from analysis.assignment.assign import NONE, Decision
+from analysis.assignment.examples import examples_for_run
 from analysis.catalogue import Catalogue, resolve_catalogue
-from analysis.duplicates import DuplicateFinder
-from analysis.examples import examples_for_run
+from analysis.duplicates.campaigns import campaigns
+from analysis.duplicates.finder import DuplicateFinder
 from analysis.gc_tuning import gc_paused
 from analysis.manifest import data_hash, run_manifest
-from analysis.normalise import normalise_many
 from analysis.parallel import in_background
 from analysis.pipeline import DEFAULT_PARAMS, AnalysisParams, PreparedCorpus, assign, prepare_normalised
 from analysis.result import AnalysisResult, AssignmentRows, Summary, status_counts, summary_line
-from analysis.scope_themes import Centroid, themes_of_scopes
-from analysis.segment import segmenter
+from analysis.text import embed
+from analysis.text.normalise import normalise_many
+from analysis.text.segment import segmenter
+from analysis.themes.scopes import Centroid, themes_of_scopes
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction
@@ -141,9 +141,9 @@ def run_analysis(
 ) -> int:
     """Analyse the stored corpus against a catalogue (bundled by default, a CSV path, or ``"none"``).
 
-    ``examples``: a CSV ``item_id,commitment_id`` of items placed by hand (``analysis.examples``).
+    ``examples``: a CSV ``item_id,commitment_id`` of items placed by hand (``analysis.assignment.examples``).
 
-    ``embeddings``: ``auto``, ``on`` or ``off`` (``analysis.embed``; ``None``: the default, ``auto``);
+    ``embeddings``: ``auto``, ``on`` or ``off`` (``analysis.text.embed``; ``None``: the default, ``auto``);
     the manifest records the mode asked for (``params``) and what was used (``summary.embeddings``).
 
     Returns the id of the new, complete run. On any failure the run is marked ``failed`` and the

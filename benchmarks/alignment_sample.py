@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from analysis.normalise import normalise
-from analysis.segment import segmenter
+from analysis.text.normalise import normalise
+from analysis.text.segment import segmenter
 from reports.alignment import align, is_placeholder, response_text
 from storage.db import open_database, session_factory
 from storage.queries import exports as export_queries

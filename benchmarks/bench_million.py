@@ -89,8 +89,8 @@ def phase_fill_cache(csv_path: str) -> dict[str, float]:
     """Encode every distinct text of the file into the vector cache (not part of the timed steps)."""
     import logging
 
-    from analysis.embed import SentenceEncoder
-    from analysis.normalise import normalise_many
+    from analysis.text.embed import SentenceEncoder
+    from analysis.text.normalise import normalise_many
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     with open(csv_path, newline="", encoding="utf-8") as f:

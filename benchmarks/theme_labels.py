@@ -13,7 +13,7 @@ fills ``judgement`` for each row, reading the comments first and the label last:
 - ``no``: it is chatter, a list of unrelated words, or not their subject.
 
 ``score`` counts the judgements per stage (``before``: labels of commit 60b6629, three top terms;
-``after``: the phrase labels of ``analysis.themes``).
+``after``: the phrase labels of ``analysis.themes.themes``).
 """
 
 from __future__ import annotations

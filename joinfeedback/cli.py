@@ -231,7 +231,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_suggest_examples(args: argparse.Namespace) -> int:
-    from analysis.examples import SUGGESTION_HEADER, suggestions
+    from analysis.assignment.examples import SUGGESTION_HEADER, suggestions
     from reports.exports import write_records
 
     cfg = _settings(args)
@@ -262,7 +262,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _review(engine: Engine, scope: ItemScope) -> list[ItemKey]:
     """The items the report's review page asks about: those ``suggest-examples`` picks in ``scope``."""
-    from analysis.examples import SUGGESTED, suggested
+    from analysis.assignment.examples import SUGGESTED, suggested
 
     return [placed.key for placed in suggested(engine, SUGGESTED, scope) if placed.key]
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
+import itertools
 import json
 import os
 import shutil
@@ -42,6 +43,8 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 def csv_cell(value: object) -> str | int | float:
     """A value made safe for spreadsheets (see the module docstring)."""
+    if type(value) is str:  # most cells: one check instead of the chain below
+        return "'" + value if value.startswith(FORMULA_PREFIXES) else value
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -187,36 +190,41 @@ def export_assignments(
     engine: Engine, out_path: Path, *, fmt: str = "csv", scope: ItemScope = EVERYTHING
 ) -> int:
     """Every item of public input of the latest complete run (in ``scope``), once, named by its key
-    (``storage.items``), with its status, commitment, confidence and theme."""
+    (``storage.items``), with its status, commitment, confidence and theme.
+
+    The assignments are streamed from the database to the file (only the texts are held, by item);
+    the file is written only if the scope selects something.
+    """
     with session_factory(engine)() as session:
         run = run_queries.latest_complete_run(session)
         if run is None:
             raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
-        texts = {item.key: item.text for item in item_queries.run_item_texts(session, run.id)}
-        rows = run_queries.assignments(session, run.id)  # public input only
+        texts = export_queries.run_texts(session, run.id)
+        rows = export_queries.run_assignments_streamed(session, run.id)  # public input only
         if not scope.is_everything:
             dates = item_queries.run_item_dates(session, run.id)
             policy_of = item_queries.run_comment_policies(session, run.id)
-            rows = [r for r in rows if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key))]
-    if not rows:
-        raise scope.nothing(f"item of analysis run #{run.id}", f"nothing written to {out_path}")
-    _check_target(out_path)
+            rows = (r for r in rows if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key)))
+        first = next(rows, None)
+        if first is None:
+            raise scope.nothing(f"item of analysis run #{run.id}", f"nothing written to {out_path}")
+        _check_target(out_path)
 
-    def records() -> Iterator[tuple[str, str, str, str, float, str, str]]:
-        for row in rows:
-            # An uncertain item keeps its best commitment (the status says how sure that is).
-            yield (
-                row.key.text,  # the item's key: what analyze --examples and evaluate read
-                texts.get(row.key, ""),
-                row.status,
-                row.commitment_code or "",
-                round(row.confidence, 4),
-                row.cluster_key or "",
-                labels.get(row.cluster_key or "", ""),
-            )
+        def records() -> Iterator[tuple[str, str, str, str, float, str, str]]:
+            for row in itertools.chain([first], rows):
+                # An uncertain item keeps its best commitment (the status says how sure that is).
+                yield (
+                    row.key.text,  # the item's key: what analyze --examples and evaluate read
+                    texts.get(row.key, ""),
+                    row.status,
+                    row.commitment_code or "",
+                    round(row.confidence, 4),
+                    row.cluster_key or "",
+                    labels.get(row.cluster_key or "", ""),
+                )
 
-    return write_records(out_path, ASSIGNMENT_HEADER, records(), fmt)
+        return write_records(out_path, ASSIGNMENT_HEADER, records(), fmt)
 
 
 __all__ = [

@@ -2,7 +2,7 @@
 placed it and a choice of commitment (or ``none``), kept in the browser and downloaded as the
 ``examples.csv`` that ``joinfeedback analyze --examples`` reads.
 
-Which comments to ask about is the analysis's choice (``analysis.examples.suggested``, the same as
+Which comments to ask about is the analysis's choice (``analysis.assignment.examples.suggested``, the same as
 ``suggest-examples``): the command line passes their keys in, and this page only shows them.
 """
 

@@ -295,7 +295,7 @@ def build_report(
 
     ``scope``: what to show of the run (``None``: what the run analysed; else the items of the run in it).
     ``review``: the items whose labels would help the analysis most, in the order to ask about them
-    (``analysis.examples.suggested``); with them, the report has a review page (``review.html``).
+    (``analysis.assignment.examples.suggested``); with them, the report has a review page (``review.html``).
 
     Everything is read and every quote verified before the first file is written, and the files are
     written to a staging folder that replaces ``out_dir`` in one atomic step at the end: a failed check or

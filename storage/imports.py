@@ -58,7 +58,8 @@ def _payload_row(raw: RawFile, crawl_run_id: int) -> PayloadRow:
         "url": raw.uri[:1000],
         "content_type": raw.content_type,
         "size": len(raw.body),
-        "body_zlib": zlib.compress(raw.body, 6),
+        # level 1, as the crawl stores its pages: a third of level 6's time on a large file, ~10 % larger
+        "body_zlib": zlib.compress(raw.body, 1),
         "fetched_at": datetime.now(UTC),
         "crawl_run_id": crawl_run_id,
     }

@@ -100,7 +100,7 @@ class StoredCluster:
 
     @property
     def is_support(self) -> bool:
-        """The support / no-argument group of its scope (``analysis.themes_store.support_key``)."""
+        """The support / no-argument group of its scope (``analysis.themes.keys.support_key``)."""
         return self.cluster_key.endswith(SUPPORT_SUFFIX)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from analysis.examples import suggestions
+from analysis.assignment.examples import suggestions
 from reports.exports import export_assignments
 from reports.i18n import Translator
 from reports.overview import build_overview

@@ -8,10 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from analysis.duplicates import CAMPAIGN_MIN_CHARS, DuplicateFinder, DuplicateGroup, compact, is_campaign
-from analysis.normalise import normalise, strip_markup
+from analysis.duplicates.finder import (
+    CAMPAIGN_MIN_CHARS,
+    DuplicateFinder,
+    DuplicateGroup,
+    compact,
+    is_campaign,
+)
 from analysis.result import AnalysisResult
 from analysis.run import analyse
+from analysis.text.normalise import normalise, strip_markup
 from replica.data import generate
 from replica.model import Label
 from storage.corpus import TextItem

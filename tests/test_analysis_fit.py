@@ -1,4 +1,4 @@
-"""analysis/fit.py: an off-topic theme sharing one generic word with a commitment is ``none``."""
+"""analysis/assignment/fit.py: an off-topic theme sharing one generic word with a commitment is ``none``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from analysis.assign import NONE, CommitmentAssigner
+from analysis.assignment.assign import NONE, CommitmentAssigner
+from analysis.assignment.fit import EvidenceGate, storey_cut
 from analysis.catalogue import Catalogue, CommitmentEntry, load_catalogue
-from analysis.fit import EvidenceGate, storey_cut
 from analysis.pipeline import assign, prepare
 
 CATALOGUE = """id,title,description,keywords
@@ -171,7 +171,7 @@ def test_storey_cut_and_tiny_inputs() -> None:
 def test_an_off_topic_cluster_is_none_unless_a_member_is_strong() -> None:
     """Clusters are given: one where most members match better than unrelated text typically does,
     one where nearly none do (a theme the catalogue leaves out)."""
-    from analysis.fit import Clustering
+    from analysis.assignment.fit import Clustering
 
     labels = np.array([0] * 6 + [1] * 6)
     strength = np.array([0.9, 0.8, 0.7, 0.2, 0.6, 0.1, 0.1, 0.3, 0.2, 0.4, 0.05, 0.97])

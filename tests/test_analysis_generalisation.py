@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from analysis.assign import NONE, CommitmentAssigner
-from analysis.examples import Placed, load_examples, suggest
+from analysis.assignment.assign import NONE, CommitmentAssigner
+from analysis.assignment.examples import Placed, load_examples, suggest
 from analysis.run import run_analysis
 from base.errors import UserError
 from benchmarks.generalisation import SMALL, all_cases, evaluate

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.assign import Decision
+from analysis.assignment.assign import Decision
 from analysis.catalogue import load_catalogue
 from analysis.result import AssignmentRows
 from analysis.run import analyse, run_analysis

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from analysis.lexicon import stopwords
+import pytest
+
 from analysis.manifest import dictionary_hashes
-from analysis.normalise import normalise, strip_markup
-from analysis.segment import segmenter
-from analysis.traditional import to_traditional
+from analysis.text.lexicon import stopwords
+from analysis.text.normalise import normalise, strip_markup
+from analysis.text.segment import segmenter
+from analysis.text.traditional import to_traditional
 
 
 def test_normalise_folds_full_width_and_case() -> None:
@@ -79,7 +81,7 @@ def test_dictionary_hashes_cover_all_dictionaries() -> None:
 
 
 def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:
-    import analysis.segment as text_module
+    import analysis.text.segment as text_module
 
     seg = segmenter()
     texts = [normalise(f"第{i}則：青年參與公共政策與政府資料開放，地方創生{i % 7}") for i in range(60)] * 2
@@ -89,7 +91,7 @@ def test_parallel_segmentation_agrees_with_serial(monkeypatch) -> None:
 
 
 def test_parallel_normalisation_agrees_with_serial(monkeypatch) -> None:
-    import analysis.normalise as text_module
+    import analysis.text.normalise as text_module
 
     texts = [f"<p>第{i}則：ＡＰＩ與资料开放 https://x.tw/{i}</p>" for i in range(30)] * 2
     serial = [normalise(t) for t in texts]
@@ -103,7 +105,7 @@ def test_parallel_normalisation_agrees_with_serial(monkeypatch) -> None:
 def test_full_width_table_agrees_with_nfkc_everywhere() -> None:
     import unicodedata
 
-    from analysis.normalise import _FULL_WIDTH
+    from analysis.text.normalise import _FULL_WIDTH
 
     every = "".join(chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c < 0xE000)
     translated = every.translate(_FULL_WIDTH)
@@ -115,8 +117,8 @@ def test_fast_route_gives_exactly_jiebas_tokens() -> None:
     """Segmenter.words (one loop for jieba's DAG and route) equals Tokenizer.cut(HMM=False), ties included."""
     import jieba
 
-    from analysis.jieba_route import RE_ENG as _RE_ENG
-    from analysis.jieba_route import RE_HAN as _RE_HAN
+    from analysis.text.jieba_route import RE_ENG as _RE_ENG
+    from analysis.text.jieba_route import RE_HAN as _RE_HAN
 
     assert (_RE_HAN.pattern, _RE_ENG.pattern) == (jieba.re_han_default.pattern, jieba.re_eng.pattern)
     seg = segmenter()
@@ -145,9 +147,9 @@ def test_fast_route_gives_exactly_jiebas_tokens() -> None:
 def test_dictionary_cache_holds_the_dictionary_jieba_builds(tmp_path, monkeypatch) -> None:
     import jieba
 
-    import analysis.dictionary_cache as cache_module
-    import analysis.lexicon as lexicon_module
-    import analysis.segment as text_module
+    import analysis.text.dictionary_cache as cache_module
+    import analysis.text.lexicon as lexicon_module
+    import analysis.text.segment as text_module
 
     reference = jieba.Tokenizer(dictionary=str(lexicon_module.DICT_PATH))
     reference.initialize()
@@ -166,7 +168,7 @@ def test_dictionary_cache_holds_the_dictionary_jieba_builds(tmp_path, monkeypatc
 def test_simplified_check_and_clause_conversion_agree_with_opencc() -> None:
     """The character-class check equals the set test on every code point, and converting clause by clause
     (each distinct clause once) gives OpenCC's conversion of the whole text."""
-    from analysis.traditional import _has_simplified_only, _s2t
+    from analysis.text.traditional import _has_simplified_only, _s2t
 
     converter, simplified_only, _ = _s2t()
     every = [chr(c) for c in range(0x20, 0x30000) if not 0xD800 <= c < 0xE000]
@@ -210,3 +212,23 @@ def test_one_catalogue_never_shapes_the_next_analysis(tmp_path) -> None:
     alone = prepare(texts, load_catalogue(second)).vectorizer.feature_names().tolist()
     prepare(texts, load_catalogue(first))
     assert prepare(texts, load_catalogue(second)).vectorizer.feature_names().tolist() == alone
+
+
+def test_routes_are_remembered_until_the_dictionary_changes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each block's route is kept for the next text that holds it (the themes read texts again), and
+    forgotten when words are added or taken back, or when too many are kept."""
+    from analysis.text import segment
+
+    seg = segmenter()
+    text = normalise("推動開放契約資料查詢平臺")
+    before = seg.cut(text)
+    remembered = seg._routes[text]
+    assert seg.cut(text) == before
+    assert seg._routes[text] is remembered  # not computed again
+    with seg.extra_words(["開放契約資料查詢平臺"]):
+        assert "開放契約資料查詢平臺" in seg.cut(text)
+        assert seg._routes[text] is not remembered
+    assert seg.cut(text) == before
+    monkeypatch.setattr(segment, "MAX_ROUTES", 0)
+    seg.cut(normalise("另一段文字"))
+    assert text not in seg._routes

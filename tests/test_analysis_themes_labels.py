@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from analysis.catalogue import Catalogue, load_catalogue
-from analysis.no_argument import is_no_argument
-from analysis.normalise import normalise
-from analysis.phrase_labels import phrase_label
 from analysis.run import analyse
-from analysis.segment import segmenter
-from analysis.themes import SUPPORT_LABEL, merge_similar
-from analysis.themes_store import is_support_key, support_key, theme_keys
+from analysis.text.normalise import normalise
+from analysis.text.segment import segmenter
+from analysis.themes.keys import is_support_key, support_key, theme_keys
+from analysis.themes.no_argument import is_no_argument
+from analysis.themes.phrase_labels import phrase_label
+from analysis.themes.themes import SUPPORT_LABEL, merge_similar
 from storage.corpus import TextItem
 from tests.analysis_corpus import make_items, write_catalogue
 

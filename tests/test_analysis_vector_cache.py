@@ -1,4 +1,5 @@
-"""analysis/vector_cache.py: sentence vectors on disk, read back row by row without loading every shard."""
+"""analysis/text/vector_cache.py: sentence vectors on disk, read back row by row without loading
+every shard."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis import vector_cache
-from analysis.vector_cache import VectorCache
+from analysis.text import vector_cache
+from analysis.text.vector_cache import VectorCache
 
 
 def _keys(n: int, start: int = 0) -> list[bytes]:

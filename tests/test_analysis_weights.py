@@ -7,9 +7,9 @@ import os
 import numpy as np
 import pytest
 
-from analysis.assign import CommitmentAssigner
+from analysis.assignment.assign import CommitmentAssigner
+from analysis.assignment.fit import Clustering, EvidenceGate, sample_counts, storey_cut
 from analysis.catalogue import load_catalogue
-from analysis.fit import Clustering, EvidenceGate, sample_counts, storey_cut
 from analysis.parallel import in_background
 from analysis.pipeline import prepare
 from tests.test_analysis_fit import CATALOGUE, _corpus
@@ -96,8 +96,8 @@ def test_background_child_is_stopped_when_the_parent_fails() -> None:
 
 
 def test_themes_with_counts_describe_the_copies(corpus) -> None:
-    from analysis.theme_clusterer import ThemeClusterer
-    from analysis.themes import describe_themes
+    from analysis.themes.clusterer import ThemeClusterer
+    from analysis.themes.themes import describe_themes
 
     prepared, counts, _, _ = corpus
     n_words = prepared.vectorizer.n_word_features_
@@ -141,7 +141,7 @@ def test_gc_paused_restores_the_collector_as_found() -> None:
 def test_gate_clustering_in_a_child_gives_the_same_decisions(corpus, monkeypatch: pytest.MonkeyPatch) -> None:
     """The gate's clustering runs in a forked child on large corpora while the assigner scores: the
     decisions, clusters and the fitted gate's later verdicts on new rows are those of the one process."""
-    from analysis import assign as assign_module
+    from analysis.assignment import assign as assign_module
 
     prepared, counts, _, catalogue = corpus
     kwargs = {"prototypes": prepared.prototypes, "codes": catalogue.codes, "random_state": 0}

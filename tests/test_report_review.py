@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from analysis.assignment.examples import suggested
 from analysis.catalogue import BUNDLED, load_catalogue
-from analysis.examples import suggested
 from analysis.manifest import catalogue_option
 from reports.review import analyze_command
 from reports.site import build_report

@@ -45,7 +45,10 @@ def idea_text(title: str, outline: str) -> str:
     return "\n".join(part for part in (title, outline) if part)
 
 
-def _of_comment() -> ColumnElement[bool]:
+# How an assignment names its item (storage.items.ItemKey): kind, source and the source's own id.
+
+
+def comment_join() -> ColumnElement[bool]:
     return (
         (Assignment.item_kind == "comment")
         & (Assignment.item_source == Comment.site)
@@ -53,7 +56,7 @@ def _of_comment() -> ColumnElement[bool]:
     )
 
 
-def _of_idea() -> ColumnElement[bool]:
+def idea_join() -> ColumnElement[bool]:
     return (
         (Assignment.item_kind == "idea")
         & (Assignment.item_source == Idea.site)
@@ -61,7 +64,7 @@ def _of_idea() -> ColumnElement[bool]:
     )
 
 
-def _of_import() -> ColumnElement[bool]:
+def import_join() -> ColumnElement[bool]:
     return (
         (Assignment.item_kind == "import")
         & (Assignment.item_source == ImportedItem.dataset)
@@ -110,14 +113,14 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
 def run_item_texts(session: Session, run_id: int) -> Iterator[ItemText]:
     """The text of every item of a run, streamed (for the assignments export)."""
     comments = select(Comment.site, Comment.msg_uid, Comment.text, Comment.url, Comment.created_at).join(
-        Assignment, _of_comment()
+        Assignment, comment_join()
     )
     for site, msg_uid, text, url, created in session.execute(
         comments.where(Assignment.run_id == run_id)
     ).yield_per(5000):
         yield ItemText(ItemKey("comment", site, msg_uid), text or "", url or "", created)
     ideas = select(Idea.site, Idea.uuid, Idea.title, Idea.outline, Idea.url, Idea.published_at).join(
-        Assignment, _of_idea()
+        Assignment, idea_join()
     )
     for site, uuid, title, outline, url, published in session.execute(
         ideas.where(Assignment.run_id == run_id)
@@ -129,7 +132,7 @@ def run_item_texts(session: Session, run_id: int) -> Iterator[ItemText]:
         ImportedItem.text,
         ImportedItem.url,
         ImportedItem.created_at,
-    ).join(Assignment, _of_import())
+    ).join(Assignment, import_join())
     for dataset, item_id, text, url, created in session.execute(
         imported.where(Assignment.run_id == run_id)
     ).yield_per(5000):
@@ -141,13 +144,13 @@ def run_item_dates(session: Session, run_id: int) -> dict[ItemKey, datetime]:
     queries = (
         (
             "comment",
-            select(Comment.site, Comment.msg_uid, Comment.created_at).join(Assignment, _of_comment()),
+            select(Comment.site, Comment.msg_uid, Comment.created_at).join(Assignment, comment_join()),
         ),
-        ("idea", select(Idea.site, Idea.uuid, Idea.published_at).join(Assignment, _of_idea())),
+        ("idea", select(Idea.site, Idea.uuid, Idea.published_at).join(Assignment, idea_join())),
         (
             "import",
             select(ImportedItem.dataset, ImportedItem.item_id, ImportedItem.created_at).join(
-                Assignment, _of_import()
+                Assignment, import_join()
             ),
         ),
     )
@@ -161,7 +164,7 @@ def run_item_dates(session: Session, run_id: int) -> dict[ItemKey, datetime]:
 
 def run_comment_policies(session: Session, run_id: int) -> dict[ItemKey, str]:
     """The consultation of each comment of a run."""
-    query = select(Comment.site, Comment.msg_uid, Comment.policy_uuid).join(Assignment, _of_comment())
+    query = select(Comment.site, Comment.msg_uid, Comment.policy_uuid).join(Assignment, comment_join())
     return {
         ItemKey("comment", site, msg_uid): policy
         for site, msg_uid, policy in session.execute(query.where(Assignment.run_id == run_id))
@@ -171,10 +174,10 @@ def run_comment_policies(session: Session, run_id: int) -> dict[ItemKey, str]:
 def run_item_engagement(session: Session, run_id: int) -> dict[ItemKey, tuple[int, int]]:
     """Likes of each comment and endorsements of each proposal of a run: ``{key: (likes, endorsements)}``."""
     out: dict[ItemKey, tuple[int, int]] = {}
-    comments = select(Comment.site, Comment.msg_uid, Comment.like_count).join(Assignment, _of_comment())
+    comments = select(Comment.site, Comment.msg_uid, Comment.like_count).join(Assignment, comment_join())
     for site, msg_uid, likes in session.execute(comments.where(Assignment.run_id == run_id)):
         out[ItemKey("comment", site, msg_uid)] = (int(likes or 0), 0)
-    ideas = select(Idea.site, Idea.uuid, Idea.endorse_count).join(Assignment, _of_idea())
+    ideas = select(Idea.site, Idea.uuid, Idea.endorse_count).join(Assignment, idea_join())
     for site, uuid, endorsements in session.execute(ideas.where(Assignment.run_id == run_id)):
         out[ItemKey("idea", site, uuid)] = (0, int(endorsements or 0))
     return out
@@ -183,7 +186,10 @@ def run_item_engagement(session: Session, run_id: int) -> dict[ItemKey, tuple[in
 __all__ = [
     "IN_CHUNK",
     "ItemText",
+    "comment_join",
+    "idea_join",
     "idea_text",
+    "import_join",
     "item_texts",
     "run_comment_policies",
     "run_item_dates",

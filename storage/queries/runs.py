@@ -10,12 +10,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from storage import analysis_store
 from storage.items import ItemKey
-from storage.models import AGENCY, AnalysisRun, Assignment, Campaign, Cluster, Comment, Commitment
+from storage.models import (
+    AGENCY,
+    AnalysisRun,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    Cluster,
+    Comment,
+    Commitment,
+    ItemKind,
+)
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
 
@@ -74,8 +84,15 @@ def commitments(session: Session, catalogue: str) -> list[CommitmentRow]:
     ]
 
 
-def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of public input of a run, in a stable order (kind, source, id).
+# the columns of a StoredAssignment, in its order
+AssignmentColumns = tuple[
+    ItemKind, str, str, AssignmentStatus, str | None, float, str | None, str | None, str | None
+]
+
+
+def public_assignments(run_id: int) -> Select[*AssignmentColumns]:
+    """The query of every item of public input of a run, as ``StoredAssignment`` columns, in a stable order
+    (kind, source, id).
 
     Runs made before agency replies were told apart analysed them too; they are not public input, so they
     are left out here, for every page and export alike.
@@ -89,7 +106,7 @@ def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
         )
         .exists()
     )
-    rows = session.execute(
+    return (
         select(
             Assignment.item_kind,
             Assignment.item_source,
@@ -104,7 +121,11 @@ def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
         .where(Assignment.run_id == run_id, ~((Assignment.item_kind == "comment") & agency_reply))
         .order_by(Assignment.item_kind, Assignment.item_source, Assignment.item_id)
     )
-    return [StoredAssignment(*row) for row in rows]
+
+
+def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
+    """Every item of public input of a run (``public_assignments``)."""
+    return [StoredAssignment(*row) for row in session.execute(public_assignments(run_id))]
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:

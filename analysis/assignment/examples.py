@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from analysis.assign import NONE
+from analysis.assignment.assign import NONE
 from analysis.catalogue import Catalogue
 from base.errors import UserError
 from storage.corpus import TextItem

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from analysis.lexicon import stopwords
+from analysis.text.lexicon import stopwords
 
 LABEL_MIN_CHARS, LABEL_MAX_CHARS = 4, 12
 LABEL_MAX_WORDS = 4

@@ -10,7 +10,7 @@ from contextlib import suppress
 from pathlib import Path
 from typing import Protocol
 
-from analysis.lexicon import DICT_PATH, USERDICT_PATH
+from analysis.text.lexicon import DICT_PATH, USERDICT_PATH
 from base.cache import user_cache_dir
 
 DICTIONARY_CACHE_VERSION = 1  # bump when what the cache holds changes

@@ -26,7 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.isotonic import IsotonicRegression
 
-from analysis.fit import best_null_exponent, sample_counts
+from analysis.assignment.fit import best_null_exponent, sample_counts
 
 
 def sibling_mask(*similarities: ArrayLike) -> np.ndarray:

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 
 from analysis.parallel import fork_map, fork_workers
-from analysis.traditional import load_converter, to_traditional
+from analysis.text.traditional import load_converter, to_traditional
 
 _URL = re.compile(r"(?:https?://|ftp://|www\.)[^\s\u3000-\u303f\uff01-\uff5e\"'<>]+", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")

@@ -7,8 +7,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from analysis.assign import Decision
-from analysis.duplicates import DuplicateFinder, DuplicateGroup, is_burst, is_campaign
+from analysis.assignment.assign import Decision
+from analysis.duplicates.finder import DuplicateFinder, DuplicateGroup, is_burst, is_campaign
 from analysis.result import CampaignRow
 from storage.corpus import TextItem
 

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from math import log
 
-from analysis.dictionary_cache import load_dictionaries
-from analysis.jieba_route import RE_HAN, best_route
-from analysis.lexicon import DICT_PATH, stopwords
-from analysis.normalise import normalise
 from analysis.parallel import fork_map, fork_workers
+from analysis.text.dictionary_cache import load_dictionaries
+from analysis.text.jieba_route import RE_HAN, best_route
+from analysis.text.lexicon import DICT_PATH, stopwords
+from analysis.text.normalise import normalise
 
 # A token worth keeping: at least one letter, digit or CJK character.
 # a term is a CJK word, or a Latin/digit word of two or more characters with a letter in it (API, PM2.5,
@@ -22,6 +22,7 @@ _WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|^(?=.*[A-Za-z])[A-Za-z0-9.
 # workers (which copy-on-write the pages of the dictionary they read and pickle the tokens back); the
 # crossover is measured in docs/benchmarks.md.
 PARALLEL_MIN_CHARS = 200_000
+MAX_ROUTES = 500_000  # blocks whose route is remembered; past this the memory starts afresh
 
 
 class Segmenter:
@@ -47,6 +48,9 @@ class Segmenter:
         # log P(word) of the words met so far, valid for the dictionary total they were computed with
         self._log_p: dict[str, float] = {}
         self._log_p_total = -1
+        # the route of each block met so far, valid with the counts that _log_p is valid for: the themes
+        # read the texts again for their labels, and blocks repeat across texts
+        self._routes: dict[str, list[str]] = {}
 
     def add_words(self, words: Iterable[str]) -> None:
         with self._lock:
@@ -88,6 +92,7 @@ class Segmenter:
                         tokenizer.FREQ[fragment] = count
                 tokenizer.total = total
                 self._log_p, self._log_p_total = {}, -1  # counts changed at an equal total
+                self._routes = {}
 
     def cut(self, text: str) -> list[str]:
         """All word tokens of an already normalised text (stopwords and punctuation removed)."""
@@ -100,18 +105,26 @@ class Segmenter:
     def words(self, text: str) -> Iterator[str]:
         """Exactly the tokens of ``jieba.Tokenizer.cut(text, HMM=False)`` (a test checks), faster: one loop.
 
-        Blocks jieba routes go through :func:`analysis.jieba_route.best_route`; the others (punctuation,
+        Blocks jieba routes go through :func:`analysis.text.jieba_route.best_route`; the others (punctuation,
         spaces) still go through jieba itself.
         """
         tokenizer = self._tokenizer
         if tokenizer.total != self._log_p_total:  # words were added: every probability changed
-            self._log_p, self._log_p_total = {}, tokenizer.total
+            self._log_p, self._log_p_total, self._routes = {}, tokenizer.total, {}
+        if len(self._routes) > MAX_ROUTES:
+            self._routes = {}
+        routes = self._routes
         split, han = RE_HAN.split, RE_HAN.match
         for block in split(text):
             if not block:
                 continue
             if han(block):
-                yield from best_route(block, tokenizer.FREQ, log(tokenizer.total), self._log_p)
+                route = routes.get(block)
+                if route is None:
+                    route = routes[block] = best_route(
+                        block, tokenizer.FREQ, log(tokenizer.total), self._log_p
+                    )
+                yield from route
             else:
                 yield from tokenizer.cut(block, HMM=False)
 

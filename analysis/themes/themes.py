@@ -16,11 +16,11 @@ import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from sklearn.preprocessing import normalize
 
-from analysis.fit import sample_counts
-from analysis.no_argument import is_no_argument
-from analysis.phrase_labels import LABEL_SAMPLE, phrase_label
-from analysis.segment import segmenter
-from analysis.theme_clusterer import ThemeClusterer
+from analysis.assignment.fit import sample_counts
+from analysis.text.segment import segmenter
+from analysis.themes.clusterer import ThemeClusterer
+from analysis.themes.no_argument import is_no_argument
+from analysis.themes.phrase_labels import LABEL_SAMPLE, phrase_label
 
 
 @dataclass(frozen=True, slots=True)

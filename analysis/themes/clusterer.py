@@ -10,7 +10,7 @@ from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
-from analysis.fit import sample_counts
+from analysis.assignment.fit import sample_counts
 
 
 class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]

@@ -5,8 +5,8 @@ evidence of that: with a terse catalogue (a title per entry) most comments on a 
 with its title and sit barely above the null. A *group* of similar comments whose matches are, taken
 together, no better than unrelated text is: that is a theme the catalogue leaves out.
 
-1. **Strength** (``analysis.evidence``): each item's best match, in each view, placed in the corpus's
-   own null of unrelated matches (runner-ups, siblings excluded), combined over the views.
+1. **Strength** (``analysis.assignment.evidence``): each item's best match, in each view, placed in
+   the corpus's own null of unrelated matches (runner-ups, siblings excluded), combined over the views.
 2. **Clusters**: the corpus is clustered (sentence vectors when there are any, else an SVD of the
    lexical rows; about ``clusters_per_commitment`` clusters per commitment). A cluster where fewer than
    ``offtopic_share`` of the members (copies counted) match better than the median unrelated match
@@ -119,7 +119,7 @@ class EvidenceGate(BaseEstimator):  # type: ignore[misc]
     def fit(
         self, strength: ArrayLike, clustering: Clustering, sample_weight: ArrayLike | None = None
     ) -> EvidenceGate:
-        """``strength``: each row's combined strength (``analysis.evidence``); ``clustering``: what
+        """``strength``: each row's combined strength (``analysis.assignment.evidence``); ``clustering``: what
         :meth:`cluster` returned for these rows; ``sample_weight``: counts of identical rows."""
         strength = np.asarray(strength, dtype=np.float64)
         weight = sample_counts(sample_weight, strength.shape[0])

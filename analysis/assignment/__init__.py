@@ -1,0 +1,1 @@
+"""Assignment: placing each comment under a commitment of the catalogue, or saying it fits none."""
