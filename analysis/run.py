@@ -42,9 +42,10 @@ def analyse(
 ) -> AnalysisResult:
     """The whole analysis on loaded items, without touching the database.
 
-    ``examples``: a facilitator's examples, item id → commitment code or ``"none"`` (ids not among
-    ``items`` are ignored here; ``run_analysis`` reports them). ``encoder``: the sentence encoder to use
-    when the parameters ask for embeddings (default: one with the user's vector cache).
+    ``examples``: a facilitator's examples, item key (``TextItem.key.text``) → commitment code or
+    ``"none"`` (keys not among ``items`` are ignored here; ``run_analysis`` reports them). ``encoder``: the
+    sentence encoder to use when the parameters ask for embeddings (default: one with the user's vector
+    cache).
     """
     with gc_paused():
         return _analyse(items, catalogue, seed, previous_clusters or {}, params, examples or {}, encoder)
@@ -112,7 +113,7 @@ def _decisions(
     """Each item's decision, and what the assignment adds to the summary (nothing without a catalogue)."""
     if catalogue is None or not items:
         return Summary(), [Decision(NONE, None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
-    placed = {i: examples[it.item_id] for i, it in enumerate(items) if it.item_id in examples}
+    placed = {i: examples[key] for i, it in enumerate(items) if (key := it.key.text) in examples}
     assigner, decisions = assign(
         prepared, catalogue, seed=seed, params=params, encoder=encoder, examples=placed
     )
