@@ -91,6 +91,7 @@ class AssignmentRows(Sequence[AssignmentRow]):
             candidates = self._listed[id(d)] = [[c, s] for c, s in d.candidates]
         return {
             "item_kind": item.kind,
+            "item_source": item.source,
             "item_id": item.item_id,
             "status": d.status,
             "commitment_code": d.code,

@@ -46,14 +46,17 @@ def analyse(
     previous_clusters: dict[str, list[tuple[str, Centroid]]] | None = None,
     params: AnalysisParams | None = None,
     examples: dict[str, str] | None = None,
+    encoder: embed.SentenceEncoder | None = None,
 ) -> AnalysisResult:
     """The whole analysis on loaded items, without touching the database.
 
-    ``examples``: a facilitator's examples, item id → commitment code or ``"none"`` (ids not among
-    ``items`` are ignored here; ``run_analysis`` reports them).
+    ``examples``: a facilitator's examples, item key (``TextItem.key.text``) → commitment code or
+    ``"none"`` (keys not among ``items`` are ignored here; ``run_analysis`` reports them). ``encoder``: the
+    sentence encoder to use when the parameters ask for embeddings (default: one with the user's vector
+    cache).
     """
     with gc_paused():
-        return _analyse(items, catalogue, seed, previous_clusters or {}, params, examples or {})
+        return _analyse(items, catalogue, seed, previous_clusters or {}, params, examples or {}, encoder)
 
 
 def _analyse(
@@ -63,13 +66,14 @@ def _analyse(
     previous_clusters: dict[str, list[tuple[str, Centroid]]],
     params: AnalysisParams | None,
     examples: dict[str, str],
+    encoder: embed.SentenceEncoder | None,
 ) -> AnalysisResult:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     normalised = normalise_many([it.text for it in items], meanwhile=segmenter)
     prepared = prepare_normalised(normalised, catalogue, params)
     # Sentence vectors serve the assignment and the themes: encoded once (and cached on disk).
-    sentence_vectors(prepared, str({**DEFAULT_PARAMS, **(params or {})}["embeddings"]))
+    sentence_vectors(prepared, str({**DEFAULT_PARAMS, **(params or {})}["embeddings"]), encoder)
     timings["prepare"] = time.perf_counter() - started
     # Duplicate detection needs only the normalised texts: on a large corpus it runs in a forked
     # child on the second core while this process assigns (single-threaded) and clusters. Started
@@ -79,7 +83,7 @@ def _analyse(
         fork=len(items) >= PARALLEL_DUPLICATES_MIN_ITEMS,
     ) as pending_duplicates:
         mark = time.perf_counter()
-        summary, decisions = _decisions(prepared, items, catalogue, seed, params, examples)
+        summary, decisions = _decisions(prepared, items, catalogue, seed, params, examples, encoder)
         timings["assign"] = time.perf_counter() - mark
 
         mark = time.perf_counter()
@@ -114,12 +118,15 @@ def _decisions(
     seed: int,
     params: AnalysisParams | None,
     examples: dict[str, str],
+    encoder: embed.SentenceEncoder | None = None,
 ) -> tuple[Summary, list[Decision]]:
     """Each item's decision, and what the assignment adds to the summary (nothing without a catalogue)."""
     if catalogue is None or not items:
         return Summary(), [Decision("none", None, 1.0 if catalogue is None else 0.0, ()) for _ in items]
-    placed = {i: examples[it.item_id] for i, it in enumerate(items) if it.item_id in examples}
-    assignment, decisions = assign(prepared, catalogue, seed=seed, params=params, examples=placed)
+    placed = {i: examples[key] for i, it in enumerate(items) if (key := it.key.text) in examples}
+    assignment, decisions = assign(
+        prepared, catalogue, seed=seed, params=params, encoder=encoder, examples=placed
+    )
     summary = Summary(
         none_share=round(assignment.none_share, 4),
         new_topic_groups=assignment.new_groups,
@@ -225,8 +232,16 @@ def _run_analysis(
     run_id = analysis_store.start_run(engine, catalogue=catalogue_name, seed=seed, manifest=manifest)
     try:
         started = time.perf_counter()
+        # a bar while many texts are encoded, on a terminal and unless quiet (as every stage's bars)
+        encoder = embed.SentenceEncoder(progress_bar=not quiet and sys.stderr.isatty())
         result = analyse(
-            items, resolved, seed=seed, previous_clusters=previous, params=params, examples=examples
+            items,
+            resolved,
+            seed=seed,
+            previous_clusters=previous,
+            params=params,
+            examples=examples,
+            encoder=encoder,
         )
         snapshot = data_hash(items)
         manifest.update(

@@ -57,14 +57,20 @@ def secrets_of(url: str) -> list[str]:
     variants = {variant for secret in found if secret for variant in (secret, unquote(secret))}
     # a URL parser that stops at a delimiter inside the password quotes the piece before it
     variants |= {piece for variant in variants for piece in re.split(r"[/?#@:\s]", variant)}
-    return sorted(v for v in variants if v)
+    # one that ends the password at its first unencoded "@" takes the rest for the host, and a driver then
+    # quotes that host ("failed to resolve host 'ab@db'"): each such tail, with its "@", is a secret too
+    variants |= {
+        variant[at + 1 :] + "@" for variant in set(variants) for at, ch in enumerate(variant) if ch == "@"
+    }
+    return sorted(v for v in variants if v and v != "@")
 
 
 def register_secrets(*urls: str | None) -> None:
     """Remember the passwords of these URLs, to hide them wherever they appear later."""
     for url in urls:
         if url:
-            _registered.update(s for s in secrets_of(url) if len(s) >= _MIN_LITERAL)
+            # a tail ending in "@" stands where a host begins: short as it may be, it is the password's
+            _registered.update(s for s in secrets_of(url) if len(s) >= _MIN_LITERAL or s.endswith("@"))
 
 
 def redact(text: str) -> str:
@@ -73,7 +79,7 @@ def redact(text: str) -> str:
     text = _REDIS_LONE.sub(lambda m: m.group("head") + MASK + "@", text)
     text = _QUERY.sub(lambda m: m.group("head") + MASK, text)
     for secret in sorted(_registered, key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        text = text.replace(secret, MASK + "@" if secret.endswith("@") else MASK)
     return text
 
 

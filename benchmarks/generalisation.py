@@ -239,7 +239,9 @@ def evaluate(
     held = examples_for(case, max(n_examples, scored_without), seed) if scored_without else examples
     items = [TextItem("import", str(i), t) for i, t in enumerate(case.texts)]
     started = time.perf_counter()
-    extra: dict[str, Any] = {"examples": {str(i): c for i, c in examples.items()}} if examples else {}
+    extra: dict[str, Any] = (
+        {"examples": {items[i].key.text: c for i, c in examples.items()}} if examples else {}
+    )
     result = analyse(items, case.catalogue, seed=seed, params=params, **extra)
     elapsed = time.perf_counter() - started
     keep = np.array([i not in held for i in range(len(items))])

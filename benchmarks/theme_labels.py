@@ -57,7 +57,8 @@ def draw(stage: str, seed: int) -> list[dict[str, object]]:
         ]
         rng = random.Random(f"{seed}-{devset}")
         for c in sorted(rng.sample(themes, min(PER_DEVSET, len(themes))), key=lambda c: c["cluster_key"]):
-            shown = [str(i) for i in c["representative_ids"]][:3]
+            # representatives are written keys (import::<id> for items without a dataset)
+            shown = [str(i).removeprefix("import::") for i in c["representative_ids"]][:3]
             rest = [i for i in members[c["cluster_key"]] if i not in shown]
             shown += rng.sample(rest, min(len(rest), SHOWN - len(shown)))
             out.append(

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported where used, so that `joinfeedback --help` stays qu
     from sqlalchemy import Engine
 
     from joinfeedback.config import Config
+    from storage.items import ItemKey
     from storage.scope import ItemScope
 
 EPILOG_EXAMPLES = """examples:
@@ -261,11 +262,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _review(engine: Engine, scope: ItemScope) -> list[tuple[str, str]]:
+def _review(engine: Engine, scope: ItemScope) -> list[ItemKey]:
     """The items the report's review page asks about: those ``suggest-examples`` picks in ``scope``."""
     from analysis.assignment.examples import SUGGESTED, suggested
 
-    return [(placed.kind, placed.item_id) for placed in suggested(engine, SUGGESTED, scope)]
+    return [placed.key for placed in suggested(engine, SUGGESTED, scope) if placed.key]
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -18,11 +18,11 @@ from reports.model import SMALL_N, Brief, CampaignView, Changes, Table, Theme, d
 from reports.overview import slug
 from reports.proposals import ProposalStats
 from reports.quotes import QuoteBook
-from reports.rundata import RunData, is_unique
+from reports.rundata import RunData
 from reports.themes import quoted_refs, theme_table, theme_view
+from storage.items import ItemKey
 from storage.queries import exports as export_queries
 from storage.queries.consultations import AgencyReplyRow
-from storage.queries.items import ItemKey
 from storage.queries.runs import CommitmentRow
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
@@ -123,7 +123,7 @@ def select_for_commitment(data: RunData, inputs: BriefInputs, code: str) -> Comm
     clusters = inputs.clusters.get(code, [])
     arguments = [c for c in clusters if not c.is_support]
     campaigns = [c for c in data.campaigns if inputs.campaign_codes.get(c.campaign_key) == code]
-    new_rows = [r for r in rows if (r.kind, r.item_id) in data.new_item_keys]
+    new_rows = [r for r in rows if r.key in data.new_item_keys]
     return CommitmentSelection(
         rows=rows,
         major=[c for c in arguments if not c.is_minority][:MAX_THEMES],
@@ -131,19 +131,19 @@ def select_for_commitment(data: RunData, inputs: BriefInputs, code: str) -> Comm
         support=sum(c.size for c in clusters if c.is_support),
         campaigns=campaigns[:MAX_CAMPAIGNS],
         new_rows=new_rows,
-        new_keys=[(r.kind, r.item_id) for r in new_rows if is_unique(r)][:NEW_QUOTES],
+        new_keys=[r.key for r in new_rows if r.is_unique][:NEW_QUOTES],
     )
 
 
-def _exemplar_key(data: RunData, campaign: StoredCampaign) -> ItemKey:
-    return data.kind_of.get(campaign.exemplar_item_id, "comment"), campaign.exemplar_item_id
+def _exemplar_key(data: RunData, campaign: StoredCampaign) -> ItemKey | None:
+    return data.refs.find(campaign.exemplar_item_id)
 
 
 def quoted_keys(data: RunData, chosen: CommitmentSelection) -> list[ItemKey]:
     """Every item the brief quotes: its themes', its campaigns' exemplars and its new items."""
     wanted = [k for c in chosen.major for k in quoted_refs(data, c, QUOTES_PER_THEME)]
     wanted += [k for c in chosen.minor for k in quoted_refs(data, c, QUOTES_PER_MINORITY)]
-    wanted += [_exemplar_key(data, c) for c in chosen.campaigns]
+    wanted += [key for c in chosen.campaigns if (key := _exemplar_key(data, c))]
     return wanted + chosen.new_keys
 
 
@@ -162,10 +162,10 @@ class CommitmentFigures:
 
 def commitment_figures(data: RunData, rows: Sequence[StoredAssignment], total: int) -> CommitmentFigures:
     confidences = [r.confidence for r in rows]
-    engagement = [data.engagement.get((r.kind, r.item_id), (0, 0)) for r in rows]
+    engagement = [data.engagement.get(r.key, (0, 0)) for r in rows]
     return CommitmentFigures(
         raw=len(rows),
-        unique=sum(1 for r in rows if is_unique(r)),
+        unique=sum(1 for r in rows if r.is_unique),
         share_of_all=round(len(rows) / max(1, total), 4),
         campaign_items=sum(1 for r in rows if r.campaign_key),
         median_confidence=round(statistics.median(confidences), 3) if confidences else None,
@@ -174,7 +174,7 @@ def commitment_figures(data: RunData, rows: Sequence[StoredAssignment], total: i
         ),
         likes=sum(likes for likes, _ in engagement),
         endorsements=sum(endorsements for _, endorsements in engagement),
-        weeks=weekly_counts(data.dates.get((r.kind, r.item_id)) for r in rows),
+        weeks=weekly_counts(data.dates.get(r.key) for r in rows),
     )
 
 

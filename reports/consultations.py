@@ -11,7 +11,7 @@ from typing import get_args
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.overview import slug as commitment_slug
-from reports.rundata import RunData, is_unique
+from reports.rundata import RunData
 from reports.textsafety import safe_url
 from storage.models import AssignmentStatus
 from storage.queries.consultations import PolicyRow
@@ -41,8 +41,8 @@ def comments_by_policy(data: RunData) -> dict[str, list[StoredAssignment]]:
     """The run's comments in scope, grouped by the consultation they were posted to."""
     rows_of: dict[str, list[StoredAssignment]] = defaultdict(list)
     for row in data.assignments:
-        if row.kind == "comment" and row.item_id in data.policy_of:
-            rows_of[data.policy_of[row.item_id]].append(row)
+        if row.key in data.policy_of:
+            rows_of[data.policy_of[row.key]].append(row)
     return rows_of
 
 
@@ -89,7 +89,7 @@ def _consultation(
         safe_url(policy.url),
         f"{opened} – {closed}" if opened or closed else "",
         len(rows),
-        sum(1 for r in rows if is_unique(r)),
+        sum(1 for r in rows if r.is_unique),
         {s: statuses[s] for s in get_args(AssignmentStatus)},
         _by_commitment_table(name, assigned_by_commitment(rows), titles, t),
     )

@@ -189,8 +189,8 @@ def export_corpus(
 def export_assignments(
     engine: Engine, out_path: Path, *, fmt: str = "csv", scope: ItemScope = EVERYTHING
 ) -> int:
-    """Every item of the latest complete run (in ``scope``), once, with its status, commitment, confidence
-    and theme.
+    """Every item of public input of the latest complete run (in ``scope``), once, named by its key
+    (``storage.items``), with its status, commitment, confidence and theme.
 
     The assignments are streamed from the database to the file (only the texts are held, by item);
     the file is written only if the scope selects something.
@@ -201,15 +201,11 @@ def export_assignments(
             raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
         texts = export_queries.run_texts(session, run.id)
-        rows = export_queries.run_assignments_streamed(session, run.id)
+        rows = export_queries.run_assignments_streamed(session, run.id)  # public input only
         if not scope.is_everything:
             dates = item_queries.run_item_dates(session, run.id)
             policy_of = item_queries.run_comment_policies(session, run.id)
-            rows = (
-                r
-                for r in rows
-                if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
-            )
+            rows = (r for r in rows if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key)))
         first = next(rows, None)
         if first is None:
             raise scope.nothing(f"item of analysis run #{run.id}", f"nothing written to {out_path}")
@@ -219,8 +215,8 @@ def export_assignments(
             for row in itertools.chain([first], rows):
                 # An uncertain item keeps its best commitment (the status says how sure that is).
                 yield (
-                    row.item_id,
-                    texts.get((row.kind, row.item_id), ""),
+                    row.key.text,  # the item's key: what analyze --examples and evaluate read
+                    texts.get(row.key, ""),
                     row.status,
                     row.commitment_code or "",
                     round(row.confidence, 4),

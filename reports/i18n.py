@@ -37,10 +37,15 @@ ZH_TW: dict[str, str] = {
     "consultation_label": "政策討論",
     "consultation_source": "原討論頁",
     "scope_label": "本報告範圍：{parts}",
+    "scope_all": "本報告範圍：分析 #{run_id} 的全部項目",
     "scope_policies": "{n} 個政策討論的留言",
+    "scope_policy_titles": "政策討論{titles}的留言",
+    "scope_title": "「{title}」",
+    "scope_not_proposals": "（提點子與匯入的檔案不屬於任何政策討論，不在範圍內）",
     "scope_period": "{since} 至 {until}",
     "scope_source_crawled": "只含抓取的資料",
     "scope_source_imported": "只含匯入的檔案",
+    "proposals_out_of_scope": "本報告的範圍不含提點子：提點子不屬於任何政策討論，也不是匯入的檔案。",
     "overview_heading": "總覽",
     "kpi_policies": "政策討論",
     "kpi_comments": "留言",
@@ -157,6 +162,7 @@ ZH_TW: dict[str, str] = {
     "themes_heading": "主要主題",
     "theme_size": "{size} 則",
     "quote_source": "原文",
+    "quote_copies": "同一論點共 {n} 則（內容相同或幾乎相同，只引用一次）",
     "quote_no_link": "（無可用連結）",
     "kind_comment": "留言",
     "kind_idea": "提案",
@@ -183,7 +189,12 @@ ZH_TW: dict[str, str] = {
     # gap map
     "gaps_heading": "缺口地圖",
     "gaps_themes_heading": "不屬於任何承諾的主題（可能的新承諾）",
-    "gaps_themes_intro": "以下主題的意見未能歸入任何承諾事項，依規模排序。",
+    "gaps_themes_intro": (
+        "以下主題的意見未能歸入任何承諾事項，依規模排序；至少有 {min} 則不重複論點的主題才列為可能的新承諾。"
+    ),
+    "gaps_smaller": (
+        "另有 {n} 個較小的主題（不重複論點少於 {min} 則）不列為可能的新承諾，只列在下載的表格中。"
+    ),
     "support_note": (
         "另有 {n} 則留言只表達支持、感謝或附和（如「推」「+1」「同意樓上」），沒有具體論點：計入總數，"
         "不列為主題或新承諾。"
@@ -347,10 +358,17 @@ EN: dict[str, str] = {
     "consultation_label": "Consultation",
     "consultation_source": "page on the site",
     "scope_label": "Scope of this report: {parts}",
+    "scope_all": "Scope of this report: every item of analysis run #{run_id}",
     "scope_policies": "comments on {n} consultation(s)",
+    "scope_policy_titles": "comments on the consultation(s) {titles}",
+    "scope_title": "“{title}”",
+    "scope_not_proposals": " (proposals and imported files belong to no consultation: not included)",
     "scope_period": "{since} to {until}",
     "scope_source_crawled": "crawled data only",
     "scope_source_imported": "imported files only",
+    "proposals_out_of_scope": (
+        "This report's scope holds no proposals: they belong to no consultation and are not imported files."
+    ),
     "overview_heading": "Overview",
     "kpi_policies": "Consultations",
     "kpi_comments": "Comments",
@@ -483,6 +501,7 @@ EN: dict[str, str] = {
     "themes_heading": "Main themes",
     "theme_size": "{size} items",
     "quote_source": "source",
+    "quote_copies": "one of {n} identical or near-identical submissions, quoted once",
     "quote_no_link": "(no link available)",
     "kind_comment": "Comment",
     "kind_idea": "Proposal",
@@ -506,7 +525,14 @@ EN: dict[str, str] = {
     # gap map
     "gaps_heading": "Gap map",
     "gaps_themes_heading": "Themes that fit no commitment (possible new commitments)",
-    "gaps_themes_intro": "Items in these themes could not be assigned to any commitment; largest first.",
+    "gaps_themes_intro": (
+        "Items in these themes could not be assigned to any commitment; largest first. A theme is offered as "
+        "a possible new commitment when at least {min} distinct arguments raise it."
+    ),
+    "gaps_smaller": (
+        "{n} smaller theme(s) (fewer than {min} distinct arguments) are not offered as possible new "
+        "commitments; they are in the downloadable table only."
+    ),
     "gaps_quiet_heading": "Commitments with little or no input",
     "gaps_quiet_intro": "Commitments with fewer than {min} unique arguments.",
     # methods

@@ -85,6 +85,7 @@ class Quote:
     print_text: str
     cut: bool
     url: str | None
+    copies: int = 1  # items in scope making this argument (a campaign's, or near-duplicates): quoted once
 
 
 @dataclass(frozen=True, slots=True)

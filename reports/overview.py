@@ -14,7 +14,7 @@ from reports import charts
 from reports.agency_replies import agency_reply_table
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
-from reports.rundata import RunData, is_unique
+from reports.rundata import RunData
 from storage.models import AssignmentStatus
 from storage.run_rows import StoredCampaign
 
@@ -37,7 +37,7 @@ def commitment_counts(data: RunData) -> tuple[Counter[str], Counter[str]]:
     for row in data.assignments:
         if row.status == "assigned" and row.commitment_code:
             raw[row.commitment_code] += 1
-            if is_unique(row):
+            if row.is_unique:
                 unique[row.commitment_code] += 1
     return raw, unique
 
@@ -84,6 +84,7 @@ def scope_counts(data: RunData) -> Mapping[str, int]:
     return {
         "policies": len(data.policies),
         "comments": kinds["comment"],
+        "agency_replies": len(data.agency_replies),  # those on the consultations and days in scope
         "proposals": kinds["idea"],
         "imported": kinds["import"],
     }
@@ -91,7 +92,7 @@ def scope_counts(data: RunData) -> Mapping[str, int]:
 
 def overview_counts(data: RunData) -> OverviewCounts:
     total = len(data.assignments)
-    unique_total = sum(1 for row in data.assignments if is_unique(row))
+    unique_total = sum(1 for row in data.assignments if row.is_unique)
     raw, unique = commitment_counts(data)
     stored = scope_counts(data)
     kpis = (

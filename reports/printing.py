@@ -36,18 +36,21 @@ def _md_quote(t: Translator, quote: Quote) -> list[str]:
     if quote.cut:
         body[-1] += "…"
     source = f"{t('kind_' + quote.kind)} {md_text(quote.item_id)}"
+    copies = f"{t('quote_copies', n=f'{quote.copies:,}')} · " if quote.copies > 1 else ""
     url = safe_url(quote.url)
     if url:
         # Angle-bracket destination: parentheses and spaces in the URL cannot end the link early.
         source = f"[{source}](<{url.replace('<', '%3C').replace('>', '%3E')}>)"
-    return [*body, f"> — {source}", ""]
+    return [*body, f"> — {copies}{source}", ""]
 
 
-def _md_header(brief: Brief, t: Translator, run_id: int, run_finished: str) -> list[str]:
+def _md_header(brief: Brief, t: Translator, run_id: int, run_finished: str, scope_text: str) -> list[str]:
     lines = [
         f"# {md_text(t('brief_heading', code=brief.code, title=brief.title))}",
         "",
         f"*{t('brief_label')} · {md_text(t('generated_from', run_id=run_id, finished=run_finished))}*",
+        "",
+        f"**{md_text(scope_text)}**",
         "",
     ]
     if brief.description:
@@ -143,8 +146,9 @@ def _md_workshop(brief: Brief, t: Translator) -> list[str]:
     return lines
 
 
-def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: str) -> str:
-    lines = _md_header(brief, t, run_id, run_finished)
+def brief_markdown(brief: Brief, t: Translator, *, run_id: int, run_finished: str, scope_text: str) -> str:
+    """A brief as Markdown; ``scope_text`` says what the report covers (``reports.site.describe_scope``)."""
+    lines = _md_header(brief, t, run_id, run_finished, scope_text)
     lines += _md_key_numbers(brief, t)
     lines += _md_themes(brief, t)
     lines += _md_minority_and_campaigns(brief, t)

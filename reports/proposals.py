@@ -17,6 +17,7 @@ from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day, to_taipei
 from storage.queries import proposals as proposal_queries
 from storage.queries.proposals import ProposalRow, ResponseRow
+from storage.scope import EVERYTHING, ItemScope
 
 NEAR_SHARE = 0.8  # at least this share of the threshold …
 NEAR_DAYS = 7  # … or fewer days than this left to endorse
@@ -52,6 +53,7 @@ class ProposalStats:
     tables: dict[str, Table]
     response_states: dict[str, AnswerState]  # idea uuid → state, for the briefs
     history_svg: str = ""  # endorsements over time of the most endorsed proposals
+    excluded_by_scope: bool = False  # the report's scope can hold no proposal (consultations, imported files)
 
 
 def status_name(code: str, t: Translator) -> str:
@@ -399,13 +401,22 @@ def _history_svg(
 
 
 def build_proposal_stats(
-    session: Session, t: Translator, *, fallback_as_of: datetime | None, with_charts: bool = True
+    session: Session,
+    t: Translator,
+    *,
+    fallback_as_of: datetime | None,
+    with_charts: bool = True,
+    scope: ItemScope = EVERYTHING,
 ) -> ProposalStats:
-    proposals = proposal_queries.proposals(session)
+    """Every table and chart of the proposals page, over the proposals in ``scope`` (published in its
+    period; none when it names consultations or only imported files: proposals belong to no consultation)."""
+    proposals = [p for p in proposal_queries.proposals(session) if scope.admits("idea", None, p.published_at)]
+    shown = {p.uuid for p in proposals}
     gained, momentum_from, momentum_to = proposal_queries.endorsement_momentum(session)
-    history = proposal_queries.endorsement_history(session)
+    history = {uuid: h for uuid, h in proposal_queries.endorsement_history(session).items() if uuid in shown}
     as_of = to_taipei(proposal_queries.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
-    formal = first_formal_responses(proposal_queries.agency_responses(session))
+    responses = [r for r in proposal_queries.agency_responses(session) if r.idea_uuid in shown]
+    formal = first_formal_responses(responses)
 
     standings = proposal_standings(proposals, gained, history, as_of)
     timings = response_timings(proposals, formal, as_of)
@@ -417,8 +428,9 @@ def build_proposal_stats(
     tables["agencies"] = _agencies_table(tally_agencies(timings), t)
     history_svg = _history_svg(charted, history, t) if with_charts and charted else ""
     states = {timing.proposal.uuid: timing.state for timing in timings}
+    excluded = bool(scope.policies) or scope.source == "imported"
     return ProposalStats(
-        as_of, momentum_from, momentum_to, usual_goal(proposals), tables, states, history_svg
+        as_of, momentum_from, momentum_to, usual_goal(proposals), tables, states, history_svg, excluded
     )
 
 

@@ -42,6 +42,15 @@ _RENAME_EXCHANGE = 2
 MARKER = Path("data") / "report.json"  # written last: the manifest of a finished report
 FOLDERS = ("commitments", "consultations", "briefs", "data")  # every build makes them, even when empty
 IN_PLACE_PREFIX = ".joinfeedback-building-"
+# The names a report gives its files: pages, commitment and consultation pages, briefs, data tables. A
+# manifest entry of any other name (a hand-edited manifest listing a user's notes) is not the report's.
+REPORT_FILE = re.compile(
+    r"[a-z][a-z0-9_-]*\.html"
+    r"|commitments/c-[a-z0-9-]+\.html"
+    r"|consultations/p-[a-z0-9-]+\.html"
+    r"|briefs/c-[a-z0-9-]+\.(?:md|pdf)"
+    r"|data/[a-z0-9][a-z0-9_-]*\.(?:csv|json)"
+)
 
 
 @dataclass
@@ -104,7 +113,8 @@ def read_manifest(folder: Path) -> frozenset[str] | None:
     """The files an earlier report in ``folder`` wrote (its manifest included); ``None`` when it holds none.
 
     Reports written before the manifest had ``files`` list their pages and tables; their briefs follow from
-    the commitment pages.
+    the commitment pages. An entry whose name is not one a report gives its files (``REPORT_FILE``) is not
+    taken for the report's: the folder is then refused, naming it, rather than the file deleted.
     """
     marker = folder / MARKER
     if not marker.is_file() or marker.is_symlink():
@@ -131,7 +141,7 @@ def read_manifest(folder: Path) -> frozenset[str] | None:
     safe = [_safe_relative(name) for name in names]
     if any(name is None for name in safe):
         return None
-    return frozenset([*(name for name in safe if name), MARKER.as_posix()])
+    return frozenset([*(name for name in safe if name and REPORT_FILE.fullmatch(name)), MARKER.as_posix()])
 
 
 def first_foreign(folder: Path, owned: frozenset[str]) -> str | None:

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
 from reports.model import Quote
 from reports.textsafety import excerpt, redact, safe_url, verify_quote
+from storage.items import ItemKey
 from storage.queries import items as item_queries
-from storage.queries.items import ItemKey
 
 log = logging.getLogger(__name__)
 QUOTE_CHARS = 160
-
-
-def resolve_ref(ref: object, kind_of: Mapping[str, str]) -> ItemKey | None:
-    """A representative id as the analysis stored it (``"id"`` or ``["kind", "id"]``) → ``(kind, id)``."""
-    if isinstance(ref, list | tuple) and len(ref) == 2:
-        return str(ref[0]), str(ref[1])
-    item_id = str(ref)
-    kind = kind_of.get(item_id)
-    return (kind, item_id) if kind else None
 
 
 def comment_link(url: str, msg_uid: str) -> str:
@@ -52,13 +43,13 @@ class QuoteBook:
             item = texts.get(key)
             if item is None or not item.text.strip():
                 self.missing.append(key)
-                log.warning("no stored text for %s %s; not quoted", *key)
+                log.warning("no stored text for %s; not quoted", key.text)
                 continue
             quote, cut = excerpt(item.text, self.limit)
-            verify_quote(quote, item.text, kind=key[0], item_id=key[1])
+            verify_quote(quote, item.text, kind=key.kind, item_id=key.item_id)
             printed = redact(quote, self.mask) if self.redact_print else quote
-            url = comment_link(item.url, key[1]) if key[0] == "comment" else item.url
-            self._quotes[key] = Quote(key[0], key[1], quote, printed, cut, safe_url(url))
+            url = comment_link(item.url, key.item_id) if key.kind == "comment" else item.url
+            self._quotes[key] = Quote(key.kind, key.item_id, quote, printed, cut, safe_url(url))
 
     def get(self, key: ItemKey | None) -> Quote | None:
         return self._quotes.get(key) if key else None
@@ -68,8 +59,8 @@ class QuoteBook:
         texts = item_queries.item_texts(session, self._quotes)
         for key, quote in self._quotes.items():
             stored = texts.get(key)
-            verify_quote(quote.text, stored.text if stored else "", kind=key[0], item_id=key[1])
+            verify_quote(quote.text, stored.text if stored else "", kind=key.kind, item_id=key.item_id)
         return len(self._quotes)
 
 
-__all__ = ["QUOTE_CHARS", "QuoteBook", "comment_link", "resolve_ref"]
+__all__ = ["QUOTE_CHARS", "QuoteBook", "comment_link"]

@@ -21,8 +21,8 @@ from reports.i18n import DEFAULT_LANGUAGE, Translator
 from reports.model import Quote
 from reports.quotes import QuoteBook
 from reports.rundata import RunData
+from storage.items import ItemKey
 from storage.queries import runs as run_queries
-from storage.queries.items import ItemKey
 from storage.queries.runs import RunInfo
 from storage.run_rows import StoredAssignment
 from storage.scope import ItemScope
@@ -121,7 +121,7 @@ def _items(
     book: QuoteBook,
     start: int,
     *,
-    examples: Mapping[str, str],
+    examples: Mapping[ItemKey, str],
     titles: Mapping[str, str],
 ) -> list[ReviewItem]:
     items: list[ReviewItem] = []
@@ -132,13 +132,13 @@ def _items(
         items.append(
             ReviewItem(
                 f"r-{start + len(items)}",
-                row.item_id,
+                key.text,
                 quote,
                 row.status,
                 row.commitment_code,
                 titles.get(row.commitment_code or "", row.commitment_code or ""),
                 row.confidence,
-                examples.get(row.item_id, ""),
+                examples.get(key, ""),
             )
         )
     return items
@@ -149,26 +149,26 @@ def build_review(
 ) -> ReviewPage:
     """The page for ``suggested`` (in the analysis's order; keys outside the report's items are left
     out) and the run's own examples; quotes come from ``book`` and are verified with the others."""
-    rows = {(r.kind, r.item_id): r for r in data.assignments}
-    examples = data.steering.examples if data.steering else {}
+    rows = {r.key: r for r in data.assignments}
+    examples = data.steering.examples if data.steering else {}  # written keys (bare ids in older runs)
+    placed = {key: code for written, code in examples.items() if (key := data.refs.find(written))}
     asked = [key for key in dict.fromkeys(suggested) if key in rows]
-    asked_ids = {item_id for _, item_id in asked}
-    earlier = [
-        (data.kind_of[item_id], item_id)
-        for item_id in examples
-        if item_id in data.kind_of and item_id not in asked_ids
-    ]
+    earlier = [key for key in placed if key in rows and key not in set(asked)]
     book.load(session, asked + earlier)
     titles = {c.code: f"{c.code} {t.commitment_title(c.title)}" for c in data.commitments}
-    shown = _items(asked, rows, book, 1, examples=examples, titles=titles)
-    kept_before = _items(earlier, rows, book, len(shown) + 1, examples=examples, titles=titles)
+    shown = _items(asked, rows, book, 1, examples=placed, titles=titles)
+    kept_before = _items(earlier, rows, book, len(shown) + 1, examples=placed, titles=titles)
     on_page = {item.item_id for item in shown + kept_before}
     catalogue = run_queries.commitments(session, data.run.catalogue) if data.run.catalogue != NONE else []
     options = [(c.code, titles[c.code]) for c in catalogue]
     return ReviewPage(
         suggested=tuple(shown),
         earlier=tuple(kept_before),
-        kept=tuple((item_id, code) for item_id, code in examples.items() if item_id not in on_page),
+        kept=tuple(
+            (written, code)
+            for written, code in examples.items()
+            if (key := data.refs.find(written)) is None or key.text not in on_page
+        ),
         options=(*options, (NONE, t("review_none_option"))) if options else (),
         storage_key=storage_key(data.run),
         analyze_command=analyze_command(data.run),

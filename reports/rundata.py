@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from base.errors import UserError
 from reports.model import day_of
+from storage.items import ItemIndex, ItemKey
 from storage.queries import consultations as consultation_queries
 from storage.queries import items as item_queries
 from storage.queries import runs as run_queries
 from storage.queries.consultations import AgencyReplyRow, PolicyRow
-from storage.queries.items import ItemKey
 from storage.queries.runs import CommitmentRow, RunInfo
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 from storage.scope import EVERYTHING, ItemScope
@@ -44,15 +44,17 @@ def run_examples(manifest: Mapping[str, object]) -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class RunData:
+    """A run as one report shows it: every figure, table and chart reads the items in ``scope`` only."""
+
     run: RunInfo
     previous: RunInfo | None
     commitments: tuple[CommitmentRow, ...]
-    assignments: tuple[StoredAssignment, ...]
+    assignments: tuple[StoredAssignment, ...]  # the run's items of public input in the scope
     clusters: tuple[StoredCluster, ...]
     campaigns: tuple[StoredCampaign, ...]
     previous_cluster_sizes: dict[str, int]
     new_item_keys: frozenset[ItemKey]
-    kind_of: dict[str, str]  # item_id → kind, to resolve bare representative ids
+    refs: ItemIndex  # resolves the run's stored references (representatives, exemplars) to its items
     days: Counter[date]
     first_at: datetime | None
     last_at: datetime | None
@@ -62,44 +64,78 @@ class RunData:
     engagement: dict[ItemKey, tuple[int, int]] = field(default_factory=dict)  # (likes, endorsements)
     scope: ItemScope = EVERYTHING
     policies: tuple[PolicyRow, ...] = ()  # the consultations with items in scope
-    policy_of: dict[str, str] = field(default_factory=dict)  # comment msg_uid → consultation uuid
+    policy_of: dict[ItemKey, str] = field(default_factory=dict)  # comment → consultation uuid
+    arguments: dict[ItemKey, str] = field(default_factory=dict)  # item → its argument (see argument_of)
+    members: dict[str, tuple[ItemKey, ...]] = field(default_factory=dict)  # theme → its items in scope
+    argument_sizes: Counter[str] = field(default_factory=Counter)  # argument → its items in scope
     steering: Steering | None = None
 
     @property
     def codes(self) -> list[str]:
         return [c.code for c in self.commitments]
 
+    def copies(self, key: ItemKey) -> int:
+        """How many items in scope make the argument ``key`` makes (its campaign, or its near-duplicates)."""
+        argument = self.arguments.get(key)
+        return self.argument_sizes[argument] if argument else 1
+
+
+def argument_of(row: StoredAssignment, refs: ItemIndex) -> str:
+    """The argument an item makes, as one name for each distinct argument: a campaign's form letter is one
+    argument whatever its copies, and so is a group of near-duplicates (named by its first item)."""
+    if row.campaign_key:
+        return f"campaign {row.campaign_key}"
+    first = refs.find(row.duplicate_of) if row.duplicate_of else None
+    return f"item {(first or row.key).text}"
+
+
+def theme_members(rows: Iterable[StoredAssignment]) -> dict[str, tuple[ItemKey, ...]]:
+    """Each theme's items, most confident first (the order in which quotes beyond its representatives are
+    drawn)."""
+    members: dict[str, list[StoredAssignment]] = {}
+    for row in rows:
+        if row.cluster_key:
+            members.setdefault(row.cluster_key, []).append(row)
+    return {
+        key: tuple(r.key for r in sorted(rows_of, key=lambda r: (-r.confidence, r.key)))
+        for key, rows_of in members.items()
+    }
+
 
 def is_unique(row: StoredAssignment) -> bool:
     """An item counts as its own argument unless it duplicates another one (a campaign counts once)."""
-    return row.duplicate_of is None or row.duplicate_of == row.item_id
+    return row.is_unique
 
 
 def _in_scope(
     clusters: list[StoredCluster],
     campaigns: list[StoredCampaign],
     rows: tuple[StoredAssignment, ...],
+    refs: ItemIndex,
 ) -> tuple[list[StoredCluster], list[StoredCampaign]]:
     """Themes and campaigns counted over the items in scope: sizes are recounted (nothing is re-analysed),
-    quotes come from items in scope, and a theme or campaign with none of them is left out."""
-    members: dict[str, list[str]] = {}
+    representatives are those in scope, and a theme or campaign with none of them is left out."""
+    members: dict[str, list[ItemKey]] = {}
     in_campaign: Counter[str] = Counter()
     for row in rows:
         if row.cluster_key:
-            members.setdefault(row.cluster_key, []).append(row.item_id)
+            members.setdefault(row.cluster_key, []).append(row.key)
         if row.campaign_key:
             in_campaign[row.campaign_key] += 1
     scoped_clusters = []
     for c in clusters:
-        ids = members.get(c.cluster_key, [])
-        if not ids:
+        keys = members.get(c.cluster_key, [])
+        if not keys:
             continue
-        present = set(ids)
-        reps = [r for r in c.representative_ids if str(r) in present]
-        reps += [i for i in ids if i not in set(map(str, reps))][: max(0, 3 - len(reps))]
+        present = set(keys)
+        # its representatives in scope; reports.themes.quoted_refs draws further quotes from its items
+        reps = [key for ref in c.representative_ids if (key := refs.find(str(ref))) in present]
         scoped_clusters.append(
             replace(
-                c, size=len(ids), representative_ids=tuple(reps), is_minority=c.is_minority and len(ids) == 1
+                c,
+                size=len(keys),
+                representative_ids=tuple(key.text for key in reps),
+                is_minority=c.is_minority and len(keys) == 1,
             )
         )
     scoped_clusters.sort(key=lambda c: (-c.size, c.cluster_key))
@@ -136,30 +172,27 @@ class _ScopedRun:
     rows: tuple[StoredAssignment, ...]
     clusters: list[StoredCluster]
     campaigns: list[StoredCampaign]
+    refs: ItemIndex
 
 
 def _scoped_run(
-    session: Session, run: RunInfo, scope: ItemScope, agency_ids: set[str], policy_of: Mapping[str, str]
+    session: Session,
+    run: RunInfo,
+    scope: ItemScope,
+    policy_of: Mapping[ItemKey, str],
+    dates: Mapping[ItemKey, datetime],
 ) -> _ScopedRun:
-    # Runs made before agency replies were told apart analysed them too: they are not public input.
-    rows = tuple(
-        r for r in run_queries.assignments(session, run.id) if not _is_agency(r.kind, r.item_id, agency_ids)
-    )
-    if not rows:
+    every = tuple(run_queries.assignments(session, run.id))  # public input only
+    if not every:
         raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
-    clusters, campaigns = (
-        list(run_queries.clusters(session, run.id)),
-        list(run_queries.campaigns(session, run.id)),
-    )
+    refs = ItemIndex(row.key for row in every)
+    clusters, campaigns = run_queries.clusters(session, run.id), run_queries.campaigns(session, run.id)
     if scope.is_everything:
-        return _ScopedRun(rows, clusters, campaigns)
-    dates = item_queries.run_item_dates(session, run.id)
-    rows = tuple(
-        r for r in rows if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
-    )
+        return _ScopedRun(every, clusters, campaigns, refs)
+    rows = tuple(r for r in every if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key)))
     if not rows:
         raise scope.nothing(f"item of analysis run #{run.id}", "no report written")
-    return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows))
+    return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows, refs), refs)
 
 
 def _changes_since(
@@ -171,7 +204,7 @@ def _changes_since(
     if previous is None:
         return frozenset(), {}, Steering(examples, None, 0, 0)
     before = run_queries.placements(session, previous.id)
-    now = {(r.kind, r.item_id): (r.status, r.commitment_code) for r in rows}
+    now = {r.key: (r.status, r.commitment_code) for r in rows}
     common = now.keys() & before.keys()
     moved = sum(1 for key in common if now[key] != before[key])
     steering = Steering(examples, previous.id, len(common), moved)
@@ -199,19 +232,15 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
     scope = report_scope(run, asked)
     previous = run_queries.previous_complete_run(session, run.id)
-    agency_replies = tuple(consultation_queries.agency_replies(session))
-    agency_ids = {reply.msg_uid for reply in agency_replies}
     policy_of = item_queries.run_comment_policies(session, run.id)
-    scoped = _scoped_run(session, run, scope, agency_ids, policy_of)
+    every_date = item_queries.run_item_dates(session, run.id)
+    scoped = _scoped_run(session, run, scope, policy_of, every_date)
     rows = scoped.rows
-    used_policies = {policy_of[r.item_id] for r in rows if r.kind == "comment" and r.item_id in policy_of}
+    used_policies = {policy_of[r.key] for r in rows if r.key in policy_of}
     new_keys, previous_sizes, steering = _changes_since(session, run, previous, rows)
-    # When each item of the run was written (every public item of the run, whatever the scope).
-    dates = {
-        key: moment
-        for key, moment in item_queries.run_item_dates(session, run.id).items()
-        if not _is_agency(*key, agency_ids)
-    }
+    dates = {r.key: every_date[r.key] for r in rows if r.key in every_date}  # the items in scope only
+    replies = consultation_queries.agency_replies(session)
+    arguments = {row.key: argument_of(row, scoped.refs) for row in rows}
     return RunData(
         run=run,
         previous=previous,
@@ -221,31 +250,33 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         campaigns=tuple(scoped.campaigns),
         previous_cluster_sizes=previous_sizes,
         new_item_keys=new_keys,
-        kind_of={r.item_id: r.kind for r in rows},
+        refs=scoped.refs,
         days=daily_counts(dates.values()),
         first_at=min(dates.values(), default=None),
         last_at=max(dates.values(), default=None),
         stored_counts=consultation_queries.counts(session),
-        agency_replies=agency_replies,
+        agency_replies=tuple(r for r in replies if scope.admits("comment", r.policy_uuid, r.created_at)),
         dates=dates,
         engagement=item_queries.run_item_engagement(session, run.id),
         scope=scope,
         policies=tuple(p for p in consultation_queries.policies(session) if p.uuid in used_policies),
         policy_of=policy_of,
+        arguments=arguments,
+        members=theme_members(rows),
+        argument_sizes=Counter(arguments.values()),
         steering=steering,
     )
-
-
-def _is_agency(kind: str, item_id: str, agency_ids: set[str]) -> bool:
-    return kind == "comment" and item_id in agency_ids
 
 
 __all__ = [
     "RunData",
     "Steering",
+    "argument_of",
     "daily_counts",
     "is_unique",
     "load_run",
+    "report_scope",
     "run_examples",
+    "theme_members",
     "with_unlisted_commitments",
 ]

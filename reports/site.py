@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +19,7 @@ from reports.assignment_method import assignment_method
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
-from reports.gaps import GapMap, build_gap_map
+from reports.gaps import MIN_CANDIDATE_ARGUMENTS, GapMap, build_gap_map
 from reports.i18n import DEFAULT_LANGUAGE, Translator
 from reports.model import Brief, Table, fmt_day
 from reports.overview import Overview, build_overview
@@ -31,15 +31,25 @@ from reports.render import make_environment
 from reports.review import REVIEW_PAGE, ReviewPage, build_review
 from reports.rundata import RunData, load_run
 from storage.db import session_factory
-from storage.queries.items import ItemKey
+from storage.items import ItemKey
 from storage.scope import ItemScope
 
+MAX_TITLES = 3  # consultations named in the scope banner; more are counted
 
-def describe_scope(scope: ItemScope, t: Translator) -> str:
-    """The report's scope in words for the page header; empty when it covers everything."""
+
+def describe_scope(scope: ItemScope, t: Translator, *, run_id: int, titles: Mapping[str, str]) -> str:
+    """What the report covers, in words, for the banner of every page and brief (``titles``: the
+    consultations' titles by uuid)."""
+    if scope.is_everything:
+        return t("scope_all", run_id=run_id)
     parts = []
     if scope.policies:
-        parts.append(t("scope_policies", n=len(scope.policies)))
+        named = [titles.get(uuid) for uuid in scope.policies]
+        if len(named) <= MAX_TITLES and all(named):
+            titled = t("list_sep").join(t("scope_title", title=title) for title in named)
+            parts.append(t("scope_policy_titles", titles=titled) + t("scope_not_proposals"))
+        else:
+            parts.append(t("scope_policies", n=len(scope.policies)) + t("scope_not_proposals"))
     if scope.since or scope.until:
         parts.append(
             t(
@@ -50,7 +60,7 @@ def describe_scope(scope: ItemScope, t: Translator) -> str:
         )
     if scope.source != "all":
         parts.append(t(f"scope_source_{scope.source}"))
-    return t("scope_label", parts=t("list_sep").join(parts)) if parts else ""
+    return t("scope_label", parts=t("list_sep").join(parts))
 
 
 def _prepare(out_dir: Path) -> Target:
@@ -125,7 +135,7 @@ def read_report_content(
         say(f"analysis run #{data.run.id}: {len(data.assignments):,} items, {len(data.clusters):,} themes")
         overview = build_overview(data, t)
         consultation_list, consultations = build_consultations(data, t)
-        stats = build_proposal_stats(session, t, fallback_as_of=data.run.finished_at)
+        stats = build_proposal_stats(session, t, fallback_as_of=data.run.finished_at, scope=data.scope)
         book = QuoteBook(redact_print=redact, mask=t("redacted_mask"))
         briefs = build_briefs(session, data, book, stats, t)
         gaps = build_gap_map(session, data, book, briefs, t)
@@ -162,7 +172,13 @@ def _write_pages(env: Environment, staging: Path, content: ReportContent) -> Non
         near_days=NEAR_DAYS,
     )
     review = content.review
-    page("gaps.html.j2", "gaps.html", gaps=content.gaps, review_link=review and review.link_for(None))
+    page(
+        "gaps.html.j2",
+        "gaps.html",
+        gaps=content.gaps,
+        min_candidate=MIN_CANDIDATE_ARGUMENTS,
+        review_link=review and review.link_for(None),
+    )
     if review:
         page(
             "review.html.j2",
@@ -188,12 +204,19 @@ def _write_pages(env: Environment, staging: Path, content: ReportContent) -> Non
 
 
 def _write_briefs(
-    env: Environment, staging: Path, content: ReportContent, t: Translator, *, pdf: bool, run_finished: str
+    env: Environment,
+    staging: Path,
+    content: ReportContent,
+    t: Translator,
+    *,
+    pdf: bool,
+    run_finished: str,
+    scope_text: str,
 ) -> None:
-    """Each brief as Markdown, and as a PDF unless ``pdf`` is off."""
+    """Each brief as Markdown, and as a PDF unless ``pdf`` is off; each says what the report covers."""
     run = content.data.run
     for brief in content.briefs:
-        markdown = brief_markdown(brief, t, run_id=run.id, run_finished=run_finished)
+        markdown = brief_markdown(brief, t, run_id=run.id, run_finished=run_finished, scope_text=scope_text)
         (staging / "briefs" / f"{brief.slug}.md").write_text(markdown, encoding="utf-8")
     if pdf:
         write_pdfs(
@@ -234,12 +257,15 @@ def _write_report(
 ) -> None:
     data = content.data
     run_finished = fmt_day(data.run.finished_at, naive_is_utc=True) or "—"
+    scope_text = describe_scope(
+        data.scope, t, run_id=data.run.id, titles={p.uuid: p.title for p in data.policies}
+    )
     env = make_environment(
         t,
         run=data.run,
         run_finished=run_finished,
         has_previous=data.previous is not None,
-        scope_text=describe_scope(data.scope, t),
+        scope_text=scope_text,
         has_review=content.review is not None,
         steering=data.steering,
         pdf=pdf,
@@ -250,7 +276,7 @@ def _write_report(
     for table in tables:
         write_table(table, staging / "data")
     say(f"{len(content.pages)} pages and {len(tables)} tables written")
-    _write_briefs(env, staging, content, t, pdf=pdf, run_finished=run_finished)
+    _write_briefs(env, staging, content, t, pdf=pdf, run_finished=run_finished, scope_text=scope_text)
     if pdf:
         say(f"{len(content.briefs)} PDF briefs written")
     (staging / MARKER).write_text(_manifest(content, tables, staging, redact=redact), encoding="utf-8")

@@ -4,26 +4,44 @@ its verified quotes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from reports.i18n import Translator
 from reports.model import Column, Table, Theme
-from reports.quotes import QuoteBook, resolve_ref
+from reports.quotes import QuoteBook
 from reports.rundata import RunData
-from storage.queries.items import ItemKey
+from storage.items import ItemKey
 from storage.run_rows import StoredCluster
 
 
 def quoted_refs(data: RunData, cluster: StoredCluster, limit: int) -> list[ItemKey]:
-    """The items a theme quotes: its representatives that resolve to items of the run."""
-    keys = [resolve_ref(ref, data.kind_of) for ref in cluster.representative_ids]
-    return [key for key in keys if key][:limit]
+    """The items a theme quotes: distinct arguments, its representatives first, then its other items.
+
+    Near-duplicates and a campaign's copies are one argument (``RunData.arguments``): a form letter is
+    quoted once (with its count, ``theme_view``), and the other quotes are other arguments.
+    """
+    representatives = [data.refs.find(str(ref)) for ref in cluster.representative_ids]
+    candidates = [key for key in representatives if key] + list(data.members.get(cluster.cluster_key, ()))
+    chosen: list[ItemKey] = []
+    quoted: set[str] = set()
+    for key in dict.fromkeys(candidates):
+        argument = data.arguments.get(key, key.text)
+        if argument in quoted:
+            continue
+        quoted.add(argument)
+        chosen.append(key)
+        if len(chosen) == limit:
+            break
+    return chosen
 
 
 def theme_view(data: RunData, book: QuoteBook, cluster: StoredCluster, scope_total: int, limit: int) -> Theme:
     """A stored theme with its share of ``scope_total`` items, its change since the previous run and its
     quotes (loaded into ``book`` beforehand)."""
     previous = data.previous_cluster_sizes.get(cluster.cluster_key) if data.previous else None
-    quotes = tuple(q for q in (book.get(k) for k in quoted_refs(data, cluster, limit)) if q)
+    quotes = tuple(
+        replace(q, copies=data.copies(k)) for k in quoted_refs(data, cluster, limit) if (q := book.get(k))
+    )
     return Theme(
         cluster.cluster_key,
         cluster.label or " ".join(cluster.terms[:3]),

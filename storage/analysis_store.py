@@ -240,7 +240,7 @@ def assignments_for_run(session: Session, run_id: int) -> list[Assignment]:
         session.scalars(
             select(Assignment)
             .where(Assignment.run_id == run_id)
-            .order_by(Assignment.item_kind, Assignment.item_id)
+            .order_by(Assignment.item_kind, Assignment.item_source, Assignment.item_id)
         )
     )
 

@@ -11,6 +11,7 @@ from typing import TypeVarTuple
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
+from storage.items import ItemKey
 from storage.models import AGENCY, Comment, Idea, ImportedItem
 
 _CHUNK = 1000
@@ -19,7 +20,8 @@ Columns = TypeVarTuple("Columns")
 
 @dataclass(frozen=True, slots=True)
 class TextItem:
-    """What the analysis needs of one item; ``item_id`` is the site's or the file's own id."""
+    """What the analysis needs of one item; ``item_id`` is the site's or the file's own id, ``key`` the
+    item's identity across sources (``storage.items``), by which an analysis refers to other items."""
 
     kind: str  # comment | idea | import
     item_id: str
@@ -28,6 +30,11 @@ class TextItem:
     created_at: datetime | None = None
     author: str = ""
     context: str = ""  # the consultation's uuid for a comment
+    source: str = ""  # the site of a comment or proposal, the dataset of an imported item
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(self.kind, self.source, self.item_id)
 
 
 def load_items(session: Session, *, include_deleted: bool = False) -> list[TextItem]:
@@ -41,23 +48,29 @@ def load_items(session: Session, *, include_deleted: bool = False) -> list[TextI
     Column selects still go through ``UTCDateTime``, so times come back tz-aware, in UTC.
     """
     comments = select(
-        Comment.msg_uid, Comment.text, Comment.url, Comment.created_at, Comment.author, Comment.policy_uuid
+        Comment.msg_uid,
+        Comment.text,
+        Comment.url,
+        Comment.created_at,
+        Comment.author,
+        Comment.policy_uuid,
+        Comment.site,
     ).order_by(Comment.site, Comment.msg_uid)
     comments = comments.where(Comment.author_kind != AGENCY)
     if not include_deleted:
         comments = comments.where(Comment.is_deleted.is_(False))
     items = [
-        TextItem("comment", uid, text, url, created, author, policy)
-        for uid, text, url, created, author, policy in _rows(session, comments)
+        TextItem("comment", uid, text, url, created, author, policy, site)
+        for uid, text, url, created, author, policy, site in _rows(session, comments)
         if text.strip()
     ]
-    ideas = select(Idea.uuid, Idea.title, Idea.outline, Idea.url, Idea.published_at, Idea.proposer).order_by(
-        Idea.site, Idea.uuid
-    )
-    for uuid, title, outline, url, published, proposer in _rows(session, ideas):
+    ideas = select(
+        Idea.uuid, Idea.title, Idea.outline, Idea.url, Idea.published_at, Idea.proposer, Idea.site
+    ).order_by(Idea.site, Idea.uuid)
+    for uuid, title, outline, url, published, proposer, site in _rows(session, ideas):
         text = "\n".join(part for part in (title, outline) if part)
         if text.strip():
-            items.append(TextItem("idea", uuid, text, url, published, proposer))
+            items.append(TextItem("idea", uuid, text, url, published, proposer, source=site))
     imported = select(
         ImportedItem.item_id,
         ImportedItem.text,
@@ -67,7 +80,7 @@ def load_items(session: Session, *, include_deleted: bool = False) -> list[TextI
         ImportedItem.dataset,
     ).order_by(ImportedItem.dataset, ImportedItem.item_id)
     items.extend(
-        TextItem("import", item_id, text, url, created, author, dataset)
+        TextItem("import", item_id, text, url, created, author, dataset, dataset)
         for item_id, text, url, created, author, dataset in _rows(session, imported)
     )
     return items

@@ -100,11 +100,13 @@ def describe(engine: Engine) -> str:
     return redact(engine.url.render_as_string(hide_password=True))
 
 
+LOCKED_EXIT_CODE = 3  # as for a run lock another run holds (joinfeedback.ops.lock)
+_LOCKED = "is locked by another program (waited {busy} s): close the other program or run the command later"
 # SQLite's messages for problems of the file or its disk, which a user fixes outside joinfeedback
 _SQLITE_PROBLEMS = (
     ("readonly database", "is read-only: give the user write access to the file and its folder"),
-    ("database is locked", "is locked by another program (waited {busy} s): close the other program"),
-    ("database table is locked", "is locked by another program (waited {busy} s): close the other program"),
+    ("database is locked", _LOCKED),
+    ("database table is locked", _LOCKED),
     ("disk is full", "cannot be written: the disk is full; free space and run the command again"),
     ("disk i/o error", "cannot be written: the disk failed (full, removed or read-only?)"),
     ("not a database", "is not a SQLite database (or is encrypted): check the --db path"),
@@ -116,7 +118,8 @@ _SQLITE_PROBLEMS = (
 def database_problem(
     exc: BaseException, engine: Engine | None = None, url: str | None = None
 ) -> StorageError | None:
-    """The one-line error (exit 4) for a database problem a user can fix, naming the file; else None."""
+    """The one-line error for a database problem a user can fix, naming the file; else None. Exit 4, but 3
+    for a database another program holds locked (as for a run lock another run holds)."""
     original = getattr(exc, "orig", None) or exc
     message = str(original).strip().splitlines()[0] if str(original).strip() else type(original).__name__
     lowered = message.lower()
@@ -129,7 +132,8 @@ def database_problem(
     for needle, explanation in _SQLITE_PROBLEMS:
         if needle in lowered:
             return StorageError(
-                f"database {where} {explanation.format(busy=BUSY_TIMEOUT_MS // 1000)} ({message})"
+                f"database {where} {explanation.format(busy=BUSY_TIMEOUT_MS // 1000)} ({message})",
+                exit_code=LOCKED_EXIT_CODE if explanation is _LOCKED else None,
             )
     return None
 

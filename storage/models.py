@@ -317,18 +317,21 @@ class Assignment(Base):
     """Where one item landed in one analysis run."""
 
     __tablename__ = "assignment"
-    __table_args__ = (UniqueConstraint("run_id", "item_kind", "item_id"),)
+    __table_args__ = (UniqueConstraint("run_id", "item_kind", "item_source", "item_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("analysis_run.id", ondelete="CASCADE"), index=True)
+    # the item's identity (storage.items.ItemKey): kind, source (a crawled item's site, an imported
+    # item's dataset) and the source's own id
     item_kind: Mapped[ItemKind] = mapped_column(String(20))
+    item_source: Mapped[str] = mapped_column(String(100), default="", server_default="")
     item_id: Mapped[str] = mapped_column(String(200))
     status: Mapped[AssignmentStatus] = mapped_column(String(20))
     commitment_code: Mapped[str | None] = mapped_column(String(50))
     confidence: Mapped[float] = mapped_column(Float, default=0.0)
     candidates: Mapped[WeightedTerms] = mapped_column(JSON, default=list)  # [[code, score], …]
     cluster_key: Mapped[str | None] = mapped_column(String(50))
-    duplicate_of: Mapped[str | None] = mapped_column(String(200))  # item_id of the group's first item
+    duplicate_of: Mapped[str | None] = mapped_column(String(400))  # the group's first item (its written key)
     campaign_key: Mapped[str | None] = mapped_column(String(50))
 
 
@@ -345,7 +348,7 @@ class Cluster(Base):
     label: Mapped[str] = mapped_column(Text, default="")
     terms: Mapped[WeightedTerms] = mapped_column(JSON, default=list)
     size: Mapped[int] = mapped_column(Integer, default=0)
-    representative_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    representative_ids: Mapped[list[str]] = mapped_column(JSON, default=list)  # written keys (storage.items)
     is_minority: Mapped[bool] = mapped_column(Boolean, default=False)
     centroid: Mapped[WeightedTerms] = mapped_column(JSON, default=list)  # [[word, mean weight], …]
 
@@ -360,7 +363,7 @@ class Campaign(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("analysis_run.id", ondelete="CASCADE"), index=True)
     campaign_key: Mapped[str] = mapped_column(String(50))
     size: Mapped[int] = mapped_column(Integer)
-    exemplar_item_id: Mapped[str] = mapped_column(String(200))
+    exemplar_item_id: Mapped[str] = mapped_column(String(400))  # written key (storage.items)
     exemplar_text: Mapped[str] = mapped_column(Text, default="")
     first_at: Mapped[datetime | None]
     last_at: Mapped[datetime | None]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypedDict
 
+from storage.items import ItemKey
 from storage.models import AssignmentStatus, WeightedTerms
 
 SUPPORT_SUFFIX = "#support"  # the key suffix the analysis gives a scope's support / no-argument group
@@ -22,6 +23,7 @@ class AssignmentRow(TypedDict):
     """Where one item landed, as the analysis writes it (table ``assignment``)."""
 
     item_kind: str
+    item_source: str  # with the kind and the id, the item's key (storage.items)
     item_id: str
     status: str
     commitment_code: str | None
@@ -63,13 +65,25 @@ class StoredAssignment:
     """An assignment as a report reads it."""
 
     kind: str
+    source: str
     item_id: str
     status: AssignmentStatus
     commitment_code: str | None
     confidence: float
     cluster_key: str | None
-    duplicate_of: str | None
+    duplicate_of: (
+        str | None
+    )  # the written key (or, in runs stored before keys, the bare id) of its group's first
     campaign_key: str | None
+
+    @property
+    def key(self) -> ItemKey:
+        return ItemKey(self.kind, self.source, self.item_id)
+
+    @property
+    def is_unique(self) -> bool:
+        """An item counts as its own argument unless it duplicates another one (a campaign counts once)."""
+        return self.duplicate_of is None or self.duplicate_of in (self.key.text, self.item_id)
 
 
 @dataclass(frozen=True, slots=True)

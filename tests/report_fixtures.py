@@ -376,6 +376,8 @@ def populate(
 def _write_run(
     engine: Engine, items: list[dict[str, Any]], rng: random.Random, *, finished: datetime, seed: int
 ) -> int:
+    """A complete run; its references (duplicates, representatives, exemplar) are bare ids, as runs made
+    before item keys hold them (``storage.items.ItemIndex`` reads both forms)."""
     by_theme: dict[str, list[dict[str, Any]]] = {}
     for it in items:
         if it["theme"]:
@@ -405,6 +407,7 @@ def _write_run(
                 {
                     "run_id": run_id,
                     "item_kind": it["kind"],
+                    "item_source": "workshop" if it["kind"] == "import" else SITE,
                     "item_id": it["item_id"],
                     "status": it["status"],
                     "commitment_code": it["code"],
@@ -416,7 +419,7 @@ def _write_run(
                 }
             )
         for chunk in _chunks(rows):
-            upsert(session, Assignment, chunk, keys=["run_id", "item_kind", "item_id"])
+            upsert(session, Assignment, chunk, keys=["run_id", "item_kind", "item_source", "item_id"])
         clusters = []
         for key, members in sorted(by_theme.items()):
             scope = "none" if key.startswith("none-") else key.split("-")[0]

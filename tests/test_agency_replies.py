@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from analysis.assignment.examples import suggestions
+from reports.exports import export_assignments
 from reports.i18n import Translator
 from reports.overview import build_overview
 from reports.rundata import load_run
@@ -71,6 +73,7 @@ def test_a_run_that_analysed_an_agency_reply_neither_counts_nor_quotes_it(tmp_pa
             Assignment(
                 run_id=summary.latest_run_id,
                 item_kind="comment",
+                item_source=SITE,  # as the migration to item keys names the comment
                 item_id=AGENCY_REPLY_ID,
                 status="assigned",
                 commitment_code="1.1",
@@ -113,7 +116,21 @@ def test_a_run_that_analysed_an_agency_reply_neither_counts_nor_quotes_it(tmp_pa
     markdown = (site / "briefs" / "c-1-1.md").read_text(encoding="utf-8")
     assert "機關在討論區的回覆" in markdown
     assert AGENCY_REPLY_TEXT in markdown
+    # the exports and suggest-examples read the same rows: the reply is in none of them
+    exported = _csv_rows_plain(
+        tmp_path / "assignments.csv", export_assignments(engine, tmp_path / "assignments.csv")
+    )
+    assert len(exported) == summary.n_items
+    assert not [row for row in exported if row["item_id"].endswith(f":{AGENCY_REPLY_ID}")]
+    assert not [row for row in suggestions(engine, 1000) if row[0].endswith(f":{AGENCY_REPLY_ID}")]
     engine.dispose()
+
+
+def _csv_rows_plain(path: Path, written: int) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == written
+    return rows
 
 
 @pytest.fixture(scope="module")

@@ -235,16 +235,23 @@ def test_a_stopped_run_keeps_the_vectors_it_had_encoded(
 def test_a_long_encoding_is_announced_with_an_estimate(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """Many new texts: a line says how many, then one says how long it should take; over the budget it is
+    a warning, which even a quiet run (cron) shows. Nothing to encode, nothing said."""
     monkeypatch.setattr(embed, "PROGRESS_ABOVE", 5)
     monkeypatch.setattr(embed, "PART_TEXTS", 2)
     monkeypatch.setattr(embed, "ESTIMATE_AFTER_S", 0.0)
-    with caplog.at_level("INFO", logger="analysis.text.embed"):
-        embed.SentenceEncoder(tmp_path).encode([f"建議{i}：長照" for i in range(6)])
-    lines = [r.getMessage() for r in caplog.records]
-    assert lines[0] == "sentence vectors: 6 new texts to encode (each once, then cached)"
-    assert lines[1].startswith("sentence vectors: 2 of 6 encoded in ")
-    assert lines[1].endswith("left at this rate")
+    for budget, level in ((3600.0, "INFO"), (0.0, "WARNING")):
+        monkeypatch.setattr(embed, "ENCODE_BUDGET_S", budget)
+        caplog.clear()
+        with caplog.at_level("INFO", logger="analysis.text.embed"):
+            embed.SentenceEncoder(tmp_path / str(budget)).encode([f"建議{i}：長照" for i in range(6)])
+        lines = [(r.levelname, r.getMessage()) for r in caplog.records]
+        assert lines[0] == ("INFO", "sentence vectors: 6 new texts to encode (each once, then cached)")
+        assert lines[1][0] == level
+        assert lines[1][1].startswith("sentence vectors: 2 of 6 new texts encoded in ")
+        assert "left at this rate" in lines[1][1]
+        assert "--embeddings off" in lines[1][1]
     caplog.clear()
     with caplog.at_level("INFO", logger="analysis.text.embed"):
-        embed.SentenceEncoder(tmp_path).encode([f"建議{i}：長照" for i in range(6)])
+        embed.SentenceEncoder(tmp_path / "0.0").encode([f"建議{i}：長照" for i in range(6)])
     assert not caplog.records  # all cached: nothing to announce

@@ -177,7 +177,7 @@ def test_examples_file_is_checked_and_recorded(tmp_path: Path) -> None:
         run = session.get(AnalysisRun, run_id)
         assert run is not None
         manifest: dict[str, Any] = run.manifest  # a JSON document
-        assert manifest["examples"]["placed"] == {first: NONE}
+        assert manifest["examples"]["placed"] == {f"import:test:{first}": NONE}  # the bare id's key
     path.write_text("item_id,commitment_id\nnot-there,none\n", encoding="utf-8")
     with pytest.raises(UserError, match="not among the items analysed"):
         run_analysis(engine, catalogue=catalogue, seed=0, quiet=True, examples=str(path))

@@ -29,6 +29,7 @@ def test_rows_read_by_index_slice_and_iteration_agree() -> None:
     assert rows[-1] == listed[4]
     assert listed[1] == {
         "item_kind": "import",
+        "item_source": "",
         "item_id": "i1",
         "status": "assigned",
         "commitment_code": "A",

@@ -68,7 +68,7 @@ def test_run_stores_one_assignment_per_item(db_url: str, catalogue: str) -> None
     assert all(0.0 <= a[4] <= 1.0 for a in assignments)
     assert all(a[6] for a in assignments), "every item belongs to a theme"
     assert {c[0] for c in clusters} == {a[6] for a in assignments}
-    form = [c for c in campaigns if c[2].startswith("form-")]
+    form = [c for c in campaigns if c[2].startswith("import:test:form-")]  # the exemplar's key
     assert len(form) == 1
     assert form[0][1] == 6
     assert form[0][3] is True

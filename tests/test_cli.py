@@ -82,7 +82,9 @@ def test_import_analyze_export_keeps_every_row(tmp_path: Path, sqlite_url: str) 
             "cluster_label",
         ]
         rows = list(reader)
-    assert sorted(r["item_id"] for r in rows) == sorted(ids)
+    assert sorted(r["item_id"] for r in rows) == sorted(
+        f"import:import:{i}" for i in ids
+    )  # keys: kind:dataset:id
     for row in rows:
         assert row["status"] in {"assigned", "none", "uncertain"}
         # An uncertain item keeps its best commitment; only none has no commitment.

@@ -24,19 +24,19 @@ def _held_at_once(url: str, scope: ItemScope) -> list[list[object]]:
         run = run_queries.latest_complete_run(session)
         assert run is not None
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
-        texts = {(i.kind, i.item_id): i.text for i in item_queries.run_item_texts(session, run.id)}
+        texts = {i.key: i.text for i in item_queries.run_item_texts(session, run.id)}
         dates = item_queries.run_item_dates(session, run.id)
         policy_of = item_queries.run_comment_policies(session, run.id)
         rows = [
             r
             for r in run_queries.assignments(session, run.id)
-            if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
+            if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key))
         ]
     engine.dispose()
     return [
         [
-            r.item_id,
-            texts.get((r.kind, r.item_id), ""),
+            r.key.text,
+            texts.get(r.key, ""),
             r.status,
             r.commitment_code or "",
             round(r.confidence, 4),

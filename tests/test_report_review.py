@@ -74,9 +74,7 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_review_page_lists_what_suggest_examples_picks(database: Path) -> None:
     engine = open_database(f"sqlite:///{database / 'jf.db'}")
     picked = suggested(engine, 30)
-    build_report(
-        engine, database / "site", quiet=True, pdf=False, review=[(p.kind, p.item_id) for p in picked]
-    )
+    build_report(engine, database / "site", quiet=True, pdf=False, review=[p.key for p in picked if p.key])
     build_report(engine, database / "plain", quiet=True, pdf=False)
     engine.dispose()
     site = database / "site"
@@ -157,7 +155,7 @@ def test_a_run_without_catalogue_asks_for_one(database: Path, tmp_path: Path) ->
     with sqlite3.connect(copy) as connection:
         connection.execute(f"UPDATE analysis_run SET catalogue = 'none' WHERE id = {LATEST}")
     engine = open_database(f"sqlite:///{copy}")
-    keys = [(p.kind, p.item_id) for p in suggested(engine, 5)]
+    keys = [p.key for p in suggested(engine, 5) if p.key]
     build_report(engine, tmp_path / "site", quiet=True, pdf=False, language="en", review=keys)
     engine.dispose()
     html = (tmp_path / "site" / "review.html").read_text(encoding="utf-8")

@@ -15,11 +15,13 @@ from reports.exports import ASSIGNMENT_HEADER, export_assignments
 from reports.site import build_report
 from reports.textsafety import ProvenanceError
 from storage.db import open_database, transaction
+from storage.items import ItemKey
 from storage.models import AnalysisRun, Comment
 from tests.report_fixtures import (
     FORMULA_ID,
     HOSTILE_ID,
     PII_ID,
+    SITE,
     FixtureSummary,
     populate,
 )
@@ -244,7 +246,7 @@ def test_export_assignments_writes_every_item_once_and_guards_formulas(
     assert len({row["item_id"] for row in rows}) == len(rows)
     assert {row["status"] for row in rows} == {"assigned", "none", "uncertain"}
     assert all(bool(row["commitment_id"]) == (row["status"] == "assigned") for row in rows)
-    by_id = {row["item_id"]: row for row in rows}
+    by_id = {row["item_id"].removeprefix(f"comment:{SITE}:"): row for row in rows}  # items by their keys
     assert by_id[FORMULA_ID]["text"].startswith("'=HYPERLINK(")
     assert by_id[PII_ID]["cluster_id"] == "1.1-t0"
     assert by_id[PII_ID]["cluster_label"] == "資料開放 開放資料"
@@ -271,7 +273,7 @@ def test_a_quote_that_no_longer_matches_its_source_fails_loudly(tmp_path: Path) 
     populate(engine, n_comments=80)
     book = QuoteBook(redact_print=True, mask="X")
     with session_factory(engine)() as session:
-        book.load(session, [("comment", HOSTILE_ID)])
+        book.load(session, [ItemKey("comment", SITE, HOSTILE_ID)])
     with transaction(engine) as session:
         session.query(Comment).filter_by(msg_uid=HOSTILE_ID).update({"text": "edited afterwards"})
     with session_factory(engine)() as session, pytest.raises(ProvenanceError, match=HOSTILE_ID):

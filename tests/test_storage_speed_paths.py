@@ -33,13 +33,17 @@ def reference_items(session: Session, *, include_deleted: bool = False) -> list[
         comments = comments.where(Comment.is_deleted.is_(False))
     for c in session.scalars(comments):
         if c.text.strip():
-            items.append(TextItem("comment", c.msg_uid, c.text, c.url, c.created_at, c.author, c.policy_uuid))
+            items.append(
+                TextItem("comment", c.msg_uid, c.text, c.url, c.created_at, c.author, c.policy_uuid, c.site)
+            )
     for i in session.scalars(select(Idea).order_by(Idea.site, Idea.uuid)):
         text = "\n".join(part for part in (i.title, i.outline) if part)
         if text.strip():
-            items.append(TextItem("idea", i.uuid, text, i.url, i.published_at, i.proposer))
+            items.append(TextItem("idea", i.uuid, text, i.url, i.published_at, i.proposer, source=i.site))
     for m in session.scalars(select(ImportedItem).order_by(ImportedItem.dataset, ImportedItem.item_id)):
-        items.append(TextItem("import", m.item_id, m.text, m.url, m.created_at, m.author, m.dataset))
+        items.append(
+            TextItem("import", m.item_id, m.text, m.url, m.created_at, m.author, m.dataset, m.dataset)
+        )
     return items
 
 
@@ -100,6 +104,7 @@ def result_rows(n: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]], lis
     assignments = [
         {
             "item_kind": "import" if i % 7 else "comment",
+            "item_source": "workshop" if i % 7 else "join.gov.tw",
             "item_id": f"x{i:05d}",
             "status": ("assigned", "none", "uncertain")[i % 3],
             "commitment_code": None if i % 3 == 1 else "C1",
@@ -163,7 +168,7 @@ def stored_rows(engine: Engine, run_id: int) -> dict[str, list[tuple[Any, ...]]]
             assert isinstance(table, Table)
             columns = [c for c in table.columns if c.name not in {"id", "run_id"}]
             texts = [cast(table.c[name], Text) for name in json_columns]
-            query = select(*columns, *texts).where(table.c.run_id == run_id).order_by(*columns[:2])
+            query = select(*columns, *texts).where(table.c.run_id == run_id).order_by(*columns[:3])
             out[table.name] = [tuple(row) for row in session.execute(query)]
     return out
 

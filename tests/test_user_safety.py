@@ -126,6 +126,27 @@ def test_a_file_added_to_a_report_folder_is_never_deleted(analysed: str, tmp_pat
     assert (out / "commitments" / "my-notes.txt").read_text(encoding="utf-8") == "mine"
 
 
+@pytest.mark.parametrize(
+    "notes", ["notes.txt", "commitments/my-notes.md", "briefs/thesis.docx", "data/x.xlsx"]
+)
+def test_a_hand_edited_manifest_never_makes_a_report_delete_a_user_s_file(
+    analysed: str, tmp_path: Path, notes: str
+) -> None:
+    """Each file a manifest lists is checked against the names a report gives its files: a listed user's
+    file is refused as foreign, not replaced (nor deleted, as one the new report does not write)."""
+    out = tmp_path / "site"
+    build(analysed, out)
+    manifest = json.loads((out / "data" / "report.json").read_text(encoding="utf-8"))
+    (out / notes).write_text("mine", encoding="utf-8")
+    manifest["files"].append(notes)
+    (out / "data" / "report.json").write_text(json.dumps(manifest), encoding="utf-8")
+    before = folder_state(out)
+    result = run_cli("report", "--db", analysed, "--out", str(out), "--no-pdf", env=clean_env())
+    one_line(result, 2, f"holds files the earlier report did not write (first: {notes})")
+    assert folder_state(out) == before
+    assert (out / notes).read_text(encoding="utf-8") == "mine"
+
+
 def test_a_report_replaces_its_own_files_and_keeps_an_earlier_report_format(
     analysed: str, tmp_path: Path
 ) -> None:
@@ -218,6 +239,20 @@ def test_redact_masks_every_form_of_a_password() -> None:
         assert CANARY_Q not in shown, shown
         assert "***" in shown
     assert redact("sqlite:///joinfeedback.db") == "sqlite:///joinfeedback.db"
+
+
+@pytest.mark.parametrize("password", ["Cn4ry@q7", "p@ss", "Cn4ry@k9@zz"])
+def test_a_password_with_an_unencoded_at_sign_leaks_no_tail(tmp_path: Path, password: str) -> None:
+    """URL parsers end such a password at its first "@" and take the rest for the host, which the driver
+    then quotes ("failed to resolve host 'q7@db.invalid'")."""
+    (tmp_path / "good.csv").write_bytes(GOOD_CSV)
+    url = f"postgresql+psycopg://jf:{password}@db.invalid/x"
+    result = run_cli("import", "good.csv", "--db", url, cwd=tmp_path, env=clean_env())
+    line = one_line(result, 4, "cannot reach database")
+    for piece in password.split("@"):
+        assert f"{piece}@" not in line, line
+        assert f"'{piece}" not in line, line
+    assert "***@db.invalid" in line
 
 
 def _pg_canary_url(pg_url: str) -> str:
@@ -359,7 +394,7 @@ def test_a_file_that_is_not_a_database_is_exit_4_and_named(tmp_path: Path) -> No
     assert (tmp_path / "notes.db").read_bytes() == before
 
 
-def test_read_only_and_locked_databases_are_named_exit_4(tmp_path: Path) -> None:
+def test_read_only_databases_exit_4_and_locked_ones_3(tmp_path: Path) -> None:
     from storage.db import database_problem
 
     path = tmp_path / "jf.db"
@@ -385,8 +420,54 @@ def test_read_only_and_locked_databases_are_named_exit_4(tmp_path: Path) -> None
     other.close()
     problem = database_problem(locked.value, url=f"sqlite:///{path}")
     assert problem is not None
-    assert problem.exit_code == 4
+    assert problem.exit_code == 3  # a held lock, as README promises
     assert "locked by another program" in str(problem)
+
+
+@pytest.fixture
+def held_database(tmp_path: Path) -> Iterator[Path]:
+    """A joinfeedback database another SQLite program holds in an exclusive transaction."""
+    path = tmp_path / "jf.db"
+    open_database(f"sqlite:///{path}").dispose()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    yield path
+    holder.execute("ROLLBACK")
+    holder.close()
+
+
+def test_a_locked_database_is_waited_for_once(held_database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The run lock's record is written once: when it cannot be, nothing is cleared (a second write would
+    wait SQLite's busy timeout again, and the message says one wait)."""
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from joinfeedback.ops.lock import run_lock
+    from storage import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    engine = db.make_engine(f"sqlite:///{held_database}")
+    writes: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        verb = statement.split()[0].upper()
+        if "run_lock" in statement and verb in {"INSERT", "UPDATE", "DELETE"}:
+            writes.append(verb)
+
+    with pytest.raises(OperationalError, match="database is locked"), run_lock(engine, "analysis"):
+        pass
+    engine.dispose()
+    assert writes == ["INSERT"]
+
+
+def test_import_into_a_locked_database_exits_3(held_database: Path, tmp_path: Path) -> None:
+    (tmp_path / "good.csv").write_bytes(GOOD_CSV)
+    result = run_cli(
+        "import", "good.csv", "--db", f"sqlite:///{held_database}", cwd=tmp_path, env=clean_env()
+    )
+    line = one_line(result, 3, "is locked by another program (waited 30 s)")
+    assert str(held_database) in line
 
 
 def test_negative_seed_and_nan_lock_timeout_are_bad_input(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from analysis.catalogue import Catalogue
 from base.errors import UserError
 from storage.corpus import TextItem
 from storage.db import session_factory
+from storage.items import ItemIndex, ItemKey, ambiguity
 from storage.queries import items as item_queries
 from storage.queries import runs as run_queries
 from storage.scope import EVERYTHING, ItemScope, NothingSelected
@@ -40,8 +41,9 @@ SUGGESTION_HEADER = (
 )
 
 
-def load_examples(path: Path, codes: Sequence[str]) -> dict[str, str]:
-    """Item id → commitment code or ``"none"``; errors name the file, line and column."""
+def read_examples(path: Path, codes: Sequence[str]) -> list[tuple[int, str, str]]:
+    """The placed rows as ``(line, item id as written, commitment code or "none")``; errors name the
+    file, line and column."""
     if not path.is_file():
         raise UserError(f"examples {path}: not a regular file")
     try:
@@ -55,7 +57,7 @@ def load_examples(path: Path, codes: Sequence[str]) -> dict[str, str]:
             f"examples {path}: line 1: missing column(s) {', '.join(missing)} (need {','.join(HEADER)})"
         )
     known = set(codes)
-    examples: dict[str, str] = {}
+    rows: list[tuple[int, str, str]] = []
     for row in reader:
         line = reader.line_num
         item_id = (row.get("item_id") or "").strip()
@@ -70,6 +72,14 @@ def load_examples(path: Path, codes: Sequence[str]) -> dict[str, str]:
             raise UserError(
                 f"examples {path}: line {line}, column commitment_id: {code!r} is not in the catalogue"
             )
+        rows.append((line, item_id, code))
+    return rows
+
+
+def load_examples(path: Path, codes: Sequence[str]) -> dict[str, str]:
+    """Item id as written → commitment code or ``"none"``; errors name the file, line and column."""
+    examples: dict[str, str] = {}
+    for line, item_id, code in read_examples(path, codes):
         if examples.get(item_id, code) != code:
             raise UserError(f"examples {path}: line {line}: item {item_id!r} is placed twice, differently")
         examples[item_id] = code
@@ -79,25 +89,37 @@ def load_examples(path: Path, codes: Sequence[str]) -> dict[str, str]:
 def examples_for_run(
     path: str | None, catalogue: Catalogue | None, items: Sequence[TextItem]
 ) -> dict[str, str]:
-    """The examples file read and checked against the catalogue and the stored items (``{}`` without one)."""
+    """The examples file read and checked against the catalogue and the items to analyse: item key
+    (``storage.items``: a written key, or a bare id naming one item) → code; ``{}`` without a file."""
     if path is None:
         return {}
     if catalogue is None:
         raise UserError("--examples needs a catalogue (not --commitments none)")
-    placed = load_examples(Path(path), catalogue.codes)
-    stored = {item.item_id for item in items}
-    unknown = sorted(set(placed) - stored)
+    index = ItemIndex(item.key for item in items)
+    placed: dict[str, str] = {}
+    unknown: list[str] = []
+    for line, written, code in read_examples(Path(path), catalogue.codes):
+        found = index.candidates(written)
+        if len(found) > 1:
+            raise UserError(f"examples {path}: line {line}, column item_id: {ambiguity(written, found)}")
+        if not found:
+            unknown.append(written)
+            continue
+        key = found[0].text
+        if placed.get(key, code) != code:
+            raise UserError(f"examples {path}: line {line}: item {written!r} is placed twice, differently")
+        placed[key] = code
     if unknown:
-        shown = ", ".join(repr(u) for u in unknown[:5])
+        shown = ", ".join(repr(u) for u in sorted(set(unknown))[:5])
         raise UserError(
-            f"examples {path}: {len(unknown)} item id(s) not among the items analysed, e.g. {shown}"
+            f"examples {path}: {len(set(unknown))} item id(s) not among the items analysed, e.g. {shown}"
         )
     return placed
 
 
 @dataclass(frozen=True, slots=True)
 class Placed:
-    """One item as the latest run placed it."""
+    """One item as the latest run placed it; ``item_id`` is its written key, what ``--examples`` reads."""
 
     item_id: str
     text: str
@@ -105,7 +127,7 @@ class Placed:
     commitment: str | None
     confidence: float
     theme: str | None
-    kind: str = "comment"
+    key: ItemKey | None = None
 
 
 def suggest(placed: Sequence[Placed], n: int) -> list[Placed]:
@@ -144,21 +166,17 @@ def suggested(engine: Engine, n: int, scope: ItemScope = EVERYTHING) -> list[Pla
         if not scope.is_everything:
             policy_of = item_queries.run_comment_policies(session, run.id)
             dates = item_queries.run_item_dates(session, run.id)
-            rows = [
-                r
-                for r in rows
-                if scope.admits(r.kind, policy_of.get(r.item_id), dates.get((r.kind, r.item_id)))
-            ]
+            rows = [r for r in rows if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key))]
         chosen = suggest(
             [
-                Placed(r.item_id, "", r.status, r.commitment_code, r.confidence, r.cluster_key, r.kind)
+                Placed(r.key.text, "", r.status, r.commitment_code, r.confidence, r.cluster_key, r.key)
                 for r in rows
                 if r.duplicate_of is None  # one copy of a form letter is enough
             ],
             n,
         )
-        texts = item_queries.item_texts(session, [(p.kind, p.item_id) for p in chosen])
-    return [replace(p, text=t.text if (t := texts.get((p.kind, p.item_id))) else "") for p in chosen]
+        texts = item_queries.item_texts(session, [p.key for p in chosen if p.key])
+    return [replace(p, text=t.text if p.key and (t := texts.get(p.key)) else "") for p in chosen]
 
 
 def suggestions(

@@ -26,7 +26,7 @@ def campaigns(finder: DuplicateFinder, items: Sequence[TextItem], decisions: Seq
     for group in finder.groups_:
         first = items[group.members[0]]
         for i in group.members[1:]:
-            found.duplicate_of[i] = first.item_id
+            found.duplicate_of[i] = first.key.text
         # Proposals (提點子) that repeat one another are duplicates, not form letters: on that board the
         # campaign signal is the endorsement count. Campaigns are made of comments and imported items.
         letters = DuplicateGroup(tuple(i for i in group.members if items[i].kind != "idea"), group.exact)
@@ -49,7 +49,7 @@ def _campaign_row(
     return {
         "campaign_key": "c-" + hashlib.sha1(content.encode()).hexdigest()[:12],  # noqa: S324
         "size": len(letters.members),
-        "exemplar_item_id": exemplar.item_id,
+        "exemplar_item_id": exemplar.key.text,
         "exemplar_text": exemplar.text[:2000],
         "first_at": min(stamps) if stamps else None,
         "last_at": max(stamps) if stamps else None,

@@ -47,6 +47,7 @@ PARALLEL_MIN_TEXTS = 1000  # new texts; below this, forking the workers costs mo
 PART_TEXTS = 256  # texts a worker encodes at a time (one step of the progress bar)
 SHARD_TEXTS = 16384  # new vectors written to the cache at a time, so that a stopped run keeps its work
 ESTIMATE_AFTER_S = 5.0  # seconds of encoding before the rate is trusted for an estimate
+ENCODE_BUDGET_S = 60.0  # an encoding estimated to take longer is announced as a warning
 
 
 class EmbeddingsUnavailable(UserError):
@@ -127,8 +128,9 @@ def _unit(vectors: np.ndarray) -> np.ndarray:
 
 
 class _Announcer:
-    """Says, on a log line, how many texts are to be encoded and (once the rate is known) how long
-    it should take, and draws a bar on a terminal: a first run on a large corpus is never silent."""
+    """Says on a log line how many texts are to be encoded and, once the rate is known, how long it
+    should take: a warning when that is over ``ENCODE_BUDGET_S`` (shown even in a quiet run), so that a
+    first run on a large corpus is never silent."""
 
     def __init__(self, total: int) -> None:
         self.total, self.started, self.estimated = total, time.perf_counter(), total < PROGRESS_ABOVE
@@ -141,8 +143,10 @@ class _Announcer:
             return
         self.estimated = True
         left = elapsed / done * (self.total - done)
-        log.info(
-            "sentence vectors: %s of %s encoded in %.0f s; about %s left at this rate",
+        log.log(
+            logging.WARNING if elapsed + left > ENCODE_BUDGET_S else logging.INFO,
+            "sentence vectors: %s of %s new texts encoded in %.0f s, about %s left at this rate "
+            "(each text is encoded once, then cached; --embeddings off skips them)",
             f"{done:,}",
             f"{self.total:,}",
             elapsed,
@@ -151,10 +155,10 @@ class _Announcer:
 
 
 @contextmanager
-def _bar(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal for many texts, unless the run is quiet (its log says only warnings);
-    elsewhere a function that does nothing."""
-    if total < PROGRESS_ABOVE or not sys.stderr.isatty() or not log.isEnabledFor(logging.INFO):
+def _bar(total: int, enabled: bool) -> Iterator[Callable[[int], None]]:
+    """A progress bar for many texts when ``enabled`` (a terminal, not a quiet run); else a function
+    that does nothing."""
+    if total < PROGRESS_ABOVE or not enabled:
         yield lambda _: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -179,8 +183,10 @@ class SentenceEncoder:
     keeps what it encoded; a cache folder that cannot be written only costs speed.
     """
 
-    def __init__(self, cache_dir: Path | None = None) -> None:
+    def __init__(self, cache_dir: Path | None = None, *, progress_bar: bool | None = None) -> None:
+        """``progress_bar``: draw one while encoding many texts (default: when stderr is a terminal)."""
         self.cache_dir = default_cache_dir() if cache_dir is None else cache_dir
+        self.progress_bar = sys.stderr.isatty() if progress_bar is None else progress_bar
         self._cache = VectorCache(self.cache_dir, CACHE_PREFIX, DIMENSIONS)
         self.n_encoded_ = 0
 
@@ -210,7 +216,7 @@ class SentenceEncoder:
     ) -> None:
         """Encode ``texts`` into ``vectors[rows]``, with a bar and an estimate when they are many."""
         announcer, done, saved = _Announcer(len(texts)), 0, 0
-        with _bar(len(texts)) as advance:
+        with _bar(len(texts), self.progress_bar) as advance:
             for part in _encoded_parts(texts):
                 vectors[rows[done : done + len(part)]] = _unit(part)
                 done += len(part)

@@ -114,7 +114,7 @@ def scope_themes(
     keys = theme_keys(job.scope, centroids, [theme.is_support for theme in themes], previous)
     rows = [
         _cluster_row(
-            theme, key, job.scope, centroid, [items[int(exemplar[i])].item_id for i in theme.representatives]
+            theme, key, job.scope, centroid, [items[int(exemplar[i])].key.text for i in theme.representatives]
         )
         for theme, key, centroid in zip(themes, keys, centroids, strict=True)
     ]

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, Engine
 
 from base.errors import UserError
 from storage import advisory, locks
+from storage.db import LOCKED_EXIT_CODE
 
-LOCKED_EXIT_CODE = 3
 POLL_SECONDS = 0.25
 
 log = logging.getLogger(__name__)
@@ -66,6 +66,12 @@ def run_lock(
     row = locks.row_name(name, me if shared else None)
     try:
         locks.record_holder(engine, row, me)
+    except BaseException:
+        # Nothing was recorded, so nothing is cleared: a database another program holds would make the
+        # clearing wait SQLite's busy timeout a second time.
+        backend.release()
+        raise
+    try:
         log.debug("lock %s acquired by %s", name, me)
         yield HeldLock(name, me, time.monotonic() - started)
     finally:

@@ -8,8 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.items import ItemKey
 from storage.models import AgencyResponse, Assignment, Comment, Idea, ImportedItem, Policy
-from storage.queries.items import ItemKey, idea_text
+from storage.queries.items import comment_join, idea_join, idea_text, import_join
+from storage.queries.runs import public_assignments
 from storage.run_rows import StoredAssignment
 
 EXPORT_BATCH = 5000  # rows fetched at a time by the streamed export
@@ -107,46 +109,32 @@ def export_responses(session: Session) -> Iterator[dict[str, Any]]:
 
 
 def run_assignments_streamed(session: Session, run_id: int) -> Iterator[StoredAssignment]:
-    """Every item of a run in the order of ``queries.runs.assignments`` (kind, id), a batch at a time."""
-    query = (
-        select(
-            Assignment.item_kind,
-            Assignment.item_id,
-            Assignment.status,
-            Assignment.commitment_code,
-            Assignment.confidence,
-            Assignment.cluster_key,
-            Assignment.duplicate_of,
-            Assignment.campaign_key,
-        )
-        .where(Assignment.run_id == run_id)
-        .order_by(Assignment.item_kind, Assignment.item_id)
-    )
-    for row in session.execute(query).yield_per(EXPORT_BATCH):
+    """Every item of public input of a run, in the order of ``queries.runs.assignments``, batch by batch."""
+    for row in session.execute(public_assignments(run_id)).yield_per(EXPORT_BATCH):
         yield StoredAssignment(*row)
 
 
 def run_texts(session: Session, run_id: int) -> dict[ItemKey, str]:
-    """The stored text of every item of a run, by (kind, id): only the text, for the assignments export
+    """The stored text of every item of a run, by key: only the text, for the assignments export
     (``queries.items.run_item_texts`` also reads each item's link and date)."""
     texts: dict[ItemKey, str] = {}
-    comments = select(Comment.msg_uid, Comment.text).join(
-        Assignment, (Assignment.item_id == Comment.msg_uid) & (Assignment.item_kind == "comment")
-    )
-    for msg_uid, text in session.execute(comments.where(Assignment.run_id == run_id)).yield_per(EXPORT_BATCH):
-        texts[("comment", msg_uid)] = text or ""
-    ideas = select(Idea.uuid, Idea.title, Idea.outline).join(
-        Assignment, (Assignment.item_id == Idea.uuid) & (Assignment.item_kind == "idea")
-    )
-    for uuid, title, outline in session.execute(ideas.where(Assignment.run_id == run_id)).yield_per(
+    comments = select(Comment.site, Comment.msg_uid, Comment.text).join(Assignment, comment_join())
+    for site, msg_uid, text in session.execute(comments.where(Assignment.run_id == run_id)).yield_per(
         EXPORT_BATCH
     ):
-        texts[("idea", uuid)] = idea_text(title, outline)
-    imported = select(ImportedItem.item_id, ImportedItem.text).join(
-        Assignment, (Assignment.item_id == ImportedItem.item_id) & (Assignment.item_kind == "import")
+        texts[ItemKey("comment", site, msg_uid)] = text or ""
+    ideas = select(Idea.site, Idea.uuid, Idea.title, Idea.outline).join(Assignment, idea_join())
+    for site, uuid, title, outline in session.execute(ideas.where(Assignment.run_id == run_id)).yield_per(
+        EXPORT_BATCH
+    ):
+        texts[ItemKey("idea", site, uuid)] = idea_text(title, outline)
+    imported = select(ImportedItem.dataset, ImportedItem.item_id, ImportedItem.text).join(
+        Assignment, import_join()
     )
-    for item_id, text in session.execute(imported.where(Assignment.run_id == run_id)).yield_per(EXPORT_BATCH):
-        texts[("import", item_id)] = text or ""
+    for dataset, item_id, text in session.execute(imported.where(Assignment.run_id == run_id)).yield_per(
+        EXPORT_BATCH
+    ):
+        texts[ItemKey("import", dataset, item_id)] = text or ""
     return texts
 
 

@@ -10,12 +10,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from storage import analysis_store
-from storage.models import AnalysisRun, Assignment, Campaign, Cluster, Commitment
-from storage.queries.items import ItemKey
+from storage.items import ItemKey
+from storage.models import (
+    AGENCY,
+    AnalysisRun,
+    Assignment,
+    AssignmentStatus,
+    Campaign,
+    Cluster,
+    Comment,
+    Commitment,
+    ItemKind,
+)
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
 
@@ -74,11 +84,32 @@ def commitments(session: Session, catalogue: str) -> list[CommitmentRow]:
     ]
 
 
-def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of a run, in a stable order (kind, id)."""
-    rows = session.execute(
+# the columns of a StoredAssignment, in its order
+AssignmentColumns = tuple[
+    ItemKind, str, str, AssignmentStatus, str | None, float, str | None, str | None, str | None
+]
+
+
+def public_assignments(run_id: int) -> Select[*AssignmentColumns]:
+    """The query of every item of public input of a run, as ``StoredAssignment`` columns, in a stable order
+    (kind, source, id).
+
+    Runs made before agency replies were told apart analysed them too; they are not public input, so they
+    are left out here, for every page and export alike.
+    """
+    agency_reply = (
+        select(Comment.id)
+        .where(
+            Comment.site == Assignment.item_source,
+            Comment.msg_uid == Assignment.item_id,
+            Comment.author_kind == AGENCY,
+        )
+        .exists()
+    )
+    return (
         select(
             Assignment.item_kind,
+            Assignment.item_source,
             Assignment.item_id,
             Assignment.status,
             Assignment.commitment_code,
@@ -87,10 +118,14 @@ def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
             Assignment.duplicate_of,
             Assignment.campaign_key,
         )
-        .where(Assignment.run_id == run_id)
-        .order_by(Assignment.item_kind, Assignment.item_id)
+        .where(Assignment.run_id == run_id, ~((Assignment.item_kind == "comment") & agency_reply))
+        .order_by(Assignment.item_kind, Assignment.item_source, Assignment.item_id)
     )
-    return [StoredAssignment(*row) for row in rows]
+
+
+def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
+    """Every item of public input of a run (``public_assignments``)."""
+    return [StoredAssignment(*row) for row in session.execute(public_assignments(run_id))]
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:
@@ -141,20 +176,24 @@ def campaigns(session: Session, run_id: int) -> list[StoredCampaign]:
 
 
 def item_keys(session: Session, run_id: int) -> set[ItemKey]:
-    return {
-        (kind, item_id)
-        for kind, item_id in session.execute(
-            select(Assignment.item_kind, Assignment.item_id).where(Assignment.run_id == run_id)
-        )
-    }
+    """The key of every item a run analysed."""
+    query = select(Assignment.item_kind, Assignment.item_source, Assignment.item_id)
+    return {ItemKey(*row) for row in session.execute(query.where(Assignment.run_id == run_id))}
 
 
 def placements(session: Session, run_id: int) -> dict[ItemKey, tuple[str, str | None]]:
-    """Where a run placed each of its items: ``(kind, id) → (status, commitment code)``."""
+    """Where a run placed each of its items: ``key → (status, commitment code)``."""
     query = select(
-        Assignment.item_kind, Assignment.item_id, Assignment.status, Assignment.commitment_code
+        Assignment.item_kind,
+        Assignment.item_source,
+        Assignment.item_id,
+        Assignment.status,
+        Assignment.commitment_code,
     ).where(Assignment.run_id == run_id)
-    return {(kind, item_id): (status, code) for kind, item_id, status, code in session.execute(query)}
+    return {
+        ItemKey(kind, source, item_id): (status, code)
+        for kind, source, item_id, status, code in session.execute(query)
+    }
 
 
 def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
