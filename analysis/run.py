@@ -203,6 +203,17 @@ def _items_in_scope(engine: Engine, scope: ItemScope | None) -> list[TextItem]:
     return items
 
 
+def _params(embeddings: str | None, none: str | None) -> AnalysisParams:
+    """The run's parameters; an unknown mode, or embeddings "on" without the extra, fails here."""
+    params: AnalysisParams = {
+        **DEFAULT_PARAMS,
+        "embeddings": embeddings or DEFAULT_PARAMS["embeddings"],
+        "none": none_mode(none or DEFAULT_PARAMS["none"]),
+    }
+    embed.wanted(params["embeddings"])
+    return params
+
+
 def _run_analysis(
     engine: Engine,
     catalogue: str | None,
@@ -221,12 +232,7 @@ def _run_analysis(
         _store_catalogue(engine, resolved)
     examples = examples_for_run(examples_path, resolved, items)
     previous = _previous_clusters(engine)
-    params: AnalysisParams = {
-        **DEFAULT_PARAMS,
-        "embeddings": embeddings or DEFAULT_PARAMS["embeddings"],
-        "none": none_mode(none or DEFAULT_PARAMS["none"]),
-    }
-    embed.wanted(params["embeddings"])  # an unknown mode, or "on" without the extra, fails here
+    params = _params(embeddings, none)
     manifest = run_manifest(resolved, seed, params, examples_path, examples, scope)
     catalogue_name = resolved.name if resolved is not None else "none"
     run_id = analysis_store.start_run(engine, catalogue=catalogue_name, seed=seed, manifest=manifest)
