@@ -381,6 +381,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def _add_scope_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--policy",
+        action="extend",
         nargs="+",
         metavar="UUID",
         help="only the comments of these consultations (眾開講 uuids); "
@@ -541,6 +542,7 @@ def _add_crawl(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--spider", action="append", metavar="NAME", help="run only this spider (repeatable)")
     p.add_argument(
         "--policy",
+        action="extend",
         nargs="+",
         metavar="UUID",
         help="only these consultations and their comments (proposals belong to none: not crawled then)",

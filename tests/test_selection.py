@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from joinfeedback.cli import build_parser
 from storage import analysis_store
 from storage.db import open_database, transaction, upsert
 from storage.models import AnalysisRun, Comment, Policy
@@ -179,3 +180,21 @@ def test_an_empty_selection_in_process_is_refused_before_a_run_starts(tmp_path: 
     with transaction(engine) as session:
         assert session.scalar(select(func.count()).select_from(AnalysisRun)) == 0  # not even a failed one
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("analyze",),
+        ("report",),
+        ("export", "comments", "--out", "x.csv"),
+        ("suggest-examples", "--out", "x.csv"),
+        ("crawl",),
+    ],
+)
+def test_policy_given_twice_selects_both(command: tuple[str, ...]) -> None:
+    """``--policy A --policy B`` is the same selection as ``--policy A B``, not B alone."""
+    parser = build_parser()
+    twice = parser.parse_args([*command, "--policy", POLICY_UUID, "--policy", UNKNOWN_UUID])
+    once = parser.parse_args([*command, "--policy", POLICY_UUID, UNKNOWN_UUID])
+    assert twice.policy == once.policy == [POLICY_UUID, UNKNOWN_UUID]
