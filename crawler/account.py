@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 
 from scrapy import Spider, signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy.statscollectors import StatsT
 from scrapy.utils.defer import deferred_from_coro
 from sqlalchemy.engine import Engine
 
 from crawler import signals as run_signals
 from crawler.dbretry import StoreError, with_retries
-from crawler.pages.common import Missing
+from crawler.pages.common import Missing, http_date
 from crawler.shape_warnings import ShapeWarnings
 from crawler.spiders.base import join_spider
 from storage.crawlstate import finish_crawl_run, record_crawl_progress, start_crawl_run
@@ -47,6 +49,7 @@ class RunAccount:
         self.warnings = ShapeWarnings()  # optional fields pages did not give (stored with the crawl run)
         self.mismatches: list[str] = []
         self.store_error = ""  # why the store pipeline stopped the crawl
+        self._site_time: datetime | None = None  # the latest Date header the site answered with
         self.recorded = False  # the account is written; crawler.run writes it otherwise
 
     @classmethod
@@ -54,11 +57,22 @@ class RunAccount:
         account = cls(crawler)
         crawler.signals.connect(account.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(account.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(account.response_received, signal=signals.response_received)
         crawler.signals.connect(account.page_given_up, signal=run_signals.page_given_up)
         crawler.signals.connect(account.fields_missing, signal=run_signals.fields_missing)
         crawler.signals.connect(account.site_mismatch, signal=run_signals.site_mismatch)
         crawler.signals.connect(account.store_failed, signal=run_signals.store_failed)
         return account
+
+    def response_received(self, response: Response) -> None:
+        served = http_date(response.headers.get(b"Date"))
+        if served is not None and (self._site_time is None or served > self._site_time):
+            self._site_time = served
+
+    def site_clock(self) -> datetime | None:
+        """The site's own now: the latest ``Date`` it answered with (None before any could be read). On
+        join.gov.tw it is the wall clock; a replica or a mirror serves its old data at its own."""
+        return self._site_time
 
     def page_given_up(self, url: str, error: str, cause: str = "") -> None:
         failure: CrawlFailure = {"url": url, "error": error[:500], "kind": "failed"}
@@ -124,6 +138,7 @@ class RunAccount:
                     errors=errors,
                     message=message,
                     warnings=warnings,
+                    site_time=self.site_clock(),
                 ),
                 what=f"recording crawl run {run_id}",
                 wait_total=10.0,

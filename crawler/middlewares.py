@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
 from datetime import UTC, datetime
 
 from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
+
+from crawler.pages.common import http_date
 
 logger = logging.getLogger(__name__)
 
@@ -22,12 +23,9 @@ def retry_after_seconds(value: bytes | str | None, *, now: datetime | None = Non
     text = text.strip()
     if text.isdigit():
         return float(text)
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
+    when = http_date(text)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 

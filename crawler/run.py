@@ -196,6 +196,7 @@ def _record_late(engine: Engine, run_id: int, account: RunAccount, stats: StatsT
                 errors=list(account.failures),
                 message=message,
                 warnings=account.warnings.as_list(),
+                site_time=account.site_clock(),
             ),
             what=f"recording crawl run {run_id}",
             wait_total=5.0,

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import socket
 import sys
@@ -91,6 +92,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: object) -> None:
         pass  # quiet: /_replica/stats counts requests
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header: the replica's clock, the "now" its pages show, as the real site's Date is its
+        own now; a crawler that counts days against it sees the replica as a visitor would have."""
+        if timestamp is None:
+            timestamp = self.replica.data.now_ms / 1000
+        return email.utils.formatdate(timestamp, usegmt=True)
 
     def do_GET(self) -> None:
         self._handle(head=False)

@@ -414,7 +414,7 @@ def build_proposal_stats(
     shown = {p.uuid for p in proposals}
     gained, momentum_from, momentum_to = proposal_queries.endorsement_momentum(session)
     history = {uuid: h for uuid, h in proposal_queries.endorsement_history(session).items() if uuid in shown}
-    as_of = to_taipei(proposal_queries.last_crawl_finished_at(session) or fallback_as_of, naive_is_utc=True)
+    as_of = to_taipei(proposal_queries.site_clock_at_last_crawl(session) or fallback_as_of, naive_is_utc=True)
     responses = [r for r in proposal_queries.agency_responses(session) if r.idea_uuid in shown]
     formal = first_formal_responses(responses)
 

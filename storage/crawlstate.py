@@ -243,13 +243,16 @@ def record_crawl_progress(
     errors: Sequence[CrawlFailure] = (),
     message: str = "",
     warnings: Sequence[ShapeWarning] = (),
+    site_time: datetime | None = None,
 ) -> None:
     """Add a spider's page and request counts, its errors and its warnings to a run (several spiders may
-    share one)."""
+    share one); ``site_time``, the site's clock as the spider last saw it, moves the run's forward only."""
     with transaction(engine) as session:
         run = session.get(CrawlRun, run_id)
         if run is None:
             return
+        if site_time is not None and (run.site_time is None or site_time > run.site_time):
+            run.site_time = site_time
         run.pages = (run.pages or 0) + pages
         run.requests = (run.requests or 0) + requests
         if errors:

@@ -117,6 +117,9 @@ class CrawlRun(Base):
     spiders: Mapped[str] = mapped_column(String(200), default="")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    # the site's own clock (the latest Date header it answered with): a replica or a mirror serves old data
+    # at its own now, which the wall clock of the crawl is not
+    site_time: Mapped[datetime | None]
     status: Mapped[CrawlStatus] = mapped_column(String(20), default="running")
     pages: Mapped[int] = mapped_column(Integer, default=0)
     requests: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,18 +5,29 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 from sqlalchemy import select
 
 from base.errors import UserError
+from crawler.account import RunAccount
 from crawler.dbretry import StoreError, is_disk_full, is_transient, with_retries
 from crawler.items import IdeaListEntry, PolicyListEntry
 from crawler.middlewares import retry_after_seconds
+from crawler.pages.common import http_date
 from crawler.run import crawl_settings
 from crawler.settings import USER_AGENT, profile_settings
 from crawler.spiders.base import site_of
 from crawler.spiders.ideas import live_years, needs_detail, parse_years
 from crawler.spiders.policies import is_current, pages_to_fetch, site_clock_of
-from storage.crawlstate import CrawlBatch, IdeaState, PolicyState, start_crawl_run, store_batch
+from storage.crawlstate import (
+    CrawlBatch,
+    IdeaState,
+    PolicyState,
+    record_crawl_progress,
+    start_crawl_run,
+    store_batch,
+)
 from storage.db import open_database
 from storage.models import Comment, CrawlRun, RawPayload
 
@@ -150,10 +161,39 @@ def test_site_clock_is_the_date_header_only_when_plausible() -> None:
     assert site_clock_of([newest, None], b"Sun, 01 Mar 2020 04:00:00 GMT") == datetime(
         2020, 3, 1, 4, tzinfo=UTC
     )
-    # the replica (and a frozen mirror) serve today's date over data from 2020: the newest publication counts
+    # a frozen mirror serves today's date over data from 2020: the newest publication counts
     assert site_clock_of([newest], b"Wed, 21 Oct 2026 07:28:30 GMT") == newest
     assert site_clock_of([newest], None) == newest
     assert site_clock_of([], b"garbage") is None
+
+
+def test_the_run_account_keeps_the_latest_date_the_site_answered_with() -> None:
+    account = RunAccount(get_crawler(settings_dict={"JOINFEEDBACK_DB": "sqlite://"}))
+    assert account.site_clock() is None
+
+    def answer(date: str | None) -> None:
+        headers = {"Date": date} if date is not None else {}
+        account.response_received(HtmlResponse("http://127.0.0.1/", headers=headers, body=b""))
+
+    answer("Sun, 01 Mar 2020 04:00:00 GMT")
+    answer("Mon, 02 Mar 2020 04:00:00 GMT")
+    answer("Sat, 29 Feb 2020 04:00:00 GMT")  # answered out of order: the latest stays
+    for unreadable in ("garbage", "", None):
+        answer(unreadable)
+    assert account.site_clock() == datetime(2020, 3, 2, 4, tzinfo=UTC)
+    assert http_date(b"Mon, 02 Mar 2020 04:00:00 -0000") == datetime(2020, 3, 2, 4, tzinfo=UTC)
+    assert http_date("Mon, 02 Mar 2020 12:00:00 +0800") == datetime(2020, 3, 2, 4, tzinfo=UTC)
+
+
+def test_a_run_s_site_time_moves_forward_only(sqlite_url: str) -> None:
+    engine = open_database(sqlite_url)
+    run_id = start_crawl_run(engine, base_url="http://127.0.0.1:8000", spiders=["policies", "ideas"])
+    later, earlier = datetime(2020, 3, 2, 4, tzinfo=UTC), datetime(2020, 3, 1, 4, tzinfo=UTC)
+    for site_time in (later, earlier, None):  # spiders sharing the run close in any order
+        record_crawl_progress(engine, run_id, pages=1, site_time=site_time)
+    with engine.connect() as conn:
+        assert conn.execute(select(CrawlRun.site_time, CrawlRun.pages)).one() == (later, 3)
+    engine.dispose()
 
 
 def test_idea_refetched_when_followers_move() -> None:

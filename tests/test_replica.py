@@ -9,6 +9,8 @@ import socket
 import time
 import urllib.robotparser
 from collections import Counter
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,7 +22,7 @@ from replica.bank_commitments import COMMITMENTS
 from replica.bank_other import CAMPAIGNS, DELETED_TEXT
 from replica.data import generate, parse_size
 from replica.faults import FaultSpec
-from replica.model import DAY_MS, OGP_TITLE, OGP_UUID
+from replica.model import DAY_MS, OGP_TITLE, OGP_UUID, TAIPEI
 from replica.server import ReplicaServer
 
 SAMPLES = Path(__file__).resolve().parent / "fixtures" / "join-samples"
@@ -451,6 +453,23 @@ def test_advance_changes_counts_as_the_manifest_says() -> None:
         assert moved["ideas"] >= after["ideas"]
         assert_manifest_matches_endpoints(base)
         assert fetch(base, "/_replica/advance")[0] == 405
+
+
+def test_date_header_is_the_replica_clock() -> None:
+    """Every answer is dated by the clock its pages are rendered at (2020 here), not by the wall clock."""
+    with ReplicaServer(seed=4, size="policies=3,comments=20,ideas=8", faults="500=1") as server:
+        base = server.base_url
+        clock = datetime.fromtimestamp(server.data.now_ms / 1000, UTC)
+        assert clock.year == 2020
+        for path in ("/toOpenData/ey/idea", "/robots.txt", "/idea/detail/no-such-idea", "/_replica/manifest"):
+            assert parsedate_to_datetime(fetch(base, path)[1]["date"]) == clock, path
+        status, headers, _, _ = fetch(base, f"/policies/detail/{OGP_UUID}")
+        assert status == 500  # an injected fault is dated alike
+        assert parsedate_to_datetime(headers["date"]) == clock
+        server.advance(2)
+        later = parsedate_to_datetime(fetch(base, "/toOpenData/ey/idea")[1]["date"])
+        assert later - clock == timedelta(milliseconds=2 * DAY_MS)
+        assert later.astimezone(TAIPEI).strftime("%Y-%m-%d %H:%M:%S") == server.manifest()["clock"]
 
 
 # --- faults ----------------------------------------------------------------------------------------

@@ -249,3 +249,33 @@ def test_a_crawl_killed_before_closing_its_run_is_marked_interrupted(db_url: str
         assert run is not None
         assert run.status == "interrupted"
         assert run.finished_at is not None
+
+
+def test_the_site_clock_at_the_last_crawl_is_its_date_else_its_end(db_url: str) -> None:
+    """Days left and overdue answers count from the site's own time when the last crawl saw it."""
+    from storage.models import CrawlRun
+    from storage.queries.proposals import site_clock_at_last_crawl
+
+    def run(kind: str, status: str, finished: datetime, site_time: datetime | None) -> CrawlRun:
+        return CrawlRun(
+            kind=kind, base_url="http://127.0.0.1:1", status=status, finished_at=finished, site_time=site_time
+        )
+
+    replica_now, later = datetime(2020, 3, 1, 4, tzinfo=UTC), datetime(2020, 3, 9, tzinfo=UTC)
+    engine = open_database(db_url)
+    with transaction(engine) as session:
+        assert site_clock_at_last_crawl(session) is None  # never crawled: the report's own fallback
+        session.add_all(
+            [
+                run("crawl", "finished", datetime(2026, 1, 2, tzinfo=UTC), datetime(2020, 2, 28, tzinfo=UTC)),
+                run("crawl", "finished", datetime(2026, 1, 3, tzinfo=UTC), replica_now),
+                run("check", "finished", datetime(2026, 1, 4, tzinfo=UTC), later),
+                run("crawl", "interrupted", datetime(2026, 1, 5, tzinfo=UTC), later),
+            ]
+        )
+    with transaction(engine) as session:
+        assert site_clock_at_last_crawl(session) == replica_now
+        session.add(run("crawl", "partial", datetime(2026, 1, 6, tzinfo=UTC), None))  # recorded before 0005
+    with transaction(engine) as session:
+        assert site_clock_at_last_crawl(session) == datetime(2026, 1, 6, tzinfo=UTC)
+    engine.dispose()

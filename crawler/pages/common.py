@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email.utils
 import html
 import json
 import re
@@ -235,6 +236,19 @@ def parse_site_datetime(value: object, *, utc: bool = False) -> datetime | None:
     if utc:
         return naive.replace(tzinfo=UTC).astimezone(TAIPEI)
     return naive.replace(tzinfo=TAIPEI)
+
+
+def http_date(value: bytes | str | None) -> datetime | None:
+    """An HTTP date (a ``Date`` or ``Retry-After`` header) in UTC; None when absent or unreadable. HTTP
+    dates are GMT by definition, so one written without a zone is read as UTC."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    try:
+        when = email.utils.parsedate_to_datetime(text.strip())
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 _SPACES = re.compile(r"[ \t\r\f\v]+")

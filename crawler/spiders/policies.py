@@ -3,7 +3,6 @@ programme list (``/toOpenData/ey/act``) is kept raw."""
 
 from __future__ import annotations
 
-import email.utils
 import json
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ from scrapy.http import Request, Response
 
 from crawler.items import PolicyListEntry
 from crawler.pages.comment_board import parse_comment_board
-from crawler.pages.common import FieldLog, LayoutError, load_json_body
+from crawler.pages.common import FieldLog, LayoutError, http_date, load_json_body
 from crawler.pages.opendata import OpenDataError, parse_policy_opendata
 from crawler.pages.policy_detail import policy_from_sources, read_policy_detail
 from crawler.spiders.base import JoinSpider, SpiderOutput
@@ -62,13 +61,8 @@ def site_clock_of(published: Iterable[datetime | None], date_header: bytes | Non
     """The site's "now": its Date header when plausible, else its newest publication (a lower bound, so
     a consultation closing after it counts as open: fetching it again is the safe mistake)."""
     newest = max((p for p in published if p is not None), default=None)
-    served: datetime | None = None
-    if date_header:
-        try:
-            served = email.utils.parsedate_to_datetime(date_header.decode("latin-1"))
-        except (TypeError, ValueError):
-            served = None
-    if served is None or served.tzinfo is None:
+    served = http_date(date_header)
+    if served is None:
         return newest
     if newest is None or newest <= served <= newest + CLOCK_PLAUSIBLE:
         return served

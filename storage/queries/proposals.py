@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import AgencyResponse, CrawlRun, EndorsementSnapshot, Idea
@@ -123,13 +123,22 @@ def endorsement_momentum(session: Session) -> tuple[dict[str, int], datetime | N
     return gained, stamps.get(previous_id), stamps.get(latest_id)
 
 
-def last_crawl_finished_at(session: Session) -> datetime | None:
+def site_clock_at_last_crawl(session: Session) -> datetime | None:
+    """The site's own time when the last crawl observed it: the Date it answered with, or the crawl's end
+    when none was recorded. A replica or a mirror shows its data at its own clock, which may be years
+    before the wall clock of the crawl."""
     # a partial crawl (some URLs given up on) still observed the site at its end; a site check stores nothing
-    return session.scalar(
-        select(func.max(CrawlRun.finished_at)).where(
-            CrawlRun.status.in_(("finished", "partial")), CrawlRun.kind != "check"
+    last = session.execute(
+        select(CrawlRun.site_time, CrawlRun.finished_at)
+        .where(
+            CrawlRun.status.in_(("finished", "partial")),
+            CrawlRun.kind != "check",
+            CrawlRun.finished_at.is_not(None),
         )
-    )
+        .order_by(CrawlRun.finished_at.desc(), CrawlRun.id.desc())
+        .limit(1)
+    ).first()
+    return None if last is None else last.site_time or last.finished_at
 
 
 __all__ = [
@@ -138,6 +147,6 @@ __all__ = [
     "agency_responses",
     "endorsement_history",
     "endorsement_momentum",
-    "last_crawl_finished_at",
     "proposals",
+    "site_clock_at_last_crawl",
 ]
