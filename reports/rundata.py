@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -196,19 +196,18 @@ def _scoped_run(
 
 
 def _changes_since(
-    session: Session, run: RunInfo, previous: RunInfo | None, rows: Iterable[StoredAssignment]
+    session: Session, run: RunInfo, previous: RunInfo | None, rows: Sequence[StoredAssignment]
 ) -> tuple[frozenset[ItemKey], dict[str, int], Steering]:
     """The items not in the previous complete run, that run's theme sizes, and how many items it placed
     differently."""
     examples = run_examples(run.manifest)
     if previous is None:
         return frozenset(), {}, Steering(examples, None, 0, 0)
-    before = run_queries.placements(session, previous.id)
-    now = {r.key: (r.status, r.commitment_code) for r in rows}
-    common = now.keys() & before.keys()
-    moved = sum(1 for key in common if now[key] != before[key])
-    steering = Steering(examples, previous.id, len(common), moved)
-    return frozenset(now.keys() - before.keys()), run_queries.cluster_sizes(session, previous.id), steering
+    changed = run_queries.changes_since(session, run.id, previous.id)
+    new = frozenset(r.key for r in rows if changed.get(r.key) is True)
+    moved = sum(1 for r in rows if changed.get(r.key) is False)
+    steering = Steering(examples, previous.id, len(rows) - len(new), moved)
+    return new, run_queries.cluster_sizes(session, previous.id), steering
 
 
 def report_scope(run: RunInfo, asked: ItemScope | None) -> ItemScope:
