@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from storage.items import ItemKey
@@ -35,9 +35,18 @@ class ItemText:
         return self.key.item_id
 
 
-def _chunked(values: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
+def _chunked(values: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """``(source, id)`` pairs as ``(source, ids)``, at most ``IN_CHUNK`` ids at a time, in sorted order.
+
+    A source and a list of ids, not a list of pairs: SQLite searches its (source, id) index for
+    ``source = ? AND id IN (…)`` but scans the whole table for ``(source, id) IN (VALUES …)``.
+    """
+    by_source: dict[str, list[str]] = {}
+    for source, item_id in sorted(values):
+        by_source.setdefault(source, []).append(item_id)
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), IN_CHUNK):
+            yield source, ids[start : start + IN_CHUNK]
 
 
 def idea_text(title: str, outline: str) -> str:
@@ -78,24 +87,24 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
     for key in keys:
         wanted.setdefault(key.kind, set()).add((key.source, key.item_id))
     found: dict[ItemKey, ItemText] = {}
-    for chunk in _chunked(sorted(wanted.get("comment", ()))):
+    for source, ids in _chunked(wanted.get("comment", ())):
         # An agency reply is never quoted as public input, even when an older run analysed it.
         for site, msg_uid, text, url, created in session.execute(
             select(Comment.site, Comment.msg_uid, Comment.text, Comment.url, Comment.created_at).where(
-                tuple_(Comment.site, Comment.msg_uid).in_(chunk), Comment.author_kind != AGENCY
+                Comment.site == source, Comment.msg_uid.in_(ids), Comment.author_kind != AGENCY
             )
         ):
             key = ItemKey("comment", site, msg_uid)
             found[key] = ItemText(key, text or "", url or "", created)
-    for chunk in _chunked(sorted(wanted.get("idea", ()))):
+    for source, ids in _chunked(wanted.get("idea", ())):
         for site, uuid, title, outline, url, published in session.execute(
             select(Idea.site, Idea.uuid, Idea.title, Idea.outline, Idea.url, Idea.published_at).where(
-                tuple_(Idea.site, Idea.uuid).in_(chunk)
+                Idea.site == source, Idea.uuid.in_(ids)
             )
         ):
             key = ItemKey("idea", site, uuid)
             found[key] = ItemText(key, idea_text(title, outline), url or "", published)
-    for chunk in _chunked(sorted(wanted.get("import", ()))):
+    for source, ids in _chunked(wanted.get("import", ())):
         for dataset, item_id, text, url, created in session.execute(
             select(
                 ImportedItem.dataset,
@@ -103,7 +112,7 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
                 ImportedItem.text,
                 ImportedItem.url,
                 ImportedItem.created_at,
-            ).where(tuple_(ImportedItem.dataset, ImportedItem.item_id).in_(chunk))
+            ).where(ImportedItem.dataset == source, ImportedItem.item_id.in_(ids))
         ):
             key = ItemKey("import", dataset, item_id)
             found[key] = ItemText(key, text or "", url or "", created)
