@@ -124,8 +124,9 @@ def public_assignments(run_id: int) -> Select[*AssignmentColumns]:
 
 
 def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of public input of a run (``public_assignments``)."""
-    return [StoredAssignment(*row) for row in session.execute(public_assignments(run_id))]
+    """Every item of public input of a run (``public_assignments``), read as plain rows: the ORM's row
+    loading costs as much as the query for a large run."""
+    return [StoredAssignment(*row) for row in session.connection().execute(public_assignments(run_id))]
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:
