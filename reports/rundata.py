@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from operator import attrgetter
 
 from sqlalchemy.orm import Session
 
@@ -96,10 +97,11 @@ def theme_members(rows: Iterable[StoredAssignment]) -> dict[str, tuple[ItemKey, 
     for row in rows:
         if row.cluster_key:
             members.setdefault(row.cluster_key, []).append(row)
-    return {
-        key: tuple(r.key for r in sorted(rows_of, key=lambda r: (-r.confidence, r.key)))
-        for key, rows_of in members.items()
-    }
+    for rows_of in members.values():
+        # by (-confidence, key) in two stable sorts: no tuple made per item
+        rows_of.sort(key=attrgetter("key"))
+        rows_of.sort(key=attrgetter("confidence"), reverse=True)
+    return {key: tuple(r.key for r in rows_of) for key, rows_of in members.items()}
 
 
 def is_unique(row: StoredAssignment) -> bool:
