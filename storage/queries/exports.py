@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from itertools import chain
 from typing import Any
 
 from sqlalchemy import Select, SQLColumnExpression, func, literal, null, select
@@ -12,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from storage.models import AGENCY, AgencyResponse, Assignment, Comment, Idea, ImportedItem, Policy
 from storage.queries.items import idea_text
-
-EXPORT_BATCH = 5000  # rows fetched at a time by the streamed export
+from storage.queries.rows import plain_rows
 
 COMMENT_EXPORT = (
     "msg_uid",
@@ -122,19 +120,15 @@ def run_assignments_with_texts(
     (kind, source, id), streamed: one query per kind, each assignment joined with its item, so no text is
     held beyond its batch. An item whose stored row is gone is exported with an empty text. ``dated``: with
     each item's date and consultation (only a scoped export reads them)."""
-    yield from _streamed(session, _comments_with_texts(run_id, dated=dated))
-    ideas = _streamed(session, _ideas_with_texts(run_id, dated=dated))
+    # comments and imported items come as they are; an idea's text is made of its title and outline
+    comments: Iterator[Any] = plain_rows(session, _comments_with_texts(run_id, dated=dated))
+    yield from comments
+    ideas: Iterator[Any] = plain_rows(session, _ideas_with_texts(run_id, dated=dated))
     for kind, source, item_id, status, code, confidence, cluster, title, outline, published, _ in ideas:
         text = idea_text(title, outline)
         yield kind, source, item_id, status, code, confidence, cluster, text, published, None
-    yield from _streamed(session, _imports_with_texts(run_id, dated=dated))
-
-
-def _streamed(session: Session, query: Select[Any]) -> Iterator[Any]:
-    """The rows of a query, as plain rows (no ORM loading), ``EXPORT_BATCH`` at a time (a server-side
-    cursor on PostgreSQL)."""
-    result = session.connection().execute(query.execution_options(yield_per=EXPORT_BATCH))
-    return chain.from_iterable(result.partitions())
+    imported: Iterator[Any] = plain_rows(session, _imports_with_texts(run_id, dated=dated))
+    yield from imported
 
 
 def _placement(kind: str) -> tuple[SQLColumnExpression[Any], ...]:

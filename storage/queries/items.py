@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from storage.items import ItemKey
 from storage.models import AGENCY, Assignment, Comment, Idea, ImportedItem
+from storage.queries.rows import plain_rows
 
 IN_CHUNK = 500  # bound the size of IN (...) lists: SQLite's variable limit, PostgreSQL plan size
 
@@ -205,19 +206,20 @@ def run_item_facts(session: Session, run_id: int) -> ItemFacts:
     """``run_item_dates``, ``run_comment_policies`` and ``run_item_engagement`` at once: one query per kind
     instead of three, and one key per item for the three."""
     facts = ItemFacts({}, {}, {})
-    rows = session.connection().execute  # plain rows: the ORM's row loading would cost as much as the query
     dates, policy_of, engagement = facts.dates, facts.policy_of, facts.engagement
     comments = select(
         Comment.site, Comment.msg_uid, Comment.created_at, Comment.policy_uuid, Comment.like_count
     ).join(Assignment, comment_join())
-    for site, msg_uid, created, policy, likes in rows(comments.where(Assignment.run_id == run_id)):
+    for site, msg_uid, created, policy, likes in plain_rows(
+        session, comments.where(Assignment.run_id == run_id)
+    ):
         key = ItemKey("comment", site, msg_uid)
         if created is not None:
             dates[key] = created
         policy_of[key] = policy
         engagement[key] = (int(likes or 0), 0)
     ideas = select(Idea.site, Idea.uuid, Idea.published_at, Idea.endorse_count).join(Assignment, idea_join())
-    for site, uuid, published, endorsements in rows(ideas.where(Assignment.run_id == run_id)):
+    for site, uuid, published, endorsements in plain_rows(session, ideas.where(Assignment.run_id == run_id)):
         key = ItemKey("idea", site, uuid)
         if published is not None:
             dates[key] = published
@@ -225,7 +227,7 @@ def run_item_facts(session: Session, run_id: int) -> ItemFacts:
     imported = select(ImportedItem.dataset, ImportedItem.item_id, ImportedItem.created_at).join(
         Assignment, import_join()
     )
-    for dataset, item_id, created in rows(imported.where(Assignment.run_id == run_id)):
+    for dataset, item_id, created in plain_rows(session, imported.where(Assignment.run_id == run_id)):
         if created is not None:
             dates[ItemKey("import", dataset, item_id)] = created
     return facts

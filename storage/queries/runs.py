@@ -26,6 +26,7 @@ from storage.models import (
     Commitment,
     ItemKind,
 )
+from storage.queries.rows import plain_rows
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
 
@@ -124,9 +125,8 @@ def public_assignments(run_id: int) -> Select[*AssignmentColumns]:
 
 
 def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of public input of a run (``public_assignments``), read as plain rows: the ORM's row
-    loading costs as much as the query for a large run."""
-    return [StoredAssignment(*row) for row in session.connection().execute(public_assignments(run_id))]
+    """Every item of public input of a run (``public_assignments``)."""
+    return [StoredAssignment(*row) for row in plain_rows(session, public_assignments(run_id))]
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:
