@@ -23,8 +23,8 @@ from sqlalchemy import Engine
 from base.errors import UserError
 from reports.model import Table
 from storage.db import session_factory
+from storage.items import written_key
 from storage.queries import exports as export_queries
-from storage.queries import items as item_queries
 from storage.queries import runs as run_queries
 from storage.queries.exports import COMMENT_EXPORT, PROPOSAL_EXPORT, RESPONSE_EXPORT
 from storage.scope import EVERYTHING, ItemScope
@@ -72,7 +72,13 @@ def write_csv(
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:
-            writer.writerow([csv_cell(value) for value in row])
+            # text cells checked here, not in csv_cell: most cells are text, and rows come by the million
+            writer.writerow(
+                [
+                    ("'" + v if v.startswith(FORMULA_PREFIXES) else v) if type(v) is str else csv_cell(v)
+                    for v in row
+                ]
+            )
             count += 1
     return count
 
@@ -200,28 +206,27 @@ def export_assignments(
         if run is None:
             raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
-        texts = export_queries.run_texts(session, run.id)
-        rows = export_queries.run_assignments_streamed(session, run.id)  # public input only
+        rows = export_queries.run_assignments_with_texts(session, run.id, dated=not scope.is_everything)
         if not scope.is_everything:
-            dates = item_queries.run_item_dates(session, run.id)
-            policy_of = item_queries.run_comment_policies(session, run.id)
-            rows = (r for r in rows if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key)))
+            rows = (r for r in rows if scope.admits(r[0], r[9], r[8]))  # kind, consultation, date
         first = next(rows, None)
         if first is None:
             raise scope.nothing(f"item of analysis run #{run.id}", f"nothing written to {out_path}")
         _check_target(out_path)
 
         def records() -> Iterator[tuple[str, str, str, str, float, str, str]]:
-            for row in itertools.chain([first], rows):
+            for kind, source, item_id, status, code, confidence, cluster, text, _, _ in itertools.chain(
+                [first], rows
+            ):
                 # An uncertain item keeps its best commitment (the status says how sure that is).
                 yield (
-                    row.key.text,  # the item's key: what analyze --examples and evaluate read
-                    texts.get(row.key, ""),
-                    row.status,
-                    row.commitment_code or "",
-                    round(row.confidence, 4),
-                    row.cluster_key or "",
-                    labels.get(row.cluster_key or "", ""),
+                    written_key(kind, source, item_id),  # what analyze --examples and evaluate read
+                    text,
+                    status,
+                    code or "",
+                    round(confidence, 4),
+                    cluster or "",
+                    labels.get(cluster or "", ""),
                 )
 
         return write_records(out_path, ASSIGNMENT_HEADER, records(), fmt)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from operator import attrgetter
 
 from sqlalchemy.orm import Session
 
@@ -96,10 +97,11 @@ def theme_members(rows: Iterable[StoredAssignment]) -> dict[str, tuple[ItemKey, 
     for row in rows:
         if row.cluster_key:
             members.setdefault(row.cluster_key, []).append(row)
-    return {
-        key: tuple(r.key for r in sorted(rows_of, key=lambda r: (-r.confidence, r.key)))
-        for key, rows_of in members.items()
-    }
+    for rows_of in members.values():
+        # by (-confidence, key) in two stable sorts: no tuple made per item
+        rows_of.sort(key=attrgetter("key"))
+        rows_of.sort(key=attrgetter("confidence"), reverse=True)
+    return {key: tuple(r.key for r in rows_of) for key, rows_of in members.items()}
 
 
 def is_unique(row: StoredAssignment) -> bool:
@@ -196,19 +198,18 @@ def _scoped_run(
 
 
 def _changes_since(
-    session: Session, run: RunInfo, previous: RunInfo | None, rows: Iterable[StoredAssignment]
+    session: Session, run: RunInfo, previous: RunInfo | None, rows: Sequence[StoredAssignment]
 ) -> tuple[frozenset[ItemKey], dict[str, int], Steering]:
     """The items not in the previous complete run, that run's theme sizes, and how many items it placed
     differently."""
     examples = run_examples(run.manifest)
     if previous is None:
         return frozenset(), {}, Steering(examples, None, 0, 0)
-    before = run_queries.placements(session, previous.id)
-    now = {r.key: (r.status, r.commitment_code) for r in rows}
-    common = now.keys() & before.keys()
-    moved = sum(1 for key in common if now[key] != before[key])
-    steering = Steering(examples, previous.id, len(common), moved)
-    return frozenset(now.keys() - before.keys()), run_queries.cluster_sizes(session, previous.id), steering
+    changed = run_queries.changes_since(session, run.id, previous.id)
+    new = frozenset(r.key for r in rows if changed.get(r.key) is True)
+    moved = sum(1 for r in rows if changed.get(r.key) is False)
+    steering = Steering(examples, previous.id, len(rows) - len(new), moved)
+    return new, run_queries.cluster_sizes(session, previous.id), steering
 
 
 def report_scope(run: RunInfo, asked: ItemScope | None) -> ItemScope:
@@ -232,8 +233,8 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
     scope = report_scope(run, asked)
     previous = run_queries.previous_complete_run(session, run.id)
-    policy_of = item_queries.run_comment_policies(session, run.id)
-    every_date = item_queries.run_item_dates(session, run.id)
+    facts = item_queries.run_item_facts(session, run.id)
+    policy_of, every_date = facts.policy_of, facts.dates
     scoped = _scoped_run(session, run, scope, policy_of, every_date)
     rows = scoped.rows
     used_policies = {policy_of[r.key] for r in rows if r.key in policy_of}
@@ -257,7 +258,7 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         stored_counts=consultation_queries.counts(session),
         agency_replies=tuple(r for r in replies if scope.admits("comment", r.policy_uuid, r.created_at)),
         dates=dates,
-        engagement=item_queries.run_item_engagement(session, run.id),
+        engagement=facts.engagement,
         scope=scope,
         policies=tuple(p for p in consultation_queries.policies(session) if p.uuid in used_policies),
         policy_of=policy_of,

@@ -13,6 +13,7 @@ from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import Engine
 
+from analysis.gc_tuning import gc_paused
 from base.display import redact as hide_secrets
 from base.errors import UserError
 from reports.assignment_method import assignment_method
@@ -305,7 +306,10 @@ def build_report(
     """
     say = _Progress(quiet)
     t = Translator(language)
-    content = read_report_content(engine, scope, t, redact, say, review)
+    # The run's items are read and counted by the million, with no cycles among them: every full collection
+    # would walk them all for nothing. (Writing is left to the collector: the PDF briefs make cycles.)
+    with gc_paused():
+        content = read_report_content(engine, scope, t, redact, say, review)
     plan = _prepare(out_dir)
     try:
         _write_report(plan.staging, content, t, say, pdf=pdf, redact=redact)

@@ -9,7 +9,7 @@ largest JSON of a run and only the next analysis needs them (``storage.analysis_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypedDict
 
@@ -75,10 +75,11 @@ class StoredAssignment:
         str | None
     )  # the written key (or, in runs stored before keys, the bare id) of its group's first
     campaign_key: str | None
+    key: ItemKey = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> ItemKey:
-        return ItemKey(self.kind, self.source, self.item_id)
+    def __post_init__(self) -> None:
+        # every page reads the key of nearly every item, some many times: made once, not at each read
+        object.__setattr__(self, "key", ItemKey(self.kind, self.source, self.item_id))
 
     @property
     def is_unique(self) -> bool:

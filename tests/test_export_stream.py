@@ -51,8 +51,8 @@ def _held_at_once(url: str, scope: ItemScope) -> list[list[object]]:
     "scope",
     [EVERYTHING, ItemScope(since=date(2020, 3, 1), until=date(2020, 4, 30)), ItemScope(source="crawled")],
 )
-def test_the_streamed_export_is_the_held_one(tmp_path: Path, scope: ItemScope) -> None:
-    url = f"sqlite:///{tmp_path / 'export.db'}"
+def test_the_streamed_export_is_the_held_one(tmp_path: Path, db_url: str, scope: ItemScope) -> None:
+    url = db_url
     engine = open_database(url)
     populate(engine, n_comments=400)
     out = tmp_path / "assignments.csv"

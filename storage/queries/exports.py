@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, SQLColumnExpression, func, literal, null, select
 from sqlalchemy.orm import Session
 
-from storage.items import ItemKey
-from storage.models import AgencyResponse, Assignment, Comment, Idea, ImportedItem, Policy
-from storage.queries.items import comment_join, idea_join, idea_text, import_join
-from storage.queries.runs import public_assignments
-from storage.run_rows import StoredAssignment
-
-EXPORT_BATCH = 5000  # rows fetched at a time by the streamed export
+from storage.models import AGENCY, AgencyResponse, Assignment, Comment, Idea, ImportedItem, Policy
+from storage.queries.items import idea_text
+from storage.queries.rows import plain_rows
 
 COMMENT_EXPORT = (
     "msg_uid",
@@ -108,43 +105,94 @@ def export_responses(session: Session) -> Iterator[dict[str, Any]]:
         yield {key: record[key] for key in RESPONSE_EXPORT}
 
 
-def run_assignments_streamed(session: Session, run_id: int) -> Iterator[StoredAssignment]:
-    """Every item of public input of a run, in the order of ``queries.runs.assignments``, batch by batch."""
-    for row in session.execute(public_assignments(run_id)).yield_per(EXPORT_BATCH):
-        yield StoredAssignment(*row)
+# An item of public input of a run as the assignments export writes it: its key (kind, source, id), its
+# placement (status, commitment, confidence, theme), its stored text, and what a scope reads (its date and,
+# for a comment, its consultation; both None unless asked for).
+ExportedAssignment = tuple[
+    str, str, str, str, str | None, float, str | None, str, datetime | None, str | None
+]
 
 
-def run_texts(session: Session, run_id: int) -> dict[ItemKey, str]:
-    """The stored text of every item of a run, by key: only the text, for the assignments export
-    (``queries.items.run_item_texts`` also reads each item's link and date)."""
-    texts: dict[ItemKey, str] = {}
-    comments = select(Comment.site, Comment.msg_uid, Comment.text).join(Assignment, comment_join())
-    for site, msg_uid, text in session.execute(comments.where(Assignment.run_id == run_id)).yield_per(
-        EXPORT_BATCH
-    ):
-        texts[ItemKey("comment", site, msg_uid)] = text or ""
-    ideas = select(Idea.site, Idea.uuid, Idea.title, Idea.outline).join(Assignment, idea_join())
-    for site, uuid, title, outline in session.execute(ideas.where(Assignment.run_id == run_id)).yield_per(
-        EXPORT_BATCH
-    ):
-        texts[ItemKey("idea", site, uuid)] = idea_text(title, outline)
-    imported = select(ImportedItem.dataset, ImportedItem.item_id, ImportedItem.text).join(
-        Assignment, import_join()
+def run_assignments_with_texts(
+    session: Session, run_id: int, *, dated: bool = False
+) -> Iterator[ExportedAssignment]:
+    """Every item of public input of a run with its stored text, in the order of ``queries.runs.assignments``
+    (kind, source, id), streamed: one query per kind, each assignment joined with its item, so no text is
+    held beyond its batch. An item whose stored row is gone is exported with an empty text. ``dated``: with
+    each item's date and consultation (only a scoped export reads them)."""
+    # comments and imported items come as they are; an idea's text is made of its title and outline
+    comments: Iterator[Any] = plain_rows(session, _comments_with_texts(run_id, dated=dated))
+    yield from comments
+    ideas: Iterator[Any] = plain_rows(session, _ideas_with_texts(run_id, dated=dated))
+    for kind, source, item_id, status, code, confidence, cluster, title, outline, published, _ in ideas:
+        text = idea_text(title, outline)
+        yield kind, source, item_id, status, code, confidence, cluster, text, published, None
+    imported: Iterator[Any] = plain_rows(session, _imports_with_texts(run_id, dated=dated))
+    yield from imported
+
+
+def _placement(kind: str) -> tuple[SQLColumnExpression[Any], ...]:
+    return (
+        literal(kind),
+        Assignment.item_source,
+        Assignment.item_id,
+        Assignment.status,
+        Assignment.commitment_code,
+        Assignment.confidence,
+        Assignment.cluster_key,
     )
-    for dataset, item_id, text in session.execute(imported.where(Assignment.run_id == run_id)).yield_per(
-        EXPORT_BATCH
-    ):
-        texts[ItemKey("import", dataset, item_id)] = text or ""
-    return texts
+
+
+def _comments_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
+    facts = (Comment.created_at, Comment.policy_uuid) if dated else (null(), null())
+    return (
+        select(*_placement("comment"), func.coalesce(Comment.text, ""), *facts)
+        .outerjoin(
+            Comment, (Comment.site == Assignment.item_source) & (Comment.msg_uid == Assignment.item_id)
+        )
+        # an agency reply is not public input (``queries.runs.public_assignments``)
+        .where(
+            Assignment.run_id == run_id,
+            Assignment.item_kind == "comment",
+            Comment.author_kind.is_distinct_from(AGENCY),
+        )
+        .order_by(Assignment.item_source, Assignment.item_id)
+    )
+
+
+def _ideas_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
+    return (
+        select(*_placement("idea"), Idea.title, Idea.outline, Idea.published_at if dated else null(), null())
+        .outerjoin(Idea, (Idea.site == Assignment.item_source) & (Idea.uuid == Assignment.item_id))
+        .where(Assignment.run_id == run_id, Assignment.item_kind == "idea")
+        .order_by(Assignment.item_source, Assignment.item_id)
+    )
+
+
+def _imports_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
+    return (
+        select(
+            *_placement("import"),
+            func.coalesce(ImportedItem.text, ""),
+            ImportedItem.created_at if dated else null(),
+            null(),
+        )
+        .outerjoin(
+            ImportedItem,
+            (ImportedItem.dataset == Assignment.item_source) & (ImportedItem.item_id == Assignment.item_id),
+        )
+        .where(Assignment.run_id == run_id, Assignment.item_kind == "import")
+        .order_by(Assignment.item_source, Assignment.item_id)
+    )
 
 
 __all__ = [
     "COMMENT_EXPORT",
     "PROPOSAL_EXPORT",
     "RESPONSE_EXPORT",
+    "ExportedAssignment",
     "export_comments",
     "export_proposals",
     "export_responses",
-    "run_assignments_streamed",
-    "run_texts",
+    "run_assignments_with_texts",
 ]

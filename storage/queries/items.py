@@ -8,11 +8,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, tuple_
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from storage.items import ItemKey
 from storage.models import AGENCY, Assignment, Comment, Idea, ImportedItem
+from storage.queries.rows import plain_rows
 
 IN_CHUNK = 500  # bound the size of IN (...) lists: SQLite's variable limit, PostgreSQL plan size
 
@@ -35,9 +36,18 @@ class ItemText:
         return self.key.item_id
 
 
-def _chunked(values: list[tuple[str, str]]) -> Iterator[list[tuple[str, str]]]:
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start : start + IN_CHUNK]
+def _chunked(values: Iterable[tuple[str, str]]) -> Iterator[tuple[str, list[str]]]:
+    """``(source, id)`` pairs as ``(source, ids)``, at most ``IN_CHUNK`` ids at a time, in sorted order.
+
+    A source and a list of ids, not a list of pairs: SQLite searches its (source, id) index for
+    ``source = ? AND id IN (…)`` but scans the whole table for ``(source, id) IN (VALUES …)``.
+    """
+    by_source: dict[str, list[str]] = {}
+    for source, item_id in sorted(values):
+        by_source.setdefault(source, []).append(item_id)
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), IN_CHUNK):
+            yield source, ids[start : start + IN_CHUNK]
 
 
 def idea_text(title: str, outline: str) -> str:
@@ -78,24 +88,24 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
     for key in keys:
         wanted.setdefault(key.kind, set()).add((key.source, key.item_id))
     found: dict[ItemKey, ItemText] = {}
-    for chunk in _chunked(sorted(wanted.get("comment", ()))):
+    for source, ids in _chunked(wanted.get("comment", ())):
         # An agency reply is never quoted as public input, even when an older run analysed it.
         for site, msg_uid, text, url, created in session.execute(
             select(Comment.site, Comment.msg_uid, Comment.text, Comment.url, Comment.created_at).where(
-                tuple_(Comment.site, Comment.msg_uid).in_(chunk), Comment.author_kind != AGENCY
+                Comment.site == source, Comment.msg_uid.in_(ids), Comment.author_kind != AGENCY
             )
         ):
             key = ItemKey("comment", site, msg_uid)
             found[key] = ItemText(key, text or "", url or "", created)
-    for chunk in _chunked(sorted(wanted.get("idea", ()))):
+    for source, ids in _chunked(wanted.get("idea", ())):
         for site, uuid, title, outline, url, published in session.execute(
             select(Idea.site, Idea.uuid, Idea.title, Idea.outline, Idea.url, Idea.published_at).where(
-                tuple_(Idea.site, Idea.uuid).in_(chunk)
+                Idea.site == source, Idea.uuid.in_(ids)
             )
         ):
             key = ItemKey("idea", site, uuid)
             found[key] = ItemText(key, idea_text(title, outline), url or "", published)
-    for chunk in _chunked(sorted(wanted.get("import", ()))):
+    for source, ids in _chunked(wanted.get("import", ())):
         for dataset, item_id, text, url, created in session.execute(
             select(
                 ImportedItem.dataset,
@@ -103,7 +113,7 @@ def item_texts(session: Session, keys: Iterable[ItemKey]) -> dict[ItemKey, ItemT
                 ImportedItem.text,
                 ImportedItem.url,
                 ImportedItem.created_at,
-            ).where(tuple_(ImportedItem.dataset, ImportedItem.item_id).in_(chunk))
+            ).where(ImportedItem.dataset == source, ImportedItem.item_id.in_(ids))
         ):
             key = ItemKey("import", dataset, item_id)
             found[key] = ItemText(key, text or "", url or "", created)
@@ -183,8 +193,49 @@ def run_item_engagement(session: Session, run_id: int) -> dict[ItemKey, tuple[in
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ItemFacts:
+    """What a report reads of every item of a run besides its placement."""
+
+    dates: dict[ItemKey, datetime]  # when each item was written (``run_item_dates``)
+    policy_of: dict[ItemKey, str]  # the consultation of each comment (``run_comment_policies``)
+    engagement: dict[ItemKey, tuple[int, int]]  # (likes, endorsements) (``run_item_engagement``)
+
+
+def run_item_facts(session: Session, run_id: int) -> ItemFacts:
+    """``run_item_dates``, ``run_comment_policies`` and ``run_item_engagement`` at once: one query per kind
+    instead of three, and one key per item for the three."""
+    facts = ItemFacts({}, {}, {})
+    dates, policy_of, engagement = facts.dates, facts.policy_of, facts.engagement
+    comments = select(
+        Comment.site, Comment.msg_uid, Comment.created_at, Comment.policy_uuid, Comment.like_count
+    ).join(Assignment, comment_join())
+    for site, msg_uid, created, policy, likes in plain_rows(
+        session, comments.where(Assignment.run_id == run_id)
+    ):
+        key = ItemKey("comment", site, msg_uid)
+        if created is not None:
+            dates[key] = created
+        policy_of[key] = policy
+        engagement[key] = (int(likes or 0), 0)
+    ideas = select(Idea.site, Idea.uuid, Idea.published_at, Idea.endorse_count).join(Assignment, idea_join())
+    for site, uuid, published, endorsements in plain_rows(session, ideas.where(Assignment.run_id == run_id)):
+        key = ItemKey("idea", site, uuid)
+        if published is not None:
+            dates[key] = published
+        engagement[key] = (0, int(endorsements or 0))
+    imported = select(ImportedItem.dataset, ImportedItem.item_id, ImportedItem.created_at).join(
+        Assignment, import_join()
+    )
+    for dataset, item_id, created in plain_rows(session, imported.where(Assignment.run_id == run_id)):
+        if created is not None:
+            dates[ItemKey("import", dataset, item_id)] = created
+    return facts
+
+
 __all__ = [
     "IN_CHUNK",
+    "ItemFacts",
     "ItemText",
     "comment_join",
     "idea_join",
@@ -194,5 +245,6 @@ __all__ = [
     "run_comment_policies",
     "run_item_dates",
     "run_item_engagement",
+    "run_item_facts",
     "run_item_texts",
 ]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage import analysis_store
 from storage.items import ItemKey
@@ -26,6 +26,7 @@ from storage.models import (
     Commitment,
     ItemKind,
 )
+from storage.queries.rows import plain_rows
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
 
@@ -125,7 +126,7 @@ def public_assignments(run_id: int) -> Select[*AssignmentColumns]:
 
 def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
     """Every item of public input of a run (``public_assignments``)."""
-    return [StoredAssignment(*row) for row in session.execute(public_assignments(run_id))]
+    return [StoredAssignment(*row) for row in plain_rows(session, public_assignments(run_id))]
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:
@@ -196,6 +197,32 @@ def placements(session: Session, run_id: int) -> dict[ItemKey, tuple[str, str | 
     }
 
 
+def changes_since(session: Session, run_id: int, previous_id: int) -> dict[ItemKey, bool]:
+    """The items of run ``run_id`` that run ``previous_id`` did not place as it does: ``key → True`` for an
+    item that run did not analyse (new), ``False`` for one it placed elsewhere (another status or
+    commitment). Compared in the database: only the items that changed are read."""
+    before = aliased(Assignment)
+    query = (
+        select(Assignment.item_kind, Assignment.item_source, Assignment.item_id, before.id.is_(None))
+        .outerjoin(
+            before,
+            (before.run_id == previous_id)
+            & (before.item_kind == Assignment.item_kind)
+            & (before.item_source == Assignment.item_source)
+            & (before.item_id == Assignment.item_id),
+        )
+        .where(
+            Assignment.run_id == run_id,
+            before.id.is_(None)
+            | (before.status != Assignment.status)
+            | before.commitment_code.is_distinct_from(Assignment.commitment_code),
+        )
+    )
+    return {
+        ItemKey(kind, source, item_id): bool(new) for kind, source, item_id, new in session.execute(query)
+    }
+
+
 def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
     rows = session.execute(select(Cluster.cluster_key, Cluster.size).where(Cluster.run_id == run_id)).all()
     return {str(key): int(size) for key, size in rows}
@@ -206,6 +233,7 @@ __all__ = [
     "RunInfo",
     "assignments",
     "campaigns",
+    "changes_since",
     "cluster_sizes",
     "clusters",
     "commitments",
