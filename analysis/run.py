@@ -13,7 +13,6 @@ from analysis.assignment.examples import examples_for_run
 from analysis.catalogue import Catalogue, resolve_catalogue
 from analysis.duplicates.campaigns import campaigns
 from analysis.duplicates.finder import DuplicateFinder
-from analysis.gc_tuning import gc_paused
 from analysis.manifest import data_hash, run_manifest
 from analysis.parallel import in_background
 from analysis.pipeline import (
@@ -30,6 +29,7 @@ from analysis.text import embed
 from analysis.text.normalise import normalise_many
 from analysis.text.segment import segmenter
 from analysis.themes.scopes import Centroid, themes_of_scopes
+from base.gc_tuning import gc_paused
 from storage import analysis_store
 from storage.corpus import TextItem, load_items
 from storage.db import session_factory, transaction

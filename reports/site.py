@@ -13,9 +13,9 @@ from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import Engine
 
-from analysis.gc_tuning import gc_paused
 from base.display import redact as hide_secrets
 from base.errors import UserError
+from base.gc_tuning import gc_paused
 from reports.assignment_method import assignment_method
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations

@@ -135,7 +135,7 @@ def test_themes_with_counts_describe_the_copies(corpus) -> None:
 def test_gc_paused_restores_the_collector_as_found() -> None:
     import gc
 
-    from analysis.gc_tuning import gc_paused
+    from base.gc_tuning import gc_paused
 
     assert gc.isenabled()
 
