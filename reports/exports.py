@@ -72,13 +72,7 @@ def write_csv(
         writer = csv.writer(handle)
         writer.writerow(header)
         for row in rows:
-            # text cells checked here, not in csv_cell: most cells are text, and rows come by the million
-            writer.writerow(
-                [
-                    ("'" + v if v.startswith(FORMULA_PREFIXES) else v) if type(v) is str else csv_cell(v)
-                    for v in row
-                ]
-            )
+            writer.writerow([csv_cell(value) for value in row])
             count += 1
     return count
 
