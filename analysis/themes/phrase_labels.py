@@ -97,15 +97,18 @@ def candidate_phrases(tokens: Sequence[str], stop: frozenset[str]) -> dict[str, 
     two or more characters that is no function word or hedge: the phrases a label may be."""
     found: dict[str, tuple[str, ...]] = {}
     for clause in _clauses(tokens):
+        edge = [_edge_ok(word, stop) for word in clause]
         for start in range(len(clause)):
-            if not _edge_ok(clause[start], stop):
+            if not edge[start]:
                 continue
-            for end in range(start + 1, min(start + LABEL_MAX_WORDS, len(clause)) + 1):
-                phrase = "".join(clause[start:end])
-                if len(phrase) > LABEL_MAX_CHARS:
+            length = 0
+            for end in range(start, min(start + LABEL_MAX_WORDS, len(clause))):
+                length += len(clause[end])
+                if length > LABEL_MAX_CHARS:
                     break
-                if len(phrase) >= LABEL_MIN_CHARS and _edge_ok(clause[end - 1], stop):
-                    found.setdefault(phrase, tuple(clause[start:end]))
+                if length >= LABEL_MIN_CHARS and edge[end]:
+                    words = clause[start : end + 1]
+                    found.setdefault("".join(words), tuple(words))
     return found
 
 

@@ -144,7 +144,8 @@ def merge_similar(
 
     for a, b in zip(*np.nonzero(np.triu(similar, 1) >= min_similarity), strict=True):
         parent[root(int(b))] = root(int(a))
-    merged = np.array([root(int(np.searchsorted(clusters, c))) for c in labels], dtype=np.int64)
+    roots = np.array([root(j) for j in range(clusters.size)], dtype=np.int64)
+    merged = roots[np.searchsorted(clusters, labels)]
     _, renumbered = np.unique(merged, return_inverse=True)
     return np.asarray(renumbered, dtype=np.int64)
 
