@@ -44,13 +44,18 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         self.gram_limit = gram_limit
         self.random_state = random_state
 
-    def _reduce(self, X: sp.spmatrix | NDArray[np.floating]) -> np.ndarray:
+    def _reduce(self, X: sp.spmatrix | NDArray[np.floating], dense: np.ndarray | None = None) -> np.ndarray:
         """Rows in an ``n_components``-dimensional space that keeps their cosine geometry.
 
-        The eigenvectors of an (at most ``gram_limit``-row) Gram matrix are far cheaper than randomized
-        SVD of a very wide sparse matrix, and exact.
+        ``dense``: more columns of the same rows (sentence vectors), kept apart from the sparse ones: a
+        dense block costs a sparse product one stored value per cell. The eigenvectors of an (at most
+        ``gram_limit``-row) Gram matrix are far cheaper than randomized SVD of a very wide sparse matrix,
+        and exact.
         """
         X = sp.csr_matrix(X, dtype=np.float64)
+        blocks: list[sp.csr_matrix | np.ndarray] = [X]
+        if dense is not None:
+            blocks.append(np.asarray(dense, dtype=np.float64))
         self.axes_: np.ndarray | None = None
         n = X.shape[0]
         components = max(1, min(self.n_components, n - 1))
@@ -61,8 +66,8 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
             sample = np.sort(rng.choice(n, self.gram_limit, replace=False))
         else:
             sample = np.arange(n)
-        Xs = X[sample]
-        gram = (Xs @ Xs.T).toarray()
+        sampled = [block[sample] for block in blocks]
+        gram = sum((_dense(part @ part.T) for part in sampled), np.zeros((sample.size, sample.size)))
         values, vectors = np.linalg.eigh(gram)
         order = np.argsort(-values, kind="stable")[:components]
         values, vectors = np.clip(values[order], 0.0, None), vectors[:, order]
@@ -72,9 +77,11 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         keep = values > 1e-10
         if not keep.any():
             return np.zeros((n, 1))
-        axes = Xs.T @ (vectors[:, keep] / np.sqrt(values[keep]))
-        self.axes_ = axes
-        reduced: np.ndarray = normalize(np.asarray(X @ axes))
+        scaled = vectors[:, keep] / np.sqrt(values[keep])
+        axes = [np.asarray(part.T @ scaled) for part in sampled]
+        self.axes_ = np.vstack(axes)
+        projected = sum((np.asarray(block @ part) for block, part in zip(blocks, axes, strict=True)))
+        reduced: np.ndarray = normalize(projected)
         return reduced
 
     def _kmeans(self, k: int, n: int) -> KMeans | MiniBatchKMeans:
@@ -83,33 +90,46 @@ class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
         return KMeans(k, random_state=self.random_state, n_init=2)
 
     def fit(
-        self, X: sp.spmatrix | NDArray[np.floating], y: object = None, sample_weight: ArrayLike | None = None
+        self,
+        X: sp.spmatrix | NDArray[np.floating],
+        y: object = None,
+        sample_weight: ArrayLike | None = None,
+        dense: ArrayLike | None = None,
     ) -> ThemeClusterer:
+        """Cluster the rows of ``X``; ``dense``: more columns of the same rows, dense (the rows clustered
+        are ``[X | dense]``, without building that matrix)."""
         # k-means on many small inputs spends its time in OpenMP spin-waits on a busy machine: one thread
         # is faster at these sizes (docs/benchmarks.md).
         from threadpoolctl import threadpool_limits
 
         checked = validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32])
         rows = cast("sp.csr_matrix | NDArray[np.floating]", checked)
+        extra = None
+        if dense is not None:
+            extra = np.asarray(dense)
+            if extra.ndim != 2 or extra.shape[0] != rows.shape[0]:
+                raise ValueError(f"dense needs one row per row of X ({rows.shape[0]}), got {extra.shape}")
         with threadpool_limits(limits=1):
-            return self._fit(rows, sample_counts(sample_weight, rows.shape[0]))
+            return self._fit(rows, sample_counts(sample_weight, rows.shape[0]), extra)
 
     def __sklearn_tags__(self) -> Tags:
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
 
-    def _fit(self, X: sp.spmatrix | NDArray[np.floating], weight: np.ndarray) -> ThemeClusterer:
+    def _fit(
+        self, X: sp.spmatrix | NDArray[np.floating], weight: np.ndarray, dense: np.ndarray | None
+    ) -> ThemeClusterer:
         n = X.shape[0]
         if n < max(2 * self.k_min, 4):
             self.labels_ = np.zeros(n, dtype=np.int64)
             self.n_clusters_ = 1 if n else 0
-            reduced = self._reduce(X) if n > 1 else _dense(X)
+            reduced = self._reduce(X, dense) if n > 1 else _joined(X, dense)
             self.cluster_centers_ = reduced.mean(axis=0, keepdims=True) if n else np.zeros((0, X.shape[1]))
             self.silhouette_ = 0.0
             self.reduced_ = reduced
             return self
-        reduced = self._reduce(X)
+        reduced = self._reduce(X, dense)
         rng = np.random.default_rng(self.random_state)
         # k is chosen on a sample (silhouette is quadratic); the final model is fitted on every row.
         sample = np.sort(rng.choice(n, min(n, self.sample_size), replace=False))
@@ -154,6 +174,11 @@ MAX_THEMES = 30  # themes a scope is split into at most, before similar ones are
 
 def _dense(X: sp.spmatrix | NDArray[np.floating]) -> np.ndarray:
     return sp.csr_matrix(X).toarray() if sp.issparse(X) else np.asarray(X)
+
+
+def _joined(X: sp.spmatrix | NDArray[np.floating], dense: np.ndarray | None) -> np.ndarray:
+    """``[X | dense]`` as one dense array (for the few rows too small to reduce)."""
+    return _dense(X) if dense is None else np.hstack([_dense(X), np.asarray(dense, dtype=np.float64)])
 
 
 __all__ = ["MAX_THEMES", "ThemeClusterer", "theme_range"]

@@ -100,13 +100,9 @@ def scope_themes(
     texts = [prepared.texts[int(i)] for i in exemplar]
     # Clustered afresh (seeded), never warm-started from the previous run's themes: the same data give
     # the same themes whatever ran before; the previous themes only lend their keys (theme_keys).
+    lexical, dense = _theme_space(X, prepared.vectors, distinct)
     themes, theme_of_row = find_themes(
-        _theme_space(X, prepared.vectors, distinct),
-        words,
-        vocabulary,
-        texts,
-        sample_weight=copies,
-        random_state=seed,
+        lexical, words, vocabulary, texts, sample_weight=copies, dense=dense, random_state=seed
     )
     centroids = [
         _centroid(words[np.asarray(t.members)], copies[np.asarray(t.members)], vocabulary) for t in themes
@@ -125,16 +121,17 @@ def scope_themes(
 
 def _theme_space(
     lexical: sp.csr_matrix, vectors: np.ndarray | None, rows: NDArray[np.int64]
-) -> sp.csr_matrix:
-    """The rows a scope's themes are clustered in: the words and the sentence vectors side by side,
-    each half of a row's length, so two rows' cosine is the mean of their lexical and sentence cosines
-    (two comments on one subject in other words, or in the same words with another stance, are near).
-    Words alone without vectors, or for scopes too large to hold both (``JOINT_MAX_ROWS``)."""
+) -> tuple[sp.csr_matrix, np.ndarray | None]:
+    """The rows a scope's themes are clustered in, as their sparse and dense columns: the words and the
+    sentence vectors side by side, each half of a row's length, so two rows' cosine is the mean of their
+    lexical and sentence cosines (two comments on one subject in other words, or in the same words with
+    another stance, are near). Words alone without vectors, or for scopes too large to hold both
+    (``JOINT_MAX_ROWS``)."""
     if vectors is None or rows.size > JOINT_MAX_ROWS:
-        return lexical
+        return lexical, None
     half = float(np.sqrt(0.5))
     dense = normalize(np.asarray(vectors[rows], dtype=np.float32)) * half
-    return sp.hstack([normalize(lexical) * half, sp.csr_matrix(dense)], format="csr")
+    return normalize(lexical) * half, dense
 
 
 def _centroid(words: sp.csr_matrix, copies: NDArray[np.int64], vocabulary: NDArray[np.object_]) -> Centroid:

@@ -174,10 +174,13 @@ def find_themes(
     texts: Sequence[str],
     *,
     sample_weight: ArrayLike | None = None,
+    dense: np.ndarray | None = None,
     random_state: int = 0,
     merge_min_similarity: float = MERGE_MIN_SIMILARITY,
 ) -> tuple[list[Theme], np.ndarray]:
     """The themes of one scope's rows (``texts``: each row's normalised text) and each row's theme.
+
+    The rows clustered are ``X``'s, with ``dense``'s columns beside them when given (sentence vectors).
 
     Rows with no argument form one support theme (last); the others are clustered, clusters about one
     subject merged, and each labelled with a phrase. ``members`` and ``representatives`` index the rows
@@ -191,7 +194,7 @@ def find_themes(
     if rest.size:
         k_min, k_max = theme_range(rest.size)
         clusterer = ThemeClusterer(k_min=k_min, k_max=k_max, random_state=random_state).fit(
-            X[rest], sample_weight=weight[rest]
+            X[rest], sample_weight=weight[rest], dense=None if dense is None else dense[rest]
         )
         argued = _argued_themes(
             clusterer,
