@@ -229,28 +229,27 @@ def _scores(
     and the mean of its feedback ``seeds`` (copies counted), worth ``feedback_weight / (1 − it)`` of
     the rest (Rocchio: the prototype moves that share of the way towards the seeds' centroid)."""
     k = view.catalogue.shape[0]
-    y = np.full(labels.shape[0], UNLABELLED, dtype=np.int64)
-    weight = np.zeros(labels.shape[0])
-    if examples:
-        placed = labels >= 0
+    # Only labelled rows shape a prototype: the catalogue's, the examples' and the seeds' centroids.
+    parts, targets, worths = [view.catalogue], [np.arange(k)], [np.ones(k)]
+    placed = np.flatnonzero(labels >= 0) if examples else np.zeros(0, dtype=np.int64)
+    if placed.size:
         per_class = np.bincount(labels[placed], minlength=k)
-        y[placed] = labels[placed]
-        weight[placed] = 1.0 / (per_class[labels[placed]] + 1.0)
-    parts, targets, worths = [view.catalogue, view.items], [np.arange(k), y], [np.ones(k), weight]
+        parts.append(view.items[placed])
+        targets.append(labels[placed])
+        worths.append(1.0 / (per_class[labels[placed]] + 1.0))
     if seeds is not None and (seeds.commitment >= 0).any():
         centroids, classes = _seed_centroids(view.items, seeds, k)
         parts.append(centroids)
         targets.append(classes)
         share = settings.feedback_weight
         worths.append(np.full(classes.size, share / max(1e-9, 1.0 - share)))
+    dtype = np.result_type(view.items.dtype, *(r.dtype for r in parts))
     rows = (
-        sp.vstack([sp.csr_matrix(r) for r in parts], format="csr")
+        sp.vstack([sp.csr_matrix(r, dtype=dtype) for r in parts], format="csr")
         if sp.issparse(view.items)
-        else np.vstack([np.asarray(r) for r in parts])
+        else np.vstack([np.asarray(r, dtype=dtype) for r in parts])
     )
-    model = PrototypeClassifier(unlabelled=UNLABELLED).fit(
-        rows, np.concatenate(targets), sample_weight=np.concatenate(worths)
-    )
+    model = PrototypeClassifier().fit(rows, np.concatenate(targets), sample_weight=np.concatenate(worths))
     return model.similarity(view.items)
 
 
