@@ -23,7 +23,7 @@ There are no labels at run time, a facilitator's few examples aside. The steps:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -45,7 +45,9 @@ from analysis.assignment.novelty import (
     simulate,
 )
 from analysis.assignment.prototypes import UNLABELLED, PrototypeClassifier, Rows
+from analysis.parallel import in_background
 
+PARALLEL_GROUPS_MIN_ROWS = 20000  # distinct rows from which grouping is worth a forked child
 STRONG = 0.95  # an item in a new group keeps its commitment when its own strength exceeds 1 − α, α = 0.05
 
 
@@ -102,9 +104,21 @@ def assign_corpus(
     if labels.size == 0:
         return Assignment([], [v.name for v in views], [1.0 / len(views)] * len(views), settings.none)
     same = sibling_mask(*[_catalogue_similarity(v) for v in views])
-    proba, weights = _ranking(views, labels, same, sample_weight, settings)
-    plain = [_scores(v, labels, sample_weight, None, settings, examples=False) for v in views if v.evidence]
-    found = _new_topics([v for v in views if v.evidence], plain, same, labels, sample_weight, settings)
+    evidence = [v for v in views if v.evidence]
+    # The groups need no scores: on a large corpus they are formed on the other core meanwhile.
+    with in_background(
+        lambda: corpus_groups(
+            sp.csr_matrix(evidence[0].items),
+            _dense_view(evidence),
+            len(codes),
+            sample_weight,
+            settings.random_state,
+        ),
+        fork=labels.size >= PARALLEL_GROUPS_MIN_ROWS,
+    ) as pending_groups:
+        proba, weights = _ranking(views, labels, same, sample_weight, settings)
+        plain = [_scores(v, labels, sample_weight, None, settings, examples=False) for v in evidence]
+        found = _new_topics(evidence, plain, same, labels, sample_weight, settings, pending_groups.result)
     # A none is as sure as its evidence looks like unrelated text's; an assignment as its evidence looks
     # real, times its best commitment's probability.
     confidence = np.where(found.is_new, 1.0 - found.real, found.real * proba.max(axis=1))
@@ -163,15 +177,15 @@ def _new_topics(
     labels: np.ndarray,
     sample_weight: np.ndarray,
     settings: Settings,
+    group_rows: Callable[[], np.ndarray],
 ) -> NewTopics:
     """``none`` for the rows of groups the catalogue leaves out (``analysis.assignment.novelty``), on
-    the views' scores against the catalogue's own text (``plain``), and each mode measured."""
+    the views' scores against the catalogue's own text (``plain``), and each mode measured;
+    ``group_rows()`` gives each row's group (``analysis.assignment.grouping``)."""
     dense = [not sp.issparse(v.items) for v in views]
     strength = item_strength(plain, same, sample_weight, dense)
     real = signal_probability(signal_curve(strength, sample_weight), strength)
-    groups = corpus_groups(
-        sp.csr_matrix(views[0].items), _dense_view(views), same.shape[0], sample_weight, settings.random_state
-    )
+    groups = group_rows()
     n_groups = int(groups.max()) + 1 if groups.size else 0
     if n_groups < 2:  # too small to group: never new as a whole
         no_group = np.zeros(labels.size, dtype=bool)

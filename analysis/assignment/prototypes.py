@@ -74,7 +74,10 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         rows = cast(
             "Rows", validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         )
-        return np.asarray(normalize(rows) @ self.prototypes_.T, dtype=np.float64)
+        # In the prototypes' precision (float64): a float32 matrix times a float64 one misses BLAS.
+        unit = normalize(rows)
+        unit = unit.astype(self.prototypes_.dtype) if not sp.issparse(unit) else unit
+        return np.asarray(unit @ self.prototypes_.T, dtype=np.float64)
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """:meth:`similarity`, or for two classes the second's minus the first's (scikit-learn's shape)."""
