@@ -19,6 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 UNLABELLED = -1
+DENSE_BLOCK = 8192  # dense rows scored at a time
 Rows: TypeAlias = sp.csr_matrix | np.ndarray
 
 
@@ -74,10 +75,15 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         rows = cast(
             "Rows", validate_data(self, X, accept_sparse="csr", dtype=[np.float64, np.float32], reset=False)
         )
-        # In the prototypes' precision (float64): a float32 matrix times a float64 one misses BLAS.
-        unit = normalize(rows)
-        unit = unit.astype(self.prototypes_.dtype) if not sp.issparse(unit) else unit
-        return np.asarray(unit @ self.prototypes_.T, dtype=np.float64)
+        if sp.issparse(rows):
+            return np.asarray(normalize(rows) @ self.prototypes_.T, dtype=np.float64)
+        # Dense rows block by block, each cast to the prototypes' float64 first: a float32 matrix times a
+        # float64 one misses BLAS, and a float64 copy of every row at once would double the memory.
+        scores = np.empty((rows.shape[0], self.prototypes_.shape[0]), dtype=np.float64)
+        for start in range(0, rows.shape[0], DENSE_BLOCK):
+            block = normalize(rows[start : start + DENSE_BLOCK]).astype(np.float64, copy=False)
+            scores[start : start + DENSE_BLOCK] = block @ self.prototypes_.T
+        return scores
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
         """:meth:`similarity`, or for two classes the second's minus the first's (scikit-learn's shape)."""
