@@ -270,11 +270,12 @@ def _scores(
 def _seed_centroids(items: Rows, seeds: Seeds, k: int) -> tuple[Rows, np.ndarray]:
     """The normalised mean row of each commitment's seeds (copies taken counted), and those commitments."""
     taken = np.flatnonzero(seeds.commitment >= 0)
+    # Only the seeds' rows are normalised (and cast), not the whole corpus.
     membership = sp.csr_matrix(
-        (seeds.copies[taken], (seeds.commitment[taken], taken)), shape=(k, items.shape[0])
+        (seeds.copies[taken], (seeds.commitment[taken], np.arange(taken.size))), shape=(k, taken.size)
     )
     classes = np.flatnonzero(np.bincount(seeds.commitment[taken], minlength=k) > 0)
-    centroids = membership @ _normalised(items)
+    centroids = membership @ _normalised(items[taken])
     if sp.issparse(centroids):
         return _normalised(sp.csr_matrix(centroids)[classes]), classes
     return _normalised(np.asarray(centroids)[classes]), classes
