@@ -204,3 +204,27 @@ def test_corpus_groups_are_deterministic_and_tiny_corpora_one_group() -> None:
     assert corpus_groups(rows[:9], None, 3, np.ones(9, dtype=np.int64)).tolist() == [0] * 9
     assert corpus_groups(rows[:1], None, 3, np.array([50])).tolist() == [0]
     assert corpus_groups(rows[:0], None, 3, np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_large_corpora_fit_groups_on_a_sample_and_label_every_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    from analysis.assignment import grouping
+
+    rng = np.random.default_rng(1)
+    centres = rng.random((5, 40)) * (rng.random((5, 40)) < 0.3)
+    rows = sp.csr_matrix(np.repeat(centres, 120, axis=0) + 0.05 * rng.random((600, 40)))
+    counts = np.ones(600, dtype=np.int64)
+    counts[7] = 400  # a form letter: one distinct text, many copies
+    monkeypatch.setattr(grouping, "FIT_ROWS", 150)
+
+    picked, weight = grouping._fit_sample(counts, np.random.default_rng(0))
+    assert picked.size == 150
+    assert np.all(np.diff(picked) > 0)
+    assert 7 in picked  # the form letter is always fitted, with its copies
+    assert weight[picked.tolist().index(7)] == 400
+    assert weight.sum() == pytest.approx(counts.sum())  # the others stand for the rows left out
+
+    groups = corpus_groups(rows, rng.normal(size=(600, 8)) * 0.01, 3, counts, random_state=3)
+    assert groups.shape == (600,)
+    # Rows of one centre end up together, also those that were not in the fitted sample.
+    for group in np.unique(groups):
+        assert np.unique(np.arange(600)[groups == group] // 120).size == 1

@@ -19,6 +19,9 @@ SVD_SAMPLE = 20000  # the lexical axes are fitted on a sample of this many copie
 BATCH_ABOVE = 20000  # mini-batch k-means above this many distinct rows
 AXES = 100  # leading lexical axes kept
 GROUPS_PER_COMMITMENT = 2
+# Distinct rows above which k-means is fitted on a sample of them and every row then labelled block by
+# block: the joint space of 1 M comments' words and sentence vectors is 2 GB at once.
+FIT_ROWS = 100_000
 
 
 def corpus_groups(
@@ -35,19 +38,51 @@ def corpus_groups(
     if n_groups < 2 or components < 2:
         return np.zeros(distinct, dtype=np.int64)
     with threadpool_limits(limits=1):
-        space = _lexical_axes(lexical, sample_weight, components, random_state)
-        if embeddings is not None:
-            space = normalize(np.hstack([space, normalize(np.asarray(embeddings, dtype=np.float64))]))
+        svd = _lexical_axes(lexical, sample_weight, components, random_state)
+
+        def space(rows: slice | np.ndarray) -> np.ndarray:
+            """The rows' coordinates: their lexical axes, and their sentence vectors beside them."""
+            part = np.asarray(
+                normalize(svd.transform(normalize(sp.csr_matrix(lexical[rows], dtype=np.float32))))
+            )
+            if embeddings is None:
+                return part
+            return np.asarray(
+                normalize(np.hstack([part, normalize(np.asarray(embeddings[rows], dtype=np.float64))]))
+            )
+
         model: KMeans | MiniBatchKMeans
         if distinct > BATCH_ABOVE:
             model = MiniBatchKMeans(n_groups, n_init=3, batch_size=4096, random_state=random_state)
         else:
             model = KMeans(n_groups, n_init=3, random_state=random_state)
-        return np.asarray(model.fit(space, sample_weight=sample_weight).labels_, dtype=np.int64)
+        if distinct <= FIT_ROWS:
+            return np.asarray(
+                model.fit(space(slice(None)), sample_weight=sample_weight).labels_, dtype=np.int64
+            )
+        rows, weight = _fit_sample(sample_weight, np.random.default_rng(random_state))
+        model.fit(space(rows), sample_weight=weight)
+        blocks = [model.predict(space(slice(i, i + FIT_ROWS))) for i in range(0, distinct, FIT_ROWS)]
+        return np.concatenate(blocks).astype(np.int64)
 
 
-def _lexical_axes(X: sp.csr_matrix, weight: np.ndarray, components: int, random_state: int) -> np.ndarray:
-    """The rows on the leading axes of the corpus with its copies (a sample of them on large corpora)."""
+def _fit_sample(weight: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The ``FIT_ROWS`` distinct rows k-means is fitted on in a larger corpus, and their weights: the
+    most copied texts (up to half the sample: a form letter must find its group), and a uniform sample
+    of the others, each standing for as many copies as the ones it replaces."""
+    order = np.argsort(-weight, kind="stable")[: FIT_ROWS // 2]
+    heavy = order[weight[order] > 1]
+    rest = np.setdiff1d(np.arange(weight.size), heavy)
+    picked = rng.choice(rest, FIT_ROWS - heavy.size, replace=False)
+    scale = float(weight[rest].sum()) / max(1.0, float(weight[picked].sum()))
+    rows = np.concatenate([heavy, picked])
+    weights = np.concatenate([weight[heavy], weight[picked] * scale]).astype(np.float64)
+    order = np.argsort(rows)
+    return rows[order], weights[order]
+
+
+def _lexical_axes(X: sp.csr_matrix, weight: np.ndarray, components: int, random_state: int) -> TruncatedSVD:
+    """The leading axes of the corpus with its copies (a sample of them on large corpora)."""
     n, rows = int(weight.sum()), X.shape[0]
     copies = weight
     if n > SVD_SAMPLE:
@@ -58,8 +93,7 @@ def _lexical_axes(X: sp.csr_matrix, weight: np.ndarray, components: int, random_
     # A row scaled by √copies adds to XᵀX what that many copies add, so the SVD sees the same matrix.
     scaled = sp.diags(np.sqrt(copies[sampled]).astype(np.float32)) @ sp.csr_matrix(X[sampled])
     n_iter = 2 if n > SVD_SAMPLE else 5
-    svd = TruncatedSVD(components, n_iter=n_iter, random_state=random_state).fit(scaled)
-    return np.asarray(normalize(svd.transform(normalize(sp.csr_matrix(X, dtype=np.float32)))))
+    return TruncatedSVD(components, n_iter=n_iter, random_state=random_state).fit(scaled)
 
 
 __all__ = ["corpus_groups"]
