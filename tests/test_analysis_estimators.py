@@ -119,6 +119,18 @@ def test_theme_clusterer_conventions_and_determinism(corpus) -> None:
     assert np.array_equal(clusterer.fit_predict(prepared.X), clusterer.labels_)
 
 
+def test_theme_clusterer_dense_columns_cluster_as_if_joined(corpus) -> None:
+    _, _, prepared = corpus
+    words = prepared.X
+    vectors = np.random.default_rng(0).normal(size=(words.shape[0], 16)).astype(np.float32)
+    apart = ThemeClusterer(random_state=1).fit(words, dense=vectors)
+    joined = ThemeClusterer(random_state=1).fit(sp.hstack([words, sp.csr_matrix(vectors)], format="csr"))
+    assert np.array_equal(apart.labels_, joined.labels_)
+    assert np.allclose(apart.reduced_, joined.reduced_, atol=1e-9)
+    with pytest.raises(ValueError, match="one row per row"):
+        ThemeClusterer().fit(words, dense=vectors[:-1])
+
+
 def test_theme_clusterer_handles_tiny_inputs() -> None:
     for n in (1, 3):
         clusterer = ThemeClusterer().fit(sp.csr_matrix(np.eye(n, 5)))
