@@ -20,10 +20,11 @@ from analysis.counts import sample_counts
 class ThemeClusterer(ClusterMixin, BaseEstimator):  # type: ignore[misc]
     """k-means on SVD-reduced rows with k chosen by silhouette over ``k_min..k_max``.
 
-    ``fit(X, sample_weight=None, dense=None)`` sets ``labels_``, ``n_clusters_``, ``cluster_centers_`` (in the reduced
-    space) and ``silhouette_``. Fewer than ``2 * k_min`` rows form a single cluster. ``sample_weight``
-    counts the copies of each row (distinct texts given once): k-means weighs them, while the axes and
-    the choice of k look at distinct rows, so a form letter's copies do not crowd out other arguments.
+    ``fit(X, sample_weight=None, dense=None)`` sets ``labels_``, ``n_clusters_``, ``cluster_centers_``
+    (in the reduced space) and ``silhouette_``. Fewer than ``2 * k_min`` rows form a single cluster.
+    ``sample_weight`` counts the copies of each row (distinct texts given once): k-means weighs them,
+    while the axes and the choice of k look at distinct rows, so a form letter's copies do not crowd out
+    other arguments.
     ``dense`` gives more columns of the same rows (sentence vectors), clustered as ``[X | dense]``.
 
     :func:`theme_range` gives the range of k for a number of rows.
