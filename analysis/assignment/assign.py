@@ -44,7 +44,7 @@ from analysis.assignment.novelty import (
     share_above_null,
     simulate,
 )
-from analysis.assignment.prototypes import UNLABELLED, PrototypeClassifier, Rows
+from analysis.assignment.prototypes import DENSE_BLOCK, UNLABELLED, PrototypeClassifier, Rows
 from analysis.parallel import in_background
 
 PARALLEL_GROUPS_MIN_ROWS = 20000  # distinct rows from which grouping is worth a forked child
@@ -275,10 +275,15 @@ def _seed_centroids(items: Rows, seeds: Seeds, k: int) -> tuple[Rows, np.ndarray
         (seeds.copies[taken], (seeds.commitment[taken], np.arange(taken.size))), shape=(k, taken.size)
     )
     classes = np.flatnonzero(np.bincount(seeds.commitment[taken], minlength=k) > 0)
-    centroids = membership @ _normalised(items[taken])
-    if sp.issparse(centroids):
-        return _normalised(sp.csr_matrix(centroids)[classes]), classes
-    return _normalised(np.asarray(centroids)[classes]), classes
+    if sp.issparse(items):
+        centroids = sp.csr_matrix(membership @ _normalised(items[taken]))
+        return _normalised(centroids[classes]), classes
+    # Dense rows (sentence vectors) a block at a time: the product casts them to float64.
+    summed = np.zeros((k, items.shape[1]))
+    for start in range(0, taken.size, DENSE_BLOCK):
+        part = slice(start, start + DENSE_BLOCK)
+        summed += membership[:, part] @ _normalised(items[taken[part]])
+    return _normalised(summed[classes]), classes
 
 
 class Seeds(NamedTuple):
