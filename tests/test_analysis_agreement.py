@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -228,3 +229,11 @@ def test_large_corpora_fit_groups_on_a_sample_and_label_every_row(monkeypatch: p
     # Rows of one centre end up together, also those that were not in the fitted sample.
     for group in np.unique(groups):
         assert np.unique(np.arange(600)[groups == group] // 120).size == 1
+
+
+def test_prototypes_of_a_catalogue_alone_fit_without_warnings() -> None:
+    rows = np.random.default_rng(0).random((40, 6))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = PrototypeClassifier().fit(rows, np.arange(40))  # one row per commitment
+    assert model.similarity(rows).shape == (40, 40)
