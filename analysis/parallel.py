@@ -1,7 +1,8 @@
 """Forked workers for the analysis: one independent step in the background, or one function over parts.
 
 :func:`in_background`: duplicate detection needs only the normalised texts, and assignment never looks
-at duplicates, so on a large corpus the two can use both cores at once. The child is forked (it inherits
+at duplicates, so on a large corpus the two can use both cores at once; within the assignment, the
+corpus groups need no scores and form while the views score. The child is forked (it inherits
 the inputs, nothing is pickled on the way in) and sends back only its result; where ``fork`` is
 unavailable, or the input is small enough that forking costs more than it saves, the step runs in the
 parent when its result is asked for. Either way the result is the same.
