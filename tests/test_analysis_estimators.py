@@ -219,3 +219,19 @@ def test_theme_clusterer_passes_scikit_learns_checks(estimator, check) -> None:
     ``DuplicateFinder``: normalised texts), so scikit-learn's checks, which feed them random numbers,
     do not apply; ``PrototypeClassifier`` is checked in tests/test_analysis_agreement.py."""
     check(estimator)
+
+
+def test_large_scopes_are_split_into_themes() -> None:
+    from analysis.themes.clusterer import MAX_THEMES, theme_range
+
+    for n in (4, 50, 1_000, 7_199, 7_201, 20_000, 1_000_000):
+        k_min, k_max = theme_range(n)
+        assert 2 <= k_min <= k_max <= MAX_THEMES, n
+    # 9 000 rows around six centres: more than one theme (an empty range of k gave one).
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(6, 20))
+    rows = np.repeat(centres, 1_500, axis=0) + 0.3 * rng.normal(size=(9_000, 20))
+    k_min, k_max = theme_range(rows.shape[0])
+    clusterer = ThemeClusterer(k_min=k_min, k_max=k_max, random_state=0).fit(sp.csr_matrix(rows))
+    assert clusterer.n_clusters_ == k_max
+    assert np.unique(clusterer.labels_).size > 1

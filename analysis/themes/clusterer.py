@@ -168,7 +168,10 @@ def theme_range(n_rows: int) -> tuple[int, int]:
     """The range of k searched for ``n_rows`` rows: around √(n/2) themes (half to twice that, at most
     ``MAX_THEMES``), the usual rule of thumb for the number of groups in n items; silhouette picks k."""
     r = float(np.sqrt(n_rows / 2))
-    return max(2, int(r / 2)), max(3, min(MAX_THEMES, int(2 * r)))
+    k_max = max(3, min(MAX_THEMES, int(2 * r)))
+    # Above about 7 200 rows half of √(n/2) passes the cap too: the range closes at MAX_THEMES, never
+    # empty (an empty range gave a scope of 20 000 comments one theme).
+    return min(max(2, int(r / 2)), k_max), k_max
 
 
 MAX_THEMES = 30  # themes a scope is split into at most, before similar ones are merged
