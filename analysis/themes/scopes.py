@@ -59,7 +59,7 @@ def themes_of_scopes(
     ]
     found = ScopeThemes([], {})
     # One BLAS thread, as in the assignment: two workers with two threads each spin-wait on two cores
-    # (merging a large scope's themes took 46 ms a call in a profile, 2 ms with one thread).
+    # (the product of 30 theme centroids of 60 000 words: 28 ms with two threads, 2 ms with one).
     with threadpool_limits(limits=1):
         each = _each_scope(prepared, items, jobs, seed)
     for rows, key_of in each:
