@@ -160,9 +160,8 @@ class CommitmentFigures:
     weeks: dict[date, int]  # submissions per week
 
 
-def commitment_figures(data: RunData, rows: Sequence[StoredAssignment], total: int) -> CommitmentFigures:
+def commitment_figures(rows: Sequence[StoredAssignment], total: int) -> CommitmentFigures:
     confidences = [r.confidence for r in rows]
-    engagement = [data.engagement.get(r.key, (0, 0)) for r in rows]
     return CommitmentFigures(
         raw=len(rows),
         unique=sum(1 for r in rows if r.is_unique),
@@ -172,9 +171,9 @@ def commitment_figures(data: RunData, rows: Sequence[StoredAssignment], total: i
         low_confidence_share=(
             round(sum(c < LOW_CONFIDENCE for c in confidences) / len(confidences), 3) if confidences else None
         ),
-        likes=sum(likes for likes, _ in engagement),
-        endorsements=sum(endorsements for _, endorsements in engagement),
-        weeks=weekly_counts(data.dates.get(r.key) for r in rows),
+        likes=sum(r.likes for r in rows),
+        endorsements=sum(r.endorsements for r in rows),
+        weeks=weekly_counts(r.created_at for r in rows),
     )
 
 
@@ -320,7 +319,7 @@ def build_briefs(
     for commitment in data.commitments:
         chosen = select_for_commitment(data, inputs, commitment.code)
         book.load(session, quoted_keys(data, chosen))
-        figures = commitment_figures(data, chosen.rows, inputs.total)
+        figures = commitment_figures(chosen.rows, inputs.total)
         parts = _brief_parts(data, book, inputs, proposals.tables["responses"], commitment.code, chosen, t)
         trend = _trend_svg(figures.weeks, commitment.code, t) if with_charts and figures.weeks else ""
         briefs.append(_brief(commitment, figures, parts, chosen.support, inputs.uncertain_share, t, trend))

@@ -62,7 +62,8 @@ class CampaignRow(TypedDict):
 
 @dataclass(frozen=True, slots=True)
 class StoredAssignment:
-    """An assignment as a report reads it."""
+    """An assignment as a report reads it, with the facts of its item that pages count (date, consultation,
+    likes, endorsements)."""
 
     kind: str
     source: str
@@ -75,6 +76,12 @@ class StoredAssignment:
         str | None
     )  # the written key (or, in runs stored before keys, the bare id) of its group's first
     campaign_key: str | None
+    # what a report reads of the item's own stored row, read with the placement
+    # (``queries.runs.assignments``); None or 0 when that row is gone
+    created_at: datetime | None = None  # when the item was written
+    policy_uuid: str | None = None  # a comment's consultation
+    likes: int = 0  # a comment's likes
+    endorsements: int = 0  # a proposal's endorsements
     key: ItemKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
