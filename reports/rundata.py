@@ -11,14 +11,13 @@ from operator import attrgetter
 from sqlalchemy.orm import Session
 
 from base.errors import UserError
-from reports.model import day_of
 from storage.items import ItemIndex, ItemKey
 from storage.queries import consultations as consultation_queries
 from storage.queries import runs as run_queries
 from storage.queries.consultations import AgencyReplyRow, PolicyRow
 from storage.queries.runs import CommitmentRow, RunInfo
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
-from storage.scope import EVERYTHING, ItemScope
+from storage.scope import EVERYTHING, ItemScope, taipei_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,14 +152,9 @@ def with_unlisted_commitments(
     return catalogue + [CommitmentRow(code, code, "", 10_000 + n) for n, code in enumerate(used)]
 
 
-def daily_counts(dates: Iterable[datetime]) -> Counter[date]:
-    """Items written per day, Taipei time."""
-    days: Counter[date] = Counter()
-    for moment in dates:
-        day = day_of(moment)
-        if day:
-            days[day] += 1
-    return days
+def daily_counts(moments: Iterable[datetime | None]) -> Counter[date]:
+    """Items written per day, Taipei time (an item without a time is not counted)."""
+    return Counter(day for day in map(taipei_day, moments) if day is not None)
 
 
 @dataclass(frozen=True, slots=True)
