@@ -46,8 +46,8 @@ class ItemIndex:
 
     @cached_property
     def by_id(self) -> dict[str, list[ItemKey]]:
-        """The items by bare id, made at the first reference that is not a written key (runs stored since
-        keys existed refer by written key only: a report of a million items never makes it)."""
+        """The items by bare id, made at the first reference that is not a written key: only runs stored
+        before keys existed refer by bare id (the report benchmark's fixture does)."""
         by_id: dict[str, list[ItemKey]] = {}
         for key in self.keys:
             by_id.setdefault(key.item_id, []).append(key)
