@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta, timezone
 
-TAIPEI = timezone(timedelta(hours=8), "Asia/Taipei")
+TAIPEI_OFFSET = timedelta(hours=8)
+TAIPEI = timezone(TAIPEI_OFFSET, "Asia/Taipei")
 
-__all__ = ["TAIPEI"]
+__all__ = ["TAIPEI", "TAIPEI_OFFSET"]

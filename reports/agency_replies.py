@@ -17,10 +17,14 @@ REPLY_CHARS = 160
 
 def replies_by_commitment(data: RunData) -> dict[str, list[AgencyReplyRow]]:
     """Each commitment's agency replies: those answering a comment the run assigned to it."""
+    answered = {reply.parent_msg_uid or "" for reply in data.agency_replies}  # a few: not every comment
     code_of = {
         row.item_id: row.commitment_code
         for row in data.assignments
-        if row.kind == "comment" and row.status == "assigned" and row.commitment_code
+        if row.item_id in answered
+        and row.kind == "comment"
+        and row.status == "assigned"
+        and row.commitment_code
     }
     by_code: dict[str, list[AgencyReplyRow]] = defaultdict(list)
     for reply in data.agency_replies:

@@ -41,8 +41,8 @@ def comments_by_policy(data: RunData) -> dict[str, list[StoredAssignment]]:
     """The run's comments in scope, grouped by the consultation they were posted to."""
     rows_of: dict[str, list[StoredAssignment]] = defaultdict(list)
     for row in data.assignments:
-        if row.key in data.policy_of:
-            rows_of[data.policy_of[row.key]].append(row)
+        if row.policy_uuid is not None:
+            rows_of[row.policy_uuid].append(row)
     return rows_of
 
 

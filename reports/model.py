@@ -27,11 +27,6 @@ def to_taipei(moment: datetime | None, *, naive_is_utc: bool = False) -> datetim
     return moment.astimezone(TAIPEI)
 
 
-def day_of(moment: datetime | None) -> date | None:
-    local = to_taipei(moment)
-    return local.date() if local else None
-
-
 def fmt_day(moment: datetime | date | None, *, naive_is_utc: bool = False) -> str:
     if moment is None:
         return ""
@@ -160,7 +155,6 @@ __all__ = [
     "Quote",
     "Table",
     "Theme",
-    "day_of",
     "fmt_day",
     "to_taipei",
 ]

@@ -11,15 +11,13 @@ from operator import attrgetter
 from sqlalchemy.orm import Session
 
 from base.errors import UserError
-from reports.model import day_of
 from storage.items import ItemIndex, ItemKey
 from storage.queries import consultations as consultation_queries
-from storage.queries import items as item_queries
 from storage.queries import runs as run_queries
 from storage.queries.consultations import AgencyReplyRow, PolicyRow
 from storage.queries.runs import CommitmentRow, RunInfo
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
-from storage.scope import EVERYTHING, ItemScope
+from storage.scope import EVERYTHING, ItemScope, taipei_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,11 +59,8 @@ class RunData:
     last_at: datetime | None
     stored_counts: dict[str, int]
     agency_replies: tuple[AgencyReplyRow, ...] = ()  # shown as such, never counted or quoted
-    dates: dict[ItemKey, datetime] = field(default_factory=dict)  # when each item was written
-    engagement: dict[ItemKey, tuple[int, int]] = field(default_factory=dict)  # (likes, endorsements)
     scope: ItemScope = EVERYTHING
     policies: tuple[PolicyRow, ...] = ()  # the consultations with items in scope
-    policy_of: dict[ItemKey, str] = field(default_factory=dict)  # comment → consultation uuid
     arguments: dict[ItemKey, str] = field(default_factory=dict)  # item → its argument (see argument_of)
     members: dict[str, tuple[ItemKey, ...]] = field(default_factory=dict)  # theme → its items in scope
     argument_sizes: Counter[str] = field(default_factory=Counter)  # argument → its items in scope
@@ -157,14 +152,9 @@ def with_unlisted_commitments(
     return catalogue + [CommitmentRow(code, code, "", 10_000 + n) for n, code in enumerate(used)]
 
 
-def daily_counts(dates: Iterable[datetime]) -> Counter[date]:
-    """Items written per day, Taipei time."""
-    days: Counter[date] = Counter()
-    for moment in dates:
-        day = day_of(moment)
-        if day:
-            days[day] += 1
-    return days
+def daily_counts(moments: Iterable[datetime | None]) -> Counter[date]:
+    """Items written per day, Taipei time (an item without a time is not counted)."""
+    return Counter(day for day in map(taipei_day, moments) if day is not None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +167,7 @@ class _ScopedRun:
     refs: ItemIndex
 
 
-def _scoped_run(
-    session: Session,
-    run: RunInfo,
-    scope: ItemScope,
-    policy_of: Mapping[ItemKey, str],
-    dates: Mapping[ItemKey, datetime],
-) -> _ScopedRun:
+def _scoped_run(session: Session, run: RunInfo, scope: ItemScope) -> _ScopedRun:
     every = tuple(run_queries.assignments(session, run.id))  # public input only
     if not every:
         raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
@@ -191,7 +175,7 @@ def _scoped_run(
     clusters, campaigns = run_queries.clusters(session, run.id), run_queries.campaigns(session, run.id)
     if scope.is_everything:
         return _ScopedRun(every, clusters, campaigns, refs)
-    rows = tuple(r for r in every if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key)))
+    rows = tuple(r for r in every if scope.admits(r.kind, r.policy_uuid, r.created_at))
     if not rows:
         raise scope.nothing(f"item of analysis run #{run.id}", "no report written")
     return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows, refs), refs)
@@ -233,13 +217,11 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
     scope = report_scope(run, asked)
     previous = run_queries.previous_complete_run(session, run.id)
-    facts = item_queries.run_item_facts(session, run.id)
-    policy_of, every_date = facts.policy_of, facts.dates
-    scoped = _scoped_run(session, run, scope, policy_of, every_date)
+    scoped = _scoped_run(session, run, scope)
     rows = scoped.rows
-    used_policies = {policy_of[r.key] for r in rows if r.key in policy_of}
+    used_policies = {r.policy_uuid for r in rows if r.policy_uuid is not None}
     new_keys, previous_sizes, steering = _changes_since(session, run, previous, rows)
-    dates = {r.key: every_date[r.key] for r in rows if r.key in every_date}  # the items in scope only
+    dates = [r.created_at for r in rows if r.created_at is not None]
     replies = consultation_queries.agency_replies(session)
     arguments = {row.key: argument_of(row, scoped.refs) for row in rows}
     return RunData(
@@ -252,16 +234,13 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         previous_cluster_sizes=previous_sizes,
         new_item_keys=new_keys,
         refs=scoped.refs,
-        days=daily_counts(dates.values()),
-        first_at=min(dates.values(), default=None),
-        last_at=max(dates.values(), default=None),
+        days=daily_counts(dates),
+        first_at=min(dates, default=None),
+        last_at=max(dates, default=None),
         stored_counts=consultation_queries.counts(session),
         agency_replies=tuple(r for r in replies if scope.admits("comment", r.policy_uuid, r.created_at)),
-        dates=dates,
-        engagement=facts.engagement,
         scope=scope,
         policies=tuple(p for p in consultation_queries.policies(session) if p.uuid in used_policies),
-        policy_of=policy_of,
         arguments=arguments,
         members=theme_members(rows),
         argument_sizes=Counter(arguments.values()),

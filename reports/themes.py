@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from itertools import chain
 
 from reports.i18n import Translator
 from reports.model import Column, Table, Theme
@@ -20,11 +21,13 @@ def quoted_refs(data: RunData, cluster: StoredCluster, limit: int) -> list[ItemK
     Near-duplicates and a campaign's copies are one argument (``RunData.arguments``): a form letter is
     quoted once (with its count, ``theme_view``), and the other quotes are other arguments.
     """
-    representatives = [data.refs.find(str(ref)) for ref in cluster.representative_ids]
-    candidates = [key for key in representatives if key] + list(data.members.get(cluster.cluster_key, ()))
+    representatives = [key for ref in cluster.representative_ids if (key := data.refs.find(str(ref)))]
+    # read until ``limit`` are chosen (a theme may hold a hundred thousand items); an item met again (a
+    # representative among the items) makes an argument already quoted or passed over
+    candidates = chain(representatives, data.members.get(cluster.cluster_key, ()))
     chosen: list[ItemKey] = []
     quoted: set[str] = set()
-    for key in dict.fromkeys(candidates):
+    for key in candidates:
         argument = data.arguments.get(key, key.text)
         if argument in quoted:
             continue

@@ -17,10 +17,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from base.errors import UserError
-from base.taiwan import TAIPEI
+from base.taiwan import TAIPEI, TAIPEI_OFFSET
 
 SOURCES = ("all", "crawled", "imported")
 # join.gov.tw names a consultation by a uuid in its URL (/policies/detail/{uuid}, docs/site-shapes.md)
@@ -58,6 +58,8 @@ def taipei_day(moment: datetime | None) -> date | None:
         return None
     if moment.tzinfo is None:
         return moment.date()
+    if moment.tzinfo is UTC:  # as stored times are read back (``models.UTCDateTime``): a sixth of astimezone
+        return (moment + TAIPEI_OFFSET).date()
     return moment.astimezone(TAIPEI).date()
 
 

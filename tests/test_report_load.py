@@ -17,18 +17,22 @@ from storage.scope import ItemScope
 from tests.report_fixtures import populate
 
 
-def test_item_facts_are_the_dates_policies_and_engagement(tmp_path: Path) -> None:
-    engine = open_database(f"sqlite:///{tmp_path / 'facts.db'}")
+def test_the_assignments_carry_their_items_dates_policies_and_engagement(db_url: str) -> None:
+    engine = open_database(db_url)
     populate(engine, n_comments=200)
     with session_factory(engine)() as session:
         run = run_queries.latest_complete_run(session)
         assert run is not None
-        facts = item_queries.run_item_facts(session, run.id)
-        assert facts.dates == item_queries.run_item_dates(session, run.id)
-        assert facts.policy_of == item_queries.run_comment_policies(session, run.id)
-        assert facts.engagement == item_queries.run_item_engagement(session, run.id)
-        assert len(facts.dates) > len(facts.engagement) > 200  # imported items have no likes
+        rows = run_queries.assignments(session, run.id)
+        dates = item_queries.run_item_dates(session, run.id)
+        policy_of = item_queries.run_comment_policies(session, run.id)
+        engagement = item_queries.run_item_engagement(session, run.id)
     engine.dispose()
+    assert [r.kind for r in rows] == sorted(r.kind for r in rows)  # by kind, each in (source, id) order
+    assert {r.key: r.created_at for r in rows if r.created_at is not None} == dates
+    assert {r.key: r.policy_uuid for r in rows if r.policy_uuid is not None} == policy_of
+    assert {r.key: (r.likes, r.endorsements) for r in rows if r.kind != "import"} == engagement
+    assert len(dates) > len(engagement) > 200  # imported items have no likes
 
 
 @pytest.mark.parametrize("scope", [None, ItemScope(since=date(2020, 2, 23)), ItemScope(source="imported")])

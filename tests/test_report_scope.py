@@ -13,12 +13,21 @@ import pytest
 from reports.exports import export_corpus
 from reports.site import build_report
 from storage.db import open_database
-from storage.scope import ItemScope, NothingSelected
+from storage.scope import ItemScope, NothingSelected, taipei_day
 from tests.conftest import run_cli
 from tests.report_fixtures import POLICY_UUID, FixtureSummary, populate
 
 TAIPEI = timezone(timedelta(hours=8))
 UNKNOWN = "0f0f0f0f-1111-4222-8333-444455556666"
+
+
+def test_taipei_day_of_a_utc_time_is_that_of_its_taipei_time() -> None:
+    start = datetime(2019, 12, 31, tzinfo=UTC)
+    for quarter in range(4 * 24 * 40):  # forty days, every quarter of an hour
+        moment = start + timedelta(minutes=15 * quarter)
+        assert taipei_day(moment) == moment.astimezone(TAIPEI).date()
+        assert taipei_day(moment.astimezone(TAIPEI)) == moment.astimezone(TAIPEI).date()
+    assert taipei_day(datetime(2020, 2, 29, 16, tzinfo=UTC)) == date(2020, 3, 1)
 
 
 def test_scope_admits_by_consultation_period_and_source() -> None:

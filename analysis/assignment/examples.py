@@ -164,9 +164,7 @@ def suggested(engine: Engine, n: int, scope: ItemScope = EVERYTHING) -> list[Pla
             return []
         rows = run_queries.assignments(session, run.id)
         if not scope.is_everything:
-            policy_of = item_queries.run_comment_policies(session, run.id)
-            dates = item_queries.run_item_dates(session, run.id)
-            rows = [r for r in rows if scope.admits(r.kind, policy_of.get(r.key), dates.get(r.key))]
+            rows = [r for r in rows if scope.admits(r.kind, r.policy_uuid, r.created_at)]
         chosen = suggest(
             [
                 Placed(r.key.text, "", r.status, r.commitment_code, r.confidence, r.cluster_key, r.key)

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from storage.items import ItemKey
 from storage.models import AGENCY, Assignment, Comment, Idea, ImportedItem
-from storage.queries.rows import plain_rows
 
 IN_CHUNK = 500  # bound the size of IN (...) lists: SQLite's variable limit, PostgreSQL plan size
 
@@ -149,6 +148,10 @@ def run_item_texts(session: Session, run_id: int) -> Iterator[ItemText]:
         yield ItemText(ItemKey("import", dataset, item_id), text or "", url or "", created)
 
 
+# Each fact of a run's items by key, a query each: pages read them with the assignments
+# (``queries.runs.assignments``); these plain forms are what the tests compare that with.
+
+
 def run_item_dates(session: Session, run_id: int) -> dict[ItemKey, datetime]:
     """When each item of a run was written (for charts over time and the data period)."""
     queries = (
@@ -193,49 +196,8 @@ def run_item_engagement(session: Session, run_id: int) -> dict[ItemKey, tuple[in
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class ItemFacts:
-    """What a report reads of every item of a run besides its placement."""
-
-    dates: dict[ItemKey, datetime]  # when each item was written (``run_item_dates``)
-    policy_of: dict[ItemKey, str]  # the consultation of each comment (``run_comment_policies``)
-    engagement: dict[ItemKey, tuple[int, int]]  # (likes, endorsements) (``run_item_engagement``)
-
-
-def run_item_facts(session: Session, run_id: int) -> ItemFacts:
-    """``run_item_dates``, ``run_comment_policies`` and ``run_item_engagement`` at once: one query per kind
-    instead of three, and one key per item for the three."""
-    facts = ItemFacts({}, {}, {})
-    dates, policy_of, engagement = facts.dates, facts.policy_of, facts.engagement
-    comments = select(
-        Comment.site, Comment.msg_uid, Comment.created_at, Comment.policy_uuid, Comment.like_count
-    ).join(Assignment, comment_join())
-    for site, msg_uid, created, policy, likes in plain_rows(
-        session, comments.where(Assignment.run_id == run_id)
-    ):
-        key = ItemKey("comment", site, msg_uid)
-        if created is not None:
-            dates[key] = created
-        policy_of[key] = policy
-        engagement[key] = (int(likes or 0), 0)
-    ideas = select(Idea.site, Idea.uuid, Idea.published_at, Idea.endorse_count).join(Assignment, idea_join())
-    for site, uuid, published, endorsements in plain_rows(session, ideas.where(Assignment.run_id == run_id)):
-        key = ItemKey("idea", site, uuid)
-        if published is not None:
-            dates[key] = published
-        engagement[key] = (0, int(endorsements or 0))
-    imported = select(ImportedItem.dataset, ImportedItem.item_id, ImportedItem.created_at).join(
-        Assignment, import_join()
-    )
-    for dataset, item_id, created in plain_rows(session, imported.where(Assignment.run_id == run_id)):
-        if created is not None:
-            dates[ItemKey("import", dataset, item_id)] = created
-    return facts
-
-
 __all__ = [
     "IN_CHUNK",
-    "ItemFacts",
     "ItemText",
     "comment_join",
     "idea_join",
@@ -245,6 +207,5 @@ __all__ = [
     "run_comment_policies",
     "run_item_dates",
     "run_item_engagement",
-    "run_item_facts",
     "run_item_texts",
 ]

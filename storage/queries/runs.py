@@ -6,11 +6,12 @@ Rows are selected column-wise: ORM objects for a large run would cost more than 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Integer, Select, SQLColumnExpression, func, literal_column, null, select
 from sqlalchemy.orm import Session, aliased
 
 from storage import analysis_store
@@ -19,12 +20,12 @@ from storage.models import (
     AGENCY,
     AnalysisRun,
     Assignment,
-    AssignmentStatus,
     Campaign,
     Cluster,
     Comment,
     Commitment,
-    ItemKind,
+    Idea,
+    ImportedItem,
 )
 from storage.queries.rows import plain_rows
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
@@ -85,48 +86,70 @@ def commitments(session: Session, catalogue: str) -> list[CommitmentRow]:
     ]
 
 
-# the columns of a StoredAssignment, in its order
-AssignmentColumns = tuple[
-    ItemKind, str, str, AssignmentStatus, str | None, float, str | None, str | None, str | None
-]
+def _placement() -> tuple[SQLColumnExpression[Any], ...]:
+    """The columns of a ``StoredAssignment`` that the run stored: the item's key and its placement."""
+    return (
+        Assignment.item_kind,
+        Assignment.item_source,
+        Assignment.item_id,
+        Assignment.status,
+        Assignment.commitment_code,
+        Assignment.confidence,
+        Assignment.cluster_key,
+        Assignment.duplicate_of,
+        Assignment.campaign_key,
+    )
 
 
-def public_assignments(run_id: int) -> Select[*AssignmentColumns]:
-    """The query of every item of public input of a run, as ``StoredAssignment`` columns, in a stable order
-    (kind, source, id).
+def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
+    """The queries of every item of public input of a run, as ``StoredAssignment`` columns: one per kind, in
+    kind order, each in (source, id) order, so that one after the other they are in a stable order (kind,
+    source, id). Each assignment is joined with its item's stored row for the facts pages count (date,
+    consultation, likes, endorsements: None or 0 when the row is gone).
 
     Runs made before agency replies were told apart analysed them too; they are not public input, so they
     are left out here, for every page and export alike.
     """
-    agency_reply = (
-        select(Comment.id)
-        .where(
-            Comment.site == Assignment.item_source,
-            Comment.msg_uid == Assignment.item_id,
-            Comment.author_kind == AGENCY,
-        )
-        .exists()
-    )
-    return (
+    zero = literal_column("0", Integer)
+    comments = (
         select(
-            Assignment.item_kind,
-            Assignment.item_source,
-            Assignment.item_id,
-            Assignment.status,
-            Assignment.commitment_code,
-            Assignment.confidence,
-            Assignment.cluster_key,
-            Assignment.duplicate_of,
-            Assignment.campaign_key,
+            *_placement(),
+            Comment.created_at,
+            Comment.policy_uuid,
+            func.coalesce(Comment.like_count, 0),
+            zero,
         )
-        .where(Assignment.run_id == run_id, ~((Assignment.item_kind == "comment") & agency_reply))
-        .order_by(Assignment.item_kind, Assignment.item_source, Assignment.item_id)
+        .outerjoin(
+            Comment, (Comment.site == Assignment.item_source) & (Comment.msg_uid == Assignment.item_id)
+        )
+        .where(Assignment.item_kind == "comment", Comment.author_kind.is_distinct_from(AGENCY))
+    )
+    ideas = (
+        select(*_placement(), Idea.published_at, null(), zero, func.coalesce(Idea.endorse_count, 0))
+        .outerjoin(Idea, (Idea.site == Assignment.item_source) & (Idea.uuid == Assignment.item_id))
+        .where(Assignment.item_kind == "idea")
+    )
+    imported = (
+        select(*_placement(), ImportedItem.created_at, null(), zero, zero)
+        .outerjoin(
+            ImportedItem,
+            (ImportedItem.dataset == Assignment.item_source) & (ImportedItem.item_id == Assignment.item_id),
+        )
+        .where(Assignment.item_kind == "import")
+    )
+    return tuple(
+        query.where(Assignment.run_id == run_id).order_by(Assignment.item_source, Assignment.item_id)
+        for query in (comments, ideas, imported)
     )
 
 
 def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of public input of a run (``public_assignments``)."""
-    return [StoredAssignment(*row) for row in plain_rows(session, public_assignments(run_id))]
+    """Every item of public input of a run, with its item's facts (``public_assignments``)."""
+    rows: list[StoredAssignment] = []
+    for query in public_assignments(run_id):
+        columns: Iterator[Any] = plain_rows(session, query)  # thirteen: more than ``select`` types
+        rows += (StoredAssignment(*row) for row in columns)
+    return rows
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:
