@@ -50,8 +50,14 @@ def corpus_groups(
             )
             if embeddings is None:
                 return part
-            vectors = normalize(np.asarray(embeddings[rows], dtype=precision))
-            return np.asarray(normalize(np.hstack([part.astype(precision, copy=False), vectors])))
+            # Written into one array and scaled in place: on this kind of machine each fresh page of
+            # memory costs, and copies of 65 K rows of 484 columns were a third of the grouping's time.
+            joined = np.empty((part.shape[0], part.shape[1] + embeddings.shape[1]), dtype=precision)
+            joined[:, : part.shape[1]] = part
+            vectors = joined[:, part.shape[1] :]
+            vectors[:] = embeddings[rows]
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(precision).tiny)
+            return np.asarray(normalize(joined, copy=False))
 
         model: KMeans | MiniBatchKMeans
         if distinct > BATCH_ABOVE:
