@@ -16,6 +16,7 @@ from analysis.assignment.novelty import (
     NONE_MODES,
     Measured,
     left_out_commitments,
+    left_out_strengths,
     new_groups,
     share_above_null,
     simulate,
@@ -239,10 +240,11 @@ def test_leaving_a_commitment_out_measures_the_modes() -> None:
     scores[np.arange(truth.size), truth] = rng.uniform(0.5, 0.9, truth.size)
     same = np.eye(k, dtype=bool)
     counts = np.ones(truth.size)
-    measured = simulate([scores], np.ones(1), same, truth, counts, [False], [0])
+    strengths = left_out_strengths([scores], same, counts, [False], [0])
+    measured = simulate([scores], np.ones(1), truth, counts, [0], strengths)
     assert measured.trials == 1
     assert measured.figures == dict.fromkeys(NONE_MODES, (1.0, 1.0))
-    assert simulate([scores], np.ones(1), same, truth, counts, [False], []) == Measured({}, 0)
+    assert simulate([scores], np.ones(1), truth, counts, [], []) == Measured({}, 0)
 
 
 def test_the_run_reports_what_each_mode_measured(analysed) -> None:

@@ -40,6 +40,7 @@ from analysis.assignment.novelty import (
     NoneMode,
     item_strength,
     left_out_commitments,
+    left_out_strengths,
     new_groups,
     share_above_null,
     simulate,
@@ -185,6 +186,11 @@ def _new_topics(
     dense = [not sp.issparse(v.items) for v in views]
     strength = item_strength(plain, same, sample_weight, dense)
     real = signal_probability(signal_curve(strength, sample_weight), strength)
+    # What needs no groups first: on a large corpus they are still forming in a forked child.
+    weights = view_weights(plain, same, sample_weight)
+    best = combine(plain, weights).argmax(axis=1)
+    trials = left_out_commitments(best, sample_weight, same.shape[0], settings.random_state)
+    trial_strengths = left_out_strengths(plain, same, sample_weight, dense, trials)
     groups = group_rows()
     n_groups = int(groups.max()) + 1 if groups.size else 0
     if n_groups < 2:  # too small to group: never new as a whole
@@ -193,10 +199,7 @@ def _new_topics(
     share = share_above_null(strength, groups, n_groups, sample_weight)
     new_group = _new_groups(new_groups(share, settings.none), groups, labels)
     is_new = (new_group[groups] & (strength <= STRONG) & (labels == UNLABELLED)) | (labels == NONE_EXAMPLE)
-    weights = view_weights(plain, same, sample_weight)
-    best = combine(plain, weights).argmax(axis=1)
-    trials = left_out_commitments(best, sample_weight, same.shape[0], settings.random_state)
-    measured = simulate(plain, weights, same, groups, sample_weight, dense, trials)
+    measured = simulate(plain, weights, groups, sample_weight, trials, trial_strengths)
     return NewTopics(is_new, real, int(new_group.sum()), measured)
 
 

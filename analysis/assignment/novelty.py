@@ -73,28 +73,45 @@ class Measured(NamedTuple):
     trials: int
 
 
-def simulate(
+def left_out_strengths(
     scores: Sequence[np.ndarray],
-    weights: np.ndarray,
     same: np.ndarray,
-    groups: np.ndarray,
     sample_weight: np.ndarray,
     dense: Sequence[bool],
     left_out: Sequence[int],
-) -> Measured:
-    """Leave each commitment of ``left_out`` out in turn: the groups most of whose comments had it as
-    their best (``weights``: the views' weights in the combined ranking) should be called new, the
-    others not. Each mode's precision and recall over all trials."""
+) -> list[np.ndarray]:
+    """Each row's strength against unrelated text with each commitment of ``left_out`` left out in turn
+    (the trials :func:`simulate` judges; they need no groups, so they can be computed while the groups
+    form)."""
     k = scores[0].shape[1]
+    out = []
+    for j in left_out:
+        kept = np.flatnonzero(np.arange(k) != j)
+        out.append(
+            item_strength([s[:, kept] for s in scores], same[np.ix_(kept, kept)], sample_weight, dense)
+        )
+    return out
+
+
+def simulate(
+    scores: Sequence[np.ndarray],
+    weights: np.ndarray,
+    groups: np.ndarray,
+    sample_weight: np.ndarray,
+    left_out: Sequence[int],
+    strengths: Sequence[np.ndarray],
+) -> Measured:
+    """Leave each commitment of ``left_out`` out in turn (``strengths``: :func:`left_out_strengths`'s):
+    the groups most of whose comments had it as their best (``weights``: the views' weights in the
+    combined ranking) should be called new, the others not. Each mode's precision and recall over all
+    trials."""
     n_groups = int(groups.max()) + 1 if groups.size else 0
     best = combine(scores, weights).argmax(axis=1)
     size = np.bincount(groups, weights=sample_weight, minlength=n_groups)
     hits = dict.fromkeys(NONE_MODES, 0.0)
     called = dict.fromkeys(NONE_MODES, 0.0)
     truth = 0.0
-    for j in left_out:
-        kept = np.flatnonzero(np.arange(k) != j)
-        strength = item_strength([s[:, kept] for s in scores], same[np.ix_(kept, kept)], sample_weight, dense)
+    for j, strength in zip(left_out, strengths, strict=True):
         share = share_above_null(strength, groups, n_groups, sample_weight)
         theirs = np.bincount(groups, weights=sample_weight * (best == j), minlength=n_groups)
         is_new = theirs > 0.5 * size
@@ -126,6 +143,7 @@ __all__ = [
     "NoneMode",
     "item_strength",
     "left_out_commitments",
+    "left_out_strengths",
     "new_groups",
     "share_above_null",
     "simulate",
