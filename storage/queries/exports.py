@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, SQLColumnExpression, func, literal, null, select
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.orm import Session
 
 from storage.models import AGENCY, AgencyResponse, Assignment, Comment, Idea, ImportedItem, Policy
-from storage.queries.items import idea_text
+from storage.queries.items import comment_join, idea_join, idea_text, import_join
 from storage.queries.rows import plain_rows
+from storage.queries.runs import placement_columns
 
 COMMENT_EXPORT = (
     "msg_uid",
@@ -131,25 +132,11 @@ def run_assignments_with_texts(
     yield from imported
 
 
-def _placement(kind: str) -> tuple[SQLColumnExpression[Any], ...]:
-    return (
-        literal(kind),
-        Assignment.item_source,
-        Assignment.item_id,
-        Assignment.status,
-        Assignment.commitment_code,
-        Assignment.confidence,
-        Assignment.cluster_key,
-    )
-
-
 def _comments_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
     facts = (Comment.created_at, Comment.policy_uuid) if dated else (null(), null())
     return (
-        select(*_placement("comment"), func.coalesce(Comment.text, ""), *facts)
-        .outerjoin(
-            Comment, (Comment.site == Assignment.item_source) & (Comment.msg_uid == Assignment.item_id)
-        )
+        select(*placement_columns("comment"), func.coalesce(Comment.text, ""), *facts)
+        .outerjoin(Comment, comment_join())
         # an agency reply is not public input (``queries.runs.public_assignments``)
         .where(
             Assignment.run_id == run_id,
@@ -162,8 +149,14 @@ def _comments_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
 
 def _ideas_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
     return (
-        select(*_placement("idea"), Idea.title, Idea.outline, Idea.published_at if dated else null(), null())
-        .outerjoin(Idea, (Idea.site == Assignment.item_source) & (Idea.uuid == Assignment.item_id))
+        select(
+            *placement_columns("idea"),
+            Idea.title,
+            Idea.outline,
+            Idea.published_at if dated else null(),
+            null(),
+        )
+        .outerjoin(Idea, idea_join())
         .where(Assignment.run_id == run_id, Assignment.item_kind == "idea")
         .order_by(Assignment.item_source, Assignment.item_id)
     )
@@ -172,15 +165,12 @@ def _ideas_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
 def _imports_with_texts(run_id: int, *, dated: bool) -> Select[Any]:
     return (
         select(
-            *_placement("import"),
+            *placement_columns("import"),
             func.coalesce(ImportedItem.text, ""),
             ImportedItem.created_at if dated else null(),
             null(),
         )
-        .outerjoin(
-            ImportedItem,
-            (ImportedItem.dataset == Assignment.item_source) & (ImportedItem.item_id == Assignment.item_id),
-        )
+        .outerjoin(ImportedItem, import_join())
         .where(Assignment.run_id == run_id, Assignment.item_kind == "import")
         .order_by(Assignment.item_source, Assignment.item_id)
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, SQLColumnExpression, func, literal_column, null, select
+from sqlalchemy import Integer, Select, SQLColumnExpression, func, literal, literal_column, null, select
 from sqlalchemy.orm import Session, aliased
 
 from storage import analysis_store
@@ -27,6 +27,7 @@ from storage.models import (
     Idea,
     ImportedItem,
 )
+from storage.queries.items import comment_join, idea_join, import_join
 from storage.queries.rows import plain_rows
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
 
@@ -86,18 +87,17 @@ def commitments(session: Session, catalogue: str) -> list[CommitmentRow]:
     ]
 
 
-def _placement() -> tuple[SQLColumnExpression[Any], ...]:
-    """The columns of a ``StoredAssignment`` that the run stored: the item's key and its placement."""
+def placement_columns(kind: str | None = None) -> tuple[SQLColumnExpression[Any], ...]:
+    """An assignment's key and placement as queries read them: kind, source, id, status, commitment,
+    confidence, theme. ``kind``: the kind as a literal, for a query of that kind alone."""
     return (
-        Assignment.item_kind,
+        Assignment.item_kind if kind is None else literal(kind),
         Assignment.item_source,
         Assignment.item_id,
         Assignment.status,
         Assignment.commitment_code,
         Assignment.confidence,
         Assignment.cluster_key,
-        Assignment.duplicate_of,
-        Assignment.campaign_key,
     )
 
 
@@ -111,30 +111,26 @@ def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
     are left out here, for every page and export alike.
     """
     zero = literal_column("0", Integer)
+    stored = (*placement_columns(), Assignment.duplicate_of, Assignment.campaign_key)  # a StoredAssignment's
     comments = (
         select(
-            *_placement(),
+            *stored,
             Comment.created_at,
             Comment.policy_uuid,
             func.coalesce(Comment.like_count, 0),
             zero,
         )
-        .outerjoin(
-            Comment, (Comment.site == Assignment.item_source) & (Comment.msg_uid == Assignment.item_id)
-        )
+        .outerjoin(Comment, comment_join())
         .where(Assignment.item_kind == "comment", Comment.author_kind.is_distinct_from(AGENCY))
     )
     ideas = (
-        select(*_placement(), Idea.published_at, null(), zero, func.coalesce(Idea.endorse_count, 0))
-        .outerjoin(Idea, (Idea.site == Assignment.item_source) & (Idea.uuid == Assignment.item_id))
+        select(*stored, Idea.published_at, null(), zero, func.coalesce(Idea.endorse_count, 0))
+        .outerjoin(Idea, idea_join())
         .where(Assignment.item_kind == "idea")
     )
     imported = (
-        select(*_placement(), ImportedItem.created_at, null(), zero, zero)
-        .outerjoin(
-            ImportedItem,
-            (ImportedItem.dataset == Assignment.item_source) & (ImportedItem.item_id == Assignment.item_id),
-        )
+        select(*stored, ImportedItem.created_at, null(), zero, zero)
+        .outerjoin(ImportedItem, import_join())
         .where(Assignment.item_kind == "import")
     )
     return tuple(
@@ -262,6 +258,7 @@ __all__ = [
     "commitments",
     "item_keys",
     "latest_complete_run",
+    "placement_columns",
     "placements",
     "previous_complete_run",
 ]
