@@ -18,11 +18,14 @@ from analysis.assignment.assign import Assignment, Settings, View, assign_corpus
 from analysis.assignment.decisions import Decision
 from analysis.assignment.novelty import NONE_MODES, NoneMode
 from analysis.catalogue import Catalogue
+from analysis.parallel import in_background
 from analysis.text import embed
 from analysis.text.features import LexicalVectorizer
 from analysis.text.normalise import normalise, normalise_many
 from analysis.text.segment import segmenter
 from base.errors import UserError
+
+PARALLEL_NAIVE_MIN_TEXTS = 20000  # distinct texts from which the naive view is fitted in a forked child
 
 
 class AnalysisParams(TypedDict, total=False):
@@ -132,10 +135,15 @@ def prepare_normalised(
     vectorizer = LexicalVectorizer(
         word_weight=float(p["word_weight"]), char_ngram=(n_min, n_max), max_df=float(p["max_df"])
     )
-    matrix = vectorizer.fit_transform(docs + cat_docs)
+    # The naive view's TF-IDF needs only the tokens: on a large corpus it is fitted on the other core.
+    with in_background(
+        lambda: _naive_rows(unique_tokens, naive_docs) if naive_docs else None,
+        fork=len(unique_texts) >= PARALLEL_NAIVE_MIN_TEXTS,
+    ) as pending_naive:
+        matrix = vectorizer.fit_transform(docs + cat_docs)
+        naive = pending_naive.result()
     n = len(docs)
     prototypes = matrix[n:] if cat_docs else None
-    naive = _naive_rows(unique_tokens, naive_docs) if naive_docs else None
     return PreparedCorpus(list(normalised), vectorizer, matrix[:n], inverse, prototypes, naive=naive)
 
 

@@ -232,3 +232,28 @@ def test_routes_are_remembered_until_the_dictionary_changes(monkeypatch: pytest.
     monkeypatch.setattr(segment, "MAX_ROUTES", 0)
     seg.cut(normalise("另一段文字"))
     assert text not in seg._routes
+
+
+def test_naive_view_fitted_in_a_forked_child_agrees_with_serial(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a large corpus the naive view's TF-IDF is fitted on the other core: the same rows either way."""
+    import analysis.pipeline as pipeline
+    from analysis.catalogue import load_catalogue
+
+    path = tmp_path / "catalogue.csv"
+    path.write_text(
+        "id,title,description,keywords\nA,資料開放,,開放資料\nB,青年參與,,青年\n", encoding="utf-8"
+    )
+    texts = [f"第{i}則：青年參與公共政策，政府資料開放{i % 5}" for i in range(40)]
+    naive = {}
+    for threshold in (10**9, 1):  # this process alone, then a forked child
+        monkeypatch.setattr(pipeline, "PARALLEL_NAIVE_MIN_TEXTS", threshold)
+        rows = pipeline.prepare(texts, load_catalogue(path)).naive
+        assert rows is not None
+        naive[threshold] = rows
+    (serial_rows, serial_catalogue), (forked_rows, forked_catalogue) = naive[10**9], naive[1]
+    assert serial_rows.shape[0] == len(set(texts))
+    assert serial_catalogue.shape[0] == 2
+    assert (serial_rows != forked_rows).nnz == 0
+    assert (serial_catalogue != forked_catalogue).nnz == 0
