@@ -117,8 +117,15 @@ def assign_corpus(
         ),
         fork=labels.size >= PARALLEL_GROUPS_MIN_ROWS,
     ) as pending_groups:
-        proba, weights = _ranking(views, labels, same, sample_weight, settings)
-        plain = [_scores(v, labels, sample_weight, None, settings, examples=False) for v in evidence]
+        first = [_scores(v, labels, sample_weight, None, settings, examples=v.feedback) for v in views]
+        proba, weights = _ranking(views, first, labels, same, sample_weight, settings)
+        # Against the catalogue's own text: a view's first scores are these when no example shaped them.
+        placed = bool((labels >= 0).any())
+        plain = [
+            _scores(v, labels, sample_weight, None, settings, examples=False) if v.feedback and placed else s
+            for v, s in zip(views, first, strict=True)
+            if v.evidence
+        ]
         found = _new_topics(evidence, plain, same, labels, sample_weight, settings, pending_groups.result)
     # A none is as sure as its evidence looks like unrelated text's; an assignment as its evidence looks
     # real, times its best commitment's probability.
@@ -144,11 +151,16 @@ def assign_corpus(
 
 
 def _ranking(
-    views: Sequence[View], labels: np.ndarray, same: np.ndarray, sample_weight: np.ndarray, settings: Settings
+    views: Sequence[View],
+    first: Sequence[np.ndarray],
+    labels: np.ndarray,
+    same: np.ndarray,
+    sample_weight: np.ndarray,
+    settings: Settings,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's probability for each commitment (rows × commitments) and the views' final weights:
-    weigh the views, let their agreed comments enrich the commitments, weigh and combine again."""
-    first = [_scores(v, labels, sample_weight, None, settings, examples=v.feedback) for v in views]
+    weigh the views (``first``: their scores before enrichment), let their agreed comments enrich the
+    commitments, weigh and combine again."""
     families = [v.family or v.name for v in views]
     weights = view_weights(first, same, sample_weight, families=families)
     seeds = consensus_seeds(first, weights, same, sample_weight, labels, settings.seed_fraction)
