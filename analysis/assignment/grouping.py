@@ -22,6 +22,7 @@ GROUPS_PER_COMMITMENT = 2
 # Distinct rows above which k-means is fitted on a sample of them and every row then labelled block by
 # block: the joint space of 1 M comments' words and sentence vectors is 2 GB at once.
 FIT_ROWS = 100_000
+NORM_BLOCK = 4096  # rows whose norms are taken at once: a temporary copy of every row costs fresh pages
 
 
 def corpus_groups(
@@ -56,7 +57,9 @@ def corpus_groups(
             joined[:, : part.shape[1]] = part
             vectors = joined[:, part.shape[1] :]
             vectors[:] = embeddings[rows]
-            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), np.finfo(precision).tiny)
+            for start in range(0, vectors.shape[0], NORM_BLOCK):  # a small square of rows at a time
+                block = vectors[start : start + NORM_BLOCK]
+                block /= np.maximum(np.linalg.norm(block, axis=1, keepdims=True), np.finfo(precision).tiny)
             return np.asarray(normalize(joined, copy=False))
 
         model: KMeans | MiniBatchKMeans
