@@ -20,6 +20,9 @@ default dictionary (HMM on) on every comment, ``TfidfVectorizer``, cosine to eac
 (argmax; ``none`` only without any shared word). Its KMeans(k = topics + 1) clustering is timed
 apart and reported beside it. Ours is timed twice: ``analyse`` on the same in-memory texts (assign
 + themes + duplicates: like for like) and the whole ``run_analysis`` with SQLite load and store.
+Each analysis is also scored (accuracy, as ``benchmarks/generalisation.py`` counts it) against the
+generated comments' gold topics — the conversation each text was taken from — so that a change made
+for speed that loses what the analysis gets right at this size shows beside its time.
 Goals: the first default run (empty vector cache) ≤ 3 min on 2 cores, the run with the vectors cached
 ≤ 1.2 × the lexical one, the lexical analysis ≥ 5 × faster than the baseline with its KMeans, < 1 GB.
 """
@@ -43,6 +46,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from analysis.catalogue import load_catalogue  # noqa: E402
 from benchmarks.devset_common import CATALOGUES, load_devset  # noqa: E402
 
 
@@ -56,18 +60,28 @@ class GeneratedComment(TypedDict):
 
 
 def generate(n: int, seed: int = 0) -> list[GeneratedComment]:
+    return [row for row, _ in generate_labelled(n, seed)]
+
+
+def generate_labelled(n: int, seed: int = 0, catalogue: str = "main") -> list[tuple[GeneratedComment, str]]:
+    """The generated comments, each with its gold topic: the Pol.is conversation of the comment its
+    text was taken from (a form letter's, or the first of the two joined), or ``none`` when
+    ``catalogue`` (a key of ``CATALOGUES``) leaves that conversation out."""
     rng = random.Random(seed)
-    texts = [r["text"] for r in load_devset()]
-    letters = [rng.choice(texts) for _ in range(20)]
+    source = load_devset()
+    codes = {c.code for c in load_catalogue(CATALOGUES[catalogue]).commitments}
+    letters = [rng.choice(source) for _ in range(20)]
     start = datetime(2020, 2, 21, 9, tzinfo=ZoneInfo("Asia/Taipei"))
-    rows: list[GeneratedComment] = []
+    rows: list[tuple[GeneratedComment, str]] = []
     for i in range(n):
         roll = rng.random()
         if roll < 0.1:
-            letter = letters[i % len(letters)]
+            origin = letters[i % len(letters)]
+            letter = origin["text"]
             text = letter if rng.random() < 0.5 else letter + rng.choice(["", "。", "！", "謝謝"])
         else:
-            a, b = rng.choice(texts), rng.choice(texts)
+            origin, other = rng.choice(source), rng.choice(source)
+            a, b = origin["text"], other["text"]
             parts = [p for p in a.replace("。", "，").split("，") if p][: rng.randint(1, 3)]
             if rng.random() < 0.5:
                 parts += [p for p in b.split("，") if p][:1]
@@ -75,15 +89,21 @@ def generate(n: int, seed: int = 0) -> list[GeneratedComment]:
             if len(text) > 4 and rng.random() < 0.5:
                 k = rng.randrange(len(text))
                 text = text[:k] + text[k + 1 :] if rng.random() < 0.5 else text[:k] + text[k] + text[k:]
-        rows.append(
-            {
-                "dataset": "bench",
-                "item_id": f"b{i:07d}",
-                "text": text or "同意",
-                "created_at": start + timedelta(seconds=37 * i),
-            }
-        )
+        row: GeneratedComment = {
+            "dataset": "bench",
+            "item_id": f"b{i:07d}",
+            "text": text or "同意",
+            "created_at": start + timedelta(seconds=37 * i),
+        }
+        rows.append((row, origin["conversation"] if origin["conversation"] in codes else "none"))
     return rows
+
+
+def accuracy(result: Any, gold: list[str]) -> float:
+    """Share of the items whose answer (``uncertain`` counts as its best commitment) is their gold topic,
+    as ``benchmarks/generalisation.py`` counts it."""
+    answers = [a["commitment_code"] if a["status"] != "none" else "none" for a in result.assignments]
+    return sum(a == g for a, g in zip(answers, gold, strict=True)) / max(1, len(gold))
 
 
 def peak_rss_mb() -> float:
@@ -103,8 +123,10 @@ def phase_memory(n: int) -> dict[str, float]:
     from analysis.run import analyse
     from storage.corpus import TextItem
 
-    rows = generate(n)
-    items = [TextItem("import", str(r["item_id"]), str(r["text"]), created_at=r["created_at"]) for r in rows]
+    labelled = generate_labelled(n)
+    items = [
+        TextItem("import", str(r["item_id"]), str(r["text"]), created_at=r["created_at"]) for r, _ in labelled
+    ]
     catalogue = load_catalogue(CATALOGUES["main"])
     cpu, started = cpu_seconds(), time.perf_counter()
     result = analyse(items, catalogue, seed=0, params={"embeddings": "off"})
@@ -113,6 +135,7 @@ def phase_memory(n: int) -> dict[str, float]:
         "cpu_s": cpu_seconds() - cpu,
         "peak_rss_mb": peak_rss_mb(),
         **{f"{k}_s": v for k, v in result.summary["timings_s"].items()},
+        "accuracy": accuracy(result, [gold for _, gold in labelled]),
     }
 
 
@@ -154,10 +177,12 @@ def phase_baseline(n: int) -> dict[str, float]:
     from analysis.catalogue import load_catalogue
     from benchmarks.devset_common import naive_assign, naive_clusters
 
-    rows = generate(n)
+    labelled = generate_labelled(n)
     catalogue = load_catalogue(CATALOGUES["main"])
     cpu, started = cpu_seconds(), time.perf_counter()
-    _, X = naive_assign([str(r["text"]) for r in rows], [(c.code, c.text) for c in catalogue.commitments])
+    answers, X = naive_assign(
+        [str(r["text"]) for r, _ in labelled], [(c.code, c.text) for c in catalogue.commitments]
+    )
     elapsed, cpu_used = time.perf_counter() - started, cpu_seconds() - cpu
     cpu, started = cpu_seconds(), time.perf_counter()
     naive_clusters(X, len(catalogue.codes) + 1)
@@ -167,6 +192,7 @@ def phase_baseline(n: int) -> dict[str, float]:
         "kmeans_s": time.perf_counter() - started,
         "kmeans_cpu_s": cpu_seconds() - cpu,
         "peak_rss_mb": peak_rss_mb(),
+        "accuracy": sum(a == g for a, (_, g) in zip(answers, labelled, strict=True)) / max(1, n),
     }
 
 
@@ -177,8 +203,8 @@ def phase_embeddings(n: int) -> dict[str, float]:
     from analysis.run import analyse
     from storage.corpus import TextItem
 
-    rows = generate(n)
-    items = [TextItem("import", str(r["item_id"]), str(r["text"])) for r in rows]
+    labelled = generate_labelled(n)
+    items = [TextItem("import", str(r["item_id"]), str(r["text"])) for r, _ in labelled]
     catalogue = load_catalogue(CATALOGUES["main"])
     out: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -190,6 +216,7 @@ def phase_embeddings(n: int) -> dict[str, float]:
             out[f"{label}_s"] = time.perf_counter() - started
             out[f"{label}_cpu_s"] = cpu_seconds() - cpu
             out[f"{label}_assign_s"] = result.summary["timings_s"]["assign"]
+    out["accuracy"] = accuracy(result, [gold for _, gold in labelled])
     out["analysis_s"] = out["cold_s"]
     out["peak_rss_mb"] = peak_rss_mb()
     out["load_average"] = os.getloadavg()[0]
@@ -239,7 +266,7 @@ def main() -> None:
     print(
         f"naive baseline (jieba default+HMM, TfidfVectorizer, cosine): {base['analysis_s']:.1f} s wall, "
         f"{base['cpu_s']:.1f} s CPU, peak RSS {base['peak_rss_mb']:.0f} MB "
-        f"(+ KMeans clustering {base['kmeans_s']:.1f} s)"
+        f"(+ KMeans clustering {base['kmeans_s']:.1f} s); accuracy {base['accuracy']:.3f}"
     )
     print(
         f"joinfeedback analyse, lexical (same texts in memory): {memory['analysis_s']:.1f} s wall, "
@@ -249,7 +276,7 @@ def main() -> None:
             for k, v in memory.items()
             if k.endswith("_s") and k not in {"analysis_s", "cpu_s"}
         )
-        + ")"
+        + f"); accuracy {memory['accuracy']:.3f}"
     )
     print(
         f"joinfeedback run_analysis, lexical (SQLite load + store): {ours['analysis_s']:.1f} s wall, "
@@ -278,8 +305,13 @@ def main() -> None:
             f"wall with an empty vector cache ({extra['cold_cpu_s']:.1f} s CPU), {extra['cached_s']:.1f} s "
             f"with the vectors cached ({extra['cached_s'] / memory['analysis_s']:.2f}x the lexical "
             f"{memory['analysis_s']:.1f} s; {base['analysis_s'] / extra['cached_s']:.2f}x faster than the "
-            f"baseline); peak RSS {extra['peak_rss_mb']:.0f} MB; load average {extra['load_average']:.1f}"
+            f"baseline); peak RSS {extra['peak_rss_mb']:.0f} MB; load average {extra['load_average']:.1f}; "
+            f"accuracy {extra['accuracy']:.3f}"
         )
+    print(
+        "accuracy: share of the comments answered with the conversation their text was taken from "
+        "(uncertain counts as its best commitment; none where the catalogue leaves it out)"
+    )
 
 
 if __name__ == "__main__":
