@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, le
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -117,13 +118,19 @@ def shared_arguments(
 def theme_members(rows: Iterable[StoredAssignment]) -> dict[str, tuple[ItemKey, ...]]:
     """Each theme's items, most confident first (the order in which quotes beyond its representatives are
     drawn)."""
+    rows = list(rows)
+    keys = [row.key for row in rows]
+    # the run's items come in key order (``queries.runs.assignments``) wherever the database sorts text as
+    # Python does (SQLite does; PostgreSQL's collation may not): a theme's items are then in key order too
+    in_key_order = all(map(le, keys, islice(keys, 1, None)))
     members: dict[str, list[StoredAssignment]] = {}
     for row in rows:
         if row.cluster_key:
             members.setdefault(row.cluster_key, []).append(row)
     for rows_of in members.values():
         # by (-confidence, key) in two stable sorts: no tuple made per item
-        rows_of.sort(key=attrgetter("key"))
+        if not in_key_order:
+            rows_of.sort(key=attrgetter("key"))
         rows_of.sort(key=attrgetter("confidence"), reverse=True)
     return {key: tuple(r.key for r in rows_of) for key, rows_of in members.items()}
 
