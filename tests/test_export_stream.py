@@ -139,3 +139,23 @@ def test_a_failed_child_is_reported_and_leaves_the_previous_file(
         assert "No space left on device" in message
     assert out.read_text(encoding="utf-8") == "the previous export\n"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no partial or part file
+
+
+def test_the_assignment_cells_are_csv_cell_s() -> None:
+    """The assignments CSV guards its cells in one step per row: each cell is what ``csv_cell`` makes."""
+    hostile = ["=1+1", "+3", "-2", "@SUM(A1)", "\tx", "\rx", "plain", "", "'quoted"]
+    rows: list[export_queries.ExportedAssignment] = [
+        ("comment", "join.gov.tw", f"c{i}", status, code, 0.123456, cluster, text, None, None)
+        for i, (status, code, cluster, text) in enumerate(
+            (s, c, k, t)
+            for s in ("assigned", "=x")
+            for c in (None, *hostile)
+            for k in (None, *hostile)
+            for t in hostile
+        )
+    ]
+    labels = {cluster: f"{cluster}label" for cluster in hostile} | {"-2": "-label"}
+    made = list(exports._csv_records(rows, labels))
+    assert made == [tuple(csv_cell(value) for value in record) for record in exports._records(rows, labels)]
+    assert "'=x" in {row[2] for row in made}
+    assert "'-label" in {row[6] for row in made}
