@@ -221,7 +221,8 @@ def export_assignments(
         if run is None:
             raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
-        if fmt == "csv" and scope.is_everything and can_fork():
+        streamed = out_path.exists() and not out_path.is_file()  # /dev/stdout, a FIFO: written in one go
+        if fmt == "csv" and scope.is_everything and not streamed and can_fork():
             cut = export_queries.comment_split_keys(session, run.id, 2, smallest=SPLIT_FROM_COMMENTS // 2)
             if cut:
                 return _write_in_two_parts(engine, out_path, run.id, labels, cut[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import errno
 import os
+import threading
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,20 @@ def test_the_assignment_cells_are_csv_cell_s() -> None:
     assert made == [tuple(csv_cell(value) for value in record) for record in exports._records(rows, labels)]
     assert "'=x" in {row[2] for row in made}
     assert "'-label" in {row[6] for row in made}
+
+
+def test_a_stream_target_is_written_in_one_go(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A FIFO (or /dev/stdout) is never written in two parts: its reader gets the serial export's bytes."""
+    engine = open_database(f"sqlite:///{tmp_path / 'jf.db'}")
+    populate(engine, n_comments=200)
+    serial = _export_bytes(engine, tmp_path / "serial.csv", monkeypatch, 10**9)
+    fifo = tmp_path / "stream.csv"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    monkeypatch.setattr(exports, "SPLIT_FROM_COMMENTS", 10)
+    export_assignments(engine, fifo)
+    reader.join(timeout=30)
+    engine.dispose()
+    assert received == [serial]
