@@ -9,6 +9,7 @@ running, so an error in this process leaves no process behind.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import pickle
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +25,17 @@ class ChildFailed(RuntimeError):
 
 def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods()
+
+
+def spare_core() -> bool:
+    """Whether a core is likely idle now, so that a child would run beside this process rather than take
+    turns with it (on a shared machine a child that takes turns only adds its forking and its own reading):
+    more than one core, and a 1-minute load average (this process included) below the cores less a half."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return cores > 1 and os.getloadavg()[0] < cores - 0.5
 
 
 def _run(job: Callable[[], object], sender: Connection) -> None:
@@ -81,4 +93,4 @@ def in_child(job: Callable[[], T]) -> Iterator[Child[T]]:
         child.stop()
 
 
-__all__ = ["Child", "ChildFailed", "can_fork", "in_child"]
+__all__ = ["Child", "ChildFailed", "can_fork", "in_child", "spare_core"]
