@@ -24,7 +24,8 @@ class ChildFailed(RuntimeError):
 
 
 def can_fork() -> bool:
-    return "fork" in mp.get_all_start_methods()
+    """``fork`` is available, and this process may have children (a daemonic worker may not)."""
+    return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
 def spare_core() -> bool:

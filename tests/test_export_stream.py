@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import multiprocessing
 import os
 import threading
 from datetime import date
@@ -194,3 +195,15 @@ def test_a_core_is_spare_below_the_cores_less_a_half(
     monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cores)), raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert forked.spare_core() is spare
+
+
+def test_a_daemonic_worker_forks_no_child() -> None:
+    """A report run inside a daemonic worker process writes in one process (it may not have children)."""
+    current = multiprocessing.current_process()
+    was = current.daemon
+    current.daemon = True
+    try:
+        assert not forked.can_fork()
+    finally:
+        current.daemon = was
+    assert forked.can_fork() is ("fork" in multiprocessing.get_all_start_methods())
