@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from base.display import redact as hide_secrets
 from base.errors import UserError
-from base.gc_tuning import gc_paused
+from base.gc_tuning import gc_frozen, gc_paused
 from reports.assignment_method import assignment_method
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
@@ -307,12 +307,14 @@ def build_report(
     say = _Progress(quiet)
     t = Translator(language)
     # The run's items are read and counted by the million, with no cycles among them: every full collection
-    # would walk them all for nothing. (Writing is left to the collector: the PDF briefs make cycles.)
+    # would walk them all for nothing. (Writing is left to the collector, the content set aside from it: the
+    # PDF briefs make cycles.)
     with gc_paused():
         content = read_report_content(engine, scope, t, redact, say, review)
     plan = _prepare(out_dir)
     try:
-        _write_report(plan.staging, content, t, say, pdf=pdf, redact=redact)
+        with gc_frozen():  # the content's objects, no cycles among them, left out of the collections
+            _write_report(plan.staging, content, t, say, pdf=pdf, redact=redact)
     except BaseException:
         discard(plan.staging)
         raise
