@@ -71,13 +71,28 @@ def _json_default(value: object) -> str:
 
 
 def write_csv(
-    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False
+    path: Path,
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[object]],
+    *,
+    bom: bool = False,
+    guarded: bool = False,
 ) -> int:
-    """Write a CSV; ``bom`` (report tables) lets Excel on Windows, common in agencies, read the CJK text."""
+    """Write a CSV; ``bom`` (report tables) lets Excel on Windows, common in agencies, read the CJK text.
+
+    ``guarded``: each row's cells are already what ``csv_cell`` makes of them (the assignments export makes
+    them in one step per row); ``header`` None: no header line (the second part of a file written in two).
+    """
     count = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        if header is not None:
+            writer.writerow(header)
+        if guarded:
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+            return count
         for row in rows:
             writer.writerow([csv_cell(value) for value in row])
             count += 1
@@ -275,17 +290,8 @@ def _csv_records(rows: Iterable[ExportedAssignment], labels: dict[str, str]) -> 
 def _write_assignments_csv(
     path: Path, rows: Iterable[ExportedAssignment], labels: dict[str, str], *, header: bool = True
 ) -> int:
-    """The assignments CSV (``write_csv``'s bytes: ``csv_cell``'s cells, no BOM), or without its header
-    line (the second part of a file written in two)."""
-    count = 0
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        if header:
-            writer.writerow(ASSIGNMENT_HEADER)
-        for row in _csv_records(rows, labels):
-            writer.writerow(row)
-            count += 1
-    return count
+    """The assignments CSV, or without its header line (the second part of a file written in two)."""
+    return write_csv(path, ASSIGNMENT_HEADER if header else None, _csv_records(rows, labels), guarded=True)
 
 
 def _write_in_two_parts(
