@@ -26,4 +26,21 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-__all__ = ["gc_paused"]
+@contextmanager
+def gc_frozen() -> Iterator[None]:
+    """Every object alive now set aside from the cyclic collector for the block (``gc.freeze``), and given
+    back to it afterwards.
+
+    After a large report's content is read (with the collector paused), its millions of objects all wait in
+    the youngest generation: the first collections while the pages are written would walk them all, and the
+    full ones again (1 M items: writing 0.8–1.7 s, 0.1 s with them set aside). Objects made in the block are
+    collected as usual (the PDF briefs make cycles).
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
+__all__ = ["gc_frozen", "gc_paused"]

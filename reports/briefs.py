@@ -162,7 +162,7 @@ def commitment_figures(rows: Sequence[StoredAssignment], total: int) -> Commitme
     confidences = [r.confidence for r in rows]
     return CommitmentFigures(
         raw=len(rows),
-        unique=sum(1 for r in rows if r.is_unique),
+        unique=sum(1 for r in rows if r.duplicate_of is None or r.is_unique),  # no property call for most
         share_of_all=round(len(rows) / max(1, total), 4),
         campaign_items=sum(1 for r in rows if r.campaign_key),
         median_confidence=round(statistics.median(confidences), 3) if confidences else None,

@@ -89,7 +89,7 @@ def _consultation(
         safe_url(policy.url),
         f"{opened} – {closed}" if opened or closed else "",
         len(rows),
-        sum(1 for r in rows if r.is_unique),
+        sum(1 for r in rows if r.duplicate_of is None or r.is_unique),
         {s: statuses[s] for s in get_args(AssignmentStatus)},
         _by_commitment_table(name, assigned_by_commitment(rows), titles, t),
     )

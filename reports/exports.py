@@ -14,19 +14,26 @@ import itertools
 import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from base.errors import UserError
+from base.forked import ChildFailed, can_fork, in_child, spare_core
 from reports.model import Table
 from storage.db import session_factory
 from storage.items import written_key
 from storage.queries import exports as export_queries
 from storage.queries import runs as run_queries
-from storage.queries.exports import COMMENT_EXPORT, PROPOSAL_EXPORT, RESPONSE_EXPORT
+from storage.queries.exports import (
+    COMMENT_EXPORT,
+    PROPOSAL_EXPORT,
+    RESPONSE_EXPORT,
+    CommentKey,
+    ExportedAssignment,
+)
 from storage.scope import EVERYTHING, ItemScope
 
 ASSIGNMENT_HEADER = (
@@ -64,13 +71,28 @@ def _json_default(value: object) -> str:
 
 
 def write_csv(
-    path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, bom: bool = False
+    path: Path,
+    header: Sequence[str] | None,
+    rows: Iterable[Sequence[object]],
+    *,
+    bom: bool = False,
+    guarded: bool = False,
 ) -> int:
-    """Write a CSV; ``bom`` (report tables) lets Excel on Windows, common in agencies, read the CJK text."""
+    """Write a CSV; ``bom`` (report tables) lets Excel on Windows, common in agencies, read the CJK text.
+
+    ``guarded``: each row's cells are already what ``csv_cell`` makes of them (the assignments export makes
+    them in one step per row); ``header`` None: no header line (the second part of a file written in two).
+    """
     count = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(header)
+        if header is not None:
+            writer.writerow(header)
+        if guarded:
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+            return count
         for row in rows:
             writer.writerow([csv_cell(value) for value in row])
             count += 1
@@ -125,6 +147,11 @@ def write_records(
         )
         return len(rows)
 
+    return _write_whole(out_path, write)
+
+
+def _write_whole(out_path: Path, write: Callable[[Path], int]) -> int:
+    """``write(path)`` to a partial file renamed over ``out_path`` when complete (a stream: to itself)."""
     if out_path.exists() and not out_path.is_file():
         try:
             return write(out_path)
@@ -186,6 +213,14 @@ def export_corpus(
     return write_records(out_path, header, ([r[k] for k in header] for r in rows), fmt)
 
 
+# A whole-run CSV export of at least this many comments is written by two processes (the first half of the
+# rows here, the second in a forked child), each reading, building and writing its rows, when a core is
+# spare (``base.forked.spare_core``); below it, or on a busy machine, forking costs more than it saves.
+SPLIT_FROM_COMMENTS = 100_000
+
+AssignmentRecord = tuple[str, str, str, str, float, str, str]
+
+
 def export_assignments(
     engine: Engine, out_path: Path, *, fmt: str = "csv", scope: ItemScope = EVERYTHING
 ) -> int:
@@ -193,13 +228,19 @@ def export_assignments(
     (``storage.items``), with its status, commitment, confidence and theme.
 
     The assignments are streamed from the database to the file (only the texts are held, by item);
-    the file is written only if the scope selects something.
+    the file is written only if the scope selects something. A large whole-run CSV is written in two parts
+    at once (:func:`_write_in_two_parts`): the same bytes.
     """
     with session_factory(engine)() as session:
         run = run_queries.latest_complete_run(session)
         if run is None:
             raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
+        streamed = out_path.exists() and not out_path.is_file()  # /dev/stdout, a FIFO: written in one go
+        if fmt == "csv" and scope.is_everything and not streamed and can_fork() and spare_core():
+            cut = export_queries.comment_split_keys(session, run.id, 2, smallest=SPLIT_FROM_COMMENTS // 2)
+            if cut:
+                return _write_in_two_parts(engine, out_path, run.id, labels, cut[0])
         rows = export_queries.run_assignments_with_texts(session, run.id, dated=not scope.is_everything)
         if not scope.is_everything:
             rows = (r for r in rows if scope.admits(r[0], r[9], r[8]))  # kind, consultation, date
@@ -207,23 +248,86 @@ def export_assignments(
         if first is None:
             raise scope.nothing(f"item of analysis run #{run.id}", f"nothing written to {out_path}")
         _check_target(out_path)
+        every = itertools.chain([first], rows)
+        if fmt == "csv":
+            return _write_whole(out_path, lambda path: _write_assignments_csv(path, every, labels))
+        return write_records(out_path, ASSIGNMENT_HEADER, _records(every, labels), fmt)
 
-        def records() -> Iterator[tuple[str, str, str, str, float, str, str]]:
-            for kind, source, item_id, status, code, confidence, cluster, text, _, _ in itertools.chain(
-                [first], rows
-            ):
-                # An uncertain item keeps its best commitment (the status says how sure that is).
-                yield (
-                    written_key(kind, source, item_id),  # what analyze --examples and evaluate read
-                    text,
-                    status,
-                    code or "",
-                    round(confidence, 4),
-                    cluster or "",
-                    labels.get(cluster or "", ""),
-                )
 
-        return write_records(out_path, ASSIGNMENT_HEADER, records(), fmt)
+def _records(rows: Iterable[ExportedAssignment], labels: dict[str, str]) -> Iterator[AssignmentRecord]:
+    for kind, source, item_id, status, code, confidence, cluster, text, _, _ in rows:
+        # An uncertain item keeps its best commitment (the status says how sure that is).
+        yield (
+            written_key(kind, source, item_id),  # what analyze --examples and evaluate read
+            text,
+            status,
+            code or "",
+            round(confidence, 4),
+            cluster or "",
+            labels.get(cluster or "", ""),
+        )
+
+
+def _csv_records(rows: Iterable[ExportedAssignment], labels: dict[str, str]) -> Iterator[AssignmentRecord]:
+    """The rows of :func:`_records` with each cell as ``csv_cell`` makes it, made in one step for a million
+    rows: the key (``comment:…``, ``idea:…``, ``import:…``) never starts with a formula prefix, the confidence
+    is a number, every other cell is text and guarded."""
+    prefixes = FORMULA_PREFIXES
+    for kind, source, item_id, status, code, confidence, cluster, text, _, _ in rows:
+        code, cluster = code or "", cluster or ""
+        label = labels.get(cluster, "")
+        yield (
+            written_key(kind, source, item_id),
+            "'" + text if text.startswith(prefixes) else text,
+            "'" + status if status.startswith(prefixes) else status,
+            "'" + code if code.startswith(prefixes) else code,
+            round(confidence, 4),
+            "'" + cluster if cluster.startswith(prefixes) else cluster,
+            "'" + label if label.startswith(prefixes) else label,
+        )
+
+
+def _write_assignments_csv(
+    path: Path, rows: Iterable[ExportedAssignment], labels: dict[str, str], *, header: bool = True
+) -> int:
+    """The assignments CSV, or without its header line (the second part of a file written in two)."""
+    return write_csv(path, ASSIGNMENT_HEADER if header else None, _csv_records(rows, labels), guarded=True)
+
+
+def _write_in_two_parts(
+    engine: Engine, out_path: Path, run_id: int, labels: dict[str, str], cut: CommentKey
+) -> int:
+    """The whole run's CSV, its rows before the comment ``cut`` written here and the rest by a forked child
+    into a file beside the target, appended when both are done: the bytes of one writer (a CSV row does not
+    depend on the rows before it). Written as :func:`write_records` writes (a partial file renamed over the
+    target); an error of the child is raised here and leaves the target as it was."""
+    _check_target(out_path)
+    tail = out_path.with_name(f".{out_path.name}.tail-{os.getpid()}")
+
+    def write_tail() -> int:
+        engine.dispose(close=False)  # the child's own connections; the parent's are left to the parent
+        with session_factory(engine)() as session:
+            rows = export_queries.run_assignments_with_texts(session, run_id, start=cut)
+            return _write_assignments_csv(tail, rows, labels, header=False)
+
+    def write(path: Path) -> int:
+        with in_child(write_tail) as child:
+            with session_factory(engine)() as session:
+                rows = export_queries.run_assignments_with_texts(session, run_id, stop=cut)
+                count = _write_assignments_csv(path, rows, labels)
+            count += child.result()
+        with path.open("ab") as whole, tail.open("rb") as rest:
+            shutil.copyfileobj(rest, whole, 1 << 20)
+        return count
+
+    try:
+        return _write_whole(out_path, write)
+    except ChildFailed as exc:
+        kept = " (the previous file is unchanged)" if out_path.is_file() else ""
+        raise UserError(f"cannot write {out_path}: {exc}{kept}") from exc
+    finally:
+        with contextlib.suppress(OSError):
+            tail.unlink()
 
 
 __all__ = [
@@ -231,6 +335,7 @@ __all__ = [
     "EXPORTS",
     "FORMATS",
     "FORMULA_PREFIXES",
+    "SPLIT_FROM_COMMENTS",
     "csv_cell",
     "export_assignments",
     "export_corpus",

@@ -47,7 +47,7 @@ class GapClusters:
 
 
 def distinct_arguments(data: RunData, cluster_key: str) -> int:
-    return len({data.arguments.get(key, key.text) for key in data.members.get(cluster_key, ())})
+    return len({data.argument(key) for key in data.members.get(cluster_key, ())})
 
 
 def gap_clusters(data: RunData) -> GapClusters:

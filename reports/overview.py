@@ -37,7 +37,7 @@ def commitment_counts(data: RunData) -> tuple[Counter[str], Counter[str]]:
     for row in data.assignments:
         if row.status == "assigned" and row.commitment_code:
             raw[row.commitment_code] += 1
-            if row.is_unique:
+            if row.duplicate_of is None or row.is_unique:  # most items duplicate none: no property call
                 unique[row.commitment_code] += 1
     return raw, unique
 
@@ -92,7 +92,7 @@ def scope_counts(data: RunData) -> Mapping[str, int]:
 
 def overview_counts(data: RunData) -> OverviewCounts:
     total = len(data.assignments)
-    unique_total = sum(1 for row in data.assignments if row.is_unique)
+    unique_total = sum(1 for row in data.assignments if row.duplicate_of is None or row.is_unique)
     raw, unique = commitment_counts(data)
     stored = scope_counts(data)
     kpis = (

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
-from operator import attrgetter
+from itertools import islice
+from operator import attrgetter, le
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from base.errors import UserError
+from base.forked import can_fork, in_child, spare_core
 from storage.items import ItemIndex, ItemKey
 from storage.queries import consultations as consultation_queries
 from storage.queries import runs as run_queries
@@ -61,19 +65,24 @@ class RunData:
     agency_replies: tuple[AgencyReplyRow, ...] = ()  # shown as such, never counted or quoted
     scope: ItemScope = EVERYTHING
     policies: tuple[PolicyRow, ...] = ()  # the consultations with items in scope
-    arguments: dict[ItemKey, str] = field(default_factory=dict)  # item → its argument (see argument_of)
+    # item → its argument (see argument_of), for the items whose argument is not their own (a campaign's
+    # copies, near-duplicates): every other item makes its own (``argument``)
+    arguments: dict[ItemKey, str] = field(default_factory=dict)
     members: dict[str, tuple[ItemKey, ...]] = field(default_factory=dict)  # theme → its items in scope
-    argument_sizes: Counter[str] = field(default_factory=Counter)  # argument → its items in scope
+    argument_sizes: Counter[str] = field(default_factory=Counter)  # argument → its items in scope, if > 1
     steering: Steering | None = None
 
     @property
     def codes(self) -> list[str]:
         return [c.code for c in self.commitments]
 
+    def argument(self, key: ItemKey) -> str:
+        """The argument the item ``key`` makes (``argument_of``)."""
+        return self.arguments.get(key) or f"item {key.text}"
+
     def copies(self, key: ItemKey) -> int:
         """How many items in scope make the argument ``key`` makes (its campaign, or its near-duplicates)."""
-        argument = self.arguments.get(key)
-        return self.argument_sizes[argument] if argument else 1
+        return self.argument_sizes.get(self.argument(key), 1)
 
 
 def argument_of(row: StoredAssignment, refs: ItemIndex) -> str:
@@ -85,16 +94,43 @@ def argument_of(row: StoredAssignment, refs: ItemIndex) -> str:
     return f"item {(first or row.key).text}"
 
 
+def shared_arguments(
+    rows: Sequence[StoredAssignment], refs: ItemIndex
+) -> tuple[dict[ItemKey, str], Counter[str]]:
+    """The argument of each item that does not make its own (``argument_of``: a campaign's copy, a
+    near-duplicate), and how many items of ``rows`` make each such argument (the first item of a group of
+    near-duplicates, which makes its own, counted with its copies): what ``RunData.arguments`` and
+    ``argument_sizes`` hold, without a name for each of a million items that stands for itself."""
+    shared: dict[ItemKey, str] = {}
+    firsts: set[ItemKey] = set()
+    for row in rows:
+        if row.campaign_key:
+            shared[row.key] = f"campaign {row.campaign_key}"
+        elif row.duplicate_of and (first := refs.find(row.duplicate_of)) and first != row.key:
+            shared[row.key] = f"item {first.text}"
+            firsts.add(first)
+    sizes = Counter(shared.values())
+    if firsts:
+        sizes.update(f"item {row.key.text}" for row in rows if row.key in firsts and row.key not in shared)
+    return shared, sizes
+
+
 def theme_members(rows: Iterable[StoredAssignment]) -> dict[str, tuple[ItemKey, ...]]:
     """Each theme's items, most confident first (the order in which quotes beyond its representatives are
     drawn)."""
+    rows = list(rows)
+    keys = [row.key for row in rows]
+    # the run's items come in key order (``queries.runs.assignments``) wherever the database sorts text as
+    # Python does (SQLite does; PostgreSQL's collation may not): a theme's items are then in key order too
+    in_key_order = all(map(le, keys, islice(keys, 1, None)))
     members: dict[str, list[StoredAssignment]] = {}
     for row in rows:
         if row.cluster_key:
             members.setdefault(row.cluster_key, []).append(row)
     for rows_of in members.values():
         # by (-confidence, key) in two stable sorts: no tuple made per item
-        rows_of.sort(key=attrgetter("key"))
+        if not in_key_order:
+            rows_of.sort(key=attrgetter("key"))
         rows_of.sort(key=attrgetter("confidence"), reverse=True)
     return {key: tuple(r.key for r in rows_of) for key, rows_of in members.items()}
 
@@ -181,15 +217,48 @@ def _scoped_run(session: Session, run: RunInfo, scope: ItemScope) -> _ScopedRun:
     return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows, refs), refs)
 
 
+# A run of at least this many items has its changes since the previous run compared (an outer join over
+# both runs' assignments) by a forked child while this process reads the run's items, when a core is spare
+# (``base.forked.spare_core``).
+CHANGES_APART_FROM = 100_000
+
+
+@contextmanager
+def _changes_apart(
+    session: Session, run: RunInfo, previous: RunInfo | None
+) -> Iterator[Callable[[], dict[ItemKey, bool]]]:
+    """``queries.runs.changes_since`` of the run and the previous one, as a function to call once the run's
+    items are read: in a forked child meanwhile for a large run (its own connection), else here then."""
+    if previous is None:
+        yield dict
+        return
+    engine = session.get_bind()
+    apart = run.n_items >= CHANGES_APART_FROM and can_fork() and spare_core()
+    if not apart or not isinstance(engine, Engine):
+        yield lambda: run_queries.changes_since(session, run.id, previous.id)
+        return
+
+    def compare() -> dict[ItemKey, bool]:
+        engine.dispose(close=False)  # the child's own connections; the parent's are left to the parent
+        with Session(engine) as own:
+            return run_queries.changes_since(own, run.id, previous.id)
+
+    with in_child(compare) as child:
+        yield child.result
+
+
 def _changes_since(
-    session: Session, run: RunInfo, previous: RunInfo | None, rows: Sequence[StoredAssignment]
+    session: Session,
+    run: RunInfo,
+    previous: RunInfo | None,
+    rows: Sequence[StoredAssignment],
+    changed: dict[ItemKey, bool],
 ) -> tuple[frozenset[ItemKey], dict[str, int], Steering]:
-    """The items not in the previous complete run, that run's theme sizes, and how many items it placed
-    differently."""
+    """The items not in the previous complete run (``changed``: ``queries.runs.changes_since``), that run's
+    theme sizes, and how many items it placed differently."""
     examples = run_examples(run.manifest)
     if previous is None:
         return frozenset(), {}, Steering(examples, None, 0, 0)
-    changed = run_queries.changes_since(session, run.id, previous.id)
     new = frozenset(r.key for r in rows if changed.get(r.key) is True)
     moved = sum(1 for r in rows if changed.get(r.key) is False)
     steering = Steering(examples, previous.id, len(rows) - len(new), moved)
@@ -217,13 +286,15 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
     scope = report_scope(run, asked)
     previous = run_queries.previous_complete_run(session, run.id)
-    scoped = _scoped_run(session, run, scope)
+    with _changes_apart(session, run, previous) as changes:
+        scoped = _scoped_run(session, run, scope)
+        changed = changes()
     rows = scoped.rows
     used_policies = {r.policy_uuid for r in rows if r.policy_uuid is not None}
-    new_keys, previous_sizes, steering = _changes_since(session, run, previous, rows)
+    new_keys, previous_sizes, steering = _changes_since(session, run, previous, rows, changed)
     dates = [r.created_at for r in rows if r.created_at is not None]
     replies = consultation_queries.agency_replies(session)
-    arguments = {row.key: argument_of(row, scoped.refs) for row in rows}
+    arguments, argument_sizes = shared_arguments(rows, scoped.refs)
     return RunData(
         run=run,
         previous=previous,
@@ -243,7 +314,7 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         policies=tuple(p for p in consultation_queries.policies(session) if p.uuid in used_policies),
         arguments=arguments,
         members=theme_members(rows),
-        argument_sizes=Counter(arguments.values()),
+        argument_sizes=argument_sizes,
         steering=steering,
     )
 
@@ -257,6 +328,7 @@ __all__ = [
     "load_run",
     "report_scope",
     "run_examples",
+    "shared_arguments",
     "theme_members",
     "with_unlisted_commitments",
 ]

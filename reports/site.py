@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from jinja2 import Environment
@@ -15,7 +18,7 @@ from sqlalchemy import Engine
 
 from base.display import redact as hide_secrets
 from base.errors import UserError
-from base.gc_tuning import gc_paused
+from base.gc_tuning import gc_frozen, gc_paused
 from reports.assignment_method import assignment_method
 from reports.briefs import build_briefs
 from reports.consultations import Consultation, build_consultations
@@ -128,11 +131,14 @@ def read_report_content(
     redact: bool,
     say: _Progress,
     review: Sequence[ItemKey] | None = None,
+    run_read: Callable[[], object] = lambda: None,
 ) -> ReportContent:
     """Read the latest complete run and build every page's content; every quote is verified. ``review``:
-    the items to ask a facilitator about (no review page without)."""
+    the items to ask a facilitator about (no review page without); ``run_read``: called once the run is
+    read, before the pages are built."""
     with session_factory(engine)() as session:
         data = load_run(session, scope)
+        run_read()
         say(f"analysis run #{data.run.id}: {len(data.assignments):,} items, {len(data.clusters):,} themes")
         overview = build_overview(data, t)
         consultation_list, consultations = build_consultations(data, t)
@@ -306,17 +312,23 @@ def build_report(
     """
     say = _Progress(quiet)
     t = Translator(language)
-    # The run's items are read and counted by the million, with no cycles among them: every full collection
-    # would walk them all for nothing. (Writing is left to the collector: the PDF briefs make cycles.)
-    with gc_paused():
-        content = read_report_content(engine, scope, t, redact, say, review)
-    plan = _prepare(out_dir)
-    try:
-        _write_report(plan.staging, content, t, say, pdf=pdf, redact=redact)
-    except BaseException:
-        discard(plan.staging)
-        raise
-    publish(plan)
+    # The run's items are read and counted by the million, with no cycles among them: every collection would
+    # walk them all for nothing, so the collector is paused, and once the run is read its objects are set
+    # aside from it until the report is written. The cycles made meanwhile (the charts' matplotlib objects
+    # hold frames, and through them the pages' data) are collected before the writing, without walking the
+    # run again; writing is left to the collector (the PDF briefs make cycles).
+    with ExitStack() as collector:
+        with gc_paused():
+            set_aside = partial(collector.enter_context, gc_frozen())
+            content = read_report_content(engine, scope, t, redact, say, review, run_read=set_aside)
+            gc.collect()
+        plan = _prepare(out_dir)
+        try:
+            _write_report(plan.staging, content, t, say, pdf=pdf, redact=redact)
+        except BaseException:
+            discard(plan.staging)
+            raise
+        publish(plan)
     return out_dir / "index.html"
 
 

@@ -28,7 +28,7 @@ def quoted_refs(data: RunData, cluster: StoredCluster, limit: int) -> list[ItemK
     chosen: list[ItemKey] = []
     quoted: set[str] = set()
     for key in candidates:
-        argument = data.arguments.get(key, key.text)
+        argument = data.argument(key)
         if argument in quoted:
             continue
         quoted.add(argument)

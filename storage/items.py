@@ -45,18 +45,28 @@ class ItemIndex:
         self.by_text: dict[str, ItemKey] = {written_key(*key): key for key in self.keys}
 
     @cached_property
-    def by_id(self) -> dict[str, list[ItemKey]]:
-        """The items by bare id, made at the first reference that is not a written key: only runs stored
-        before keys existed refer by bare id (the report benchmark's fixture does)."""
-        by_id: dict[str, list[ItemKey]] = {}
+    def by_id(self) -> tuple[dict[str, ItemKey], dict[str, list[ItemKey]]]:
+        """The items by bare id — the first item of each id, and every item of an id that several share —,
+        made at the first reference that is not a written key: only runs stored before keys existed refer by
+        bare id (the report benchmark's fixture does). Not a list for each of a million ids."""
+        first: dict[str, ItemKey] = {}
+        shared: dict[str, list[ItemKey]] = {}
         for key in self.keys:
-            by_id.setdefault(key.item_id, []).append(key)
-        return by_id
+            found = first.setdefault(key.item_id, key)
+            if found is not key:
+                shared.setdefault(key.item_id, [found]).append(key)
+        return first, shared
 
     def candidates(self, written: str) -> list[ItemKey]:
         """The items ``written`` may name: one, none (unknown) or several (a bare id shared by sources)."""
         exact = self.by_text.get(written)
-        return [exact] if exact is not None else list(self.by_id.get(written, ()))
+        if exact is not None:
+            return [exact]
+        first, shared = self.by_id
+        if written in shared:
+            return list(shared[written])
+        found = first.get(written)
+        return [] if found is None else [found]
 
     def find(self, written: str) -> ItemKey | None:
         """The item a stored reference names. A bare id of a run stored before keys existed may be shared

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
-from reports.rundata import load_run
+from reports import rundata
+from reports.rundata import argument_of, load_run, shared_arguments
 from storage.db import open_database, session_factory, transaction
+from storage.items import ItemIndex
 from storage.models import Assignment
 from storage.queries import items as item_queries
 from storage.queries import runs as run_queries
+from storage.run_rows import StoredAssignment
 from storage.scope import ItemScope
 from tests.report_fixtures import populate
 
@@ -35,11 +38,16 @@ def test_the_assignments_carry_their_items_dates_policies_and_engagement(db_url:
     assert len(dates) > len(engagement) > 200  # imported items have no likes
 
 
+@pytest.mark.parametrize("apart", [False, True], ids=["here", "forked"])
 @pytest.mark.parametrize("scope", [None, ItemScope(since=date(2020, 2, 23)), ItemScope(source="imported")])
 def test_changes_since_the_previous_run_are_those_of_every_placement(
-    tmp_path: Path, scope: ItemScope | None
+    db_url: str, scope: ItemScope | None, apart: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = open_database(f"sqlite:///{tmp_path / 'changes.db'}")
+    """Compared here, or (a large run) by a forked child while the run's items are read: the same."""
+    if apart:
+        monkeypatch.setattr(rundata, "CHANGES_APART_FROM", 0)
+        monkeypatch.setattr(rundata, "spare_core", lambda: True)
+    engine = open_database(db_url)
     summary = populate(engine, n_comments=200)
     latest = summary.latest_run_id
     with transaction(engine) as session:  # placed otherwise: another status, no commitment, another one
@@ -61,3 +69,34 @@ def test_changes_since_the_previous_run_are_those_of_every_placement(
     assert data.steering is not None
     assert data.steering.compared == len(common)
     assert data.steering.moved == sum(1 for key in common if now[key] != before[key]) > 0
+
+
+def _row(item_id: str, duplicate_of: str | None = None, campaign: str | None = None) -> StoredAssignment:
+    return StoredAssignment(
+        "comment", "join.gov.tw", item_id, "assigned", "1.1", 0.5, None, duplicate_of, campaign
+    )
+
+
+def test_only_the_arguments_items_share_are_named_and_counted() -> None:
+    """``shared_arguments`` names and counts what ``argument_of`` over every item did: each item's argument
+    and how many items in scope make it (a group's first counted with its copies, in scope or not)."""
+    every = [
+        _row("a"),  # its own argument
+        _row("b", duplicate_of="comment:join.gov.tw:b"),  # the first of its group: its own
+        _row("c", duplicate_of="comment:join.gov.tw:b"),  # a copy of b
+        _row("d", duplicate_of="b"),  # a copy of b, named by its bare id (runs stored before keys)
+        _row("e", duplicate_of="comment:join.gov.tw:x"),  # a copy of x, out of scope below
+        _row("f", duplicate_of="comment:join.gov.tw:gone"),  # its first unknown: its own argument
+        _row("x"),
+        _row("k1", campaign="k"),
+        _row("k2", duplicate_of="comment:join.gov.tw:k1", campaign="k"),
+        _row("m", duplicate_of="comment:join.gov.tw:k1"),  # a near-duplicate of a campaign's letter
+    ]
+    refs = ItemIndex(r.key for r in every)
+    for rows in (every, [r for r in every if r.item_id not in {"x", "b"}]):
+        old = {r.key: argument_of(r, refs) for r in rows}
+        old_sizes = Counter(old.values())
+        shared, sizes = shared_arguments(rows, refs)
+        assert {k: shared.get(k) or f"item {k.text}" for k in old} == old
+        assert {k: sizes.get(name, 1) for k, name in old.items()} == {k: old_sizes[n] for k, n in old.items()}
+        assert len(shared) == 6  # c, d, e, k1, k2, m: the others make their own

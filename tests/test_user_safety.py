@@ -552,8 +552,8 @@ def test_export_replaces_the_file_only_when_complete(
     engine = open_database(analysed)
     real_writerow_csv = exports.write_csv
 
-    def failing(path: Path, header, rows, *, bom: bool = False) -> int:
-        real_writerow_csv(path, header, list(rows)[:3])
+    def failing(path: Path, header, rows, **options: bool) -> int:
+        real_writerow_csv(path, header, list(rows)[:3], **options)
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(exports, "write_csv", failing)
