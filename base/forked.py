@@ -28,15 +28,17 @@ def can_fork() -> bool:
     return "fork" in mp.get_all_start_methods() and not mp.current_process().daemon
 
 
-def spare_core() -> bool:
-    """Whether a core is likely idle now, so that a child would run beside this process rather than take
-    turns with it (on a shared machine a child that takes turns only adds its forking and its own reading):
-    more than one core, and a 1-minute load average (this process included) below the cores less a half."""
+def several_cores() -> bool:
+    """Whether this process may run on more than one core (a child would then run beside it).
+
+    Not the load average: it lags by a minute, so right after this program's own work on both cores (an
+    analysis before a report) it said the cores were busy when they were free; and on a busy machine a
+    forked step measured no slower than the same step in one process (docs/benchmarks.md)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return cores > 1 and os.getloadavg()[0] < cores - 0.5
+    return cores > 1
 
 
 def _run(job: Callable[[], object], sender: Connection) -> None:
@@ -94,4 +96,4 @@ def in_child(job: Callable[[], T]) -> Iterator[Child[T]]:
         child.stop()
 
 
-__all__ = ["Child", "ChildFailed", "can_fork", "in_child", "spare_core"]
+__all__ = ["Child", "ChildFailed", "can_fork", "in_child", "several_cores"]

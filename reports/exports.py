@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from base.errors import UserError
-from base.forked import ChildFailed, can_fork, in_child, spare_core
+from base.forked import ChildFailed, can_fork, in_child, several_cores
 from reports.model import Table
 from storage.db import session_factory
 from storage.items import written_key
@@ -214,8 +214,8 @@ def export_corpus(
 
 
 # A whole-run CSV export of at least this many comments is written by two processes (the first half of the
-# rows here, the second in a forked child), each reading, building and writing its rows, when a core is
-# spare (``base.forked.spare_core``); below it, or on a busy machine, forking costs more than it saves.
+# rows here, the second in a forked child), each reading, building and writing its rows, when this process
+# has more than one core (``base.forked.several_cores``); below it, forking costs more than it saves.
 SPLIT_FROM_COMMENTS = 100_000
 
 AssignmentRecord = tuple[str, str, str, str, float, str, str]
@@ -237,7 +237,7 @@ def export_assignments(
             raise UserError("no complete analysis run to export: run `joinfeedback analyze` first")
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
         streamed = out_path.exists() and not out_path.is_file()  # /dev/stdout, a FIFO: written in one go
-        if fmt == "csv" and scope.is_everything and not streamed and can_fork() and spare_core():
+        if fmt == "csv" and scope.is_everything and not streamed and can_fork() and several_cores():
             cut = export_queries.comment_split_keys(session, run.id, 2, smallest=SPLIT_FROM_COMMENTS // 2)
             if cut:
                 return _write_in_two_parts(engine, out_path, run.id, labels, cut[0])

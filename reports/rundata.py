@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from base.errors import UserError
-from base.forked import can_fork, in_child, spare_core
+from base.forked import can_fork, in_child, several_cores
 from storage.items import ItemIndex, ItemKey
 from storage.queries import consultations as consultation_queries
 from storage.queries import runs as run_queries
@@ -218,8 +218,8 @@ def _scoped_run(session: Session, run: RunInfo, scope: ItemScope) -> _ScopedRun:
 
 
 # A run of at least this many items has its changes since the previous run compared (an outer join over
-# both runs' assignments) by a forked child while this process reads the run's items, when a core is spare
-# (``base.forked.spare_core``).
+# both runs' assignments) by a forked child while this process reads the run's items, when this process has
+# more than one core (``base.forked.several_cores``).
 CHANGES_APART_FROM = 100_000
 
 
@@ -233,7 +233,7 @@ def _changes_apart(
         yield dict
         return
     engine = session.get_bind()
-    apart = run.n_items >= CHANGES_APART_FROM and can_fork() and spare_core()
+    apart = run.n_items >= CHANGES_APART_FROM and can_fork() and several_cores()
     if not apart or not isinstance(engine, Engine):
         yield lambda: run_queries.changes_since(session, run.id, previous.id)
         return

@@ -46,7 +46,7 @@ def test_changes_since_the_previous_run_are_those_of_every_placement(
     """Compared here, or (a large run) by a forked child while the run's items are read: the same."""
     if apart:
         monkeypatch.setattr(rundata, "CHANGES_APART_FROM", 0)
-        monkeypatch.setattr(rundata, "spare_core", lambda: True)
+        monkeypatch.setattr(rundata, "several_cores", lambda: True)
     engine = open_database(db_url)
     summary = populate(engine, n_comments=200)
     latest = summary.latest_run_id
