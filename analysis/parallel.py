@@ -5,7 +5,8 @@ at duplicates, so on a large corpus the two can use both cores at once; within t
 corpus groups need no scores and form while the views score. The child is forked (it inherits
 the inputs, nothing is pickled on the way in) and sends back only its result; where ``fork`` is
 unavailable, or the input is small enough that forking costs more than it saves, the step runs in the
-parent when its result is asked for. Either way the result is the same.
+parent when its result is asked for. Either way the result is the same. The child is
+``base.forked``'s: one that dies without a result (killed, out of memory) is reported, not waited for.
 
 :func:`fork_map` (and :func:`fork_imap`, which yields each result as it is ready): a function over
 parts of a large input (texts to normalise, blocks to segment, scopes to cluster, texts to encode) in a
@@ -20,22 +21,17 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from multiprocessing.pool import AsyncResult, Pool
 from typing import Generic, TypeVar, cast
+
+from base.forked import Child, can_fork, in_child
 
 T = TypeVar("T")
 P = TypeVar("P")
 MAX_WORKERS = 4
 
-# What a forked child runs, set before the fork so that the child inherits it (never pickled); the
-# child's result is pickled back.
-_JOB: Callable[[], object] | None = None
+# What the forked workers run, set before the fork so that they inherit it (never pickled); each result
+# is pickled back.
 _PART_JOB: Callable[[int], object] | None = None
-
-
-def _run_job() -> object:
-    assert _JOB is not None, "the background job is set before the child is forked"
-    return _JOB()
 
 
 def _run_part(index: int) -> object:
@@ -46,21 +42,17 @@ def _run_part(index: int) -> object:
 class Pending(Generic[T]):
     """The future result of a step: :meth:`result` waits for the child (or runs the step here)."""
 
-    def __init__(self, job: Callable[[], T], pool: Pool | None, handle: AsyncResult[T] | None) -> None:
-        self._job, self._pool, self._handle = job, pool, handle
+    def __init__(self, job: Callable[[], T], child: Child[T] | None) -> None:
+        self._job, self._child = job, child
 
     @property
     def forked(self) -> bool:
-        return self._pool is not None
+        return self._child is not None
 
     def result(self) -> T:
-        if self._handle is None:
+        if self._child is None:
             return self._job()
-        return self._handle.get()
-
-
-def can_fork() -> bool:
-    return "fork" in mp.get_all_start_methods()
+        return self._child.result()
 
 
 def fork_workers() -> int:
@@ -119,20 +111,11 @@ def in_background(job: Callable[[], T], *, fork: bool) -> Iterator[Pending[T]]:
 
     Leaving the block stops the child, so an error in the parent never leaves a process behind.
     """
-    global _JOB
     if not (fork and can_fork()):
-        yield Pending(job, None, None)
+        yield Pending(job, None)
         return
-    _JOB = job
-    try:
-        pool = mp.get_context("fork").Pool(1)  # forks now: the child holds the job and its inputs
-    finally:
-        _JOB = None
-    try:
-        yield Pending(job, pool, cast("AsyncResult[T]", pool.apply_async(_run_job)))
-    finally:
-        pool.terminate()
-        pool.join()
+    with in_child(job) as child:  # forks now: the child holds the job and its inputs
+        yield Pending(job, child)
 
 
 __all__ = ["Pending", "can_fork", "fork_imap", "fork_map", "fork_workers", "in_background"]

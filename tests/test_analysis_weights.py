@@ -109,6 +109,17 @@ def test_background_child_is_stopped_when_the_parent_fails() -> None:
     assert set(mp.active_children()) == before
 
 
+def _die() -> int:
+    os._exit(9)
+
+
+def test_background_child_that_dies_is_reported_not_waited_for() -> None:
+    from base.forked import ChildFailed
+
+    with pytest.raises(ChildFailed, match="exit code 9"), in_background(_die, fork=True) as dying:
+        dying.result()
+
+
 def test_themes_with_counts_describe_the_copies(corpus) -> None:
     from analysis.themes.clusterer import ThemeClusterer
     from analysis.themes.themes import describe_themes
