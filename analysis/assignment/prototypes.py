@@ -81,12 +81,12 @@ class PrototypeClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         )
         if sp.issparse(rows):
             return np.asarray(normalize(rows) @ self.prototypes_.T, dtype=np.float64)
-        # Dense rows block by block, each cast to the prototypes' float64 first: a float32 matrix times a
-        # float64 one misses BLAS, and a float64 copy of every row at once would double the memory.
-        scores = np.empty((rows.shape[0], self.prototypes_.shape[0]), dtype=np.float64)
+        # Dense rows (sentence vectors, float32) block by block in their own precision: a float64 copy of
+        # each block cost more than its product, and a copy of every row at once would double the memory.
+        prototypes = self.prototypes_.astype(rows.dtype, copy=False)
+        scores = np.empty((rows.shape[0], prototypes.shape[0]), dtype=np.float64)
         for start in range(0, rows.shape[0], DENSE_BLOCK):
-            block = normalize(rows[start : start + DENSE_BLOCK]).astype(np.float64, copy=False)
-            scores[start : start + DENSE_BLOCK] = block @ self.prototypes_.T
+            scores[start : start + DENSE_BLOCK] = normalize(rows[start : start + DENSE_BLOCK]) @ prototypes.T
         return scores
 
     def decision_function(self, X: ArrayLike) -> np.ndarray:
