@@ -86,11 +86,14 @@ def view_weights(
     rows = sample_weight > 0
     weights = np.zeros(len(scores))
     kin = list(families) if families is not None else [str(i) for i in range(len(scores))]
+    z = [row_z(view) for view in scores]  # each view is a witness of the others: standardised once
     for i in range(len(scores)):
         witnesses = [j for j in range(len(scores)) if kin[j] != kin[i]] or [
             j for j in range(len(scores)) if j != i
         ]
-        others = combine([scores[j] for j in witnesses], np.ones(len(witnesses)))
+        others = np.zeros_like(scores[0], dtype=np.float64)  # combine() of the witnesses, weights 1
+        for j in witnesses:
+            others += z[j]
         judged = rows & (others.max(axis=1) > others.min(axis=1))  # rows the witnesses answer
         if not judged.any():
             continue
