@@ -9,12 +9,13 @@ from typing import Any
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.preprocessing import normalize
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from analysis.assignment.agreement import combine, kappa, row_z, view_weights
 from analysis.assignment.assign import NONE_EXAMPLE, consensus_seeds
 from analysis.assignment.grouping import corpus_groups
-from analysis.assignment.prototypes import UNLABELLED, PrototypeClassifier
+from analysis.assignment.prototypes import DENSE_BLOCK, UNLABELLED, PrototypeClassifier
 
 
 @parametrize_with_checks([PrototypeClassifier(), PrototypeClassifier(temperature=0.5)])
@@ -38,6 +39,19 @@ def test_prototypes_are_weighted_means_and_unlabelled_rows_are_left_out() -> Non
     with pytest.raises(ValueError, match="sums to zero"):
         PrototypeClassifier().fit(X, [0, 0, 1, 1], sample_weight=[0, 0, 0, 0])
 
+
+
+def test_dense_float32_rows_score_as_float64_ones_across_blocks() -> None:
+    """Sentence vectors (float32) are scored in their own precision, block by block: the cosines are the
+    float64 ones to float32's precision, one row per row, returned as float64."""
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(DENSE_BLOCK + 37, 24)).astype(np.float32)
+    model = PrototypeClassifier().fit(rows[:5].astype(np.float64), np.arange(5))
+    scores = model.similarity(rows)
+    expected = normalize(rows.astype(np.float64)) @ model.prototypes_.T
+    assert scores.dtype == np.float64 and scores.shape == (rows.shape[0], 5)
+    assert np.allclose(scores, expected, atol=1e-6)
+    assert np.array_equal(scores.argmax(axis=1)[:5], np.arange(5))
 
 def _topical(truth: np.ndarray, k: int, noise: float, rng: np.random.Generator) -> np.ndarray:
     """A view that reads the topic: the true commitment scores 1 more, under Gaussian noise."""
