@@ -40,7 +40,6 @@ def test_prototypes_are_weighted_means_and_unlabelled_rows_are_left_out() -> Non
         PrototypeClassifier().fit(X, [0, 0, 1, 1], sample_weight=[0, 0, 0, 0])
 
 
-
 def test_dense_float32_rows_score_as_float64_ones_across_blocks() -> None:
     """Sentence vectors (float32) are scored in their own precision, block by block: the cosines are the
     float64 ones to float32's precision, one row per row, returned as float64."""
@@ -49,9 +48,11 @@ def test_dense_float32_rows_score_as_float64_ones_across_blocks() -> None:
     model = PrototypeClassifier().fit(rows[:5].astype(np.float64), np.arange(5))
     scores = model.similarity(rows)
     expected = normalize(rows.astype(np.float64)) @ model.prototypes_.T
-    assert scores.dtype == np.float64 and scores.shape == (rows.shape[0], 5)
+    assert scores.dtype == np.float64
+    assert scores.shape == (rows.shape[0], 5)
     assert np.allclose(scores, expected, atol=1e-6)
     assert np.array_equal(scores.argmax(axis=1)[:5], np.arange(5))
+
 
 def _topical(truth: np.ndarray, k: int, noise: float, rng: np.random.Generator) -> np.ndarray:
     """A view that reads the topic: the true commitment scores 1 more, under Gaussian noise."""
