@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from reports import charts
 from reports.agency_replies import agency_reply_table, replies_by_commitment
 from reports.alignment import alignment_table
+from reports.charts import Chart, Drawer, draw_here
 from reports.i18n import Translator
 from reports.model import SMALL_N, Brief, CampaignView, Changes, Table, Theme, fmt_day
 from reports.overview import slug
@@ -195,9 +196,14 @@ def _campaign_views(
     )
 
 
-def _trend_svg(weeks: dict[date, int], code: str, t: Translator) -> str:
-    return charts.time_chart(
-        list(weeks), list(weeks.values()), t("chart_weekly", code=code), t("chart_count"), width=7
+def _trend_chart(weeks: dict[date, int], code: str, t: Translator, draw: Drawer) -> Chart:
+    return draw(
+        charts.time_chart,
+        list(weeks),
+        list(weeks.values()),
+        t("chart_weekly", code=code),
+        t("chart_count"),
+        width=7,
     )
 
 
@@ -257,7 +263,7 @@ def _brief(
     support: int,
     uncertain_share: int,
     t: Translator,
-    trend_svg: str,
+    trend_chart: Chart | None,
 ) -> Brief:
     code, themes, minority = commitment.code, parts.themes, parts.minority
     questions, prompts = _questions_and_prompts(
@@ -299,7 +305,7 @@ def _brief(
         support=support,
         likes=figures.likes,
         endorsements=figures.endorsements,
-        trend_svg=trend_svg,
+        trend_chart=trend_chart,
     )
 
 
@@ -311,6 +317,7 @@ def build_briefs(
     t: Translator,
     *,
     with_charts: bool = True,
+    draw: Drawer = draw_here,
 ) -> list[Brief]:
     inputs = brief_inputs(data, export_queries.export_responses(session))
     briefs = []
@@ -319,7 +326,9 @@ def build_briefs(
         book.load(session, quoted_keys(data, chosen))
         figures = commitment_figures(chosen.rows, inputs.total)
         parts = _brief_parts(data, book, inputs, proposals.tables["responses"], commitment.code, chosen, t)
-        trend = _trend_svg(figures.weeks, commitment.code, t) if with_charts and figures.weeks else ""
+        trend = (
+            _trend_chart(figures.weeks, commitment.code, t, draw) if with_charts and figures.weeks else None
+        )
         briefs.append(_brief(commitment, figures, parts, chosen.support, inputs.uncertain_share, t, trend))
     return briefs
 
