@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, SQLColumnExpression, func, literal, literal_column, null, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    SQLColumnExpression,
+    and_,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 
 from storage import analysis_store
@@ -20,6 +32,7 @@ from storage.models import (
     AGENCY,
     AnalysisRun,
     Assignment,
+    AssignmentStatus,
     Campaign,
     Cluster,
     Comment,
@@ -101,7 +114,59 @@ def placement_columns(kind: str | None = None) -> tuple[SQLColumnExpression[Any]
     )
 
 
-def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
+# A comment assignment's place in a run's order (kind, source, id): its (source, id).
+CommentKey = tuple[str, str]
+
+
+def comment_split_keys(session: Session, run_id: int, parts: int, *, smallest: int = 1) -> list[CommentKey]:
+    """The keys that cut a run's comment assignments, in (source, id) order, into ``parts`` parts of about
+    the same size, each of at least ``smallest`` comments (no key when there are too few): the ``start`` and
+    ``stop`` of a part (:func:`assignment_rows`, ``queries.exports.run_assignments_with_texts``)."""
+    assigned = Assignment.run_id == run_id, Assignment.item_kind == "comment"
+    total = session.execute(select(func.count()).select_from(Assignment).where(*assigned)).scalar_one()
+    keys: list[CommentKey] = []
+    if total < parts * smallest:
+        return keys
+    for part in range(1, parts):
+        query = (
+            select(Assignment.item_source, Assignment.item_id)
+            .where(*assigned)
+            .order_by(Assignment.item_source, Assignment.item_id)
+            .offset(total * part // parts)
+            .limit(1)
+        )
+        row = session.execute(query).first()
+        if row is not None and (not keys or keys[-1] != (row[0], row[1])):
+            keys.append((row[0], row[1]))
+    return keys
+
+
+def comment_cut(start: CommentKey | None, stop: CommentKey | None) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that keep the comment assignments from ``start`` (or the first) up to ``stop``
+    (excluded; or to the last)."""
+    cut = []
+    if start is not None:
+        source, item_id = start
+        cut.append(
+            or_(
+                Assignment.item_source > source,
+                and_(Assignment.item_source == source, Assignment.item_id >= item_id),
+            )
+        )
+    if stop is not None:
+        source, item_id = stop
+        cut.append(
+            or_(
+                Assignment.item_source < source,
+                and_(Assignment.item_source == source, Assignment.item_id < item_id),
+            )
+        )
+    return tuple(cut)
+
+
+def public_assignments(
+    run_id: int, *, start: CommentKey | None = None, stop: CommentKey | None = None
+) -> tuple[Select[Any], ...]:
     """The queries of every item of public input of a run, as ``StoredAssignment`` columns: one per kind, in
     kind order, each in (source, id) order, so that one after the other they are in a stable order (kind,
     source, id). Each assignment is joined with its item's stored row for the facts pages count (date,
@@ -109,6 +174,10 @@ def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
 
     Runs made before agency replies were told apart analysed them too; they are not public input, so they
     are left out here, for every page and export alike.
+
+    ``start``/``stop``: a part of that order, from the comment at ``start`` (or the first) up to the comment
+    at ``stop`` (excluded; without it, to the end, proposals and imported items included), so that parts
+    cut at :func:`comment_split_keys` follow each other into the whole.
     """
     zero = literal_column("0", Integer)
     stored = (*placement_columns(), Assignment.duplicate_of, Assignment.campaign_key)  # a StoredAssignment's
@@ -121,7 +190,11 @@ def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
             zero,
         )
         .outerjoin(Comment, comment_join())
-        .where(Assignment.item_kind == "comment", Comment.author_kind.is_distinct_from(AGENCY))
+        .where(
+            Assignment.item_kind == "comment",
+            Comment.author_kind.is_distinct_from(AGENCY),
+            *comment_cut(start, stop),
+        )
     )
     ideas = (
         select(*stored, Idea.published_at, null(), zero, func.coalesce(Idea.endorse_count, 0))
@@ -133,19 +206,46 @@ def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
         .outerjoin(ImportedItem, import_join())
         .where(Assignment.item_kind == "import")
     )
+    queries = (comments,) if stop is not None else (comments, ideas, imported)
     return tuple(
         query.where(Assignment.run_id == run_id).order_by(Assignment.item_source, Assignment.item_id)
-        for query in (comments, ideas, imported)
+        for query in queries
     )
 
 
-def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of public input of a run, with its item's facts (``public_assignments``)."""
-    rows: list[StoredAssignment] = []
-    for query in public_assignments(run_id):
+# An assignment as ``public_assignments`` reads it: the fields of a ``StoredAssignment``, in order.
+AssignmentColumns = tuple[
+    str,
+    str,
+    str,
+    AssignmentStatus,
+    str | None,
+    float,
+    str | None,
+    str | None,
+    str | None,
+    datetime | None,
+    str | None,
+    int,
+    int,
+]
+
+
+def assignment_rows(
+    session: Session, run_id: int, *, start: CommentKey | None = None, stop: CommentKey | None = None
+) -> Iterator[AssignmentColumns]:
+    """The rows of :func:`public_assignments` (a part of them: ``start``/``stop``), streamed."""
+    for query in public_assignments(run_id, start=start, stop=stop):
         columns: Iterator[Any] = plain_rows(session, query)  # thirteen: more than ``select`` types
-        rows += (StoredAssignment(*row) for row in columns)
-    return rows
+        yield from columns
+
+
+def assignments(
+    session: Session, run_id: int, *, start: CommentKey | None = None, stop: CommentKey | None = None
+) -> list[StoredAssignment]:
+    """Every item of public input of a run (or a part: ``start``/``stop``), with its item's facts
+    (``public_assignments``)."""
+    return [StoredAssignment(*row) for row in assignment_rows(session, run_id, start=start, stop=stop)]
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:
@@ -248,13 +348,18 @@ def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
 
 
 __all__ = [
+    "AssignmentColumns",
+    "CommentKey",
     "CommitmentRow",
     "RunInfo",
+    "assignment_rows",
     "assignments",
     "campaigns",
     "changes_since",
     "cluster_sizes",
     "clusters",
+    "comment_cut",
+    "comment_split_keys",
     "commitments",
     "item_keys",
     "latest_complete_run",
