@@ -1,11 +1,11 @@
 """A large report's charts drawn by a forked child while this process reads the run and builds the pages.
 
-Drawing is a fixed cost of about a second and a half (matplotlib, the CJK font, fifteen charts) that needs
-nothing of the run but each chart's few inputs. The child is forked before the run is read, so it starts
-small: forked after, it would share the run's pages, and every reference count this process then changes
-would copy one. It loads matplotlib and the font while the run is read, then draws each chart as it is
-asked for, in the order asked, and keeps the SVGs; they come back together when the pages are built, so
-the child never waits for this process to read them.
+Drawing is a fixed cost (matplotlib, the CJK font, the overview's charts and one for each commitment) that
+needs nothing of the run but each chart's few inputs. The child is forked before the run is read, so it
+starts small: forked after, it would share the run's pages, and every reference count this process then
+changes would copy one. It waits for the first chart, so that loading matplotlib and the font takes no core
+from the run's reading, then draws each chart as it is asked for, in the order asked, and keeps the SVGs;
+they come back together when the pages are built, so the child never waits for this process to read them.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from typing import ParamSpec
 
 from base.errors import UserError
 from base.forked import Child, ChildFailed, can_fork, several_cores
-from reports import charts
 from reports.charts import Chart, Drawer, draw_here
 
 P = ParamSpec("P")
@@ -36,7 +35,6 @@ Request = tuple[Callable[..., str], tuple[object, ...], dict[str, object]]
 def _draw_requested(requests: Connection, other_end: Connection) -> list[str]:
     """The child's job: each requested chart drawn, in order, until ``None``; their SVGs."""
     other_end.close()  # this process's end, inherited: only the parent may hold it
-    charts.use_report_style()  # matplotlib and the font loaded while the parent reads the run
     drawn = []
     while (request := requests.recv()) is not None:
         chart, args, kwargs = request
