@@ -21,10 +21,13 @@ from storage.queries import runs as run_queries
 from storage.queries.runs import AssignmentColumns, RunInfo
 from storage.run_rows import StoredAssignment
 
-# A run of at least this many items has the second half of its comments read by a forked child while this
-# process reads the first half, when this process has more than one core (``base.forked.several_cores``):
+# A run of at least this many items has the last part of its comments read by a forked child while this
+# process reads the first, when this process has more than one core (``base.forked.several_cores``):
 # unpickling the child's rows here costs a fraction of reading them (docs/benchmarks.md).
 READ_APART_FROM = 100_000
+# The share of the comments this process reads: more than half, as the child also pickles its rows
+# and this process then unpickles them, so that both parts are done at about the same time.
+READ_HERE = 0.6
 
 
 def sent_once(rows: Iterable[AssignmentColumns]) -> list[AssignmentColumns]:
@@ -67,22 +70,26 @@ def sent_once(rows: Iterable[AssignmentColumns]) -> list[AssignmentColumns]:
 @contextmanager
 def assignments_apart(session: Session, run: RunInfo) -> Iterator[Callable[[], tuple[StoredAssignment, ...]]]:
     """``queries.runs.assignments`` of the run, as a function to call: for a large run, this process reads
-    the comments up to the middle one and a forked child the rest meanwhile (started before anything is
-    read, so it copies nothing of the run), else this process reads them all then."""
+    the first comments (``READ_HERE`` of them) and a forked child the rest meanwhile (started before anything
+    is read, so it copies nothing of the run), else this process reads them all then."""
     engine = session.get_bind()
     large = run.n_items >= READ_APART_FROM and can_fork() and several_cores()
-    cut = run_queries.comment_split_keys(session, run.id, 2, smallest=READ_APART_FROM // 2) if large else []
-    if not cut or not isinstance(engine, Engine):
+    cut = (
+        run_queries.comment_key_at(session, run.id, READ_HERE, smallest=READ_APART_FROM // 2)
+        if large
+        else None
+    )
+    if cut is None or not isinstance(engine, Engine):
         yield lambda: tuple(run_queries.assignments(session, run.id))
         return
 
     def read_rest() -> list[AssignmentColumns]:
         engine.dispose(close=False)  # the child's own connections; the parent's are left to the parent
         with Session(engine) as own:
-            return sent_once(run_queries.assignment_rows(own, run.id, start=cut[0]))
+            return sent_once(run_queries.assignment_rows(own, run.id, start=cut))
 
     def read() -> tuple[StoredAssignment, ...]:
-        first = run_queries.assignments(session, run.id, stop=cut[0])
+        first = run_queries.assignments(session, run.id, stop=cut)
         return (*first, *(StoredAssignment(*row) for row in child.result()))
 
     with in_child(read_rest) as child:
@@ -119,4 +126,11 @@ def changes_apart(
         yield child.result
 
 
-__all__ = ["CHANGES_APART_FROM", "READ_APART_FROM", "assignments_apart", "changes_apart", "sent_once"]
+__all__ = [
+    "CHANGES_APART_FROM",
+    "READ_APART_FROM",
+    "READ_HERE",
+    "assignments_apart",
+    "changes_apart",
+    "sent_once",
+]

@@ -67,6 +67,25 @@ def test_a_large_runs_items_read_by_two_processes_are_those_read_by_one(
     assert apart.new_item_keys == here.new_item_keys
 
 
+def test_a_runs_comments_cut_at_a_share_follow_each_other_into_the_whole(db_url: str) -> None:
+    engine = open_database(db_url)
+    populate(engine, n_comments=400)
+    with session_factory(engine)() as session:
+        run = run_queries.latest_complete_run(session)
+        assert run is not None
+        cut = run_queries.comment_key_at(session, run.id, 0.6)
+        assert cut is not None
+        assert run_queries.comment_key_at(session, run.id, 0.6, smallest=10_000) is None
+        whole = list(run_queries.assignment_rows(session, run.id))
+        head = list(run_queries.assignment_rows(session, run.id, stop=cut))
+        rest = list(run_queries.assignment_rows(session, run.id, start=cut))
+    engine.dispose()
+    assert head + rest == whole
+    comments = sum(1 for row in whole if row[0] == "comment")
+    assert len(head) == round(comments * 0.6)  # the first 60 % of the comments; the rest, then the others
+    assert {row[0] for row in head} == {"comment"}
+
+
 def test_a_read_child_that_dies_is_an_error_not_a_hang(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -121,23 +121,40 @@ def comment_split_keys(session: Session, run_id: int, parts: int, *, smallest: i
     """The keys that cut a run's comment assignments, in (source, id) order, into ``parts`` parts of about
     the same size, each of at least ``smallest`` comments (no key when there are too few): the ``start`` and
     ``stop`` of a part (:func:`assignment_rows`, ``queries.exports.run_assignments_with_texts``)."""
-    assigned = Assignment.run_id == run_id, Assignment.item_kind == "comment"
-    total = session.execute(select(func.count()).select_from(Assignment).where(*assigned)).scalar_one()
+    total = _comment_total(session, run_id)
     keys: list[CommentKey] = []
     if total < parts * smallest:
         return keys
     for part in range(1, parts):
-        query = (
-            select(Assignment.item_source, Assignment.item_id)
-            .where(*assigned)
-            .order_by(Assignment.item_source, Assignment.item_id)
-            .offset(total * part // parts)
-            .limit(1)
-        )
-        row = session.execute(query).first()
-        if row is not None and (not keys or keys[-1] != (row[0], row[1])):
-            keys.append((row[0], row[1]))
+        key = _comment_key_at(session, run_id, total * part // parts)
+        if key is not None and (not keys or keys[-1] != key):
+            keys.append(key)
     return keys
+
+
+def comment_key_at(session: Session, run_id: int, share: float, *, smallest: int = 1) -> CommentKey | None:
+    """The key that cuts a run's comment assignments, in (source, id) order, into a first part of about
+    ``share`` of them and the rest, each of at least ``smallest`` comments (none when there are too few)."""
+    total = _comment_total(session, run_id)
+    at = round(total * share)
+    return _comment_key_at(session, run_id, at) if min(at, total - at) >= smallest else None
+
+
+def _comment_total(session: Session, run_id: int) -> int:
+    assigned = Assignment.run_id == run_id, Assignment.item_kind == "comment"
+    return session.execute(select(func.count()).select_from(Assignment).where(*assigned)).scalar_one()
+
+
+def _comment_key_at(session: Session, run_id: int, offset: int) -> CommentKey | None:
+    query = (
+        select(Assignment.item_source, Assignment.item_id)
+        .where(Assignment.run_id == run_id, Assignment.item_kind == "comment")
+        .order_by(Assignment.item_source, Assignment.item_id)
+        .offset(offset)
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1])
 
 
 def comment_cut(start: CommentKey | None, stop: CommentKey | None) -> tuple[ColumnElement[bool], ...]:
@@ -347,6 +364,7 @@ __all__ = [
     "cluster_sizes",
     "clusters",
     "comment_cut",
+    "comment_key_at",
     "comment_split_keys",
     "commitments",
     "item_keys",
