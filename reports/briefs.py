@@ -26,6 +26,7 @@ from storage.queries import exports as export_queries
 from storage.queries.consultations import AgencyReplyRow
 from storage.queries.runs import CommitmentRow
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
+from storage.scope import taipei_day
 
 # Bounds that keep every page small whatever the corpus size.
 MAX_THEMES = 8
@@ -55,8 +56,13 @@ def campaign_codes(data: RunData) -> dict[str, str | None]:
 def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
     """Submissions per week (keyed by the week's Monday, Taipei time), every week from the first to the
     last present so that quiet weeks show as zero."""
+    return weeks_of(daily_counts(moments))
+
+
+def weeks_of(days: Mapping[date, int]) -> dict[date, int]:
+    """Items per day (Taipei) counted by week, as :func:`weekly_counts` counts them."""
     counts: Counter[date] = Counter()
-    for day, n in daily_counts(moments).items():  # each day's items counted first: a few hundred days
+    for day, n in days.items():  # each day's items counted first: a few hundred days
         counts[day - timedelta(days=day.weekday())] += n
     if not counts:
         return {}
@@ -160,19 +166,34 @@ class CommitmentFigures:
 
 
 def commitment_figures(rows: Sequence[StoredAssignment], total: int) -> CommitmentFigures:
-    confidences = [r.confidence for r in rows]
+    """A commitment's figures, its rows read in one pass, not one pass a figure: they lie scattered among
+    the run's items, so that each pass over them waits on memory for nearly every row."""
+    confidences: list[float] = []
+    unique = campaign_items = likes = endorsements = 0
+    days: Counter[date] = Counter()
+    for row in rows:
+        confidences.append(row.confidence)
+        if row.duplicate_of is None or row.is_unique:  # no property call for most
+            unique += 1
+        if row.campaign_key:
+            campaign_items += 1
+        likes += row.likes
+        endorsements += row.endorsements
+        day = taipei_day(row.created_at)
+        if day is not None:  # an item without a time is in no week
+            days[day] += 1
     return CommitmentFigures(
         raw=len(rows),
-        unique=sum(1 for r in rows if r.duplicate_of is None or r.is_unique),  # no property call for most
+        unique=unique,
         share_of_all=round(len(rows) / max(1, total), 4),
-        campaign_items=sum(1 for r in rows if r.campaign_key),
+        campaign_items=campaign_items,
         median_confidence=round(statistics.median(confidences), 3) if confidences else None,
         low_confidence_share=(
             round(sum(c < LOW_CONFIDENCE for c in confidences) / len(confidences), 3) if confidences else None
         ),
-        likes=sum(r.likes for r in rows),
-        endorsements=sum(r.endorsements for r in rows),
-        weeks=weekly_counts(r.created_at for r in rows),
+        likes=likes,
+        endorsements=endorsements,
+        weeks=weeks_of(days),
     )
 
 
