@@ -78,6 +78,8 @@ class BriefInputs:
     """What every brief reads from the run, grouped once."""
 
     assigned: dict[str, list[StoredAssignment]]  # commitment code → the items assigned to it
+    new: dict[str, list[StoredAssignment]]  # commitment code → those not in the previous run
+    proposals: dict[str, set[str]]  # commitment code → the uuids of the proposals assigned to it
     clusters: dict[str, list[StoredCluster]]  # scope (a commitment code, or "none") → its themes
     campaign_codes: dict[str, str | None]
     answers: dict[str, list[Mapping[str, object]]]  # idea uuid → the agency's responses to it
@@ -87,10 +89,19 @@ class BriefInputs:
 
 
 def brief_inputs(data: RunData, responses: Iterable[Mapping[str, object]]) -> BriefInputs:
+    """Grouped in one pass over the run's items, in the order they were read (and lie in memory): a
+    commitment's items, read again apart, lie scattered among them."""
     assigned: dict[str, list[StoredAssignment]] = defaultdict(list)
+    new: dict[str, list[StoredAssignment]] = defaultdict(list)
+    proposals: dict[str, set[str]] = defaultdict(set)
+    new_keys = data.new_item_keys
     for row in data.assignments:
-        if row.status == "assigned" and row.commitment_code:
-            assigned[row.commitment_code].append(row)
+        if row.status == "assigned" and (code := row.commitment_code):
+            assigned[code].append(row)
+            if row.key in new_keys:
+                new[code].append(row)
+            if row.kind == "idea":
+                proposals[code].add(row.item_id)
     clusters: dict[str, list[StoredCluster]] = defaultdict(list)
     for cluster in data.clusters:
         clusters[cluster.scope].append(cluster)
@@ -101,6 +112,8 @@ def brief_inputs(data: RunData, responses: Iterable[Mapping[str, object]]) -> Br
     uncertain = sum(r.status == "uncertain" for r in data.assignments)
     return BriefInputs(
         assigned,
+        new,
+        proposals,
         clusters,
         campaign_codes(data),
         answers,
@@ -128,7 +141,7 @@ def select_for_commitment(data: RunData, inputs: BriefInputs, code: str) -> Comm
     clusters = inputs.clusters.get(code, [])
     arguments = [c for c in clusters if not c.is_support]
     campaigns = [c for c in data.campaigns if inputs.campaign_codes.get(c.campaign_key) == code]
-    new_rows = [r for r in rows if r.key in data.new_item_keys]
+    new_rows = inputs.new.get(code, [])
     return CommitmentSelection(
         rows=rows,
         major=[c for c in arguments if not c.is_minority][:MAX_THEMES],
@@ -254,7 +267,7 @@ def _brief_parts(
     raw = len(chosen.rows)
     themes = tuple(theme_view(data, book, c, raw, QUOTES_PER_THEME) for c in chosen.major)
     minority = tuple(theme_view(data, book, c, raw, QUOTES_PER_MINORITY) for c in chosen.minor)
-    idea_ids = {r.item_id for r in chosen.rows if r.kind == "idea"}
+    idea_ids = inputs.proposals.get(code, set())
     related = tuple(r for r in responses.rows if r["uuid"] in idea_ids)
     name = slug(code)
     alignment, unaddressed = alignment_table(f"{name}-alignment", themes, related, inputs.answers, t)
