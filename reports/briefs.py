@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from reports import charts
 from reports.agency_replies import agency_reply_table, replies_by_commitment
 from reports.alignment import alignment_table
+from reports.charts import Chart, Drawer, draw_here
 from reports.i18n import Translator
 from reports.model import SMALL_N, Brief, CampaignView, Changes, Table, Theme, fmt_day
 from reports.overview import slug
@@ -25,6 +26,7 @@ from storage.queries import exports as export_queries
 from storage.queries.consultations import AgencyReplyRow
 from storage.queries.runs import CommitmentRow
 from storage.run_rows import StoredAssignment, StoredCampaign, StoredCluster
+from storage.scope import taipei_day
 
 # Bounds that keep every page small whatever the corpus size.
 MAX_THEMES = 8
@@ -54,8 +56,13 @@ def campaign_codes(data: RunData) -> dict[str, str | None]:
 def weekly_counts(moments: Iterable[datetime | None]) -> dict[date, int]:
     """Submissions per week (keyed by the week's Monday, Taipei time), every week from the first to the
     last present so that quiet weeks show as zero."""
+    return weeks_of(daily_counts(moments))
+
+
+def weeks_of(days: Mapping[date, int]) -> dict[date, int]:
+    """Items per day (Taipei) counted by week, as :func:`weekly_counts` counts them."""
     counts: Counter[date] = Counter()
-    for day, n in daily_counts(moments).items():  # each day's items counted first: a few hundred days
+    for day, n in days.items():  # each day's items counted first: a few hundred days
         counts[day - timedelta(days=day.weekday())] += n
     if not counts:
         return {}
@@ -71,6 +78,8 @@ class BriefInputs:
     """What every brief reads from the run, grouped once."""
 
     assigned: dict[str, list[StoredAssignment]]  # commitment code → the items assigned to it
+    new: dict[str, list[StoredAssignment]]  # commitment code → those not in the previous run
+    proposals: dict[str, set[str]]  # commitment code → the uuids of the proposals assigned to it
     clusters: dict[str, list[StoredCluster]]  # scope (a commitment code, or "none") → its themes
     campaign_codes: dict[str, str | None]
     answers: dict[str, list[Mapping[str, object]]]  # idea uuid → the agency's responses to it
@@ -80,10 +89,19 @@ class BriefInputs:
 
 
 def brief_inputs(data: RunData, responses: Iterable[Mapping[str, object]]) -> BriefInputs:
+    """Grouped in one pass over the run's items, in the order they were read (and lie in memory): a
+    commitment's items, read again apart, lie scattered among them."""
     assigned: dict[str, list[StoredAssignment]] = defaultdict(list)
+    new: dict[str, list[StoredAssignment]] = defaultdict(list)
+    proposals: dict[str, set[str]] = defaultdict(set)
+    new_keys = data.new_item_keys
     for row in data.assignments:
-        if row.status == "assigned" and row.commitment_code:
-            assigned[row.commitment_code].append(row)
+        if row.status == "assigned" and (code := row.commitment_code):
+            assigned[code].append(row)
+            if row.key in new_keys:
+                new[code].append(row)
+            if row.kind == "idea":
+                proposals[code].add(row.item_id)
     clusters: dict[str, list[StoredCluster]] = defaultdict(list)
     for cluster in data.clusters:
         clusters[cluster.scope].append(cluster)
@@ -94,6 +112,8 @@ def brief_inputs(data: RunData, responses: Iterable[Mapping[str, object]]) -> Br
     uncertain = sum(r.status == "uncertain" for r in data.assignments)
     return BriefInputs(
         assigned,
+        new,
+        proposals,
         clusters,
         campaign_codes(data),
         answers,
@@ -121,7 +141,7 @@ def select_for_commitment(data: RunData, inputs: BriefInputs, code: str) -> Comm
     clusters = inputs.clusters.get(code, [])
     arguments = [c for c in clusters if not c.is_support]
     campaigns = [c for c in data.campaigns if inputs.campaign_codes.get(c.campaign_key) == code]
-    new_rows = [r for r in rows if r.key in data.new_item_keys]
+    new_rows = inputs.new.get(code, [])
     return CommitmentSelection(
         rows=rows,
         major=[c for c in arguments if not c.is_minority][:MAX_THEMES],
@@ -159,19 +179,34 @@ class CommitmentFigures:
 
 
 def commitment_figures(rows: Sequence[StoredAssignment], total: int) -> CommitmentFigures:
-    confidences = [r.confidence for r in rows]
+    """A commitment's figures, its rows read in one pass, not one pass a figure: they lie scattered among
+    the run's items, so that each pass over them waits on memory for nearly every row."""
+    confidences: list[float] = []
+    unique = campaign_items = likes = endorsements = 0
+    days: Counter[date] = Counter()
+    for row in rows:
+        confidences.append(row.confidence)
+        if row.duplicate_of is None or row.is_unique:  # no property call for most
+            unique += 1
+        if row.campaign_key:
+            campaign_items += 1
+        likes += row.likes
+        endorsements += row.endorsements
+        day = taipei_day(row.created_at)
+        if day is not None:  # an item without a time is in no week
+            days[day] += 1
     return CommitmentFigures(
         raw=len(rows),
-        unique=sum(1 for r in rows if r.duplicate_of is None or r.is_unique),  # no property call for most
+        unique=unique,
         share_of_all=round(len(rows) / max(1, total), 4),
-        campaign_items=sum(1 for r in rows if r.campaign_key),
+        campaign_items=campaign_items,
         median_confidence=round(statistics.median(confidences), 3) if confidences else None,
         low_confidence_share=(
             round(sum(c < LOW_CONFIDENCE for c in confidences) / len(confidences), 3) if confidences else None
         ),
-        likes=sum(r.likes for r in rows),
-        endorsements=sum(r.endorsements for r in rows),
-        weeks=weekly_counts(r.created_at for r in rows),
+        likes=likes,
+        endorsements=endorsements,
+        weeks=weeks_of(days),
     )
 
 
@@ -195,9 +230,14 @@ def _campaign_views(
     )
 
 
-def _trend_svg(weeks: dict[date, int], code: str, t: Translator) -> str:
-    return charts.time_chart(
-        list(weeks), list(weeks.values()), t("chart_weekly", code=code), t("chart_count"), width=7
+def _trend_chart(weeks: dict[date, int], code: str, t: Translator, draw: Drawer) -> Chart:
+    return draw(
+        charts.time_chart,
+        list(weeks),
+        list(weeks.values()),
+        t("chart_weekly", code=code),
+        t("chart_count"),
+        width=7,
     )
 
 
@@ -227,7 +267,7 @@ def _brief_parts(
     raw = len(chosen.rows)
     themes = tuple(theme_view(data, book, c, raw, QUOTES_PER_THEME) for c in chosen.major)
     minority = tuple(theme_view(data, book, c, raw, QUOTES_PER_MINORITY) for c in chosen.minor)
-    idea_ids = {r.item_id for r in chosen.rows if r.kind == "idea"}
+    idea_ids = inputs.proposals.get(code, set())
     related = tuple(r for r in responses.rows if r["uuid"] in idea_ids)
     name = slug(code)
     alignment, unaddressed = alignment_table(f"{name}-alignment", themes, related, inputs.answers, t)
@@ -257,7 +297,7 @@ def _brief(
     support: int,
     uncertain_share: int,
     t: Translator,
-    trend_svg: str,
+    trend_chart: Chart | None,
 ) -> Brief:
     code, themes, minority = commitment.code, parts.themes, parts.minority
     questions, prompts = _questions_and_prompts(
@@ -299,7 +339,7 @@ def _brief(
         support=support,
         likes=figures.likes,
         endorsements=figures.endorsements,
-        trend_svg=trend_svg,
+        trend_chart=trend_chart,
     )
 
 
@@ -311,6 +351,7 @@ def build_briefs(
     t: Translator,
     *,
     with_charts: bool = True,
+    draw: Drawer = draw_here,
 ) -> list[Brief]:
     inputs = brief_inputs(data, export_queries.export_responses(session))
     briefs = []
@@ -319,7 +360,9 @@ def build_briefs(
         book.load(session, quoted_keys(data, chosen))
         figures = commitment_figures(chosen.rows, inputs.total)
         parts = _brief_parts(data, book, inputs, proposals.tables["responses"], commitment.code, chosen, t)
-        trend = _trend_svg(figures.weeks, commitment.code, t) if with_charts and figures.weeks else ""
+        trend = (
+            _trend_chart(figures.weeks, commitment.code, t, draw) if with_charts and figures.weeks else None
+        )
         briefs.append(_brief(commitment, figures, parts, chosen.support, inputs.uncertain_share, t, trend))
     return briefs
 

@@ -1,15 +1,19 @@
-"""Charts as inline SVG drawn by matplotlib, with a Traditional-Chinese font so labels are not boxes."""
+"""Charts as inline SVG drawn by matplotlib, with a Traditional-Chinese font so labels are not boxes.
+
+A page holds a :class:`Chart`, made by a :class:`Drawer`: :func:`draw_here` draws it at once; a large
+report's charts are drawn by a forked child meanwhile (``reports.chart_child``).
+"""
 
 from __future__ import annotations
 
 import io
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ParamSpec, Protocol, cast
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -26,6 +30,37 @@ CJK_FONT_CANDIDATES = (
 )
 PALETTE = ("#1f6f8b", "#99c1b9", "#e07a5f", "#f2cc8f", "#81b29a", "#3d405b")
 SVG_START = re.compile(r"^.*?(<svg\b)", re.DOTALL)
+P = ParamSpec("P")
+
+
+class Chart:
+    """A chart on a page, as inline SVG: drawn at once, or by a chart child that sends it later (its drawer
+    gives it with :meth:`drawn` before the page is written)."""
+
+    __slots__ = ("_svg",)
+
+    def __init__(self, svg: str | None = None) -> None:
+        self._svg = svg
+
+    def drawn(self, svg: str) -> None:
+        self._svg = svg
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            raise RuntimeError("a chart was read before it was drawn")
+        return self._svg
+
+
+class Drawer(Protocol):
+    """Draws ``chart(*args, **kwargs)`` (one of this module's chart functions) as a :class:`Chart`."""
+
+    def __call__(self, chart: Callable[P, str], /, *args: P.args, **kwargs: P.kwargs) -> Chart: ...
+
+
+def draw_here(chart: Callable[P, str], /, *args: P.args, **kwargs: P.kwargs) -> Chart:
+    """The chart drawn in this process, now."""
+    return Chart(chart(*args, **kwargs))
 
 
 @cache
@@ -50,7 +85,7 @@ def cjk_font_family() -> str | None:
     return None
 
 
-def _use_report_style() -> None:
+def use_report_style() -> None:
     """Headless drawing, a CJK font first, and settings that make the SVG stable and self-contained."""
     import matplotlib
 
@@ -72,7 +107,7 @@ def _use_report_style() -> None:
 
 def _new_chart(width: float, height: float) -> tuple[Figure, Axes]:
     # matplotlib is imported on first use: loading it is slow and only the report draws.
-    _use_report_style()
+    use_report_style()
     from matplotlib import pyplot
 
     return pyplot.subplots(figsize=(width, height))
@@ -81,7 +116,7 @@ def _new_chart(width: float, height: float) -> tuple[Figure, Axes]:
 def _to_svg(figure: Figure, title: str) -> str:
     from matplotlib import pyplot
 
-    _use_report_style()
+    use_report_style()
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     pyplot.close(figure)
@@ -174,4 +209,14 @@ def share_chart(labels: Sequence[str], values: Sequence[int], title: str) -> str
     return _to_svg(figure, title)
 
 
-__all__ = ["bar_chart", "cjk_font_family", "history_chart", "share_chart", "time_chart"]
+__all__ = [
+    "Chart",
+    "Drawer",
+    "bar_chart",
+    "cjk_font_family",
+    "draw_here",
+    "history_chart",
+    "share_chart",
+    "time_chart",
+    "use_report_style",
+]

@@ -27,13 +27,8 @@ from storage.db import session_factory
 from storage.items import written_key
 from storage.queries import exports as export_queries
 from storage.queries import runs as run_queries
-from storage.queries.exports import (
-    COMMENT_EXPORT,
-    PROPOSAL_EXPORT,
-    RESPONSE_EXPORT,
-    CommentKey,
-    ExportedAssignment,
-)
+from storage.queries.exports import COMMENT_EXPORT, PROPOSAL_EXPORT, RESPONSE_EXPORT, ExportedAssignment
+from storage.queries.runs import CommentKey
 from storage.scope import EVERYTHING, ItemScope
 
 ASSIGNMENT_HEADER = (
@@ -238,7 +233,7 @@ def export_assignments(
         labels = {c.cluster_key: c.label for c in run_queries.clusters(session, run.id)}
         streamed = out_path.exists() and not out_path.is_file()  # /dev/stdout, a FIFO: written in one go
         if fmt == "csv" and scope.is_everything and not streamed and can_fork() and several_cores():
-            cut = export_queries.comment_split_keys(session, run.id, 2, smallest=SPLIT_FROM_COMMENTS // 2)
+            cut = run_queries.comment_split_keys(session, run.id, 2, smallest=SPLIT_FROM_COMMENTS // 2)
             if cut:
                 return _write_in_two_parts(engine, out_path, run.id, labels, cut[0])
         rows = export_queries.run_assignments_with_texts(session, run.id, dated=not scope.is_everything)

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from typing import overload
 
 from base.taiwan import TAIPEI
+from reports.charts import Chart
 
 SMALL_N = 30  # fewer unique arguments than this: the brief warns that shares are not meaningful
 HTML_ROW_LIMIT = 60  # tables longer than this show their head in HTML; the CSV/JSON hold every row
@@ -140,7 +141,7 @@ class Brief:
     agency_replies: Table | None = None  # replies agencies posted to this commitment's comments
     likes: int = 0  # likes on the commitment's comments
     endorsements: int = 0  # endorsements of the commitment's proposals
-    trend_svg: str = ""  # weekly submissions, an inline SVG chart
+    trend_chart: Chart | None = None  # weekly submissions
     support: int = 0  # comments with no argument (agreement, thanks, 推): counted, never a theme
 
 

@@ -12,6 +12,7 @@ from typing import get_args
 
 from reports import charts
 from reports.agency_replies import agency_reply_table
+from reports.charts import Chart, Drawer, draw_here
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day
 from reports.rundata import RunData
@@ -28,7 +29,7 @@ class Overview:
     total: int
     unique: int
     tables: tuple[Table, ...]
-    charts: dict[str, str]
+    charts: dict[str, Chart]
 
 
 def commitment_counts(data: RunData) -> tuple[Counter[str], Counter[str]]:
@@ -196,12 +197,13 @@ def _campaigns_table(campaigns: Iterable[StoredCampaign], t: Translator) -> Tabl
     )
 
 
-def _overview_charts(data: RunData, counts: OverviewCounts, t: Translator) -> dict[str, str]:
+def _overview_charts(data: RunData, counts: OverviewCounts, t: Translator, draw: Drawer) -> dict[str, Chart]:
     labels = [
         f"{c.code} {t.commitment_title(c.title)[: 14 if t.language == 'zh-TW' else 28]}"
         for c in data.commitments
     ]
-    by_commitment = charts.bar_chart(
+    by_commitment = draw(
+        charts.bar_chart,
         labels,
         [
             (t("chart_raw"), [counts.raw_by_code[c.code] for c in data.commitments]),
@@ -210,16 +212,25 @@ def _overview_charts(data: RunData, counts: OverviewCounts, t: Translator) -> di
         t("chart_by_commitment"),
     )
     timeline = counts.timeline
-    over_time = charts.time_chart(
-        [d for d, _ in timeline], [n for _, n in timeline], t("chart_over_time"), t("chart_count")
+    over_time = draw(
+        charts.time_chart,
+        [d for d, _ in timeline],
+        [n for _, n in timeline],
+        t("chart_over_time"),
+        t("chart_count"),
     )
-    coverage = charts.share_chart(
-        [t(f"status_{s}") for s in STATUSES], [counts.coverage[s] for s in STATUSES], t("chart_coverage")
+    coverage = draw(
+        charts.share_chart,
+        [t(f"status_{s}") for s in STATUSES],
+        [counts.coverage[s] for s in STATUSES],
+        t("chart_coverage"),
     )
     return {"by_commitment": by_commitment, "over_time": over_time, "coverage": coverage}
 
 
-def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) -> Overview:
+def build_overview(
+    data: RunData, t: Translator, *, with_charts: bool = True, draw: Drawer = draw_here
+) -> Overview:
     counts = overview_counts(data)
     tables = (
         _by_commitment_table(data, counts, t),
@@ -228,7 +239,7 @@ def build_overview(data: RunData, t: Translator, *, with_charts: bool = True) ->
         _campaigns_table(data.campaigns, t),
         agency_reply_table("agency_replies", t("agency_replies_heading"), data.agency_replies, t),
     )
-    rendered = _overview_charts(data, counts, t) if with_charts else {}
+    rendered = _overview_charts(data, counts, t, draw) if with_charts else {}
     coverage = {s: counts.coverage[s] for s in STATUSES}
     return Overview(counts.kpis, coverage, counts.total, counts.unique, tables, rendered)
 

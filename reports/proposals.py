@@ -13,6 +13,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from reports import charts
+from reports.charts import Chart, Drawer, draw_here
 from reports.i18n import Translator
 from reports.model import Column, Table, fmt_day, to_taipei
 from storage.queries import proposals as proposal_queries
@@ -52,7 +53,7 @@ class ProposalStats:
     goal: int
     tables: dict[str, Table]
     response_states: dict[str, AnswerState]  # idea uuid → state, for the briefs
-    history_svg: str = ""  # endorsements over time of the most endorsed proposals
+    history_chart: Chart | None = None  # endorsements over time of the most endorsed proposals
     excluded_by_scope: bool = False  # the report's scope can hold no proposal (consultations, imported files)
 
 
@@ -391,13 +392,16 @@ def _agencies_table(tallies: Mapping[str, AgencyTally], t: Translator) -> Table:
     )
 
 
-def _history_svg(
-    charted: Sequence[ProposalRow], history: Mapping[str, list[tuple[datetime, int]]], t: Translator
-) -> str:
+def _history_chart(
+    charted: Sequence[ProposalRow],
+    history: Mapping[str, list[tuple[datetime, int]]],
+    t: Translator,
+    draw: Drawer,
+) -> Chart:
     series = [
         (p.title[:18], [(to_taipei(o, naive_is_utc=True), c) for o, c in history[p.uuid]]) for p in charted
     ]
-    return charts.history_chart(series, t("chart_history"), t("col_endorse"))
+    return draw(charts.history_chart, series, t("chart_history"), t("col_endorse"))
 
 
 def build_proposal_stats(
@@ -407,6 +411,7 @@ def build_proposal_stats(
     fallback_as_of: datetime | None,
     with_charts: bool = True,
     scope: ItemScope = EVERYTHING,
+    draw: Drawer = draw_here,
 ) -> ProposalStats:
     """Every table and chart of the proposals page, over the proposals in ``scope`` (published in its
     period; none when it names consultations or only imported files: proposals belong to no consultation)."""
@@ -426,11 +431,11 @@ def build_proposal_stats(
     tables["history"] = _history_table(proposals, history, t)
     tables["responses"] = _responses_table(timings, t)
     tables["agencies"] = _agencies_table(tally_agencies(timings), t)
-    history_svg = _history_svg(charted, history, t) if with_charts and charted else ""
+    history_chart = _history_chart(charted, history, t, draw) if with_charts and charted else None
     states = {timing.proposal.uuid: timing.state for timing in timings}
     excluded = bool(scope.policies) or scope.source == "imported"
     return ProposalStats(
-        as_of, momentum_from, momentum_to, usual_goal(proposals), tables, states, history_svg, excluded
+        as_of, momentum_from, momentum_to, usual_goal(proposals), tables, states, history_chart, excluded
     )
 
 

@@ -10,6 +10,7 @@ from typing import SupportsFloat
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from reports.charts import Chart
 from reports.i18n import Translator
 from reports.model import SMALL_N, fmt_day
 from reports.textsafety import make_inert, safe_url
@@ -64,9 +65,9 @@ def _stamp_day(value: datetime | None) -> str:
     return fmt_day(value, naive_is_utc=True) or "—"
 
 
-def _svg(value: str | None) -> Markup:
+def _svg(chart: Chart | None) -> Markup:
     # Only ever our own matplotlib output (text drawn as paths), never user input.
-    return Markup(value or "")  # noqa: S704
+    return Markup(chart.svg if chart else "")  # noqa: S704
 
 
 def make_environment(t: Translator, **globals_: object) -> Environment:

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from itertools import islice
 from operator import attrgetter, le
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from base.errors import UserError
-from base.forked import can_fork, in_child, several_cores
+from base.forked import ChildFailed
+from reports.reading_apart import assignments_apart, changes_apart
 from storage.items import ItemIndex, ItemKey
 from storage.queries import consultations as consultation_queries
 from storage.queries import runs as run_queries
@@ -203,8 +202,10 @@ class _ScopedRun:
     refs: ItemIndex
 
 
-def _scoped_run(session: Session, run: RunInfo, scope: ItemScope) -> _ScopedRun:
-    every = tuple(run_queries.assignments(session, run.id))  # public input only
+def _scoped_run(
+    session: Session, run: RunInfo, scope: ItemScope, every: tuple[StoredAssignment, ...]
+) -> _ScopedRun:
+    """The run's items of public input (``every``) in ``scope``."""
     if not every:
         raise UserError(f"analysis run #{run.id} is complete but holds no assignments: re-run the analysis")
     refs = ItemIndex(row.key for row in every)
@@ -215,36 +216,6 @@ def _scoped_run(session: Session, run: RunInfo, scope: ItemScope) -> _ScopedRun:
     if not rows:
         raise scope.nothing(f"item of analysis run #{run.id}", "no report written")
     return _ScopedRun(rows, *_in_scope(clusters, campaigns, rows, refs), refs)
-
-
-# A run of at least this many items has its changes since the previous run compared (an outer join over
-# both runs' assignments) by a forked child while this process reads the run's items, when this process has
-# more than one core (``base.forked.several_cores``).
-CHANGES_APART_FROM = 100_000
-
-
-@contextmanager
-def _changes_apart(
-    session: Session, run: RunInfo, previous: RunInfo | None
-) -> Iterator[Callable[[], dict[ItemKey, bool]]]:
-    """``queries.runs.changes_since`` of the run and the previous one, as a function to call once the run's
-    items are read: in a forked child meanwhile for a large run (its own connection), else here then."""
-    if previous is None:
-        yield dict
-        return
-    engine = session.get_bind()
-    apart = run.n_items >= CHANGES_APART_FROM and can_fork() and several_cores()
-    if not apart or not isinstance(engine, Engine):
-        yield lambda: run_queries.changes_since(session, run.id, previous.id)
-        return
-
-    def compare() -> dict[ItemKey, bool]:
-        engine.dispose(close=False)  # the child's own connections; the parent's are left to the parent
-        with Session(engine) as own:
-            return run_queries.changes_since(own, run.id, previous.id)
-
-    with in_child(compare) as child:
-        yield child.result
 
 
 def _changes_since(
@@ -286,9 +257,13 @@ def load_run(session: Session, asked: ItemScope | None = None) -> RunData:
         raise UserError("no complete analysis run in the database: run `joinfeedback analyze` first")
     scope = report_scope(run, asked)
     previous = run_queries.previous_complete_run(session, run.id)
-    with _changes_apart(session, run, previous) as changes:
-        scoped = _scoped_run(session, run, scope)
-        changed = changes()
+    try:
+        with changes_apart(session, run, previous) as changes, assignments_apart(session, run) as read:
+            every = read()  # public input only
+            changed = changes()
+    except ChildFailed as exc:
+        raise UserError(f"analysis run #{run.id} could not be read: {exc}; no report written") from exc
+    scoped = _scoped_run(session, run, scope, every)
     rows = scoped.rows
     used_policies = {r.policy_uuid for r in rows if r.policy_uuid is not None}
     new_keys, previous_sizes, steering = _changes_since(session, run, previous, rows, changed)

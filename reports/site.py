@@ -15,12 +15,14 @@ from pathlib import Path
 from jinja2 import Environment
 from markupsafe import Markup
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from base.display import redact as hide_secrets
 from base.errors import UserError
 from base.gc_tuning import gc_frozen, gc_paused
 from reports.assignment_method import assignment_method
 from reports.briefs import build_briefs
+from reports.chart_child import chart_drawer
 from reports.consultations import Consultation, build_consultations
 from reports.exports import write_table
 from reports.gaps import MIN_CANDIDATE_ARGUMENTS, GapMap, build_gap_map
@@ -36,6 +38,7 @@ from reports.review import REVIEW_PAGE, ReviewPage, build_review
 from reports.rundata import RunData, load_run
 from storage.db import session_factory
 from storage.items import ItemKey
+from storage.queries import runs as run_queries
 from storage.scope import ItemScope
 
 MAX_TITLES = 3  # consultations named in the scope banner; more are counted
@@ -135,16 +138,19 @@ def read_report_content(
 ) -> ReportContent:
     """Read the latest complete run and build every page's content; every quote is verified. ``review``:
     the items to ask a facilitator about (no review page without); ``run_read``: called once the run is
-    read, before the pages are built."""
-    with session_factory(engine)() as session:
+    read, before the pages are built. A large run's charts are drawn by a child forked before it is read
+    (``reports.chart_child``)."""
+    with session_factory(engine)() as session, chart_drawer(_run_size(session)) as draw:
         data = load_run(session, scope)
         run_read()
         say(f"analysis run #{data.run.id}: {len(data.assignments):,} items, {len(data.clusters):,} themes")
-        overview = build_overview(data, t)
+        overview = build_overview(data, t, draw=draw)
         consultation_list, consultations = build_consultations(data, t)
-        stats = build_proposal_stats(session, t, fallback_as_of=data.run.finished_at, scope=data.scope)
+        stats = build_proposal_stats(
+            session, t, fallback_as_of=data.run.finished_at, scope=data.scope, draw=draw
+        )
         book = QuoteBook(redact_print=redact, mask=t("redacted_mask"))
-        briefs = build_briefs(session, data, book, stats, t)
+        briefs = build_briefs(session, data, book, stats, t, draw=draw)
         gaps = build_gap_map(session, data, book, briefs, t)
         review_page = build_review(session, data, book, t, review) if review is not None else None
         checked = book.verify_all(session)
@@ -154,6 +160,12 @@ def read_report_content(
     return ReportContent(
         data, overview, consultation_list, consultations, stats, briefs, gaps, checked, review_page
     )
+
+
+def _run_size(session: Session) -> int:
+    """The items of the run a report will read, known before it is read (0: no run, as ``load_run`` says)."""
+    run = run_queries.latest_complete_run(session)
+    return run.n_items if run else 0
 
 
 def _write_pages(env: Environment, staging: Path, content: ReportContent) -> None:

@@ -94,9 +94,9 @@ def test_the_export_in_two_parts_is_the_serial_one(
     with session_factory(engine)() as session:
         run = run_queries.latest_complete_run(session)
         assert run is not None
-        keys = export_queries.comment_split_keys(session, run.id, 2)
+        keys = run_queries.comment_split_keys(session, run.id, 2)
         assert len(keys) == 1
-        assert export_queries.comment_split_keys(session, run.id, 2, smallest=10_000) == []
+        assert run_queries.comment_split_keys(session, run.id, 2, smallest=10_000) == []
         whole = list(export_queries.run_assignments_with_texts(session, run.id))
         head = list(export_queries.run_assignments_with_texts(session, run.id, stop=keys[0]))
         rest = list(export_queries.run_assignments_with_texts(session, run.id, start=keys[0]))

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
+from sqlalchemy.orm import Session
 
-from reports import rundata
+from base.errors import UserError
+from reports import reading_apart
 from reports.rundata import argument_of, load_run, shared_arguments
 from storage.db import open_database, session_factory, transaction
 from storage.items import ItemIndex
@@ -38,6 +43,72 @@ def test_the_assignments_carry_their_items_dates_policies_and_engagement(db_url:
     assert len(dates) > len(engagement) > 200  # imported items have no likes
 
 
+def _read_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(reading_apart, "READ_APART_FROM", 0)
+    monkeypatch.setattr(reading_apart, "several_cores", lambda: True)  # whatever the machine's cores
+
+
+@pytest.mark.parametrize("scope", [None, ItemScope(since=date(2020, 2, 23)), ItemScope(source="imported")])
+def test_a_large_runs_items_read_by_two_processes_are_those_read_by_one(
+    db_url: str, scope: ItemScope | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second half of the comments read by a forked child, and sent back with each repeated text once:
+    the same items, facts and order (proposals and imported items after the comments, as read here)."""
+    engine = open_database(db_url)
+    populate(engine, n_comments=200)
+    with session_factory(engine)() as session:
+        here = load_run(session, scope)
+        _read_apart(monkeypatch)
+        apart = load_run(session, scope)
+    engine.dispose()
+    assert apart.assignments == here.assignments
+    assert [r.key for r in apart.assignments] == [r.key for r in here.assignments]
+    assert apart.members == here.members
+    assert apart.new_item_keys == here.new_item_keys
+
+
+def test_a_runs_comments_cut_at_a_share_follow_each_other_into_the_whole(db_url: str) -> None:
+    engine = open_database(db_url)
+    populate(engine, n_comments=400)
+    with session_factory(engine)() as session:
+        run = run_queries.latest_complete_run(session)
+        assert run is not None
+        cut = run_queries.comment_key_at(session, run.id, 0.6)
+        assert cut is not None
+        assert run_queries.comment_key_at(session, run.id, 0.6, smallest=10_000) is None
+        whole = list(run_queries.assignment_rows(session, run.id))
+        head = list(run_queries.assignment_rows(session, run.id, stop=cut))
+        rest = list(run_queries.assignment_rows(session, run.id, start=cut))
+    engine.dispose()
+    assert head + rest == whole
+    comments = sum(1 for row in whole if row[0] == "comment")
+    assert len(head) == round(comments * 0.6)  # the first 60 % of the comments; the rest, then the others
+    assert {row[0] for row in head} == {"comment"}
+
+
+def test_a_read_child_that_dies_is_an_error_not_a_hang(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = open_database(f"sqlite:///{tmp_path / 'jf.db'}")
+    populate(engine, n_comments=200)
+    serial = run_queries.assignment_rows
+
+    def dies_in_the_child(session: Session, run_id: int, **part: Any) -> Any:
+        if part.get("start") is not None:  # the child's part
+            os._exit(9)
+        return serial(session, run_id, **part)
+
+    monkeypatch.setattr(run_queries, "assignment_rows", dies_in_the_child)
+    _read_apart(monkeypatch)
+    with session_factory(engine)() as session, pytest.raises(UserError) as failed:
+        load_run(session)
+    engine.dispose()
+    message = str(failed.value)
+    assert message.startswith("analysis run #")
+    assert "could not be read: its child process " in message
+    assert "ended with exit code 9 before sending its result; no report written" in message
+
+
 @pytest.mark.parametrize("apart", [False, True], ids=["here", "forked"])
 @pytest.mark.parametrize("scope", [None, ItemScope(since=date(2020, 2, 23)), ItemScope(source="imported")])
 def test_changes_since_the_previous_run_are_those_of_every_placement(
@@ -45,8 +116,8 @@ def test_changes_since_the_previous_run_are_those_of_every_placement(
 ) -> None:
     """Compared here, or (a large run) by a forked child while the run's items are read: the same."""
     if apart:
-        monkeypatch.setattr(rundata, "CHANGES_APART_FROM", 0)
-        monkeypatch.setattr(rundata, "several_cores", lambda: True)
+        monkeypatch.setattr(reading_apart, "CHANGES_APART_FROM", 0)
+        monkeypatch.setattr(reading_apart, "several_cores", lambda: True)
     engine = open_database(db_url)
     summary = populate(engine, n_comments=200)
     latest = summary.latest_run_id

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, null, or_, select
+from sqlalchemy import Select, func, null, select
 from sqlalchemy.orm import Session
 
 from storage.models import AGENCY, AgencyResponse, Assignment, Comment, Idea, ImportedItem, Policy
 from storage.queries.items import comment_join, idea_join, idea_text, import_join
 from storage.queries.rows import plain_rows
-from storage.queries.runs import placement_columns
+from storage.queries.runs import CommentKey, comment_cut, placement_columns
 
 COMMENT_EXPORT = (
     "msg_uid",
@@ -114,10 +114,6 @@ ExportedAssignment = tuple[
 ]
 
 
-# A comment assignment's place in the export's order: its (source, id).
-CommentKey = tuple[str, str]
-
-
 def run_assignments_with_texts(
     session: Session,
     run_id: int,
@@ -133,7 +129,7 @@ def run_assignments_with_texts(
 
     ``start``/``stop``: a part of that order, from the comment at ``start`` (or the first) up to the comment
     at ``stop`` (excluded; without it, to the end, proposals and imported items included), so that parts
-    cut at :func:`comment_split_keys` follow each other into the whole."""
+    cut at ``queries.runs.comment_split_keys`` follow each other into the whole."""
     # comments and imported items come as they are; an idea's text is made of its title and outline
     comments: Iterator[Any] = plain_rows(session, _comments_with_texts(run_id, dated, start, stop))
     yield from comments
@@ -147,51 +143,10 @@ def run_assignments_with_texts(
     yield from imported
 
 
-def comment_split_keys(session: Session, run_id: int, parts: int, *, smallest: int = 1) -> list[CommentKey]:
-    """The keys that cut a run's comment assignments, in (source, id) order, into ``parts`` parts of about
-    the same size, each of at least ``smallest`` comments (no key when there are too few):
-    ``start``/``stop`` of :func:`run_assignments_with_texts`."""
-    assigned = Assignment.run_id == run_id, Assignment.item_kind == "comment"
-    total = session.execute(select(func.count()).select_from(Assignment).where(*assigned)).scalar_one()
-    keys: list[CommentKey] = []
-    if total < parts * smallest:
-        return keys
-    for part in range(1, parts):
-        query = (
-            select(Assignment.item_source, Assignment.item_id)
-            .where(*assigned)
-            .order_by(Assignment.item_source, Assignment.item_id)
-            .offset(total * part // parts)
-            .limit(1)
-        )
-        row = session.execute(query).first()
-        if row is not None and (not keys or keys[-1] != (row[0], row[1])):
-            keys.append((row[0], row[1]))
-    return keys
-
-
-def _from_key(key: CommentKey) -> ColumnElement[bool]:
-    source, item_id = key
-    return or_(
-        Assignment.item_source > source, and_(Assignment.item_source == source, Assignment.item_id >= item_id)
-    )
-
-
-def _before_key(key: CommentKey) -> ColumnElement[bool]:
-    source, item_id = key
-    return or_(
-        Assignment.item_source < source, and_(Assignment.item_source == source, Assignment.item_id < item_id)
-    )
-
-
 def _comments_with_texts(
     run_id: int, dated: bool, start: CommentKey | None, stop: CommentKey | None
 ) -> Select[Any]:
     facts = (Comment.created_at, Comment.policy_uuid) if dated else (null(), null())
-    cut = (
-        *(() if start is None else (_from_key(start),)),
-        *(() if stop is None else (_before_key(stop),)),
-    )
     return (
         select(*placement_columns("comment"), func.coalesce(Comment.text, ""), *facts)
         .outerjoin(Comment, comment_join())
@@ -200,7 +155,7 @@ def _comments_with_texts(
             Assignment.run_id == run_id,
             Assignment.item_kind == "comment",
             Comment.author_kind.is_distinct_from(AGENCY),
-            *cut,
+            *comment_cut(start, stop),
         )
         .order_by(Assignment.item_source, Assignment.item_id)
     )
@@ -239,9 +194,7 @@ __all__ = [
     "COMMENT_EXPORT",
     "PROPOSAL_EXPORT",
     "RESPONSE_EXPORT",
-    "CommentKey",
     "ExportedAssignment",
-    "comment_split_keys",
     "export_comments",
     "export_proposals",
     "export_responses",

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, Select, SQLColumnExpression, func, literal, literal_column, null, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    SQLColumnExpression,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    tuple_,
+)
 from sqlalchemy.orm import Session, aliased
 
 from storage import analysis_store
@@ -20,6 +31,7 @@ from storage.models import (
     AGENCY,
     AnalysisRun,
     Assignment,
+    AssignmentStatus,
     Campaign,
     Cluster,
     Comment,
@@ -101,7 +113,65 @@ def placement_columns(kind: str | None = None) -> tuple[SQLColumnExpression[Any]
     )
 
 
-def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
+# A comment assignment's place in a run's order (kind, source, id): its (source, id).
+CommentKey = tuple[str, str]
+
+
+def comment_split_keys(session: Session, run_id: int, parts: int, *, smallest: int = 1) -> list[CommentKey]:
+    """The keys that cut a run's comment assignments, in (source, id) order, into ``parts`` parts of about
+    the same size, each of at least ``smallest`` comments (no key when there are too few): the ``start`` and
+    ``stop`` of a part (:func:`assignment_rows`, ``queries.exports.run_assignments_with_texts``)."""
+    total = _comment_total(session, run_id)
+    keys: list[CommentKey] = []
+    if total < parts * smallest:
+        return keys
+    for part in range(1, parts):
+        key = _comment_key_at(session, run_id, total * part // parts)
+        if key is not None and (not keys or keys[-1] != key):
+            keys.append(key)
+    return keys
+
+
+def comment_key_at(session: Session, run_id: int, share: float, *, smallest: int = 1) -> CommentKey | None:
+    """The key that cuts a run's comment assignments, in (source, id) order, into a first part of about
+    ``share`` of them and the rest, each of at least ``smallest`` comments (none when there are too few)."""
+    total = _comment_total(session, run_id)
+    at = round(total * share)
+    return _comment_key_at(session, run_id, at) if min(at, total - at) >= smallest else None
+
+
+def _comment_total(session: Session, run_id: int) -> int:
+    assigned = Assignment.run_id == run_id, Assignment.item_kind == "comment"
+    return session.execute(select(func.count()).select_from(Assignment).where(*assigned)).scalar_one()
+
+
+def _comment_key_at(session: Session, run_id: int, offset: int) -> CommentKey | None:
+    query = (
+        select(Assignment.item_source, Assignment.item_id)
+        .where(Assignment.run_id == run_id, Assignment.item_kind == "comment")
+        .order_by(Assignment.item_source, Assignment.item_id)
+        .offset(offset)
+        .limit(1)
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1])
+
+
+def comment_cut(start: CommentKey | None, stop: CommentKey | None) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that keep the comment assignments from ``start`` (or the first) up to ``stop``
+    (excluded; or to the last). Compared as row values, which the database reads as a range of the
+    assignments' unique index: ``source > s OR (source = s AND id >= i)`` made SQLite step through every
+    assignment before ``start``."""
+    key = tuple_(Assignment.item_source, Assignment.item_id)
+    return (
+        *(() if start is None else (key >= tuple_(literal(start[0]), literal(start[1])),)),
+        *(() if stop is None else (key < tuple_(literal(stop[0]), literal(stop[1])),)),
+    )
+
+
+def public_assignments(
+    run_id: int, *, start: CommentKey | None = None, stop: CommentKey | None = None
+) -> tuple[Select[Any], ...]:
     """The queries of every item of public input of a run, as ``StoredAssignment`` columns: one per kind, in
     kind order, each in (source, id) order, so that one after the other they are in a stable order (kind,
     source, id). Each assignment is joined with its item's stored row for the facts pages count (date,
@@ -109,6 +179,10 @@ def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
 
     Runs made before agency replies were told apart analysed them too; they are not public input, so they
     are left out here, for every page and export alike.
+
+    ``start``/``stop``: a part of that order, from the comment at ``start`` (or the first) up to the comment
+    at ``stop`` (excluded; without it, to the end, proposals and imported items included), so that parts
+    cut at :func:`comment_split_keys` follow each other into the whole.
     """
     zero = literal_column("0", Integer)
     stored = (*placement_columns(), Assignment.duplicate_of, Assignment.campaign_key)  # a StoredAssignment's
@@ -121,7 +195,11 @@ def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
             zero,
         )
         .outerjoin(Comment, comment_join())
-        .where(Assignment.item_kind == "comment", Comment.author_kind.is_distinct_from(AGENCY))
+        .where(
+            Assignment.item_kind == "comment",
+            Comment.author_kind.is_distinct_from(AGENCY),
+            *comment_cut(start, stop),
+        )
     )
     ideas = (
         select(*stored, Idea.published_at, null(), zero, func.coalesce(Idea.endorse_count, 0))
@@ -133,19 +211,46 @@ def public_assignments(run_id: int) -> tuple[Select[Any], ...]:
         .outerjoin(ImportedItem, import_join())
         .where(Assignment.item_kind == "import")
     )
+    queries = (comments,) if stop is not None else (comments, ideas, imported)
     return tuple(
         query.where(Assignment.run_id == run_id).order_by(Assignment.item_source, Assignment.item_id)
-        for query in (comments, ideas, imported)
+        for query in queries
     )
 
 
-def assignments(session: Session, run_id: int) -> list[StoredAssignment]:
-    """Every item of public input of a run, with its item's facts (``public_assignments``)."""
-    rows: list[StoredAssignment] = []
-    for query in public_assignments(run_id):
+# An assignment as ``public_assignments`` reads it: the fields of a ``StoredAssignment``, in order.
+AssignmentColumns = tuple[
+    str,
+    str,
+    str,
+    AssignmentStatus,
+    str | None,
+    float,
+    str | None,
+    str | None,
+    str | None,
+    datetime | None,
+    str | None,
+    int,
+    int,
+]
+
+
+def assignment_rows(
+    session: Session, run_id: int, *, start: CommentKey | None = None, stop: CommentKey | None = None
+) -> Iterator[AssignmentColumns]:
+    """The rows of :func:`public_assignments` (a part of them: ``start``/``stop``), streamed."""
+    for query in public_assignments(run_id, start=start, stop=stop):
         columns: Iterator[Any] = plain_rows(session, query)  # thirteen: more than ``select`` types
-        rows += (StoredAssignment(*row) for row in columns)
-    return rows
+        yield from columns
+
+
+def assignments(
+    session: Session, run_id: int, *, start: CommentKey | None = None, stop: CommentKey | None = None
+) -> list[StoredAssignment]:
+    """Every item of public input of a run (or a part: ``start``/``stop``), with its item's facts
+    (``public_assignments``)."""
+    return [StoredAssignment(*row) for row in assignment_rows(session, run_id, start=start, stop=stop)]
 
 
 def clusters(session: Session, run_id: int) -> list[StoredCluster]:
@@ -248,13 +353,19 @@ def cluster_sizes(session: Session, run_id: int) -> dict[str, int]:
 
 
 __all__ = [
+    "AssignmentColumns",
+    "CommentKey",
     "CommitmentRow",
     "RunInfo",
+    "assignment_rows",
     "assignments",
     "campaigns",
     "changes_since",
     "cluster_sizes",
     "clusters",
+    "comment_cut",
+    "comment_key_at",
+    "comment_split_keys",
     "commitments",
     "item_keys",
     "latest_complete_run",
