@@ -64,9 +64,9 @@ def corpus_groups(
 
         model: KMeans | MiniBatchKMeans
         if distinct > BATCH_ABOVE:
-            # One k-means++ start, scikit-learn's default ("auto") for it: the two more were half the
-            # grouping's CPU on 65 K texts with sentence vectors, and the groups they pick differ from a
-            # single start's less than two seeds' do (docs/benchmarks.md).
+            # One k-means++ start, scikit-learn's default ("auto") for it: the two more were a fifth to a
+            # third of the grouping's CPU on 65 K texts with sentence vectors, and the groups they pick
+            # differ from a single start's less than two seeds' do (docs/benchmarks.md).
             model = MiniBatchKMeans(n_groups, n_init=1, batch_size=4096, random_state=random_state)
         else:
             model = KMeans(n_groups, n_init=3, random_state=random_state)
