@@ -106,7 +106,7 @@ class Segmenter:
         """Exactly the tokens of ``jieba.Tokenizer.cut(text, HMM=False)`` (a test checks), faster: one loop.
 
         Blocks jieba routes go through :func:`analysis.text.jieba_route.best_route`; the others (punctuation,
-        spaces) still go through jieba itself.
+        spaces) still go through jieba itself. Each block's tokens are remembered.
         """
         tokenizer = self._tokenizer
         if tokenizer.total != self._log_p_total:  # words were added: every probability changed
@@ -114,19 +114,19 @@ class Segmenter:
         if len(self._routes) > MAX_ROUTES:
             self._routes = {}
         routes = self._routes
-        split, han = RE_HAN.split, RE_HAN.match
-        for block in split(text):
+        for block in RE_HAN.split(text):
             if not block:
                 continue
-            if han(block):
-                route = routes.get(block)
-                if route is None:
-                    route = routes[block] = best_route(
-                        block, tokenizer.FREQ, log(tokenizer.total), self._log_p
-                    )
-                yield from route
-            else:
-                yield from tokenizer.cut(block, HMM=False)
+            route = routes.get(block)
+            if route is None:
+                # punctuation and spaces are remembered too: jieba splits them by pattern alone, but
+                # through a generator per block, which cost more than routing the words
+                route = routes[block] = (
+                    best_route(block, tokenizer.FREQ, log(tokenizer.total), self._log_p)
+                    if RE_HAN.match(block)
+                    else list(tokenizer.cut(block, HMM=False))
+                )
+            yield from route
 
     def cut_many(self, texts: Sequence[str]) -> list[list[str]]:
         """Segment many texts, each distinct block of CJK/alphanumeric characters once.

@@ -13,18 +13,6 @@ LABEL_SAMPLE = 300  # distinct texts read per theme for its label: the most cent
 _SPACE_OR_PUNCT = re.compile(r"[^0-9a-z\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
-def _clauses(tokens: Sequence[str]) -> list[list[str]]:
-    """Runs of word tokens between punctuation and spaces."""
-    out: list[list[str]] = [[]]
-    for token in tokens:
-        if not token.strip() or _SPACE_OR_PUNCT.search(token):
-            if out[-1]:
-                out.append([])
-        else:
-            out[-1].append(token)
-    return [c for c in out if c]
-
-
 # Words a label should not open or close on, beyond the stopwords: hedges, modal verbs, connectives.
 _EDGE_WORDS = frozenset(
     [
@@ -92,24 +80,50 @@ def _edge_ok(word: str, stop: frozenset[str]) -> bool:
     return len(word) >= 2 and word not in stop and word not in _EDGE_WORDS
 
 
-def candidate_phrases(tokens: Sequence[str], stop: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """Spans of one to four words inside a clause, 4-12 characters, opening and closing on a word of
-    two or more characters that is no function word or hedge: the phrases a label may be."""
+_BREAK, _INNER, _EDGE = 0, 1, 2  # what a token is to a phrase: a clause break, a word inside, an edge word
+
+
+def _kind(token: str, stop: frozenset[str]) -> int:
+    if not token.strip() or _SPACE_OR_PUNCT.search(token):
+        return _BREAK
+    return _EDGE if _edge_ok(token, stop) else _INNER
+
+
+def candidate_phrases(
+    tokens: Sequence[str], stop: frozenset[str], kinds: dict[str, int] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Spans of one to four words inside a clause (a run of word tokens between punctuation and spaces),
+    4-12 characters, opening and closing on a word of two or more characters that is no function word or
+    hedge: the phrases a label may be. ``kinds`` remembers what each token is, across calls with one
+    ``stop``."""
+    kinds = {} if kinds is None else kinds
     found: dict[str, tuple[str, ...]] = {}
-    for clause in _clauses(tokens):
-        edge = [_edge_ok(word, stop) for word in clause]
-        for start in range(len(clause)):
-            if not edge[start]:
-                continue
-            length = 0
-            for end in range(start, min(start + LABEL_MAX_WORDS, len(clause))):
-                length += len(clause[end])
-                if length > LABEL_MAX_CHARS:
-                    break
-                if length >= LABEL_MIN_CHARS and edge[end]:
-                    words = clause[start : end + 1]
-                    found.setdefault("".join(words), tuple(words))
+    clause: list[str] = []
+    edge: list[bool] = []
+    for token in (*tokens, ""):  # the empty token closes the last clause
+        kind = kinds.get(token)
+        if kind is None:
+            kind = kinds[token] = _kind(token, stop)
+        if kind != _BREAK:
+            clause.append(token)
+            edge.append(kind == _EDGE)
+        elif clause:
+            _add_spans(clause, edge, found)
+            clause, edge = [], []
     return found
+
+
+def _add_spans(clause: list[str], edge: list[bool], found: dict[str, tuple[str, ...]]) -> None:
+    for start in range(len(clause)):
+        if not edge[start]:
+            continue
+        phrase = ""
+        for end in range(start, min(start + LABEL_MAX_WORDS, len(clause))):
+            phrase += clause[end]
+            if len(phrase) > LABEL_MAX_CHARS:
+                break
+            if len(phrase) >= LABEL_MIN_CHARS and edge[end] and phrase not in found:
+                found[phrase] = tuple(clause[start : end + 1])
 
 
 def phrase_label(
@@ -130,14 +144,21 @@ def phrase_label(
     texts_with: dict[str, int] = {}
     words_of: dict[str, tuple[str, ...]] = {}
     total = float(sum(member_weight)) or 1.0
+    kinds: dict[str, int] = {}
     for tokens, weight in zip(member_tokens, member_weight, strict=True):
-        for phrase, words in candidate_phrases(tokens, stop).items():
+        for phrase, words in candidate_phrases(tokens, stop, kinds).items():
             used[phrase] = used.get(phrase, 0.0) + float(weight)
             texts_with[phrase] = texts_with.get(phrase, 0) + 1
             words_of.setdefault(phrase, words)
     scores: dict[str, float] = {}
+    score_of: dict[str, float] = {}  # each word scored once: phrases share their words
     for phrase, weight in used.items():
-        values = [max(word_score(w), 0.0) for w in dict.fromkeys(words_of[phrase])]
+        values = []
+        for word in dict.fromkeys(words_of[phrase]):
+            value = score_of.get(word)
+            if value is None:
+                value = score_of[word] = max(word_score(word), 0.0)
+            values.append(value)
         content = sum(values)
         if content > 0:
             filler = sum(1 for v in values if v <= 0)
