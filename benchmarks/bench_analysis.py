@@ -5,8 +5,9 @@
 
 The default analysis uses sentence embeddings at any size (``embeddings = auto`` with the extra
 installed): its cost is the encoder's, once per distinct text, then read from the vector cache. So
-the default is timed twice, with an empty cache (a first run) and with the vectors cached (a
-scheduled re-run on the same texts), next to the lexical path (``embeddings = off``).
+the default is timed with an empty cache (a first run) and with the vectors cached (a scheduled re-run
+on the same texts), against the lexical path (``embeddings = off``) timed in the same process with the
+same warm dictionary (the lexical phase below also counts loading the dictionary, as the baseline does).
 
 The comments are generated from the devset (CC0) by resampling and perturbing: two comments' clauses
 joined, characters dropped or repeated, and a share of form letters (exact and lightly edited copies)
@@ -198,7 +199,9 @@ def phase_baseline(n: int) -> dict[str, float]:
 
 def phase_embeddings(n: int) -> dict[str, float]:
     """``analyse`` in memory with the default (sentence embeddings) and an empty vector cache, then
-    again with the vectors cached."""
+    again with the vectors cached, against the lexical path in the same process (the dictionary loaded
+    before any of them is timed, so the three are like for like): lexical, cold, cached, lexical,
+    cached; the best of each kind is kept."""
     from analysis.catalogue import load_catalogue
     from analysis.run import analyse
     from storage.corpus import TextItem
@@ -210,13 +213,21 @@ def phase_embeddings(n: int) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CACHE_HOME"] = tmp  # a cold vector cache (the jieba dictionary is rebuilt too)
         analyse(items[:50], catalogue, seed=0, params={"embeddings": "off"})  # dictionary, not timed
-        for label in ("cold", "cached"):
+        for label, mode in (
+            ("lexical", "off"),
+            ("cold", "auto"),
+            ("cached", "auto"),
+            ("lexical", "off"),
+            ("cached", "auto"),
+        ):
             cpu, started = cpu_seconds(), time.perf_counter()
-            result = analyse(items, catalogue, seed=0, params={"embeddings": "auto"})
-            out[f"{label}_s"] = time.perf_counter() - started
-            out[f"{label}_cpu_s"] = cpu_seconds() - cpu
-            out[f"{label}_assign_s"] = result.summary["timings_s"]["assign"]
-    out["accuracy"] = accuracy(result, [gold for _, gold in labelled])
+            result = analyse(items, catalogue, seed=0, params={"embeddings": mode})
+            wall, used = time.perf_counter() - started, cpu_seconds() - cpu
+            if wall < out.get(f"{label}_s", float("inf")):
+                out[f"{label}_s"], out[f"{label}_cpu_s"] = wall, used
+                out[f"{label}_assign_s"] = result.summary["timings_s"]["assign"]
+            if mode == "auto":
+                out["accuracy"] = accuracy(result, [gold for _, gold in labelled])
     out["analysis_s"] = out["cold_s"]
     out["peak_rss_mb"] = peak_rss_mb()
     out["load_average"] = os.getloadavg()[0]
@@ -299,14 +310,15 @@ def main() -> None:
     )
     if not args.no_embeddings:
         extra = run_phase("embeddings", args.n)
+        ratio = extra["cached_s"] / extra["lexical_s"]
         print(
             "default (embeddings = auto, sentence vectors at any size): "
-            f"analyse {extra['cold_s']:.1f} s "
-            f"wall with an empty vector cache ({extra['cold_cpu_s']:.1f} s CPU), {extra['cached_s']:.1f} s "
-            f"with the vectors cached ({extra['cached_s'] / memory['analysis_s']:.2f}x the lexical "
-            f"{memory['analysis_s']:.1f} s; {base['analysis_s'] / extra['cached_s']:.2f}x faster than the "
-            f"baseline); peak RSS {extra['peak_rss_mb']:.0f} MB; load average {extra['load_average']:.1f}; "
-            f"accuracy {extra['accuracy']:.3f}"
+            f"analyse {extra['cold_s']:.1f} s wall with an empty vector cache "
+            f"({extra['cold_cpu_s']:.1f} s CPU), {extra['cached_s']:.1f} s with the vectors cached "
+            f"({extra['cached_cpu_s']:.1f} s CPU): {ratio:.2f}x "
+            f"the lexical {extra['lexical_s']:.1f} s ({extra['lexical_cpu_s']:.1f} s CPU) run in the same "
+            f"process, best of two each; peak RSS {extra['peak_rss_mb']:.0f} MB; "
+            f"load average {extra['load_average']:.1f}; accuracy {extra['accuracy']:.3f}"
         )
     print(
         "accuracy: share of the comments answered with the conversation their text was taken from "
