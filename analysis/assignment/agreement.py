@@ -28,12 +28,13 @@ def row_z(scores: np.ndarray) -> np.ndarray:
     return np.asarray(centred / np.where(spread > 0, spread, 1.0))
 
 
-def combine(scores: Sequence[np.ndarray], weights: np.ndarray) -> np.ndarray:
-    """The weighted sum of the views' per-row z-scores (items × commitments)."""
+def combine(scores: Sequence[np.ndarray], weights: np.ndarray, *, standardised: bool = False) -> np.ndarray:
+    """The weighted sum of the views' per-row z-scores (items × commitments); ``standardised``: the
+    scores given are :func:`row_z`'s already."""
     total = np.zeros_like(scores[0], dtype=np.float64)
     for view, weight in zip(scores, weights, strict=True):
         if weight > 0:
-            total += weight * row_z(view)
+            total += weight * (view if standardised else row_z(view))
     return total
 
 
@@ -91,9 +92,7 @@ def view_weights(
         witnesses = [j for j in range(len(scores)) if kin[j] != kin[i]] or [
             j for j in range(len(scores)) if j != i
         ]
-        others = np.zeros_like(scores[0], dtype=np.float64)  # combine() of the witnesses, weights 1
-        for j in witnesses:
-            others += z[j]
+        others = combine([z[j] for j in witnesses], np.ones(len(witnesses)), standardised=True)
         judged = rows & (others.max(axis=1) > others.min(axis=1))  # rows the witnesses answer
         if not judged.any():
             continue
