@@ -140,6 +140,7 @@ def test_fast_route_gives_exactly_jiebas_tokens() -> None:
         return [list(seg._tokenizer.cut(t, HMM=False)) for t in texts]
 
     assert [list(seg.words(t)) for t in texts] == jieba_tokens()
+    assert [list(seg.words(t)) for t in texts] == jieba_tokens()  # every block's tokens remembered now
     seg.add_words(["居家服務人力", "預警太晚"])  # the dictionary total changes: every score with it
     assert [list(seg.words(t)) for t in texts] == jieba_tokens()
 

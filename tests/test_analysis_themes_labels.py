@@ -13,7 +13,7 @@ from analysis.text.normalise import normalise
 from analysis.text.segment import segmenter
 from analysis.themes.keys import is_support_key, support_key, theme_keys
 from analysis.themes.no_argument import is_no_argument
-from analysis.themes.phrase_labels import phrase_label
+from analysis.themes.phrase_labels import candidate_phrases, phrase_label
 from analysis.themes.themes import SUPPORT_LABEL, merge_similar
 from storage.corpus import TextItem
 from tests.analysis_corpus import make_items, write_catalogue
@@ -85,6 +85,33 @@ def test_phrase_label_never_ends_on_a_hedge_and_is_empty_without_distinctive_wor
     label = phrase_label(_tokens(texts), [1.0, 1.0], lambda w: 0.5 if w in {"案件", "越來越"} else 0.0)
     assert not label.endswith("越來越")
     assert phrase_label(_tokens(texts), [1.0, 1.0], lambda w: 0.0) == ""
+
+
+def test_candidate_phrases_stay_inside_a_clause_and_open_and_close_on_content_words() -> None:
+    tokens = ["空氣", "污染", "，", "應該", "取締", "工廠", "排放", " "]
+    tokens += ["居民", "健康", "受損", "問題", "嚴重"]
+    found = candidate_phrases(tokens, frozenset())
+    assert set(found) == {
+        "空氣污染",  # the first clause: one phrase of two words
+        "取締工廠",
+        "取締工廠排放",
+        "工廠排放",  # 應該 (a hedge) opens nothing
+        "居民健康",
+        "居民健康受損",
+        "居民健康受損問題",
+        "健康受損",
+        "健康受損問題",
+        "健康受損問題嚴重",
+        "受損問題",
+        "受損問題嚴重",
+        "問題嚴重",
+    }
+    assert found["居民健康受損問題"] == ("居民", "健康", "受損", "問題")  # at most four words
+    # What each token is may be remembered across texts (one theme's texts share most of their words).
+    kinds: dict[str, int] = {}
+    other = ["工廠", "排放", "，", "居民", "健康"]
+    assert candidate_phrases(tokens, frozenset(), kinds) == found
+    assert candidate_phrases(other, frozenset(), kinds) == candidate_phrases(other, frozenset())
 
 
 def test_clusters_about_one_subject_are_merged() -> None:
