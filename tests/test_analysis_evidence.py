@@ -47,6 +47,22 @@ def test_strength_is_uniform_for_unrelated_items_and_high_for_matches() -> None:
     assert np.allclose(weighted.strength(scores, best), repeated.strength(scores, best))
 
 
+def test_strength_is_the_weighted_mid_rank_among_the_runner_ups_with_ties() -> None:
+    """Whatever order the null and the lookups take internally: the share of the runner-ups' copies
+    below a row's best score, plus half of those equal to it (many scores tie at 0)."""
+    rng = np.random.default_rng(2)
+    k = 6
+    scores = rng.choice([0.0, 0.1, 0.2, 0.25, 0.5], size=(3000, k))  # a few values: ties everywhere
+    counts = rng.integers(0, 4, size=scores.shape[0])
+    best = scores.argmax(axis=1)
+    null = NullModel(np.eye(k, dtype=bool), best_of_k=False).fit(scores, best, counts)
+    runner_up = np.where(np.eye(k, dtype=bool)[best], -np.inf, scores).max(axis=1)
+    value = scores[np.arange(scores.shape[0]), best]
+    below = np.array([counts[runner_up < v].sum() for v in value], dtype=np.float64)
+    equal = np.array([counts[runner_up == v].sum() for v in value], dtype=np.float64)
+    assert np.array_equal(null.strength(scores, best), (below + 0.5 * equal) / counts.sum())
+
+
 def test_a_sibling_is_not_the_null_of_its_sibling() -> None:
     # Entries 0 and 1 are siblings: every item about either matches both almost equally.
     rng = np.random.default_rng(2)

@@ -66,7 +66,9 @@ class NullModel:
     def fit(self, scores: np.ndarray, best: np.ndarray, sample_weight: ArrayLike | None = None) -> NullModel:
         weight = sample_counts(sample_weight, scores.shape[0])
         runner_up = self._runner_up(scores, best)
-        order = np.argsort(runner_up, kind="stable")
+        # Any order of equal scores will do: strength reads the cumulative counts only where the scores
+        # change, and whole counts add up exactly in any order (numpy's default sort: a third of the time).
+        order = np.argsort(runner_up)
         self.null_ = runner_up[order]
         self.cumulative_ = np.cumsum(weight[order]).astype(np.float64)
         self.exponent_ = best_null_exponent(scores.shape[1]) if self.best_of_k else 1.0
@@ -86,8 +88,12 @@ class NullModel:
         if n == 0 or total <= 0:
             return np.zeros(n)
         value = scores[np.arange(n), best]
-        below = np.searchsorted(self.null_, value, side="left")
-        upto = np.searchsorted(self.null_, value, side="right")
+        # Looked up in increasing order (each search starts near the last one's answer), then put back:
+        # half the time of looking up the rows in their own order, the same positions.
+        order = np.argsort(value)
+        below, upto = np.empty(n, dtype=np.intp), np.empty(n, dtype=np.intp)
+        below[order] = np.searchsorted(self.null_, value[order], side="left")
+        upto[order] = np.searchsorted(self.null_, value[order], side="right")
         cum = np.concatenate([[0.0], self.cumulative_])
         cdf = (cum[below] + 0.5 * (cum[upto] - cum[below])) / total
         return np.asarray(cdf**self.exponent_, dtype=np.float64)
