@@ -53,7 +53,7 @@ def test_strength_is_the_weighted_mid_rank_among_the_runner_ups_with_ties() -> N
     rng = np.random.default_rng(2)
     k = 6
     scores = rng.choice([0.0, 0.1, 0.2, 0.25, 0.5], size=(3000, k))  # a few values: ties everywhere
-    counts = rng.integers(0, 4, size=scores.shape[0])
+    counts = np.asarray(rng.integers(0, 4, size=scores.shape[0]), dtype=np.int64)
     best = scores.argmax(axis=1)
     null = NullModel(np.eye(k, dtype=bool), best_of_k=False).fit(scores, best, counts)
     runner_up = np.where(np.eye(k, dtype=bool)[best], -np.inf, scores).max(axis=1)
