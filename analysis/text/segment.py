@@ -119,8 +119,8 @@ class Segmenter:
                 continue
             route = routes.get(block)
             if route is None:
-                # punctuation and spaces are remembered too: jieba splits them by pattern alone, but
-                # through a generator per block, which cost more than routing the words
+                # punctuation and spaces are remembered too: jieba splits them by pattern alone, through
+                # a generator per block (a third of the theme labels' segmenting time at 100 K)
                 route = routes[block] = (
                     best_route(block, tokenizer.FREQ, log(tokenizer.total), self._log_p)
                     if RE_HAN.match(block)
