@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_analysis.py               # 100 000 comments
     .venv/bin/python benchmarks/bench_analysis.py --n 20000     # quicker
+    .venv/bin/python benchmarks/bench_analysis.py --distinct    # 100 000 comments, every text distinct
 
 The default analysis uses sentence embeddings at any size (``embeddings = auto`` with the extra
 installed): its cost is the encoder's, once per distinct text, then read from the vector cache. So
@@ -11,8 +12,10 @@ same warm dictionary (the lexical phase below also counts loading the dictionary
 
 The comments are generated from the devset (CC0) by resampling and perturbing: two comments' clauses
 joined, characters dropped or repeated, and a share of form letters (exact and lightly edited copies)
-so that duplicate detection has work to do. Each phase runs in its own process so that its peak RSS
-(resource.getrusage) is its own; phases alternate and repeat (``--repeat``), the best run of each is
+so that duplicate detection has work to do: about 65 K of 100 K texts are distinct. ``--distinct`` keeps
+the first N comments whose normalised texts all differ instead (near-copies stay, exact ones go), so that
+the first run with sentence embeddings encodes N texts. Each phase runs in its own process so that its
+peak RSS (resource.getrusage) is its own; phases alternate and repeat (``--repeat``), the best run of each is
 reported, with wall and CPU seconds (CPU includes forked workers): other jobs on a shared machine
 inflate wall time, not CPU time.
 
@@ -39,7 +42,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from itertools import count, islice
 from pathlib import Path
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
@@ -60,21 +65,45 @@ class GeneratedComment(TypedDict):
     created_at: datetime
 
 
-def generate(n: int, seed: int = 0) -> list[GeneratedComment]:
-    return [row for row, _ in generate_labelled(n, seed)]
+def generate(n: int, seed: int = 0, *, distinct: bool = False) -> list[GeneratedComment]:
+    return [row for row, _ in generate_labelled(n, seed, distinct=distinct)]
 
 
-def generate_labelled(n: int, seed: int = 0, catalogue: str = "main") -> list[tuple[GeneratedComment, str]]:
+def generate_labelled(
+    n: int, seed: int = 0, catalogue: str = "main", *, distinct: bool = False
+) -> list[tuple[GeneratedComment, str]]:
     """The generated comments, each with its gold topic: the Pol.is conversation of the comment its
     text was taken from (a form letter's, or the first of the two joined), or ``none`` when
-    ``catalogue`` (a key of ``CATALOGUES``) leaves that conversation out."""
+    ``catalogue`` (a key of ``CATALOGUES``) leaves that conversation out.
+
+    ``distinct``: the first ``n`` comments whose normalised texts all differ (a form letter's first copy
+    and lightly edited ones stay, exact repeats go), so that a first run with sentence embeddings encodes
+    ``n`` texts, not about two thirds of them.
+    """
+    comments = _comments(seed, catalogue)
+    if not distinct:
+        return list(islice(comments, n))
+    from analysis.text.normalise import normalise
+
+    rows: list[tuple[GeneratedComment, str]] = []
+    seen: set[str] = set()
+    for comment, gold in comments:
+        if len(rows) >= n:
+            break
+        key = normalise(comment["text"])
+        if key not in seen:
+            seen.add(key)
+            rows.append((comment, gold))
+    return rows
+
+
+def _comments(seed: int, catalogue: str) -> Iterator[tuple[GeneratedComment, str]]:
     rng = random.Random(seed)
     source = load_devset()
     codes = {c.code for c in load_catalogue(CATALOGUES[catalogue]).commitments}
     letters = [rng.choice(source) for _ in range(20)]
     start = datetime(2020, 2, 21, 9, tzinfo=ZoneInfo("Asia/Taipei"))
-    rows: list[tuple[GeneratedComment, str]] = []
-    for i in range(n):
+    for i in count():
         roll = rng.random()
         if roll < 0.1:
             origin = letters[i % len(letters)]
@@ -96,8 +125,7 @@ def generate_labelled(n: int, seed: int = 0, catalogue: str = "main") -> list[tu
             "text": text or "同意",
             "created_at": start + timedelta(seconds=37 * i),
         }
-        rows.append((row, origin["conversation"] if origin["conversation"] in codes else "none"))
-    return rows
+        yield row, origin["conversation"] if origin["conversation"] in codes else "none"
 
 
 def accuracy(result: Any, gold: list[str]) -> float:
@@ -118,13 +146,13 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def phase_memory(n: int) -> dict[str, float]:
+def phase_memory(n: int, distinct: bool) -> dict[str, float]:
     """``analyse`` on in-memory texts, lexical only: the same input and evidence the baseline gets."""
     from analysis.catalogue import load_catalogue
     from analysis.run import analyse
     from storage.corpus import TextItem
 
-    labelled = generate_labelled(n)
+    labelled = generate_labelled(n, distinct=distinct)
     items = [
         TextItem("import", str(r["item_id"]), str(r["text"]), created_at=r["created_at"]) for r, _ in labelled
     ]
@@ -140,12 +168,12 @@ def phase_memory(n: int) -> dict[str, float]:
     }
 
 
-def phase_ours(n: int) -> dict[str, float]:
+def phase_ours(n: int, distinct: bool) -> dict[str, float]:
     from analysis.run import run_analysis
     from storage.db import open_database, session_factory, transaction, upsert
     from storage.models import AnalysisRun, ImportedItem
 
-    rows = generate(n)
+    rows = generate(n, distinct=distinct)
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_database(f"sqlite:///{Path(tmp) / 'bench.db'}")
         started = time.perf_counter()
@@ -174,11 +202,11 @@ def phase_ours(n: int) -> dict[str, float]:
     }
 
 
-def phase_baseline(n: int) -> dict[str, float]:
+def phase_baseline(n: int, distinct: bool) -> dict[str, float]:
     from analysis.catalogue import load_catalogue
     from benchmarks.devset_common import naive_assign, naive_clusters
 
-    labelled = generate_labelled(n)
+    labelled = generate_labelled(n, distinct=distinct)
     catalogue = load_catalogue(CATALOGUES["main"])
     cpu, started = cpu_seconds(), time.perf_counter()
     answers, X = naive_assign(
@@ -197,7 +225,7 @@ def phase_baseline(n: int) -> dict[str, float]:
     }
 
 
-def phase_embeddings(n: int) -> dict[str, float]:
+def phase_embeddings(n: int, distinct: bool) -> dict[str, float]:
     """``analyse`` in memory with the default (sentence embeddings) and an empty vector cache, then
     again with the vectors cached, against the lexical path in the same process (the dictionary loaded
     before any of them is timed, so the three are like for like): lexical, cold, cached, lexical,
@@ -206,7 +234,7 @@ def phase_embeddings(n: int) -> dict[str, float]:
     from analysis.run import analyse
     from storage.corpus import TextItem
 
-    labelled = generate_labelled(n)
+    labelled = generate_labelled(n, distinct=distinct)
     items = [TextItem("import", str(r["item_id"]), str(r["text"])) for r, _ in labelled]
     catalogue = load_catalogue(CATALOGUES["main"])
     out: dict[str, float] = {}
@@ -242,10 +270,17 @@ PHASES = {
 }
 
 
-def run_phase(name: str, n: int) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, "--phase", name, "--n", str(n)], capture_output=True, text=True, check=True
-    )
+def run_phase(name: str, n: int, distinct: bool) -> dict[str, float]:
+    command = [
+        sys.executable,
+        __file__,
+        "--phase",
+        name,
+        "--n",
+        str(n),
+        *(["--distinct"] if distinct else []),
+    ]
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -264,16 +299,22 @@ def main() -> None:
         action="store_true",
         help="skip the default path with sentence embeddings (its first run encodes every distinct text)",
     )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="N comments whose texts all differ (no exact copies): the first run encodes N texts",
+    )
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(PHASES[args.phase](args.n)))
+        print(json.dumps(PHASES[args.phase](args.n, args.distinct)))
         return
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in ("baseline", "memory", "ours")}
     for _ in range(args.repeat):
         for name in runs:
-            runs[name].append(run_phase(name, args.n))
+            runs[name].append(run_phase(name, args.n, args.distinct))
     base, memory, ours = best(runs["baseline"]), best(runs["memory"]), best(runs["ours"])
-    print(f"{args.n} generated comments, catalogue benchmarks/devset/topics.csv, best of {args.repeat}")
+    shape = "generated comments, every text distinct" if args.distinct else "generated comments"
+    print(f"{args.n} {shape}, catalogue benchmarks/devset/topics.csv, best of {args.repeat}")
     print(
         f"naive baseline (jieba default+HMM, TfidfVectorizer, cosine): {base['analysis_s']:.1f} s wall, "
         f"{base['cpu_s']:.1f} s CPU, peak RSS {base['peak_rss_mb']:.0f} MB "
@@ -309,7 +350,7 @@ def main() -> None:
         f"{with_kmeans / ours['analysis_s']:.2f}x"
     )
     if not args.no_embeddings:
-        extra = run_phase("embeddings", args.n)
+        extra = run_phase("embeddings", args.n, args.distinct)
         ratio = extra["cached_s"] / extra["lexical_s"]
         print(
             "default (embeddings = auto, sentence vectors at any size): "
