@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/bench_analysis.py               # 100 000 comments
     .venv/bin/python benchmarks/bench_analysis.py --n 20000     # quicker
     .venv/bin/python benchmarks/bench_analysis.py --distinct    # 100 000 comments, every text distinct
+    .venv/bin/python benchmarks/bench_analysis.py --no-embeddings   # the lexical path and the script only
+    .venv/bin/python benchmarks/bench_analysis.py --repeat 1 --pairs 6  # the cached/lexical ratio, 6 pairs
 
 The default analysis uses sentence embeddings at any size (``embeddings = auto`` with the extra
 installed): its cost is the encoder's, once per distinct text, then read from the vector cache. So
@@ -38,6 +40,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -225,11 +228,13 @@ def phase_baseline(n: int, distinct: bool) -> dict[str, float]:
     }
 
 
-def phase_embeddings(n: int, distinct: bool) -> dict[str, float]:
+def phase_embeddings(n: int, distinct: bool, pairs: int = 2) -> dict[str, Any]:
     """``analyse`` in memory with the default (sentence embeddings) and an empty vector cache, then
     again with the vectors cached, against the lexical path in the same process (the dictionary loaded
-    before any of them is timed, so the three are like for like): lexical, cold, cached, lexical,
-    cached; the best of each kind is kept."""
+    before any of them is timed, so the three are like for like): cold, then ``pairs`` pairs of a
+    lexical and a cached run, each pair in the other order than the one before. The best of each kind is
+    kept, and the median of the pairs' ratios: on a shared machine one lucky lexical run moves the ratio
+    of the best runs by a tenth."""
     from analysis.catalogue import load_catalogue
     from analysis.run import analyse
     from storage.corpus import TextItem
@@ -237,17 +242,12 @@ def phase_embeddings(n: int, distinct: bool) -> dict[str, float]:
     labelled = generate_labelled(n, distinct=distinct)
     items = [TextItem("import", str(r["item_id"]), str(r["text"])) for r, _ in labelled]
     catalogue = load_catalogue(CATALOGUES["main"])
-    out: dict[str, float] = {}
+    out: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CACHE_HOME"] = tmp  # a cold vector cache (the jieba dictionary is rebuilt too)
         analyse(items[:50], catalogue, seed=0, params={"embeddings": "off"})  # dictionary, not timed
-        for label, mode in (
-            ("lexical", "off"),
-            ("cold", "auto"),
-            ("cached", "auto"),
-            ("lexical", "off"),
-            ("cached", "auto"),
-        ):
+
+        def timed(label: str, mode: str) -> float:
             cpu, started = cpu_seconds(), time.perf_counter()
             result = analyse(items, catalogue, seed=0, params={"embeddings": mode})
             wall, used = time.perf_counter() - started, cpu_seconds() - cpu
@@ -256,7 +256,20 @@ def phase_embeddings(n: int, distinct: bool) -> dict[str, float]:
                 out[f"{label}_assign_s"] = result.summary["timings_s"]["assign"]
             if mode == "auto":
                 out["accuracy"] = accuracy(result, [gold for _, gold in labelled])
+            return wall
+
+        timed("cold", "auto")
+        ratios = []
+        for pair in range(pairs):
+            order = [("lexical", "off"), ("cached", "auto")]
+            if pair % 2:
+                order.reverse()
+            wall = {label: timed(label, mode) for label, mode in order}
+            ratios.append(wall["cached"] / wall["lexical"])
+            out.setdefault("pair_walls", []).append([round(wall["lexical"], 2), round(wall["cached"], 2)])
     out["analysis_s"] = out["cold_s"]
+    out["pairs"] = len(ratios)
+    out["median_pair_ratio"] = statistics.median(ratios)
     out["peak_rss_mb"] = peak_rss_mb()
     out["load_average"] = os.getloadavg()[0]
     return out
@@ -270,7 +283,7 @@ PHASES = {
 }
 
 
-def run_phase(name: str, n: int, distinct: bool) -> dict[str, float]:
+def run_phase(name: str, n: int, distinct: bool, pairs: int = 2) -> dict[str, Any]:
     command = [
         sys.executable,
         __file__,
@@ -278,6 +291,8 @@ def run_phase(name: str, n: int, distinct: bool) -> dict[str, float]:
         name,
         "--n",
         str(n),
+        "--pairs",
+        str(pairs),
         *(["--distinct"] if distinct else []),
     ]
     out = subprocess.run(command, capture_output=True, text=True, check=True)
@@ -304,9 +319,18 @@ def main() -> None:
         action="store_true",
         help="N comments whose texts all differ (no exact copies): the first run encodes N texts",
     )
+    parser.add_argument(
+        "--pairs",
+        type=int,
+        default=2,
+        help="pairs of a lexical and a cached run, alternating, after the first run (median ratio printed)",
+    )
     args = parser.parse_args()
     if args.phase:
-        print(json.dumps(PHASES[args.phase](args.n, args.distinct)))
+        if args.phase == "embeddings":
+            print(json.dumps(phase_embeddings(args.n, args.distinct, args.pairs)))
+        else:
+            print(json.dumps(PHASES[args.phase](args.n, args.distinct)))
         return
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in ("baseline", "memory", "ours")}
     for _ in range(args.repeat):
@@ -350,7 +374,7 @@ def main() -> None:
         f"{with_kmeans / ours['analysis_s']:.2f}x"
     )
     if not args.no_embeddings:
-        extra = run_phase("embeddings", args.n, args.distinct)
+        extra = run_phase("embeddings", args.n, args.distinct, args.pairs)
         ratio = extra["cached_s"] / extra["lexical_s"]
         print(
             "default (embeddings = auto, sentence vectors at any size): "
@@ -358,7 +382,8 @@ def main() -> None:
             f"({extra['cold_cpu_s']:.1f} s CPU), {extra['cached_s']:.1f} s with the vectors cached "
             f"({extra['cached_cpu_s']:.1f} s CPU): {ratio:.2f}x "
             f"the lexical {extra['lexical_s']:.1f} s ({extra['lexical_cpu_s']:.1f} s CPU) run in the same "
-            f"process, best of two each; peak RSS {extra['peak_rss_mb']:.0f} MB; "
+            f"process, best of {int(extra['pairs'])} each; median ratio of the {int(extra['pairs'])} "
+            f"alternating pairs {extra['median_pair_ratio']:.2f}x; peak RSS {extra['peak_rss_mb']:.0f} MB; "
             f"load average {extra['load_average']:.1f}; accuracy {extra['accuracy']:.3f}"
         )
     print(
