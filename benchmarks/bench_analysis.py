@@ -386,6 +386,10 @@ def main() -> None:
             f"alternating pairs {extra['median_pair_ratio']:.2f}x; peak RSS {extra['peak_rss_mb']:.0f} MB; "
             f"load average {extra['load_average']:.1f}; accuracy {extra['accuracy']:.3f}"
         )
+        print(
+            "pairs (lexical s, cached s): "
+            + ", ".join(f"{lexical:.2f}/{cached:.2f}" for lexical, cached in extra["pair_walls"])
+        )
     print(
         "accuracy: share of the comments answered with the conversation their text was taken from "
         "(uncertain counts as its best commitment; none where the catalogue leaves it out)"
