@@ -326,6 +326,8 @@ def main() -> None:
         help="pairs of a lexical and a cached run, alternating, after the first run (median ratio printed)",
     )
     args = parser.parse_args()
+    if args.pairs < 1:
+        parser.error("--pairs must be at least 1")
     if args.phase:
         if args.phase == "embeddings":
             print(json.dumps(phase_embeddings(args.n, args.distinct, args.pairs)))
