@@ -45,7 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from itertools import count, islice
 from pathlib import Path
@@ -233,8 +233,8 @@ def phase_embeddings(n: int, distinct: bool, pairs: int = 2) -> dict[str, Any]:
     again with the vectors cached, against the lexical path in the same process (the dictionary loaded
     before any of them is timed, so the three are like for like): cold, then ``pairs`` pairs of a
     lexical and a cached run, each pair in the other order than the one before. The best of each kind is
-    kept, and the median of the pairs' ratios: on a shared machine one lucky lexical run moves the ratio
-    of the best runs by a tenth."""
+    kept, and every pair's two times (``pair_walls``), whose ratios' median is printed: on a shared machine
+    one lucky lexical run moves the ratio of the best runs by a tenth."""
     from analysis.catalogue import load_catalogue
     from analysis.run import analyse
     from storage.corpus import TextItem
@@ -259,27 +259,24 @@ def phase_embeddings(n: int, distinct: bool, pairs: int = 2) -> dict[str, Any]:
             return wall
 
         timed("cold", "auto")
-        ratios = []
+        out["pair_walls"] = []
         for pair in range(pairs):
             order = [("lexical", "off"), ("cached", "auto")]
             if pair % 2:
                 order.reverse()
             wall = {label: timed(label, mode) for label, mode in order}
-            ratios.append(wall["cached"] / wall["lexical"])
-            out.setdefault("pair_walls", []).append([round(wall["lexical"], 2), round(wall["cached"], 2)])
+            out["pair_walls"].append([wall["lexical"], wall["cached"]])
     out["analysis_s"] = out["cold_s"]
-    out["pairs"] = len(ratios)
-    out["median_pair_ratio"] = statistics.median(ratios)
     out["peak_rss_mb"] = peak_rss_mb()
     out["load_average"] = os.getloadavg()[0]
     return out
 
 
-PHASES = {
-    "ours": phase_ours,
-    "memory": phase_memory,
-    "baseline": phase_baseline,
-    "embeddings": phase_embeddings,
+PHASES: dict[str, Callable[[argparse.Namespace], dict[str, Any]]] = {
+    "ours": lambda args: phase_ours(args.n, args.distinct),
+    "memory": lambda args: phase_memory(args.n, args.distinct),
+    "baseline": lambda args: phase_baseline(args.n, args.distinct),
+    "embeddings": lambda args: phase_embeddings(args.n, args.distinct, args.pairs),
 }
 
 
@@ -329,10 +326,7 @@ def main() -> None:
     if args.pairs < 1:
         parser.error("--pairs must be at least 1")
     if args.phase:
-        if args.phase == "embeddings":
-            print(json.dumps(phase_embeddings(args.n, args.distinct, args.pairs)))
-        else:
-            print(json.dumps(PHASES[args.phase](args.n, args.distinct)))
+        print(json.dumps(PHASES[args.phase](args)))
         return
     runs: dict[str, list[dict[str, float]]] = {name: [] for name in ("baseline", "memory", "ours")}
     for _ in range(args.repeat):
@@ -378,19 +372,21 @@ def main() -> None:
     if not args.no_embeddings:
         extra = run_phase("embeddings", args.n, args.distinct, args.pairs)
         ratio = extra["cached_s"] / extra["lexical_s"]
+        pairs = extra["pair_walls"]
+        median_ratio = statistics.median(cached / lexical for lexical, cached in pairs)
         print(
             "default (embeddings = auto, sentence vectors at any size): "
             f"analyse {extra['cold_s']:.1f} s wall with an empty vector cache "
             f"({extra['cold_cpu_s']:.1f} s CPU), {extra['cached_s']:.1f} s with the vectors cached "
             f"({extra['cached_cpu_s']:.1f} s CPU): {ratio:.2f}x "
             f"the lexical {extra['lexical_s']:.1f} s ({extra['lexical_cpu_s']:.1f} s CPU) run in the same "
-            f"process, best of {int(extra['pairs'])} each; median ratio of the {int(extra['pairs'])} "
-            f"alternating pairs {extra['median_pair_ratio']:.2f}x; peak RSS {extra['peak_rss_mb']:.0f} MB; "
+            f"process, best of {len(pairs)} each; median ratio of the {len(pairs)} "
+            f"alternating pairs {median_ratio:.2f}x; peak RSS {extra['peak_rss_mb']:.0f} MB; "
             f"load average {extra['load_average']:.1f}; accuracy {extra['accuracy']:.3f}"
         )
         print(
             "pairs (lexical s, cached s): "
-            + ", ".join(f"{lexical:.2f}/{cached:.2f}" for lexical, cached in extra["pair_walls"])
+            + ", ".join(f"{lexical:.2f}/{cached:.2f}" for lexical, cached in pairs)
         )
     print(
         "accuracy: share of the comments answered with the conversation their text was taken from "
